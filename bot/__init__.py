@@ -1,0 +1,1 @@
+"""Wiring: settings, the Bolt app and its transports, the command line."""

@@ -1,0 +1,39 @@
+"""create_app(): the Bolt app, its client and its listeners."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+
+from bot import listeners
+from bot.runtime import Runtime
+from bot.slack_api import make_client
+
+log = logging.getLogger("lspbot")
+
+
+def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_token: bool = True) -> App:
+    """The Bolt app. Replies go back in the ack (process_before_response) so nothing waits on a thread hand-off."""
+    settings = runtime.settings
+    client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=True,
+        token_verification_enabled=verify_token,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("lspbot.bolt"),
+    )
+    listeners.register(app, runtime)
+
+    @app.error
+    def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
+        logger.error("unhandled error in a Slack listener: %s", error.__class__.__name__, exc_info=error)
+
+    return app
+
+
+__all__ = ["create_app", "BoltError"]

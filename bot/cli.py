@@ -1,0 +1,187 @@
+"""The `lspbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("lspbot")
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app
+    from bot.runtime import build_runtime
+    from bot.sender import OutboxSender
+    from bot.slack_api import SlackDelivery, make_client
+    from bot.web import make_wsgi, serve_http
+
+    required = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if args.socket else ["SLACK_SIGNING_SECRET"])
+    settings.require(*required)
+    runtime = build_runtime(settings)
+    delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False))
+    sender = OutboxSender(runtime.sessions, delivery, runtime.clock)
+    runtime.wake_sender = sender.wake
+    app = create_app(runtime)
+    sender.start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        if args.socket:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            print("lspbot connected over Socket Mode", flush=True)
+            SocketModeHandler(app, settings.slack_app_token).start()
+        else:
+            def ready(host: str, port: int) -> None:
+                print(f"lspbot listening on http://{host}:{port}", flush=True)
+
+            serve_http(make_wsgi(app, runtime), args.host, args.port, threads=args.threads, on_ready=ready)
+    finally:
+        sender.stop()
+        runtime.close()
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import Console, default_channel
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    user = args.as_user or (sorted(settings.admins)[0] if settings.admins else "UCONSOLE")
+    channel = args.channel or default_channel(runtime, user)
+    console = Console(runtime, user, channel)
+    if sys.stdin.isatty():
+        print(f"lspbot console as {user} in {channel or 'a DM'}. Type /lsp help; :as U123 to switch person; :q to quit.")
+    try:
+        console.loop()
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    run_demo(settings, workdir=Path(args.out) if args.out else None)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from store import db
+
+    engine = db.make_engine(settings.database_url)
+    try:
+        if args.db_command == "upgrade":
+            db.upgrade(engine)
+            print(f"database at revision {db.current_revision(engine)}")
+        else:
+            print(db.current_revision(engine) or "empty")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_actions_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import build_runtime
+    from store import actions, boards, db
+
+    runtime = build_runtime(settings)
+    try:
+        with db.session_scope(runtime.sessions) as session:
+            board_id = None
+            if args.board:
+                board = boards.get_by_name(session=session, name=args.board)
+                if board is None:
+                    print(f"lspbot: no board called {args.board!r}", file=sys.stderr)
+                    return 2
+                board_id = board.id
+            writer = csv.writer(sys.stdout, lineterminator="\r\n")
+            writer.writerow(["ref", "board", "text", "owner", "organisation", "due", "status", "created", "last update",
+                             "last update at"])
+            for row in actions.export_rows(session=session, board_id=board_id):
+                writer.writerow([
+                    f"#{row.ref}", row.board, _csv_safe(row.text), row.owner, row.organisation,
+                    row.due.isoformat() if row.due else "", row.status,
+                    row.created.strftime("%Y-%m-%d %H:%M"), _csv_safe(row.last_update),
+                    row.last_update_at.strftime("%Y-%m-%d %H:%M") if row.last_update_at else "",
+                ])
+    finally:
+        runtime.close()
+    return 0
+
+
+def _csv_safe(value: str) -> str:
+    """Stop Excel treating a cell as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lspbot", description="Slack bot and scheduler for a partnership board.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the bot (HTTP, or Socket Mode with --socket)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN")
+    serve.add_argument("--threads", type=int, default=8, help="HTTP worker threads")
+    serve.set_defaults(func=cmd_serve)
+
+    console = sub.add_parser("console", help="a shell that shows what Slack would show")
+    console.add_argument("--as", dest="as_user", metavar="U123", help="the Slack user id to act as")
+    console.add_argument("--channel", metavar="C123", help="the channel to type in (default: your first board's)")
+    console.set_defaults(func=cmd_console)
+
+    demo = sub.add_parser("demo", help="a scripted walk through a board's cycle on a throw-away database")
+    demo.add_argument("--out", metavar="DIR", help="folder for the demo's database and documents")
+    demo.set_defaults(func=cmd_demo)
+
+    dbp = sub.add_parser("db", help="database schema")
+    dbsub = dbp.add_subparsers(dest="db_command", required=True)
+    dbsub.add_parser("upgrade", help="apply migrations")
+    dbsub.add_parser("current", help="show the schema revision")
+    dbp.set_defaults(func=cmd_db)
+
+    actions = sub.add_parser("actions", help="the action log")
+    asub = actions.add_subparsers(dest="actions_command", required=True)
+    export = asub.add_parser("export", help="write every action as CSV to standard output")
+    export.add_argument("--board", metavar="NAME")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.set_defaults(func=cmd_actions_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"lspbot: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(settings)
+    try:
+        return args.func(args, settings)
+    except SettingsError as exc:
+        print(f"lspbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Console transport: type slash commands, see what Slack would show (DMs included), no workspace needed."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from bot.runtime import Outcome, Runtime, run_command
+from bot.sender import OutboxSender
+from bot.slack_api import Delivered
+from store import boards, db
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+
+
+def mrkdwn_to_text(text: str, names: Callable[[str], str]) -> str:
+    """Slack mrkdwn as a terminal shows it: mentions as @name, entities decoded."""
+    text = _MENTION.sub(lambda m: "@" + names(m.group(1)), text)
+    text = _DATE.sub(lambda m: m.group(1), text)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def payload_to_text(payload: dict[str, Any], names: Callable[[str], str]) -> str:
+    """Block Kit as plain lines."""
+    lines: list[str] = []
+    for block in payload.get("blocks") or []:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"== {block['text']['text']} ==")
+        elif kind == "section":
+            if "text" in block:
+                lines.append(mrkdwn_to_text(block["text"]["text"], names))
+            for f in block.get("fields", []):
+                lines.append("  " + mrkdwn_to_text(f["text"], names).replace("\n", ": ", 1))
+            if acc := block.get("accessory"):
+                if acc.get("type") == "button":
+                    lines.append(f"  [{acc['text']['text']}]")
+        elif kind == "context":
+            lines.append("  " + " ".join(mrkdwn_to_text(e.get("text", ""), names) for e in block.get("elements", [])))
+        elif kind == "divider":
+            lines.append("  ---")
+        elif kind == "actions":
+            lines.append("  " + " ".join(f"[{e['text']['text']}]" for e in block.get("elements", []) if "text" in e))
+    if not lines and payload.get("text"):
+        lines.append(mrkdwn_to_text(payload["text"], names))
+    return "\n".join(lines)
+
+
+class ConsoleDelivery:
+    """Delivers outbox messages to the terminal."""
+
+    def __init__(self, out: TextIO, names: Callable[[str], str]) -> None:
+        self.out = out
+        self.names = names
+
+    def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
+        where = f"DM to @{self.names(target)}" if target_kind == "user" else f"post in #{target}"
+        if payload.get("_method") == "files.upload":
+            self.out.write(f"\n  ┌ {where}: file {payload.get('filename')}\n")
+            return Delivered(channel=target, ts=None)
+        body = payload_to_text(payload, self.names).replace("\n", "\n  │ ")
+        self.out.write(f"\n  ┌ {where}\n  │ {body}\n  └\n")
+        return Delivered(channel=target, ts=None)
+
+
+class Console:
+    """A shell over the same handlers and database as Slack."""
+
+    def __init__(self, runtime: Runtime, user_id: str, channel_id: str | None, out: TextIO = sys.stdout) -> None:
+        self.runtime = runtime
+        self.user_id = user_id
+        self.channel_id = channel_id
+        self.out = out
+        self.sender = OutboxSender(runtime.sessions, ConsoleDelivery(out, self.name_of), runtime.clock)
+
+    def name_of(self, user_id: str) -> str:
+        with db.session_scope(self.runtime.sessions) as session:
+            member = boards.get_member(session=session, slack_user_id=user_id)
+            return member.display_name if member else user_id
+
+    def show(self, outcome: Outcome) -> None:
+        visibility = "in channel" if outcome.in_channel else "only you can see this"
+        body = payload_to_text(outcome.payload, self.name_of)
+        self.out.write(f"lspbot ({visibility}):\n{body}\n")
+        for attachment in outcome.attachments:
+            self.out.write(f"  📎 {attachment.filename} ({len(attachment.content):,} bytes)\n")
+
+    def execute(self, line: str) -> Outcome | None:
+        """Run one console line: a slash command, or `:as U123` / `:in C123` to switch person or channel."""
+        line = line.strip()
+        if not line:
+            return None
+        if line.startswith(":as "):
+            self.user_id = line[4:].strip()
+            self.out.write(f"(you are now {self.user_id})\n")
+            return None
+        if line.startswith(":in "):
+            self.channel_id = line[4:].strip()
+            self.out.write(f"(you are now in {self.channel_id})\n")
+            return None
+        if not line.startswith("/"):
+            self.out.write("Type a slash command such as /lsp help, or :as U123, :in C123.\n")
+            return None
+        command, _, text = line.partition(" ")
+        outcome = run_command(self.runtime, command, user_id=self.user_id, channel_id=self.channel_id, text=text)
+        self.show(outcome)
+        self.sender.drain()
+        return outcome
+
+    def loop(self, stdin: TextIO = sys.stdin) -> None:
+        interactive = stdin.isatty()
+        while True:
+            if interactive:
+                self.out.write(f"{self.user_id}@{self.channel_id or 'DM'}> ")
+                self.out.flush()
+            line = stdin.readline()
+            if not line:
+                break
+            if line.strip() in (":quit", ":q", "exit"):
+                break
+            self.execute(line)
+            self.out.flush()
+
+
+def default_channel(runtime: Runtime, user_id: str) -> str | None:
+    """The channel of the user's first board, if any."""
+    with db.session_scope(runtime.sessions) as session:
+        member = boards.get_member(session=session, slack_user_id=user_id)
+        if member:
+            mine = boards.memberships_of(session=session, member_id=member.id)
+            if mine:
+                return sorted(mine, key=lambda m: m.board_id)[0].board.channel_id
+        all_boards = boards.list_all(session=session)
+        return all_boards[0].channel_id if all_boards else None
+

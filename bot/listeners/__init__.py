@@ -1,0 +1,12 @@
+"""Bolt listeners grouped by kind, each module exposing `register(app, runtime)`."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import commands
+from bot.runtime import Runtime
+
+
+def register(app: App, runtime: Runtime) -> None:
+    commands.register(app, runtime)

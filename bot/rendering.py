@@ -1,0 +1,151 @@
+"""The Jinja2 environment and Block Kit rendering, built once and passed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_FALLBACK_TEXT = 3000
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
+
+
+def mrkdwn(value: Any) -> str:
+    """Escape user text for Slack mrkdwn: `&`, `<`, `>` so no `<!channel>` or `<@U..>` ever pings."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str) -> str:
+    """A real mention for a Slack user id we hold (never built from free text)."""
+    if not _USER_ID.match(str(user_id)):
+        return mrkdwn(user_id)
+    return f"<@{user_id}>"
+
+
+def date_long(value: dt.date | None) -> str:
+    return value.strftime("%A %-d %B %Y") if value else "no date"
+
+
+def date_short(value: dt.date | None) -> str:
+    return value.strftime("%a %-d %b %Y") if value else "no date"
+
+
+def slack_date(value: dt.datetime | dt.date | None, fmt: str = "{date_short_pretty} {time}") -> str:
+    """Slack's `<!date^...>` so each reader sees their own time zone; a plain fallback inside."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        ts = int(value.timestamp())
+        fallback = value.astimezone(ZoneInfo("Europe/London")).strftime("%-d %b %Y %H:%M")
+        return f"<!date^{ts}^{fmt}|{fallback}>"
+    return date_short(value)
+
+
+def truncate(value: str, limit: int) -> str:
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(template_dir)),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(mrkdwn=mrkdwn, date_long=date_long, date_short=date_short, slack_date=slack_date,
+                       truncate_to=truncate, plural=plural, mention=mention)
+    env.globals.update(mention=mention, plural=plural)
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    return env
+
+
+class Renderer:
+    """Renders a named template with data into a Slack message payload within Slack's limits."""
+
+    def __init__(self, env: Environment | None = None) -> None:
+        self.env = env or build_environment()
+
+    def text(self, template: str, data: dict[str, Any]) -> str:
+        return self.env.get_template(template).render(**data)
+
+    def message(self, template: str, data: dict[str, Any]) -> dict[str, Any]:
+        raw = self.text(template, data)
+        try:
+            payload = json.loads(raw)
+        except json.JSONDecodeError as exc:  # a template bug, not user input: say where
+            raise ValueError(f"template {template} produced invalid JSON: {exc}") from exc
+        return fit_limits(payload)
+
+    __call__ = message
+
+
+def fit_limits(payload: dict[str, Any]) -> dict[str, Any]:
+    """Split or summarise so Slack never rejects the message: 50 blocks, 3,000 characters a section."""
+    blocks = payload.get("blocks")
+    if blocks is not None:
+        fitted: list[dict[str, Any]] = []
+        for block in blocks:
+            fitted.extend(_fit_block(block))
+        if len(fitted) > MAX_BLOCKS:
+            hidden = len(fitted) - (MAX_BLOCKS - 1)
+            fitted = fitted[: MAX_BLOCKS - 1] + [
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more not shown here."}]}
+            ]
+        payload["blocks"] = fitted
+    if "text" in payload:
+        payload["text"] = truncate(payload["text"], MAX_FALLBACK_TEXT)
+    return payload
+
+
+def _fit_block(block: dict[str, Any]) -> list[dict[str, Any]]:
+    kind = block.get("type")
+    if kind == "header":
+        block["text"]["text"] = truncate(block["text"]["text"], MAX_HEADER_TEXT)
+        return [block]
+    if kind == "section" and "text" in block and len(block["text"]["text"]) > MAX_SECTION_TEXT:
+        text = block["text"]["text"]
+        parts = _split_text(text, MAX_SECTION_TEXT)
+        first = dict(block, text=dict(block["text"], text=parts[0]))
+        return [first] + [{"type": "section", "text": dict(block["text"], text=p)} for p in parts[1:]]
+    if kind == "context":
+        elements = block.get("elements", [])[:MAX_CONTEXT_ELEMENTS]
+        for el in elements:
+            if "text" in el:
+                el["text"] = truncate(el["text"], MAX_SECTION_TEXT)
+        block["elements"] = elements
+    if kind == "section" and "fields" in block:
+        block["fields"] = block["fields"][:10]
+        for f in block["fields"]:
+            f["text"] = truncate(f["text"], 2000)
+    return [block]
+
+
+def _split_text(text: str, limit: int) -> list[str]:
+    """Split at line breaks where possible, else hard."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts

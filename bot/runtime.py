@@ -1,0 +1,144 @@
+"""The running bot's parts, built once, and the edge where a request becomes a unit of work."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, OffsetClock, SystemClock
+from bot.rendering import Renderer
+from bot.settings import Settings
+from handlers.base import Attachment, DomainError, Reply, Request
+from handlers.router import COMMANDS
+from store import db
+from store.outbox import Outbox
+
+log = logging.getLogger("lspbot")
+
+
+@dataclass
+class Runtime:
+    """Settings, database, renderer and clock: what every transport and job shares."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    renderer: Renderer
+    clock: Clock
+    wake_sender: Callable[[], None] = field(default=lambda: None)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None) -> Runtime:
+    """Connect to the database (bringing a SQLite file up to date) and build the shared parts."""
+    engine = db.make_engine(settings.database_url)
+    if migrate is None:
+        migrate = engine.dialect.name == "sqlite"
+    if migrate:
+        db.upgrade(engine)
+    if clock is None:
+        clock = OffsetClock(settings.now) if settings.now else SystemClock()
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=db.make_session_factory(engine),
+        renderer=Renderer(),
+        clock=clock,
+    )
+
+
+@dataclass
+class Outcome:
+    """A rendered reply, ready for any transport."""
+
+    payload: dict[str, Any]
+    in_channel: bool = False
+    attachments: list[Attachment] = field(default_factory=list)
+    ok: bool = True
+    open_modal: dict[str, Any] | None = None
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A lost or refused database connection (as opposed to a bug)."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def error_outcome(runtime: Runtime, title: str, message: str, examples: list[str] | None = None) -> Outcome:
+    payload = runtime.renderer("slack/error.json.j2", {"title": title, "message": message, "examples": examples or []})
+    return Outcome(payload=payload, ok=False)
+
+
+def run_in_unit_of_work(
+    runtime: Runtime,
+    work: Callable[[Session, Outbox], Reply],
+    *,
+    what: str,
+) -> Outcome:
+    """Run domain work in one transaction, render its reply, commit; turn refusals into error replies."""
+    queued = 0
+    try:
+        with db.session_scope(runtime.sessions) as session:
+            outbox = Outbox(session, runtime.renderer, runtime.clock.now)
+            reply = work(session, outbox)
+            payload = runtime.renderer(reply.template, reply.data)
+            queued = outbox.queued
+    except DomainError as exc:
+        return error_outcome(runtime, exc.title, exc.message, exc.examples)
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            log.warning("database unavailable during %s: %s", what, exc.__class__.__name__)
+            return error_outcome(
+                runtime,
+                "Temporarily unavailable",
+                "The board's database could not be reached just now, so nothing was changed. "
+                "Please try again in a minute.",
+            )
+        incident = uuid.uuid4().hex[:8]
+        log.exception("unexpected error in %s (incident %s)", what, incident)
+        return error_outcome(
+            runtime, "Something went wrong on our side", f"Nothing was changed. Quote incident {incident} to your secretariat."
+        )
+    if queued:
+        runtime.wake_sender()
+    return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,
+                   open_modal=reply.open_modal)
+
+
+def run_command(
+    runtime: Runtime,
+    command: str,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    text: str,
+    user_name: str | None = None,
+) -> Outcome:
+    """Run one slash command as `user_id` in `channel_id`."""
+    handler = COMMANDS.get(command)
+    if handler is None:
+        return error_outcome(runtime, "Unknown command", f"{command} is not an lspbot command.", ["/lsp help"])
+
+    def work(session: Session, outbox: Outbox) -> Reply:
+        req = Request(
+            session=session,
+            clock=runtime.clock,
+            user_id=user_id,
+            channel_id=channel_id,
+            text=text or "",
+            notify=outbox,
+            admins=runtime.settings.admins,
+            default_timezone=runtime.settings.timezone,
+            user_name=user_name,
+        )
+        return handler(req)
+
+    return run_in_unit_of_work(runtime, work, what=command)

@@ -1,0 +1,82 @@
+"""Settings from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///lspbot.db"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Europe/London"
+    admins: frozenset[str] = field(default_factory=frozenset)
+    now: dt.datetime | None = None  # LSPBOT_NOW: start the clock at this instant (staging, tests)
+    log_level: str = "INFO"
+
+    def require(self, *names: str) -> None:
+        """Stop with one line naming the first missing setting."""
+        for name in names:
+            if not getattr(self, name.lower()):
+                raise SettingsError(f"missing setting {name}: set it in the environment or in .env")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Read settings: process environment first, then `.env` for anything unset."""
+    values: dict[str, str | None] = {}
+    if env_file and Path(env_file).is_file():
+        values.update(dotenv_values(env_file))
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = values.get(name)
+        return value if value not in (None, "") else default
+
+    tz = get("LSPBOT_TIMEZONE", "Europe/London")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"LSPBOT_TIMEZONE: unknown time zone {tz!r}") from exc
+    now = None
+    if raw := get("LSPBOT_NOW"):
+        try:
+            now = dt.datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise SettingsError(f"LSPBOT_NOW: not an ISO date-time: {raw!r}") from exc
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ZoneInfo(tz))
+    api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    if not api_url.endswith("/"):
+        api_url += "/"
+    admins = frozenset(a.strip() for a in (get("LSPBOT_ADMINS", "") or "").replace(";", ",").split(",") if a.strip())
+    return Settings(
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_api_url=api_url,
+        database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        timezone=tz,
+        admins=admins,
+        now=now,
+        log_level=get("LSPBOT_LOG_LEVEL", "INFO").upper(),
+    )

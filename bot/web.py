@@ -1,0 +1,69 @@
+"""HTTP transport: Slack's requests at POST /slack/events, a health check at GET /healthz, served by waitress."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+
+log = logging.getLogger("lspbot.web")
+
+SLACK_PATH = "/slack/events"
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; refuse anything larger
+
+
+def make_wsgi(app: App, runtime: Runtime) -> Callable[..., Iterable[bytes]]:
+    """Route /healthz and /slack/events; everything else is 404."""
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
+
+    def respond(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            try:
+                with runtime.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except Exception as exc:  # report, don't crash: the load balancer needs the answer
+                log.warning("health check: database unavailable (%s)", exc.__class__.__name__)
+                return respond(start_response, "503 Service Unavailable", {"ok": False, "database": "unavailable"})
+            return respond(start_response, "200 OK", {"ok": True, "database": "ok"})
+        if path == SLACK_PATH:
+            if method != "POST":
+                return respond(start_response, "405 Method Not Allowed", {"ok": False, "error": "POST only"})
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > MAX_BODY:
+                return respond(start_response, "413 Payload Too Large", {"ok": False, "error": "too large"})
+            return slack(environ, start_response)
+        return respond(start_response, "404 Not Found", {"ok": False, "error": "not found"})
+
+    return wsgi
+
+
+def serve_http(wsgi: Callable[..., Iterable[bytes]], host: str, port: int, *, threads: int = 8,
+               on_ready: Callable[[str, int], None] | None = None) -> None:
+    """Serve with waitress (a production WSGI server: threaded, HTTP/1.1, keeps slow clients off the workers)."""
+    from waitress.server import create_server
+
+    server = create_server(wsgi, host=host, port=port, threads=threads, ident="lspbot",
+                           connection_limit=200, channel_timeout=30, clear_untrusted_proxy_headers=True)
+    if on_ready:
+        on_ready(server.effective_host, server.effective_port)
+    try:
+        server.run()
+    finally:
+        server.close()

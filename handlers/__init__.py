@@ -1,0 +1,1 @@
+"""Domain handlers: plain requests in, plain replies out. Nothing here imports Slack libraries."""

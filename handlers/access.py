@@ -1,0 +1,96 @@
+"""Who is asking, on which board, and what they may do. Permissions live here, not in the Slack layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.base import Forbidden, NotFound, Request, UsageError
+from store import boards
+from store.models import Action, Board, Member, Membership, Role
+
+MANAGING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
+
+
+@dataclass
+class Actor:
+    """The person behind a request, as seen from one board."""
+
+    board: Board
+    member: Member | None
+    membership: Membership | None
+    is_admin: bool
+
+    @property
+    def role(self) -> Role | None:
+        return self.membership.role if self.membership else None
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None
+
+    @property
+    def manages_board(self) -> bool:
+        """Chair, vice-chair, secretariat, or an admin."""
+        return self.is_admin or self.role in MANAGING_ROLES
+
+    @property
+    def is_chair(self) -> bool:
+        return self.is_admin or self.role == Role.CHAIR
+
+    def may_edit_action(self, action: Action) -> bool:
+        """The owner, the chair, the vice-chair, the secretariat or an admin."""
+        if self.manages_board:
+            return True
+        return self.member is not None and self.is_member and action.owner_id == self.member.id
+
+
+def resolve_board(req: Request, board_name: str | None = None) -> Board:
+    """The board bound to the request's channel, a named board, or the sender's only board."""
+    if board_name:
+        board = boards.get_by_name(session=req.session, name=board_name)
+        if board is None:
+            raise NotFound(f"There is no board called “{board_name}”.")
+        return board
+    if req.channel_id:
+        board = boards.get_by_channel(session=req.session, channel_id=req.channel_id)
+        if board is not None:
+            return board
+    member = boards.get_member(session=req.session, slack_user_id=req.user_id)
+    mine = boards.memberships_of(session=req.session, member_id=member.id) if member else []
+    if len(mine) == 1:
+        return mine[0].board
+    if not mine:
+        raise Forbidden(
+            "You are not a member of any board yet, and this channel is not a board's channel. "
+            "Ask your board's chair or secretariat to add you with `/lsp member add`."
+        )
+    names = ", ".join(f"“{m.board.name}”" for m in sorted(mine, key=lambda m: m.board.name))
+    raise UsageError(
+        f"You sit on several boards ({names}). Use the board's channel, or name it with `board:\"Name\"`.",
+        examples=['board:"LSP Executive"'],
+    )
+
+
+def actor_for(req: Request, board: Board) -> Actor:
+    member = boards.get_member(session=req.session, slack_user_id=req.user_id)
+    membership = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
+    if member is not None and membership is not None and req.user_name and member.display_name == member.slack_user_id:
+        member.display_name = req.user_name
+    return Actor(board=board, member=member, membership=membership, is_admin=req.is_admin)
+
+
+def require_member(actor: Actor) -> Member:
+    """The actor's member record, refusing anyone not on the board (admins get one made)."""
+    if actor.member is not None and actor.membership is not None:
+        return actor.member
+    raise Forbidden(f"You are not a member of {actor.board.name}. Ask its chair or secretariat to add you.")
+
+
+def require_manager(actor: Actor, what: str) -> None:
+    if not actor.manages_board:
+        raise Forbidden(f"Only the chair, vice-chair or secretariat of {actor.board.name} can {what}.")
+
+
+def require_reader(actor: Actor) -> None:
+    if not (actor.is_member or actor.is_admin):
+        raise Forbidden(f"You are not a member of {actor.board.name}. Ask its chair or secretariat to add you.")

@@ -1,0 +1,524 @@
+"""`/action`: capture, list, show and move along the board's action points."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from handlers import access
+from handlers.access import Actor
+from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.dates import EXAMPLES as DATE_EXAMPLES
+from handlers.dates import DateParseError, parse_date
+from handlers.parsing import (
+    PLAIN_MENTION_RE,
+    Token,
+    check_text,
+    mention_id,
+    normalise_quotes,
+    parse,
+    parse_ref,
+    tokenize,
+)
+from store import actions as action_store
+from store import audit, boards, meetings
+from store.models import Action, ActionStatus, Board, Member
+
+USAGE = "actions_help"
+_SNAPSHOT = ("text", "owner_id", "due_date", "status")
+_DATE_LEAD_WORDS = {"by", "due", "before"}
+_IN_PHRASE = re.compile(r"^(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)$", re.I)
+_UNIT = re.compile(r"^(day|week|fortnight|month|year)s?$", re.I)
+
+
+def handle(req: Request) -> Reply:
+    """Route `/action <subcommand> ...`."""
+    sub, _, rest = req.text.strip().partition(" ")
+    sub = sub.lower()
+    routes = {
+        "add": handle_action_add,
+        "new": handle_action_add,
+        "list": handle_action_list,
+        "ls": handle_action_list,
+        "show": handle_action_show,
+        "update": handle_action_update,
+        "note": handle_action_update,
+        "done": handle_action_done,
+        "close": handle_action_done,
+        "reassign": handle_action_reassign,
+        "due": handle_action_due,
+        "drop": handle_action_drop,
+        "reopen": handle_action_reopen,
+    }
+    if sub in ("", "help"):
+        return Reply("slack/help.json.j2", {"topic": "action"})
+    if sub not in routes:
+        raise UsageError(f"`/action {sub}` is not a command I know.", examples=_usage_examples())
+    return routes[sub](req, rest.strip())
+
+
+def _usage_examples() -> list[str]:
+    return [
+        "/action add Draft the data-sharing protocol @bob by Friday",
+        "/action list [mine | @user | overdue | all | done]",
+        "/action show #12",
+        "/action update #12 Met the CCG, draft due next week",
+        "/action done #12 [note]",
+        "/action reassign #12 @carol",
+        "/action due #12 next Friday",
+        "/action drop #12 <reason>",
+    ]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def describe(action: Action, today: dt.date, last_note: str | None = None) -> dict[str, Any]:
+    """Template data for one action."""
+    overdue_days = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
+    return {
+        "ref": action.ref,
+        "board": action.board.name,
+        "board_id": action.board_id,
+        "text": action.text,
+        "owner_id": action.owner.slack_user_id,
+        "owner_name": action.owner.display_name,
+        "due": action.due_date,
+        "overdue_days": max(overdue_days, 0),
+        "due_today": action.status == ActionStatus.OPEN and action.due_date == today,
+        "status": action.status.value,
+        "last_note": last_note,
+        "permalink": action.source_permalink,
+    }
+
+
+def _today(req: Request, board: Board) -> dt.date:
+    return req.today(board.timezone)
+
+
+def parse_due(req: Request, board: Board, phrase: str) -> dt.date:
+    """A due date from a phrase, in the board's zone; not in the past."""
+    today = _today(req, board)
+
+    def next_meeting() -> dt.date | None:
+        found = meetings.next_meeting(session=req.session, board_id=board.id, after=today + dt.timedelta(days=1))
+        return found.date if found else None
+
+    phrase = re.sub(r"^(by|due|before)\s+", "", phrase.strip(), flags=re.I)
+    try:
+        due = parse_date(phrase, today, next_meeting)
+    except DateParseError as exc:
+        raise InvalidInput(
+            f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.", examples=DATE_EXAMPLES, field="due"
+        ) from exc
+    if due < today:
+        raise InvalidInput(
+            f"“{phrase}” is {due:%A %-d %B %Y}, which is in the past.", examples=DATE_EXAMPLES, field="due"
+        )
+    return due
+
+
+def resolve_member(req: Request, board: Board, token: str) -> Member:
+    """A member of the board from `<@U123|name>`, `<@U123>`, `@U123` or `@name`."""
+    user_id = mention_id(token)
+    member = None
+    if user_id:
+        member = boards.get_member(session=req.session, slack_user_id=user_id)
+    elif m := PLAIN_MENTION_RE.match(token):
+        name = m.group(1)
+        member = boards.get_member(session=req.session, slack_user_id=name) or boards.find_member_by_name(
+            session=req.session, name=name, board_id=board.id
+        )
+    else:
+        raise UsageError(f"`{token}` is not a person. Mention them, like @bob.")
+    if member is None or boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) is None:
+        shown = (member.display_name if member else user_id) if user_id else token
+        raise InvalidInput(
+            f"{shown} is not a member of {board.name}. Add them first with `/lsp member add`.", field="owner"
+        )
+    return member
+
+
+def _author(req: Request, actor: Actor) -> Member:
+    """The member record to credit with a change (admins off the board get one)."""
+    if actor.member is not None:
+        return actor.member
+    return boards.upsert_member(session=req.session, slack_user_id=req.user_id, display_name=req.user_name)
+
+
+def _load(req: Request, rest: str) -> tuple[Actor, Action, str]:
+    """The actor, the action named by the first word, and the rest of the text."""
+    first, _, remainder = rest.strip().partition(" ")
+    if not first:
+        raise UsageError("Which action? Give its number.", examples=["#12"])
+    ref = parse_ref(first)
+    board_opt = None
+    if m := re.search(r'\bboard:"([^"]+)"|\bboard:(\S+)', remainder):
+        board_opt = m.group(1) or m.group(2)
+        remainder = (remainder[: m.start()] + remainder[m.end():]).strip()
+    board = access.resolve_board(req, board_opt)
+    actor = access.actor_for(req, board)
+    access.require_reader(actor)
+    action = action_store.get_by_ref(session=req.session, board_id=board.id, ref=ref)
+    if action is None:
+        raise NotFound(f"There is no action #{ref} on {board.name}.")
+    return actor, action, remainder.strip()
+
+
+def _require_edit(actor: Actor, action: Action) -> None:
+    if not actor.may_edit_action(action):
+        raise Forbidden(
+            f"Only {action.owner.display_name} (the owner), the chair, the vice-chair or the secretariat "
+            f"can change #{action.ref}."
+        )
+
+
+def _require_open(action: Action) -> None:
+    if action.status != ActionStatus.OPEN:
+        raise Conflict(f"#{action.ref} is already {action.status.value}. Reopen it with `/action reopen #{action.ref}`.")
+
+
+def _audit(req: Request, action: Action, operation: str, before: dict[str, Any] | None) -> None:
+    audit.record(
+        session=req.session,
+        at=req.now(),
+        actor=req.user_id,
+        entity="action",
+        entity_id=action.id,
+        operation=operation,
+        before=before,
+        after=audit.snapshot(action, _SNAPSHOT),
+    )
+
+
+def _notify_owner(req: Request, action: Action, template: str, data: dict[str, Any]) -> None:
+    """DM the owner about a change someone else made."""
+    if action.owner.slack_user_id != req.user_id:
+        req.notify.to_user(
+            action.owner.slack_user_id,
+            template,
+            {"action": describe(action, _today(req, action.board)), "by": req.user_id, **data},
+        )
+
+
+# ---------------------------------------------------------------- add
+
+
+def split_add_text(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """`<text> [@owner] [by <date>]` into (text, owner token, date phrase, board name)."""
+    tokens = tokenize(text)
+    board_name = None
+    kept: list[Token] = []
+    for tok in tokens:
+        if tok.raw.lower().startswith("board:") and len(tok.raw) > 6:
+            board_name = tokenize(tok.raw[6:])[0].value
+        else:
+            kept.append(tok)
+    tokens = kept
+    owner: str | None = None
+    due: str | None = None
+    for _ in range(2):
+        if not tokens:
+            break
+        last = tokens[-1]
+        if owner is None and not last.quoted and (mention_id(last.raw) or PLAIN_MENTION_RE.match(last.raw)):
+            owner = last.raw
+            tokens = tokens[:-1]
+            continue
+        if due is None:
+            cut = _date_clause_start(tokens)
+            if cut is not None:
+                due = " ".join(t.raw for t in tokens[cut:])
+                tokens = tokens[:cut]
+                continue
+        break
+    if len(tokens) == 1 and tokens[0].quoted:
+        body = tokens[0].value
+    else:
+        body = text[tokens[0].start : tokens[-1].end] if tokens else ""
+        body = _strip_outer_quotes(body) if tokens else ""
+    return body.strip(), owner, due, board_name
+
+
+def _strip_outer_quotes(body: str) -> str:
+    body = normalise_quotes(body).strip()
+    if len(body) >= 2 and body[0] == body[-1] == '"' and body.count('"') == 2:
+        return body[1:-1]
+    return body
+
+
+def _date_clause_start(tokens: list[Token]) -> int | None:
+    """Index where a trailing `by <date>` / `in 2 weeks` clause starts, if there is one."""
+    n = len(tokens)
+    # "in 2 weeks", "in a fortnight"
+    if n >= 3 and tokens[-3].raw.lower() == "in" and _IN_PHRASE.match(tokens[-2].raw) and _UNIT.match(tokens[-1].raw):
+        return n - 3
+    if n >= 2 and tokens[-2].raw.lower() == "in" and tokens[-1].raw.lower() in ("a fortnight", "fortnight"):
+        return n - 2
+    for i in range(n - 2, max(-1, n - 7), -1):
+        tok = tokens[i]
+        if not tok.quoted and tok.raw.lower() in _DATE_LEAD_WORDS and i > 0:
+            return i
+    return None
+
+
+def handle_action_add(req: Request, rest: str) -> Reply:
+    """Record a new action; its owner defaults to the sender."""
+    if not rest.strip():
+        raise UsageError("What is the action?", examples=_usage_examples()[:1])
+    body, owner_token, due_phrase, board_name = split_add_text(rest)
+    board = access.resolve_board(req, board_name)
+    actor = access.actor_for(req, board)
+    creator = access.require_member(actor)
+    text = check_text(body, "action text")
+    owner = resolve_member(req, board, owner_token) if owner_token else creator
+    due = parse_due(req, board, due_phrase) if due_phrase else None
+    return create_action(req, actor, board, text=text, owner=owner, due=due)
+
+
+def create_action(
+    req: Request,
+    actor: Actor,
+    board: Board,
+    *,
+    text: str,
+    owner: Member,
+    due: dt.date | None,
+    meeting_id: int | None = None,
+    permalink: str | None = None,
+) -> Reply:
+    """Store an action, tell a different owner, and confirm back. Shared by the command and the modal."""
+    creator = access.require_member(actor)
+    today = _today(req, board)
+    if meeting_id is None:
+        last = meetings.previous_meeting(session=req.session, board_id=board.id, before=today + dt.timedelta(days=1))
+        if last is not None and (today - last.date).days <= 14:
+            meeting_id = last.id  # raised at (or straight after) the last meeting
+    action = action_store.create(
+        session=req.session,
+        board=board,
+        text=text,
+        owner=owner,
+        created_by=creator,
+        due_date=due,
+        now=req.now(),
+        meeting_id=meeting_id,
+        source_permalink=permalink,
+    )
+    action.owner = owner
+    action.board = board
+    _audit(req, action, "create", None)
+    _notify_owner(req, action, "slack/action_assigned.json.j2", {"reason": "assigned"})
+    return Reply("slack/action_added.json.j2", {"action": describe(action, today), "by": req.user_id})
+
+
+# ---------------------------------------------------------------- list / show
+
+
+def handle_action_list(req: Request, rest: str) -> Reply:
+    """`mine` (default), `@user`, `overdue`, `all`, `done`."""
+    words = parse(rest, ("board",))
+    scope = words.args[0].raw if words.args else "mine"
+    board = access.resolve_board(req, words.options.get("board"))
+    actor = access.actor_for(req, board)
+    access.require_reader(actor)
+    today = _today(req, board)
+    flt_kwargs: dict[str, Any] = {"board_ids": [board.id]}
+    title: str
+    lowered = scope.lower()
+    if lowered == "mine":
+        if actor.member is None:
+            return Reply("slack/action_list.json.j2", {"title": "Your open actions", "actions": [], "total": 0,
+                                                       "board": board.name, "empty": "You have no actions."})
+        flt_kwargs["owner_id"] = actor.member.id
+        title = "Your open actions"
+    elif lowered == "overdue":
+        flt_kwargs["due_before"] = today
+        title = "Overdue actions"
+    elif lowered == "all":
+        title = "All open actions"
+    elif lowered == "done":
+        flt_kwargs["statuses"] = (ActionStatus.DONE,)
+        title = "Completed actions"
+    elif lowered == "dropped":
+        flt_kwargs["statuses"] = (ActionStatus.DROPPED,)
+        title = "Dropped actions"
+    elif mention_id(scope) or PLAIN_MENTION_RE.match(scope):
+        member = resolve_member(req, board, scope)
+        flt_kwargs["owner_id"] = member.id
+        title = f"Open actions of {member.display_name}"
+    else:
+        raise UsageError(f"`/action list {scope}` is not a list I know.", examples=["/action list [mine | @user | overdue | all | done]"])
+    found, total = action_store.search(session=req.session, flt=action_store.ActionFilter(**flt_kwargs), limit=40)
+    return Reply(
+        "slack/action_list.json.j2",
+        {
+            "title": title,
+            "board": board.name,
+            "actions": [describe(a, today) for a in found],
+            "total": total,
+            "empty": "Nothing here.",
+        },
+    )
+
+
+def handle_action_show(req: Request, rest: str) -> Reply:
+    actor, action, _ = _load(req, rest)
+    today = _today(req, action.board)
+    entries = action_store.history(session=req.session, action_id=action.id)
+    return Reply(
+        "slack/action_show.json.j2",
+        {
+            "action": describe(action, today),
+            "created_by": action.created_by.slack_user_id,
+            "created_at": action.created_at,
+            "history": [
+                {"author": e.author.slack_user_id, "at": e.created_at, "kind": e.kind, "note": e.note} for e in entries
+            ],
+            "can_edit": actor.may_edit_action(action),
+        },
+    )
+
+
+# ---------------------------------------------------------------- changes
+
+
+def handle_action_update(req: Request, rest: str) -> Reply:
+    actor, action, note = _load(req, rest)
+    _require_edit(actor, action)
+    note = check_text(note, "progress note")
+    _require_open(action)
+    return record_progress(req, actor, action, note)
+
+
+def record_progress(req: Request, actor: Actor, action: Action, note: str) -> Reply:
+    """Add a progress note (the command, the modal and the reminder's button all come here)."""
+    before = audit.snapshot(action, _SNAPSHOT)
+    action_store.add_update(
+        session=req.session, action=action, author=_author(req, actor), note=note, kind="progress", now=req.now()
+    )
+    _audit(req, action, "progress", before)
+    _notify_owner(req, action, "slack/action_changed.json.j2", {"change": "progress", "note": note})
+    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board), note),
+                                                      "change": "progress", "note": note})
+
+
+def handle_action_done(req: Request, rest: str) -> Reply:
+    actor, action, note = _load(req, rest)
+    _require_edit(actor, action)
+    if note:
+        note = check_text(note, "note")
+    _require_open(action)
+    return close_action(req, actor, action, ActionStatus.DONE, note)
+
+
+def close_action(req: Request, actor: Actor, action: Action, status: ActionStatus, note: str) -> Reply:
+    before = audit.snapshot(action, _SNAPSHOT)
+    action.status = status
+    action.closed_at = req.now()
+    kind = "done" if status == ActionStatus.DONE else "dropped"
+    action_store.add_update(
+        session=req.session, action=action, author=_author(req, actor), note=note, kind=kind, now=req.now()
+    )
+    _audit(req, action, kind, before)
+    _notify_owner(req, action, "slack/action_changed.json.j2", {"change": kind, "note": note})
+    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
+                                                      "change": kind, "note": note})
+
+
+def handle_action_drop(req: Request, rest: str) -> Reply:
+    actor, action, reason = _load(req, rest)
+    _require_edit(actor, action)
+    if not reason.strip():
+        raise UsageError(f"Say why #{action.ref} is being dropped.", examples=[f"/action drop #{action.ref} Superseded by the Borough Plan review"])
+    reason = check_text(reason, "reason")
+    _require_open(action)
+    return close_action(req, actor, action, ActionStatus.DROPPED, reason)
+
+
+def handle_action_reopen(req: Request, rest: str) -> Reply:
+    actor, action, note = _load(req, rest)
+    _require_edit(actor, action)
+    if action.status == ActionStatus.OPEN:
+        raise Conflict(f"#{action.ref} is already open.")
+    before = audit.snapshot(action, _SNAPSHOT)
+    action.status = ActionStatus.OPEN
+    action.closed_at = None
+    action_store.add_update(
+        session=req.session, action=action, author=_author(req, actor), note=note, kind="reopened", now=req.now()
+    )
+    _audit(req, action, "reopen", before)
+    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
+                                                      "change": "reopened", "note": note})
+
+
+def handle_action_reassign(req: Request, rest: str) -> Reply:
+    actor, action, target = _load(req, rest)
+    _require_edit(actor, action)
+    if not target:
+        raise UsageError("Reassign to whom?", examples=[f"/action reassign #{action.ref} @carol"])
+    new_owner = resolve_member(req, action.board, tokenize(target)[0].raw)
+    _require_open(action)
+    return reassign_action(req, actor, action, new_owner)
+
+
+def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Member) -> Reply:
+    if new_owner.id == action.owner_id:
+        raise Conflict(f"#{action.ref} is already {new_owner.display_name}'s.")
+    before = audit.snapshot(action, _SNAPSHOT)
+    previous = action.owner
+    action.owner_id = new_owner.id
+    action.owner = new_owner
+    action_store.add_update(
+        session=req.session,
+        action=action,
+        author=_author(req, actor),
+        note=f"Reassigned from {previous.display_name} to {new_owner.display_name}",
+        kind="reassigned",
+        now=req.now(),
+    )
+    _audit(req, action, "reassign", before)
+    today = _today(req, action.board)
+    if new_owner.slack_user_id != req.user_id:
+        req.notify.to_user(
+            new_owner.slack_user_id,
+            "slack/action_assigned.json.j2",
+            {"action": describe(action, today), "by": req.user_id, "reason": "reassigned"},
+        )
+    if previous.slack_user_id != req.user_id:
+        req.notify.to_user(
+            previous.slack_user_id,
+            "slack/action_changed.json.j2",
+            {"action": describe(action, today), "by": req.user_id, "change": "reassigned", "note": ""},
+        )
+    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, today), "change": "reassigned",
+                                                      "note": ""})
+
+
+def handle_action_due(req: Request, rest: str) -> Reply:
+    actor, action, phrase = _load(req, rest)
+    _require_edit(actor, action)
+    if not phrase:
+        raise UsageError("What is the new due date?", examples=[f"/action due #{action.ref} next Friday"])
+    due = parse_due(req, action.board, phrase)
+    _require_open(action)
+    return redate_action(req, actor, action, due)
+
+
+def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> Reply:
+    before = audit.snapshot(action, _SNAPSHOT)
+    old = action.due_date
+    action.due_date = due
+    action_store.add_update(
+        session=req.session,
+        action=action,
+        author=_author(req, actor),
+        note=f"Due date changed from {old:%-d %b %Y} to {due:%-d %b %Y}" if old else f"Due date set to {due:%-d %b %Y}",
+        kind="redated",
+        now=req.now(),
+    )
+    _audit(req, action, "redate", before)
+    _notify_owner(req, action, "slack/action_changed.json.j2", {"change": "redated", "note": ""})
+    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
+                                                      "change": "redated", "note": ""})

@@ -1,0 +1,100 @@
+"""What every handler receives and returns, and the errors it may raise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class Notifier(Protocol):
+    """Queues messages for delivery after the handler's transaction commits (store.outbox.Outbox)."""
+
+    def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None: ...
+
+    def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None: ...
+
+
+@dataclass
+class Request:
+    """A command as the domain sees it: who, where, what, when, and the unit of work."""
+
+    session: Session
+    clock: Clock
+    user_id: str
+    channel_id: str | None
+    text: str
+    notify: Notifier
+    admins: frozenset[str] = frozenset()
+    default_timezone: str = "Europe/London"
+    user_name: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)  # form values from a modal, if any
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user_id in self.admins
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def today(self, timezone: str | None = None) -> dt.date:
+        return self.clock.now().astimezone(ZoneInfo(timezone or self.default_timezone)).date()
+
+
+@dataclass
+class Attachment:
+    """A file to send with a reply (a document, a calendar)."""
+
+    filename: str
+    content: bytes
+    title: str = ""
+
+
+@dataclass
+class Reply:
+    """A template name and its data; the transport renders and sends it."""
+
+    template: str
+    data: dict[str, Any] = field(default_factory=dict)
+    in_channel: bool = False
+    attachments: list[Attachment] = field(default_factory=list)
+    open_modal: dict[str, Any] | None = None  # a view to open instead of (or before) replying
+
+
+class DomainError(Exception):
+    """An expected refusal: shown to the user as an ephemeral error, nothing written."""
+
+    title = "Sorry, that didn't work"
+
+    def __init__(self, message: str, *, examples: tuple[str, ...] | list[str] = (), field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.examples = list(examples)
+        self.field = field
+
+
+class UsageError(DomainError):
+    title = "Not quite"
+
+
+class InvalidInput(DomainError):
+    title = "That needs fixing"
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    title = "Not allowed"
+
+
+class Conflict(DomainError):
+    title = "Already done"

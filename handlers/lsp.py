@@ -1,0 +1,169 @@
+"""`/lsp`: help, boards and their members."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from handlers import access
+from handlers.base import Conflict, Forbidden, InvalidInput, Reply, Request, UsageError
+from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id, parse
+from store import audit, boards
+from store.models import Role
+
+_ROLE_NAMES = {r.value: r for r in Role} | {"vice": Role.VICE_CHAIR, "vicechair": Role.VICE_CHAIR}
+
+
+def handle(req: Request) -> Reply:
+    """Route `/lsp <subcommand> ...`."""
+    words = req.text.strip().split(None, 2)
+    head = words[0].lower() if words else "help"
+    second = words[1].lower() if len(words) > 1 else ""
+    rest = words[2] if len(words) > 2 else ""
+    if head == "help":
+        return Reply("slack/help.json.j2", {"topic": second or "all"})
+    if head == "board" and second == "create":
+        return handle_board_create(req, rest)
+    if head == "member" and second == "add":
+        return handle_member_add(req, rest)
+    if head == "member" and second in ("list", "ls", ""):
+        return handle_member_list(req, rest)
+    if head == "member" and second == "remove":
+        return handle_member_remove(req, rest)
+    raise UsageError(
+        f"`/lsp {req.text.strip()[:80]}` is not a command I know.",
+        examples=[
+            "/lsp help",
+            '/lsp board create "LSP Executive" chair:@alice',
+            '/lsp member add @bob org:"Ealing PCT" role:member',
+            "/lsp member list",
+        ],
+    )
+
+
+def _user_token_parts(token: str) -> tuple[str, str | None]:
+    """(user id, display name) from `<@U123|name>`; the name is None when Slack sent none."""
+    user_id = mention_id(token)
+    if user_id is None:
+        if PLAIN_MENTION_RE.match(token) and token[1:].upper() == token[1:] and token[1:2] in ("U", "W"):
+            return token[1:], None  # console: @U123
+        raise InvalidInput(f"`{token}` is not a Slack user. Mention them, like @alice.")
+    _, _, name = token.strip("<>").partition("|")
+    return user_id, name or None
+
+
+def handle_board_create(req: Request, rest: str) -> Reply:
+    """Bind the current channel to a new board (admins only)."""
+    if not req.is_admin:
+        raise Forbidden("Only lspbot admins (LSPBOT_ADMINS) can create boards.")
+    if not req.channel_id or req.channel_id.startswith("D"):
+        raise UsageError("Create a board from inside the channel it will use.")
+    parsed = parse(rest, ("chair", "org", "tz", "timezone"))
+    if not parsed.args:
+        raise UsageError("Name the board.", examples=['/lsp board create "LSP Executive" chair:@alice'])
+    name = check_text(" ".join(a.value for a in parsed.args), "board name")
+    if len(name) > 200:
+        raise InvalidInput("A board name can be at most 200 characters.")
+    chair_token = parsed.options.get("chair")
+    if not chair_token:
+        raise UsageError("Who chairs it?", examples=[f'/lsp board create "{name}" chair:@alice'])
+    chair_id, chair_name = _user_token_parts(chair_token)
+    tz = parsed.options.get("tz") or parsed.options.get("timezone") or req.default_timezone
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"`{tz}` is not a time zone I know.", examples=["tz:Europe/London"]) from None
+    if boards.get_by_channel(session=req.session, channel_id=req.channel_id):
+        raise Conflict("This channel already belongs to a board.")
+    if boards.get_by_name(session=req.session, name=name):
+        raise Conflict(f"There is already a board called “{name}”.")
+    board = boards.create(session=req.session, name=name, channel_id=req.channel_id, timezone=tz, now=req.now())
+    org = boards.get_or_create_organisation(session=req.session, name=parsed.options["org"]) if parsed.options.get("org") else None
+    chair = boards.upsert_member(session=req.session, slack_user_id=chair_id, display_name=chair_name, organisation=org)
+    boards.set_role(session=req.session, board=board, member=chair, role=Role.CHAIR)
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="board", entity_id=board.id,
+                 operation="create", after={"name": name, "channel_id": req.channel_id, "chair": chair_id, "timezone": tz})
+    if chair_id != req.user_id:
+        req.notify.to_user(chair_id, "slack/board_welcome.json.j2", {"board": name, "role": "chair", "by": req.user_id})
+    return Reply("slack/board_created.json.j2", {"board": name, "chair": chair_id, "timezone": tz}, in_channel=True)
+
+
+def handle_member_add(req: Request, rest: str) -> Reply:
+    """Add (or change) a member of this board, with their organisation and role."""
+    parsed = parse(rest, ("org", "role", "board", "name"))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    actor = access.actor_for(req, board)
+    access.require_manager(actor, "add members")
+    if len(parsed.args) != 1:
+        raise UsageError("Name one person to add.", examples=['/lsp member add @bob org:"Ealing PCT" role:member'])
+    user_id, display = _user_token_parts(parsed.args[0].raw)
+    display = parsed.options.get("name") or display
+    role_name = (parsed.options.get("role") or "member").lower()
+    role = _ROLE_NAMES.get(role_name)
+    if role is None:
+        raise InvalidInput(f"`{role_name}` is not a role. Use member, vice-chair or secretariat.", field="role")
+    if role == Role.CHAIR and not req.is_admin:
+        raise Forbidden("Only an admin can appoint a chair.")
+    org_name = parsed.options.get("org")
+    if org_name is not None:
+        org_name = check_text(org_name, "organisation")
+        if len(org_name) > 200:
+            raise InvalidInput("An organisation name can be at most 200 characters.")
+    existing = boards.get_member(session=req.session, slack_user_id=user_id)
+    if org_name is None and (existing is None or existing.organisation is None):
+        raise UsageError("Which organisation do they represent?", examples=['/lsp member add @name org:"Ealing PCT"'])
+    org = boards.get_or_create_organisation(session=req.session, name=org_name) if org_name else None
+    member = boards.upsert_member(session=req.session, slack_user_id=user_id, display_name=display, organisation=org)
+    before = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id)
+    before_role = before.role.value if before else None
+    boards.set_role(session=req.session, board=board, member=member, role=role)
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="membership", entity_id=member.id,
+                 operation="add" if before is None else "change",
+                 before={"role": before_role} if before_role else None,
+                 after={"board": board.name, "role": role.value, "organisation": member.organisation.name if member.organisation else None})
+    if before is None and user_id != req.user_id:
+        req.notify.to_user(user_id, "slack/board_welcome.json.j2", {"board": board.name, "role": role.value, "by": req.user_id})
+    return Reply("slack/member_added.json.j2", {
+        "board": board.name, "user_id": user_id, "role": role.value,
+        "organisation": member.organisation.name if member.organisation else "", "changed": before is not None,
+    })
+
+
+def handle_member_remove(req: Request, rest: str) -> Reply:
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    actor = access.actor_for(req, board)
+    access.require_manager(actor, "remove members")
+    if len(parsed.args) != 1:
+        raise UsageError("Name one person to remove.", examples=["/lsp member remove @bob"])
+    user_id, _ = _user_token_parts(parsed.args[0].raw)
+    member = boards.get_member(session=req.session, slack_user_id=user_id)
+    membership = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
+    if membership is None:
+        raise InvalidInput(f"{member.display_name if member else user_id} is not a member of {board.name}.")
+    if membership.role == Role.CHAIR and not req.is_admin:
+        raise Forbidden("Only an admin can remove the chair.")
+    req.session.delete(membership)
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="membership", entity_id=member.id,
+                 operation="remove", before={"board": board.name, "role": membership.role.value})
+    return Reply("slack/member_removed.json.j2", {"board": board.name, "user_id": user_id})
+
+
+def handle_member_list(req: Request, rest: str) -> Reply:
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    actor = access.actor_for(req, board)
+    access.require_reader(actor)
+    order = {Role.CHAIR: 0, Role.VICE_CHAIR: 1, Role.SECRETARIAT: 2, Role.MEMBER: 3}
+    rows = sorted(
+        boards.list_members(session=req.session, board_id=board.id),
+        key=lambda m: (order[m.role], (m.member.organisation.name if m.member.organisation else "").lower(),
+                       m.member.display_name.lower()),
+    )
+    return Reply("slack/member_list.json.j2", {
+        "board": board.name,
+        "members": [
+            {"user_id": m.member.slack_user_id, "name": m.member.display_name, "role": m.role.value,
+             "organisation": m.member.organisation.name if m.member.organisation else ""}
+            for m in rows
+        ],
+    })

@@ -1,0 +1,110 @@
+"""Tokenising slash-command text: quoted strings, `key:value` options, mentions and `#refs`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from handlers.base import UsageError
+
+MAX_TEXT = 3000
+# Slack sends mentions as <@U123|name> (should_escape: true) or <@U123>; people type @name in the console.
+MENTION_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+PLAIN_MENTION_RE = re.compile(r"^@([\w.\-]+)$")
+REF_RE = re.compile(r"^#?(\d{1,9})$")
+_QUOTES = {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"}
+
+
+@dataclass
+class Token:
+    value: str
+    raw: str
+    quoted: bool = False
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class Parsed:
+    """Positional tokens and `key:value` options."""
+
+    args: list[Token] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def normalise_quotes(text: str) -> str:
+    for smart, plain in _QUOTES.items():
+        text = text.replace(smart, plain)
+    return text
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split on white space, keeping "quoted strings" (straight or curly quotes) together."""
+    text = normalise_quotes(text)
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        buf: list[str] = []
+        quoted = False
+        while i < n and not text[i].isspace():
+            ch = text[i]
+            if ch == "<" and (close := text.find(">", i + 1)) != -1:
+                # Slack entities (<@U123|Some Name>, <#C1|general>, <!here>) stay whole.
+                buf.append(text[i : close + 1])
+                i = close + 1
+            elif ch == '"':
+                close = text.find('"', i + 1)
+                if close == -1:
+                    raise UsageError("A quote is opened but never closed.", examples=['"Quoted title"'])
+                buf.append(text[i + 1 : close])
+                quoted = True
+                i = close + 1
+            else:
+                buf.append(ch)
+                i += 1
+        tokens.append(Token("".join(buf), text[start:i], quoted, start, i))
+    return tokens
+
+
+def parse(text: str, option_names: tuple[str, ...] = ()) -> Parsed:
+    """Tokens, with `name:value` pulled out for the given option names."""
+    out = Parsed()
+    for tok in tokenize(text):
+        key, sep, value = tok.raw.partition(":")
+        if sep and key.lower() in option_names and not tok.raw.startswith('"'):
+            out.options[key.lower()] = tokenize(value)[0].value if value.strip() else ""
+        else:
+            out.args.append(tok)
+    return out
+
+
+def mention_id(token: str) -> str | None:
+    """The Slack user id in `<@U123|name>` or `<@U123>`, else None."""
+    m = MENTION_RE.match(token.strip())
+    return m.group(1) if m else None
+
+
+def is_mention(token: str) -> bool:
+    return bool(MENTION_RE.match(token) or PLAIN_MENTION_RE.match(token))
+
+
+def parse_ref(token: str) -> int:
+    """`#12` or `12` as an action reference."""
+    m = REF_RE.match(token.strip())
+    if not m:
+        raise UsageError(f"`{token}` is not an action reference.", examples=["#12"])
+    return int(m.group(1))
+
+
+def check_text(text: str, what: str = "text") -> str:
+    """Non-empty and within Slack's 3,000 characters."""
+    text = text.strip()
+    if not text:
+        raise UsageError(f"The {what} is empty.")
+    if len(text) > MAX_TEXT:
+        raise UsageError(f"The {what} is {len(text):,} characters long; the limit is {MAX_TEXT:,}.")
+    return text

@@ -1,0 +1,14 @@
+"""Which handler serves which slash command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers import actions, lsp
+from handlers.base import Reply, Request
+
+COMMANDS: dict[str, Callable[[Request], Reply]] = {
+    "/lsp": lsp.handle,
+    "/action": actions.handle,
+}
+

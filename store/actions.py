@@ -1,0 +1,176 @@
+"""Actions and their progress history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from store import boards
+from store.models import Action, ActionStatus, ActionUpdate, Board, Member, Organisation
+
+
+def get_by_ref(*, session: Session, board_id: int, ref: int) -> Action | None:
+    return session.scalar(
+        select(Action)
+        .options(joinedload(Action.owner), joinedload(Action.board))
+        .where(Action.board_id == board_id, Action.ref == ref)
+    )
+
+
+def create(
+    *,
+    session: Session,
+    board: Board,
+    text: str,
+    owner: Member,
+    created_by: Member,
+    due_date: dt.date | None,
+    now: dt.datetime,
+    meeting_id: int | None = None,
+    source_permalink: str | None = None,
+) -> Action:
+    ref = boards.take_action_ref(session=session, board_id=board.id)
+    action = Action(
+        board_id=board.id,
+        ref=ref,
+        text=text,
+        owner_id=owner.id,
+        due_date=due_date,
+        status=ActionStatus.OPEN,
+        meeting_id=meeting_id,
+        created_by_id=created_by.id,
+        created_at=now,
+        updated_at=now,
+        source_permalink=source_permalink,
+    )
+    session.add(action)
+    session.flush()
+    return action
+
+
+def add_update(
+    *, session: Session, action: Action, author: Member, note: str, kind: str, now: dt.datetime
+) -> ActionUpdate:
+    entry = ActionUpdate(action_id=action.id, author_id=author.id, note=note, kind=kind, created_at=now)
+    session.add(entry)
+    action.updated_at = now
+    session.flush()
+    return entry
+
+
+def history(*, session: Session, action_id: int, limit: int = 20) -> list[ActionUpdate]:
+    return list(
+        session.scalars(
+            select(ActionUpdate)
+            .options(joinedload(ActionUpdate.author))
+            .where(ActionUpdate.action_id == action_id)
+            .order_by(ActionUpdate.id.desc())
+            .limit(limit)
+        )
+    )[::-1]
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    board_ids: Sequence[int] | None = None
+    owner_id: int | None = None
+    statuses: tuple[ActionStatus, ...] = (ActionStatus.OPEN,)
+    due_before: dt.date | None = None  # strictly before: overdue
+    meeting_id: int | None = None
+
+
+def _filtered(stmt: Select, flt: ActionFilter) -> Select:
+    if flt.board_ids is not None:
+        stmt = stmt.where(Action.board_id.in_(list(flt.board_ids)))
+    if flt.owner_id is not None:
+        stmt = stmt.where(Action.owner_id == flt.owner_id)
+    if flt.statuses:
+        stmt = stmt.where(Action.status.in_(flt.statuses))
+    if flt.due_before is not None:
+        stmt = stmt.where(Action.due_date < flt.due_before)
+    if flt.meeting_id is not None:
+        stmt = stmt.where(Action.meeting_id == flt.meeting_id)
+    return stmt
+
+
+def search(*, session: Session, flt: ActionFilter, limit: int = 50) -> tuple[list[Action], int]:
+    """Matching actions, soonest due first (undated last), and the total count."""
+    total = session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0
+    stmt = (
+        _filtered(select(Action), flt)
+        .options(joinedload(Action.owner), joinedload(Action.board))
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.board_id, Action.ref)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt)), total
+
+
+def last_notes(*, session: Session, action_ids: Sequence[int]) -> dict[int, ActionUpdate]:
+    """The latest history entry of each action, in one query."""
+    if not action_ids:
+        return {}
+    latest = (
+        select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("last_id"))
+        .where(ActionUpdate.action_id.in_(list(action_ids)))
+        .group_by(ActionUpdate.action_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(ActionUpdate).options(joinedload(ActionUpdate.author)).join(latest, ActionUpdate.id == latest.c.last_id)
+    )
+    return {row.action_id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    ref: int
+    board: str
+    text: str
+    owner: str
+    organisation: str
+    due: dt.date | None
+    status: str
+    created: dt.datetime
+    last_update: str
+    last_update_at: dt.datetime | None
+
+
+def export_rows(*, session: Session, board_id: int | None = None, batch: int = 1000) -> Iterator[ExportRow]:
+    """Every action with its latest note, streamed in batches (for the CSV log)."""
+    owner = aliased(Member)
+    latest = (
+        select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("last_id"))
+        .group_by(ActionUpdate.action_id)
+        .subquery()
+    )
+    last = aliased(ActionUpdate)
+    stmt = (
+        select(Action, Board.name, owner.display_name, Organisation.name, last.note, last.created_at)
+        .join(Board, Board.id == Action.board_id)
+        .join(owner, owner.id == Action.owner_id)
+        .outerjoin(Organisation, Organisation.id == owner.organisation_id)
+        .outerjoin(latest, latest.c.action_id == Action.id)
+        .outerjoin(last, and_(last.id == latest.c.last_id))
+        .order_by(Board.name, Action.ref)
+    )
+    if board_id is not None:
+        stmt = stmt.where(Action.board_id == board_id)
+    for action, board_name, owner_name, org_name, note, note_at in session.execute(
+        stmt.execution_options(yield_per=batch)
+    ):
+        yield ExportRow(
+            ref=action.ref,
+            board=board_name,
+            text=action.text,
+            owner=owner_name,
+            organisation=org_name or "",
+            due=action.due_date,
+            status=action.status.value,
+            created=action.created_at,
+            last_update=note or "",
+            last_update_at=note_at,
+        )

@@ -1,0 +1,52 @@
+"""Meetings of a board."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import Meeting
+
+
+def next_meeting(*, session: Session, board_id: int, after: dt.date) -> Meeting | None:
+    """The first meeting on or after a date."""
+    return session.scalar(
+        select(Meeting).where(Meeting.board_id == board_id, Meeting.date >= after).order_by(Meeting.date).limit(1)
+    )
+
+
+def previous_meeting(*, session: Session, board_id: int, before: dt.date) -> Meeting | None:
+    return session.scalar(
+        select(Meeting).where(Meeting.board_id == board_id, Meeting.date < before).order_by(Meeting.date.desc()).limit(1)
+    )
+
+
+def get_by_date(*, session: Session, board_id: int, date: dt.date) -> Meeting | None:
+    return session.scalar(select(Meeting).where(Meeting.board_id == board_id, Meeting.date == date))
+
+
+def list_between(*, session: Session, board_id: int, start: dt.date, end: dt.date | None = None) -> list[Meeting]:
+    stmt = select(Meeting).where(Meeting.board_id == board_id, Meeting.date >= start)
+    if end is not None:
+        stmt = stmt.where(Meeting.date <= end)
+    return list(session.scalars(stmt.order_by(Meeting.date)))
+
+
+def create(
+    *,
+    session: Session,
+    board_id: int,
+    date: dt.date,
+    starts_at: dt.datetime | None,
+    venue: str,
+    now: dt.datetime,
+    host_organisation_id: int | None = None,
+    theme: str | None = None,
+) -> Meeting:
+    meeting = Meeting(board_id=board_id, date=date, starts_at=starts_at, venue=venue, created_at=now,
+                      host_organisation_id=host_organisation_id, theme=theme)
+    session.add(meeting)
+    session.flush()
+    return meeting

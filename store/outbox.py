@@ -1,0 +1,157 @@
+"""The outbox: messages written with the state they report, delivered later by the sender.
+
+Rows are claimed with a lease (`claimed_until`). On PostgreSQL the claim uses
+`SELECT ... FOR UPDATE SKIP LOCKED`, so several replicas drain one table without
+sending a row twice; on SQLite the write lock taken by `BEGIN IMMEDIATE` does the same.
+A process killed while holding a lease leaves its rows to be claimed again when the
+lease runs out: at most the message in flight at the kill can go twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import OutboxMessage, OutboxStatus
+
+Render = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class Outbox:
+    """Queues rendered messages in the caller's transaction (the handlers' and jobs' notifier)."""
+
+    def __init__(self, session: Session, render: Render, now: Callable[[], dt.datetime]) -> None:
+        self._session = session
+        self._render = render
+        self._now = now
+        self.queued = 0
+
+    def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
+        self._enqueue("user", user_id, template, data, key)
+
+    def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
+        self._enqueue("channel", channel_id, template, data, key)
+
+    def _enqueue(self, kind: str, target: str, template: str, data: dict[str, Any], key: str | None) -> None:
+        payload = self._render(template, data)
+        if enqueue(
+            session=self._session,
+            key=key or f"adhoc:{uuid.uuid4()}",
+            target_kind=kind,
+            target=target,
+            payload=payload,
+            now=self._now(),
+        ):
+            self.queued += 1
+
+
+def enqueue(
+    *, session: Session, key: str, target_kind: str, target: str, payload: dict[str, Any], now: dt.datetime
+) -> bool:
+    """Insert a message unless one with the same key exists; True if inserted."""
+    values = dict(
+        key=key,
+        target_kind=target_kind,
+        target=target,
+        payload=payload,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    result = session.execute(stmt)
+    return bool(result.rowcount)
+
+
+def exists(*, session: Session, key: str) -> bool:
+    return session.scalar(select(func.count()).where(OutboxMessage.key == key)) > 0
+
+
+def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages, oldest first, for this worker until the lease ends."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.scalars(stmt))
+    for row in rows:
+        row.claimed_until = now + lease
+    session.flush()
+    return rows
+
+
+def mark_sent(*, session: Session, message_id: int, now: dt.datetime, channel: str | None, ts: str | None) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, slack_channel=channel, slack_ts=ts,
+                attempts=OutboxMessage.attempts + 1, last_error=None)
+    )
+
+
+def mark_retry(*, session: Session, message_id: int, at: dt.datetime, error: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(next_attempt_at=at, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=error[:2000])
+    )
+
+
+def mark_failed(*, session: Session, message_id: int, error: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=OutboxStatus.FAILED, claimed_until=None, attempts=OutboxMessage.attempts + 1,
+                last_error=error[:2000])
+    )
+
+
+def release(*, session: Session, message_ids: Sequence[int], at: dt.datetime) -> None:
+    """Give back claimed rows unsent (held behind an earlier message to the same target)."""
+    if message_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(message_ids)))
+            .values(claimed_until=None, next_attempt_at=at)
+        )
+
+
+def list_messages(
+    *, session: Session, statuses: tuple[OutboxStatus, ...] | None = None, limit: int = 100
+) -> list[OutboxMessage]:
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if statuses:
+        stmt = stmt.where(OutboxMessage.status.in_(statuses))
+    return list(session.scalars(stmt))
+
+
+def retry_failed(*, session: Session, now: dt.datetime, ids: Sequence[int] | None = None) -> int:
+    """Put failed messages back in the queue; the number requeued."""
+    stmt = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    if ids:
+        stmt = stmt.where(OutboxMessage.id.in_(list(ids)))
+    result = session.execute(
+        stmt.values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_until=None, attempts=0)
+    )
+    return result.rowcount or 0
+
+
+def pending_count(*, session: Session) -> int:
+    return session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)) or 0
