@@ -1,0 +1,231 @@
+"""A real HTTP server standing in for the Slack Web API: records every call, answers in Slack's shape.
+
+It can be told to answer `ok: false`, HTTP 429 with Retry-After, or 5xx for the next calls of a
+method, and to enforce Slack's one-message-a-second-per-channel pace. Block Kit is checked against
+Slack's documented limits so a message Slack would reject is rejected here too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MAX_BLOCKS_MESSAGE = 50
+MAX_BLOCKS_VIEW = 100
+MAX_SECTION_TEXT = 3000
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int = 200
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeSlackState:
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
+    channel_interval: float = 0.0  # >0: answer 429 when a channel is posted to faster than this
+    last_post: dict[str, float] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ts_counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    delay: float = 0.0
+
+
+def check_blocks(blocks: Any, limit: int) -> str | None:
+    """Slack's documented limits; the error Slack would give, or None."""
+    if blocks is None:
+        return None
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not isinstance(blocks, list) or len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        if not isinstance(block, dict) or "type" not in block:
+            return "invalid_blocks"
+        text = block.get("text")
+        if isinstance(text, dict) and len(text.get("text", "")) > (150 if block["type"] == "header" else MAX_SECTION_TEXT):
+            return "invalid_blocks"
+        if block["type"] == "actions" and len(block.get("elements", [])) > 25:
+            return "invalid_blocks"
+        if block["type"] == "context" and len(block.get("elements", [])) > 10:
+            return "invalid_blocks"
+        if len(block.get("fields", [])) > 10:
+            return "invalid_blocks"
+    return None
+
+
+class FakeSlack:
+    """Start with `FakeSlack().start()`; `url` is what SLACK_API_URL should be."""
+
+    def __init__(self) -> None:
+        self.state = FakeSlackState()
+        handler = type("Handler", (_Handler,), {"state": self.state})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # ---- scripting
+    def fail_next(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
+                  times: int = 1) -> None:
+        with self.state.lock:
+            for _ in range(times):
+                self.state.failures[method].append(Failure(status=status, error=error, retry_after=retry_after))
+
+    def enforce_channel_rate(self, interval: float) -> None:
+        self.state.channel_interval = interval
+
+    def add_user(self, user_id: str, **profile: Any) -> None:
+        self.state.users[user_id] = profile
+
+    # ---- inspection
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self.state.lock:
+            return [c for c in self.state.calls if method is None or c.method == method]
+
+    def messages(self) -> list[Call]:
+        """Successful chat.postMessage calls."""
+        return [c for c in self.calls("chat.postMessage") if c.status == 200 and c.params.get("_ok", True)]
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.calls.clear()
+            self.state.failures.clear()
+            self.state.last_post.clear()
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Block until `count` successful calls of `method` arrived (the app sends after its ack)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = [c for c in self.calls(method) if c.status == 200 and c.params.get("_ok", True)]
+            if len(got) >= count:
+                return got
+            time.sleep(0.02)
+        got = [c for c in self.calls(method) if c.status == 200 and c.params.get("_ok", True)]
+        raise AssertionError(f"expected {count} {method} calls, got {len(got)}: {[c.params for c in self.calls()]}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: FakeSlackState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        method = self.path.split("/api/", 1)[-1].strip("/")
+        ctype = self.headers.get("Content-Type", "")
+        params: dict[str, Any] = {}
+        if "json" in ctype and raw:
+            params = json.loads(raw)
+        elif "multipart" in ctype:
+            params = {"_multipart_bytes": len(raw)}
+        elif raw:
+            params = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode(), keep_blank_values=True).items()}
+        params.update({k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query).items()})
+        if self.headers.get("Authorization"):
+            params["_auth"] = self.headers["Authorization"]
+        status, body, headers = self._answer(method, params)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        st = self.state
+        if st.delay:
+            time.sleep(st.delay)
+        with st.lock:
+            call = Call(method=method, params=params, at=time.monotonic())
+            st.calls.append(call)
+            failure = st.failures[method].popleft() if st.failures.get(method) else None
+            if failure is not None:
+                call.status = failure.status
+                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+                if failure.status == 429:
+                    params["_ok"] = False
+                    return 429, {"ok": False, "error": "ratelimited"}, headers
+                params["_ok"] = False
+                return failure.status, {"ok": False, "error": failure.error or "internal_error"}, headers
+            channel = params.get("channel")
+            if method in ("chat.postMessage", "chat.postEphemeral") and st.channel_interval and channel:
+                last = st.last_post.get(channel)
+                if last is not None and call.at - last < st.channel_interval:
+                    call.status = 429
+                    params["_ok"] = False
+                    return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+                st.last_post[channel] = call.at
+            ts = f"{int(time.time())}.{next(st.ts_counter):06d}"
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            error = check_blocks(params.get("blocks"), MAX_BLOCKS_MESSAGE)
+            if error:
+                params["_ok"] = False
+                return 200, {"ok": False, "error": error}, {}
+            if not params.get("text") and not params.get("blocks"):
+                params["_ok"] = False
+                return 200, {"ok": False, "error": "no_text"}, {}
+        if method in ("views.publish", "views.open", "views.update", "views.push"):
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else (view or {})
+            error = check_blocks(view.get("blocks", []), MAX_BLOCKS_VIEW)
+            if error:
+                params["_ok"] = False
+                return 200, {"ok": False, "error": error}, {}
+            return 200, {"ok": True, "view": {"id": "V" + ts.replace(".", ""), **view}}, {}
+        answers: dict[str, dict[str, Any]] = {
+            "auth.test": {"ok": True, "url": "https://lsp.slack.com/", "team": "LSP", "user": "lspbot",
+                          "team_id": "T0LSP", "user_id": "UBOT", "bot_id": "BBOT"},
+            "chat.postMessage": {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}},
+            "chat.postEphemeral": {"ok": True, "message_ts": ts},
+            "chat.update": {"ok": True, "channel": channel, "ts": params.get("ts")},
+            "chat.getPermalink": {"ok": True, "permalink": f"https://lsp.slack.com/archives/{channel}/p{ts}"},
+            "conversations.open": {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}},
+            "users.info": {"ok": True, "user": {"id": params.get("user"), "name": params.get("user"),
+                                                "tz": st.users.get(params.get("user", ""), {}).get("tz", "Europe/London"),
+                                                "profile": {"display_name": params.get("user")}}},
+            "files.getUploadURLExternal": {"ok": True, "upload_url": f"http://127.0.0.1:{self.server.server_address[1]}/api/upload",
+                                           "file_id": "F" + ts.replace(".", "")},
+            "upload": {"ok": True},
+            "files.completeUploadExternal": {"ok": True, "files": [{"id": "F1", "title": params.get("files", "")}]},
+        }
+        body = answers.get(method, {"ok": True})
+        if method == "upload":
+            return 200, body, {}
+        return 200, body, {}
