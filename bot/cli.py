@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import logging
 import signal
 import sys
@@ -13,6 +14,9 @@ from pathlib import Path
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("lspbot")
+
+# Domains add their own subcommands: each module has `add_parsers(subparsers)` (one line each below).
+CLI_MODULES: list[str] = []
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -162,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--board", metavar="NAME")
     export.add_argument("--format", choices=["csv"], default="csv")
     export.set_defaults(func=cmd_actions_export)
+    for module in CLI_MODULES:
+        importlib.import_module(module).add_parsers(sub)
     return parser
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.ids import ActionId, CallbackId
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -72,7 +73,7 @@ def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
     )
     env.filters.update(mrkdwn=mrkdwn, date_long=date_long, date_short=date_short, slack_date=slack_date,
                        truncate_to=truncate, plural=plural, mention=mention)
-    env.globals.update(mention=mention, plural=plural)
+    env.globals.update(mention=mention, plural=plural, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
 

@@ -113,6 +113,41 @@ def run_in_unit_of_work(
                    open_modal=reply.open_modal)
 
 
+def run_handler(
+    runtime: Runtime,
+    handler: Callable[[Request], Reply],
+    *,
+    user_id: str,
+    channel_id: str | None,
+    text: str = "",
+    values: dict[str, Any] | None = None,
+    user_name: str | None = None,
+    what: str | None = None,
+) -> Outcome:
+    """Run any handler (a command, a button, a modal submission) as `user_id` in `channel_id`."""
+
+    def work(session: Session, outbox: Outbox) -> Reply:
+        req = Request(
+            session=session,
+            clock=runtime.clock,
+            user_id=user_id,
+            channel_id=channel_id,
+            text=text or "",
+            notify=outbox,
+            admins=runtime.settings.admins,
+            default_timezone=runtime.settings.timezone,
+            user_name=user_name,
+            values=values or {},
+        )
+        reply = handler(req)
+        for attachment in reply.attachments:
+            # Files go out after the ack, through the outbox, into the requester's DM with the bot.
+            outbox.file_to_user(user_id, attachment.filename, attachment.content, title=attachment.title)
+        return reply
+
+    return run_in_unit_of_work(runtime, work, what=what or getattr(handler, "__name__", "handler"))
+
+
 def run_command(
     runtime: Runtime,
     command: str,
@@ -126,19 +161,5 @@ def run_command(
     handler = COMMANDS.get(command)
     if handler is None:
         return error_outcome(runtime, "Unknown command", f"{command} is not an lspbot command.", ["/lsp help"])
-
-    def work(session: Session, outbox: Outbox) -> Reply:
-        req = Request(
-            session=session,
-            clock=runtime.clock,
-            user_id=user_id,
-            channel_id=channel_id,
-            text=text or "",
-            notify=outbox,
-            admins=runtime.settings.admins,
-            default_timezone=runtime.settings.timezone,
-            user_name=user_name,
-        )
-        return handler(req)
-
-    return run_in_unit_of_work(runtime, work, what=command)
+    return run_handler(runtime, handler, user_id=user_id, channel_id=channel_id, text=text, user_name=user_name,
+                       what=command)

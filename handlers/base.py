@@ -21,6 +21,12 @@ class Notifier(Protocol):
 
     def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None: ...
 
+    def update_message(self, channel_id: str, ts: str, template: str, data: dict[str, Any], *,
+                       key: str | None = None) -> None: ...
+
+    def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
+                     key: str | None = None) -> None: ...
+
 
 @dataclass
 class Request:

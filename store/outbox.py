@@ -38,6 +38,23 @@ class Outbox:
     def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
         self._enqueue("channel", channel_id, template, data, key)
 
+    def update_message(self, channel_id: str, ts: str, template: str, data: dict[str, Any], *,
+                       key: str | None = None) -> None:
+        """Queue a `chat.update` of a message the bot posted (so a clicked button shows the new state)."""
+        payload = dict(self._render(template, data), _method="chat.update", channel=channel_id, ts=ts)
+        if enqueue(session=self._session, key=key or f"update:{uuid.uuid4()}", target_kind="channel",
+                   target=channel_id, payload=payload, now=self._now()):
+            self.queued += 1
+
+    def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
+                     key: str | None = None) -> None:
+        """Queue a file upload into the user's DM with the bot."""
+        payload = {"_method": "files.upload", "filename": filename, "content_hex": content.hex(),
+                   "title": title or filename}
+        if enqueue(session=self._session, key=key or f"file:{uuid.uuid4()}", target_kind="user", target=user_id,
+                   payload=payload, now=self._now()):
+            self.queued += 1
+
     def _enqueue(self, kind: str, target: str, template: str, data: dict[str, Any], key: str | None) -> None:
         payload = self._render(template, data)
         if enqueue(

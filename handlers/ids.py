@@ -1,0 +1,22 @@
+"""Slack identifiers (block action_ids, view callback_ids) in one place; templates see them as `ids`."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ActionId(str, enum.Enum):
+    """`action_id` of interactive elements. Each domain adds its own members here."""
+
+    ACTION_DONE = "action_done"
+    ACTION_ADD_UPDATE = "action_add_update"
+    ACTION_SNOOZE = "action_snooze"
+    ACTION_NOT_MINE = "action_not_mine"
+
+
+class CallbackId(str, enum.Enum):
+    """`callback_id` of modals and shortcuts."""
+
+    ACTION_ADD = "action_add_modal"
+    ACTION_UPDATE = "action_update_modal"
+    ACTION_FROM_MESSAGE = "action_from_message"

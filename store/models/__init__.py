@@ -1,0 +1,20 @@
+"""All models, one module per domain; importing this package registers every table on `Base.metadata`."""
+
+from store.models.core import (  # noqa: F401
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    AuditRecord,
+    Base,
+    Board,
+    Meeting,
+    Member,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    UTCDateTime,
+)
+
+# Domain model modules add themselves below (one import line each).
