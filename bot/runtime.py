@@ -16,6 +16,7 @@ from bot.clock import Clock, OffsetClock, SystemClock
 from bot.rendering import Renderer
 from bot.settings import Settings
 from handlers.base import Attachment, DomainError, Reply, Request
+from handlers.parsing import clean_text
 from handlers.router import COMMANDS
 from store import db
 from store.outbox import Outbox
@@ -132,12 +133,12 @@ def run_handler(
             clock=runtime.clock,
             user_id=user_id,
             channel_id=channel_id,
-            text=text or "",
+            text=clean_text(text or ""),
             notify=outbox,
             admins=runtime.settings.admins,
             default_timezone=runtime.settings.timezone,
             user_name=user_name,
-            values=values or {},
+            values={k: clean_text(v) if isinstance(v, str) else v for k, v in (values or {}).items()},
         )
         reply = handler(req)
         for attachment in reply.attachments:

@@ -48,6 +48,10 @@ def make_wsgi(app: App, runtime: Runtime) -> Callable[..., Iterable[bytes]]:
                 length = 0
             if length > MAX_BODY:
                 return respond(start_response, "413 Payload Too Large", {"ok": False, "error": "too large"})
+            timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+            if not timestamp.isdigit() or not environ.get("HTTP_X_SLACK_SIGNATURE"):
+                # Bolt verifies the signature itself; it would fail with a 500 on a malformed timestamp.
+                return respond(start_response, "401 Unauthorized", {"error": "invalid request"})
             return slack(environ, start_response)
         return respond(start_response, "404 Not Found", {"ok": False, "error": "not found"})
 

@@ -32,6 +32,14 @@ class Parsed:
     options: dict[str, str] = field(default_factory=dict)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (NUL and friends) that no person types and PostgreSQL refuses to store."""
+    return _CONTROL.sub("", text)
+
+
 def normalise_quotes(text: str) -> str:
     for smart, plain in _QUOTES.items():
         text = text.replace(smart, plain)

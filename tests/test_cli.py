@@ -1,0 +1,83 @@
+"""The `lspbot` command line as a user runs it: settings errors, migrations, export, demo, console."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.conftest import ServerProcess, db_rows, lspbot_env, run_lspbot
+
+
+def test_missing_setting_stops_with_one_line(tmp_path, fake_slack_server):
+    env = lspbot_env(f"sqlite:///{tmp_path / 'x.db'}", fake_slack_server.url)
+    del env["SLACK_SIGNING_SECRET"]
+    done = run_lspbot(["serve", "--port", "0"], env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["lspbot: missing setting SLACK_SIGNING_SECRET: set it in the environment or in .env"]
+    env = lspbot_env(f"sqlite:///{tmp_path / 'x.db'}", fake_slack_server.url)
+    env.pop("SLACK_APP_TOKEN", None)
+    done = run_lspbot(["serve", "--socket"], env, cwd=tmp_path)
+    assert done.returncode == 2 and "SLACK_APP_TOKEN" in done.stderr
+    env["LSPBOT_TIMEZONE"] = "Mars/Olympus"
+    done = run_lspbot(["db", "current"], env, cwd=tmp_path)
+    assert done.returncode == 2 and "LSPBOT_TIMEZONE" in done.stderr
+
+
+def test_settings_come_from_dotenv(tmp_path, fake_slack_server):
+    env = lspbot_env(f"sqlite:///{tmp_path / 'x.db'}", fake_slack_server.url)
+    db_url = env.pop("DATABASE_URL")
+    (tmp_path / ".env").write_text(f"DATABASE_URL={db_url}\n")
+    done = run_lspbot(["db", "upgrade"], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "x.db").exists()
+
+
+def test_db_upgrade_is_idempotent(database, fake_slack_server, tmp_path):
+    env = lspbot_env(database.url, fake_slack_server.url)
+    first = run_lspbot(["db", "upgrade"], env, cwd=tmp_path)
+    second = run_lspbot(["db", "upgrade"], env, cwd=tmp_path)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert "database at revision" in second.stdout
+
+
+def test_actions_export_csv(server: ServerProcess, board, tmp_path):
+    board.chair.command("/action", f"add =SUM(A1) formula-looking text <@{board.bob.user_id}|bob> by 2019-08-01")
+    board.bob.command("/action", "update #1 Started, with a, comma")
+    board.alice.command("/action", 'add "Quoted, with ""commas"" inside"')
+    done = run_lspbot(["actions", "export", "--board", board.name, "--format", "csv"], server.env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0] == ["ref", "board", "text", "owner", "organisation", "due", "status", "created", "last update",
+                       "last update at"]
+    by_ref = {r[0]: r for r in rows[1:]}
+    assert by_ref["#1"][2] == "'=SUM(A1) formula-looking text"  # neutralised for Excel
+    assert by_ref["#1"][4] == "Metropolitan Police" and by_ref["#1"][5] == "2019-08-01"
+    assert by_ref["#1"][8] == "Started, with a, comma"
+    assert by_ref["#2"][6] == "open"
+    done = run_lspbot(["actions", "export", "--board", "No Such Board"], server.env, cwd=tmp_path)
+    assert done.returncode == 2 and "no board called" in done.stderr
+
+
+def test_demo_runs_on_a_throwaway_database(tmp_path):
+    env = lspbot_env("sqlite:///unused.db", "http://127.0.0.1:9/api/")
+    done = run_lspbot(["demo", "--out", str(tmp_path / "demo")], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "LSP Executive" in out and "Cllr Julian Bell" in out
+    assert "Recorded on" in out and "DM to @Maggie Wilson" in out
+    assert "in the past" in out  # the scripted bad date
+    assert "All open actions" in out
+    assert not (tmp_path / "lspbot.db").exists(), "the demo must not touch the working directory's database"
+
+
+def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, board, tmp_path):
+    env = dict(server.env)
+    script = (f"/action add Console-made action <@{board.bob.user_id}|bob> by Friday\n"
+              f"/action list all\n:as {board.bob.user_id}\n/action done #1 done from the console\n")
+    done = run_lspbot(["console", "--as", board.chair.user_id, "--channel", board.channel_id], env,
+                      input=script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Recorded on" in done.stdout and "DM to @bob" in done.stdout
+    assert "Closed *#1*" in done.stdout
+    assert db_rows(server.database_url, "SELECT status FROM actions a JOIN boards b ON b.id = a.board_id "
+                   "WHERE b.channel_id = :c", c=board.channel_id) == [("done",)]

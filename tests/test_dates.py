@@ -1,0 +1,74 @@
+"""The natural due-date grammar, form by form."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from handlers.dates import DateParseError, parse_date
+
+TUESDAY = dt.date(2019, 7, 16)
+FRIDAY = dt.date(2019, 7, 19)
+
+
+def next_meeting() -> dt.date:
+    return dt.date(2019, 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "today", "expected"),
+    [
+        ("Friday", TUESDAY, dt.date(2019, 7, 19)),
+        ("friday", FRIDAY, dt.date(2019, 7, 26)),  # a bare weekday is always after today
+        ("fri", TUESDAY, dt.date(2019, 7, 19)),
+        ("next Friday", TUESDAY, dt.date(2019, 7, 26)),
+        ("next Friday", FRIDAY, dt.date(2019, 7, 26)),
+        ("next Monday", dt.date(2019, 7, 21), dt.date(2019, 7, 22)),  # said on a Sunday
+        ("15 July", TUESDAY, dt.date(2020, 7, 15)),  # already past this year: next year
+        ("15 August", TUESDAY, dt.date(2019, 8, 15)),
+        ("August 15", TUESDAY, dt.date(2019, 8, 15)),
+        ("1st August", TUESDAY, dt.date(2019, 8, 1)),
+        ("2019-07-15", TUESDAY, dt.date(2019, 7, 15)),
+        ("15/07/2019", TUESDAY, dt.date(2019, 7, 15)),
+        ("5/8/2019", TUESDAY, dt.date(2019, 8, 5)),  # British day-first
+        ("in 2 weeks", TUESDAY, dt.date(2019, 7, 30)),
+        ("in two weeks", TUESDAY, dt.date(2019, 7, 30)),
+        ("in 3 days", TUESDAY, dt.date(2019, 7, 19)),
+        ("in a fortnight", TUESDAY, dt.date(2019, 7, 30)),
+        ("in 1 month", dt.date(2019, 1, 31), dt.date(2019, 2, 28)),
+        ("end of month", TUESDAY, dt.date(2019, 7, 31)),
+        ("end of the month", dt.date(2019, 2, 3), dt.date(2019, 2, 28)),
+        ("end of week", TUESDAY, dt.date(2019, 7, 19)),
+        ("end of quarter", TUESDAY, dt.date(2019, 9, 30)),
+        ("end of next month", TUESDAY, dt.date(2019, 8, 31)),
+        ("today", TUESDAY, TUESDAY),
+        ("tomorrow", TUESDAY, dt.date(2019, 7, 17)),
+        ("next meeting", TUESDAY, dt.date(2019, 10, 10)),
+        ("by next meeting", TUESDAY, dt.date(2019, 10, 10)),
+        ("by 15 August", TUESDAY, dt.date(2019, 8, 15)),
+    ],
+)
+def test_forms(phrase: str, today: dt.date, expected: dt.date) -> None:
+    assert parse_date(phrase, today, next_meeting) == expected
+
+
+@pytest.mark.parametrize("phrase", ["someday", "the partners", "32 July", "30 February", "2019-13-01",
+                                    "in 2 weeks or so", "", "next blursday", "in 9999 weeks", "15 Jully 2019"])
+def test_refusals_quote_the_phrase(phrase: str) -> None:
+    with pytest.raises(DateParseError) as err:
+        parse_date(phrase, TUESDAY, next_meeting)
+    assert err.value.phrase == phrase
+
+
+def test_next_meeting_without_a_plan() -> None:
+    with pytest.raises(DateParseError, match="no future meeting"):
+        parse_date("next meeting", TUESDAY, lambda: None)
+
+
+def test_dateutil_alone_would_misread_relative_phrases() -> None:
+    """Why the grammar exists: dateutil reads 'in 2 weeks' as the 2nd of the month."""
+    from dateutil import parser
+
+    assert parser.parse("in 2 weeks", fuzzy=True, default=dt.datetime(2019, 7, 16)).date() == dt.date(2019, 7, 2)
+    assert parse_date("in 2 weeks", TUESDAY) == dt.date(2019, 7, 30)
