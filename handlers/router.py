@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers import actions, lsp
+from handlers import plan as plan_handlers
 from handlers.base import Reply, Request
 
 COMMANDS: dict[str, Callable[[Request], Reply]] = {
     "/lsp": lsp.handle,
     "/action": actions.handle,
+    "/plan": plan_handlers.handle,
 }
 

@@ -18,3 +18,4 @@ from store.models.core import (  # noqa: F401
 )
 
 # Domain model modules add themselves below (one import line each).
+from store.models.plan import AgendaProposal, AgendaPublication, ItemKind, PlanItem, ProposalStatus, StandingItem  # noqa: F401,E402

@@ -1,0 +1,263 @@
+"""The forward plan in and out: CSV import (all or nothing) and export, and the iCalendar feed."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+from dateutil import parser as du_parser
+from sqlalchemy.orm import Session
+
+from handlers.base import DomainError, InvalidInput
+from handlers.plan import (
+    DEFAULT_DURATION,
+    meeting_data,
+    parse_kind,
+    parse_time,
+    planned_items,
+    starts_at,
+)
+from store import audit, meetings
+from store import plan as plan_store
+from store.models import Board, ItemKind
+
+CSV_COLUMNS = ("date", "time", "item", "lead", "kind", "venue")
+REQUIRED_COLUMNS = ("date", "item")
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+class PlanImportError(InvalidInput):
+    """A CSV that can't be imported; `errors` names each bad cell by row number and column."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        shown = "\n".join(str(e) for e in errors[:50])
+        more = f"\n…and {len(errors) - 50} more." if len(errors) > 50 else ""
+        super().__init__(f"Nothing was imported: {len(errors)} problem{'s' if len(errors) != 1 else ''}.\n{shown}{more}")
+        self.errors = errors
+
+
+@dataclass
+class ImportSummary:
+    meetings_added: int = 0
+    meetings_changed: int = 0
+    items_added: int = 0
+    items_changed: int = 0
+    items_unchanged: int = 0
+
+
+@dataclass
+class _Meeting:
+    row: int
+    time: dt.time | None = None
+    time_row: int = 0
+    venue: str | None = None
+    venue_row: int = 0
+    items: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, title, lead, kind)
+
+
+def _uncell(value: str | None) -> str:
+    """A cell's text, without the quote a spreadsheet-safe export put before `=`, `+`, `-`, `@`."""
+    value = (value or "").strip()
+    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
+
+
+def parse_csv_date(text: str) -> dt.date:
+    """`2019-07-15`, `15/07/2019` or `15 July 2019`; the year is required."""
+    text = text.strip()
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
+        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    if not re.search(r"\b\d{4}\b", text) or re.search(r"[a-z]", text.lower()) is None:
+        raise ValueError("not a date")
+    return du_parser.parse(text, dayfirst=True, default=dt.datetime(2000, 1, 1)).date()
+
+
+def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:
+    """Check every row; the meetings and items the file describes, or PlanImportError naming every bad cell."""
+    errors: list[RowError] = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise PlanImportError([RowError(1, "date", "the file is empty; the first row names the columns "
+                                        + ", ".join(CSV_COLUMNS))]) from None
+    columns = [h.strip().lower() for h in header]
+    for name in columns:
+        if name and name not in CSV_COLUMNS:
+            errors.append(RowError(1, name, f"unknown column (the columns are {', '.join(CSV_COLUMNS)})"))
+    for name in REQUIRED_COLUMNS:
+        if name not in columns:
+            errors.append(RowError(1, name, "missing column"))
+    if errors:
+        raise PlanImportError(errors)
+    plan: dict[dt.date, _Meeting] = {}
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(columns):
+            errors.append(RowError(number, columns[-1], f"{len(row)} cells where the header has {len(columns)}"))
+            continue
+        cells = {name: _uncell(row[i]) if i < len(row) else "" for i, name in enumerate(columns)}
+        try:
+            day = parse_csv_date(cells["date"])
+        except (ValueError, OverflowError):
+            errors.append(RowError(number, "date", f"“{cells['date']}” is not a date (use 2019-07-15)"
+                                   if cells["date"] else "no date"))
+            continue
+        entry = plan.setdefault(day, _Meeting(row=number))
+        if cells.get("time"):
+            try:
+                at = parse_time(cells["time"])
+            except DomainError:
+                errors.append(RowError(number, "time", f"“{cells['time']}” is not a time (use 10:00)"))
+            else:
+                if entry.time is not None and entry.time != at:
+                    errors.append(RowError(number, "time", f"{at:%H:%M} differs from {entry.time:%H:%M} "
+                                           f"given for {day.isoformat()} in row {entry.time_row}"))
+                entry.time, entry.time_row = at, entry.time_row or number
+        if cells.get("venue"):
+            venue = cells["venue"]
+            if len(venue) > 200:
+                errors.append(RowError(number, "venue", "longer than 200 characters"))
+            elif entry.venue is not None and entry.venue != venue:
+                errors.append(RowError(number, "venue", f"“{venue}” differs from “{entry.venue}” given for "
+                                       f"{day.isoformat()} in row {entry.venue_row}"))
+            else:
+                entry.venue, entry.venue_row = venue, entry.venue_row or number
+        title, lead = cells.get("item", ""), cells.get("lead", "")
+        kind = ItemKind.DISCUSSION.value
+        if cells.get("kind"):
+            try:
+                kind = parse_kind(cells["kind"]).value
+            except DomainError:
+                errors.append(RowError(number, "kind", f"“{cells['kind']}” is not one of "
+                                       + ", ".join(k.value for k in ItemKind)))
+        if not title:
+            if lead or cells.get("kind"):
+                errors.append(RowError(number, "item", "a lead or kind is given but no item"))
+            continue
+        if len(title) > 300:
+            errors.append(RowError(number, "item", "longer than 300 characters"))
+        elif len(lead) > 300:
+            errors.append(RowError(number, "lead", "longer than 300 characters"))
+        elif any(t.lower() == title.lower() for _, t, _, _ in entry.items):
+            errors.append(RowError(number, "item", f"“{title}” is listed twice for {day.isoformat()}"))
+        else:
+            entry.items.append((number, title, lead, kind))
+    if errors:
+        raise PlanImportError(errors)
+    return plan
+
+
+def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str) -> ImportSummary:
+    """Apply a forward-plan CSV to a board: all of it, or (on any bad cell) nothing.
+
+    Meetings are matched by date and items by title within their meeting, so importing the same
+    file twice changes nothing. Past dates are accepted, so a board can load its history.
+    """
+    plan = read_plan_csv(text)
+    summary = ImportSummary()
+    defaults = plan_store.cadence(board)
+    for day in sorted(plan):
+        entry = plan[day]
+        meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
+        if meeting is None:
+            at = entry.time or (parse_time(defaults["time"]) if defaults.get("time") else None)
+            meeting = meetings.create(session=session, board_id=board.id, date=day,
+                                      starts_at=starts_at(day, at, board.timezone),
+                                      venue=entry.venue or defaults.get("venue") or "TBC", now=now)
+            summary.meetings_added += 1
+            audit.record(session=session, at=now, actor=actor, entity="meeting", entity_id=meeting.id,
+                         operation="import", after={"date": day.isoformat(), "venue": meeting.venue})
+        else:
+            new_start = starts_at(day, entry.time, board.timezone) if entry.time else meeting.starts_at
+            if new_start != meeting.starts_at or (entry.venue and entry.venue != meeting.venue):
+                meeting.starts_at = new_start
+                meeting.venue = entry.venue or meeting.venue
+                summary.meetings_changed += 1
+        for _, title, lead, kind in entry.items:
+            links = plan_store.link_lead(session=session, board=board, lead=lead)
+            item = plan_store.find_item(session=session, meeting_id=meeting.id, title=title)
+            if item is None:
+                item = plan_store.add_item(session=session, board_id=board.id, meeting=meeting, title=title,
+                                           lead=lead, lead_links=links, kind=kind, now=now)
+                summary.items_added += 1
+                audit.record(session=session, at=now, actor=actor, entity="plan_item", entity_id=item.id,
+                             operation="import", after={"title": title, "lead": lead, "kind": kind,
+                                                        "meeting": day.isoformat()})
+            elif (item.lead, item.kind) != (lead, kind):
+                item.lead, item.kind, item.lead_links, item.updated_at = lead, kind, links, now
+                summary.items_changed += 1
+            else:
+                summary.items_unchanged += 1
+    session.flush()
+    return summary
+
+
+def export_rows(*, session: Session, board: Board, since: dt.date | None = None) -> list[list[str]]:
+    """The plan as CSV rows (header first) in the import's columns: one row per item, a bare row for an empty meeting."""
+    found = meetings.list_between(session=session, board_id=board.id, start=since or dt.date(1900, 1, 1))
+    items = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in found])
+    rows = [list(CSV_COLUMNS)]
+    for meeting in found:
+        info = meeting_data(meeting, board)
+        base = [meeting.date.isoformat(), info["time"] or ""]
+        if not items[meeting.id]:
+            rows.append(base + ["", "", "", info["venue"]])
+        for item in items[meeting.id]:
+            rows.append(base + [item.title, item.lead, item.kind, info["venue"]])
+    return rows
+
+
+def event_uid(board: Board, meeting_id: int) -> str:
+    """A UID that stays the same for a meeting however often the calendar is exported."""
+    return f"meeting-{meeting_id}.board-{board.id}@lspbot"
+
+
+def plan_ics(session: Session, board: Board, now: dt.datetime) -> tuple[bytes, int]:
+    """Every meeting of the board as one VEVENT each, times in the board's zone with its VTIMEZONE."""
+    found = meetings.list_between(session=session, board_id=board.id, start=dt.date(1900, 1, 1))
+    items = planned_items(session, board, found)
+    duration = dt.timedelta(minutes=int(plan_store.cadence(board).get("duration") or DEFAULT_DURATION))
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//lspbot//forward plan//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"{board.name} meetings")
+    cal.add("x-wr-timezone", board.timezone)
+    for meeting in found:
+        info: dict[str, Any] = meeting_data(meeting, board)
+        event = icalendar.Event()
+        event.add("uid", event_uid(board, meeting.id))
+        event.add("dtstamp", now)
+        if meeting.starts_at is not None:
+            local = meeting.starts_at.astimezone(ZoneInfo(board.timezone))
+            event.add("dtstart", local)
+            event.add("dtend", local + duration)
+        else:
+            event.add("dtstart", meeting.date)
+            event.add("dtend", meeting.date + dt.timedelta(days=1))
+        event.add("summary", f"{board.name}" + (f": {meeting.theme}" if meeting.theme else ""))
+        location = info["venue"] + (f" (host: {info['host']})" if info["host"] else "")
+        event.add("location", location)
+        lines = [f"- {i.title}" + (f" — lead: {i.lead}" if i.lead else "") + f" ({i.kind})" for i in items[meeting.id]]
+        event.add("description", "Forward plan:\n" + "\n".join(lines) if lines else "Forward plan: no items yet.")
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical(), len(found)

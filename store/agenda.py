@@ -1,0 +1,94 @@
+"""Agenda queries: members' proposals and published versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from store.models import AgendaProposal, AgendaPublication, Meeting, Member, ProposalStatus
+
+
+def create_proposal(
+    *,
+    session: Session,
+    board_id: int,
+    meeting: Meeting,
+    title: str,
+    lead: str,
+    lead_links: list[dict[str, Any]],
+    proposer: Member,
+    now: dt.datetime,
+) -> AgendaProposal:
+    ref = (session.scalar(select(func.max(AgendaProposal.ref)).where(AgendaProposal.board_id == board_id)) or 0) + 1
+    proposal = AgendaProposal(board_id=board_id, ref=ref, meeting_id=meeting.id, title=title, lead=lead,
+                              lead_links=lead_links, proposer_id=proposer.id, status=ProposalStatus.PENDING.value,
+                              created_at=now)
+    session.add(proposal)
+    session.flush()
+    proposal.meeting = meeting
+    proposal.proposer = proposer
+    return proposal
+
+
+def _loaded():
+    return select(AgendaProposal).options(
+        joinedload(AgendaProposal.meeting), joinedload(AgendaProposal.proposer), joinedload(AgendaProposal.decided_by)
+    )
+
+
+def get_proposal(*, session: Session, proposal_id: int, for_update: bool = False) -> AgendaProposal | None:
+    stmt = _loaded().where(AgendaProposal.id == proposal_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=AgendaProposal)  # two chairs clicking at once: one decides, one sees it stale
+    return session.scalar(stmt)
+
+
+def get_proposal_by_ref(*, session: Session, board_id: int, ref: int) -> AgendaProposal | None:
+    return session.scalar(_loaded().where(AgendaProposal.board_id == board_id, AgendaProposal.ref == ref))
+
+
+def list_proposals(*, session: Session, board_id: int, since: dt.date | None = None) -> list[AgendaProposal]:
+    """Proposals for meetings on or after `since` (all when None), by meeting then number."""
+    stmt = _loaded().join(Meeting, Meeting.id == AgendaProposal.meeting_id).where(AgendaProposal.board_id == board_id)
+    if since is not None:
+        stmt = stmt.where(Meeting.date >= since)
+    return list(session.scalars(stmt.order_by(Meeting.date, AgendaProposal.ref)))
+
+
+def approved_for(*, session: Session, meeting_id: int) -> list[AgendaProposal]:
+    return list(session.scalars(
+        _loaded().where(AgendaProposal.meeting_id == meeting_id,
+                        AgendaProposal.status == ProposalStatus.APPROVED.value).order_by(AgendaProposal.ref)
+    ))
+
+
+def decide(
+    *, proposal: AgendaProposal, status: ProposalStatus, by: Member, now: dt.datetime, reason: str | None = None
+) -> None:
+    proposal.status = status.value
+    proposal.decided_by_id = by.id
+    proposal.decided_by = by
+    proposal.decided_at = now
+    proposal.decline_reason = reason
+
+
+def latest_publication(*, session: Session, meeting_id: int) -> AgendaPublication | None:
+    return session.scalar(
+        select(AgendaPublication).where(AgendaPublication.meeting_id == meeting_id)
+        .order_by(AgendaPublication.version.desc()).limit(1)
+    )
+
+
+def publish(
+    *, session: Session, board_id: int, meeting_id: int, by: str, snapshot: dict[str, Any], markdown: str,
+    now: dt.datetime,
+) -> AgendaPublication:
+    last = latest_publication(session=session, meeting_id=meeting_id)
+    publication = AgendaPublication(board_id=board_id, meeting_id=meeting_id, version=(last.version + 1) if last else 1,
+                                    published_at=now, published_by=by, snapshot=snapshot, markdown=markdown)
+    session.add(publication)
+    session.flush()
+    return publication
