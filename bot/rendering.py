@@ -62,6 +62,25 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
+def due_label(a: dict[str, Any]) -> str:
+    """`due Fri 5 Jul 2019`, `due today`, `overdue by 3 days`, or the closed status."""
+    if a["status"] != "open":
+        return a["status"]
+    if a["due"] is None:
+        return "no due date"
+    if a["overdue_days"] > 0:
+        return f":warning: *overdue by {plural(a['overdue_days'], 'day')}* (was due {date_short(a['due'])})"
+    if a["due_today"]:
+        return ":date: *due today*"
+    return f"due {date_short(a['due'])}"
+
+
+def action_line(a: dict[str, Any], with_owner: bool = True) -> str:
+    """One action as a line of mrkdwn: `*#12* text — @owner · due …` (hot path: plain Python)."""
+    owner = f" — {mention(a['owner_id'])}" if with_owner else ""
+    return f"*#{a['ref']}* {mrkdwn(truncate(a['text'], 400))}{owner} · {due_label(a)}"
+
+
 def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(template_dir)),
@@ -73,7 +92,7 @@ def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
     )
     env.filters.update(mrkdwn=mrkdwn, date_long=date_long, date_short=date_short, slack_date=slack_date,
                        truncate_to=truncate, plural=plural, mention=mention)
-    env.globals.update(mention=mention, plural=plural, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
+    env.globals.update(mention=mention, plural=plural, action_line_text=action_line, due_label_text=due_label, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
 

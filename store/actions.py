@@ -99,14 +99,16 @@ def _filtered(stmt: Select, flt: ActionFilter) -> Select:
 
 def search(*, session: Session, flt: ActionFilter, limit: int = 50) -> tuple[list[Action], int]:
     """Matching actions, soonest due first (undated last), and the total count."""
-    total = session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0
-    stmt = (
-        _filtered(select(Action), flt)
-        .options(joinedload(Action.owner), joinedload(Action.board))
-        .order_by(Action.due_date.is_(None), Action.due_date, Action.board_id, Action.ref)
-        .limit(limit)
+    stmt = _filtered(select(Action), flt).order_by(
+        Action.due_date.is_(None), Action.due_date, Action.board_id, Action.ref
     )
-    return list(session.scalars(stmt)), total
+    if flt.owner_id is None:
+        stmt = stmt.options(joinedload(Action.owner))  # one owner: already in the identity map
+    found = list(session.scalars(stmt.limit(limit)))
+    if len(found) < limit:
+        return found, len(found)
+    total = session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0
+    return found, total
 
 
 def last_notes(*, session: Session, action_ids: Sequence[int]) -> dict[int, ActionUpdate]:
