@@ -12,6 +12,10 @@ class ActionId(str, enum.Enum):
     ACTION_ADD_UPDATE = "action_add_update"
     ACTION_SNOOZE = "action_snooze"
     ACTION_NOT_MINE = "action_not_mine"
+    AGENDA_APPROVE = "agenda_approve"  # value: the proposal id
+    AGENDA_DECLINE = "agenda_decline"  # value: the proposal id; opens the reason modal
+    AGENDA_PUBLISH = "agenda_publish"  # value: the meeting id
+    AGENDA_REGENERATE = "agenda_regenerate"  # value: the meeting id
 
 
 class CallbackId(str, enum.Enum):
@@ -20,3 +24,4 @@ class CallbackId(str, enum.Enum):
     ACTION_ADD = "action_add_modal"
     ACTION_UPDATE = "action_update_modal"
     ACTION_FROM_MESSAGE = "action_from_message"
+    AGENDA_DECLINE_MODAL = "agenda_decline_modal"  # private_metadata: {"proposal", "channel", "ts"}

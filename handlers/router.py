@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers import actions, lsp
+from handlers import agenda as agenda_handlers
 from handlers import plan as plan_handlers
 from handlers.base import Reply, Request
 
@@ -12,5 +13,6 @@ COMMANDS: dict[str, Callable[[Request], Reply]] = {
     "/lsp": lsp.handle,
     "/action": actions.handle,
     "/plan": plan_handlers.handle,
+    "/agenda": agenda_handlers.handle,
 }
 

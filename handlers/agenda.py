@@ -1,0 +1,344 @@
+"""`/agenda`: members propose items, the chair decides, and the chair's side drafts and publishes the agenda."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from handlers import access
+from handlers.access import Actor
+from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
+from handlers.base import Attachment, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.parsing import check_text, parse
+from handlers.plan import existing_meeting, parse_meeting_date
+from store import agenda as agenda_store
+from store import audit, boards, meetings
+from store import plan as plan_store
+from store.models import AgendaProposal, Board, Meeting, Member, ProposalStatus, Role
+from templates.documents import render_docx, render_markdown
+
+OPTIONS = ("board", "lead", "for")
+_PROPOSAL_REF = re.compile(r"^#?[Aa]?(\d{1,9})$")
+USAGE = [
+    '/agenda add "<title>" [lead:"..."] [for:<date>]',
+    "/agenda proposals",
+    "/agenda approve A3",
+    "/agenda decline A3 <reason>",
+    "/agenda draft [date]",
+    "/agenda publish [date]",
+]
+HELP = {"agenda": ["Agenda", "\n".join(f"`{u}`" for u in USAGE) +
+                   "\nAny member proposes; the chair approves or declines; the chair, vice-chair and secretariat "
+                   "draft and publish."]}
+
+
+def handle(req: Request) -> Reply:
+    """Route `/agenda <subcommand> ...`."""
+    sub, _, rest = req.text.strip().partition(" ")
+    routes = {
+        "add": handle_agenda_add, "propose": handle_agenda_add,
+        "proposals": handle_agenda_proposals,
+        "approve": handle_agenda_approve,
+        "decline": handle_agenda_decline,
+        "draft": handle_agenda_draft,
+        "publish": handle_agenda_publish,
+    }
+    sub = sub.lower()
+    if sub in ("", "help"):
+        return Reply("slack/help.json.j2", {"topic": "agenda", "extra_topics": HELP})
+    if sub not in routes:
+        raise UsageError(f"`/agenda {sub}` is not a command I know.", examples=USAGE)
+    return routes[sub](req, rest.strip())
+
+
+# ---------------------------------------------------------------- proposals
+
+
+def proposal_data(p: AgendaProposal, board: Board | None = None) -> dict[str, Any]:
+    return {
+        "id": p.id, "ref": p.ref, "title": p.title, "lead": p.lead, "status": p.status,
+        "meeting": p.meeting.date, "proposer_id": p.proposer.slack_user_id, "proposer_name": p.proposer.display_name,
+        "decided_by_id": p.decided_by.slack_user_id if p.decided_by else None,
+        "decided_by_name": p.decided_by.display_name if p.decided_by else None,
+        "reason": p.decline_reason or "",
+    }
+
+
+def _upcoming_meeting(req: Request, board: Board, phrase: str | None) -> Meeting:
+    if phrase:
+        return existing_meeting(req, board, parse_meeting_date(req, board, phrase))
+    found = meetings.next_meeting(session=req.session, board_id=board.id, after=req.today(board.timezone))
+    if found is None:
+        raise NotFound(f"{board.name} has no meeting planned. The chair or secretariat adds one with "
+                       "`/plan meeting add <date>`.")
+    return found
+
+
+def _deciders(req: Request, board: Board) -> list[Member]:
+    """Who is asked to decide: the chair (or, without one, the vice-chair, then the secretariat)."""
+    for role in (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT):
+        found = boards.members_with_roles(session=req.session, board_id=board.id, roles=(role,))
+        if found:
+            return found
+    return []
+
+
+def handle_agenda_add(req: Request, rest: str) -> Reply:
+    """Any member proposes an item for the next (or named) meeting; the chair gets Approve / Decline."""
+    parsed = parse(rest, OPTIONS)
+    board = access.resolve_board(req, parsed.options.get("board"))
+    actor = access.actor_for(req, board)
+    member = access.require_member(actor)
+    title = check_text(" ".join(a.value for a in parsed.args), "title")
+    if len(title) > 300:
+        raise InvalidInput("A title can be at most 300 characters.", field="title")
+    lead = parsed.options.get("lead", "").strip()[:300]
+    meeting = _upcoming_meeting(req, board, parsed.options.get("for"))
+    for other in agenda_store.list_proposals(session=req.session, board_id=board.id, since=meeting.date):
+        if other.meeting_id == meeting.id and other.title.lower() == title.lower() and other.status != "declined":
+            raise Conflict(f"“{title}” is already proposed for that meeting (A{other.ref}, {other.status}).")
+    proposal = agenda_store.create_proposal(
+        session=req.session, board_id=board.id, meeting=meeting, title=title, lead=lead,
+        lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead), proposer=member, now=req.now())
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda_proposal", entity_id=proposal.id,
+                 operation="create", after={"title": title, "lead": lead, "meeting": meeting.date.isoformat()})
+    data = {"p": proposal_data(proposal), "board": board.name}
+    for decider in _deciders(req, board):
+        req.notify.to_user(decider.slack_user_id, "slack/agenda_proposal_dm.json.j2", data,
+                           key=f"agenda-proposal:{proposal.id}:{decider.slack_user_id}")
+    return Reply("slack/agenda_proposed.json.j2", data)
+
+
+def handle_agenda_proposals(req: Request, rest: str) -> Reply:
+    """Every proposal for meetings to come (or `all`), with its status, for everyone on the board."""
+    parsed = parse(rest, OPTIONS)
+    board = access.resolve_board(req, parsed.options.get("board"))
+    access.require_reader(access.actor_for(req, board))
+    show_all = bool(parsed.args) and parsed.args[0].value.lower() == "all"
+    since = None if show_all else req.today(board.timezone)
+    grouped: dict[dt.date, list[dict[str, Any]]] = {}
+    for p in agenda_store.list_proposals(session=req.session, board_id=board.id, since=since):
+        grouped.setdefault(p.meeting.date, []).append(proposal_data(p))
+    return Reply("slack/agenda_proposals.json.j2", {
+        "board": board.name, "meetings": [{"date": d, "proposals": ps} for d, ps in grouped.items()]})
+
+
+def _proposal_by_ref(req: Request, rest: str, verb: str) -> tuple[Board, Actor, AgendaProposal, str]:
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    actor = access.actor_for(req, board)
+    if not parsed.args:
+        raise UsageError("Which proposal?", examples=[f"/agenda {verb} A3"])
+    m = _PROPOSAL_REF.match(parsed.args[0].value)
+    if not m:
+        raise UsageError(f"`{parsed.args[0].value}` is not a proposal reference.", examples=[f"/agenda {verb} A3"])
+    proposal = agenda_store.get_proposal_by_ref(session=req.session, board_id=board.id, ref=int(m.group(1)))
+    if proposal is None:
+        raise NotFound(f"There is no proposal A{m.group(1)} on {board.name}.")
+    remainder = " ".join(a.value for a in parsed.args[1:])
+    return board, actor, proposal, remainder
+
+
+def _require_decider(actor: Actor) -> Member:
+    if not actor.manages_board:
+        raise Forbidden(f"Only the chair, vice-chair or secretariat of {actor.board.name} can decide on proposals.")
+    if actor.member is None:
+        raise Forbidden("Join the board first: decisions are recorded against a member.")
+    return actor.member
+
+
+def handle_agenda_approve(req: Request, rest: str) -> Reply:
+    board, actor, proposal, _ = _proposal_by_ref(req, rest, "approve")
+    return decide_proposal(req, board, actor, proposal, ProposalStatus.APPROVED, None, None)
+
+
+def handle_agenda_decline(req: Request, rest: str) -> Reply:
+    board, actor, proposal, reason = _proposal_by_ref(req, rest, "decline")
+    _require_decider(actor)
+    if proposal.status == ProposalStatus.PENDING.value:
+        reason = check_text(reason, "reason") if reason.strip() else ""
+        if not reason:
+            raise UsageError("Say why, so the proposer and the board know.",
+                             examples=[f"/agenda decline A{proposal.ref} Covered under the Borough Plan update"])
+    return decide_proposal(req, board, actor, proposal, ProposalStatus.DECLINED, reason, None)
+
+
+def decide_proposal(
+    req: Request,
+    board: Board,
+    actor: Actor,
+    proposal: AgendaProposal,
+    status: ProposalStatus,
+    reason: str | None,
+    message: tuple[str, str] | None,
+) -> Reply:
+    """Approve or decline once; a second decision (a stale button, a second chair) changes nothing and says so.
+
+    `message` is the (channel, ts) of the chair's DM whose button was clicked: it is updated to show the outcome.
+    """
+    decider = _require_decider(actor)
+    if proposal.status != ProposalStatus.PENDING.value:
+        data = {"p": proposal_data(proposal), "board": board.name}
+        if message:
+            req.notify.update_message(message[0], message[1], "slack/agenda_proposal_dm.json.j2", data)
+        who = proposal.decided_by.display_name if proposal.decided_by else "someone"
+        when = proposal.decided_at.astimezone(dt.timezone.utc) if proposal.decided_at else None
+        return Reply("slack/agenda_note.json.j2", {"text": (
+            f"Thanks — A{proposal.ref} “{proposal.title}” was already {proposal.status} by {who}"
+            + (f" on {when:%-d %B %Y}" if when else "") + ", so nothing has changed.")})
+    agenda_store.decide(proposal=proposal, status=status, by=decider, now=req.now(), reason=reason)
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda_proposal", entity_id=proposal.id,
+                 operation=status.value, before={"status": "pending"}, after={"status": status.value, "reason": reason})
+    data = {"p": proposal_data(proposal), "board": board.name}
+    if message:
+        req.notify.update_message(message[0], message[1], "slack/agenda_proposal_dm.json.j2", data,
+                                  key=f"agenda-proposal-dm:{proposal.id}:{message[1]}")
+    if proposal.proposer.slack_user_id != req.user_id:
+        req.notify.to_user(proposal.proposer.slack_user_id, "slack/agenda_proposal_result.json.j2", data,
+                           key=f"agenda-proposal-result:{proposal.id}")
+    verb = "Approved" if status == ProposalStatus.APPROVED else "Declined"
+    where = f"it is on the agenda of {proposal.meeting.date:%A %-d %B %Y}" if status == ProposalStatus.APPROVED \
+        else "the reason is kept with it"
+    return Reply("slack/agenda_note.json.j2", {"text": f"{verb} A{proposal.ref} “{proposal.title}”: {where}."})
+
+
+def _button_proposal(req: Request) -> tuple[Board, Actor, AgendaProposal]:
+    value = str(req.values.get("value") or req.values.get("proposal") or "")
+    proposal = agenda_store.get_proposal(session=req.session, proposal_id=int(value), for_update=True) \
+        if value.isdigit() else None
+    if proposal is None:
+        raise NotFound("That proposal no longer exists.")
+    board = boards.get(session=req.session, board_id=proposal.board_id)
+    return board, access.actor_for(req, board), proposal
+
+
+def _message(req: Request) -> tuple[str, str] | None:
+    channel, ts = req.values.get("channel_id"), req.values.get("message_ts")
+    return (channel, ts) if channel and ts else None
+
+
+def handle_approve_button(req: Request) -> Reply:
+    board, actor, proposal = _button_proposal(req)
+    return decide_proposal(req, board, actor, proposal, ProposalStatus.APPROVED, None, _message(req))
+
+
+def handle_decline_button(req: Request) -> Reply:
+    """Ask for the reason in a modal (a stale click is answered at once)."""
+    board, actor, proposal = _button_proposal(req)
+    if proposal.status != ProposalStatus.PENDING.value:
+        return decide_proposal(req, board, actor, proposal, ProposalStatus.DECLINED, None, _message(req))
+    _require_decider(actor)
+    channel, ts = _message(req) or ("", "")
+    metadata = json.dumps({"proposal": proposal.id, "channel": channel, "ts": ts})
+    return Reply("slack/agenda_note.json.j2", {"text": "Say why in the form."},
+                 open_modal={"template": "slack/agenda_decline_modal.json.j2",
+                             "data": {"p": proposal_data(proposal), "metadata": metadata}})
+
+
+def handle_decline_submission(req: Request) -> Reply:
+    """The reason modal was submitted: decline, keeping the reason, and update the chair's DM."""
+    try:
+        meta = json.loads(req.values.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        meta = {}
+    req.values = dict(req.values, value=str(meta.get("proposal", "")))
+    board, actor, proposal = _button_proposal(req)
+    reason = str(req.values.get("reason") or "").strip()
+    if proposal.status == ProposalStatus.PENDING.value:
+        reason = check_text(reason, "reason")
+    message = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
+    return decide_proposal(req, board, actor, proposal, ProposalStatus.DECLINED, reason, message)
+
+
+# ---------------------------------------------------------------- draft and publish
+
+
+def _manager_board(req: Request, parsed_board: str | None, what: str) -> Board:
+    board = access.resolve_board(req, parsed_board)
+    access.require_manager(access.actor_for(req, board), what)
+    return board
+
+
+def _meeting_for(req: Request, board: Board, phrase: str) -> Meeting:
+    if phrase:
+        day = parse_meeting_date(req, board, phrase)
+        return existing_meeting(req, board, day, future=False)
+    return _upcoming_meeting(req, board, None)
+
+
+def agenda_files(agenda: Agenda, *, published: bool = False) -> tuple[dict[str, Any], bytes, str]:
+    """Template data, the Word document and the Markdown of an agenda."""
+    data = agenda_data(agenda)
+    data["published"] = published
+    return data, render_docx(data), render_markdown(data)
+
+
+def file_stem(agenda: Agenda) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", agenda.board).strip("-").lower()
+    return f"{slug}-agenda-{agenda.meeting['date'].isoformat()}"
+
+
+def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
+    agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
+    data, docx_bytes, markdown = agenda_files(agenda)
+    stem = file_stem(agenda)
+    return Reply("slack/agenda_draft.json.j2", dict(data, version=None), attachments=[
+        Attachment(f"{stem}.docx", docx_bytes, f"Draft agenda — {board.name}, {meeting.date:%-d %B %Y}"),
+        Attachment(f"{stem}.md", markdown.encode(), f"Draft agenda (Markdown) — {meeting.date:%-d %B %Y}"),
+    ])
+
+
+def handle_agenda_draft(req: Request, rest: str) -> Reply:
+    """Compile the next (or named) meeting's agenda: Block Kit here, Word and Markdown in the DM."""
+    parsed = parse(rest, ("board",))
+    board = _manager_board(req, parsed.options.get("board"), "draft the agenda")
+    meeting = _meeting_for(req, board, " ".join(a.value for a in parsed.args))
+    return draft_reply(req, board, meeting)
+
+
+def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
+    """Post the agenda to the board's channel and record the version; refused if nothing changed."""
+    agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
+    if agenda.published_version is not None and not agenda.changes:
+        raise Conflict(f"Version {agenda.published_version} of this agenda is already published and nothing has "
+                       "changed since.")
+    data = agenda_data(agenda)
+    data["published"] = True
+    markdown = render_markdown(data)
+    publication = agenda_store.publish(session=req.session, board_id=board.id, meeting_id=meeting.id, by=req.user_id,
+                                       snapshot=agenda.snapshot(), markdown=markdown, now=req.now())
+    data.update(version=publication.version, published_at=publication.published_at)
+    req.notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data,
+                          key=f"agenda-publish:{meeting.id}:v{publication.version}")
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda", entity_id=publication.id,
+                 operation="publish", after={"meeting": meeting.date.isoformat(), "version": publication.version})
+    return Reply("slack/agenda_note.json.j2", {"icon": ":mega:", "channel": board.channel_id, "text": (
+        f"Published version {publication.version} of the agenda for {meeting.date:%A %-d %B %Y} in")})
+
+
+def handle_agenda_publish(req: Request, rest: str) -> Reply:
+    parsed = parse(rest, ("board",))
+    board = _manager_board(req, parsed.options.get("board"), "publish the agenda")
+    return publish(req, board, _meeting_for(req, board, " ".join(a.value for a in parsed.args)))
+
+
+def _button_meeting(req: Request, what: str) -> tuple[Board, Meeting]:
+    value = str(req.values.get("value") or "")
+    meeting = req.session.get(Meeting, int(value)) if value.isdigit() else None
+    if meeting is None:
+        raise NotFound("That meeting is no longer in the plan.")
+    board = boards.get(session=req.session, board_id=meeting.board_id)
+    access.require_manager(access.actor_for(req, board), what)
+    return board, meeting
+
+
+def handle_publish_button(req: Request) -> Reply:
+    board, meeting = _button_meeting(req, "publish the agenda")
+    return publish(req, board, meeting)
+
+
+def handle_regenerate_button(req: Request) -> Reply:
+    board, meeting = _button_meeting(req, "draft the agenda")
+    return draft_reply(req, board, meeting)

@@ -1,0 +1,236 @@
+"""Compiling a meeting's agenda from the forward plan, proposals, standing items and the action log.
+
+The order is fixed (as the board agreed): welcome and apologies; partner updates; minutes and
+matters arising (the action review); the forward-plan items; approved proposals; standing items;
+any other business; the date of the next meeting. The words for each section live in
+templates/docs/_agenda_words.j2, shared by the Slack, Word and Markdown versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from handlers.plan import meeting_data, planned_items
+from store import actions as action_store
+from store import agenda as agenda_store
+from store import boards, meetings
+from store.models import ActionStatus, Board, ItemKind, Meeting, Role
+
+ALL_ACTIONS = 100_000
+
+
+@dataclass
+class ReviewAction:
+    ref: int
+    text: str
+    owner_name: str
+    owner_id: str
+    organisation: str
+    due: dt.date | None
+    status: str
+    last_note: str
+    overdue_days: int
+    raised_at_previous: bool
+
+
+@dataclass
+class ActionReview:
+    """Item 3: the actions raised at the previous meeting, and every action still open."""
+
+    previous_meeting: dt.date | None
+    raised: list[ReviewAction] = field(default_factory=list)
+    still_open: list[ReviewAction] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[ReviewAction]:
+        return [a for a in self.raised + self.still_open if a.overdue_days > 0]
+
+    @property
+    def open_count(self) -> int:
+        return len(self.still_open) + sum(1 for a in self.raised if a.status == ActionStatus.OPEN.value)
+
+    def highlights(self, limit: int) -> list[ReviewAction]:
+        """What a short summary shows first: raised last time, then overdue, then the rest by due date."""
+        ordered = self.raised + sorted((a for a in self.still_open if a.overdue_days > 0), key=lambda a: -a.overdue_days)
+        ordered += [a for a in self.still_open if a.overdue_days == 0]
+        return ordered[:limit]
+
+
+@dataclass
+class PartnerUpdates:
+    """Item 2: what each partner organisation sent for the meeting, and who has sent nothing."""
+
+    submitted: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AgendaEntry:
+    number: int
+    key: str  # welcome, partner_updates, action_review, plan, proposal, standing, aob, next_meeting
+    title: str = ""
+    lead: str = ""
+    kind: str = ""
+    ref: str = ""
+    note: str = ""
+
+
+@dataclass
+class Agenda:
+    board: str
+    board_id: int
+    channel_id: str
+    meeting: dict[str, Any]
+    next_meeting: dict[str, Any] | None
+    entries: list[AgendaEntry]
+    partner_updates: PartnerUpdates
+    review: ActionReview
+    today: dt.date
+    published_version: int | None = None
+    published_at: dt.datetime | None = None
+    changes: list[str] = field(default_factory=list)
+
+    def section(self, key: str) -> list[AgendaEntry]:
+        return [e for e in self.entries if e.key == key]
+
+    def snapshot(self) -> dict[str, Any]:
+        """What publication records, to tell later drafts what changed."""
+        m = self.meeting
+        return {
+            "meeting": {"date": m["date"].isoformat(), "time": m["time"], "venue": m["venue"], "host": m["host"],
+                        "theme": m["theme"]},
+            "entries": [{"key": e.key, "title": e.title, "lead": e.lead, "kind": e.kind, "number": e.number}
+                        for e in self.entries if e.key in ("plan", "proposal", "standing")],
+            "open_actions": self.review.open_count,
+            "missing_updates": list(self.partner_updates.missing),
+        }
+
+
+def compile_partner_updates(session: Session, board: Board, meeting: Meeting) -> PartnerUpdates:
+    """Item 2, partner updates.
+
+    Until partner updates are collected, this lists every partner organisation on the board as
+    having submitted none. The partner-updates work replaces the body: `submitted` takes one dict
+    per update ({"organisation", "author", "text", "late"}) in the order they arrived, and
+    `missing` the organisations with none; the templates already show both.
+    """
+    organisations = sorted(
+        {m.member.organisation.name for m in boards.list_members(session=session, board_id=board.id)
+         if m.member.organisation is not None},
+        key=str.lower,
+    )
+    return PartnerUpdates(submitted=[], missing=organisations)
+
+
+def compile_action_review(session: Session, board: Board, meeting: Meeting, today: dt.date) -> ActionReview:
+    """Actions raised at the meeting before this one (whatever their state) and every other still-open action."""
+    previous = meetings.previous_meeting(session=session, board_id=board.id, before=meeting.date)
+    raised: list = []
+    if previous is not None:
+        raised, _ = action_store.search(session=session, flt=action_store.ActionFilter(
+            board_ids=[board.id], meeting_id=previous.id,
+            statuses=(ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.DROPPED)), limit=ALL_ACTIONS)
+    raised_ids = {a.id for a in raised}
+    open_actions, _ = action_store.search(session=session, flt=action_store.ActionFilter(board_ids=[board.id]),
+                                          limit=ALL_ACTIONS)
+    still_open = [a for a in open_actions if a.id not in raised_ids]
+    notes = action_store.last_notes(session=session, action_ids=[a.id for a in raised + still_open])
+    orgs = {m.member_id: (m.member.organisation.name if m.member.organisation else "")
+            for m in boards.list_members(session=session, board_id=board.id)}
+
+    def row(action: Any, at_previous: bool) -> ReviewAction:
+        overdue = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
+        note = notes.get(action.id)
+        return ReviewAction(
+            ref=action.ref, text=action.text, owner_name=action.owner.display_name,
+            owner_id=action.owner.slack_user_id, organisation=orgs.get(action.owner_id, ""), due=action.due_date,
+            status=action.status.value, last_note=(note.note if note and note.note else ""),
+            overdue_days=max(overdue, 0), raised_at_previous=at_previous,
+        )
+
+    return ActionReview(previous_meeting=previous.date if previous else None,
+                        raised=[row(a, True) for a in raised], still_open=[row(a, False) for a in still_open])
+
+
+def compile_agenda(session: Session, board: Board, meeting: Meeting, today: dt.date) -> Agenda:
+    """The agenda of `meeting`, numbered in the board's agreed order."""
+    following = meetings.next_meeting(session=session, board_id=board.id, after=meeting.date + dt.timedelta(days=1))
+    items = planned_items(session, board, [meeting])[meeting.id]
+    chair = boards.members_with_roles(session=session, board_id=board.id, roles=(Role.CHAIR,))
+    entries: list[AgendaEntry] = []
+
+    def add(key: str, **kw: Any) -> None:
+        entries.append(AgendaEntry(number=len(entries) + 1, key=key, **kw))
+
+    add("welcome", lead=chair[0].display_name if chair else "Chair")
+    add("partner_updates")
+    add("action_review")
+    for item in items:
+        if not item.standing and item.kind != ItemKind.STANDING.value:
+            add("plan", title=item.title, lead=item.lead, kind=item.kind, ref=item.ref,
+                note=f"Report: {item.report_author}" if item.report_author else "")
+    for proposal in agenda_store.approved_for(session=session, meeting_id=meeting.id):
+        add("proposal", title=proposal.title, lead=proposal.lead or proposal.proposer.display_name,
+            kind=ItemKind.DISCUSSION.value, ref=f"A{proposal.ref}",
+            note=f"Proposed by {proposal.proposer.display_name}")
+    for item in items:
+        if item.standing or item.kind == ItemKind.STANDING.value:
+            add("standing", title=item.title, lead=item.lead, kind=ItemKind.STANDING.value, ref=item.ref)
+    add("aob")
+    add("next_meeting")
+    agenda = Agenda(
+        board=board.name, board_id=board.id, channel_id=board.channel_id, meeting=meeting_data(meeting, board),
+        next_meeting=meeting_data(following, board) if following else None, entries=entries,
+        partner_updates=compile_partner_updates(session, board, meeting),
+        review=compile_action_review(session, board, meeting, today), today=today,
+    )
+    published = agenda_store.latest_publication(session=session, meeting_id=meeting.id)
+    if published is not None:
+        agenda.published_version = published.version
+        agenda.published_at = published.published_at
+        agenda.changes = changes_since(published.snapshot, agenda.snapshot())
+    return agenda
+
+
+def changes_since(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Plain sentences naming what differs between a published agenda and the current one."""
+    out: list[str] = []
+    labels = {"time": "Time", "venue": "Venue", "host": "Host", "theme": "Theme", "date": "Date"}
+    for key, label in labels.items():
+        old, new = before["meeting"].get(key), after["meeting"].get(key)
+        if old != new:
+            out.append(f"{label} changed from {old or 'not set'} to {new or 'not set'}.")
+    old_items = {(e["key"], e["title"].lower()): e for e in before["entries"]}
+    new_items = {(e["key"], e["title"].lower()): e for e in after["entries"]}
+    for key, entry in new_items.items():
+        if key not in old_items:
+            out.append(f"Added: {entry['number']}. {entry['title']}" + (f" ({entry['lead']})" if entry["lead"] else "") + ".")
+        else:
+            old = old_items[key]
+            if old["lead"] != entry["lead"]:
+                out.append(f"{entry['title']}: lead changed from {old['lead'] or 'none'} to {entry['lead'] or 'none'}.")
+            if old["kind"] != entry["kind"]:
+                out.append(f"{entry['title']}: now {entry['kind']} (was {old['kind']}).")
+    for key, entry in old_items.items():
+        if key not in new_items:
+            out.append(f"Removed: {entry['title']}.")
+    if before.get("open_actions") != after.get("open_actions"):
+        out.append(f"Open actions under review: {before.get('open_actions')} then, {after.get('open_actions')} now.")
+    sent = set(before.get("missing_updates", [])) - set(after.get("missing_updates", []))
+    if sent:
+        out.append("Partner updates since received from: " + ", ".join(sorted(sent)) + ".")
+    return out
+
+
+def agenda_data(agenda: Agenda, *, summary_limit: int = 10) -> dict[str, Any]:
+    """Template data: the agenda, plus the action review's short list for Slack."""
+    data = asdict(agenda)
+    data["overdue_count"] = len(agenda.review.overdue)
+    data["open_count"] = agenda.review.open_count
+    data["review_highlights"] = [asdict(a) for a in agenda.review.highlights(summary_limit)]
+    data["review_total"] = len(agenda.review.raised) + len(agenda.review.still_open)
+    return data
