@@ -16,7 +16,9 @@ from bot.settings import Settings, SettingsError, load_settings
 log = logging.getLogger("lspbot")
 
 # Domains add their own subcommands: each module has `add_parsers(subparsers)` (one line each below).
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = [
+    "bot.cli_plan",
+]
 
 
 def _setup_logging(settings: Settings) -> None:

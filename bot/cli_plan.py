@@ -1,0 +1,146 @@
+"""`lspbot plan import|export` and `lspbot agenda draft`: the forward plan and the agenda without Slack."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    plan = sub.add_parser("plan", help="the forward plan: import from CSV, export as CSV or iCalendar")
+    psub = plan.add_subparsers(dest="plan_command", required=True)
+    imp = psub.add_parser("import", help="load meetings and items from a CSV (date,time,item,lead,kind,venue); "
+                                         "all rows or none")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument("--board", metavar="NAME", help="the board (needed when there is more than one)")
+    imp.set_defaults(func=cmd_plan_import)
+    exp = psub.add_parser("export", help="write the plan to standard output")
+    exp.add_argument("--format", choices=["csv", "ics"], default="csv")
+    exp.add_argument("--board", metavar="NAME")
+    exp.set_defaults(func=cmd_plan_export)
+
+    agenda = sub.add_parser("agenda", help="agenda documents")
+    asub = agenda.add_subparsers(dest="agenda_command", required=True)
+    draft = asub.add_parser("draft", help="write a meeting's draft agenda as .docx and .md")
+    draft.add_argument("--board", metavar="NAME")
+    draft.add_argument("--date", metavar="YYYY-MM-DD", help="the meeting (default: the next one)")
+    draft.add_argument("--out", metavar="DIR", default=".", help="folder to write to (default: here)")
+    draft.set_defaults(func=cmd_agenda_draft)
+
+
+class CliError(Exception):
+    pass
+
+
+def _board(session, name: str | None):
+    from store import boards
+
+    if name:
+        board = boards.get_by_name(session=session, name=name)
+        if board is None:
+            raise CliError(f"no board called {name!r}")
+        return board
+    every = boards.list_all(session=session)
+    if len(every) != 1:
+        names = ", ".join(repr(b.name) for b in every) or "none yet"
+        raise CliError(f"name the board with --board (boards: {names})")
+    return every[0]
+
+
+def _run(settings: Settings, work) -> int:
+    from bot.runtime import build_runtime
+    from handlers.base import DomainError
+    from store import db
+
+    runtime = build_runtime(settings)
+    try:
+        with db.session_scope(runtime.sessions) as session:
+            return work(session, runtime.clock.now())
+    except CliError as exc:
+        print(f"lspbot: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"lspbot: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+
+
+def cmd_plan_import(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.plan_io import import_plan_csv
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"lspbot: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+
+    def work(session, now: dt.datetime) -> int:
+        board = _board(session, args.board)
+        s = import_plan_csv(session=session, board=board, text=text, now=now, actor="cli")
+        print(f"{board.name}: {s.meetings_added} meetings added, {s.meetings_changed} changed; "
+              f"{s.items_added} items added, {s.items_changed} changed, {s.items_unchanged} already there.")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import _csv_safe
+    from handlers.plan_io import export_rows, plan_ics
+
+    def work(session, now: dt.datetime) -> int:
+        board = _board(session, args.board)
+        if args.format == "ics":
+            content, _ = plan_ics(session, board, now)
+            sys.stdout.buffer.write(content)
+            sys.stdout.flush()
+            return 0
+        writer = csv.writer(sys.stdout, lineterminator="\r\n")
+        for row in export_rows(session=session, board=board):
+            writer.writerow([_csv_safe(cell) for cell in row])
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:
+    from zoneinfo import ZoneInfo
+
+    from handlers.agenda import agenda_files, file_stem
+    from handlers.agenda_compile import compile_agenda
+    from store import meetings
+
+    def work(session, now: dt.datetime) -> int:
+        board = _board(session, args.board)
+        today = now.astimezone(ZoneInfo(board.timezone)).date()
+        if args.date:
+            try:
+                day = dt.date.fromisoformat(args.date)
+            except ValueError:
+                raise CliError(f"--date {args.date!r} is not a date like 2019-07-15") from None
+            meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
+            if meeting is None:
+                raise CliError(f"{board.name} has no meeting on {day:%A %-d %B %Y}")
+        else:
+            meeting = meetings.next_meeting(session=session, board_id=board.id, after=today)
+            if meeting is None:
+                raise CliError(f"{board.name} has no meeting to come; give --date")
+        agenda = compile_agenda(session, board, meeting, today)
+        _, docx_bytes, markdown = agenda_files(agenda)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = file_stem(agenda)
+        (out / f"{stem}.docx").write_bytes(docx_bytes)
+        (out / f"{stem}.md").write_text(markdown, encoding="utf-8")
+        print(out / f"{stem}.docx")
+        print(out / f"{stem}.md")
+        return 0
+
+    return _run(settings, work)
