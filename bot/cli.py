@@ -17,6 +17,7 @@ log = logging.getLogger("lspbot")
 
 # Domains add their own subcommands: each module has `add_parsers(subparsers)` (one line each below).
 CLI_MODULES: list[str] = [
+    "bot.cli_jobs",
     "bot.cli_plan",
 ]
 
@@ -33,18 +34,19 @@ def _setup_logging(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
     from bot.runtime import build_runtime
-    from bot.sender import OutboxSender
-    from bot.slack_api import SlackDelivery, make_client
+    from bot.scheduler import JobScheduler
+    from bot.sender import build_sender
     from bot.web import make_wsgi, serve_http
 
     required = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if args.socket else ["SLACK_SIGNING_SECRET"])
     settings.require(*required)
     runtime = build_runtime(settings)
-    delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False))
-    sender = OutboxSender(runtime.sessions, delivery, runtime.clock)
-    runtime.wake_sender = sender.wake
+    sender = build_sender(runtime)
     app = create_app(runtime)
     sender.start()
+    scheduler = None if args.no_scheduler else JobScheduler(runtime)
+    if scheduler:
+        scheduler.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if args.socket:
@@ -58,6 +60,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
             serve_http(make_wsgi(app, runtime), args.host, args.port, threads=args.threads, on_ready=ready)
     finally:
+        if scheduler:
+            scheduler.stop()
         sender.stop()
         runtime.close()
     return 0
@@ -145,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN")
     serve.add_argument("--threads", type=int, default=8, help="HTTP worker threads")
+    serve.add_argument("--no-scheduler", action="store_true", help="leave the scheduled jobs to `lspbot scheduler`")
     serve.set_defaults(func=cmd_serve)
 
     console = sub.add_parser("console", help="a shell that shows what Slack would show")

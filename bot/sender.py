@@ -1,4 +1,17 @@
-"""Drains the outbox to Slack: retries 429s after Retry-After, backs off on 5xx and lost connections."""
+"""Drains the outbox to Slack, losing nothing and sending nothing twice.
+
+- Rows are claimed in batches (`FOR UPDATE SKIP LOCKED` on PostgreSQL) with a lease, so several
+  replicas share the table without sending a row twice; a claim skips a target whose earlier message
+  is waiting or held elsewhere, so each DM and channel gets its messages in order.
+- One thread sends, one message at a time: a process killed mid-drain has at most the one message in
+  flight unconfirmed, and only that one can go twice (after its lease runs out). Every message is marked
+  sent in its own transaction the moment Slack confirms it.
+- Pacing: the thread sends to whichever claimed target is ready (about one message a second per
+  channel) instead of sleeping on a busy one. HTTP 429 waits for Retry-After without using up the
+  message's attempts; 5xx answers and lost connections back off (2, 4, 8 ... seconds); a message
+  that keeps failing, or that Slack refuses outright, is marked failed with the error
+  (`lspbot outbox list`, `lspbot outbox retry`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +20,10 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,11 +31,13 @@ from bot.clock import Clock
 from bot.slack_api import Delivery, DeliveryError
 from store import db
 from store import outbox as outbox_store
+from store import reminders as reminder_store
 
 log = logging.getLogger("lspbot.sender")
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(seconds=60)
+LEASE_MARGIN = 10.0  # stop sending from a batch this many seconds before its lease runs out
 
 
 def backoff(attempts: int) -> float:
@@ -27,8 +45,11 @@ def backoff(attempts: int) -> float:
     return float(min(2 ** max(attempts, 1), 300))
 
 
+Claimed = tuple[int, str, str, dict[str, Any], int]  # id, target kind, target, payload, attempts
+
+
 class OutboxSender:
-    """Claims due messages in batches and delivers them in order, one target at a time."""
+    """Claims due messages in batches and delivers them in order per target, ready targets first."""
 
     def __init__(
         self,
@@ -38,62 +59,116 @@ class OutboxSender:
         *,
         batch: int = 50,
         max_attempts: int = MAX_ATTEMPTS,
+        lease: dt.timedelta = LEASE,
         on_sent: Callable[[int], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sessions = sessions
         self.delivery = delivery
         self.clock = clock
         self.batch = batch
         self.max_attempts = max_attempts
+        self.lease = lease
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._monotonic = monotonic
         self.on_sent = on_sent
 
     def wake(self) -> None:
         self._wake.set()
 
+    # ------------------------------------------------------------ one batch
+
     def drain_once(self) -> int:
-        """Deliver one claimed batch; the number of messages handled."""
-        now = self.clock.now()
+        """Claim one batch and deliver it; the number of messages attempted."""
         with db.session_scope(self.sessions) as session:
-            claimed = [
+            claimed: list[Claimed] = [
                 (m.id, m.target_kind, m.target, m.payload, m.attempts)
-                for m in outbox_store.claim(session=session, now=now, limit=self.batch, lease=LEASE)
+                for m in outbox_store.claim(session=session, now=self.clock.now(), limit=self.batch, lease=self.lease)
             ]
-        blocked: set[tuple[str, str]] = set()
+        if not claimed:
+            return 0
+        deadline = self._monotonic() + max(self.lease.total_seconds() - LEASE_MARGIN, 1.0)
+        queues: OrderedDict[tuple[str, str], deque[Claimed]] = OrderedDict()
+        for message in claimed:
+            queues.setdefault((message[1], message[2]), deque()).append(message)
         handled = 0
-        for message_id, kind, target, payload, attempts in claimed:
-            if (kind, target) in blocked:
-                # Keep order: a later message to a target waits behind the one that failed.
-                with db.session_scope(self.sessions) as session:
-                    outbox_store.release(session=session, message_ids=[message_id], at=self.clock.now() + dt.timedelta(seconds=1))
+        while queues and not self._stop.is_set():
+            target, wait = self._next_ready(queues)
+            if wait > 0:
+                if self._monotonic() + wait > deadline:
+                    break
+                self._stop.wait(wait)
                 continue
-            try:
-                sent = self.delivery.deliver(kind, target, payload)
-            except DeliveryError as exc:
-                blocked.add((kind, target))
-                self._record_failure(message_id, attempts, exc)
-            else:
-                with db.session_scope(self.sessions) as session:
-                    outbox_store.mark_sent(session=session, message_id=message_id, now=self.clock.now(),
-                                           channel=sent.channel, ts=sent.ts)
-                if self.on_sent:
-                    self.on_sent(message_id)
+            queue = queues[target]
+            message = queue.popleft()
+            ok = self._deliver_one(message)
             handled += 1
+            if not queue or not ok:
+                # After a failure the target's later messages wait behind it (released below).
+                del queues[target]
+                if not ok and queue:
+                    self._release([m[0] for m in queue])
+        self._release([m[0] for q in queues.values() for m in q])
         return handled
 
-    def _record_failure(self, message_id: int, attempts: int, exc: DeliveryError) -> None:
+    def _next_ready(self, queues: OrderedDict[tuple[str, str], deque[Claimed]]) -> tuple[tuple[str, str], float]:
+        """The first target (in claim order) that may be sent to now, else the one ready soonest."""
+        delay_for = getattr(self.delivery, "delay_for", None)
+        best, best_wait = next(iter(queues)), float("inf")
+        for target in queues:
+            wait = delay_for(*target) if delay_for else 0.0
+            if wait <= 0:
+                return target, 0.0
+            if wait < best_wait:
+                best, best_wait = target, wait
+        return best, best_wait
+
+    def _deliver_one(self, message: Claimed) -> bool:
+        message_id, kind, target, payload, attempts = message
+        try:
+            sent = self.delivery.deliver(kind, target, payload)
+        except DeliveryError as exc:
+            self._record_failure(message_id, kind, target, attempts, exc)
+            return False
         with db.session_scope(self.sessions) as session:
-            if exc.retry_after is None or attempts + 1 >= self.max_attempts:
-                log.warning("outbox message %s failed: %s", message_id, exc)
+            outbox_store.mark_sent(session=session, message_id=message_id, now=self.clock.now(),
+                                   channel=sent.channel, ts=sent.ts)
+            if kind == "user" and sent.channel:
+                reminder_store.remember_dm_channel(session=session, slack_user_id=target, channel_id=sent.channel)
+        if self.on_sent:
+            self.on_sent(message_id)
+        return True
+
+    def _release(self, message_ids: list[int]) -> None:
+        if message_ids:
+            with db.session_scope(self.sessions) as session:
+                outbox_store.release(session=session, message_ids=message_ids, at=self.clock.now())
+
+    def _record_failure(self, message_id: int, kind: str, target: str, attempts: int, exc: DeliveryError) -> None:
+        with db.session_scope(self.sessions) as session:
+            if exc.retry_after is None:
+                log.warning("outbox message %s failed for good: %s", message_id, exc)
+                outbox_store.mark_failed(session=session, message_id=message_id, error=str(exc))
+            elif exc.rate_limited:
+                hold = getattr(self.delivery, "hold", None)
+                if hold:
+                    hold(kind, target, exc.retry_after)
+                log.info("outbox message %s: rate limited; retrying in %.0fs", message_id, exc.retry_after)
+                outbox_store.mark_retry(session=session, message_id=message_id, count_attempt=False,
+                                        at=self.clock.now() + dt.timedelta(seconds=exc.retry_after), error=str(exc))
+            elif attempts + 1 >= self.max_attempts:
+                log.warning("outbox message %s failed after %d attempts: %s", message_id, attempts + 1, exc)
                 outbox_store.mark_failed(session=session, message_id=message_id, error=str(exc))
             else:
                 delay = exc.retry_after if exc.retry_after > 0 else backoff(attempts + 1)
                 log.info("outbox message %s: %s; retrying in %.0fs", message_id, exc, delay)
                 outbox_store.mark_retry(session=session, message_id=message_id,
                                         at=self.clock.now() + dt.timedelta(seconds=delay), error=str(exc))
+
+    # ------------------------------------------------------------ loops
 
     def drain(self, *, max_rounds: int | None = None) -> int:
         """Drain until nothing is due now; the number handled."""
@@ -105,6 +180,20 @@ class OutboxSender:
             if handled == 0:
                 break
         return total
+
+    def deliver_all(self, *, timeout: float = 120.0, sleep: Callable[[float], None] = time.sleep) -> int:
+        """Drain, waiting out retries, until no message is pending or `timeout` seconds pass; the number
+        still pending (so `lspbot jobs run` delivers what it queued before it exits)."""
+        deadline = self._monotonic() + timeout
+        while True:
+            self.drain()
+            with db.session_scope(self.sessions) as session:
+                pending = outbox_store.pending_count(session=session)
+                next_at = outbox_store.next_attempt(session=session)
+            if not pending or self._monotonic() >= deadline:
+                return pending
+            wait = 0.2 if next_at is None else (next_at - self.clock.now()).total_seconds()
+            sleep(min(max(wait, 0.05), max(deadline - self._monotonic(), 0.05), 5.0))
 
     def run_forever(self, poll: float = 2.0) -> None:
         while not self._stop.is_set():
@@ -127,3 +216,19 @@ class OutboxSender:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout)
+
+
+def build_sender(runtime: Any, *, pacer_interval: float | None = None) -> OutboxSender:
+    """The Slack sender of a running bot: slack-sdk client without its own retries (the outbox retries),
+    DM channels seeded from the database."""
+    from bot.slack_api import Pacer, SlackDelivery, make_client
+
+    settings = runtime.settings
+    with db.session_scope(runtime.sessions) as session:
+        known = reminder_store.dm_channels(session=session)
+    pacer = Pacer(pacer_interval) if pacer_interval is not None else None
+    delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False),
+                             pacer, dm_channels=known)
+    sender = OutboxSender(runtime.sessions, delivery, runtime.clock)
+    runtime.wake_sender = sender.wake
+    return sender

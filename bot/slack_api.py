@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Callable
@@ -32,11 +33,13 @@ def make_client(token: str | None, base_url: str, *, retries: bool = True, timeo
 
 
 class DeliveryError(Exception):
-    """A delivery attempt failed. `retry_after` is seconds to wait, or None if it can never succeed."""
+    """A delivery attempt failed. `retry_after` is seconds to wait (0: back off), or None if it can never
+    succeed; `rate_limited` marks Slack's HTTP 429, which says nothing against the message itself."""
 
-    def __init__(self, message: str, retry_after: float | None) -> None:
+    def __init__(self, message: str, retry_after: float | None, *, rate_limited: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 @dataclass
@@ -50,15 +53,29 @@ class Delivery(Protocol):
 
 
 class Pacer:
-    """At most one message a second per channel, as Slack asks (thread-safe)."""
+    """At most one message per `interval` seconds per channel, as Slack asks (thread-safe).
 
-    def __init__(self, interval: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+    The interval is a little over a second so that jitter in the network never brings two posts to one
+    channel closer than a second at Slack's end. `delay` lets the sender pick a channel that is ready
+    instead of sleeping on a busy one; `hold` pushes a channel back after a 429's Retry-After.
+    """
+
+    def __init__(self, interval: float = 1.05, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
         self._sleep = sleep
         self._monotonic = monotonic
         self._next: dict[str, float] = {}
         self._lock = threading.Lock()
+
+    def delay(self, channel: str) -> float:
+        """Seconds until `channel` may be posted to (0 if now)."""
+        with self._lock:
+            return max(0.0, self._next.get(channel, 0.0) - self._monotonic())
+
+    def hold(self, channel: str, seconds: float) -> None:
+        with self._lock:
+            self._next[channel] = max(self._next.get(channel, 0.0), self._monotonic() + seconds)
 
     def wait(self, channel: str) -> None:
         with self._lock:
@@ -69,29 +86,72 @@ class Pacer:
             self._sleep(at - now)
 
 
+class RateLimiter:
+    """A token bucket for a Slack method tier: `per_minute` calls a minute with bursts of `burst`."""
+
+    def __init__(self, per_minute: float, burst: int, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self._tokens = float(burst)
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._at = monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            self._tokens -= 1.0
+            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+        if wait:
+            self._sleep(wait)
+
+
 class SlackDelivery:
     """Posts outbox messages with slack-sdk: opens DMs (cached), paces per channel, classifies errors."""
 
-    def __init__(self, client: WebClient, pacer: Pacer | None = None) -> None:
+    def __init__(self, client: WebClient, pacer: Pacer | None = None, *, dm_channels: dict[str, str] | None = None,
+                 open_limiter: RateLimiter | None = None) -> None:
         self.client = client
         self.pacer = pacer or Pacer()
-        self._dm_channels: dict[str, str] = {}
+        # conversations.open is Tier 3 (50+ a minute); DM channels are cached (and seeded from the database).
+        self.open_limiter = open_limiter or RateLimiter(per_minute=50, burst=20)
+        self._dm_channels: dict[str, str] = dict(dm_channels or {})
         self._lock = threading.Lock()
+
+    def dm_channel_known(self, user_id: str) -> str | None:
+        with self._lock:
+            return self._dm_channels.get(user_id)
 
     def _dm_channel(self, user_id: str) -> str:
         with self._lock:
             cached = self._dm_channels.get(user_id)
         if cached:
             return cached
+        self.open_limiter.acquire()
         response = self._call(self.client.conversations_open, users=user_id)
         channel = response["channel"]["id"]
         with self._lock:
             self._dm_channels[user_id] = channel
         return channel
 
+    @staticmethod
+    def pace_key(target_kind: str, target: str) -> str:
+        return f"{target_kind}:{target}"
+
+    def delay_for(self, target_kind: str, target: str) -> float:
+        """Seconds before a message to this target may go (the sender picks ready targets first)."""
+        return self.pacer.delay(self.pace_key(target_kind, target))
+
+    def hold(self, target_kind: str, target: str, seconds: float) -> None:
+        self.pacer.hold(self.pace_key(target_kind, target), seconds)
+
     def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
         channel = self._dm_channel(target) if target_kind == "user" else target
-        self.pacer.wait(channel)
+        self.pacer.wait(self.pace_key(target_kind, target))
         method = payload.get("_method", "chat.postMessage")
         body = {k: v for k, v in payload.items() if not k.startswith("_")}
         if method == "chat.postMessage":
@@ -120,13 +180,17 @@ class SlackDelivery:
             response = exc.response
             status = getattr(response, "status_code", 0)
             error = response.get("error", "") if hasattr(response, "get") else ""
-            if status == 429:
-                retry = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)) or 1)
-                raise DeliveryError("ratelimited", retry_after=max(retry, 1.0)) from exc
+            if status == 429 or error == "ratelimited":
+                headers = getattr(response, "headers", None) or {}
+                try:
+                    retry = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
+                except ValueError:
+                    retry = 1.0
+                raise DeliveryError("ratelimited (HTTP 429)", retry_after=max(retry, 1.0), rate_limited=True) from exc
             if status >= 500:
                 raise DeliveryError(f"HTTP {status}", retry_after=0.0) from exc
             if error in PERMANENT_ERRORS:
                 raise DeliveryError(error, retry_after=None) from exc
             raise DeliveryError(error or f"HTTP {status}", retry_after=0.0) from exc
-        except (OSError, TimeoutError) as exc:  # connection refused, reset, timed out
+        except (OSError, TimeoutError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
             raise DeliveryError(f"{exc.__class__.__name__}: {exc}", retry_after=0.0) from exc

@@ -24,4 +24,5 @@ class CallbackId(str, enum.Enum):
     ACTION_ADD = "action_add_modal"
     ACTION_UPDATE = "action_update_modal"
     ACTION_FROM_MESSAGE = "action_from_message"
+    CHASE_UPDATE = "chase_update_modal"  # "Add update" from an action reminder
     AGENDA_DECLINE_MODAL = "agenda_decline_modal"  # private_metadata: {"proposal", "channel", "ts"}

@@ -23,6 +23,10 @@ def handle(req: Request) -> Reply:
         return Reply("slack/help.json.j2", {"topic": second or "all"})
     if head == "board" and second == "create":
         return handle_board_create(req, rest)
+    if head == "board" and second in ("set", "settings"):
+        from handlers import board_settings
+
+        return (board_settings.handle_board_set if second == "set" else board_settings.handle_board_settings)(req, rest)
     if head == "member" and second == "add":
         return handle_member_add(req, rest)
     if head == "member" and second in ("list", "ls", ""):

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from store.models import OutboxMessage, OutboxStatus
 
@@ -55,6 +55,14 @@ class Outbox:
                    payload=payload, now=self._now()):
             self.queued += 1
 
+    def many(self, messages: Sequence[tuple[str, str, str, dict[str, Any], str]]) -> None:
+        """Queue many messages, each (target kind, target, template, data, key), in one statement."""
+        if not messages:
+            return
+        rows = [dict(key=key, target_kind=kind, target=target, payload=self._render(template, data))
+                for kind, target, template, data, key in messages]
+        self.queued += enqueue_many(session=self._session, rows=rows, now=self._now())
+
     def _enqueue(self, kind: str, target: str, template: str, data: dict[str, Any], key: str | None) -> None:
         payload = self._render(template, data)
         if enqueue(
@@ -85,8 +93,21 @@ def enqueue(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(stmt)
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: SQLAlchemy 2.1 reports no rowcount for an INSERT on PostgreSQL.
+    return session.execute(stmt.returning(OutboxMessage.id)).first() is not None
+
+
+def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
+    """Insert messages (dicts with key, target_kind, target, payload) in one executemany statement,
+    skipping keys already queued; the number inserted."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = OutboxMessage.__table__
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+    params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now) for row in rows]
+    return len(session.connection().execute(stmt, params).all())  # RETURNING gives only the rows inserted
 
 
 def exists(*, session: Session, key: str) -> bool:
@@ -94,13 +115,29 @@ def exists(*, session: Session, key: str) -> bool:
 
 
 def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[OutboxMessage]:
-    """Claim up to `limit` due messages, oldest first, for this worker until the lease ends."""
+    """Claim up to `limit` due messages, oldest first, for this worker until the lease ends.
+
+    A message waits while an earlier one to the same target is still pending and either waiting for
+    its retry or claimed by another worker, so each DM and channel gets its messages in order."""
+    earlier = aliased(OutboxMessage)
+    waiting_behind = (
+        select(earlier.id)
+        .where(
+            earlier.target_kind == OutboxMessage.target_kind,
+            earlier.target == OutboxMessage.target,
+            earlier.status == OutboxStatus.PENDING,
+            earlier.id < OutboxMessage.id,
+            or_(earlier.next_attempt_at > now, earlier.claimed_until >= now),
+        )
+        .exists()
+    )
     stmt = (
         select(OutboxMessage)
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            ~waiting_behind,
         )
         .order_by(OutboxMessage.id)
         .limit(limit)
@@ -123,11 +160,13 @@ def mark_sent(*, session: Session, message_id: int, now: dt.datetime, channel: s
     )
 
 
-def mark_retry(*, session: Session, message_id: int, at: dt.datetime, error: str) -> None:
+def mark_retry(*, session: Session, message_id: int, at: dt.datetime, error: str, count_attempt: bool = True) -> None:
+    """Try again at `at`; a rate-limit answer (count_attempt=False) does not use up the message's attempts."""
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(next_attempt_at=at, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=error[:2000])
+        .values(next_attempt_at=at, claimed_until=None,
+                attempts=OutboxMessage.attempts + (1 if count_attempt else 0), last_error=error[:2000])
     )
 
 
@@ -172,3 +211,14 @@ def retry_failed(*, session: Session, now: dt.datetime, ids: Sequence[int] | Non
 
 def pending_count(*, session: Session) -> int:
     return session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)) or 0
+
+
+def next_attempt(*, session: Session) -> dt.datetime | None:
+    """When the soonest pending message may next be tried."""
+    return session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING))
+
+
+def status_counts(*, session: Session) -> dict[OutboxStatus, int]:
+    """How many messages are pending, sent and failed."""
+    return {status: count for status, count in session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).tuples()}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import agenda, commands
+from bot.listeners import agenda, commands, reminders
 from bot.runtime import Runtime
 
 
 def register(app: App, runtime: Runtime) -> None:
     commands.register(app, runtime)
     agenda.register(app, runtime)
+    reminders.register(app, runtime)

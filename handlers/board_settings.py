@@ -1,0 +1,183 @@
+"""Per-board timings and cadences of the scheduled jobs, and `/lsp board set <key> <value>` (admins, chair)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from handlers import access
+from handlers.base import Forbidden, InvalidInput, Reply, Request, UsageError
+from handlers.parsing import parse
+from store import audit
+from store.models import Board
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse_int(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidInput(f"`{raw}` is not a whole number.") from None
+        if not low <= value <= high:
+            raise InvalidInput(f"`{raw}` is out of range: use {low} to {high}.")
+        return value
+
+    return parse_int
+
+
+def _time(raw: str) -> str:
+    m = _TIME.match(raw.strip())
+    if not m:
+        raise InvalidInput(f"`{raw}` is not a time of day. Use 24-hour HH:MM, like 09:00.")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def _weekday(raw: str) -> str:
+    lowered = raw.strip().lower()
+    for day in WEEKDAYS:
+        if len(lowered) >= 3 and day.startswith(lowered):
+            return day
+    raise InvalidInput(f"`{raw}` is not a day of the week.")
+
+
+def _holidays(raw: str) -> str:
+    """A country code with an optional subdivision (GB-ENG, GB-SCT, IE, FR), or `none`."""
+    code = raw.strip().upper()
+    if code == "NONE":
+        return "none"
+    from jobs.calendar import holiday_calendar
+
+    try:
+        holiday_calendar(code, 2020)
+    except (KeyError, NotImplementedError, ValueError):
+        raise InvalidInput(
+            f"`{raw}` is not a country (and region) the holidays calendar knows. "
+            "Use an ISO code such as GB-ENG, GB-SCT, GB-NIR, IE, or `none`."
+        ) from None
+    return code
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+    meaning: str
+
+
+SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
+    SettingSpec("chase_time", "09:00", _time, "time of day (board's zone) the chase-actions job runs"),
+    SettingSpec("chase_lead_days", 3, _int_between(0, 60), "days before the due date of the first reminder"),
+    SettingSpec("chase_overdue_every_days", 7, _int_between(1, 60), "days between reminders while overdue"),
+    SettingSpec("escalate_after", 3, _int_between(1, 20), "overdue reminders after which an action is escalated"),
+    SettingSpec("digest_day", "monday", _weekday, "weekday of the escalation digest to chair and secretariat"),
+    SettingSpec("holidays", "GB-ENG", _holidays, "public holidays skipped as non-working days (country-region)"),
+    SettingSpec("update_request_days", 7, _int_between(1, 60), "days before a meeting partners are asked for updates"),
+    SettingSpec("update_second_ask_days", 2, _int_between(0, 30), "days before a meeting of the second ask (0: none)"),
+    SettingSpec("update_request_time", "09:00", _time, "time of day of the update requests"),
+    SettingSpec("agenda_draft_days", 10, _int_between(1, 60), "days before a meeting the agenda draft goes to the chair"),
+    SettingSpec("agenda_time", "09:00", _time, "time of day the agenda draft is compiled"),
+    SettingSpec("year_start_month", 4, _int_between(1, 12),
+                "first month of the reporting year; quarters start every 3 months from it (4: April, July, October, January)"),
+    SettingSpec("quarterly_deadline_working_days", 15, _int_between(1, 60),
+                "working days after a quarter's first working day that returns are due"),
+    SettingSpec("quarterly_chase_working_days", 5, _int_between(0, 30),
+                "working days before the deadline of the chase of missing returns"),
+    SettingSpec("quarterly_time", "09:00", _time, "time of day of the quarterly reminders"),
+    SettingSpec("missed_run_grace_hours", 6, _int_between(0, 72),
+                "a run missed while the bot was down still happens on return within this many hours"),
+)}
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    """A board's job settings with defaults filled in (read-only)."""
+
+    values: dict[str, Any]
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def time_of(self, key: str) -> dt.time:
+        hour, minute = self.values[key].split(":")
+        return dt.time(int(hour), int(minute))
+
+    @property
+    def quarter_months(self) -> list[int]:
+        """The months that start a quarter, e.g. [4, 7, 10, 1]."""
+        start = int(self.values["year_start_month"])
+        return [(start - 1 + 3 * k) % 12 + 1 for k in range(4)]
+
+    @property
+    def digest_weekday(self) -> int:
+        return WEEKDAYS.index(self.values["digest_day"])
+
+
+def board_config(board: Board) -> BoardConfig:
+    """The board's settings over the defaults; unknown or malformed stored values fall back to the default."""
+    stored = board.settings or {}
+    values: dict[str, Any] = {}
+    for key, spec in SETTINGS.items():
+        raw = stored.get(key)
+        if raw is None:
+            values[key] = spec.default
+            continue
+        try:
+            values[key] = spec.parse(str(raw))
+        except InvalidInput:
+            values[key] = spec.default
+    return BoardConfig(values)
+
+
+def handle_board_set(req: Request, rest: str) -> Reply:
+    """`/lsp board set <key> <value> [board:"Name"]` (admins and the chair)."""
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    actor = access.actor_for(req, board)
+    if not actor.is_chair:
+        raise Forbidden(f"Only the chair of {board.name} or an admin can change its settings.")
+    if len(parsed.args) < 2:
+        raise UsageError("Name a setting and its new value.", examples=[
+            "/lsp board set chase_lead_days 5", "/lsp board set chase_time 08:30", "/lsp board settings"])
+    key = parsed.args[0].value.lower().replace("-", "_")
+    spec = SETTINGS.get(key)
+    if spec is None:
+        raise InvalidInput(f"`{key}` is not a board setting. `/lsp board settings` lists them.",
+                           examples=sorted(SETTINGS)[:4])
+    raw = " ".join(a.value for a in parsed.args[1:])
+    value = spec.default if raw.lower() == "default" else spec.parse(raw)
+    before = dict(board.settings or {})
+    after = dict(before)
+    if value == spec.default:
+        after.pop(key, None)
+    else:
+        after[key] = value
+    board.settings = after  # a new dict, so the JSON column is written
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="board", entity_id=board.id,
+                 operation="settings", before={key: before.get(key)}, after={key: after.get(key)})
+    return Reply("slack/reminder_settings.json.j2", {
+        "board": board.name, "changed": key, "settings": _rows(board)})
+
+
+def handle_board_settings(req: Request, rest: str) -> Reply:
+    """`/lsp board settings`: every job setting, its value and default (members)."""
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    access.require_reader(access.actor_for(req, board))
+    return Reply("slack/reminder_settings.json.j2", {"board": board.name, "changed": None, "settings": _rows(board)})
+
+
+def _rows(board: Board) -> list[dict[str, Any]]:
+    config = board_config(board)
+    return [{"key": key, "value": str(config.values[key]), "default": str(spec.default),
+             "changed": config.values[key] != spec.default, "meaning": spec.meaning}
+            for key, spec in SETTINGS.items()]

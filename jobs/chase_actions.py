@@ -1,0 +1,114 @@
+"""chase-actions: each working day, one direct message per owner listing their actions that need attention,
+and once a week a digest of escalated actions to the chair and the secretariat.
+
+The cadence itself is described in handlers/reminders.py. The run reads every candidate action in one
+query and writes chase state, reminder log and messages in one statement each, so its statement count
+does not grow with the number of actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from handlers.base import Clock
+from handlers.reminders import CHASE_TEMPLATE, chase_item, chase_message, chase_stage, message_key
+from jobs.base import BoardDay, JobReport
+from store import boards
+from store import reminders as reminder_store
+from store.models import Board, Role
+from store.outbox import Outbox
+
+DIGEST_TEMPLATE = "slack/digest_escalated.json.j2"
+
+
+def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+    """Remind owners of actions due soon, due today or overdue; escalate and digest the persistently overdue."""
+    day = BoardDay.of(board, clock)
+    report = JobReport()
+    if not day.calendar.is_working_day(day.today):
+        report.say(f"{day.today:%a %-d %b %Y} is not a working day: nobody chased.")
+        return report
+    lead = day.config.chase_lead_days
+    every = day.config.chase_overdue_every_days
+    escalate_after = day.config.escalate_after
+    today = day.today
+    candidates = reminder_store.chase_candidates(session=session, board_id=board.id,
+                                                 horizon=today + dt.timedelta(days=lead))
+    by_owner: dict[int, list[tuple[Any, int]]] = defaultdict(list)
+    states: list[dict[str, Any]] = []
+    escalated_now = 0
+    for c in candidates:
+        same_due = c.chased_due == c.due
+        if c.disowned_by is not None and c.disowned_by == c.owner_id:
+            continue  # the owner said "not mine"; the secretariat has been told
+        stage = chase_stage(today, c.due, lead, every)
+        if stage == 0 or (same_due and stage <= c.stage):
+            continue
+        snoozed = c.snoozed_until if same_due else None
+        if snoozed is not None and today < snoozed:
+            continue
+        overdue_sent = (c.overdue_reminders if same_due else 0) + (1 if today > c.due else 0)
+        escalated = c.escalated_on if same_due else None
+        if escalated is None and overdue_sent >= escalate_after:
+            escalated = today
+            escalated_now += 1
+        states.append(dict(action_id=c.action_id, due_date=c.due, stage=stage, overdue_reminders=overdue_sent,
+                           last_reminded_on=today, snoozed_until=snoozed, escalated_on=escalated,
+                           disowned_by=c.disowned_by))
+        by_owner[c.owner_id].append((c, stage))
+
+    logs: list[dict[str, Any]] = []
+    messages = []
+    counts = {"soon": 0, "today": 0, "overdue": 0}
+    for owner_id, entries in by_owner.items():
+        key = message_key(board.id, owner_id, day.now)
+        items = []
+        for c, stage in entries:
+            item = chase_item(action_id=c.action_id, ref=c.ref, text=c.text, due=c.due, today=today, key=key)
+            counts[item["kind"]] += 1
+            items.append(item)
+            logs.append(dict(key=f"chase:{c.action_id}:{c.due.isoformat()}:{stage}", board_id=board.id, kind="chase",
+                             action_id=c.action_id, member_id=owner_id, occasion=today, detail=item["kind"],
+                             message_key=key, sent_at=day.now))
+        owner = entries[0][0]
+        messages.append(("user", owner.owner_slack_id, CHASE_TEMPLATE,
+                         chase_message(board=board.name, owner_slack_id=owner.owner_slack_id, items=items, today=today),
+                         key))
+    reminder_store.save_chase_states(session=session, rows=states)
+    reminder_store.log_reminders(session=session, rows=logs)
+    outbox.many(messages)
+    if messages:
+        report.say(f"chased {len(messages)} owner(s) about {len(states)} action(s): {counts['soon']} due soon, "
+                   f"{counts['today']} due today, {counts['overdue']} overdue"
+                   + (f"; {escalated_now} newly escalated" if escalated_now else ""))
+    else:
+        report.say("no action needs a reminder today")
+    _weekly_digest(session, outbox, board, day, report)
+    return report
+
+
+def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay, report: JobReport) -> None:
+    """On the first run on or after the digest weekday each week: escalated actions to chair and secretariat."""
+    if day.today.weekday() < day.config.digest_weekday:
+        return
+    escalated = reminder_store.escalated_actions(session=session, board_id=board.id)
+    if not escalated:
+        return
+    year, week, _ = day.today.isocalendar()
+    key = f"digest:{board.id}:{year}-W{week:02d}"
+    if not reminder_store.log_reminder(session=session, key=key, board_id=board.id, kind="digest",
+                                       occasion=day.today, now=day.now, detail=str(len(escalated))):
+        return  # this week's digest has gone already
+    rows = [{"ref": a.ref, "text": a.text, "owner_id": a.owner.slack_user_id, "due": a.due_date,
+             "days": (day.today - a.due_date).days, "reminders": c.overdue_reminders,
+             "disowned": c.disowned_by == a.owner_id} for a, c in escalated]
+    recipients = boards.members_with_roles(session=session, board_id=board.id, roles=(Role.CHAIR, Role.SECRETARIAT))
+    for person in recipients:
+        outbox.to_user(person.slack_user_id, DIGEST_TEMPLATE,
+                       {"board": board.name, "actions": rows, "escalate_after": day.config.escalate_after},
+                       key=f"{key}:{person.id}")
+    report.say(f"escalation digest of {len(rows)} action(s) to {len(recipients)} (chair and secretariat)")
