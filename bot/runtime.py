@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.rendering import Renderer
 from bot.settings import Settings
-from handlers.base import Attachment, DomainError, Reply, Request
+from handlers.base import Attachment, Document, DomainError, Reply, Request
 from handlers.parsing import clean_text
 from handlers.router import COMMANDS
 from store import db
@@ -66,6 +66,8 @@ class Outcome:
     attachments: list[Attachment] = field(default_factory=list)
     ok: bool = True
     open_modal: dict[str, Any] | None = None
+    documents: list[Document] = field(default_factory=list)  # to render and send after the ack
+    error: DomainError | None = None  # the refusal behind a failed outcome (modals show it on its field)
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -93,7 +95,9 @@ def run_in_unit_of_work(
             payload = runtime.renderer(reply.template, reply.data)
             queued = outbox.queued
     except DomainError as exc:
-        return error_outcome(runtime, exc.title, exc.message, exc.examples)
+        refused = error_outcome(runtime, exc.title, exc.message, exc.examples)
+        refused.error = exc
+        return refused
     except Exception as exc:
         if is_database_unavailable(exc):
             log.warning("database unavailable during %s: %s", what, exc.__class__.__name__)
@@ -111,7 +115,7 @@ def run_in_unit_of_work(
     if queued:
         runtime.wake_sender()
     return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,
-                   open_modal=reply.open_modal)
+                   open_modal=reply.open_modal, documents=reply.documents)
 
 
 def run_handler(

@@ -64,6 +64,30 @@ class Attachment:
 
 
 @dataclass
+class Chart:
+    """A chart for a document: its kind (what bot/charts.py draws), file name and data."""
+
+    kind: str
+    filename: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Document:
+    """A document rendered after the ack from a Markdown template (as .md and .docx) with its charts (.png).
+
+    Handlers gather the data; the transport renders and sends the files to the requester's DM,
+    so slow rendering (Word, matplotlib) never holds up Slack's 3-second acknowledgement.
+    """
+
+    template: str
+    data: dict[str, Any]
+    basename: str
+    title: str = ""
+    charts: list[Chart] = field(default_factory=list)
+
+
+@dataclass
 class Reply:
     """A template name and its data; the transport renders and sends it."""
 
@@ -72,6 +96,7 @@ class Reply:
     in_channel: bool = False
     attachments: list[Attachment] = field(default_factory=list)
     open_modal: dict[str, Any] | None = None  # a view to open instead of (or before) replying
+    documents: list[Document] = field(default_factory=list)  # rendered and sent as files after the ack
 
 
 class DomainError(Exception):

@@ -12,6 +12,8 @@ class ActionId(str, enum.Enum):
     ACTION_ADD_UPDATE = "action_add_update"
     ACTION_SNOOZE = "action_snooze"
     ACTION_NOT_MINE = "action_not_mine"
+    PARTNER_UPDATE_OPEN = "partner_update_open"  # opens the partner-update modal; value: the board id
+    QUARTERLY_RETURN_OPEN = "quarterly_return_open"  # opens the quarterly-return modal; value: the board id
     AGENDA_APPROVE = "agenda_approve"  # value: the proposal id
     AGENDA_DECLINE = "agenda_decline"  # value: the proposal id; opens the reason modal
     AGENDA_PUBLISH = "agenda_publish"  # value: the meeting id
@@ -24,5 +26,7 @@ class CallbackId(str, enum.Enum):
     ACTION_ADD = "action_add_modal"
     ACTION_UPDATE = "action_update_modal"
     ACTION_FROM_MESSAGE = "action_from_message"
+    PARTNER_UPDATE = "partner_update_modal"
+    QUARTERLY_RETURN = "quarterly_return_modal"
     CHASE_UPDATE = "chase_update_modal"  # "Add update" from an action reminder
     AGENDA_DECLINE_MODAL = "agenda_decline_modal"  # private_metadata: {"proposal", "channel", "ts"}

@@ -33,6 +33,12 @@ def handle(req: Request) -> Reply:
         return handle_member_list(req, rest)
     if head == "member" and second == "remove":
         return handle_member_remove(req, rest)
+    if head in ("outcome", "outcomes", "project", "projects", "report"):
+        from handlers import performance, reports
+
+        if head == "report":
+            return reports.handle_lsp_report(req, second, rest)
+        return performance.handle_lsp(req, head, second, rest)
     raise UsageError(
         f"`/lsp {req.text.strip()[:80]}` is not a command I know.",
         examples=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.listeners import agenda, commands, reminders
+from bot.listeners import updates
 from bot.runtime import Runtime
 
 
@@ -12,3 +13,4 @@ def register(app: App, runtime: Runtime) -> None:
     commands.register(app, runtime)
     agenda.register(app, runtime)
     reminders.register(app, runtime)
+    updates.register(app, runtime)

@@ -20,3 +20,4 @@ from store.models.core import (  # noqa: F401
 # Domain model modules add themselves below (one import line each).
 from store.models.plan import AgendaProposal, AgendaPublication, ItemKind, PlanItem, ProposalStatus, StandingItem  # noqa: F401,E402
 from store.models.schedule import ActionChase, JobRun, ReminderLog  # noqa: F401,E402
+from store.models.performance import PartnerUpdate, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag  # noqa: F401,E402

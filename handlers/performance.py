@@ -1,0 +1,334 @@
+"""Outcomes and projects a board tracks (`/lsp outcome|project ...`) and their quarterly returns
+(`/update quarterly ...` and the quarterly-return form)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from handlers import access
+from handlers.actions import resolve_member
+from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.dates import DateParseError, parse_date
+from handlers.parsing import check_text, normalise_quotes, parse, tokenize
+from store import audit, boards
+from store import performance as perf_store
+from store.models import Board, Member, PerformanceItem, PerformanceKind, Rag
+from store.quarters import EXAMPLES as QUARTER_EXAMPLES
+from store.quarters import Quarter, year_start_month
+
+RAG_NAMES = {"red": Rag.RED, "amber": Rag.AMBER, "green": Rag.GREEN}
+FIELD_ITEM, FIELD_RAG, FIELD_COMMENTARY = "return_item", "return_rag", "return_commentary"
+_MILESTONE_DATE = re.compile(r"^(?P<text>.*?)\s+(?:by|due)\s+(?P<date>[^,;]+)$", re.I)
+LSP_TOPICS = ("outcome", "outcomes", "project", "projects")
+
+
+def lsp_examples() -> list[str]:
+    return [
+        '/lsp outcome add "People have good jobs" lead:"LB Ealing"',
+        '/lsp project add "Southall joined-up approach" lead:@janpal "Partners mapped by 30 September 2019"',
+        "/lsp outcome list",
+        "/lsp project list",
+    ]
+
+
+def handle_lsp(req: Request, head: str, second: str, rest: str) -> Reply:
+    """`/lsp outcome add|list`, `/lsp project add|list`."""
+    kind = PerformanceKind.OUTCOME if head.startswith("outcome") else PerformanceKind.PROJECT
+    if second == "add":
+        return handle_item_add(req, kind, rest)
+    if second in ("", "list", "ls"):
+        return handle_item_list(req, kind, rest)
+    raise UsageError(f"`/lsp {head} {second}` is not a command I know.", examples=lsp_examples())
+
+
+def current_quarter(req: Request, board: Board) -> Quarter:
+    return Quarter.containing(req.today(board.timezone), year_start_month(board.settings))
+
+
+def parse_quarter(raw: str, board: Board) -> Quarter:
+    try:
+        return Quarter.parse(raw, year_start_month(board.settings))
+    except ValueError:
+        raise InvalidInput(f"I couldn't read “{raw}” as a quarter.", examples=list(QUARTER_EXAMPLES),
+                           field="quarter") from None
+
+
+def lead_label(item: PerformanceItem) -> str:
+    """`LB Ealing`, or `Janpal Basran (Southall Community Alliance)`."""
+    if item.lead_member is not None:
+        org = item.lead_member.organisation
+        return f"{item.lead_member.display_name} ({org.name})" if org else item.lead_member.display_name
+    return item.lead_organisation.name if item.lead_organisation else "no lead"
+
+
+def lead_fields(item: PerformanceItem) -> dict[str, Any]:
+    """Template data for an item's lead: the label, and for a project its member's Slack id and organisation."""
+    member = item.lead_member
+    return {
+        "lead": lead_label(item),
+        "lead_id": member.slack_user_id if member else None,
+        "lead_org": member.organisation.name if member and member.organisation else None,
+    }
+
+
+# ---------------------------------------------------------------- outcomes and projects
+
+
+def _milestones(req: Request, board: Board, texts: list[str]) -> list[dict[str, Any]]:
+    """Each milestone's text, and its date when it ends in `by <date>`."""
+    today = req.today(board.timezone)
+    out = []
+    for text in texts:
+        text = check_text(text, "milestone")
+        due = None
+        if m := _MILESTONE_DATE.match(text):
+            try:
+                due = parse_date(m.group("date"), today).isoformat()
+                text = m.group("text").strip()
+            except DateParseError:
+                due = None
+        out.append({"text": text, "due": due})
+    return out
+
+
+def handle_item_add(req: Request, kind: PerformanceKind, rest: str) -> Reply:
+    """Start tracking an outcome (lead: an organisation) or a project (lead: a member, with milestones)."""
+    parsed = parse(rest, ("lead", "board"))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    actor = access.actor_for(req, board)
+    access.require_manager(actor, f"add {kind.value}s")
+    if not parsed.args:
+        raise UsageError(f"Name the {kind.value}.", examples=lsp_examples()[:2])
+    if parsed.args[0].quoted:
+        name, milestone_texts = parsed.args[0].value, _milestone_texts(parsed.args[1:])
+    else:
+        name, milestone_texts = " ".join(a.value for a in parsed.args), []
+    name = " ".join(check_text(name, f"{kind.value} name").split())
+    if len(name) > 300:
+        raise InvalidInput(f"An {kind.value} name can be at most 300 characters.")
+    lead = parsed.options.get("lead")
+    if not lead:
+        example = 'lead:"LB Ealing"' if kind == PerformanceKind.OUTCOME else "lead:@janpal"
+        raise UsageError(f"Who leads “{name}”?", examples=[f'/lsp {kind.value} add "{name}" {example}'])
+    if kind == PerformanceKind.OUTCOME and milestone_texts:
+        raise UsageError("Milestones belong to projects; an outcome has a name and a lead organisation.",
+                         examples=lsp_examples()[:1])
+    if perf_store.get_item_by_name(session=req.session, board_id=board.id, name=name):
+        raise Conflict(f"{board.name} already tracks “{name}”.")
+    milestones = _milestones(req, board, milestone_texts)
+    lead_org = lead_member = None
+    if kind == PerformanceKind.OUTCOME:
+        lead_org = boards.get_or_create_organisation(session=req.session, name=check_text(lead, "lead organisation"))
+    else:
+        lead_member = resolve_member(req, board, parsed.options.get("lead", ""))
+    item = perf_store.create_item(session=req.session, board_id=board.id, kind=kind, name=name, created_by=req.user_id,
+                                  now=req.now(), lead_organisation=lead_org, lead_member=lead_member,
+                                  milestones=milestones)
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="performance_item", entity_id=item.id,
+                 operation="create", after={"kind": kind.value, "name": name, "lead": lead_label(item),
+                                            "milestones": milestones})
+    return Reply("slack/report_item_added.json.j2", {
+        "board": board.name, "kind": kind.value, "name": name, "milestones": milestones, **lead_fields(item),
+    })
+
+
+def _milestone_texts(tokens: list[Any]) -> list[str]:
+    """Quoted strings are one milestone each; unquoted words run together, split at `;`."""
+    out: list[str] = []
+    words: list[str] = []
+
+    def flush() -> None:
+        out.extend(p.strip() for p in " ".join(words).split(";") if p.strip())
+        words.clear()
+
+    for tok in tokens:
+        if tok.quoted:
+            flush()
+            out.append(tok.value)
+        else:
+            words.append(tok.raw)
+    flush()
+    return out
+
+
+def handle_item_list(req: Request, kind: PerformanceKind, rest: str) -> Reply:
+    """The board's outcomes or projects with their leads and this quarter's RAG."""
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    access.require_reader(access.actor_for(req, board))
+    quarter = current_quarter(req, board)
+    items = perf_store.list_items(session=req.session, board_id=board.id, kind=kind)
+    returns = perf_store.returns_for(session=req.session, board_id=board.id, quarters=[quarter.label])
+    return Reply("slack/report_items.json.j2", {
+        "board": board.name, "kind": kind.value, "quarter": quarter.title,
+        "items": [
+            {"name": i.name, **lead_fields(i), "milestones": i.milestones or [],
+             "rag": returns[(i.id, quarter.label)].rag.value if (i.id, quarter.label) in returns else None}
+            for i in items
+        ],
+    })
+
+
+# ---------------------------------------------------------------- quarterly returns
+
+
+def _take_options(text: str, names: tuple[str, ...]) -> tuple[list[Any], dict[str, str], str]:
+    """Tokens that are not options, the options, and the text with the options and first token cut out."""
+    normalised = normalise_quotes(text)
+    tokens = tokenize(normalised)
+    options: dict[str, str] = {}
+    args = []
+    cuts: list[tuple[int, int]] = []
+    for tok in tokens:
+        key, sep, value = tok.raw.partition(":")
+        if sep and key.lower() in names and not tok.raw.startswith('"'):
+            options[key.lower()] = tokenize(value)[0].value if value.strip() else ""
+            cuts.append((tok.start, tok.end))
+        else:
+            if not args:
+                cuts.append((tok.start, tok.end))
+            args.append(tok)
+    remainder, last = [], 0
+    for start, end in sorted(cuts):
+        remainder.append(text[last:start])
+        last = end
+    remainder.append(text[last:])
+    return args, options, re.sub(r"[ \t]{2,}", " ", "".join(remainder)).strip()
+
+
+def find_item(req: Request, board: Board, name: str) -> PerformanceItem:
+    """The outcome or project a member named: exactly, or by a part of its name that fits only one."""
+    found = perf_store.find_items(session=req.session, board_id=board.id, name=name)
+    if len(found) == 1:
+        return found[0]
+    known = [i.name for i in perf_store.list_items(session=req.session, board_id=board.id)]
+    if not found:
+        if not known:
+            raise NotFound(f"{board.name} tracks no outcomes or projects yet. "
+                           "The chair or secretariat adds them with `/lsp outcome add` and `/lsp project add`.")
+        raise NotFound(f"{board.name} tracks no outcome or project called “{name}”.",
+                       examples=[f'/update quarterly "{n}" rag:green <commentary>' for n in known[:5]],
+                       field=FIELD_ITEM)
+    raise UsageError(f"“{name}” could be any of: " + "; ".join(f"“{i.name}”" for i in found)
+                     + ". Give the full name in quotes.", field=FIELD_ITEM)
+
+
+def parse_rag(raw: str | None) -> Rag:
+    if not raw:
+        raise InvalidInput("Give a RAG status: `rag:red`, `rag:amber` or `rag:green`.", field=FIELD_RAG)
+    rag = RAG_NAMES.get(raw.strip().lower())
+    if rag is None:
+        raise InvalidInput(f"The RAG status must be red, amber or green; “{raw}” is none of them.", field=FIELD_RAG)
+    return rag
+
+
+def handle_quarterly_return(req: Request, rest: str) -> Reply:
+    """`/update quarterly "<outcome or project>" rag:<red|amber|green> <commentary> [quarter:2019-Q1]`."""
+    args, options, commentary = _take_options(rest, ("rag", "quarter", "board"))
+    board = access.resolve_board(req, options.get("board"))
+    actor = access.actor_for(req, board)
+    member = access.require_member(actor)
+    if not args and not options.get("rag"):
+        return open_return_modal(req, board, member, actor.manages_board)
+    if not args:
+        raise UsageError("Which outcome or project is this return for?",
+                         examples=['/update quarterly "Southall" rag:amber Venue agreed; partners mapped'])
+    item = find_item(req, board, args[0].value)
+    rag = parse_rag(options.get("rag"))
+    quarter = parse_quarter(options["quarter"], board) if options.get("quarter") else current_quarter(req, board)
+    if not commentary:
+        raise UsageError(f"Add a line of commentary on “{item.name}” after the RAG status.",
+                         examples=[f'/update quarterly "{item.name}" rag:{rag.value} Two of three milestones met'])
+    commentary = check_text(commentary, "commentary")
+    return submit_return(req, board, member, actor.manages_board, item, quarter, rag, commentary)
+
+
+def submit_return(req: Request, board: Board, member: Member, manages: bool, item: PerformanceItem,
+                  quarter: Quarter, rag: Rag, commentary: str) -> Reply:
+    """Store a return (the command and the form both come here)."""
+    if not manages and not perf_store.may_return(session=req.session, item=item, member=member):
+        raise Forbidden(f"Only the lead of “{item.name}” ({lead_label(item)}), the chair, the vice-chair or the "
+                        "secretariat can send its quarterly return.")
+    if quarter > current_quarter(req, board):
+        raise InvalidInput(f"{quarter.title} has not started yet.", field="quarter")
+    entry, previous = perf_store.submit_return(session=req.session, item=item, quarter=quarter.label, rag=rag,
+                                               commentary=commentary, author=member, now=req.now())
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="quarterly_return", entity_id=entry.id,
+                 operation="resubmit" if previous else "submit",
+                 before={"rag": previous.rag.value, "commentary": previous.commentary} if previous else None,
+                 after={"item": item.name, "quarter": quarter.label, "rag": rag.value, "commentary": commentary})
+    return Reply("slack/update_return_saved.json.j2", {
+        "board": board.name, "item": item.name, "kind": item.kind.value, "quarter": quarter.title, "rag": rag.value,
+        "commentary": commentary,
+        "replaced": {"rag": previous.rag.value, "author_id": previous.author.slack_user_id} if previous else None,
+    })
+
+
+# ---------------------------------------------------------------- the quarterly-return form
+
+
+def open_return_modal(req: Request, board: Board, member: Member, manages: bool) -> Reply:
+    """The return form: the items the member answers for (all of them for the chair and secretariat), a RAG picker."""
+    items = [i for i in perf_store.list_items(session=req.session, board_id=board.id)
+             if manages or perf_store.may_return(session=req.session, item=i, member=member)]
+    if not items:
+        raise Forbidden(f"You lead no outcome or project on {board.name}, so there is no quarterly return for you.")
+    quarter = current_quarter(req, board)
+    data = {
+        "board": board.name, "quarter": quarter.title,
+        "items": [{"id": str(i.id), "name": i.name, "kind": i.kind.value} for i in items[:100]],
+        "fields": {"item": FIELD_ITEM, "rag": FIELD_RAG, "commentary": FIELD_COMMENTARY},
+        "metadata": json.dumps({"board_id": board.id, "quarter": quarter.label}),
+    }
+    return Reply("slack/update_return_modal_fallback.json.j2", data,
+                 open_modal={"template": "slack/update_return_modal.json.j2", "data": data})
+
+
+def _board_and_member(req: Request, board_id: Any) -> tuple[Board, Member, bool]:
+    board = None
+    try:
+        board = boards.get(session=req.session, board_id=int(board_id))
+    except (TypeError, ValueError):
+        pass
+    if board is None:
+        board = access.resolve_board(req)
+    actor = access.actor_for(req, board)
+    return board, access.require_member(actor), actor.manages_board
+
+
+def handle_return_button(req: Request) -> Reply:
+    """The quarterly reminder's button: its value is the board id."""
+    board, member, manages = _board_and_member(req, req.values.get("value"))
+    return open_return_modal(req, board, member, manages)
+
+
+def handle_return_modal_submit(req: Request) -> Reply:
+    """The form's submission; the confirmation goes to the sender's DM."""
+    try:
+        meta = json.loads(req.values.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    board, member, manages = _board_and_member(req, meta.get("board_id"))
+    try:
+        item = perf_store.get_item(session=req.session, item_id=int(req.values.get(FIELD_ITEM) or 0))
+    except ValueError:
+        item = None
+    if item is None or item.board_id != board.id:
+        raise InvalidInput("Choose the outcome or project this return is for.", field=FIELD_ITEM)
+    rag = parse_rag(req.values.get(FIELD_RAG))
+    commentary = (req.values.get(FIELD_COMMENTARY) or "").strip()
+    if not commentary:
+        raise InvalidInput("Add a line of commentary.", field=FIELD_COMMENTARY)
+    commentary = check_text(commentary, "commentary")
+    quarter = parse_quarter(meta["quarter"], board) if meta.get("quarter") else current_quarter(req, board)
+    reply = submit_return(req, board, member, manages, item, quarter, rag, commentary)
+    req.notify.to_user(req.user_id, reply.template, reply.data)
+    return reply
+
+
+def previous_quarters(quarter: Quarter, count: int = 3) -> list[Quarter]:
+    """The quarter and the `count` before it, oldest first."""
+    return [*quarter.previous(count), quarter]

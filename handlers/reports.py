@@ -1,0 +1,212 @@
+"""`/lsp report quarter [2019-Q2]` and `/lsp report annual 2019`: the figures, as Block Kit now and as
+Word, Markdown and a chart after the ack. The same data builders serve `lspbot report`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from handlers import access
+from handlers.base import Chart, Document, Forbidden, InvalidInput, Reply, Request, UsageError
+from handlers.parsing import parse
+from handlers.performance import lead_fields, lead_label, parse_quarter, previous_quarters
+from store import meetings as meeting_store
+from store import performance as perf_store
+from store import plan as plan_store
+from store import reports as report_store
+from store.models import Board, PerformanceItem
+from store.quarters import Quarter, year_bounds, year_quarters, year_start_month
+
+RAG_ORDER = ("green", "amber", "red")
+
+
+def examples() -> list[str]:
+    return ["/lsp report quarter", "/lsp report quarter 2019-Q1", "/lsp report annual 2019"]
+
+
+def handle_lsp_report(req: Request, second: str, rest: str) -> Reply:
+    """Route `/lsp report quarter|annual ...`."""
+    if second in ("quarter", "quarterly", "q"):
+        return handle_report_quarter(req, rest)
+    if second in ("annual", "year", "yearly"):
+        return handle_report_annual(req, rest)
+    raise UsageError(f"`/lsp report {second}` is not a report I know.", examples=examples())
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "board"
+
+
+def _pick_board(req: Request, rest: str) -> tuple[Board, list[str]]:
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    access.require_reader(access.actor_for(req, board))
+    return board, [a.value for a in parsed.args]
+
+
+# ---------------------------------------------------------------- quarterly
+
+
+def handle_report_quarter(req: Request, rest: str) -> Reply:
+    """The quarterly performance report: Block Kit in the reply, the documents and chart to the DM after it."""
+    board, args = _pick_board(req, rest)
+    today = req.today(board.timezone)
+    start_month = year_start_month(board.settings)
+    quarter = parse_quarter(" ".join(args), board) if args else Quarter.containing(today, start_month)
+    if quarter.start > today:
+        raise InvalidInput(f"{quarter.title} has not started yet.", examples=examples()[:2])
+    data = quarter_report_data(session=req.session, board=board, quarter=quarter, today=today)
+    return Reply("slack/report_quarter.json.j2", data, documents=[quarter_document(data)])
+
+
+def _item_row(item: PerformanceItem, quarters: list[Quarter], returns: dict[tuple[int, str], Any],
+              today: dt.date) -> dict[str, Any]:
+    """An item's returns for the quarters given (oldest first); a quarter not yet started is `future`."""
+    history = [returns.get((item.id, q.label)) for q in quarters]
+    due = [q.start <= today for q in quarters]
+    latest = history[-1]
+    return {
+        "name": item.name,
+        "kind": item.kind.value,
+        "lead": lead_label(item),
+        **lead_fields(item),
+        "rags": [r.rag.value if r else (None if started else "future") for r, started in zip(history, due)],
+        "rag": latest.rag.value if latest else None,
+        "missing": latest is None,
+        "commentary": latest.commentary if latest else "",
+        "author": latest.author.display_name if latest else "",
+        "submitted_at": latest.submitted_at if latest else None,
+        "history": [{"quarter": q.short, "rag": r.rag.value if r else None, "commentary": r.commentary if r else "",
+                     "author": r.author.display_name if r else "", "due": started}
+                    for q, r, started in zip(quarters, history, due)],
+        "milestones": item.milestones or [],
+    }
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {rag: sum(1 for r in rows if r["rag"] == rag) for rag in RAG_ORDER}
+    counts["missing"] = sum(1 for r in rows if r["missing"])
+    return counts
+
+
+def _actions(session: Session, board: Board, start: dt.date, end: dt.date, today: dt.date) -> dict[str, Any]:
+    facts = report_store.action_facts(session=session, board_id=board.id, timezone=board.timezone)
+    totals = report_store.partner_actions(facts, start=start, end=end, as_at=min(today, end))
+    return {"partners": [p.as_dict() for p in totals.partners], "totals": totals.total.as_dict()}
+
+
+def quarter_report_data(*, session: Session, board: Board, quarter: Quarter, today: dt.date) -> dict[str, Any]:
+    """Every item's RAG this quarter beside the previous three, its commentary and lead; actions by partner."""
+    quarters = previous_quarters(quarter)
+    items = perf_store.list_items(session=session, board_id=board.id)
+    returns = perf_store.returns_for(session=session, board_id=board.id, quarters=[q.label for q in quarters])
+    rows = [_item_row(item, quarters, returns, today) for item in items]
+    basename = f"{slug(board.name)}-{quarter.label}-performance"
+    return {
+        "board": board.name,
+        "quarter": quarter.label,
+        "quarter_title": quarter.title,
+        "quarter_short": quarter.short,
+        "quarter_start": quarter.start,
+        "quarter_end": quarter.end,
+        "quarters": [q.short for q in quarters],
+        "as_at": today,
+        "in_progress": quarter.end >= today,
+        "items": rows,
+        "counts": _counts(rows),
+        "chart": f"{basename}-chart.png",
+        "basename": basename,
+        **_actions(session, board, quarter.start, quarter.end, today),
+    }
+
+
+def _chart(data: dict[str, Any], title: str) -> Chart:
+    return Chart(kind="performance", filename=data["chart"], data={
+        "title": title,
+        "quarters": data["quarters"],
+        "items": [{"name": r["name"], "rags": r["rags"]} for r in data["items"]],
+        "partners": [{k: p[k] for k in ("organisation", "raised", "completed", "overdue")} for p in data["partners"]],
+    })
+
+
+def quarter_document(data: dict[str, Any]) -> Document:
+    title = f"{data['board']}: Borough Plan performance, {data['quarter_title']}"
+    return Document(template="docs/report_quarter.md.j2", data=data, basename=data["basename"], title=title,
+                    charts=[_chart(data, title)])
+
+
+# ---------------------------------------------------------------- annual
+
+
+def handle_report_annual(req: Request, rest: str) -> Reply:
+    """The annual report for scrutiny (the chair and admins): a summary now, Word and Markdown after."""
+    board, args = _pick_board(req, rest)
+    actor = access.actor_for(req, board)
+    if not actor.is_chair:
+        raise Forbidden(f"Only the chair of {board.name} (or an admin) can compile the annual report.")
+    today = req.today(board.timezone)
+    start_month = year_start_month(board.settings)
+    if not args:
+        year = Quarter.containing(today, start_month).year
+    elif len(args) == 1 and re.fullmatch(r"\d{4}", args[0]):
+        year = int(args[0])
+    else:
+        raise InvalidInput(f"“{' '.join(args)}” is not a year. Give the year the report covers, like 2019.",
+                           examples=examples()[2:])
+    if year_bounds(year, start_month)[0] > today:
+        raise InvalidInput(f"The year {year} has not started yet.", examples=examples()[2:])
+    data = annual_report_data(session=req.session, board=board, year=year, today=today)
+    return Reply("slack/report_annual.json.j2", data, documents=[annual_document(data)])
+
+
+def annual_report_data(*, session: Session, board: Board, year: int, today: dt.date) -> dict[str, Any]:
+    """Meetings held with themes, venues and items; actions by partner; the year's quarterly returns."""
+    start_month = year_start_month(board.settings)
+    start, end = year_bounds(year, start_month)
+    quarters = year_quarters(year, start_month)
+    held = report_store.meetings_held(session=session, board_id=board.id, start=start, end=min(end, today))
+    coming = report_store.meetings_held(session=session, board_id=board.id, start=max(start, today + dt.timedelta(days=1)),
+                                        end=end) if today < end else []
+    plan_items = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in held])
+    standing = plan_store.standing_for_meetings(
+        session=session, board_id=board.id,
+        meetings=meeting_store.list_between(session=session, board_id=board.id, start=start, end=min(end, today)))
+    meetings = []
+    for m in held:
+        items = [{"title": i.title, "lead": i.lead, "kind": i.kind} for i in plan_items.get(m.id, [])]
+        items += [{"title": s.title, "lead": s.lead, "kind": s.kind} for s in standing.get(m.id, [])]
+        meetings.append({"date": m.date, "venue": m.venue, "theme": m.theme, "host": m.host, "agenda_items": items,
+                         "partner_updates": m.partner_updates, "actions_raised": m.actions_raised})
+    items = perf_store.list_items(session=session, board_id=board.id)
+    returns = perf_store.returns_for(session=session, board_id=board.id, quarters=[q.label for q in quarters])
+    rows = [_item_row(item, quarters, returns, today) for item in items]
+    year_label = quarters[0].year_label
+    basename = f"{slug(board.name)}-{year_label.replace('/', '-')}-annual-report"
+    return {
+        "board": board.name,
+        "year": year,
+        "year_label": year_label,
+        "period_start": start,
+        "period_end": end,
+        "as_at": today,
+        "in_progress": end >= today,
+        "meetings": meetings,
+        "meetings_coming": [{"date": m.date, "venue": m.venue, "theme": m.theme} for m in coming],
+        "items_taken": sum(len(m["agenda_items"]) for m in meetings),
+        "quarters": [q.short for q in quarters],
+        "items": rows,
+        "returns_received": sum(1 for r in rows for h in r["rags"] if h in RAG_ORDER),
+        "returns_expected": len(rows) * sum(1 for q in quarters if q.start <= today),
+        "chart": f"{basename}-chart.png",
+        "basename": basename,
+        **_actions(session, board, start, end, today),
+    }
+
+
+def annual_document(data: dict[str, Any]) -> Document:
+    title = f"{data['board']}: annual report {data['year_label']}"
+    return Document(template="docs/report_annual.md.j2", data=data, basename=data["basename"], title=title,
+                    charts=[_chart(data, title)])

@@ -1,0 +1,212 @@
+"""`/update`: partner updates for the board's next meeting (and, via `quarterly`, quarterly returns)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from handlers import access, performance
+from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.dates import EXAMPLES as DATE_EXAMPLES
+from handlers.dates import DateParseError, parse_date
+from handlers.parsing import check_text, normalise_quotes, parse
+from store import audit, boards, meetings
+from store import updates as update_store
+from store.models import Board, Meeting, Member
+
+MODAL_TEXT = "update_text"  # block_id and action_id of the modal's text box
+_BOARD_OPTION = re.compile(r'(?:^|\s)board:(?:"([^"]*)"|(\S+))', re.I)
+
+
+def handle(req: Request) -> Reply:
+    """Route `/update <text>`, `/update`, `/update list [date]`, `/update quarterly ...`, `/update help`."""
+    text = req.text.strip()
+    first, _, rest = text.partition(" ")
+    word = first.lower()
+    if word == "help" and not rest.strip():
+        return Reply("slack/update_help.json.j2", {})
+    if word in ("list", "ls"):
+        return handle_update_list(req, rest.strip())
+    if word == "quarterly":
+        return performance.handle_quarterly_return(req, rest.strip())
+    return handle_update_submit(req, text)
+
+
+def take_board_option(text: str) -> tuple[str, str | None]:
+    """Pull a `board:"Name"` option out of free text; (the text without it, the board name or None)."""
+    normalised = normalise_quotes(text)
+    m = _BOARD_OPTION.search(normalised)
+    if m is None:
+        return text.strip(), None
+    name = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
+    return (text[: m.start()] + text[m.end():]).strip(), name
+
+
+def _strip_outer_quotes(text: str) -> str:
+    """`"List of events ..."` typed in quotes (to get past the subcommand words) is stored without them."""
+    plain = normalise_quotes(text)
+    if len(plain) >= 2 and plain[0] == plain[-1] == '"' and plain.count('"') == 2:
+        return text[1:-1].strip()
+    return text
+
+
+def _upcoming(req: Request, board: Board) -> Meeting:
+    meeting = meetings.next_meeting(session=req.session, board_id=board.id, after=req.today(board.timezone))
+    if meeting is None:
+        raise NotFound(f"{board.name} has no meeting coming up, so there is nothing to send an update for. "
+                       "The chair or secretariat can add one with `/plan meeting add`.")
+    return meeting
+
+
+def _organisation_of(member: Member, board: Board) -> Any:
+    if member.organisation is None:
+        raise InvalidInput(
+            f"Your organisation is not recorded on {board.name}, so I can't tell whose update this is. "
+            "Ask the chair or secretariat to set it with `/lsp member add @you org:\"Your organisation\"`."
+        )
+    return member.organisation
+
+
+# ---------------------------------------------------------------- submit
+
+
+def handle_update_submit(req: Request, text: str) -> Reply:
+    """Store the sender's organisation's update for the next meeting; no text opens the form."""
+    body, board_name = take_board_option(text)
+    board = access.resolve_board(req, board_name)
+    actor = access.actor_for(req, board)
+    member = access.require_member(actor)
+    if not body:
+        return open_update_modal(req, board, member)
+    body = check_text(_strip_outer_quotes(body), "update")
+    return submit_update(req, board, member, _upcoming(req, board), body)
+
+
+def submit_update(req: Request, board: Board, member: Member, meeting: Meeting, text: str) -> Reply:
+    """Store an update (the command, the form and the scheduler's button all come here)."""
+    organisation = _organisation_of(member, board)
+    published = update_store.agenda_published_at(session=req.session, meeting_id=meeting.id)
+    late = published is not None and req.now() > published
+    entry, previous = update_store.submit(session=req.session, meeting=meeting, organisation=organisation,
+                                          author=member, text=text, now=req.now(), late=late)
+    audit.record(
+        session=req.session, at=req.now(), actor=req.user_id, entity="partner_update", entity_id=entry.id,
+        operation="resubmit" if previous else "submit",
+        before={"id": previous.id, "text": previous.text} if previous else None,
+        after={"meeting": meeting.date.isoformat(), "organisation": organisation.name, "text": text, "late": late},
+    )
+    return Reply("slack/update_saved.json.j2", {
+        "board": board.name,
+        "meeting_date": meeting.date,
+        "organisation": organisation.name,
+        "text": text,
+        "late": late,
+        "published_at": published,
+        "replaced": {"author_id": previous.author.slack_user_id, "at": previous.submitted_at} if previous else None,
+    })
+
+
+# ---------------------------------------------------------------- the form
+
+
+def open_update_modal(req: Request, board: Board, member: Member) -> Reply:
+    """The partner-update form for the next meeting, prefilled with the organisation's current update."""
+    organisation = _organisation_of(member, board)
+    meeting = _upcoming(req, board)
+    existing = update_store.current(session=req.session, meeting_id=meeting.id, organisation_id=organisation.id)
+    data = {
+        "board": board.name,
+        "meeting_date": meeting.date,
+        "organisation": organisation.name,
+        "initial": existing.text if existing else "",
+        "block_id": MODAL_TEXT,
+        "metadata": json.dumps({"board_id": board.id, "meeting_id": meeting.id}),
+    }
+    return Reply("slack/update_modal_fallback.json.j2", data, open_modal={"template": "slack/update_modal.json.j2", "data": data})
+
+
+def handle_update_button(req: Request) -> Reply:
+    """The "Send your update" button of a request for updates: its value is the board id."""
+    board = _board_from_value(req, req.values.get("value"))
+    member = access.require_member(access.actor_for(req, board))
+    return open_update_modal(req, board, member)
+
+
+def _board_from_value(req: Request, value: Any) -> Board:
+    try:
+        board = boards.get(session=req.session, board_id=int(value))
+    except (TypeError, ValueError):
+        board = None
+    if board is None:
+        return access.resolve_board(req)
+    return board
+
+
+def _metadata(req: Request) -> dict[str, Any]:
+    try:
+        meta = json.loads(req.values.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def handle_update_modal_submit(req: Request) -> Reply:
+    """The form's submission: the same checks as the command; the confirmation goes to the sender's DM."""
+    meta = _metadata(req)
+    board = _board_from_value(req, meta.get("board_id"))
+    member = access.require_member(access.actor_for(req, board))
+    text = req.values.get(MODAL_TEXT) or ""
+    if not text.strip():
+        raise InvalidInput("Write your organisation's update.", field=MODAL_TEXT)
+    text = check_text(text, "update")
+    meeting = req.session.get(Meeting, meta["meeting_id"]) if isinstance(meta.get("meeting_id"), int) else None
+    if meeting is None or meeting.board_id != board.id or meeting.date < req.today(board.timezone):
+        meeting = _upcoming(req, board)
+    reply = submit_update(req, board, member, meeting, text)
+    req.notify.to_user(req.user_id, reply.template, reply.data)
+    return reply
+
+
+# ---------------------------------------------------------------- list
+
+
+def handle_update_list(req: Request, rest: str) -> Reply:
+    """`/update list [date]`: who has and has not sent an update for the next (or named) meeting."""
+    parsed = parse(rest, ("board",))
+    board = access.resolve_board(req, parsed.options.get("board"))
+    access.require_reader(access.actor_for(req, board))
+    if parsed.args:
+        meeting = _meeting_on(req, board, " ".join(a.raw for a in parsed.args))
+    else:
+        meeting = _upcoming(req, board)
+    summary = update_store.updates_for_meeting(session=req.session, meeting_id=meeting.id)
+    return Reply("slack/update_list.json.j2", {
+        "board": board.name,
+        "meeting_date": meeting.date,
+        "venue": meeting.venue,
+        "entries": [e.__dict__ for e in summary.entries],
+        "missing": summary.missing,
+    })
+
+
+def _meeting_on(req: Request, board: Board, phrase: str) -> Meeting:
+    today = req.today(board.timezone)
+
+    def next_date() -> dt.date | None:
+        found = meetings.next_meeting(session=req.session, board_id=board.id, after=today)
+        return found.date if found else None
+
+    try:
+        day = parse_date(phrase, today, next_date)
+    except DateParseError as exc:
+        raise UsageError(
+            f"I couldn't read “{exc.phrase}” as a meeting date: {exc.reason}. "
+            "(To send an update that starts with the word “list”, put it in quotes.)",
+            examples=["/update list", "/update list 2019-10-10", *DATE_EXAMPLES[:3]],
+        ) from exc
+    meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
+    if meeting is None:
+        raise NotFound(f"{board.name} has no meeting on {day:%A %-d %B %Y}.")
+    return meeting

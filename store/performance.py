@@ -1,0 +1,168 @@
+"""Outcomes and projects a board tracks, and their quarterly returns (one current per item per quarter).
+
+`leads_without_return` is what the scheduler's quarterly chase asks: which items have no
+return for a quarter, and whom to ask for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from store.models import Member, Membership, Organisation, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag
+
+
+def create_item(
+    *,
+    session: Session,
+    board_id: int,
+    kind: PerformanceKind,
+    name: str,
+    created_by: str,
+    now: dt.datetime,
+    lead_organisation: Organisation | None = None,
+    lead_member: Member | None = None,
+    milestones: Sequence[dict[str, Any]] = (),
+) -> PerformanceItem:
+    item = PerformanceItem(
+        board_id=board_id, kind=kind, name=name, lead_organisation=lead_organisation, lead_member=lead_member,
+        milestones=list(milestones), created_by=created_by, created_at=now,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def list_items(*, session: Session, board_id: int, kind: PerformanceKind | None = None) -> list[PerformanceItem]:
+    """Outcomes first, then projects, each in the order they were added."""
+    stmt = (
+        select(PerformanceItem)
+        .options(joinedload(PerformanceItem.lead_organisation),
+                 joinedload(PerformanceItem.lead_member).joinedload(Member.organisation))
+        .where(PerformanceItem.board_id == board_id)
+    )
+    if kind is not None:
+        stmt = stmt.where(PerformanceItem.kind == kind)
+    items = list(session.scalars(stmt.order_by(PerformanceItem.id)))
+    return sorted(items, key=lambda i: (i.kind != PerformanceKind.OUTCOME, i.id))
+
+
+def get_item_by_name(*, session: Session, board_id: int, name: str) -> PerformanceItem | None:
+    return session.scalar(
+        select(PerformanceItem).where(PerformanceItem.board_id == board_id,
+                                      func.lower(PerformanceItem.name) == " ".join(name.split()).lower())
+    )
+
+
+def find_items(*, session: Session, board_id: int, name: str) -> list[PerformanceItem]:
+    """The item named exactly (case-insensitive), else every item whose name contains the words given."""
+    exact = get_item_by_name(session=session, board_id=board_id, name=name)
+    if exact is not None:
+        return [exact]
+    wanted = " ".join(name.split()).lower()
+    return [i for i in list_items(session=session, board_id=board_id) if wanted and wanted in i.name.lower()]
+
+
+def get_item(*, session: Session, item_id: int) -> PerformanceItem | None:
+    return session.get(PerformanceItem, item_id)
+
+
+def current_return(*, session: Session, item_id: int, quarter: str) -> QuarterlyReturn | None:
+    return session.scalar(
+        select(QuarterlyReturn)
+        .options(joinedload(QuarterlyReturn.author))
+        .where(QuarterlyReturn.item_id == item_id, QuarterlyReturn.quarter == quarter,
+               QuarterlyReturn.replaced_at.is_(None))
+    )
+
+
+def submit_return(
+    *,
+    session: Session,
+    item: PerformanceItem,
+    quarter: str,
+    rag: Rag,
+    commentary: str,
+    author: Member,
+    now: dt.datetime,
+) -> tuple[QuarterlyReturn, QuarterlyReturn | None]:
+    """Store an item's return for a quarter; the latest wins and the earlier one stays in the history."""
+    previous = current_return(session=session, item_id=item.id, quarter=quarter)
+    if previous is not None:
+        session.execute(update(QuarterlyReturn).where(QuarterlyReturn.id == previous.id).values(replaced_at=now))
+        session.flush()
+    entry = QuarterlyReturn(item_id=item.id, quarter=quarter, rag=rag, commentary=commentary, author_id=author.id,
+                            submitted_at=now)
+    session.add(entry)
+    session.flush()
+    return entry, previous
+
+
+def returns_for(*, session: Session, board_id: int, quarters: Sequence[str]) -> dict[tuple[int, str], QuarterlyReturn]:
+    """The current return of every item of a board for the given quarters, by (item id, quarter)."""
+    rows = session.scalars(
+        select(QuarterlyReturn)
+        .options(joinedload(QuarterlyReturn.author))
+        .join(PerformanceItem, PerformanceItem.id == QuarterlyReturn.item_id)
+        .where(PerformanceItem.board_id == board_id, QuarterlyReturn.quarter.in_(list(quarters)),
+               QuarterlyReturn.replaced_at.is_(None))
+    )
+    return {(r.item_id, r.quarter): r for r in rows}
+
+
+def return_history(*, session: Session, item_id: int, quarter: str) -> list[QuarterlyReturn]:
+    """Every return sent for an item and quarter, oldest first."""
+    return list(session.scalars(
+        select(QuarterlyReturn).where(QuarterlyReturn.item_id == item_id, QuarterlyReturn.quarter == quarter)
+        .order_by(QuarterlyReturn.id)
+    ))
+
+
+def lead_members(*, session: Session, item: PerformanceItem) -> list[Member]:
+    """Who answers for an item: a project's lead, or the board's members from an outcome's lead organisation."""
+    if item.lead_member_id is not None:
+        member = session.get(Member, item.lead_member_id)
+        return [member] if member is not None else []
+    if item.lead_organisation_id is None:
+        return []
+    return list(session.scalars(
+        select(Member)
+        .join(Membership, Membership.member_id == Member.id)
+        .where(Membership.board_id == item.board_id, Member.organisation_id == item.lead_organisation_id)
+        .order_by(Member.id)
+    ))
+
+
+def may_return(*, session: Session, item: PerformanceItem, member: Member) -> bool:
+    """Whether a member answers for the item (its lead, or one of its lead organisation's members)."""
+    if item.lead_member_id is not None:
+        return item.lead_member_id == member.id
+    return item.lead_organisation_id is not None and item.lead_organisation_id == member.organisation_id
+
+
+@dataclass(frozen=True)
+class MissingReturn:
+    """An item with no return for a quarter, and whom to ask (empty when no lead sits on the board)."""
+
+    item: PerformanceItem
+    leads: list[Member]
+
+
+def leads_without_return(*, session: Session, board_id: int, quarter: str) -> list[MissingReturn]:
+    """Items of a board with no current return for the quarter, with their leads (for the quarterly chase)."""
+    returned = set(session.scalars(
+        select(QuarterlyReturn.item_id)
+        .join(PerformanceItem, PerformanceItem.id == QuarterlyReturn.item_id)
+        .where(PerformanceItem.board_id == board_id, QuarterlyReturn.quarter == quarter,
+               QuarterlyReturn.replaced_at.is_(None))
+    ))
+    return [
+        MissingReturn(item=item, leads=lead_members(session=session, item=item))
+        for item in list_items(session=session, board_id=board_id)
+        if item.id not in returned
+    ]
