@@ -1,0 +1,232 @@
+"""Delivery that loses nothing: 429 and 500 answers, a sender killed mid-drain, two replicas on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.runtime import Runtime
+from bot.sender import OutboxSender
+from bot.slack_api import Pacer, SlackDelivery, make_client
+from store import db
+from store import outbox as outbox_store
+from store.models import OutboxStatus
+from tests.conftest import BOT_TOKEN, DEFAULT_NOW, ROOT, TestDatabase, lspbot_env, run_lspbot
+from tests.fake_slack import FakeSlack
+
+
+def queue(runtime_or_sessions, messages: list[tuple[str, str]], now: dt.datetime, prefix: str = "m") -> None:
+    """Queue plain messages (channel, text) straight into the outbox, keyed by their text."""
+    sessions = getattr(runtime_or_sessions, "sessions", runtime_or_sessions)
+    with db.session_scope(sessions) as session:
+        for channel, text in messages:
+            outbox_store.enqueue(session=session, key=f"{prefix}:{text}", target_kind="channel", target=channel,
+                                 payload={"text": text}, now=now)
+
+
+def delivered(fake: FakeSlack) -> dict[str, list[str]]:
+    """Texts that reached the fake, in arrival order, per channel."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for call in fake.messages():
+        out[call.params["channel"]].append(call.params["text"])
+    return out
+
+
+def sender_for(runtime: Runtime, fake: FakeSlack, clock: FixedClock, interval: float = 0.0) -> OutboxSender:
+    delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False), Pacer(interval))
+    return OutboxSender(runtime.sessions, delivery, clock)
+
+
+def drain_with_time(sender: OutboxSender, runtime: Runtime, clock: FixedClock, rounds: int = 30) -> None:
+    """Drain, moving the clock on so that retries fall due, until nothing is pending."""
+    for _ in range(rounds):
+        sender.drain()
+        with db.session_scope(runtime.sessions) as session:
+            if not outbox_store.pending_count(session=session):
+                return
+        clock.advance(dt.timedelta(seconds=5))
+    raise AssertionError("the outbox never drained")
+
+
+def test_429_and_500_answers_still_deliver_everything_in_order(runtime: Runtime, clock: FixedClock, fake_slack: FakeSlack):
+    messages = [("CALPHA", f"alpha-{i}") for i in range(6)] + [("CBETA", f"beta-{i}") for i in range(4)]
+    queue(runtime, messages, clock.now())
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    fake_slack.fail_next("chat.postMessage", status=500, times=2)
+    fake_slack.fail_next("chat.postMessage", status=503)
+    sender = sender_for(runtime, fake_slack, clock)
+    drain_with_time(sender, runtime, clock)
+    got = delivered(fake_slack)
+    assert got["CALPHA"] == [f"alpha-{i}" for i in range(6)]
+    assert got["CBETA"] == [f"beta-{i}" for i in range(4)]
+    statuses = [c.status for c in fake_slack.calls("chat.postMessage")]
+    assert statuses.count(429) == 1 and statuses.count(500) == 2 and statuses.count(503) == 1
+    with db.session_scope(runtime.sessions) as session:
+        rows = outbox_store.list_messages(session=session)
+        assert {r.status for r in rows} == {OutboxStatus.SENT}
+        # The rate-limited answer did not use up an attempt; the 5xx answers did.
+        assert sum(r.attempts for r in rows) == len(messages) + 3
+
+
+def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(runtime, clock, fake_slack, database: TestDatabase,
+                                                                          tmp_path):
+    queue(runtime, [("CGAMMA", "doomed"), ("CGAMMA", "after-doomed")], clock.now())
+    fake_slack.fail_next("chat.postMessage", status=500, times=3)
+    sender = sender_for(runtime, fake_slack, clock)
+    sender.max_attempts = 3
+    drain_with_time(sender, runtime, clock)
+    assert delivered(fake_slack) == {"CGAMMA": ["after-doomed"]}  # it waited until "doomed" was given up
+    queue(runtime, [("CDELTA", "refused")], clock.now())
+    fake_slack.fail_next("chat.postMessage", error="channel_not_found")  # no retry can change that answer
+    drain_with_time(sender, runtime, clock)
+    assert len(fake_slack.calls("chat.postMessage")) == 5
+    env = lspbot_env(database.url, fake_slack.url)
+    listing = run_lspbot(["outbox", "list", "--status", "failed"], env, cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "2 failed" in listing.stdout and "m:doomed" in listing.stdout and "HTTP 500" in listing.stdout
+    assert "channel_not_found" in listing.stdout
+    retried = run_lspbot(["outbox", "retry"], env, cwd=tmp_path)
+    assert "requeued 2 failed message(s)" in retried.stdout
+    fake_slack.reset()
+    drain_with_time(sender, runtime, clock)
+    assert delivered(fake_slack) == {"CGAMMA": ["doomed"], "CDELTA": ["refused"]}
+
+
+def test_pacing_keeps_each_channel_under_one_message_a_second(runtime, clock, fake_slack):
+    fake_slack.enforce_channel_rate(1.0)
+    try:
+        queue(runtime, [("CPACE1", f"p1-{i}") for i in range(3)] + [("CPACE2", f"p2-{i}") for i in range(3)], clock.now())
+        sender = sender_for(runtime, fake_slack, clock, interval=1.05)
+        started = time.monotonic()
+        sender.drain()
+        elapsed = time.monotonic() - started
+    finally:
+        fake_slack.enforce_channel_rate(0)
+    assert [c.status for c in fake_slack.calls("chat.postMessage")] == [200] * 6  # no 429s
+    got = delivered(fake_slack)
+    assert got["CPACE1"] == ["p1-0", "p1-1", "p1-2"] and got["CPACE2"] == ["p2-0", "p2-1", "p2-2"]
+    # The two channels are served side by side: about 2 seconds, not 5.
+    assert 2.0 <= elapsed < 3.5
+
+
+def start_scheduler(database_url: str, fake: FakeSlack, log_path, *, now: dt.datetime, poll: float = 0.5) -> subprocess.Popen:
+    """`lspbot scheduler` (jobs and the outbox sender) as a real process, its log in a file."""
+    env = lspbot_env(database_url, fake.url, LSPBOT_NOW=now.isoformat(), LSPBOT_LOG_LEVEL="INFO")
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "scheduler", "--leader-poll", str(poll)],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"), text=True)
+
+
+def wait_until(predicate, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def migrated(database: TestDatabase, fake: FakeSlack, tmp_path) -> Runtime:
+    from bot.runtime import build_runtime
+    from tests.conftest import test_settings
+
+    done = run_lspbot(["db", "upgrade"], lspbot_env(database.url, fake.url), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return build_runtime(test_settings(database.url), clock=FixedClock(DEFAULT_NOW), migrate=False)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+ELECTED = "this replica now runs the scheduled jobs"
+
+
+def test_sender_killed_mid_drain_and_restarted_delivers_everything(database: TestDatabase, fake_slack: FakeSlack, tmp_path):
+    runtime = migrated(database, fake_slack, tmp_path)
+    channels = [f"CKILL{i:02d}" for i in range(20)]
+    messages = [(ch, f"{ch}-{n}") for n in range(3) for ch in channels]
+    queue(runtime, messages, DEFAULT_NOW)
+    fake_slack.state.delay = 0.03  # each call takes a moment, so the kill lands mid-drain
+    try:
+        first = start_scheduler(database.url, fake_slack, tmp_path / "first.log", now=DEFAULT_NOW)
+        wait_until(lambda: len(fake_slack.messages()) >= 15, what="the first deliveries")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        assert len(fake_slack.messages()) < len(messages), "the kill came too late to test anything"
+        # Restart as a minute and a half later: the killed process's claims have run out.
+        second = start_scheduler(database.url, fake_slack, tmp_path / "second.log",
+                                 now=DEFAULT_NOW + dt.timedelta(seconds=90))
+        try:
+            wait_until(lambda: len({c.params["text"] for c in fake_slack.messages()}) == len(messages), timeout=40,
+                       what="every message")
+        finally:
+            stop(second)
+    finally:
+        fake_slack.state.delay = 0
+        runtime.close()
+    texts = [c.params["text"] for c in fake_slack.messages()]
+    duplicates = len(texts) - len(set(texts))
+    assert duplicates <= 1, f"{duplicates} messages went twice"
+    for ch, got in delivered(fake_slack).items():
+        assert list(dict.fromkeys(got)) == [f"{ch}-{n}" for n in range(3)], (ch, got)
+    assert "Traceback" not in (tmp_path / "second.log").read_text()
+
+
+def postgresql_available() -> bool:
+    import os
+
+    return bool(os.environ.get("LSPBOT_TEST_DATABASE_URL")) or os.environ.get("CI") == "true"
+
+
+@pytest.mark.skipif(not postgresql_available(), reason="needs PostgreSQL: set LSPBOT_TEST_DATABASE_URL")
+def test_two_replicas_on_postgresql_deliver_every_message_exactly_once(fake_slack: FakeSlack, tmp_path):
+    from tests.conftest import make_database
+
+    database = make_database("postgresql", tmp_path)  # fails (never skips) if the server is unreachable
+    runtime = migrated(database, fake_slack, tmp_path)
+    channels = [f"CREP{i:02d}" for i in range(30)]
+    first_wave = [(ch, f"{ch}-{n}") for n in range(3) for ch in channels]
+    queue(runtime, first_wave, DEFAULT_NOW)
+    fake_slack.state.delay = 0.005
+    logs = {name: tmp_path / f"{name}.log" for name in ("a", "b")}
+    procs = {name: start_scheduler(database.url, fake_slack, logs[name], now=DEFAULT_NOW) for name in logs}
+    try:
+        wait_until(lambda: len(fake_slack.messages()) >= 20, what="deliveries under way")
+        second_wave = [(ch, f"{ch}-{n}") for n in range(3, 5) for ch in channels]
+        queue(runtime, second_wave, DEFAULT_NOW)  # more arrive while both replicas drain
+        total = len(first_wave) + len(second_wave)
+        wait_until(lambda: len(fake_slack.messages()) >= total, timeout=60, what="every message")
+        time.sleep(1.0)  # give a duplicate the time to show itself
+        texts = [c.params["text"] for c in fake_slack.messages()]
+        assert len(texts) == total and len(set(texts)) == total, "a message went twice or not at all"
+        for ch, got in delivered(fake_slack).items():
+            assert got == [f"{ch}-{n}" for n in range(5)], (ch, got)
+        # Exactly one replica runs the jobs; when it dies the other takes over (here within seconds,
+        # as both poll every half second; the default 10 s poll keeps it within a minute).
+        wait_until(lambda: any(ELECTED in p.read_text() for p in logs.values()), what="a leader")
+        time.sleep(1.5)
+        elected = [name for name, p in logs.items() if ELECTED in p.read_text()]
+        assert len(elected) == 1, {n: p.read_text() for n, p in logs.items()}
+        leader, standby = elected[0], ("b" if elected[0] == "a" else "a")
+        procs[leader].send_signal(signal.SIGKILL)
+        procs[leader].wait(10)
+        wait_until(lambda: ELECTED in logs[standby].read_text(), timeout=20, what="the standby taking over")
+    finally:
+        fake_slack.state.delay = 0
+        for proc in procs.values():
+            stop(proc)
+        runtime.close()
+        database.drop()
