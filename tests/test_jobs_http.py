@@ -1,0 +1,170 @@
+"""The scheduler end to end: `lspbot jobs run` against the running server's database and the fake Slack,
+then the reminder's buttons clicked through signed interactions."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from tests.conftest import BoardFixture, ServerProcess, SlackUser, blocks_text, db_rows, run_lspbot
+from tests.fake_slack import FakeSlack
+
+
+def jobs(server: ServerProcess, *args: str) -> str:
+    done = run_lspbot(["jobs", *args], server.env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def sent_row(server: ServerProcess, target: str, like: str) -> tuple[str, str, dict[str, Any]]:
+    """(channel, ts, payload) of the sent outbox message to `target` whose key starts with `like`."""
+    for _ in range(200):
+        rows = db_rows(server.database_url, "SELECT slack_channel, slack_ts, payload FROM outbox WHERE target = :t "
+                       "AND key LIKE :k AND status = 'sent' ORDER BY id DESC", t=target, k=like + "%")
+        if rows:
+            channel, ts, payload = rows[0]
+            return channel, ts, payload if isinstance(payload, dict) else json.loads(payload)
+        time.sleep(0.02)
+    raise AssertionError(f"no sent {like} message to {target}")
+
+
+def buttons(payload: dict[str, Any]) -> dict[tuple[int, str], str]:
+    """{(action ref, button label): value} of a reminder."""
+    out = {}
+    ref = None
+    for block in payload["blocks"]:
+        if block["type"] == "section":
+            text = block["text"]["text"]
+            if text.startswith("*#"):
+                ref = int(text[2:text.index("*", 2)])
+        if block["type"] == "actions":
+            for element in block["elements"]:
+                out[(ref, element["text"]["text"])] = element["value"]
+    return out
+
+
+def click(user: SlackUser, action_id: str, value: str, channel: str, ts: str, fake: FakeSlack):
+    return user.interact({
+        "type": "block_actions", "team": {"id": "T0LSP", "domain": "lsp"}, "api_app_id": "A0LSP", "token": "x",
+        "user": {"id": user.user_id, "username": user.user_name or user.user_id.lower(), "team_id": "T0LSP"},
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel, "name": "directmessage"}, "message": {"ts": ts, "type": "message", "text": ""},
+        "trigger_id": "12345.98765.abcd", "response_url": fake.url + "respond",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+                     "action_ts": "1563265800.000100", "text": {"type": "plain_text", "text": action_id}}],
+    })
+
+
+def chase_row(server: ServerProcess, board: BoardFixture, ref: int) -> tuple:
+    rows = db_rows(server.database_url, "SELECT c.stage, c.snoozed_until, c.response, a.status FROM actions a "
+                   "JOIN boards b ON b.id = a.board_id LEFT JOIN action_chases c ON c.action_id = a.id "
+                   "WHERE b.channel_id = :c AND a.ref = :r", c=board.channel_id, r=ref)
+    return rows[0]
+
+
+def test_jobs_run_delivers_one_dm_per_owner_and_the_buttons_work(server, board: BoardFixture, fake_slack: FakeSlack):
+    alice, bob = board.alice.user_id, board.bob.user_id
+    board.chair.command("/action", f"add Circulate the Northolt recommendations <@{alice}|alice> by 2019-07-18")
+    board.chair.command("/action", f"add Book the Southall venue <@{alice}|alice> by 2019-07-19")
+    board.chair.command("/action", f"add Draft the data-sharing protocol <@{bob}|bob> by 2019-07-17")
+    fake_slack.wait_for("chat.postMessage", 3)  # the "you have a new action" DMs
+    fake_slack.reset()
+
+    listing = jobs(server, "list")
+    assert "chase-actions" in listing and board.name in listing
+    assert "Wed 2019-07-17 09:00 BST" in listing  # the next working day at 09:00 board time
+
+    dry = jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00", "--dry-run")
+    assert "dry run" in dry and f"DM to {alice}" in dry and f"DM to {bob}" in dry
+    assert "Circulate the Northolt recommendations" in dry and "due today" in dry
+    assert fake_slack.calls("chat.postMessage") == []
+    assert db_rows(server.database_url, "SELECT count(*) FROM outbox WHERE key LIKE 'chase:%'")[0][0] == 0
+
+    out = jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00")
+    assert "queued 2 message(s)" in out and "delivery: all sent" in out
+    dms = {c.params["channel"]: blocks_text(c.params) for c in fake_slack.messages()}  # delivered before it exited
+    assert set(dms) == {"D" + alice[1:], "D" + bob[1:]}
+    assert "Circulate the Northolt recommendations" in dms["D" + alice[1:]] and "Book the Southall venue" in dms["D" + alice[1:]]
+    assert "due tomorrow" in dms["D" + alice[1:]] and "due in 2 days" in dms["D" + alice[1:]]
+    assert "due today" in dms["D" + bob[1:]]
+    again = jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00")
+    assert "queued 0 message(s)" in again and len(fake_slack.messages()) == 2
+
+    channel, ts, payload = sent_row(server, alice, "chase:")
+    found = buttons(payload)
+    assert set(label for _, label in found) == {"Done", "Add update", "Snooze a week", "Not mine"}
+
+    # Bob may not close Alice's action from her reminder.
+    r = click(board.bob, "action_done", found[(1, "Done")], channel, ts, fake_slack)
+    assert r.status == 200
+    refusal = fake_slack.wait_for("respond")[0]
+    assert "Only alice" in json.dumps(refusal.params) or "Not allowed" in json.dumps(refusal.params)
+    assert chase_row(server, board, 1)[3] == "open"
+
+    # Snooze #2: the next reminder (its due date, Friday) moves a week on; the due date stays.
+    r = click(board.alice, "action_snooze", found[(2, "Snooze a week")], channel, ts, fake_slack)
+    assert r.status == 200
+    update = fake_slack.wait_for("chat.update")[-1]
+    assert update.params["ts"] == ts and "Snoozed: no reminder before Fri 26 Jul 2019" in blocks_text(update.params)
+    assert str(chase_row(server, board, 2)[1])[:10] == "2019-07-26"
+    assert db_rows(server.database_url, "SELECT due_date FROM actions a JOIN boards b ON b.id = a.board_id "
+                   "WHERE b.channel_id = :c AND a.ref = 2", c=board.channel_id)[0][0].__str__()[:10] == "2019-07-19"
+
+    # Done on #1 closes it, through the same path as /action done.
+    fake_slack.reset()
+    click(board.alice, "action_done", found[(1, "Done")], channel, ts, fake_slack)
+    update = fake_slack.wait_for("chat.update")[-1]
+    assert "*Done*" in blocks_text(update.params)
+    assert chase_row(server, board, 1)[2:] == ("done", "done")
+
+    # Add update opens the modal; submitting it records a progress note.
+    click(board.alice, "action_add_update", found[(2, "Add update")], channel, ts, fake_slack)
+    opened = fake_slack.wait_for("views.open")[0]
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == "chase_update_modal" and "Book the Southall venue" in json.dumps(view)
+    fake_slack.reset()
+
+    def submit(note: str):
+        return board.alice.interact({
+            "type": "view_submission", "team": {"id": "T0LSP"}, "api_app_id": "A0LSP", "token": "x",
+            "user": {"id": alice, "username": "alice"}, "trigger_id": "1.2.3",
+            "view": {"id": "V1", "type": "modal", "callback_id": "chase_update_modal",
+                     "private_metadata": view["private_metadata"],
+                     "state": {"values": {"note_block": {"note": {"type": "plain_text_input", "value": note}}}}}})
+
+    r = submit("  ")
+    assert r.status == 200 and r.json()["response_action"] == "errors" and "note_block" in r.json()["errors"]
+    r = submit("Venue provisionally held; confirming Monday")
+    assert r.status == 200 and not r.body.strip()
+    notes = db_rows(server.database_url, "SELECT u.kind, u.note FROM action_updates u JOIN actions a ON a.id = u.action_id "
+                    "JOIN boards b ON b.id = a.board_id WHERE b.channel_id = :c AND a.ref = 2", c=board.channel_id)
+    assert ("progress", "Venue provisionally held; confirming Monday") in notes
+    assert "Update noted" in blocks_text(fake_slack.wait_for("chat.update")[-1].params)
+
+    # Not mine on Bob's reminder tells the secretariat.
+    bchannel, bts, bpayload = sent_row(server, bob, "chase:")
+    fake_slack.reset()
+    click(board.bob, "action_not_mine", buttons(bpayload)[(3, "Not mine")], bchannel, bts, fake_slack)
+    told = fake_slack.wait_for("chat.postMessage")[0]
+    assert told.params["channel"] == "D" + board.secretary.user_id[1:]
+    assert "is not theirs" in blocks_text(told.params) and "Draft the data-sharing protocol" in blocks_text(told.params)
+    assert "Passed to the secretariat" in blocks_text(fake_slack.wait_for("chat.update")[-1].params)
+
+    # The next day: #1 is done, #2 snoozed, #3 disowned: nobody is chased.
+    fake_slack.reset()
+    out = jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-18T09:00")
+    assert "queued 0 message(s)" in out and fake_slack.messages() == []
+
+
+def test_board_set_through_slack(server, board: BoardFixture):
+    r = board.chair.command("/lsp", "board set chase_lead_days 5")
+    assert r.status == 200 and "`chase_lead_days` is now *5*" in r.text
+    r = board.secretary.command("/lsp", "board set chase_lead_days 2")
+    assert "Only the chair" in r.text
+    r = board.alice.command("/lsp", "board settings")
+    assert "chase_lead_days" in r.text and "(default 3)" in r.text and "missed_run_grace_hours" in r.text
+    rows = db_rows(server.database_url, "SELECT settings FROM boards WHERE channel_id = :c", c=board.channel_id)
+    settings = rows[0][0] if isinstance(rows[0][0], dict) else json.loads(rows[0][0])
+    assert settings["chase_lead_days"] == 5
