@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         params: dict[str, Any] = {}
         if "json" in ctype and raw:
             params = json.loads(raw)
-        elif "multipart" in ctype:
+        elif "multipart" in ctype or method == "upload":  # a file's bytes (a .docx is not text)
             params = {"_multipart_bytes": len(raw)}
         elif raw:
             params = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode(), keep_blank_values=True).items()}

@@ -1,0 +1,255 @@
+"""/plan end to end: signed slash commands to `lspbot serve`, the fake Slack, the database, and the plan CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from tests.conftest import BoardFixture, ServerProcess, db_rows, run_lspbot
+from tests.fake_slack import FakeSlack
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def plan_counts(server: ServerProcess, board: BoardFixture) -> tuple[int, int, int]:
+    """(meetings, plan items, audit records) of the board."""
+    meetings = db_rows(server.database_url, "SELECT count(*) FROM meetings m JOIN boards b ON b.id = m.board_id "
+                       "WHERE b.channel_id = :c", c=board.channel_id)[0][0]
+    items = db_rows(server.database_url, "SELECT count(*) FROM plan_items p JOIN boards b ON b.id = p.board_id "
+                    "WHERE b.channel_id = :c", c=board.channel_id)[0][0]
+    audits = db_rows(server.database_url, "SELECT count(*) FROM audit_log")[0][0]
+    return meetings, items, audits
+
+
+def board_meetings(server: ServerProcess, board: BoardFixture) -> list[tuple]:
+    return db_rows(server.database_url, "SELECT m.date, m.venue FROM meetings m JOIN boards b ON b.id = m.board_id "
+                   "WHERE b.channel_id = :c ORDER BY m.date", c=board.channel_id)
+
+
+def test_cadence_generate_meeting_items_and_the_view(server, board):
+    chair = board.chair
+    r = chair.command("/plan", 'cadence quarterly time:10:00 venue:"Perceval House"')
+    assert "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=+2TH" in r.text, r.text
+    r = chair.command("/plan", "generate 2020")
+    assert "4 meetings added for 2020" in r.text
+    assert [str(d)[:10] for d, _ in board_meetings(server, board)] == ["2020-01-09", "2020-04-09", "2020-07-09",
+                                                                      "2020-10-08"]
+    r = chair.command("/plan", "generate 2020")
+    assert "Nothing to add" in r.text and "4 already planned" in r.text
+
+    r = chair.command("/plan", 'meeting add 10 October 2019 2pm host:"Metropolitan Police" theme:"Community safety"')
+    assert "Meeting added" in r.text and "Thursday 10 October 2019" in r.text and "14:00" in r.text
+    assert "host: Metropolitan Police" in r.text and "Perceval House" in r.text  # the cadence's venue
+    r = board.secretary.command("/plan", 'item add 10 October 2019 "LSP Annual Report for Scrutiny" '
+                                         'lead:"LB Ealing/Metropolitan Police" kind:decision')
+    assert "Item added" in r.text and "`P1`" in r.text and "for decision" in r.text
+    r = chair.command("/plan", 'item add next meeting "Future policy \'theme\' setting" lead:"Board Unknown Partner"')
+    assert "`P2`" in r.text and "Thursday 10 October 2019" in r.text
+    r = chair.command("/plan", 'standing add "Borough Plan Performance Update" lead:"LB Ealing" every:2')
+    assert "Standing item added" in r.text and "every 2nd meeting" in r.text
+
+    links = db_rows(server.database_url, "SELECT p.ref, p.lead, p.lead_links FROM plan_items p JOIN boards b "
+                    "ON b.id = p.board_id WHERE b.channel_id = :c ORDER BY p.ref", c=board.channel_id)
+    first = json.loads(links[0][2]) if isinstance(links[0][2], str) else links[0][2]
+    assert links[0][1] == "LB Ealing/Metropolitan Police"
+    assert [(link["kind"], link["name"]) for link in first] == [("organisation", "LB Ealing"),
+                                                                 ("organisation", "Metropolitan Police")]
+    second = json.loads(links[1][2]) if isinstance(links[1][2], str) else links[1][2]
+    assert links[1][1] == "Board Unknown Partner" and second == []  # kept as written, not refused
+
+    # Everyone on the board reads the plan: date, items with leads and kinds, location, like the slide.
+    r = board.alice.command("/plan", "")
+    text = r.text
+    assert r.status == 200 and "Forward plan" in text
+    october = text.index("Thursday 10 October 2019")
+    assert october < text.index("LSP Annual Report for Scrutiny") < text.index("Future policy") \
+        < text.index("Borough Plan Performance Update") < text.index("Thursday 9 January 2020")
+    assert "LB Ealing/Metropolitan Police" in text and "Location: Perceval House (host: Metropolitan Police)" in text
+    assert "Theme: _Community safety_" in text
+    # Every 2nd meeting from today: 10 Oct 2019 (1st), 9 Apr 2020 (3rd), 8 Oct 2020 (5th).
+    blocks = [b["text"]["text"] for b in r.json()["blocks"] if b["type"] == "section"]
+    with_standing = [b.split("*")[1] for b in blocks if "Borough Plan Performance Update" in b]
+    assert with_standing == ["Thursday 10 October 2019", "Thursday 9 April 2020", "Thursday 8 October 2020"]
+
+
+def test_item_move_and_drop(server, board):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    chair.command("/plan", "meeting add 2020-01-20 10:00")
+    chair.command("/plan", 'item add 2019-10-10 "New Vice Chair" lead:"' + board.name + ' Chair"')
+    r = chair.command("/plan", "item move P1 2020-01-20")
+    assert "Item moved" in r.text and "Monday 20 January 2020" in r.text
+    rows = db_rows(server.database_url, "SELECT m.date, p.lead_links FROM plan_items p JOIN meetings m "
+                   "ON m.id = p.meeting_id JOIN boards b ON b.id = p.board_id WHERE b.channel_id = :c",
+                   c=board.channel_id)
+    assert str(rows[0][0])[:10] == "2020-01-20"
+    links = json.loads(rows[0][1]) if isinstance(rows[0][1], str) else rows[0][1]
+    assert links[0]["kind"] == "member" and links[0]["slack_user_id"] == chair.user_id  # "<board> Chair"
+    r = chair.command("/plan", "item move P1 2020-01-20")
+    assert "already planned" in r.text
+    r = chair.command("/plan", "item drop P1")
+    assert "Item dropped" in r.text and "New Vice Chair" in r.text
+    assert plan_counts(server, board)[1] == 0
+    r = chair.command("/plan", "item drop P1")
+    assert "no item P1" in r.text
+
+
+def test_only_managers_edit_and_only_the_board_reads(server, board):
+    board.chair.command("/plan", "meeting add 2019-10-10")
+    before = plan_counts(server, board)
+    for text in ('item add 2019-10-10 "Sneaky item" lead:"Me"', "meeting add 2019-11-11", "generate 2020",
+                 "cadence monthly", 'standing add "Every time"'):
+        r = board.alice.command("/plan", text)
+        assert "Not allowed" in r.text and "chair, vice-chair or secretariat" in r.text, (text, r.text)
+    r = board.outsider.command("/plan", "")
+    assert "not a member" in r.text
+    r = board.outsider.command("/plan", "ics")
+    assert "not a member" in r.text
+    assert plan_counts(server, board) == before
+
+
+def test_bad_input_is_refused_clearly_and_writes_nothing(server, board):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    before = plan_counts(server, board)
+    cases = {
+        'item add someday "Title" lead:"LB Ealing"': "couldn't read “someday” as a date",
+        'item add 2019-12-25 "Title" lead:"LB Ealing"': "no meeting on Wednesday 25 December 2019",
+        'item add 2019-10-10 "Title" kind:vote': "“vote” is not a kind of item",
+        "meeting add 2019-10-10": "already has a meeting on Thursday 10 October 2019",
+        "meeting add 2019-07-01": "in the past",
+        "meeting add 2019-11-11 25:00": "is not a time",
+        'meeting add 2019-11-11 host:"Nobody Ltd"': "“Nobody Ltd” is not an organisation I know",
+        "item move P9 2019-10-10": "no item P9",
+        "item move X1 2019-10-10": "not a plan item reference",
+        "cadence FREQ=SOMETIMES": "not a recurrence rule",
+        "generate 2020": "no meeting cadence yet",
+        "generate twenty": "Which year?",
+        "frobnicate": "not a command I know",
+    }
+    for text, expected in cases.items():
+        r = chair.command("/plan", text)
+        assert r.status == 200 and r.json()["response_type"] == "ephemeral"
+        assert expected in r.text, (text, r.text)
+    assert plan_counts(server, board) == before
+
+
+def test_item_for_a_past_meeting_is_refused(server, board, tmp_path: Path):
+    # Past meetings only arrive by import (a board loading its history).
+    (tmp_path / "past.csv").write_text("date,time,item,lead,kind,venue\n2019-07-15,10:00,Northolt,LB Ealing,,TBC\n")
+    done = run_lspbot(["plan", "import", str(tmp_path / "past.csv"), "--board", board.name], server.env)
+    assert done.returncode == 0, done.stderr
+    before = plan_counts(server, board)
+    r = board.chair.command("/plan", 'item add 2019-07-15 "Too late" lead:"LB Ealing"')
+    assert "already taken place" in r.text
+    r = board.chair.command("/plan", "item drop P1")
+    assert "stays on record" in r.text
+    assert plan_counts(server, board) == before
+
+
+def test_csv_import_is_all_or_nothing_with_errors_by_row_and_column(server, board, tmp_path: Path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "date,time,item,lead,kind,venue\n"
+        "2019-10-10,10:00,LSP Annual Report for Scrutiny,LB Ealing,for decision,TBC\n"
+        "2019-13-45,10:00,Bad date,LB Ealing,,\n"
+        "2019-10-10,11:00,Clashing time,LB Ealing,,\n"
+        "2020-01-20,10:00,Odd kind,LB Ealing,for fun,TBC\n"
+        ",,,,,\n"
+        "2020-01-20,10:00,,LB Ealing,,\n"
+    )
+    before = plan_counts(server, board)
+    done = run_lspbot(["plan", "import", str(bad), "--board", board.name], server.env)
+    assert done.returncode == 1
+    err = done.stderr
+    assert "Nothing was imported: 4 problems" in err
+    assert "row 3, column date: “2019-13-45” is not a date" in err
+    assert "row 4, column time: 11:00 differs from 10:00 given for 2019-10-10 in row 2" in err
+    assert "row 5, column kind: “for fun” is not one of" in err
+    assert "row 7, column item: a lead or kind is given but no item" in err
+    assert plan_counts(server, board) == before
+
+    wrong_header = tmp_path / "header.csv"
+    wrong_header.write_text("date,title,lead\n2019-10-10,Thing,LB Ealing\n")
+    done = run_lspbot(["plan", "import", str(wrong_header), "--board", board.name], server.env)
+    assert done.returncode == 1
+    assert "row 1, column title: unknown column" in done.stderr and "row 1, column item: missing column" in done.stderr
+    assert plan_counts(server, board) == before
+
+
+def test_csv_import_then_export_round_trips_and_view_shows_it(server, board, tmp_path: Path):
+    good = tmp_path / "plan.csv"
+    good.write_text(
+        "date,time,item,lead,kind,venue\n"
+        "2019-10-10,10:00,LSP Annual Report for Scrutiny,LB Ealing,for decision,TBC\n"
+        "2019-10-10,,Future policy 'theme' setting,LSP Executive,for discussion,\n"
+        "20/01/2020,10:00,Borough Plan Performance Update,LB Ealing,standing item,Southall Town Hall\n"
+    )
+    args = ["plan", "import", str(good), "--board", board.name]
+    done = run_lspbot(args, server.env)
+    assert done.returncode == 0, done.stderr
+    assert "2 meetings added, 0 changed; 3 items added" in done.stdout
+    done = run_lspbot(args, server.env)
+    assert "0 meetings added, 0 changed; 0 items added, 0 changed, 3 already there" in done.stdout
+    exported = run_lspbot(["plan", "export", "--format", "csv", "--board", board.name], server.env)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.splitlines() == [
+        "date,time,item,lead,kind,venue",
+        "2019-10-10,10:00,LSP Annual Report for Scrutiny,LB Ealing,for decision,TBC",
+        "2019-10-10,10:00,Future policy 'theme' setting,LSP Executive,for discussion,TBC",
+        "2020-01-20,10:00,Borough Plan Performance Update,LB Ealing,standing item,Southall Town Hall",
+    ]
+    r = board.bob.command("/plan", "")
+    assert "LSP Annual Report for Scrutiny" in r.text and "Location: Southall Town Hall" in r.text
+
+
+def test_ics_export_keeps_uids_and_london_times_across_summer_time(server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    # GMT before 31 March 2019 / after 27 October 2019; BST between. 2020: BST from 29 March to 25 October.
+    for day in ("2019-10-10", "2019-11-14", "2020-01-20", "2020-03-30", "2020-07-13", "2020-11-16"):
+        r = chair.command("/plan", f"meeting add {day} 10:00")
+        assert "Meeting added" in r.text, r.text
+    chair.command("/plan", 'item add 2020-03-30 "New Vice Chair" lead:"LSP Executive Chair" kind:decision')
+
+    def export() -> icalendar.Calendar:
+        done = run_lspbot(["plan", "export", "--format", "ics", "--board", board.name], server.env)
+        assert done.returncode == 0, done.stderr
+        return icalendar.Calendar.from_ical(done.stdout)
+
+    cal = export()
+    events = sorted(cal.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
+    assert len(events) == 6
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/London"]
+    starts = [e.decoded("dtstart") for e in events]
+    assert all(s.tzinfo is not None and str(s.tzinfo) == "Europe/London" for s in starts)
+    assert [s.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") for s in starts] == [
+        "2019-10-10 10:00", "2019-11-14 10:00", "2020-01-20 10:00", "2020-03-30 10:00", "2020-07-13 10:00",
+        "2020-11-16 10:00"]
+    utc_hours = [s.astimezone(dt.timezone.utc).hour for s in starts]
+    assert utc_hours == [9, 10, 10, 9, 9, 10]  # BST, GMT, GMT, BST, BST, GMT
+    assert [e.decoded("dtend") - e.decoded("dtstart") for e in events] == [dt.timedelta(hours=2)] * 6
+    march = events[3]
+    assert "New Vice Chair" in str(march.get("description")) and str(march.get("location")) == "TBC"
+    uids = [str(e["uid"]) for e in events]
+    assert len(set(uids)) == 6
+
+    # Moving the venue keeps the same UID, so calendars update the event instead of duplicating it.
+    chair.command("/plan", 'meeting add 2020-03-30 venue:"Southall Town Hall"')
+    again = sorted(export().walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
+    assert [str(e["uid"]) for e in again] == uids
+    assert str(again[3].get("location")) == "Southall Town Hall"
+
+    # In Slack, /plan ics sends the file into the requester's DM after the ack.
+    r = board.alice.command("/plan", "ics")
+    assert "6 meetings" in r.text and ".ics" in r.text
+    fake_slack.wait_for("files.completeUploadExternal")
+    rows = db_rows(server.database_url, "SELECT target, payload FROM outbox WHERE target = :u ORDER BY id DESC",
+                   u=board.alice.user_id)
+    payload = json.loads(rows[0][1]) if isinstance(rows[0][1], str) else rows[0][1]
+    assert payload["_method"] == "files.upload" and payload["filename"].endswith("-meetings.ics")
+    sent = icalendar.Calendar.from_ical(bytes.fromhex(payload["content_hex"]))
+    assert sorted(str(e["uid"]) for e in sent.walk("VEVENT")) == sorted(uids)
