@@ -19,6 +19,7 @@ log = logging.getLogger("lspbot")
 CLI_MODULES: list[str] = [
     "bot.cli_jobs",
     "bot.cli_plan",
+    "bot.cli_report",
 ]
 
 

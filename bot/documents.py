@@ -14,7 +14,7 @@ import logging
 import re
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docx import Document as new_docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -23,9 +23,13 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 from jinja2 import Environment
 
-from bot import charts
 from bot.rendering import build_environment
 from handlers.base import Attachment, Document
+from store import db
+from store.outbox import Outbox
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("lspbot.documents")
 
@@ -225,6 +229,8 @@ def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, t
 
 def render_document(document: Document, env: Environment | None = None) -> list[Attachment]:
     """The .docx, the .md and each chart's .png of a document."""
+    from bot import charts  # matplotlib loads on the first report, not when the bot starts
+
     env = env or docs_environment()
     pictures = {chart.filename: charts.draw(chart.kind, chart.data) for chart in document.charts}
     markdown = tidy_markdown(env.get_template(document.template).render(**document.data))
@@ -249,11 +255,8 @@ def write_documents(documents: list[Document], folder: Path) -> list[Path]:
     return written
 
 
-def send_documents(runtime: Any, user_id: str, documents: list[Document]) -> int:
+def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) -> int:
     """Render documents and queue them as files to the user's DM (after the ack); the number of files queued."""
-    from store import db
-    from store.outbox import Outbox
-
     try:
         env = docs_environment()
         files = [a for document in documents for a in render_document(document, env)]

@@ -18,6 +18,7 @@ from handlers.plan import meeting_data, planned_items
 from store import actions as action_store
 from store import agenda as agenda_store
 from store import boards, meetings
+from store.updates import updates_for_meeting
 from store.models import ActionStatus, Board, ItemKind, Meeting, Role
 
 ALL_ACTIONS = 100_000
@@ -111,19 +112,15 @@ class Agenda:
 
 
 def compile_partner_updates(session: Session, board: Board, meeting: Meeting) -> PartnerUpdates:
-    """Item 2, partner updates.
-
-    Until partner updates are collected, this lists every partner organisation on the board as
-    having submitted none. The partner-updates work replaces the body: `submitted` takes one dict
-    per update ({"organisation", "author", "text", "late"}) in the order they arrived, and
-    `missing` the organisations with none; the templates already show both.
-    """
-    organisations = sorted(
-        {m.member.organisation.name for m in boards.list_members(session=session, board_id=board.id)
-         if m.member.organisation is not None},
-        key=str.lower,
+    """Item 2, partner updates: each organisation's current update, attributed, in the order they first
+    arrived ({"organisation", "author", "text", "late"}; late = sent after the agenda was published),
+    and the organisations on the board with none."""
+    found = updates_for_meeting(session=session, meeting_id=meeting.id)
+    return PartnerUpdates(
+        submitted=[{"organisation": e.organisation, "author": e.author_name, "text": e.text, "late": e.late}
+                   for e in found.entries],
+        missing=found.missing,
     )
-    return PartnerUpdates(submitted=[], missing=organisations)
 
 
 def compile_action_review(session: Session, board: Board, meeting: Meeting, today: dt.date) -> ActionReview:

@@ -93,13 +93,13 @@ def history(*, session: Session, meeting_id: int, organisation_id: int) -> list[
 
 def board_organisations(*, session: Session, board_id: int) -> list[Organisation]:
     """The organisations represented on a board (by its current members), alphabetical."""
-    return list(session.scalars(
-        select(Organisation)
-        .join(Member, Member.organisation_id == Organisation.id)
+    represented = (
+        select(Member.organisation_id)
         .join(Membership, Membership.member_id == Member.id)
         .where(Membership.board_id == board_id)
-        .distinct()
-        .order_by(func.lower(Organisation.name))
+    )
+    return list(session.scalars(
+        select(Organisation).where(Organisation.id.in_(represented)).order_by(func.lower(Organisation.name))
     ))
 
 
