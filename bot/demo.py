@@ -85,6 +85,9 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     _step(out, console, "UJENKINS1", "/action reassign #2 <@UCREIGHT1|Robert Creighton>")
     _step(out, console, "UWHITTLE1", "/action list mine")
     _step(out, console, "UWILSON1", "/action list all")
+    from bot.demo_plan import run_plan_demo
+
+    run_plan_demo(runtime, console, out, workdir, CHANNEL)
     out.write(f"\nDemo finished. Its database is {db_path}; explore it with:\n"
               f"  DATABASE_URL=sqlite:///{db_path} lspbot console --as UBELL01\n")
     runtime.close()

@@ -329,3 +329,22 @@ def test_agenda_bad_input_and_permissions_write_nothing(server, board):
         r = user.command("/agenda", command)
         assert r.status == 200 and expected in r.text, (command, r.text)
     assert counts() == before
+
+
+def test_demo_shows_the_plan_a_proposal_and_leaves_the_agenda_documents(tmp_path: Path):
+    from tests.conftest import lspbot_env
+
+    env = lspbot_env(f"sqlite:///{tmp_path / 'unused.db'}", "http://127.0.0.1:9/api/")
+    done = run_lspbot(["demo", "--out", str(tmp_path / "demo")], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Monday 30 March 2020" in out and "New Vice Chair — LSP Executive Chair" in out
+    assert "Approved A1 “Community hubs in Southall”" in out
+    assert "6. Community hubs in Southall" in out
+    folder = tmp_path / "demo"
+    assert f"The chair's agenda draft is in {folder}" in out
+    document = docx.Document(str(folder / "lsp-executive-agenda-2019-10-10.docx"))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert headings[0] == "1.  Welcome and apologies" and "6.  Community hubs in Southall" in headings
+    assert headings[-1] == "9.  Date of next meeting"
+    assert "### 4. LSP Annual Report for Scrutiny" in (folder / "lsp-executive-agenda-2019-10-10.md").read_text()
