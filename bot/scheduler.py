@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,3 +229,24 @@ class JobScheduler:
             occasion = due_occasion(job, board, self.runtime.clock.now()) if board else None
         if occasion is not None:
             _logged_run(self.runtime, job, board_id, occasion, "schedule")
+
+
+def simulate(runtime: Runtime, clock: FixedClock, start: dt.datetime, end: dt.datetime, *,
+             on_run: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    """Walk the clock through every job's fire times from `start` to `end` for every board, running each as
+    the scheduler would (the demo's simulated quarter, and the tests)."""
+    with db.session_scope(runtime.sessions) as session:
+        events = sorted(
+            (fire, job.id, board.id)
+            for board in boards.list_all(session=session)
+            for job in JOBS.values()
+            for fire in job.trigger(board).fire_times(start, end)
+        )
+    results = []
+    for fire, job_id, board_id in events:
+        clock.set(fire)
+        result = run_job(runtime, JOBS[job_id], board_id, fire, how="schedule")
+        results.append(result)
+        if on_run:
+            on_run(result)
+    return results

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from jobs.base import Job
 from jobs.chase_actions import chase_actions
+from jobs.compile_agendas import compile_agendas
+from jobs.quarterly_reminders import quarterly_reminders
+from jobs.request_updates import request_updates
 
 JOBS: dict[str, Job] = {job.id: job for job in (
     Job("chase-actions", chase_actions, "chase_time",
         "remind owners of actions due soon, due today and overdue; weekly digest of escalated actions"),
+    Job("request-updates", request_updates, "update_request_time",
+        "ask each member organisation for its partner update before a meeting; a second ask if none came"),
+    Job("compile-agendas", compile_agendas, "agenda_time",
+        "send the chair the agenda draft, with Publish / Regenerate, ahead of each meeting"),
+    Job("quarterly-reminders", quarterly_reminders, "quarterly_time",
+        "quarterly returns: notice and DMs to leads, chase before the deadline, summary to the chair"),
 )}
 
 
