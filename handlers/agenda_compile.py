@@ -9,7 +9,7 @@ templates/docs/_agenda_words.j2, shared by the Slack, Word and Markdown versions
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -135,17 +135,16 @@ def compile_action_review(session: Session, board: Board, meeting: Meeting, toda
     open_actions, _ = action_store.search(session=session, flt=action_store.ActionFilter(board_ids=[board.id]),
                                           limit=ALL_ACTIONS)
     still_open = [a for a in open_actions if a.id not in raised_ids]
-    notes = action_store.last_notes(session=session, action_ids=[a.id for a in raised + still_open])
+    notes = agenda_store.last_note_texts(session=session, action_ids=[a.id for a in raised + still_open])
     orgs = {m.member_id: (m.member.organisation.name if m.member.organisation else "")
             for m in boards.list_members(session=session, board_id=board.id)}
 
     def row(action: Any, at_previous: bool) -> ReviewAction:
         overdue = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
-        note = notes.get(action.id)
         return ReviewAction(
             ref=action.ref, text=action.text, owner_name=action.owner.display_name,
             owner_id=action.owner.slack_user_id, organisation=orgs.get(action.owner_id, ""), due=action.due_date,
-            status=action.status.value, last_note=(note.note if note and note.note else ""),
+            status=action.status.value, last_note=notes.get(action.id, ""),
             overdue_days=max(overdue, 0), raised_at_previous=at_previous,
         )
 
@@ -224,10 +223,10 @@ def changes_since(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def agenda_data(agenda: Agenda, *, summary_limit: int = 10) -> dict[str, Any]:
-    """Template data: the agenda, plus the action review's short list for Slack."""
-    data = asdict(agenda)
+    """Template data: the agenda's fields (the objects themselves, not copies), plus the review's short list."""
+    data = {f.name: getattr(agenda, f.name) for f in fields(agenda)}
     data["overdue_count"] = len(agenda.review.overdue)
     data["open_count"] = agenda.review.open_count
-    data["review_highlights"] = [asdict(a) for a in agenda.review.highlights(summary_limit)]
+    data["review_highlights"] = agenda.review.highlights(summary_limit)
     data["review_total"] = len(agenda.review.raised) + len(agenda.review.still_open)
     return data

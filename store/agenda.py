@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.models import AgendaProposal, AgendaPublication, Meeting, Member, ProposalStatus
+from store.models import ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, ProposalStatus
 
 
 def create_proposal(
@@ -73,6 +74,21 @@ def decide(
     proposal.decided_by = by
     proposal.decided_at = now
     proposal.decline_reason = reason
+
+
+def last_note_texts(*, session: Session, action_ids: Sequence[int]) -> dict[int, str]:
+    """The latest non-empty history note of each action, as text, in one query (the agenda lists hundreds)."""
+    if not action_ids:
+        return {}
+    latest = (
+        select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("last_id"))
+        .where(ActionUpdate.action_id.in_(list(action_ids)), ActionUpdate.note != "")
+        .group_by(ActionUpdate.action_id)
+        .subquery()
+    )
+    rows = session.execute(select(ActionUpdate.action_id, ActionUpdate.note)
+                           .join(latest, ActionUpdate.id == latest.c.last_id))
+    return {action_id: note for action_id, note in rows}
 
 
 def latest_publication(*, session: Session, meeting_id: int) -> AgendaPublication | None:

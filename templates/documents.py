@@ -62,6 +62,7 @@ def build_docx(ops: Any) -> bytes:
     style.font.size = Pt(11)
     table = None
     prototype = None
+    styles = _StyleIds(document)
     for op in ops:
         kind = op["op"]
         if kind != "row":
@@ -73,7 +74,7 @@ def build_docx(ops: Any) -> bytes:
             heading = document.add_heading(op["text"], level=1)
             heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
         elif kind == "heading":
-            document.add_heading(op["text"], level=2)
+            styles.apply(document.add_paragraph(op["text"]), "Heading 2")
         elif kind == "line":
             paragraph = document.add_paragraph()
             paragraph.add_run(f"{op['label']}: ").bold = True
@@ -83,7 +84,7 @@ def build_docx(ops: Any) -> bytes:
         elif kind == "note":
             document.add_paragraph().add_run(op["text"]).italic = True
         elif kind == "bullet":
-            document.add_paragraph(op["text"], style="List Bullet")
+            styles.apply(document.add_paragraph(op["text"]), "List Bullet")
         elif kind == "table":
             table = document.add_table(rows=1, cols=len(op["columns"]))
             table.style = "Table Grid"
@@ -98,6 +99,21 @@ def build_docx(ops: Any) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+class _StyleIds:
+    """Paragraph styles by name, looked up once (python-docx looks a name up afresh on every paragraph)."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self.ids: dict[str, str] = {}
+
+    def apply(self, paragraph: Any, name: str) -> None:
+        if name not in self.ids:
+            paragraph.style = name
+            self.ids[name] = paragraph._p.style
+        else:
+            paragraph._p.style = self.ids[name]
 
 
 def _prototype_row(table: Any) -> Any:
@@ -118,13 +134,16 @@ def _prototype_row(table: Any) -> Any:
 
 def _append_row(table: Any, prototype: Any, cells: list[str], strong: bool) -> None:
     row = copy.deepcopy(prototype)
-    for tc, value in zip(row.iter(qn("w:tc")), cells):
-        run = next(tc.iter(qn("w:r")))
-        text = run.find(qn("w:t"))
+    for text, value in zip(row.iter(_T), cells):
         text.text = value
-        text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        text.set(_SPACE, "preserve")
         if strong:
-            rpr = run.makeelement(qn("w:rPr"), {})
-            rpr.append(rpr.makeelement(qn("w:b"), {}))
+            run = text.getparent()
+            rpr = run.makeelement(_RPR, {})
+            rpr.append(rpr.makeelement(_B, {}))
             run.insert(0, rpr)
     table._tbl.append(row)
+
+
+_T, _RPR, _B = qn("w:t"), qn("w:rPr"), qn("w:b")
+_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
