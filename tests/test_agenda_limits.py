@@ -1,0 +1,48 @@
+"""A very large agenda still fits Slack's limits (50 blocks, 3,000 characters a section) and keeps its buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import docx
+from sqlalchemy import insert
+
+from bot.runtime import run_command
+from store import db
+from store.models import Action, ActionStatus, Board, Meeting, Member, PlanItem
+
+
+def test_huge_agenda_is_split_or_summarised_never_failing(runtime, clock):
+    run = lambda user, cmd, text: run_command(runtime, cmd, user_id=user, channel_id="CBIG1", text=text)  # noqa: E731
+    assert run("UADMIN", "/lsp", 'board create "Big Board" chair:<@UCHAIRB|chair> org:"LB Ealing"').ok
+    assert run("UCHAIRB", "/plan", "meeting add 2019-10-10 10:00").ok
+    now = clock.now()
+    with db.session_scope(runtime.sessions) as s:
+        board = s.query(Board).one()
+        meeting = s.query(Meeting).one()
+        chair = s.query(Member).filter_by(slack_user_id="UCHAIRB").one()
+        s.execute(insert(PlanItem), [
+            dict(board_id=board.id, ref=i + 1, meeting_id=meeting.id, title=f"Item {i + 1} " + "x" * 280,
+                 lead="LB Ealing/" + "y" * 250, lead_links=[], kind="for decision", position=i, created_at=now,
+                 updated_at=now) for i in range(80)])
+        s.execute(insert(Action), [
+            dict(board_id=board.id, ref=i + 1, text=f"Action {i + 1} <!channel> " + "z" * 300, owner_id=chair.id,
+                 due_date=dt.date(2019, 7, 1), status=ActionStatus.OPEN, created_by_id=chair.id, created_at=now,
+                 updated_at=now) for i in range(300)])
+    outcome = run("UCHAIRB", "/agenda", "draft")
+    assert outcome.ok
+    blocks = outcome.payload["blocks"]
+    assert len(blocks) <= 50
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            assert len(block["text"]["text"]) <= (150 if block["type"] == "header" else 3000)
+    assert [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]] == \
+        ["agenda_publish", "agenda_regenerate"]
+    text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert "…and 290 more in the Word document." in text
+    assert "83. Item 80" in text and "84. Any other business" in text
+    assert "<!channel>" not in str(outcome.payload)
+    document = docx.Document(io.BytesIO(outcome.attachments[0].content))
+    assert len(document.tables[0].rows) == 301
+    assert sum(1 for p in document.paragraphs if p.style.name == "Heading 2") == 85
