@@ -88,6 +88,9 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     from bot.demo_plan import run_plan_demo
 
     run_plan_demo(runtime, console, out, workdir, CHANNEL)
+    from bot.demo_performance import run_performance_demo
+
+    run_performance_demo(runtime, console, out, workdir, CHANNEL)
     out.write(f"\nDemo finished. Its database is {db_path}; explore it with:\n"
               f"  DATABASE_URL=sqlite:///{db_path} lspbot console --as UBELL01\n")
     runtime.close()

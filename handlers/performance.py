@@ -249,7 +249,7 @@ def submit_return(req: Request, board: Board, member: Member, manages: bool, ite
                   quarter: Quarter, rag: Rag, commentary: str) -> Reply:
     """Store a return (the command and the form both come here)."""
     if not manages and not perf_store.may_return(session=req.session, item=item, member=member):
-        raise Forbidden(f"Only the lead of “{item.name}” ({lead_label(item)}), the chair, the vice-chair or the "
+        raise Forbidden(f"Only the lead of “{item.name}”, {lead_label(item)}, the chair, the vice-chair or the "
                         "secretariat can send its quarterly return.")
     if quarter > current_quarter(req, board):
         raise InvalidInput(f"{quarter.title} has not started yet.", field="quarter")
