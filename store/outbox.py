@@ -105,9 +105,13 @@ def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.da
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = OutboxMessage.__table__
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
-    params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now) for row in rows]
-    return len(session.connection().execute(stmt, params).all())  # RETURNING gives only the rows inserted
+    queued = set(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_([r["key"] for r in rows]))))
+    params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+              for row in rows if row["key"] not in queued]
+    if params:
+        # One executemany (no RETURNING, so no batching into pages); a key queued meanwhile is skipped.
+        session.connection().execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), params)
+    return len(params)
 
 
 def exists(*, session: Session, key: str) -> bool:
