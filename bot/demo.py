@@ -91,6 +91,9 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     from bot.demo_performance import run_performance_demo
 
     run_performance_demo(runtime, console, out, workdir, CHANNEL)
+    from bot.demo_schedule import run_schedule_demo
+
+    run_schedule_demo(runtime, console, out, clock)
     out.write(f"\nDemo finished. Its database is {db_path}; explore it with:\n"
               f"  DATABASE_URL=sqlite:///{db_path} lspbot console --as UBELL01\n")
     runtime.close()
