@@ -18,7 +18,7 @@ from bot.slack_api import Pacer, SlackDelivery, make_client
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
-from tests.conftest import BOT_TOKEN, DEFAULT_NOW, ROOT, TestDatabase, lspbot_env, run_lspbot
+from tests.conftest import BOT_TOKEN, DEFAULT_NOW, ROOT, lspbot_env, run_lspbot
 from tests.fake_slack import FakeSlack
 
 
@@ -75,7 +75,7 @@ def test_429_and_500_answers_still_deliver_everything_in_order(runtime: Runtime,
         assert sum(r.attempts for r in rows) == len(messages) + 3
 
 
-def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(runtime, clock, fake_slack, database: TestDatabase,
+def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(runtime, clock, fake_slack, database,
                                                                           tmp_path):
     queue(runtime, [("CGAMMA", "doomed"), ("CGAMMA", "after-doomed")], clock.now())
     fake_slack.fail_next("chat.postMessage", status=500, times=3)
@@ -132,7 +132,7 @@ def wait_until(predicate, timeout: float = 30.0, what: str = "condition") -> Non
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def migrated(database: TestDatabase, fake: FakeSlack, tmp_path) -> Runtime:
+def migrated(fake: FakeSlack, tmp_path) -> Runtime:
     from bot.runtime import build_runtime
     from tests.conftest import test_settings
 
@@ -154,7 +154,7 @@ def stop(proc: subprocess.Popen) -> None:
 ELECTED = "this replica now runs the scheduled jobs"
 
 
-def test_sender_killed_mid_drain_and_restarted_delivers_everything(database: TestDatabase, fake_slack: FakeSlack, tmp_path):
+def test_sender_killed_mid_drain_and_restarted_delivers_everything(fake_slack: FakeSlack, tmp_path):
     runtime = migrated(database, fake_slack, tmp_path)
     channels = [f"CKILL{i:02d}" for i in range(20)]
     messages = [(ch, f"{ch}-{n}") for n in range(3) for ch in channels]
