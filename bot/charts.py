@@ -2,13 +2,15 @@
 
 Figures are built with `matplotlib.figure.Figure` and rendered by `FigureCanvasAgg` directly,
 never through pyplot, so no global figure state is shared between the threads that render
-reports after Slack's acknowledgement.
+reports after Slack's acknowledgement; matplotlib does not promise thread safety for the rest
+(its font and text caches), so drawing is serialised by a lock.
 """
 
 from __future__ import annotations
 
 import io
 import textwrap
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +25,7 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 RAG_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", None: "#e0e0e0", "future": "#fafafa"}
 RAG_LABELS = {"green": "G", "amber": "A", "red": "R", None: "–", "future": ""}
 BAR_COLOURS = {"raised": "#1d4f91", "completed": "#2e7d32", "overdue": "#c62828"}
+_DRAWING = threading.Lock()
 
 
 def _wrap(text: str, width: int = 38, lines: int = 2) -> str:
@@ -110,7 +113,8 @@ CHARTS: dict[str, Callable[[dict[str, Any]], bytes]] = {
 
 def draw(kind: str, data: dict[str, Any]) -> bytes:
     """The PNG of a chart kind."""
-    try:
-        return CHARTS[kind](data)
-    except KeyError:
-        raise ValueError(f"unknown chart kind {kind!r}") from None
+    chart = CHARTS.get(kind)
+    if chart is None:
+        raise ValueError(f"unknown chart kind {kind!r}")
+    with _DRAWING:
+        return chart(data)

@@ -14,7 +14,7 @@ from handlers.dates import DateParseError, parse_date
 from handlers.parsing import check_text, normalise_quotes, parse
 from store import audit, boards, meetings
 from store import updates as update_store
-from store.models import Board, Meeting, Member
+from store.models import Board, Meeting, Member, Organisation
 
 MODAL_TEXT = "update_text"  # block_id and action_id of the modal's text box
 _BOARD_OPTION = re.compile(r'(?:^|\s)board:(?:"([^"]*)"|(\S+))', re.I)
@@ -60,7 +60,7 @@ def _upcoming(req: Request, board: Board) -> Meeting:
     return meeting
 
 
-def _organisation_of(member: Member, board: Board) -> Any:
+def _organisation_of(member: Member, board: Board) -> Organisation:
     if member.organisation is None:
         raise InvalidInput(
             f"Your organisation is not recorded on {board.name}, so I can't tell whose update this is. "

@@ -51,13 +51,17 @@ def seed_a_quarter(server: ServerProcess, board: BoardFixture, tmp_path: Path) -
     board.secretary.command("/action", "drop #5 Partners host in turn instead")
 
 
-def sent_files(server: ServerProcess, fake_slack: FakeSlack, user_id: str, count: int) -> dict[str, bytes]:
-    """The files uploaded to a user's DM, read back from the outbox once Slack has them all."""
-    fake_slack.wait_for("files.completeUploadExternal", count, timeout=30)
+def sent_report(server: ServerProcess, fake_slack: FakeSlack, user_id: str, stem: str) -> tuple[docx.document.Document, str]:
+    """The report's Word document and Markdown sent to a user's DM, read back from the outbox once Slack
+    has all three files; its chart must be a real PNG."""
+    fake_slack.wait_for("files.completeUploadExternal", 3, timeout=30)
     rows = db_rows(server.database_url, "SELECT payload FROM outbox WHERE target = :u AND target_kind = 'user' "
                    "ORDER BY id", u=user_id)
     payloads = [json.loads(p) if isinstance(p, str) else p for (p,) in rows]
-    return {p["filename"]: bytes.fromhex(p["content_hex"]) for p in payloads if p.get("_method") == "files.upload"}
+    files = {p["filename"]: bytes.fromhex(p["content_hex"]) for p in payloads if p.get("_method") == "files.upload"}
+    assert set(files) == {f"{stem}.docx", f"{stem}.md", f"{stem}-chart.png"}
+    assert_png(files[f"{stem}-chart.png"])
+    return docx.Document(io.BytesIO(files[f"{stem}.docx"])), files[f"{stem}.md"].decode()
 
 
 def table_rows(table) -> list[list[str]]:
@@ -85,10 +89,7 @@ def test_quarterly_report_in_slack_then_word_markdown_and_chart(server, board, f
     assert "on their way to your DM" in t
 
     stem = "-".join(board.name.lower().split()) + "-2019-Q2-performance"
-    files = sent_files(server, fake_slack, board.alice.user_id, 3)
-    assert set(files) == {f"{stem}.docx", f"{stem}.md", f"{stem}-chart.png"}
-    assert_png(files[f"{stem}-chart.png"])
-    document = docx.Document(io.BytesIO(files[f"{stem}.docx"]))
+    document, markdown = sent_report(server, fake_slack, board.alice.user_id, stem)
     assert document.paragraphs[0].style.name == "Title"
     assert document.paragraphs[0].text == f"{board.name}: Borough Plan performance, Q2 2019/20 (Jul–Sep 2019)"
     summary, rag, actions = (table_rows(t) for t in document.tables)
@@ -103,7 +104,6 @@ def test_quarterly_report_in_slack_then_word_markdown_and_chart(server, board, f
     texts = [p.text for p in document.paragraphs]
     assert "GP access behind target" in texts and "No return received for this quarter." in texts
     assert len(document.inline_shapes) == 1  # the chart
-    markdown = files[f"{stem}.md"].decode()
     assert "| Healthy lives | outcome | Ealing PCT | no return | Red | Green | Amber |" in markdown
     assert f"![RAG status over the last four quarters, and actions by partner organisation]({stem}-chart.png)" \
         in markdown
@@ -147,10 +147,9 @@ def test_annual_report_for_scrutiny_in_slack(server, board, fake_slack, tmp_path
     assert "*Quarterly returns:* 4 of 8 received" in t
 
     stem = "-".join(board.name.lower().split()) + "-2019-20-annual-report"
-    files = sent_files(server, fake_slack, board.chair.user_id, 3)
-    assert set(files) == {f"{stem}.docx", f"{stem}.md", f"{stem}-chart.png"}
-    assert_png(files[f"{stem}-chart.png"])
-    check_annual_document(docx.Document(io.BytesIO(files[f"{stem}.docx"])), board)
+    document, markdown = sent_report(server, fake_slack, board.chair.user_id, stem)
+    check_annual_document(document, board)
+    assert "| Metropolitan Police | 2 | 1 | 0 | 1 | 0 |" in markdown
 
 
 def check_annual_document(document, board: BoardFixture) -> None:
