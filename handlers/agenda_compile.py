@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from handlers import reports
 from handlers.plan import meeting_data, planned_items
 from store import actions as action_store
 from store import agenda as agenda_store
@@ -175,7 +176,8 @@ def compile_agenda(session: Session, board: Board, meeting: Meeting, today: dt.d
             note=f"Proposed by {proposal.proposer.display_name}")
     for item in items:
         if item.standing or item.kind == ItemKind.STANDING.value:
-            add("standing", title=item.title, lead=item.lead, kind=ItemKind.STANDING.value, ref=item.ref)
+            add("standing", title=item.title, lead=item.lead, kind=ItemKind.STANDING.value, ref=item.ref,
+                note=reports.agenda_note(session=session, board=board, meeting_date=meeting.date, title=item.title))
     add("aob")
     add("next_meeting")
     agenda = Agenda(

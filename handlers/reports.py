@@ -138,6 +138,18 @@ def quarter_document(data: dict[str, Any]) -> Document:
                     charts=[_chart(data, title)])
 
 
+def agenda_note(*, session: Session, board: Board, meeting_date: dt.date, title: str) -> str:
+    """For an agenda's "Borough Plan Performance Update": the quarterly report it presents (the last quarter
+    complete before the meeting) and how many returns are in; empty for any other item."""
+    if "performance update" not in title.lower():
+        return ""
+    quarter = Quarter.containing(meeting_date, year_start_month(board.settings)).shift(-1)
+    items = perf_store.list_items(session=session, board_id=board.id)
+    returned = perf_store.returns_for(session=session, board_id=board.id, quarters=[quarter.label])
+    return (f"Report: the quarterly performance report for {quarter.title}, {len(returned)} of {len(items)} "
+            f"returns in (/lsp report quarter {quarter.label})")
+
+
 # ---------------------------------------------------------------- annual
 
 

@@ -132,6 +132,11 @@ def test_a_named_quarter_and_bad_report_requests(server, board, fake_slack, tmp_
     assert "not a command I know" in r.text
     assert db_rows(server.database_url, "SELECT count(*) FROM outbox WHERE key LIKE 'file:%'")[0][0] == files_before
 
+    # The agenda's "Borough Plan Performance Update" presents the last quarter complete before the meeting.
+    r = board.chair.command("/agenda", "draft 2019-10-10")
+    assert ("Borough Plan Performance Update* — LB Ealing · _standing item_ · Report: the quarterly performance "
+            "report for Q2 2019/20 (Jul–Sep 2019), 3 of 4 returns in (/lsp report quarter 2019-Q2)") in r.text
+
 
 def test_annual_report_for_scrutiny_in_slack(server, board, fake_slack, tmp_path):
     seed_a_quarter(server, board, tmp_path)
