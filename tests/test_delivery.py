@@ -132,7 +132,7 @@ def wait_until(predicate, timeout: float = 30.0, what: str = "condition") -> Non
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def migrated(fake: FakeSlack, tmp_path) -> Runtime:
+def migrated(database, fake: FakeSlack, tmp_path) -> Runtime:
     from bot.runtime import build_runtime
     from tests.conftest import test_settings
 
@@ -154,7 +154,7 @@ def stop(proc: subprocess.Popen) -> None:
 ELECTED = "this replica now runs the scheduled jobs"
 
 
-def test_sender_killed_mid_drain_and_restarted_delivers_everything(fake_slack: FakeSlack, tmp_path):
+def test_sender_killed_mid_drain_and_restarted_delivers_everything(database, fake_slack: FakeSlack, tmp_path):
     runtime = migrated(database, fake_slack, tmp_path)
     channels = [f"CKILL{i:02d}" for i in range(20)]
     messages = [(ch, f"{ch}-{n}") for n in range(3) for ch in channels]

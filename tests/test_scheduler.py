@@ -58,7 +58,7 @@ def test_apscheduler_runs_the_missed_occasion_once_on_start(runtime: Runtime, cl
                 runs = list(session.scalars(select(JobRun).order_by(JobRun.id)))
             if len(runs) >= len(JOBS):
                 break
-            time.sleep(0.05)
+            time.sleep(0.3)  # not too often: each look takes SQLite's write lock, which the scheduler needs
         assert scheduler.running and scheduler.leader.is_leader  # SQLite: the single process runs the jobs
         apjobs = {j.id: j for j in scheduler._scheduler.get_jobs()}
         assert {f"{job_id}@1" for job_id in JOBS} <= set(apjobs)
