@@ -188,8 +188,9 @@ class JobScheduler:
                 "coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600})
             scheduler.add_job(self.sync, "interval", seconds=self.sync_every, id="lspbot-sync",
                               next_run_time=dt.datetime.now(dt.timezone.utc))
-            scheduler.start()
+            # Published before start(): the first sync runs at once on APScheduler's thread and looks it up.
             self._scheduler = scheduler
+            scheduler.start()
         log.info("scheduler started: %s", ", ".join(JOBS))
 
     def _deposed(self) -> None:
