@@ -1,0 +1,118 @@
+"""Reading what a member typed about an action: `<text> [@owner] [by <date>]`, dates and people."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from handlers.base import InvalidInput, Request, UsageError
+from handlers.dates import EXAMPLES as DATE_EXAMPLES
+from handlers.dates import DateParseError, parse_date
+from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, normalise_quotes, tokenize
+from store import boards, meetings
+from store.models import Board, Member
+
+_DATE_LEAD_WORDS = {"by", "due", "before"}
+_IN_PHRASE = re.compile(r"^(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)$", re.I)
+_UNIT = re.compile(r"^(day|week|fortnight|month|year)s?$", re.I)
+
+
+def parse_due(req: Request, board: Board, phrase: str) -> dt.date:
+    """A due date from a phrase, in the board's zone; not in the past."""
+    today = req.today(board.timezone)
+
+    def next_meeting() -> dt.date | None:
+        found = meetings.next_meeting(session=req.session, board_id=board.id, after=today + dt.timedelta(days=1))
+        return found.date if found else None
+
+    phrase = re.sub(r"^(by|due|before)\s+", "", phrase.strip(), flags=re.I)
+    try:
+        due = parse_date(phrase, today, next_meeting)
+    except DateParseError as exc:
+        raise InvalidInput(
+            f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.", examples=DATE_EXAMPLES, field="due"
+        ) from exc
+    if due < today:
+        raise InvalidInput(
+            f"“{phrase}” is {due:%A %-d %B %Y}, which is in the past.", examples=DATE_EXAMPLES, field="due"
+        )
+    return due
+
+
+def resolve_member(req: Request, board: Board, token: str) -> Member:
+    """A member of the board from `<@U123|name>`, `<@U123>`, `@U123` or `@name`."""
+    user_id = mention_id(token)
+    member = None
+    if user_id:
+        member = boards.get_member(session=req.session, slack_user_id=user_id)
+    elif m := PLAIN_MENTION_RE.match(token):
+        name = m.group(1)
+        member = boards.get_member(session=req.session, slack_user_id=name) or boards.find_member_by_name(
+            session=req.session, name=name, board_id=board.id
+        )
+    else:
+        raise UsageError(f"`{token}` is not a person. Mention them, like @bob.")
+    if member is None or boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) is None:
+        shown = (member.display_name if member else user_id) if user_id else token
+        raise InvalidInput(
+            f"{shown} is not a member of {board.name}. Add them first with `/lsp member add`.", field="owner"
+        )
+    return member
+
+
+def split_add_text(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """`<text> [@owner] [by <date>]` into (text, owner token, date phrase, board name)."""
+    tokens = tokenize(text)
+    board_name = None
+    kept: list[Token] = []
+    for tok in tokens:
+        if tok.raw.lower().startswith("board:") and len(tok.raw) > 6:
+            board_name = tokenize(tok.raw[6:])[0].value
+        else:
+            kept.append(tok)
+    tokens = kept
+    owner: str | None = None
+    due: str | None = None
+    for _ in range(2):
+        if not tokens:
+            break
+        last = tokens[-1]
+        if owner is None and not last.quoted and (mention_id(last.raw) or PLAIN_MENTION_RE.match(last.raw)):
+            owner = last.raw
+            tokens = tokens[:-1]
+            continue
+        if due is None:
+            cut = _date_clause_start(tokens)
+            if cut is not None:
+                due = " ".join(t.raw for t in tokens[cut:])
+                tokens = tokens[:cut]
+                continue
+        break
+    if len(tokens) == 1 and tokens[0].quoted:
+        body = tokens[0].value
+    else:
+        body = text[tokens[0].start : tokens[-1].end] if tokens else ""
+        body = _strip_outer_quotes(body) if tokens else ""
+    return body.strip(), owner, due, board_name
+
+
+def _strip_outer_quotes(body: str) -> str:
+    body = normalise_quotes(body).strip()
+    if len(body) >= 2 and body[0] == body[-1] == '"' and body.count('"') == 2:
+        return body[1:-1]
+    return body
+
+
+def _date_clause_start(tokens: list[Token]) -> int | None:
+    """Index where a trailing `by <date>` / `in 2 weeks` clause starts, if there is one."""
+    n = len(tokens)
+    # "in 2 weeks", "in a fortnight"
+    if n >= 3 and tokens[-3].raw.lower() == "in" and _IN_PHRASE.match(tokens[-2].raw) and _UNIT.match(tokens[-1].raw):
+        return n - 3
+    if n >= 2 and tokens[-2].raw.lower() == "in" and tokens[-1].raw.lower() in ("a fortnight", "fortnight"):
+        return n - 2
+    for i in range(n - 2, max(-1, n - 7), -1):
+        tok = tokens[i]
+        if not tok.quoted and tok.raw.lower() in _DATE_LEAD_WORDS and i > 0:
+            return i
+    return None
