@@ -52,19 +52,26 @@ def payload_to_text(payload: dict[str, Any], names: Callable[[str], str]) -> str
 
 
 class ConsoleDelivery:
-    """Delivers outbox messages to the terminal."""
+    """Delivers outbox messages to the terminal, optionally cut to a few lines each (the demo's digest)."""
 
-    def __init__(self, out: TextIO, names: Callable[[str], str]) -> None:
+    def __init__(self, out: TextIO, names: Callable[[str], str], *, indent: str = "  ",
+                 max_lines: int | None = None) -> None:
         self.out = out
         self.names = names
+        self.indent = indent
+        self.max_lines = max_lines
 
     def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
         where = f"DM to @{self.names(target)}" if target_kind == "user" else f"post in #{target}"
+        pad = self.indent
         if payload.get("_method") == "files.upload":
-            self.out.write(f"\n  ┌ {where}: file {payload.get('filename')}\n")
+            self.out.write(f"\n{pad}┌ {where}: file {payload.get('filename')}\n")
             return Delivered(channel=target, ts=None)
-        body = payload_to_text(payload, self.names).replace("\n", "\n  │ ")
-        self.out.write(f"\n  ┌ {where}\n  │ {body}\n  └\n")
+        lines = payload_to_text(payload, self.names).splitlines()
+        if self.max_lines is not None and len(lines) > self.max_lines:
+            lines = lines[: self.max_lines] + [f"… ({len(lines) - self.max_lines} more lines)"]
+        body = f"\n{pad}│ ".join(lines)
+        self.out.write(f"\n{pad}┌ {where}\n{pad}│ {body}\n{pad}└\n")
         return Delivered(channel=target, ts=None)
 
 

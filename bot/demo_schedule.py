@@ -4,38 +4,17 @@ times, printing day by day the chases, update requests, agenda draft and quarter
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock
-from bot.console import Console, payload_to_text
+from bot.console import Console, ConsoleDelivery
 from bot.runtime import Runtime
 from bot.scheduler import RunResult, simulate
 from bot.sender import OutboxSender
-from bot.slack_api import Delivered
 
 LONDON = ZoneInfo("Europe/London")
-MAX_LINES = 9
-
-
-class DigestDelivery:
-    """Prints each delivered message in a few lines (the demo would otherwise scroll for pages)."""
-
-    def __init__(self, out: TextIO, names: Callable[[str], str]) -> None:
-        self.out = out
-        self.names = names
-
-    def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
-        where = f"DM to @{self.names(target)}" if target_kind == "user" else f"post in #{target}"
-        if payload.get("_method") == "files.upload":
-            self.out.write(f"    📎 {where}: {payload.get('filename')}\n")
-            return Delivered(channel=target, ts=None)
-        lines = payload_to_text(payload, self.names).splitlines()
-        shown = lines[:MAX_LINES] + ([f"… ({len(lines) - MAX_LINES} more lines)"] if len(lines) > MAX_LINES else [])
-        body = "\n    │ ".join(shown)
-        self.out.write(f"    ┌ {where}\n    │ {body}\n    └\n")
-        return Delivered(channel=target, ts=None)
+MAX_LINES = 9  # each message cut to this many lines: the demo would otherwise scroll for pages
 
 
 def run_schedule_demo(runtime: Runtime, console: Console, out: TextIO, clock: FixedClock,
@@ -44,7 +23,7 @@ def run_schedule_demo(runtime: Runtime, console: Console, out: TextIO, clock: Fi
     out.write(f"\n— The board is left alone from {start:%-d %B} to {end:%-d %B %Y}. The clock moves on to each "
               "working day's run of the four jobs (09:00 London, weekends and bank holidays skipped); "
               "this is what the scheduler sends, day by day —\n")
-    sender = OutboxSender(runtime.sessions, DigestDelivery(out, console.name_of), runtime.clock)
+    sender = OutboxSender(runtime.sessions, ConsoleDelivery(out, console.name_of, indent="    ", max_lines=MAX_LINES), runtime.clock)
     sender.drain()  # anything the earlier steps left queued goes before the clock moves
     was = clock.now()
     shown_day: list[dt.date] = []
