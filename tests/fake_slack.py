@@ -2,7 +2,8 @@
 
 It can be told to answer `ok: false`, HTTP 429 with Retry-After, or 5xx for the next calls of a
 method, and to enforce Slack's one-message-a-second-per-channel pace. Block Kit is checked against
-Slack's documented limits so a message Slack would reject is rejected here too.
+Slack's documented limits so a message Slack would reject is rejected here too, and every block and view
+is parsed with `slack_sdk.models` (an unknown field, a wrong type or an overlong text fails the call).
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
 MAX_BLOCKS_MESSAGE = 50
 MAX_BLOCKS_VIEW = 100
 MAX_SECTION_TEXT = 3000
+MAX_OPTION_TEXT = 75  # Block Kit option objects: text at most 75 characters
+MAX_OPTIONS = 100  # a select menu's options (and option groups)
+MAX_BUTTON_VALUE = 2000
+MAX_ID = 255  # action_id, block_id
+MAX_PRIVATE_METADATA = 3000
 
 
 @dataclass
@@ -44,6 +54,7 @@ class FakeSlackState:
     channel_interval: float = 0.0  # >0: answer 429 when a channel is posted to faster than this
     last_post: dict[str, float] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (method, reason) of Block Kit refused
     lock: threading.Lock = field(default_factory=threading.Lock)
     ts_counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     delay: float = 0.0
@@ -70,6 +81,74 @@ def check_blocks(blocks: Any, limit: int) -> str | None:
         if len(block.get("fields", [])) > 10:
             return "invalid_blocks"
     return None
+
+
+def _dropped_keys(sent: Any, parsed: Any, path: str = "") -> list[str]:
+    """Keys of `sent` that the SDK's parse left out: fields Slack does not know in that place."""
+    if isinstance(sent, dict) and isinstance(parsed, dict):
+        missing = [f"{path}.{k}" for k in sent if k not in parsed]
+        return missing + [m for k in sent if k in parsed for m in _dropped_keys(sent[k], parsed[k], f"{path}.{k}")]
+    if isinstance(sent, list) and isinstance(parsed, list):
+        if len(sent) != len(parsed):
+            return [f"{path}[]"]
+        return [m for i, (a, b) in enumerate(zip(sent, parsed)) for m in _dropped_keys(a, b, f"{path}[{i}]")]
+    return []
+
+
+def _limits(node: Any) -> str | None:
+    """Documented limits the SDK does not check: options, ids, button values."""
+    if isinstance(node, dict):
+        for key in ("action_id", "block_id"):
+            if isinstance(node.get(key), str) and len(node[key]) > MAX_ID:
+                return f"{key} longer than {MAX_ID}"
+        if node.get("type") == "button" and len(str(node.get("value", ""))) > MAX_BUTTON_VALUE:
+            return "button value too long"
+        for key in ("options", "option_groups"):
+            if isinstance(node.get(key), list) and len(node[key]) > MAX_OPTIONS:
+                return f"more than {MAX_OPTIONS} {key}"
+        if "value" in node and isinstance(node.get("text"), dict) and node["text"].get("type") == "plain_text" \
+                and "action_id" not in node and len(node["text"].get("text", "")) > MAX_OPTION_TEXT:
+            return f"option text longer than {MAX_OPTION_TEXT}"
+        return next((e for e in map(_limits, node.values()) if e), None)
+    if isinstance(node, list):
+        return next((e for e in map(_limits, node) if e), None)
+    return None
+
+
+def sdk_check_blocks(blocks: Any) -> str | None:
+    """Parse every block with `slack_sdk.models`; the reason it is not valid Block Kit, or None."""
+    if blocks is None:
+        return None
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    for index, raw in enumerate(blocks):
+        try:
+            parsed = Block.parse(raw)
+            if parsed is None:
+                return f"block {index}: unknown type {raw.get('type') if isinstance(raw, dict) else raw!r}"
+            as_sent = parsed.to_dict()
+        except (SlackObjectFormationError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            return f"block {index}: {exc}"
+        dropped = _dropped_keys(raw, as_sent)
+        if dropped:
+            return f"block {index}: unknown fields {dropped}"
+        problem = _limits(raw)
+        if problem:
+            return f"block {index}: {problem}"
+    return None
+
+
+def sdk_check_view(view: dict[str, Any]) -> str | None:
+    """Parse a view (modal or Home tab) with `slack_sdk.models.views.View`, blocks included."""
+    if view.get("type") not in ("modal", "home"):
+        return f"view type {view.get('type')!r}"
+    if len(view.get("private_metadata") or "") > MAX_PRIVATE_METADATA:
+        return "private_metadata too long"
+    try:
+        View(**view).to_dict()
+    except (SlackObjectFormationError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        return str(exc)
+    return sdk_check_blocks(view.get("blocks") or [])
 
 
 class FakeSlack:
@@ -116,8 +195,14 @@ class FakeSlack:
         """Successful chat.postMessage calls."""
         return [c for c in self.calls("chat.postMessage") if c.status == 200 and c.params.get("_ok", True)]
 
+    def invalid(self) -> list[tuple[str, str]]:
+        """(method, reason) of every call refused because its Block Kit was not valid."""
+        with self.state.lock:
+            return list(self.state.invalid)
+
     def reset(self) -> None:
         with self.state.lock:
+            self.state.invalid.clear()
             self.state.calls.clear()
             self.state.failures.clear()
             self.state.last_post.clear()
@@ -193,11 +278,15 @@ class _Handler(BaseHTTPRequestHandler):
                     return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
                 st.last_post[channel] = call.at
             ts = f"{int(time.time())}.{next(st.ts_counter):06d}"
-        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update") or method.startswith("respon"):
             error = check_blocks(params.get("blocks"), MAX_BLOCKS_MESSAGE)
-            if error:
+            reason = sdk_check_blocks(params.get("blocks")) if not error else error
+            if error or reason:
                 params["_ok"] = False
-                return 200, {"ok": False, "error": error}, {}
+                params["_invalid"] = reason
+                with st.lock:
+                    st.invalid.append((method, reason or error))
+                return 200, {"ok": False, "error": error or "invalid_blocks"}, {}
             if not params.get("text") and not params.get("blocks"):
                 params["_ok"] = False
                 return 200, {"ok": False, "error": "no_text"}, {}
@@ -205,9 +294,13 @@ class _Handler(BaseHTTPRequestHandler):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else (view or {})
             error = check_blocks(view.get("blocks", []), MAX_BLOCKS_VIEW)
-            if error:
+            reason = sdk_check_view(view) if not error else error
+            if error or reason:
                 params["_ok"] = False
-                return 200, {"ok": False, "error": error}, {}
+                params["_invalid"] = reason
+                with st.lock:
+                    st.invalid.append((method, reason or error))
+                return 200, {"ok": False, "error": error or "invalid_arguments"}, {}
             return 200, {"ok": True, "view": {"id": "V" + ts.replace(".", ""), **view}}, {}
         answers: dict[str, dict[str, Any]] = {
             "auth.test": {"ok": True, "url": "https://lsp.slack.com/", "team": "LSP", "user": "lspbot",
