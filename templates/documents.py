@@ -41,7 +41,9 @@ def render_markdown(data: dict[str, Any], template: str = MARKDOWN_TEMPLATE) -> 
 
 def render_docx(data: dict[str, Any], template: str = DOCX_TEMPLATE) -> bytes:
     """Render the template and build the .docx from its instructions."""
-    lines = environment().get_template(template).render(**data).splitlines()
+    # One instruction a line: split on "\n" alone (JSON escapes it); splitlines() would also cut at U+2028
+    # and other separators a user may paste into their text, and tear an instruction in two.
+    lines = environment().get_template(template).render(**data).split("\n")
     return build_docx(json.loads(line, object_hook=_clean) for line in lines if line.strip())
 
 

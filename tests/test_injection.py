@@ -1,0 +1,117 @@
+"""Hostile text in every field a member can type: stored exactly as typed, shown as text and nothing
+else. No mention or link it spells out pings anyone, no Block Kit it spells out becomes a block, no
+Jinja2 it spells out is evaluated, no SQL it spells out runs; the Word documents carry it as text
+(read back with python-docx)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import docx
+
+from bot.documents import render_document
+from bot.runtime import Outcome, Runtime, run_command
+from store import db
+from store.models import Action, ActionUpdate, AgendaProposal, Board, Meeting, Organisation, PartnerUpdate
+from store.models import PlanItem, QuarterlyReturn
+from tests.conftest import ADMIN
+from tests.integrity import TABLES, consistency_problems, table_counts
+
+CHANNEL = "CINJECT1"
+CHAIR, ALICE = "UINJCHR1", "UINJALC1"
+
+PINGS = "<!channel> <!here> <!everyone> <@U0SPOOF1> <#C0SPOOF1|general> <!subteam^S0SPOOF1> <https://evil.example|click>"
+MRKDWN = "*bold* _it_ ~strike~ `code` ```block``` &amp; &lt;b&gt; > quote"
+BLOCKS = '"}]}, {"type": "section", "text": {"type": "mrkdwn", "text": "INJECTED"}} \\ \\n \u2028 \u202e'
+JINJA = "{{ 7*7 }} {% for x in range(3) %}LOOP{% endfor %} {{ config }} {# hidden #} {{ ''.__class__ }}"
+SQL = "'; DROP TABLE actions; -- \" OR 1=1 -- %s %(x)s ? :param $1 \\x00"
+MARKUP = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) # heading | cell |"
+# The whole of it, for free text; quoted fields get it without straight double quotes (they delimit).
+HOSTILE = " ".join([PINGS, MRKDWN, BLOCKS, JINJA, SQL, MARKUP])
+QUOTABLE = HOSTILE.replace('"', "'")
+TITLE = QUOTABLE[:290].strip()  # a plan item's or proposal's title (300 characters at most)
+SHORT = "<!channel> *x* {{ 7*7 }} '; DROP TABLE boards; -- <script>x</script> | y"  # for 200-character fields
+RAW_PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U0SPOOF1", "<#C0SPOOF1", "<!subteam", "<https://evil")
+
+
+def run(runtime: Runtime, user: str, command: str, text: str, channel: str = CHANNEL) -> Outcome:
+    outcome = run_command(runtime, command, user_id=user, channel_id=channel, text=text, user_name=user.lower())
+    assert outcome.ok, (command, text[:80], outcome.payload.get("text"))
+    return outcome
+
+
+def docx_text(content: bytes) -> str:
+    document = docx.Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_hostile_text_is_stored_as_typed_and_shown_as_text(runtime: Runtime):
+    replies: list[tuple[str, Outcome]] = []
+
+    def do(user: str, command: str, text: str) -> Outcome:
+        outcome = run(runtime, user, command, text)
+        replies.append((f"{command} {text[:30]}", outcome))
+        return outcome
+
+    board_name = "Board " + SHORT
+    do(ADMIN, "/lsp", f'board create "{board_name}" chair:<@{CHAIR}|chair> org:"{SHORT}"')
+    do(CHAIR, "/lsp", f'member add <@{ALICE}|alice> org:"Org {SHORT}"')
+    do(CHAIR, "/plan", f'meeting add 2019-09-12 10:00 venue:"{SHORT}" theme:"{QUOTABLE[:190].strip()}"')
+    do(CHAIR, "/plan", f'item add 2019-09-12 "{TITLE}" lead:"{TITLE}"')
+    do(ALICE, "/action", f"add {HOSTILE} by Friday")
+    do(CHAIR, "/action", f"add {HOSTILE} <@{ALICE}|alice>")  # alice is told by DM
+    do(ALICE, "/action", f"update #1 {HOSTILE}")
+    do(ALICE, "/agenda", f'add "{TITLE}"')  # the chair gets a DM with Approve / Decline
+    do(ALICE, "/update", HOSTILE)
+    do(CHAIR, "/lsp", f'outcome add "{SHORT}" lead:"Org {SHORT}"')
+    do(ALICE, "/update", f'quarterly "{SHORT[:20]}" rag:amber {HOSTILE}')
+    for command, text in (("/action", "list all"), ("/action", "show #1"), ("/plan", "all"), ("/agenda", "proposals"),
+                          ("/update", "list"), ("/lsp", "member list"), ("/lsp", "outcome list")):
+        do(CHAIR, command, text)
+    draft = do(CHAIR, "/agenda", "draft")
+    do(CHAIR, "/agenda", "publish")  # in the board's channel, through the outbox
+    report = do(CHAIR, "/lsp", "report quarter")
+
+    # Stored faithfully.
+    with db.session_scope(runtime.sessions) as session:
+        assert session.query(Board).one().name == board_name
+        assert {o.name for o in session.query(Organisation)} == {SHORT, f"Org {SHORT}"}
+        assert [a.text for a in session.query(Action).order_by(Action.ref)] == [HOSTILE, HOSTILE]
+        assert HOSTILE in [u.note for u in session.query(ActionUpdate)]
+        meeting = session.query(Meeting).one()
+        assert (meeting.venue, meeting.theme) == (SHORT, QUOTABLE[:190].strip())
+        item = session.query(PlanItem).one()
+        assert (item.title, item.lead) == (TITLE, TITLE)
+        assert session.query(AgendaProposal).one().title == TITLE
+        assert session.query(PartnerUpdate).one().text == HOSTILE
+        assert session.query(QuarterlyReturn).one().commentary == HOSTILE
+    assert set(table_counts(runtime.engine.url.render_as_string(hide_password=False))) == set(TABLES)  # nothing dropped
+    assert consistency_problems(runtime.engine.url.render_as_string(hide_password=False)) == []
+
+    # The documents: Word carries the text exactly.
+    files = {a.filename.rsplit(".", 1)[1]: a.content for a in draft.attachments}
+    word = docx_text(files["docx"])
+    for text in (HOSTILE, TITLE, SHORT, board_name):
+        assert text in word, f"not in the Word agenda: {text[:60]}"
+    documents = {a.filename.rsplit(".", 1)[1]: a.content for d in report.documents for a in render_document(d)}
+    assert HOSTILE in docx_text(documents["docx"])
+
+
+def test_over_long_text_is_refused_with_the_limit_and_nothing_written(runtime: Runtime):
+    run(runtime, ADMIN, "/lsp", f'board create "Long" chair:<@{CHAIR}|chair>')
+    before = table_counts(runtime.engine.url.render_as_string(hide_password=False))
+    for command, text in (("/action", "add " + "x" * 3001), ("/action", "add " + "word " * 20_000),
+                          ("/update", "y" * 3001), ("/agenda", 'add "' + "z" * 5000 + '"'),
+                          ("/plan", 'item add next meeting "' + "t" * 400 + '"')):
+        outcome = run_command(runtime, command, user_id=CHAIR, channel_id=CHANNEL.replace("INJECT", "LONG00"),
+                              text=text)
+        assert not outcome.ok, (command, len(text))
+        message = outcome.payload["text"]
+        assert "limit" in message or "at most" in message or "longer" in message or "no meeting" in message, message
+        assert len(json.dumps(outcome.payload)) < 4000, "the refusal echoes the whole text back"
+    assert table_counts(runtime.engine.url.render_as_string(hide_password=False)) == before
