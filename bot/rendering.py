@@ -53,6 +53,15 @@ def slack_date(value: dt.datetime | dt.date | None, fmt: str = "{date_short_pret
     return date_short(value)
 
 
+_UNESCAPED = re.compile(r"&(?!(?:amp|lt|gt);)|<|>")
+
+
+def plain_fallback(text: str) -> str:
+    """A message's top-level `text` (notifications, screen readers) with `<`, `>` and `&` escaped, so user
+    text in it never pings (`<!channel>`, `<@U…>`) or links; what a template escaped already stays as it is."""
+    return _UNESCAPED.sub(lambda m: {"&": "&amp;", "<": "&lt;", ">": "&gt;"}[m.group()], str(text))
+
+
 def truncate(value: str, limit: int) -> str:
     value = str(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
@@ -131,7 +140,7 @@ def fit_limits(payload: dict[str, Any]) -> dict[str, Any]:
             ]
         payload["blocks"] = fitted
     if "text" in payload:
-        payload["text"] = truncate(payload["text"], MAX_FALLBACK_TEXT)
+        payload["text"] = truncate(plain_fallback(payload["text"]), MAX_FALLBACK_TEXT)
     return payload
 
 

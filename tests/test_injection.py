@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.parse
+from typing import Any
 
 import docx
 
 from bot.documents import render_document
 from bot.runtime import Outcome, Runtime, run_command
 from store import db
-from store.models import Action, ActionUpdate, AgendaProposal, Board, Meeting, Organisation, PartnerUpdate
+from store.models import Action, ActionUpdate, AgendaProposal, Board, Meeting, Organisation, OutboxMessage, PartnerUpdate
 from store.models import PlanItem, QuarterlyReturn
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, ServerProcess, db_rows, http, sign
 from tests.integrity import TABLES, consistency_problems, table_counts
 
 CHANNEL = "CINJECT1"
@@ -39,6 +41,42 @@ def run(runtime: Runtime, user: str, command: str, text: str, channel: str = CHA
     outcome = run_command(runtime, command, user_id=user, channel_id=channel, text=text, user_name=user.lower())
     assert outcome.ok, (command, text[:80], outcome.payload.get("text"))
     return outcome
+
+
+def mrkdwn_texts(node: Any, top: bool = True) -> list[str]:
+    """The strings Slack reads as mrkdwn: a message's top-level `text` and every `mrkdwn` text object
+    (a `plain_text` object is shown exactly as it is, so `<!channel>` there is just characters)."""
+    out: list[str] = []
+    if isinstance(node, dict):
+        if top and isinstance(node.get("text"), str):
+            out.append(node["text"])
+        if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+            out.append(node["text"])
+        for key, value in node.items():
+            if isinstance(value, (dict, list)):
+                out += mrkdwn_texts(value, top=False)
+    elif isinstance(node, list):
+        for value in node:
+            out += mrkdwn_texts(value, top=False)
+    return out
+
+
+def assert_inert(payload: dict[str, Any], where: str) -> None:
+    """No ping, link or block spelled out by user text; no template evaluated."""
+    for text in mrkdwn_texts(payload):
+        for ping in RAW_PINGS:
+            assert ping not in text, f"{where}: {ping} would ping or link: {text[:200]}"
+    raw = json.dumps(payload, ensure_ascii=False)
+    assert "LOOPLOOP" not in raw and "<class" not in raw and "Config" not in raw, f"{where}: template text evaluated"
+    for block in payload.get("blocks") or []:
+        text = block.get("text")
+        assert not (isinstance(text, dict) and text.get("text") == "INJECTED"), f"{where}: user text became a block"
+
+
+def slack_payloads(runtime: Runtime) -> list[tuple[str, dict[str, Any]]]:
+    with db.session_scope(runtime.sessions) as session:
+        return [(f"outbox {m.key}", m.payload) for m in session.query(OutboxMessage).all()
+                if m.payload.get("_method") != "files.upload"]
 
 
 def docx_text(content: bytes) -> str:
@@ -93,6 +131,16 @@ def test_hostile_text_is_stored_as_typed_and_shown_as_text(runtime: Runtime):
     assert set(table_counts(runtime.engine.url.render_as_string(hide_password=False))) == set(TABLES)  # nothing dropped
     assert consistency_problems(runtime.engine.url.render_as_string(hide_password=False)) == []
 
+    # Shown as text: every reply and every queued message (DMs, the published agenda in the channel).
+    for where, outcome in replies:
+        assert_inert(outcome.payload, where)
+    queued = slack_payloads(runtime)
+    assert any("agenda-publish" in where for where, _ in queued)
+    for where, payload in queued:
+        assert_inert(payload, where)
+    shown = json.dumps([o.payload for _, o in replies], ensure_ascii=False)
+    assert "{{ 7*7 }}" in shown and "&lt;!channel&gt;" in shown and "DROP TABLE actions" in shown
+
     # The documents: Word carries the text exactly.
     files = {a.filename.rsplit(".", 1)[1]: a.content for a in draft.attachments}
     word = docx_text(files["docx"])
@@ -115,3 +163,28 @@ def test_over_long_text_is_refused_with_the_limit_and_nothing_written(runtime: R
         assert "limit" in message or "at most" in message or "longer" in message or "no meeting" in message, message
         assert len(json.dumps(outcome.payload)) < 4000, "the refusal echoes the whole text back"
     assert table_counts(runtime.engine.url.render_as_string(hide_password=False)) == before
+
+
+def test_hostile_text_over_http_including_bytes_that_are_not_utf8(server: ServerProcess):
+    """The whole path: form-encoded as Slack sends it, percent-escapes of invalid UTF-8 included."""
+    channel = "CINJHTTP"
+    admin = {"team_id": "T0LSP", "user_id": ADMIN, "channel_id": channel, "trigger_id": "1.2.3",
+             "response_url": "https://hooks.slack.com/x"}
+
+    def post(form: dict[str, str], raw_suffix: str = "") -> dict[str, Any]:
+        body = (urllib.parse.urlencode(form) + raw_suffix).encode()
+        r = http("POST", server.base_url + "/slack/events", body,
+                 {"Content-Type": "application/x-www-form-urlencoded", **sign(body)})
+        assert r.status == 200, r.body
+        return r.json()
+
+    reply = post({**admin, "command": "/lsp", "text": f'board create "HTTP {SHORT}" chair:<@{ADMIN}|admin> org:"O"'})
+    assert "now runs in this channel" in json.dumps(reply), reply
+    reply = post({**admin, "command": "/action", "text": f"add {HOSTILE}"})
+    assert_inert(reply, "/action add over HTTP")
+    reply = post({**admin, "command": "/action", "text": ""}, "&text=add+caf%E9+%FF%FE+bytes")  # Latin-1, not UTF-8
+    assert_inert(reply, "/action add with invalid UTF-8")
+    texts = [r[0] for r in db_rows(server.database_url, "SELECT a.text FROM actions a JOIN boards b ON b.id = a.board_id "
+                                                        "WHERE b.channel_id = :c ORDER BY a.ref", c=channel)]
+    assert texts == [HOSTILE, "caf\ufffd \ufffd\ufffd bytes"]
+    assert consistency_problems(server.database_url) == []
