@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lspbot.documents")
 
-_ESCAPE = re.compile(r"([\\`*_\[\]|<>#])")
+_ESCAPE = re.compile(r"([\\`*_\[\]|<>#&~])")  # & too: typed "&amp;" must not become an entity
 _LINE_START = re.compile(r"^(\s*)([-+>]|\d+\.)", re.M)
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)$")
 _NUMBERED = re.compile(r"^\d+\.\s+")

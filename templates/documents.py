@@ -26,10 +26,10 @@ DOCX_TEMPLATE = "docs/agenda.docx.j2"
 
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The same Jinja2 environment (filters, StrictUndefined) the Slack messages use."""
-    from bot.rendering import build_environment
+    """The Slack messages' Jinja2 environment (filters, StrictUndefined) with the Markdown escapes `md` and `cell`."""
+    from bot.documents import docs_environment
 
-    return build_environment()
+    return docs_environment()
 
 
 def render_markdown(data: dict[str, Any], template: str = MARKDOWN_TEMPLATE) -> str:

@@ -1,16 +1,18 @@
 """Hostile text in every field a member can type: stored exactly as typed, shown as text and nothing
 else. No mention or link it spells out pings anyone, no Block Kit it spells out becomes a block, no
-Jinja2 it spells out is evaluated, no SQL it spells out runs; the Word documents carry it as text
-(read back with python-docx)."""
+Jinja2 it spells out is evaluated, no SQL it spells out runs; the Word and Markdown documents carry it
+as text (the .docx read back with python-docx, the .md rendered by a CommonMark renderer)."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import urllib.parse
 from typing import Any
 
 import docx
+from markdown_it import MarkdownIt
 
 from bot.documents import render_document
 from bot.runtime import Outcome, Runtime, run_command
@@ -88,6 +90,19 @@ def docx_text(content: bytes) -> str:
     return "\n".join(parts)
 
 
+def assert_markdown_inert(markdown: str, texts: list[str]) -> None:
+    """Rendered by a CommonMark renderer with raw HTML allowed: the user's text stays text."""
+    html = MarkdownIt("commonmark").render(markdown)
+    for tag in ("<script", "<img src=x", "<code>", "<del", "href=\"javascript", "<h1>heading", "<em>it</em>",
+                "<strong>bold</strong>"):
+        assert tag not in html, f"user text became markup: {tag}"
+    rendered_text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"') \
+        .replace("&amp;", "&")
+    flat = " ".join(rendered_text.split())
+    for text in texts:
+        assert " ".join(text.split()) in flat, f"not shown as typed: {text[:60]}"
+
+
 def test_hostile_text_is_stored_as_typed_and_shown_as_text(runtime: Runtime):
     replies: list[tuple[str, Outcome]] = []
 
@@ -141,13 +156,15 @@ def test_hostile_text_is_stored_as_typed_and_shown_as_text(runtime: Runtime):
     shown = json.dumps([o.payload for _, o in replies], ensure_ascii=False)
     assert "{{ 7*7 }}" in shown and "&lt;!channel&gt;" in shown and "DROP TABLE actions" in shown
 
-    # The documents: Word carries the text exactly.
+    # The documents: Word carries the text exactly; Markdown escapes it.
     files = {a.filename.rsplit(".", 1)[1]: a.content for a in draft.attachments}
     word = docx_text(files["docx"])
     for text in (HOSTILE, TITLE, SHORT, board_name):
         assert text in word, f"not in the Word agenda: {text[:60]}"
+    assert_markdown_inert(files["md"].decode(), [HOSTILE, TITLE, SHORT])
     documents = {a.filename.rsplit(".", 1)[1]: a.content for d in report.documents for a in render_document(d)}
     assert HOSTILE in docx_text(documents["docx"])
+    assert_markdown_inert(documents["md"].decode(), [HOSTILE, SHORT])
 
 
 def test_over_long_text_is_refused_with_the_limit_and_nothing_written(runtime: Runtime):
