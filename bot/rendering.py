@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100  # a modal or the Home tab
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
@@ -90,6 +91,11 @@ def action_line(a: dict[str, Any], with_owner: bool = True) -> str:
     return f"*#{a['ref']}* {mrkdwn(truncate(a['text'], 400))}{owner} · {due_label(a)}"
 
 
+def option(o: dict[str, Any]) -> dict[str, Any]:
+    """A select option from `{"text", "value"}` (text cut to Slack's 75 characters)."""
+    return {"text": {"type": "plain_text", "text": truncate(o["text"], 75)}, "value": str(o["value"])}
+
+
 def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(template_dir)),
@@ -100,7 +106,7 @@ def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(mrkdwn=mrkdwn, date_long=date_long, date_short=date_short, slack_date=slack_date,
-                       truncate_to=truncate, plural=plural, mention=mention)
+                       truncate_to=truncate, plural=plural, mention=mention, option=option)
     env.globals.update(mention=mention, plural=plural, action_line_text=action_line, due_label_text=due_label, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
@@ -127,15 +133,16 @@ class Renderer:
 
 
 def fit_limits(payload: dict[str, Any]) -> dict[str, Any]:
-    """Split or summarise so Slack never rejects the message: 50 blocks, 3,000 characters a section."""
+    """Split or summarise so Slack never rejects the message: 50 blocks (100 in a view), 3,000 characters a section."""
     blocks = payload.get("blocks")
     if blocks is not None:
+        limit = MAX_VIEW_BLOCKS if payload.get("type") in ("home", "modal") else MAX_BLOCKS
         fitted: list[dict[str, Any]] = []
         for block in blocks:
             fitted.extend(_fit_block(block))
-        if len(fitted) > MAX_BLOCKS:
-            hidden = len(fitted) - (MAX_BLOCKS - 1)
-            fitted = fitted[: MAX_BLOCKS - 1] + [
+        if len(fitted) > limit:
+            hidden = len(fitted) - (limit - 1)
+            fitted = fitted[: limit - 1] + [
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more not shown here."}]}
             ]
         payload["blocks"] = fitted

@@ -34,6 +34,7 @@ class Runtime:
     renderer: Renderer
     clock: Clock
     wake_sender: Callable[[], None] = field(default=lambda: None)
+    workspace_url: str = ""  # https://<workspace>.slack.com/, from auth.test once known (links to messages)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -68,6 +69,7 @@ class Outcome:
     open_modal: dict[str, Any] | None = None
     documents: list[Document] = field(default_factory=list)  # to render and send after the ack
     error: DomainError | None = None  # the refusal behind a failed outcome (modals show it on its field)
+    show: bool = False  # shown to the clicker even where a button's message updates itself
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -115,7 +117,7 @@ def run_in_unit_of_work(
     if queued:
         runtime.wake_sender()
     return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,
-                   open_modal=reply.open_modal, documents=reply.documents)
+                   open_modal=reply.open_modal, documents=reply.documents, show=reply.show)
 
 
 def run_handler(

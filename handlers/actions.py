@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from handlers import access
+from handlers import access, action_forms
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_member, split_add_text
@@ -157,9 +157,9 @@ def _notify_owner(req: Request, action: Action, template: str, data: dict[str, A
 
 
 def handle_action_add(req: Request, rest: str) -> Reply:
-    """Record a new action; its owner defaults to the sender."""
+    """Record a new action; its owner defaults to the sender. With no text, the action form opens instead."""
     if not rest.strip():
-        raise UsageError("What is the action?", examples=_usage_examples()[:1])
+        return action_forms.open_action_modal(req)
     body, owner_token, due_phrase, board_name = split_add_text(rest)
     board = access.resolve_board(req, board_name)
     actor = access.actor_for(req, board)

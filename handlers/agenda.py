@@ -7,11 +7,12 @@ import json
 import re
 from typing import Any
 
-from handlers import access
+from handlers import access, agenda_forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.base import Attachment, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.parsing import check_text, parse
+from handlers.zones import time_label, viewer_zone
 from handlers.plan import existing_meeting, parse_meeting_date
 from store import agenda as agenda_store
 from store import audit, boards, meetings
@@ -86,19 +87,29 @@ def _deciders(req: Request, board: Board) -> list[Member]:
 
 
 def handle_agenda_add(req: Request, rest: str) -> Reply:
-    """Any member proposes an item for the next (or named) meeting; the chair gets Approve / Decline."""
+    """Any member proposes an item for the next (or named) meeting; the chair gets Approve / Decline.
+    With no text, the proposal form opens instead."""
+    if not rest.strip():
+        return agenda_forms.open_agenda_add_modal(req)
     parsed = parse(rest, OPTIONS)
     board = access.resolve_board(req, parsed.options.get("board"))
     actor = access.actor_for(req, board)
     member = access.require_member(actor)
     title = check_text(" ".join(a.value for a in parsed.args), "title")
+    lead = parsed.options.get("lead", "").strip()
+    meeting = _upcoming_meeting(req, board, parsed.options.get("for"))
+    return propose(req, board, member, title, lead, meeting)
+
+
+def propose(req: Request, board: Board, member: Member, title: str, lead: str, meeting: Meeting) -> Reply:
+    """Record a proposal and ask the chair to decide (the command and the form both come here)."""
     if len(title) > 300:
         raise InvalidInput("A title can be at most 300 characters.", field="title")
-    lead = parsed.options.get("lead", "").strip()[:300]
-    meeting = _upcoming_meeting(req, board, parsed.options.get("for"))
+    lead = lead.strip()[:300]
     for other in agenda_store.list_proposals(session=req.session, board_id=board.id, since=meeting.date):
         if other.meeting_id == meeting.id and other.title.lower() == title.lower() and other.status != "declined":
-            raise Conflict(f"“{title}” is already proposed for that meeting (A{other.ref}, {other.status}).")
+            raise Conflict(f"“{title}” is already proposed for that meeting (A{other.ref}, {other.status}).",
+                           field="title")
     proposal = agenda_store.create_proposal(
         session=req.session, board_id=board.id, meeting=meeting, title=title, lead=lead,
         lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead), proposer=member, now=req.now())
@@ -284,7 +295,9 @@ def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
     data, docx_bytes, markdown = agenda_files(agenda)
     stem = file_stem(agenda)
-    return Reply("slack/agenda_draft.json.j2", dict(data, version=None), attachments=[
+    # The draft is the requester's alone: its time is shown on their clock (the documents keep the venue's).
+    when = dict(data["meeting"], time=time_label(meeting.starts_at, board.timezone, viewer_zone(req)))
+    return Reply("slack/agenda_draft.json.j2", dict(data, version=None, meeting=when), attachments=[
         Attachment(f"{stem}.docx", docx_bytes, f"Draft agenda — {board.name}, {meeting.date:%-d %B %Y}"),
         Attachment(f"{stem}.md", markdown.encode(), f"Draft agenda (Markdown) — {meeting.date:%-d %B %Y}"),
     ])
@@ -311,7 +324,7 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
                                        snapshot=agenda.snapshot(), markdown=markdown, now=req.now())
     data.update(version=publication.version, published_at=publication.published_at)
     req.notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data,
-                          key=f"agenda-publish:{meeting.id}:v{publication.version}")
+                          key=agenda_store.publication_message_key(meeting.id, publication.version))
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda", entity_id=publication.id,
                  operation="publish", after={"meeting": meeting.date.isoformat(), "version": publication.version})
     return Reply("slack/agenda_note.json.j2", {"icon": ":mega:", "channel": board.channel_id, "text": (

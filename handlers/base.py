@@ -97,6 +97,7 @@ class Reply:
     attachments: list[Attachment] = field(default_factory=list)
     open_modal: dict[str, Any] | None = None  # a view to open instead of (or before) replying
     documents: list[Document] = field(default_factory=list)  # rendered and sent as files after the ack
+    show: bool = False  # a button whose message updates itself still shows this reply (a stale click's answer)
 
 
 class DomainError(Exception):

@@ -18,6 +18,9 @@ class ActionId(str, enum.Enum):
     AGENDA_DECLINE = "agenda_decline"  # value: the proposal id; opens the reason modal
     AGENDA_PUBLISH = "agenda_publish"  # value: the meeting id
     AGENDA_REGENERATE = "agenda_regenerate"  # value: the meeting id
+    HOME_PAGE_NEXT = "home_page_next"  # the Home tab's next page of actions; value: the page number
+    HOME_PAGE_PREVIOUS = "home_page_previous"  # value: the page number
+    ACTION_MODAL_BOARD = "action_modal_board"  # the board picker of the action form (redraws its meetings)
 
 
 class CallbackId(str, enum.Enum):
@@ -30,3 +33,4 @@ class CallbackId(str, enum.Enum):
     QUARTERLY_RETURN = "quarterly_return_modal"
     CHASE_UPDATE = "chase_update_modal"  # "Add update" from an action reminder
     AGENDA_DECLINE_MODAL = "agenda_decline_modal"  # private_metadata: {"proposal", "channel", "ts"}
+    AGENDA_ADD = "agenda_add_modal"  # `/agenda add` with no text

@@ -16,6 +16,7 @@ from handlers.base import Attachment, Conflict, InvalidInput, NotFound, Reply, R
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.parsing import Parsed, check_text, parse
+from handlers.zones import time_label, viewer_zone
 from store import audit, boards, meetings
 from store import plan as plan_store
 from store.models import Board, ItemKind, Meeting, PlanItem
@@ -260,9 +261,11 @@ def handle_plan_show(req: Request, rest: str) -> Reply:
         raise UsageError(f"`/plan {scope}` is not a view I know.", examples=["/plan", "/plan all", "/plan 2020"])
     items = planned_items(req.session, board, found)
     cad = plan_store.cadence(board)
+    viewer = viewer_zone(req)  # the plan is the requester's alone: times on their clock, the venue's beside it
     return Reply("slack/plan.json.j2", {
         "title": title, "board": board.name, "total": total,
-        "meetings": [dict(meeting_data(m, board), items=[item_data(i) for i in items[m.id]]) for m in found],
+        "meetings": [dict(meeting_data(m, board), items=[item_data(i) for i in items[m.id]],
+                          time=time_label(m.starts_at, board.timezone, viewer)) for m in found],
         "can_edit": actor.manages_board, "cadence": cad.get("rrule"),
     })
 

@@ -142,11 +142,20 @@ def _ack(text: str) -> Reply:
     return Reply("slack/reminder_ack.json.j2", {"text": text})
 
 
+def _stale(req: Request, action: Action, key: str, why: str = "") -> Reply:
+    """A click on a button whose action has moved on: nothing changes; the reminder is redrawn to show where
+    things stand, and the clicker is told politely."""
+    refresh_reminder(req, key, req.values.get("channel_id"), req.values.get("message_ts"))
+    why = why or f"#{action.ref} is already {action.status.value}"
+    return Reply("slack/reminder_ack.json.j2", {"text": f"{why}, so nothing has changed. Thank you."}, show=True)
+
+
 def handle_chase_done(req: Request) -> Reply:
     """Done: close the action (as `/action done` does) and mark it in the reminder."""
     actor, action, key = _load(req)
-    if action.status == ActionStatus.OPEN:
-        close_action(req, actor, action, ActionStatus.DONE, "")
+    if action.status != ActionStatus.OPEN:
+        return _stale(req, action, key)
+    close_action(req, actor, action, ActionStatus.DONE, "")
     _answer(req, action, "done")
     refresh_reminder(req, key, req.values.get("channel_id"), req.values.get("message_ts"))
     return _ack(f"Closed #{action.ref}.")
@@ -156,7 +165,7 @@ def handle_chase_update_open(req: Request) -> Reply:
     """Add update: the modal asking for a progress note (the listener opens it)."""
     actor, action, key = _load(req)
     if action.status != ActionStatus.OPEN:
-        raise Conflict(f"#{action.ref} is already {action.status.value}.")
+        return _stale(req, action, key)
     metadata = "|".join([str(action.id), key, req.values.get("channel_id") or "", req.values.get("message_ts") or ""])
     return Reply("slack/reminder_ack.json.j2", {"text": f"Add an update on #{action.ref}."}, open_modal={
         "template": "slack/reminder_update_modal.json.j2",
@@ -179,8 +188,10 @@ def handle_chase_update_submit(req: Request) -> Reply:
 def handle_chase_snooze(req: Request) -> Reply:
     """Snooze a week: the next reminder comes a week later than it would have; the due date stays."""
     actor, action, key = _load(req)
-    if action.status != ActionStatus.OPEN or action.due_date is None:
-        raise Conflict(f"#{action.ref} is not waiting for a reminder.")
+    if action.status != ActionStatus.OPEN:
+        return _stale(req, action, key)
+    if action.due_date is None:
+        raise Conflict(f"#{action.ref} has no due date, so there is no reminder to snooze.")
     config = board_config(action.board)
     today = req.today(action.board.timezone)
     upcoming = max(next_reminder_date(today, action.due_date, config.chase_lead_days,
@@ -198,6 +209,11 @@ def handle_chase_not_mine(req: Request) -> Reply:
     actor, action, key = _load(req)
     if actor.member is None or actor.member.id != action.owner_id:
         raise Forbidden(f"Only {action.owner.display_name} can say #{action.ref} is not theirs.")
+    if action.status != ActionStatus.OPEN:
+        return _stale(req, action, key)
+    chase = reminder_store.get_chase(session=req.session, action_id=action.id)
+    if chase is not None and chase.response == "not_mine" and chase.disowned_by == action.owner_id:
+        return _stale(req, action, key, f"The secretariat already knows #{action.ref} is not yours")
     state = _answer(req, action, "not_mine")
     state.disowned_by = action.owner_id
     recipients = boards.members_with_roles(session=req.session, board_id=action.board_id, roles=(Role.SECRETARIAT,)) \

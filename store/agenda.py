@@ -91,6 +91,11 @@ def last_note_texts(*, session: Session, action_ids: Sequence[int]) -> dict[int,
     return {action_id: note for action_id, note in rows}
 
 
+def publication_message_key(meeting_id: int, version: int) -> str:
+    """The outbox key of a published agenda's channel post (where Slack put it is recorded on that row)."""
+    return f"agenda-publish:{meeting_id}:v{version}"
+
+
 def latest_publication(*, session: Session, meeting_id: int) -> AgendaPublication | None:
     return session.scalar(
         select(AgendaPublication).where(AgendaPublication.meeting_id == meeting_id)

@@ -131,3 +131,11 @@ def members_with_roles(*, session: Session, board_id: int, roles: tuple[Role, ..
             .order_by(Member.id)
         )
     )
+
+
+def set_timezone(*, session: Session, slack_user_id: str, timezone: str) -> bool:
+    """Cache a member's Slack time zone; False if there is no such member (nothing to cache it on)."""
+    result = session.execute(update(Member).where(Member.slack_user_id == slack_user_id,
+                                                  (Member.timezone.is_(None)) | (Member.timezone != timezone))
+                             .values(timezone=timezone))
+    return bool(result.rowcount)

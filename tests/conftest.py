@@ -205,6 +205,15 @@ class SlackUser:
     def interact(self, payload: dict[str, Any]) -> HttpResult:
         return self.post({"payload": json.dumps(payload)})
 
+    def event(self, event: dict[str, Any]) -> HttpResult:
+        """An Events API `event_callback` about this user, posted as Slack does: a signed JSON body."""
+        body = json.dumps({
+            "token": "deprecated", "team_id": "T0LSP", "api_app_id": "A0LSP", "type": "event_callback",
+            "event_id": "Ev" + uuid.uuid4().hex[:10].upper(), "event_time": int(time.time()),
+            "event": {"user": self.user_id, "event_ts": f"{time.time():.6f}", **event},
+        }).encode()
+        return http("POST", self.base_url + "/slack/events", body, {"Content-Type": "application/json", **sign(body)})
+
     def as_user(self, user_id: str, user_name: str = "") -> SlackUser:
         return SlackUser(self.base_url, user_id, self.channel_id, user_name)
 

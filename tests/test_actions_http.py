@@ -146,7 +146,6 @@ def test_permissions_are_enforced(server, board):
 def test_bad_input_is_refused_and_writes_nothing(server, board):
     before = count_actions(server, board)
     cases = {
-        "add ": "What is the action?",
         "add Something by someday soon": "couldn't read",
         "add Something by 1 June 2019": "in the past",
         f"add Something <@UNOTHERE|ghost>": "not a member",

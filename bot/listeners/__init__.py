@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from bot.listeners import agenda, commands, reminders
 from bot.listeners import updates
+from bot.listeners import actions, home
 from bot.runtime import Runtime
 
 
@@ -14,3 +15,5 @@ def register(app: App, runtime: Runtime) -> None:
     agenda.register(app, runtime)
     reminders.register(app, runtime)
     updates.register(app, runtime)
+    actions.register(app, runtime)
+    home.register(app, runtime)

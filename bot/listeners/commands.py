@@ -1,7 +1,8 @@
 """Slash commands: each one runs its handler inside the 3-second window and answers in the ack.
 
 A reply may also ask for a modal (opened with the command's trigger_id before the ack) and for
-documents, which a lazy listener renders and sends after the ack so Slack never waits on them.
+documents, which a lazy listener renders and sends after the ack so Slack never waits on them. The
+same lazy listener looks up the person's time zone the first time they use a command.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.documents import send_documents
+from bot.listeners.interactions import open_modal
+from bot.people import remember_timezone
 from bot.runtime import Outcome, Runtime, run_command
 from handlers.router import COMMANDS
 
@@ -30,7 +33,7 @@ def ack_payload(outcome: Outcome) -> dict[str, Any]:
 
 def register(app: App, runtime: Runtime) -> None:
     for name in COMMANDS:
-        app.command(name)(ack=_listener(runtime, name), lazy=[_documents_after_ack(runtime)])
+        app.command(name)(ack=_listener(runtime, name), lazy=[_after_ack(runtime)])
 
 
 def _listener(runtime: Runtime, name: str):
@@ -43,7 +46,8 @@ def _listener(runtime: Runtime, name: str):
             text=body.get("text", ""),
             user_name=body.get("user_name"),
         )
-        if outcome.ok and outcome.open_modal and open_modal(runtime, client, body.get("trigger_id"), outcome.open_modal):
+        if outcome.ok and outcome.open_modal and open_modal(runtime, client, body.get("trigger_id"),
+                                                            outcome.open_modal) is not None:
             ack()
             return
         if outcome.ok and outcome.documents:
@@ -54,22 +58,12 @@ def _listener(runtime: Runtime, name: str):
     return on_command
 
 
-def open_modal(runtime: Runtime, client: WebClient, trigger_id: str | None, modal: dict[str, Any]) -> bool:
-    """Open a handler's modal ({"template", "data"}) with a trigger; False if Slack refused (the reply says what to type)."""
-    if not trigger_id:
-        return False
-    try:
-        client.views_open(trigger_id=trigger_id, view=runtime.renderer(modal["template"], modal["data"]))
-    except Exception:
-        log.warning("could not open a modal", exc_info=True)
-        return False
-    return True
-
-
-def _documents_after_ack(runtime: Runtime):
-    def send_documents_after_ack(body: dict[str, Any], context: BoltContext) -> None:
+def _after_ack(runtime: Runtime):
+    def after_command(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """Documents, then (once per person) their time zone, so later replies show times as they read them."""
         documents = context.get("lspbot_documents")
         if documents:
             send_documents(runtime, body.get("user_id", ""), documents)
+        remember_timezone(runtime, client, body.get("user_id", ""))
 
-    return send_documents_after_ack
+    return after_command

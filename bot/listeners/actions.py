@@ -1,0 +1,69 @@
+"""The action form (from `/action add` with no text, or the "Create action from message" shortcut) and
+its submission.
+
+The shortcut is acknowledged at once; after the ack the form opens pre-filled with the message, then
+the message's permalink is fetched (chat.getPermalink) and the open form is updated to carry it
+(views.update), so the action keeps a link back to where it was raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.listeners.interactions import answer, open_modal, register_form, render_modal, user_of
+from bot.runtime import Runtime, run_handler
+from handlers import action_forms
+from handlers.ids import CallbackId
+
+log = logging.getLogger("lspbot.actions")
+_OUTCOME = "lspbot_shortcut"
+
+
+def register(app: App, runtime: Runtime) -> None:
+    register_form(app, runtime, CallbackId.ACTION_ADD.value, action_forms.handle_action_modal_submit,
+                  default_field=action_forms.FIELD_TEXT, fields=action_forms.FIELDS)
+    app.shortcut(CallbackId.ACTION_FROM_MESSAGE.value)(ack=_ack_shortcut(runtime), lazy=[_open_form(runtime)])
+
+
+def message_of(body: dict[str, Any]) -> dict[str, str]:
+    """Where the message of a `message_action` payload is, who wrote it and what it says."""
+    message = body.get("message") or {}
+    return {"channel_id": (body.get("channel") or {}).get("id") or "",
+            "message_ts": body.get("message_ts") or message.get("ts") or "",
+            "message_user": message.get("user") or "", "message_text": message.get("text") or ""}
+
+
+def _ack_shortcut(runtime: Runtime):
+    def ack_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        values = message_of(body)
+        user_id, user_name = user_of(body)
+        outcome = run_handler(runtime, action_forms.handle_action_from_message, user_id=user_id,
+                              channel_id=values["channel_id"] or None, values=values, user_name=user_name)
+        context[_OUTCOME] = {"ok": outcome.ok, "payload": outcome.payload, "open_modal": outcome.open_modal}
+        ack()
+
+    return ack_shortcut
+
+
+def _open_form(runtime: Runtime):
+    def open_form(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Any = None) -> None:
+        done = context.get(_OUTCOME) or {}
+        modal = done.get("open_modal")
+        opened = open_modal(runtime, client, body.get("trigger_id"), modal) if done.get("ok") and modal else None
+        if opened is None:
+            answer(done.get("payload") or {}, body, client, respond)
+            return
+        where = message_of(body)
+        try:
+            link = client.chat_getPermalink(channel=where["channel_id"], message_ts=where["message_ts"])["permalink"]
+            view = opened.get("view") or {}
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"),
+                                view=render_modal(runtime, action_forms.with_permalink(modal, link)))
+        except Exception:  # the form works without the link; the action is just not tied to the message
+            log.warning("could not add the message's permalink to the action form", exc_info=True)
+
+    return open_form

@@ -1,0 +1,44 @@
+"""The Home tab: published when a member opens it, and again when they page through their actions.
+
+Both are acknowledged at once; the Home tab is built and published by a lazy listener after the ack
+(views.publish), with the member's time zone looked up from Slack each time they open it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.home import publish_home
+from bot.listeners.interactions import user_of
+from bot.runtime import Runtime
+from handlers.ids import ActionId
+
+
+def register(app: App, runtime: Runtime) -> None:
+    app.event("app_home_opened")(ack=_ack, lazy=[_opened(runtime)])
+    for action_id in (ActionId.HOME_PAGE_NEXT.value, ActionId.HOME_PAGE_PREVIOUS.value):
+        app.action(action_id)(ack=_ack, lazy=[_paged(runtime)])
+
+
+def _ack(ack: Ack) -> None:
+    ack()
+
+
+def _opened(runtime: Runtime):
+    def publish_on_open(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") == "home" and event.get("user"):
+            publish_home(runtime, client, event["user"], refresh_zone=True)
+
+    return publish_on_open
+
+
+def _paged(runtime: Runtime):
+    def publish_page(body: dict[str, Any], client: WebClient) -> None:
+        raw = ((body.get("actions") or [{}])[0]).get("value") or "0"
+        page = int(raw) if raw.isdigit() else 0
+        publish_home(runtime, client, user_of(body)[0], page=page)
+
+    return publish_page

@@ -1,0 +1,54 @@
+"""The proposal form: `/agenda add` with no text opens it; its submission is checked like the command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import access, agenda, forms
+from handlers.base import Forbidden, InvalidInput, NotFound, Reply, Request
+from handlers.parsing import check_text
+
+TEMPLATE = "slack/agenda_add_modal.json.j2"
+FIELD_TITLE, FIELD_LEAD, FIELD_MEETING, FIELD_BOARD = "title", "lead", "meeting", "board"
+FIELDS = (FIELD_TITLE, FIELD_LEAD, FIELD_MEETING, FIELD_BOARD)
+
+
+def open_agenda_add_modal(req: Request) -> Reply:
+    """The form to propose an item for one of the board's coming meetings (the next one chosen already)."""
+    board, choices = forms.board_choices(req)
+    if board is not None:
+        access.require_member(access.actor_for(req, board))
+    elif not choices:
+        raise Forbidden("You are not a member of any board yet. Ask your board's chair or secretariat to add you.")
+    shown = [board] if board is not None else choices
+    groups = [{"board": b.name, "options": forms.meeting_options(req, b, future=8)} for b in shown]
+    groups = [g for g in groups if g["options"]]
+    if not groups:
+        names = board.name if board is not None else "None of your boards"
+        raise NotFound(f"{names} has no meeting planned. The chair or secretariat adds one with "
+                       "`/plan meeting add <date>`.")
+    data: dict[str, Any] = {
+        "board": {"id": board.id, "name": board.name} if board is not None else None,
+        "boards": [{"id": b.id, "name": b.name} for b in choices],
+        "meeting_groups": groups,
+        "fields": {"title": FIELD_TITLE, "lead": FIELD_LEAD, "meeting": FIELD_MEETING, "board": FIELD_BOARD},
+    }
+    return Reply("slack/help.json.j2", {"topic": "agenda", "extra_topics": agenda.HELP},
+                 open_modal={"template": TEMPLATE, "data": data})
+
+
+def handle_agenda_add_submit(req: Request) -> Reply:
+    """Propose the item the form describes; the confirmation goes to the proposer's DM (the form closes)."""
+    meta = forms.metadata(req)
+    board = forms.chosen_board(req, meta, FIELD_BOARD)
+    member = access.require_member(access.actor_for(req, board))
+    title = check_text(str(req.values.get(FIELD_TITLE) or ""), "title")
+    lead = check_text(str(req.values.get(FIELD_LEAD)), "lead") if str(req.values.get(FIELD_LEAD) or "").strip() else ""
+    if len(lead) > 300:
+        raise InvalidInput("A lead can be at most 300 characters.", field=FIELD_LEAD)
+    meeting = forms.chosen_meeting(req, board, req.values.get(FIELD_MEETING), FIELD_MEETING, future=True)
+    if meeting is None:
+        raise InvalidInput("Choose the meeting.", field=FIELD_MEETING)
+    reply = agenda.propose(req, board, member, title, lead, meeting)
+    req.notify.to_user(req.user_id, reply.template, reply.data)
+    return reply
