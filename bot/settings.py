@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,8 @@ from dotenv import dotenv_values
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///lspbot.db"
+SECRET_SETTINGS = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:).*@")
 
 
 class SettingsError(Exception):
@@ -29,6 +32,14 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     now: dt.datetime | None = None  # LSPBOT_NOW: start the clock at this instant (staging, tests)
     log_level: str = "INFO"
+
+    def __repr__(self) -> str:
+        """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""
+        shown = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for name in SECRET_SETTINGS:
+            shown[name] = "***" if shown[name] else shown[name]
+        shown["database_url"] = _PASSWORD_IN_URL.sub(r"\1***@", self.database_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def require(self, *names: str) -> None:
         """Stop with one line naming the first missing setting."""

@@ -257,14 +257,18 @@ def run_lspbot(args: list[str], env: dict[str, str], *, input: str | None = None
                           text=True, timeout=timeout, cwd=cwd or ROOT)
 
 
-def start_server(database_url: str, slack_url: str, *, migrate: bool = True, **extra: str) -> ServerProcess:
-    """Start `lspbot serve` on a free port and wait until /healthz answers."""
+def start_server(database_url: str, slack_url: str, *, migrate: bool = True, log_path: Path | None = None,
+                 args: tuple[str, ...] = (), **extra: str) -> ServerProcess:
+    """Start `lspbot serve` on a free port and wait until /healthz answers (its log in `log_path` if given)."""
     env = lspbot_env(database_url, slack_url, **extra)
     if migrate:
         done = run_lspbot(["db", "upgrade"], env)
         assert done.returncode == 0, done.stderr
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stderr = open(log_path, "w") if log_path else subprocess.PIPE  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    if log_path:
+        stderr.close()  # the server has its own copy
     deadline = time.monotonic() + 30
     line = ""
     while time.monotonic() < deadline:
@@ -273,7 +277,7 @@ def start_server(database_url: str, slack_url: str, *, migrate: bool = True, **e
             break
     if "listening on" not in line:
         proc.kill()
-        raise RuntimeError(f"lspbot serve did not start: {line}{proc.stderr.read()}")
+        raise RuntimeError(f"lspbot serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}")
     base_url = line.strip().rsplit(" ", 1)[-1]
     server = ServerProcess(proc, base_url, database_url, env)
     for _ in range(100):

@@ -17,8 +17,18 @@ from markdown_it import MarkdownIt
 from bot.documents import render_document
 from bot.runtime import Outcome, Runtime, run_command
 from store import db
-from store.models import Action, ActionUpdate, AgendaProposal, Board, Meeting, Organisation, OutboxMessage, PartnerUpdate
-from store.models import PlanItem, QuarterlyReturn
+from store.models import (
+    Action,
+    ActionUpdate,
+    AgendaProposal,
+    Board,
+    Meeting,
+    Organisation,
+    OutboxMessage,
+    PartnerUpdate,
+    PlanItem,
+    QuarterlyReturn,
+)
 from tests.conftest import ADMIN, ServerProcess, db_rows, http, sign
 from tests.integrity import TABLES, consistency_problems, table_counts
 
@@ -32,7 +42,7 @@ JINJA = "{{ 7*7 }} {% for x in range(3) %}LOOP{% endfor %} {{ config }} {# hidde
 SQL = "'; DROP TABLE actions; -- \" OR 1=1 -- %s %(x)s ? :param $1 \\x00"
 MARKUP = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) # heading | cell |"
 # The whole of it, for free text; quoted fields get it without straight double quotes (they delimit).
-HOSTILE = " ".join([PINGS, MRKDWN, BLOCKS, JINJA, SQL, MARKUP])
+HOSTILE = f"{PINGS} {MRKDWN} {BLOCKS} {JINJA} {SQL} {MARKUP}"
 QUOTABLE = HOSTILE.replace('"', "'")
 TITLE = QUOTABLE[:290].strip()  # a plan item's or proposal's title (300 characters at most)
 SHORT = "<!channel> *x* {{ 7*7 }} '; DROP TABLE boards; -- <script>x</script> | y"  # for 200-character fields
@@ -54,7 +64,7 @@ def mrkdwn_texts(node: Any, top: bool = True) -> list[str]:
             out.append(node["text"])
         if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
             out.append(node["text"])
-        for key, value in node.items():
+        for value in node.values():
             if isinstance(value, (dict, list)):
                 out += mrkdwn_texts(value, top=False)
     elif isinstance(node, list):
