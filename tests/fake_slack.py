@@ -308,7 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
             "chat.postMessage": {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}},
             "chat.postEphemeral": {"ok": True, "message_ts": ts},
             "chat.update": {"ok": True, "channel": channel, "ts": params.get("ts")},
-            "chat.getPermalink": {"ok": True, "permalink": f"https://lsp.slack.com/archives/{channel}/p{ts}"},
+            "chat.getPermalink": {"ok": True, "permalink": "https://lsp.slack.com/archives/"
+                                  f"{channel}/p{str(params.get('message_ts') or ts).replace('.', '')}"},
             "conversations.open": {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}},
             "users.info": {"ok": True, "user": {"id": params.get("user"), "name": params.get("user"),
                                                 "tz": st.users.get(params.get("user", ""), {}).get("tz", "Europe/London"),
