@@ -111,8 +111,10 @@ def submit_update(req: Request, board: Board, member: Member, meeting: Meeting, 
 # ---------------------------------------------------------------- the form
 
 
-def open_update_modal(req: Request, board: Board, member: Member) -> Reply:
-    """The partner-update form for the next meeting, prefilled with the organisation's current update."""
+def open_update_modal(req: Request, board: Board, member: Member, message: tuple[str, str] | None = None) -> Reply:
+    """The partner-update form for the next meeting, prefilled with the organisation's current update.
+
+    `message` is the (channel, ts) of the request for updates whose button opened it: updated once it is sent."""
     organisation = _organisation_of(member, board)
     meeting = _upcoming(req, board)
     existing = update_store.current(session=req.session, meeting_id=meeting.id, organisation_id=organisation.id)
@@ -122,7 +124,8 @@ def open_update_modal(req: Request, board: Board, member: Member) -> Reply:
         "organisation": organisation.name,
         "initial": existing.text if existing else "",
         "block_id": MODAL_TEXT,
-        "metadata": json.dumps({"board_id": board.id, "meeting_id": meeting.id}),
+        "metadata": json.dumps({"board_id": board.id, "meeting_id": meeting.id,
+                                **({"channel": message[0], "ts": message[1]} if message else {})}),
     }
     return Reply("slack/update_modal_fallback.json.j2", data, open_modal={"template": "slack/update_modal.json.j2", "data": data})
 
@@ -131,7 +134,8 @@ def handle_update_button(req: Request) -> Reply:
     """The "Send your update" button of a request for updates: its value is the board id."""
     board = _board_from_value(req, req.values.get("value"))
     member = access.require_member(access.actor_for(req, board))
-    return open_update_modal(req, board, member)
+    channel, ts = req.values.get("channel_id"), req.values.get("message_ts")
+    return open_update_modal(req, board, member, (channel, ts) if channel and ts else None)
 
 
 def _board_from_value(req: Request, value: Any) -> Board:
@@ -166,6 +170,12 @@ def handle_update_modal_submit(req: Request) -> Reply:
         meeting = _upcoming(req, board)
     reply = submit_update(req, board, member, meeting, text)
     req.notify.to_user(req.user_id, reply.template, reply.data)
+    if isinstance(meta.get("channel"), str) and isinstance(meta.get("ts"), str) and meta["channel"] and meta["ts"]:
+        # The request for updates whose button opened the form now says the update is in.
+        req.notify.update_message(meta["channel"], meta["ts"], "slack/reminder_update_request.json.j2", {
+            "board": board.name, "board_id": board.id, "organisation": reply.data["organisation"],
+            "meeting_date": meeting.date, "venue": meeting.venue, "second": False,
+            "sent": {"by": req.user_id, "at": req.now()}})
     return reply
 
 

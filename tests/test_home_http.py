@@ -6,13 +6,14 @@ The server's clock reads Tuesday 16 July 2019, 09:30 in London.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
 
 from tests.conftest import BoardFixture, HttpResult, ServerProcess, SlackUser, blocks_text, db_rows
 from tests.fake_slack import FakeSlack
-from tests.test_agenda_http import sent_message, sql
+from tests.test_agenda_http import posts_to, sent_message, sql
 from tests.test_updates_http import submit_view, text_input
 
 
@@ -237,3 +238,25 @@ def test_home_for_someone_on_no_board_and_the_messages_tab(server, board: BoardF
     assert r.status == 200
     open_home(fake_slack, board.alice)
     assert len(publishes(fake_slack, board.alice)) == 1
+
+
+def test_times_are_shown_on_each_readers_clock(server, board: BoardFixture, fake_slack: FakeSlack):
+    alice = board.alice
+    fake_slack.add_user(alice.user_id, tz="Asia/Kolkata")
+    board.chair.command("/plan", "meeting add 2019-10-10 10:00")
+    # Her first command is answered in the board's zone (nothing waits on Slack inside the ack); her zone
+    # is looked up after the ack and kept.
+    assert "*Thursday 10 October 2019* · 10:00 ·" in alice.command("/plan").text
+    deadline = time.monotonic() + 10
+    while db_rows(server.database_url, "SELECT timezone FROM members WHERE slack_user_id = :u",
+                  u=alice.user_id) != [("Asia/Kolkata",)]:
+        assert time.monotonic() < deadline, "the time zone was never cached"
+        time.sleep(0.02)
+    assert "*Thursday 10 October 2019* · 14:30 your time (10:00 in London) ·" in alice.command("/plan").text
+    assert "Time: 10:00 ·" in board.chair.command("/agenda", "draft").text  # the chair is in London
+    # In the channel every reader's Slack shows the time on their own clock; the venue's time stays beside it.
+    board.chair.command("/agenda", "publish")
+    start = int(dt.datetime(2019, 10, 10, 9, 0, tzinfo=dt.timezone.utc).timestamp())
+    posted = posts_to(fake_slack, board.channel_id)
+    assert f"Time: <!date^{start}^{{time}}|" in blocks_text(posted[0].params)
+    assert "your time (10:00 at the venue)" in blocks_text(posted[0].params)

@@ -1,0 +1,99 @@
+"""Buttons clicked late or twice: the message is redrawn to show where things stand, the clicker is told
+politely, and nothing is written twice. Signed `block_actions` against `lspbot serve` and the fake Slack."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import BoardFixture, blocks_text, db_rows
+from tests.fake_slack import FakeSlack
+from tests.test_agenda_http import click as click_with_url
+from tests.test_jobs_http import buttons, click, jobs, sent_row
+from tests.test_updates_http import opened_view, text_input, submit_view
+
+
+def test_reminder_buttons_after_the_action_moved_on(server, board: BoardFixture, fake_slack: FakeSlack):
+    alice = board.alice.user_id
+    board.chair.command("/action", f"add Circulate the Northolt recommendations <@{alice}|alice> by 2019-07-17")
+    board.chair.command("/action", f"add Book the Southall venue <@{alice}|alice> by 2019-07-18")
+    fake_slack.wait_for("chat.postMessage", 2)
+    jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00")
+    channel, ts, payload = sent_row(server, alice, "chase:")
+    found = buttons(payload)
+
+    # #1 is closed with the command; the reminder's Done, clicked afterwards, changes nothing.
+    assert "Closed" in board.alice.command("/action", "done #1 Sent on Monday").text
+    fake_slack.reset()
+    click(board.alice, "action_done", found[(1, "Done")], channel, ts, fake_slack)
+    answer = fake_slack.wait_for("respond")[0].params
+    assert answer["text"] == "#1 is already done, so nothing has changed. Thank you." and not answer["replace_original"]
+    redrawn = fake_slack.wait_for("chat.update")[0].params
+    assert (redrawn["channel"], redrawn["ts"]) == (channel, ts) and "*Done*" in blocks_text(redrawn)
+    assert "chase_" + str(found[(1, "Done")]).split("|")[0] not in json.dumps(redrawn["blocks"])  # its buttons are gone
+    history = db_rows(server.database_url, "SELECT u.kind, u.note FROM action_updates u JOIN actions a ON "
+                      "a.id = u.action_id JOIN boards b ON b.id = a.board_id WHERE b.channel_id = :c AND a.ref = 1",
+                      c=board.channel_id)
+    assert history == [("done", "Sent on Monday")]
+
+    # Snooze and Add update on it are answered the same way.
+    fake_slack.reset()
+    click(board.alice, "action_snooze", found[(1, "Snooze a week")], channel, ts, fake_slack)
+    assert "already done" in fake_slack.wait_for("respond")[0].params["text"]
+    fake_slack.reset()
+    click(board.alice, "action_add_update", found[(1, "Add update")], channel, ts, fake_slack)
+    assert "already done" in fake_slack.wait_for("respond")[0].params["text"]
+    assert fake_slack.calls("views.open") == []
+
+    # Not mine, twice: the secretariat hears once.
+    fake_slack.reset()
+    click(board.alice, "action_not_mine", found[(2, "Not mine")], channel, ts, fake_slack)
+    fake_slack.wait_for("chat.update")
+    click(board.alice, "action_not_mine", found[(2, "Not mine")], channel, ts, fake_slack)
+    assert "already knows #2 is not yours" in fake_slack.wait_for("respond")[0].params["text"]
+    told = [c for c in fake_slack.messages() if c.params["channel"] == "D" + board.secretary.user_id[1:]]
+    assert len(told) == 1 and "is not theirs" in blocks_text(told[0].params)
+    audit = db_rows(server.database_url, "SELECT count(*) FROM audit_log WHERE operation = 'not_mine' AND actor = :u",
+                    u=alice)
+    assert audit == [(1,)]
+
+
+def test_publish_takes_the_drafts_place_so_it_is_not_clicked_twice(server, board: BoardFixture,
+                                                                    fake_slack: FakeSlack):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    draft = chair.command("/agenda", "draft")
+    value = next(e["value"] for b in draft.json()["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == "agenda_publish")
+    fake_slack.reset()
+    url = fake_slack.url + "response/draft"
+    click_with_url(chair, "agenda_publish", value, channel=board.channel_id, ts="1563265800.000200", response_url=url)
+    replaced = fake_slack.wait_for("response/draft")[0].params
+    assert replaced["replace_original"] is True and "Published version 1" in replaced["text"]
+    assert "agenda_publish" not in json.dumps(replaced["blocks"])
+    # The same draft's button again (another copy of it): refused, the draft left alone, nothing published.
+    click_with_url(chair, "agenda_publish", value, channel=board.channel_id, ts="1563265800.000200", response_url=url)
+    again = fake_slack.wait_for("response/draft", 2)[1].params
+    assert again["replace_original"] is False and "already published and nothing has changed" in again["text"]
+    assert db_rows(server.database_url, "SELECT count(*) FROM agenda_publications p JOIN boards b ON b.id = "
+                   "p.board_id WHERE b.channel_id = :c", c=board.channel_id) == [(1,)]
+
+
+def test_the_request_for_an_update_says_when_it_is_in(server, board: BoardFixture, fake_slack: FakeSlack):
+    board.chair.command("/plan", "meeting add 2019-10-10 10:00")
+    board_id = db_rows(server.database_url, "SELECT id FROM boards WHERE channel_id = :c", c=board.channel_id)[0][0]
+    dm, ts = "D" + board.alice.user_id[1:], "1563265800.000900"
+    fake_slack.reset()
+    click_with_url(board.alice, "partner_update_open", str(board_id), channel=dm, ts=ts,
+                   response_url=fake_slack.url + "response/alice")
+    view = opened_view(fake_slack)
+    assert json.loads(view["private_metadata"])["ts"] == ts
+    r = submit_view(board.alice, view, text_input("update_text", "Flu programme on track"))
+    assert r.status == 200 and not r.body.strip()
+    update = fake_slack.wait_for("chat.update")[0].params
+    assert (update["channel"], update["ts"]) == (dm, ts)
+    assert "*Ealing PCT*'s partner update" in blocks_text(update) and "is in, sent by" in blocks_text(update)
+    assert [e["text"]["text"] for b in update["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
+        "Revise the update"]
+    assert fake_slack.invalid() == []
+
+
