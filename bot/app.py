@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import listeners
 from bot.runtime import Runtime
-from bot.slack_api import make_client
+from bot.slack_api import IN_REQUEST_TIMEOUT, make_client
 
 log = logging.getLogger("lspbot")
 
@@ -18,7 +18,7 @@ log = logging.getLogger("lspbot")
 def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_token: bool = True) -> App:
     """The Bolt app. Replies go back in the ack (process_before_response) so nothing waits on a thread hand-off."""
     settings = runtime.settings
-    client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
+    client = client or make_client(settings.slack_bot_token, settings.slack_api_url, timeout=IN_REQUEST_TIMEOUT)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret,

@@ -22,7 +22,12 @@ PERMANENT_ERRORS = frozenset({
 })
 
 
-def make_client(token: str | None, base_url: str, *, retries: bool = True, timeout: int = 10) -> WebClient:
+# Seconds a call made before the ack (opening a modal with the trigger_id) may take: Slack waits 3 seconds
+# for the ack and the trigger expires with them, so a slow Slack must not hold the answer past that.
+IN_REQUEST_TIMEOUT = 2
+
+
+def make_client(token: str | None, base_url: str, *, retries: bool = True, timeout: float = 10) -> WebClient:
     """A WebClient for `SLACK_API_URL`; interactive calls retry 429s and dropped connections briefly."""
     client = WebClient(token=token, base_url=base_url, timeout=timeout)
     if not retries:

@@ -298,6 +298,17 @@ def server(request: pytest.FixtureRequest, fake_slack_server: FakeSlack, tmp_pat
     db.drop()
 
 
+def serve_one_backend(fake_slack_server: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`lspbot serve` on one backend only (PostgreSQL when the tests have it), for a module whose tests are
+    about the transport or Slack, not the database: override `server` there with
+    `@pytest.fixture(scope="module", name="server")` around `yield from serve_one_backend(...)`."""
+    db = make_database(backends()[-1], tmp_path_factory.mktemp("serve"))
+    proc = start_server(db.url, fake_slack_server.url)
+    yield proc
+    proc.stop()
+    db.drop()
+
+
 @dataclass
 class BoardFixture:
     """A fresh board on the running server, with a chair, a secretary and two members."""

@@ -12,6 +12,7 @@ import urllib.parse
 from typing import Any
 
 import docx
+import pytest
 from markdown_it import MarkdownIt
 
 from bot.documents import render_document
@@ -29,7 +30,7 @@ from store.models import (
     PlanItem,
     QuarterlyReturn,
 )
-from tests.conftest import ADMIN, ServerProcess, db_rows, http, sign
+from tests.conftest import ADMIN, ServerProcess, db_rows, http, serve_one_backend, sign
 from tests.integrity import TABLES, consistency_problems, table_counts
 
 CHANNEL = "CINJECT1"
@@ -47,6 +48,12 @@ QUOTABLE = HOSTILE.replace('"', "'")
 TITLE = QUOTABLE[:290].strip()  # a plan item's or proposal's title (300 characters at most)
 SHORT = "<!channel> *x* {{ 7*7 }} '; DROP TABLE boards; -- <script>x</script> | y"  # for 200-character fields
 RAW_PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U0SPOOF1", "<#C0SPOOF1", "<!subteam", "<https://evil")
+
+
+@pytest.fixture(scope="module", name="server")
+def one_server(fake_slack_server, tmp_path_factory):
+    """The HTTP path once, on PostgreSQL when the tests have it (it is the stricter about text)."""
+    yield from serve_one_backend(fake_slack_server, tmp_path_factory)
 
 
 def run(runtime: Runtime, user: str, command: str, text: str, channel: str = CHANNEL) -> Outcome:
