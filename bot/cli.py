@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     sender = build_sender(runtime)
     app = create_app(runtime)
     sender.start()
-    scheduler = None if args.no_scheduler else JobScheduler(runtime)
+    scheduler = None if args.no_scheduler else JobScheduler(runtime, leader_poll=args.leader_poll)
     if scheduler:
         scheduler.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN")
     serve.add_argument("--threads", type=int, default=8, help="HTTP worker threads")
     serve.add_argument("--no-scheduler", action="store_true", help="leave the scheduled jobs to `lspbot scheduler`")
+    serve.add_argument("--leader-poll", type=float, default=10.0, metavar="SECONDS",
+                       help="how often a replica checks for (or keeps) the scheduler lock on PostgreSQL")
     serve.set_defaults(func=cmd_serve)
 
     console = sub.add_parser("console", help="a shell that shows what Slack would show")

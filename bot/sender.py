@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.runtime import is_database_unavailable
 from bot.slack_api import Delivery, DeliveryError
 from store import db
 from store import outbox as outbox_store
@@ -199,8 +200,11 @@ class OutboxSender:
         while not self._stop.is_set():
             try:
                 handled = self.drain_once()
-            except Exception:  # the database may be away; keep the thread alive and try again
-                log.exception("outbox drain failed; retrying")
+            except Exception as exc:  # the database may be away; keep the thread alive and try again
+                if is_database_unavailable(exc):
+                    log.warning("outbox drain: database unavailable (%s); retrying", exc.__class__.__name__)
+                else:
+                    log.exception("outbox drain failed; retrying")
                 handled = 0
             if handled == 0:
                 self._wake.wait(poll)

@@ -1,0 +1,89 @@
+"""A TCP proxy on 127.0.0.1 in front of a server (the shared PostgreSQL), to take the database away from one
+process and give it back without stopping the server every other test is using.
+
+`cut()` drops every open connection and refuses new ones, as a stopped server would; `restore()` listens
+again on the same port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+
+class TcpProxy:
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.connections = 0  # accepted in all
+
+    def start(self) -> TcpProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), name="tcp-proxy-accept", daemon=True).start()
+        return self
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by cut() or stop()
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:  # cut while connecting
+                    client.close()
+                    upstream.close()
+                    return
+                self._open |= {client, upstream}
+                self.connections += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), name="tcp-proxy-pump", daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop(source, sink)
+
+    def _drop(self, *sockets: socket.socket) -> None:
+        with self._lock:
+            for s in sockets:
+                self._open.discard(s)
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def cut(self) -> None:
+        """The database goes away: open connections are reset, new ones refused."""
+        with self._lock:
+            listener, self._listener = self._listener, None
+            open_now = list(self._open)
+        if listener is not None:
+            listener.close()
+        self._drop(*open_now)
+
+    def restore(self) -> None:
+        """The database is back, on the same port."""
+        self.start()
+
+    def stop(self) -> None:
+        self.cut()

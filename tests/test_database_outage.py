@@ -1,0 +1,80 @@
+"""The database goes away for a while and comes back, under a running `lspbot serve` on PostgreSQL.
+
+A TCP proxy of the test's own sits between the server and the shared PostgreSQL (which other tests are
+using, so it is never stopped): cutting the proxy resets every connection and refuses new ones, as a
+stopped database would. Meanwhile commands answer with a clear temporary error and write nothing,
+/healthz says 503; once it is back, requests work again, the scheduler takes its lock back, the sender
+delivers what is queued, and the state is whole. (PostgreSQL only: SQLite is a file, not a server.)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.conftest import ADMIN, SlackUser, backends, db_rows, http, make_database, start_server
+from tests.fake_slack import FakeSlack
+from tests.integrity import changed_tables, consistency_problems, table_counts
+from tests.tcp_proxy import TcpProxy
+
+ELECTED = "this replica now runs the scheduled jobs"
+DEPOSED = "lost the scheduler lock"
+
+
+def wait_for(predicate, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("backend", [b for b in backends() if b == "postgresql"])
+def test_database_away_and_back(backend: str, fake_slack: FakeSlack, tmp_path: Path):
+    database = make_database(backend, tmp_path)
+    real = make_url(database.url)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
+    via_proxy = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    log = tmp_path / "serve.log"
+    server = start_server(via_proxy, fake_slack.url, log_path=log, args=("--leader-poll", "0.3"))
+    admin = SlackUser(server.base_url, ADMIN, "COUTAGE1")
+    chair = admin.as_user("UOUTCHR1")
+    try:
+        r = admin.command("/lsp", 'board create "Outage" chair:<@UOUTCHR1|chair> org:"LB Ealing"')
+        assert "now runs in this channel" in r.text, r.text
+        r = chair.command("/lsp", 'member add <@UOUTMEM1|m> org:"Ealing PCT"')
+        assert "joined" in r.text, r.text
+        assert "recorded" in chair.command("/action", "add Before the outage").text
+        wait_for(lambda: ELECTED in log.read_text(), "the scheduler lock")
+        fake_slack.wait_for("chat.postMessage", 2)  # the welcome DMs
+        before = table_counts(database.url)
+
+        proxy.cut()
+        for text in ("add During the outage <@UOUTMEM1|m>", "list all", "done #1"):
+            r = chair.command("/action", text)
+            assert r.status == 200 and "Temporarily unavailable" in r.text and "try again" in r.text, (text, r.text)
+        health = http("GET", server.base_url + "/healthz")
+        assert health.status == 503 and health.json() == {"ok": False, "database": "unavailable"}
+        wait_for(lambda: DEPOSED in log.read_text(), "the scheduler to stand down")
+        assert changed_tables(before, table_counts(database.url)) == {}, "something was written while away"
+
+        proxy.restore()
+        wait_for(lambda: http("GET", server.base_url + "/healthz").status == 200, "/healthz to recover")
+        r = chair.command("/action", "add After the outage <@UOUTMEM1|m>")
+        assert r.status == 200 and "recorded" in r.text, r.text
+        assert "Before the outage" in chair.command("/action", "list all").text
+        wait_for(lambda: log.read_text().count(ELECTED) >= 2, "the scheduler to take its lock back")
+        dm = fake_slack.wait_for("chat.postMessage", 3)[-1]  # the sender works again
+        assert "After the outage" in str(dm.params.get("blocks"))
+    finally:
+        server.stop()
+        proxy.stop()
+    texts = [t for (t,) in db_rows(database.url, "SELECT text FROM actions ORDER BY ref")]
+    assert texts == ["Before the outage", "After the outage"]
+    assert consistency_problems(database.url) == []
+    assert "Traceback" not in log.read_text(), "an outage is a warning in the log, not a crash"
+    database.drop()
