@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import ADMIN, SlackUser, backends, db_rows, http, make_database, start_server
+from tests.conftest import (
+    ADMIN,
+    SlackUser,
+    backends,
+    db_rows,
+    http,
+    make_database,
+    start_server,
+)
 from tests.fake_slack import FakeSlack
 from tests.integrity import changed_tables, consistency_problems, table_counts
 from tests.tcp_proxy import TcpProxy
