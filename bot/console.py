@@ -15,6 +15,7 @@ from store import boards, db
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 
 
 def mrkdwn_to_text(text: str, names: Callable[[str], str]) -> str:
@@ -22,15 +23,42 @@ def mrkdwn_to_text(text: str, names: Callable[[str], str]) -> str:
     text = _MENTION.sub(lambda m: "@" + names(m.group(1)), text)
     text = _DATE.sub(lambda m: m.group(1), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def element_to_text(element: dict[str, Any], names: Callable[[str], str]) -> str:
+    """A form's input as a terminal shows it: `[text …]`, `[@alice ▾]`, `[pick a date 📅]`, `[Thu 10 Oct ▾]`."""
+    kind = element.get("type")
+    shown = (element.get("placeholder") or {}).get("text", "")
+    if kind == "plain_text_input":
+        value = element.get("initial_value") or (f"e.g. {shown}" if shown else "")
+        return f"[{value}{' …' if element.get('multiline') else ''}]"
+    if kind == "users_select":
+        return f"[@{names(element['initial_user'])} ▾]" if element.get("initial_user") else f"[{shown or 'a person'} ▾]"
+    if kind == "datepicker":
+        return f"[{element.get('initial_date') or shown or 'a date'} 📅]"
+    options = element.get("options") or [o for g in element.get("option_groups", []) for o in g.get("options", [])]
+    labels = [o["text"]["text"] for o in options]
+    if kind == "radio_buttons":
+        return "  ".join(f"( ) {label}" for label in labels)
+    chosen = (element.get("initial_option") or {}).get("text", {}).get("text") or shown
+    return f"[{chosen} ▾] ({' | '.join(labels)})" if labels else f"[{chosen} ▾]"
+
+
 def payload_to_text(payload: dict[str, Any], names: Callable[[str], str]) -> str:
-    """Block Kit as plain lines."""
+    """Block Kit as plain lines (a message, the Home tab, or a form with its inputs and buttons)."""
     lines: list[str] = []
+    if payload.get("type") == "modal":
+        lines.append(f"┌─ {payload['title']['text']} ─┐")
     for block in payload.get("blocks") or []:
         kind = block.get("type")
-        if kind == "header":
+        if kind == "input":
+            optional = " (optional)" if block.get("optional") else ""
+            lines.append(f"{block['label']['text']}{optional}: {element_to_text(block['element'], names)}")
+            if block.get("hint"):
+                lines.append(f"  {block['hint']['text']}")
+        elif kind == "header":
             lines.append(f"== {block['text']['text']} ==")
         elif kind == "section":
             if "text" in block:
@@ -46,6 +74,9 @@ def payload_to_text(payload: dict[str, Any], names: Callable[[str], str]) -> str
             lines.append("  ---")
         elif kind == "actions":
             lines.append("  " + " ".join(f"[{e['text']['text']}]" for e in block.get("elements", []) if "text" in e))
+    if payload.get("type") == "modal":
+        buttons = [payload[key]["text"] for key in ("close", "submit") if payload.get(key)]
+        lines.append("└─ " + " ".join(f"[{b}]" for b in buttons) + " ─┘")
     if not lines and payload.get("text"):
         lines.append(mrkdwn_to_text(payload["text"], names))
     return "\n".join(lines)
