@@ -96,6 +96,11 @@ def option(o: dict[str, Any]) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": truncate(o["text"], 75)}, "value": str(o["value"])}
 
 
+def board_option(b: dict[str, Any]) -> dict[str, Any]:
+    """A board (`{"id", "name"}`) as a select option."""
+    return option({"text": b["name"], "value": b["id"]})
+
+
 def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(template_dir)),
@@ -106,7 +111,8 @@ def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(mrkdwn=mrkdwn, date_long=date_long, date_short=date_short, slack_date=slack_date,
-                       truncate_to=truncate, plural=plural, mention=mention, option=option)
+                       truncate_to=truncate, plural=plural, mention=mention, option=option,
+                       board_option=board_option)
     env.globals.update(mention=mention, plural=plural, action_line_text=action_line, due_label_text=due_label, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env

@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers import access, actions, forms
 from handlers.action_input import parse_due, resolve_member
-from handlers.base import Forbidden, InvalidInput, Reply, Request
+from handlers.base import InvalidInput, Reply, Request
 from handlers.parsing import MAX_TEXT, check_text
 from store import boards
 from store.models import Board
@@ -29,10 +29,6 @@ def open_action_modal(req: Request, *, text: str = "", owner_id: str | None = No
                       source: dict[str, Any] | None = None) -> Reply:
     """The form to record an action, pre-filled; the reply is the command help, shown if Slack can't open it."""
     board, choices = forms.board_choices(req)
-    if board is not None:
-        access.require_member(access.actor_for(req, board))
-    elif not choices:
-        raise Forbidden("You are not a member of any board yet. Ask your board's chair or secretariat to add you.")
     data = form_data(req, board, choices, text=text, owner_id=owner_id or req.user_id, source=source)
     return Reply("slack/help.json.j2", {"topic": "action"}, open_modal={"template": TEMPLATE, "data": data})
 

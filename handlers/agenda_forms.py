@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers import access, agenda, forms
-from handlers.base import Forbidden, InvalidInput, NotFound, Reply, Request
+from handlers.base import InvalidInput, NotFound, Reply, Request
 from handlers.parsing import check_text
 
 TEMPLATE = "slack/agenda_add_modal.json.j2"
@@ -16,10 +16,6 @@ FIELDS = (FIELD_TITLE, FIELD_LEAD, FIELD_MEETING, FIELD_BOARD)
 def open_agenda_add_modal(req: Request) -> Reply:
     """The form to propose an item for one of the board's coming meetings (the next one chosen already)."""
     board, choices = forms.board_choices(req)
-    if board is not None:
-        access.require_member(access.actor_for(req, board))
-    elif not choices:
-        raise Forbidden("You are not a member of any board yet. Ask your board's chair or secretariat to add you.")
     shown = [board] if board is not None else choices
     groups = [{"board": b.name, "options": forms.meeting_options(req, b, future=8)} for b in shown]
     groups = [g for g in groups if g["options"]]

@@ -16,13 +16,16 @@ MAX_OPTION_TEXT = 75  # Slack's limit on an option's text
 
 def board_choices(req: Request) -> tuple[Board | None, list[Board]]:
     """The board a form is for (the channel's, or the member's only one) and, when that is not clear
-    (a DM, several boards), every board the member sits on to choose from. Refusals as `resolve_board`'s."""
+    (a DM, several boards), every board the member sits on to choose from. Refused, as the commands are, to
+    anyone not on the board (or on none)."""
     try:
-        return access.resolve_board(req), []
+        board = access.resolve_board(req)
     except UsageError:  # several boards and no board channel: the form asks which
         member = boards.get_member(session=req.session, slack_user_id=req.user_id)
         mine = boards.memberships_of(session=req.session, member_id=member.id) if member else []
         return None, sorted((m.board for m in mine), key=lambda b: b.name.lower())
+    access.require_member(access.actor_for(req, board))
+    return board, []
 
 
 def meeting_option(meeting: Meeting, tag: str = "") -> dict[str, str]:
