@@ -4,7 +4,7 @@ nothing was half-written, and whether a write transaction is open right now (to 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -76,21 +76,27 @@ def consistency_problems(database_url: str) -> list[str]:
     return problems
 
 
-def write_in_progress(database_url: str) -> bool:
-    """True while another connection holds an open write transaction (SQLite's write lock, or a
-    PostgreSQL backend that has been given a transaction id)."""
+@contextmanager
+def write_watch(database_url: str) -> Iterator[Callable[[], bool]]:
+    """A probe that says whether another connection holds an open write transaction right now (SQLite's
+    write lock, or a PostgreSQL backend that has been given a transaction id), to land a kill inside one."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        conn = sqlite3.connect(url.database, timeout=0, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-            return False
-        except sqlite3.OperationalError:
-            return True
-        finally:
-            conn.close()
+        def locked() -> bool:
+            conn = sqlite3.connect(url.database, timeout=0, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                return False
+            except sqlite3.OperationalError:
+                return True
+            finally:
+                conn.close()
+
+        yield locked
+        return
     with connect(database_url) as conn:
-        return bool(conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")).scalar())
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        probe = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")
+        yield lambda: bool(conn.execute(probe).scalar())
