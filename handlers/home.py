@@ -9,7 +9,6 @@ the code a click in a reminder does.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from handlers import access
@@ -106,8 +105,7 @@ def _owed(req: Request, member: Member, memberships: list[Membership]) -> dict[s
         board = m.board
         today = req.today(board.timezone)
         if member.organisation is not None:
-            upcoming = home_store.upcoming_meetings(session=req.session, board_id=board.id,
-                                                   after=today + dt.timedelta(days=1), limit=1)
+            upcoming = home_store.upcoming_meetings(session=req.session, board_id=board.id, after=today, limit=1)
             if upcoming and update_store.current(session=req.session, meeting_id=upcoming[0].id,
                                                  organisation_id=member.organisation.id) is None:
                 items.append({"kind": "update", "board": board.name, "board_id": board.id,
