@@ -269,8 +269,12 @@ def submit_return(req: Request, board: Board, member: Member, manages: bool, ite
 # ---------------------------------------------------------------- the quarterly-return form
 
 
-def open_return_modal(req: Request, board: Board, member: Member, manages: bool) -> Reply:
-    """The return form: the items the member answers for (all of them for the chair and secretariat), a RAG picker."""
+def open_return_modal(req: Request, board: Board, member: Member, manages: bool,
+                      message: tuple[str, str] | None = None) -> Reply:
+    """The return form: the items the member answers for (all of them for the chair and secretariat), a RAG picker.
+
+    `message` is the (channel, ts) of the reminder in the member's DM whose button opened it: once a return is
+    sent, that reminder shows which of their items are in."""
     items = [i for i in perf_store.list_items(session=req.session, board_id=board.id)
              if manages or perf_store.may_return(session=req.session, item=i, member=member)]
     if not items:
@@ -280,7 +284,8 @@ def open_return_modal(req: Request, board: Board, member: Member, manages: bool)
         "board": board.name, "quarter": quarter.title,
         "items": [{"id": str(i.id), "name": i.name, "kind": i.kind.value} for i in items[:100]],
         "fields": {"item": FIELD_ITEM, "rag": FIELD_RAG, "commentary": FIELD_COMMENTARY},
-        "metadata": json.dumps({"board_id": board.id, "quarter": quarter.label}),
+        "metadata": json.dumps({"board_id": board.id, "quarter": quarter.label,
+                                **({"channel": message[0], "ts": message[1]} if message else {})}),
     }
     return Reply("slack/update_return_modal_fallback.json.j2", data,
                  open_modal={"template": "slack/update_return_modal.json.j2", "data": data})
@@ -301,7 +306,10 @@ def _board_and_member(req: Request, board_id: Any) -> tuple[Board, Member, bool]
 def handle_return_button(req: Request) -> Reply:
     """The quarterly reminder's button: its value is the board id."""
     board, member, manages = _board_and_member(req, req.values.get("value"))
-    return open_return_modal(req, board, member, manages)
+    channel, ts = str(req.values.get("channel_id") or ""), str(req.values.get("message_ts") or "")
+    # Only a reminder in the member's own DM is redrawn; the board channel's notice is everyone's.
+    message = (channel, ts) if channel.startswith("D") and ts else None
+    return open_return_modal(req, board, member, manages, message)
 
 
 def handle_return_modal_submit(req: Request) -> Reply:
@@ -326,7 +334,19 @@ def handle_return_modal_submit(req: Request) -> Reply:
     quarter = parse_quarter(meta["quarter"], board) if meta.get("quarter") else current_quarter(req, board)
     reply = submit_return(req, board, member, manages, item, quarter, rag, commentary)
     req.notify.to_user(req.user_id, reply.template, reply.data)
+    if isinstance(meta.get("channel"), str) and isinstance(meta.get("ts"), str) and meta["channel"] and meta["ts"]:
+        _show_returns_sent(req, board, member, quarter, (meta["channel"], meta["ts"]))
     return reply
+
+
+def _show_returns_sent(req: Request, board: Board, member: Member, quarter: Quarter, message: tuple[str, str]) -> None:
+    """Redraw the member's quarterly reminder: each item they answer for, in or still to send."""
+    returns = perf_store.returns_for(session=req.session, board_id=board.id, quarters=[quarter.label])
+    items = [{"name": i.name, "rag": returns[(i.id, quarter.label)].rag.value if (i.id, quarter.label) in returns
+              else None} for i in perf_store.list_items(session=req.session, board_id=board.id)
+             if perf_store.may_return(session=req.session, item=i, member=member)]
+    req.notify.update_message(message[0], message[1], "slack/reminder_quarterly_sent.json.j2", {
+        "board": board.name, "board_id": board.id, "quarter": quarter.title, "items": items})
 
 
 def previous_quarters(quarter: Quarter, count: int = 3) -> list[Quarter]:

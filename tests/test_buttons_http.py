@@ -111,3 +111,31 @@ def test_the_request_for_an_update_says_when_it_is_in(server, board: BoardFixtur
     assert fake_slack.invalid() == []
 
 
+
+
+def test_a_leads_quarterly_reminder_shows_which_returns_are_in(server, board: BoardFixture, fake_slack: FakeSlack):
+    bob = board.bob
+    board.chair.command("/lsp", f'project add "Data sharing" lead:<@{bob.user_id}|bob>')
+    board.chair.command("/lsp", f'project add "Southall joined-up approach" lead:<@{bob.user_id}|bob>')
+    board_id = db_rows(server.database_url, "SELECT id FROM boards WHERE channel_id = :c", c=board.channel_id)[0][0]
+    dm, ts = "D" + bob.user_id[1:], "1563265800.000950"
+    fake_slack.reset()
+    click_with_url(bob, "quarterly_return_open", str(board_id), channel=dm, ts=ts,
+                   response_url=fake_slack.url + "response/bob")
+    view = opened_view(fake_slack)
+    item = next(o["value"] for o in view["blocks"][1]["element"]["options"] if o["text"]["text"] == "Data sharing")
+    r = submit_view(bob, view, {
+        "return_item": {"return_item": {"type": "static_select", "selected_option": {"value": item}}},
+        "return_rag": {"return_rag": {"type": "radio_buttons", "selected_option": {"value": "amber"}}},
+        **text_input("return_commentary", "Protocol drafted; sign-off in August")})
+    assert r.status == 200 and not r.body.strip()
+    shown = blocks_text(update_of(fake_slack, dm, ts))
+    assert ":white_check_mark: *Data sharing* — amber" in shown and "*Southall joined-up approach* — still to send" in shown
+    assert [e["text"]["text"] for b in update_of(fake_slack, dm, ts)["blocks"] if b["type"] == "actions"
+            for e in b["elements"]] == ["Send a return"]
+
+    # The board channel's notice is everyone's: a return sent from its button leaves it as it is.
+    fake_slack.reset()
+    click_with_url(bob, "quarterly_return_open", str(board_id), channel=board.channel_id, ts="1563265800.000960",
+                   response_url=fake_slack.url + "response/bob")
+    assert "channel" not in json.loads(opened_view(fake_slack)["private_metadata"])
