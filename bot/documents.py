@@ -229,6 +229,8 @@ def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, t
 
 def render_document(document: Document, env: Environment | None = None) -> list[Attachment]:
     """The .docx, the .md and each chart's .png of a document."""
+    if document.kind == "agenda":
+        return agenda_attachments(document)
     from bot import charts  # matplotlib loads on the first report, not when the bot starts
 
     env = env or docs_environment()
@@ -240,6 +242,15 @@ def render_document(document: Document, env: Environment | None = None) -> list[
         Attachment(f"{document.basename}.md", markdown.encode("utf-8"), title=f"{title} (Markdown)"),
         *[Attachment(name, png, title=f"{title} (chart)") for name, png in pictures.items()],
     ]
+
+
+def agenda_attachments(document: Document) -> list[Attachment]:
+    """An agenda's Word document (from its own Word template) and Markdown."""
+    from templates.documents import render_docx, render_markdown
+
+    title = document.title or document.basename
+    return [Attachment(f"{document.basename}.docx", render_docx(document.data), title=title),
+            Attachment(f"{document.basename}.md", render_markdown(document.data).encode(), title=f"{title} (Markdown)")]
 
 
 def write_documents(documents: list[Document], folder: Path) -> list[Path]:

@@ -10,7 +10,7 @@ from typing import Any
 from handlers import access, agenda_forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
-from handlers.base import Attachment, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.base import Attachment, Conflict, Document, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.parsing import check_text, parse
 from handlers.zones import time_label, viewer_zone
 from handlers.plan import existing_meeting, parse_meeting_date
@@ -18,7 +18,7 @@ from store import agenda as agenda_store
 from store import audit, boards, meetings
 from store import plan as plan_store
 from store.models import AgendaProposal, Board, Meeting, Member, ProposalStatus, Role
-from templates.documents import render_docx, render_markdown
+from templates.documents import MARKDOWN_TEMPLATE, render_docx, render_markdown
 
 OPTIONS = ("board", "lead", "for")
 _PROPOSAL_REF = re.compile(r"^#?[Aa]?(\d{1,9})$")
@@ -291,16 +291,23 @@ def file_stem(agenda: Agenda) -> str:
     return f"{slug}-agenda-{agenda.meeting['date'].isoformat()}"
 
 
-def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
+def draft_reply(req: Request, board: Board, meeting: Meeting, *, files_after_ack: bool = False) -> Reply:
+    """The draft as Block Kit, with its Word and Markdown files (made now, or by the transport after the ack)."""
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
-    data, docx_bytes, markdown = agenda_files(agenda)
     stem = file_stem(agenda)
+    title = f"Draft agenda — {board.name}, {meeting.date:%-d %B %Y}"
+    if files_after_ack:
+        data = dict(agenda_data(agenda), published=False)
+        files: dict[str, Any] = {"documents": [Document(template=MARKDOWN_TEMPLATE, data=data, basename=stem,
+                                                        title=title, kind="agenda")]}
+    else:
+        data, docx_bytes, markdown = agenda_files(agenda)
+        files = {"attachments": [
+            Attachment(f"{stem}.docx", docx_bytes, title),
+            Attachment(f"{stem}.md", markdown.encode(), f"Draft agenda (Markdown) — {meeting.date:%-d %B %Y}")]}
     # The draft is the requester's alone: its time is shown on their clock (the documents keep the venue's).
     when = dict(data["meeting"], time=time_label(meeting.starts_at, board.timezone, viewer_zone(req)))
-    return Reply("slack/agenda_draft.json.j2", dict(data, version=None, meeting=when), attachments=[
-        Attachment(f"{stem}.docx", docx_bytes, f"Draft agenda — {board.name}, {meeting.date:%-d %B %Y}"),
-        Attachment(f"{stem}.md", markdown.encode(), f"Draft agenda (Markdown) — {meeting.date:%-d %B %Y}"),
-    ])
+    return Reply("slack/agenda_draft.json.j2", dict(data, version=None, meeting=when), **files)
 
 
 def handle_agenda_draft(req: Request, rest: str) -> Reply:
@@ -353,5 +360,6 @@ def handle_publish_button(req: Request) -> Reply:
 
 
 def handle_regenerate_button(req: Request) -> Reply:
+    """A fresh draft in place of the old one; its Word and Markdown files are made after the ack."""
     board, meeting = _button_meeting(req, "draft the agenda")
-    return draft_reply(req, board, meeting)
+    return draft_reply(req, board, meeting, files_after_ack=True)

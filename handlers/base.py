@@ -85,6 +85,7 @@ class Document:
     basename: str
     title: str = ""
     charts: list[Chart] = field(default_factory=list)
+    kind: str = "markdown"  # "agenda": the agenda's own Word template (templates/documents.py) makes the .docx
 
 
 @dataclass

@@ -3,10 +3,12 @@ politely, and nothing is written twice. Signed `block_actions` against `lspbot s
 
 from __future__ import annotations
 
+import io
 import json
-
 import time
 from typing import Any
+
+import docx
 
 from tests.conftest import BoardFixture, blocks_text, db_rows
 from tests.fake_slack import FakeSlack
@@ -91,6 +93,23 @@ def test_publish_takes_the_drafts_place_so_it_is_not_clicked_twice(server, board
     assert again["replace_original"] is False and "already published and nothing has changed" in again["text"]
     assert db_rows(server.database_url, "SELECT count(*) FROM agenda_publications p JOIN boards b ON b.id = "
                    "p.board_id WHERE b.channel_id = :c", c=board.channel_id) == [(1,)]
+
+    # Regenerate: the fresh draft takes the old one's place at once; its Word and Markdown files are made
+    # after the ack and arrive in the chair's DM.
+    fake_slack.reset()
+    click_with_url(chair, "agenda_regenerate", value, channel=board.channel_id, ts="1563265800.000200",
+                   response_url=url)
+    fresh = fake_slack.wait_for("response/draft")[0].params
+    assert fresh["replace_original"] is True and "Nothing has changed since version 1" in blocks_text(fresh)
+    fake_slack.wait_for("files.completeUploadExternal", 2)
+    files = {}
+    for (payload,) in db_rows(server.database_url, "SELECT payload FROM outbox WHERE target = :u AND "
+                              "target_kind = 'user' ORDER BY id", u=chair.user_id):
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        if payload.get("_method") == "files.upload":
+            files[payload["filename"].rsplit(".", 1)[1]] = bytes.fromhex(payload["content_hex"])
+    assert "Draft agenda — Thursday 10 October 2019" in [p.text for p in docx.Document(io.BytesIO(files["docx"])).paragraphs]
+    assert "# " + board.name in files["md"].decode()
 
 
 def test_the_request_for_an_update_says_when_it_is_in(server, board: BoardFixture, fake_slack: FakeSlack):
