@@ -1,0 +1,36 @@
+"""A short load test, so a regression shows: signed slash commands and button clicks at 50 a second for
+3 seconds from this process (bench/load_client.py, the same generator as bench/bench_load.py), against
+`lspbot serve` on SQLite and against two replicas on PostgreSQL. Zero errors, and every write a reply
+confirmed is in the database. No timing is asserted here; docs/benchmarks.md has the figures."""
+
+from __future__ import annotations
+
+from bench import load_client
+from tests.conftest import ADMIN, SIGNING_SECRET, ServerProcess, start_server
+from tests.fake_slack import FakeSlack
+from tests.integrity import consistency_problems
+
+RATE, SECONDS = 50, 3
+
+
+def test_50_requests_a_second_for_3_seconds(server: ServerProcess, fake_slack: FakeSlack):
+    replicas = [server]
+    if server.database_url.startswith("postgresql"):
+        replicas.append(start_server(server.database_url, fake_slack.url, migrate=False))
+    try:
+        bases = [s.base_url for s in replicas]
+        scenario = load_client.prepare(bases, SIGNING_SECRET, server.database_url, members=10, clickable=RATE * SECONDS // 5,
+                                       response_url=fake_slack.url + "respond", admin=ADMIN)
+        results = load_client.send(bases, load_client.mix(scenario, RATE * SECONDS), SIGNING_SECRET, RATE)
+    finally:
+        for extra in replicas[1:]:
+            extra.stop()
+    errors = [(r.planned.kind, r.planned.label, r.error) for r in results if r.error]
+    assert errors == [], errors[:5]
+    figures = load_client.summary(results)
+    assert figures["sent"] == RATE * SECONDS and all(figures["by_kind"].values()), figures
+    assert load_client.missing_writes(server.database_url, results) == []
+    assert consistency_problems(server.database_url) == []
+    refusals = [c for c in fake_slack.calls() if c.method.startswith("respond")]
+    assert refusals == [], "a click was answered with a refusal"
+
