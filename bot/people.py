@@ -17,7 +17,7 @@ log = logging.getLogger("lspbot.people")
 
 
 def cached_timezone(runtime: Runtime, user_id: str) -> str | None:
-    with db.session_scope(runtime.sessions) as session:
+    with db.read_scope(runtime.sessions) as session:
         member = boards.get_member(session=session, slack_user_id=user_id)
         return valid_zone(member.timezone) if member is not None else None
 

@@ -16,6 +16,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.runtime import Runtime
+from store.db import READ_ONLY
 
 log = logging.getLogger("lspbot.web")
 
@@ -46,8 +47,8 @@ def make_wsgi(app: App, runtime: Runtime) -> Callable[..., Iterable[bytes]]:
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
             try:
-                with runtime.engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
+                with runtime.engine.connect() as conn:  # a read: on SQLite it takes no write lock
+                    conn.execution_options(**{READ_ONLY: True}).execute(text("SELECT 1"))
             except Exception as exc:  # report, don't crash: the load balancer needs the answer
                 log.warning("health check: database unavailable (%s)", exc.__class__.__name__)
                 return respond(start_response, "503 Service Unavailable", {"ok": False, "database": "unavailable"})

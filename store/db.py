@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "lspbot_read_only"  # execution option: the transaction only reads
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -33,7 +34,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _sqlite_begin(conn):  # pragma: no cover
             # BEGIN IMMEDIATE takes the write lock up front, so two writers queue
             # instead of failing with "database is locked" on upgrade from a read.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A unit of work that only reads (read_scope) takes no lock: in WAL mode it never waits.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -45,6 +47,19 @@ def make_engine(url: str, **kwargs) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: on SQLite it takes no write lock, so it never queues behind a writer
+    (nor holds one up); anything it writes is rolled back."""
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 @contextlib.contextmanager

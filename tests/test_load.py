@@ -5,7 +5,13 @@ confirmed is in the database. No timing is asserted here; docs/benchmarks.md has
 
 from __future__ import annotations
 
+import threading
+
+from sqlalchemy import func, select
+
 from bench import load_client
+from store import db
+from store.models import Organisation
 from tests.conftest import ADMIN, SIGNING_SECRET, ServerProcess, start_server
 from tests.fake_slack import FakeSlack
 from tests.integrity import consistency_problems
@@ -34,3 +40,26 @@ def test_50_requests_a_second_for_3_seconds(server: ServerProcess, fake_slack: F
     refusals = [c for c in fake_slack.calls() if c.method.startswith("respond")]
     assert refusals == [], "a click was answered with a refusal"
 
+
+def test_a_read_never_queues_behind_a_writer(database):
+    """On SQLite every unit of work takes the write lock at BEGIN, so writers queue rather than deadlock;
+    a read-only one (db.read_scope: the time-zone lookup after each command, /healthz) takes none."""
+    engine = db.make_engine(database.url)
+    db.upgrade(engine)
+    sessions = db.make_session_factory(engine)
+    got: list[int] = []
+    try:
+        with db.session_scope(sessions) as writer:
+            writer.add(Organisation(name="Written, not committed"))
+            writer.flush()
+
+            def read() -> None:
+                with db.read_scope(sessions) as reader:
+                    got.append(reader.scalar(select(func.count()).select_from(Organisation)))
+
+            thread = threading.Thread(target=read, daemon=True)
+            thread.start()
+            thread.join(5)  # behind the writer it would wait for the busy timeout (30 s)
+            assert got == [0], "the read waited for the writer"
+    finally:
+        engine.dispose()
