@@ -31,8 +31,8 @@ USAGE = [
     "/agenda publish [date]",
 ]
 HELP = {"agenda": ["Agenda", "\n".join(f"`{u}`" for u in USAGE) +
-                   "\nAny member proposes; the chair approves or declines; the chair, vice-chair and secretariat "
-                   "draft and publish."]}
+                   "\n`/agenda add` alone opens a form. Any member proposes; the chair approves or declines; the chair, "
+                   "vice-chair and secretariat draft and publish."]}
 
 
 def handle(req: Request) -> Reply:
