@@ -3,13 +3,18 @@ signed Slack requests, and `lspbot serve` running as a real subprocess."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -62,16 +67,49 @@ class TestDatabase:
             self._drop()
 
 
-def make_database(backend: str, tmp_path: Path) -> TestDatabase:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL database on the CI server."""
+_TEMPLATES: dict[str, str] = {}  # backend -> a database at the current schema, made once per test process
+
+
+def _template(backend: str) -> str:
+    """A database migrated once per test process (a SQLite file, or a PostgreSQL database) to copy fresh ones from:
+    a copy costs a fraction of running every migration again."""
+    if backend in _TEMPLATES:
+        return _TEMPLATES[backend]
+    from store import db
+
     if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="lspbot-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        engine = db.make_engine(f"sqlite:///{folder / 'template.db'}")
+        db.upgrade(engine)
+        engine.dispose()
+        with contextlib.closing(sqlite3.connect(folder / "template.db")) as conn:  # one self-contained file to copy
+            conn.execute("PRAGMA journal_mode=DELETE")
+        _TEMPLATES[backend] = str(folder / "template.db")
+        return _TEMPLATES[backend]
+    template = make_database(backend, Path(tempfile.gettempdir()))
+    atexit.register(template.drop)
+    engine = db.make_engine(template.url)
+    db.upgrade(engine)
+    engine.dispose()
+    _TEMPLATES[backend] = make_url(template.url).database
+    return _TEMPLATES[backend]
+
+
+def make_database(backend: str, tmp_path: Path, *, migrated: bool = False) -> TestDatabase:
+    """A fresh database: a SQLite file, or a new PostgreSQL database on the CI server; empty, or (`migrated`)
+    a copy of one at the current schema."""
+    if backend == "sqlite":
+        if migrated:
+            shutil.copyfile(_template(backend), tmp_path / "lspbot.db")
         return TestDatabase(url=f"sqlite:///{tmp_path / 'lspbot.db'}", backend="sqlite")
     admin_url = _pg_admin_url()
     name = f"lspbot_t_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{_template(backend)}"' if migrated else ""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
     except Exception as exc:  # CI must reach its database: fail, never skip
         admin.dispose()
         pytest.fail(f"cannot create a PostgreSQL test database at {make_url(admin_url).render_as_string()}: {exc}")
@@ -87,8 +125,8 @@ def make_database(backend: str, tmp_path: Path) -> TestDatabase:
 
 @pytest.fixture(params=backends())
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDatabase]:
-    """A fresh database per test, on every backend."""
-    db = make_database(request.param, tmp_path)
+    """A fresh database per test, on every backend, at the current schema."""
+    db = make_database(request.param, tmp_path, migrated=True)
     yield db
     db.drop()
 
@@ -291,8 +329,8 @@ def start_server(database_url: str, slack_url: str, *, migrate: bool = True, log
 @pytest.fixture(scope="module", params=backends())
 def server(request: pytest.FixtureRequest, fake_slack_server: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`lspbot serve` as a subprocess, one per test module and backend, against the fake Slack."""
-    db = make_database(request.param, tmp_path_factory.mktemp("serve"))
-    proc = start_server(db.url, fake_slack_server.url)
+    db = make_database(request.param, tmp_path_factory.mktemp("serve"), migrated=True)
+    proc = start_server(db.url, fake_slack_server.url, migrate=False)
     yield proc
     proc.stop()
     db.drop()
@@ -302,8 +340,8 @@ def serve_one_backend(fake_slack_server: FakeSlack, tmp_path_factory: pytest.Tem
     """`lspbot serve` on one backend only (PostgreSQL when the tests have it), for a module whose tests are
     about the transport or Slack, not the database: override `server` there with
     `@pytest.fixture(scope="module", name="server")` around `yield from serve_one_backend(...)`."""
-    db = make_database(backends()[-1], tmp_path_factory.mktemp("serve"))
-    proc = start_server(db.url, fake_slack_server.url)
+    db = make_database(backends()[-1], tmp_path_factory.mktemp("serve"), migrated=True)
+    proc = start_server(db.url, fake_slack_server.url, migrate=False)
     yield proc
     proc.stop()
     db.drop()

@@ -57,7 +57,7 @@ def kill_when_writing(proc: subprocess.Popen, database_url: str, timeout: float 
 
 
 def test_serve_killed_mid_command_and_mid_drain(database: TestDatabase, fake_slack: FakeSlack, tmp_path: Path):
-    server = start_server(database.url, fake_slack.url, log_path=tmp_path / "first.log")
+    server = start_server(database.url, fake_slack.url, migrate=False, log_path=tmp_path / "first.log")
     admin = SlackUser(server.base_url, ADMIN, "CKILLCMD")
     chair = admin.as_user("UKILLCHR")
     assert "now runs in this channel" in admin.command("/lsp", 'board create "Kill" chair:<@UKILLCHR|c> org:"O"').text
