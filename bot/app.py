@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -15,7 +16,8 @@ from bot.slack_api import IN_REQUEST_TIMEOUT, make_client
 log = logging.getLogger("lspbot")
 
 
-def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_token: bool = True) -> App:
+def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_token: bool = True,
+               listener_executor: Executor | None = None) -> App:
     """The Bolt app. Replies go back in the ack (process_before_response) so nothing waits on a thread hand-off."""
     settings = runtime.settings
     client = client or make_client(settings.slack_bot_token, settings.slack_api_url, timeout=IN_REQUEST_TIMEOUT)
@@ -26,6 +28,7 @@ def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_toke
         token_verification_enabled=verify_token,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("lspbot.bolt"),
+        listener_executor=listener_executor,  # where the after-ack (lazy) listeners run: Bolt's thread pool by default
     )
     listeners.register(app, runtime)
 

@@ -7,11 +7,11 @@ import json
 import re
 from typing import Any
 
-from handlers import access, agenda_forms
+from handlers import access, agenda_forms, forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.base import Attachment, Conflict, Document, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
-from handlers.parsing import check_text, parse
+from handlers.parsing import check_text, parse, parse_id
 from handlers.zones import time_label, viewer_zone
 from handlers.plan import existing_meeting, parse_meeting_date
 from store import agenda as agenda_store
@@ -216,9 +216,9 @@ def decide_proposal(
 
 
 def _button_proposal(req: Request) -> tuple[Board, Actor, AgendaProposal]:
-    value = str(req.values.get("value") or req.values.get("proposal") or "")
-    proposal = agenda_store.get_proposal(session=req.session, proposal_id=int(value), for_update=True) \
-        if value.isdigit() else None
+    proposal_id = parse_id(req.values.get("value") or req.values.get("proposal"))
+    proposal = agenda_store.get_proposal(session=req.session, proposal_id=proposal_id, for_update=True) \
+        if proposal_id else None
     if proposal is None:
         raise NotFound("That proposal no longer exists.")
     board = boards.get(session=req.session, board_id=proposal.board_id)
@@ -250,10 +250,7 @@ def handle_decline_button(req: Request) -> Reply:
 
 def handle_decline_submission(req: Request) -> Reply:
     """The reason modal was submitted: decline, keeping the reason, and update the chair's DM."""
-    try:
-        meta = json.loads(req.values.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
-        meta = {}
+    meta = forms.metadata(req)  # a dict, whatever the submission carried
     req.values = dict(req.values, value=str(meta.get("proposal", "")))
     board, actor, proposal = _button_proposal(req)
     reason = str(req.values.get("reason") or "").strip()
@@ -345,8 +342,8 @@ def handle_agenda_publish(req: Request, rest: str) -> Reply:
 
 
 def _button_meeting(req: Request, what: str) -> tuple[Board, Meeting]:
-    value = str(req.values.get("value") or "")
-    meeting = req.session.get(Meeting, int(value)) if value.isdigit() else None
+    meeting_id = parse_id(req.values.get("value"))
+    meeting = req.session.get(Meeting, meeting_id) if meeting_id else None
     if meeting is None:
         raise NotFound("That meeting is no longer in the plan.")
     board = boards.get(session=req.session, board_id=meeting.board_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers import access
 from handlers.base import InvalidInput, Request, UsageError
+from handlers.parsing import parse_id
 from store import boards, meetings
 from store.models import Board, Meeting
 
@@ -58,11 +59,8 @@ def metadata(req: Request) -> dict[str, Any]:
 
 def chosen_board(req: Request, meta: dict[str, Any], field: str = "board") -> Board:
     """The board a submitted form is for: the one it was opened for, else the one picked on it."""
-    raw = meta.get("board_id") or req.values.get(field)
-    try:
-        board = boards.get(session=req.session, board_id=int(raw)) if raw else None
-    except (TypeError, ValueError):
-        board = None
+    board_id = parse_id(meta.get("board_id") or req.values.get(field))
+    board = boards.get(session=req.session, board_id=board_id) if board_id else None
     if board is None:
         raise InvalidInput("Choose the board.", field=field)
     return board
@@ -73,10 +71,8 @@ def chosen_meeting(req: Request, board: Board, raw: Any, field: str = "meeting",
     """The meeting picked on a form (None if none was), refused unless it is one of the board's."""
     if not raw:
         return None
-    try:
-        meeting = req.session.get(Meeting, int(raw))
-    except (TypeError, ValueError):
-        meeting = None
+    meeting_id = parse_id(raw)
+    meeting = req.session.get(Meeting, meeting_id) if meeting_id else None
     if meeting is None or meeting.board_id != board.id:
         raise InvalidInput(f"Choose one of {board.name}'s meetings.", field=field)
     if future and meeting.date < req.today(board.timezone):

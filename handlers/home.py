@@ -14,6 +14,7 @@ from typing import Any
 from handlers import access
 from handlers.actions import describe
 from handlers.base import Reply, Request
+from handlers.parsing import parse_id
 from handlers.performance import current_quarter
 from handlers.zones import time_label, viewer_zone, zone_city
 from store import boards
@@ -54,10 +55,7 @@ def handle_home(req: Request) -> Reply:
 
 
 def _page(raw: Any) -> int:
-    try:
-        return max(int(raw or 0), 0)
-    except (TypeError, ValueError):
-        return 0
+    return parse_id(raw) or 0  # a page past the end shows the last one; nonsense shows the first
 
 
 def _actions_page(req: Request, member: Member, page: int) -> tuple[list[dict[str, Any]], int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from handlers.base import UsageError
 
@@ -98,6 +99,19 @@ def mention_id(token: str) -> str | None:
 
 def is_mention(token: str) -> bool:
     return bool(MENTION_RE.match(token) or PLAIN_MENTION_RE.match(token))
+
+
+MAX_ID = 2**31 - 1  # row ids are 32-bit integers on PostgreSQL
+
+
+def parse_id(value: Any) -> int | None:
+    """A row id carried by a button's value or a form's metadata: ASCII digits within an id's range, else None
+    (so "²", "1e9" or twenty digits are "no such row", never an exception or an out-of-range query)."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 def parse_ref(token: str) -> int:

@@ -7,11 +7,11 @@ import json
 import re
 from typing import Any
 
-from handlers import access
+from handlers import access, forms
 from handlers.actions import resolve_member
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.dates import DateParseError, parse_date
-from handlers.parsing import check_text, normalise_quotes, parse, tokenize
+from handlers.parsing import check_text, normalise_quotes, parse, parse_id, tokenize
 from store import audit, boards
 from store import performance as perf_store
 from store.models import Board, Member, PerformanceItem, PerformanceKind, Rag
@@ -292,11 +292,8 @@ def open_return_modal(req: Request, board: Board, member: Member, manages: bool,
 
 
 def _board_and_member(req: Request, board_id: Any) -> tuple[Board, Member, bool]:
-    board = None
-    try:
-        board = boards.get(session=req.session, board_id=int(board_id))
-    except (TypeError, ValueError):
-        pass
+    board_id = parse_id(board_id)
+    board = boards.get(session=req.session, board_id=board_id) if board_id else None
     if board is None:
         board = access.resolve_board(req)
     actor = access.actor_for(req, board)
@@ -314,16 +311,10 @@ def handle_return_button(req: Request) -> Reply:
 
 def handle_return_modal_submit(req: Request) -> Reply:
     """The form's submission; the confirmation goes to the sender's DM."""
-    try:
-        meta = json.loads(req.values.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    meta = meta if isinstance(meta, dict) else {}
+    meta = forms.metadata(req)
     board, member, manages = _board_and_member(req, meta.get("board_id"))
-    try:
-        item = perf_store.get_item(session=req.session, item_id=int(req.values.get(FIELD_ITEM) or 0))
-    except ValueError:
-        item = None
+    item_id = parse_id(req.values.get(FIELD_ITEM))
+    item = perf_store.get_item(session=req.session, item_id=item_id) if item_id else None
     if item is None or item.board_id != board.id:
         raise InvalidInput("Choose the outcome or project this return is for.", field=FIELD_ITEM)
     rag = parse_rag(req.values.get(FIELD_RAG))

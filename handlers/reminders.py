@@ -21,7 +21,7 @@ from handlers import access
 from handlers.actions import close_action, record_progress
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
 from handlers.board_settings import board_config
-from handlers.parsing import check_text
+from handlers.parsing import check_text, parse_id
 from store import audit, boards
 from store import reminders as reminder_store
 from store.models import Action, ActionChase, ActionStatus, Role
@@ -96,10 +96,10 @@ def chase_message(*, board: str, owner_slack_id: str, items: list[dict[str, Any]
 def _parse_value(req: Request) -> tuple[int, str]:
     raw = str(req.values.get("value") or req.values.get("private_metadata") or "")
     action_part, _, key = raw.partition("|")
-    try:
-        return int(action_part), key.split("|")[0]
-    except ValueError:
-        raise InvalidInput("That button is out of date. Use `/action list mine` instead.") from None
+    action_id = parse_id(action_part)
+    if action_id is None:
+        raise InvalidInput("That button is out of date. Use `/action list mine` instead.")
+    return action_id, key.split("|")[0]
 
 
 def _load(req: Request) -> tuple[access.Actor, Action, str]:

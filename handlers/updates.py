@@ -7,11 +7,11 @@ import json
 import re
 from typing import Any
 
-from handlers import access, performance
+from handlers import access, forms, performance
 from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
-from handlers.parsing import check_text, normalise_quotes, parse
+from handlers.parsing import check_text, normalise_quotes, parse, parse_id
 from store import audit, boards, meetings
 from store import updates as update_store
 from store.models import Board, Meeting, Member, Organisation
@@ -139,26 +139,16 @@ def handle_update_button(req: Request) -> Reply:
 
 
 def _board_from_value(req: Request, value: Any) -> Board:
-    try:
-        board = boards.get(session=req.session, board_id=int(value))
-    except (TypeError, ValueError):
-        board = None
+    board_id = parse_id(value)
+    board = boards.get(session=req.session, board_id=board_id) if board_id else None
     if board is None:
         return access.resolve_board(req)
     return board
 
 
-def _metadata(req: Request) -> dict[str, Any]:
-    try:
-        meta = json.loads(req.values.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    return meta if isinstance(meta, dict) else {}
-
-
 def handle_update_modal_submit(req: Request) -> Reply:
     """The form's submission: the same checks as the command; the confirmation goes to the sender's DM."""
-    meta = _metadata(req)
+    meta = forms.metadata(req)
     board = _board_from_value(req, meta.get("board_id"))
     member = access.require_member(access.actor_for(req, board))
     text = req.values.get(MODAL_TEXT) or ""

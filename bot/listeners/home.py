@@ -15,6 +15,7 @@ from bot.home import publish_home
 from bot.listeners.interactions import user_of
 from bot.runtime import Runtime
 from handlers.ids import ActionId
+from handlers.parsing import parse_id
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -38,7 +39,7 @@ def _opened(runtime: Runtime):
 def _paged(runtime: Runtime):
     def publish_page(body: dict[str, Any], client: WebClient) -> None:
         raw = ((body.get("actions") or [{}])[0]).get("value") or "0"
-        page = int(raw) if raw.isdigit() else 0
+        page = parse_id(raw) or 0  # nonsense (or a page past the end) is answered with a page that exists
         publish_home(runtime, client, user_of(body)[0], page=page)
 
     return publish_page
