@@ -51,12 +51,22 @@ def _quarter_end(today: dt.date) -> dt.date:
     return dt.date(today.year, month, 1) + relativedelta(day=31)
 
 
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # a board's dates; 9999-12-31 + a day overflows
+
+
 def parse_date(
     phrase: str,
     today: dt.date,
     next_meeting: Callable[[], dt.date | None] | None = None,
 ) -> dt.date:
-    """Turn a natural phrase into a date, relative to `today` in the board's time zone."""
+    """Turn a natural phrase into a date, relative to `today` in the board's time zone, from 1900 to 2999."""
+    day = _read_date(phrase, today, next_meeting)
+    if not EARLIEST <= day <= LATEST:
+        raise DateParseError(phrase, f"{day.year} is not a year a board plans for")
+    return day
+
+
+def _read_date(phrase: str, today: dt.date, next_meeting: Callable[[], dt.date | None] | None) -> dt.date:
     text = _normalise(phrase)
     if not text:
         raise DateParseError(phrase, "no date given")

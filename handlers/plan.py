@@ -12,7 +12,15 @@ from dateutil.rrule import rrulestr
 
 from handlers import access
 from handlers.access import Actor
-from handlers.base import Attachment, Conflict, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.base import (
+    Attachment,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Reply,
+    Request,
+    UsageError,
+)
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.parsing import Parsed, check_text, parse
@@ -20,6 +28,7 @@ from handlers.zones import time_label, viewer_zone
 from store import audit, boards, meetings
 from store import plan as plan_store
 from store.models import Board, ItemKind, Meeting, PlanItem
+from store.quarters import is_year
 
 OPTIONS = ("board", "venue", "host", "theme", "time", "lead", "kind", "author", "every", "from", "duration")
 CADENCE_PRESETS = {
@@ -246,7 +255,7 @@ def handle_plan_show(req: Request, rest: str) -> Reply:
     access.require_reader(actor)
     today = req.today(board.timezone)
     scope = parsed.args[0].value.lower() if parsed.args else ""
-    if scope.isdigit() and len(scope) == 4:
+    if is_year(scope):
         found = meetings.list_between(session=req.session, board_id=board.id, start=dt.date(int(scope), 1, 1),
                                       end=dt.date(int(scope), 12, 31))
         title = f"Forward plan {scope}"
@@ -295,7 +304,8 @@ def handle_plan_cadence(req: Request, rest: str) -> Reply:
     if "venue" in parsed.options:
         values["venue"] = check_text(parsed.options["venue"], "venue")[:200]
     if "duration" in parsed.options:
-        if not parsed.options["duration"].isdigit() or not 15 <= int(parsed.options["duration"]) <= 600:
+        duration = parsed.options["duration"]
+        if not (duration.isascii() and duration.isdigit()) or not 15 <= int(duration) <= 600:
             raise InvalidInput("The duration is in minutes, from 15 to 600.", field="duration")
         values["duration"] = int(parsed.options["duration"])
     if not values:
@@ -510,7 +520,7 @@ def handle_standing_add(req: Request, rest: str) -> Reply:
     if len(title) > 300:
         raise InvalidInput("A title can be at most 300 characters.", field="title")
     every_text = parsed.options.get("every", "1").lower().removesuffix("th").removesuffix("nd").removesuffix("rd")
-    if not every_text.isdigit() or not 1 <= int(every_text) <= 12:
+    if not (every_text.isascii() and every_text.isdigit()) or not 1 <= int(every_text) <= 12:
         raise InvalidInput("`every:` is a number of meetings from 1 to 12, like every:2.", field="every")
     starts_on = parse_meeting_date(req, board, parsed.options["from"]) if parsed.options.get("from") \
         else req.today(board.timezone)

@@ -15,6 +15,7 @@ from dateutil import parser as du_parser
 from sqlalchemy.orm import Session
 
 from handlers.base import DomainError, InvalidInput
+from handlers.dates import EARLIEST, LATEST
 from handlers.plan import (
     DEFAULT_DURATION,
     meeting_data,
@@ -80,12 +81,16 @@ def parse_csv_date(text: str) -> dt.date:
     """`2019-07-15`, `15/07/2019` or `15 July 2019`; the year is required."""
     text = text.strip()
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
-        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    if not re.search(r"\b\d{4}\b", text) or re.search(r"[a-z]", text.lower()) is None:
+        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
+        day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    elif not re.search(r"\b\d{4}\b", text) or re.search(r"[a-z]", text.lower()) is None:
         raise ValueError("not a date")
-    return du_parser.parse(text, dayfirst=True, default=dt.datetime(2000, 1, 1)).date()
+    else:
+        day = du_parser.parse(text, dayfirst=True, default=dt.datetime(2000, 1, 1)).date()
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError("not a year a board plans for")
+    return day
 
 
 def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:

@@ -10,15 +10,34 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers import access
-from handlers.base import Chart, Document, Forbidden, InvalidInput, Reply, Request, UsageError
+from handlers.base import (
+    Chart,
+    Document,
+    Forbidden,
+    InvalidInput,
+    Reply,
+    Request,
+    UsageError,
+)
 from handlers.parsing import parse
-from handlers.performance import lead_fields, lead_label, parse_quarter, previous_quarters
+from handlers.performance import (
+    lead_fields,
+    lead_label,
+    parse_quarter,
+    previous_quarters,
+)
 from store import meetings as meeting_store
 from store import performance as perf_store
 from store import plan as plan_store
 from store import reports as report_store
 from store.models import Board, PerformanceItem
-from store.quarters import Quarter, year_bounds, year_quarters, year_start_month
+from store.quarters import (
+    Quarter,
+    is_year,
+    year_bounds,
+    year_quarters,
+    year_start_month,
+)
 
 RAG_ORDER = ("green", "amber", "red")
 
@@ -163,7 +182,7 @@ def handle_report_annual(req: Request, rest: str) -> Reply:
     start_month = year_start_month(board.settings)
     if not args:
         year = Quarter.containing(today, start_month).year
-    elif len(args) == 1 and re.fullmatch(r"\d{4}", args[0]):
+    elif len(args) == 1 and is_year(args[0]):
         year = int(args[0])
     else:
         raise InvalidInput(f"“{' '.join(args)}” is not a year. Give the year the report covers, like 2019.",

@@ -25,6 +25,12 @@ _FORMS = (
     re.compile(r"^q(?P<q>[1-4])\s*[- ]?\s*(?P<year>\d{4})/(?P<next>\d{2})$"),  # Q2 2019/20
 )
 EXAMPLES = ("2019-Q2", "Q2 2019", "2019/20 Q2")
+YEARS = range(1900, 3000)  # the years a board reports on; a date of year 0 or past 9999 does not exist
+
+
+def is_year(text: str) -> bool:
+    """Four ASCII digits naming a year in YEARS (`0000`, `²²²²` and `9999` are not)."""
+    return bool(re.fullmatch(r"[0-9]{4}", text)) and int(text) in YEARS
 
 
 def year_start_month(settings: dict[str, Any] | None) -> int:
@@ -60,6 +66,8 @@ class Quarter:
             m = form.match(cleaned)
             if m is None:
                 continue
+            if not is_year(m.group("year")):
+                raise ValueError(f"{text!r}: {m.group('year')} is not a year a board reports on")
             year = int(m.group("year"))
             nxt = m.groupdict().get("next")
             if nxt is not None and int(nxt) != (year + 1) % 100:
