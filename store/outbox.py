@@ -10,6 +10,7 @@ lease runs out: at most the message in flight at the kill can go twice.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from store.models import OutboxMessage, OutboxStatus
 
 Render = Callable[[str, dict[str, Any]], dict[str, Any]]
+CLAIM_LOCK_KEY = int.from_bytes(hashlib.sha256(b"lspbot:outbox-claim").digest()[:8], "big", signed=True)
 
 
 class Outbox:
@@ -147,6 +149,10 @@ def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
+        # One claim at a time across replicas (the lock ends with this transaction): a replica claiming
+        # alongside another would not see the other's uncommitted claim on an earlier message to the same
+        # target and could send a later one first. (On SQLite, BEGIN IMMEDIATE already serialises claims.)
+        session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(session.scalars(stmt))
     for row in rows:
