@@ -15,6 +15,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "lspbot_read_only"  # execution option: the transaction only reads
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine; SQLite files get WAL mode, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
@@ -29,6 +33,9 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLite's lower() folds ASCII only: names compared case-insensitively ("École" and "ÉCOLE", an
+            # organisation typed twice) must fold as Python's str.lower() does, and as PostgreSQL's does.
+            dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover

@@ -222,3 +222,15 @@ def test_hostile_text_over_http_including_bytes_that_are_not_utf8(server: Server
                                                         "WHERE b.channel_id = :c ORDER BY a.ref", c=channel)]
     assert texts == [HOSTILE, "caf\ufffd \ufffd\ufffd bytes"]
     assert consistency_problems(server.database_url) == []
+
+
+def test_names_match_whatever_their_case_in_any_alphabet(runtime: Runtime):
+    """Boards and organisations are found case-insensitively on SQLite as on PostgreSQL, accents included."""
+    run(runtime, ADMIN, "/lsp", f'board create "École" chair:<@{CHAIR}|chair> org:"Ève Org"', channel="CUNICODE")
+    again = run_command(runtime, "/lsp", user_id=ADMIN, channel_id="CUNICOD2",
+                        text=f'board create "ÉCOLE" chair:<@{CHAIR}|chair>')
+    assert not again.ok and "already a board" in again.payload["text"], again.payload["text"]
+    run(runtime, CHAIR, "/lsp", f'member add <@{ALICE}|alice> org:"ÈVE ORG"', channel="CUNICODE")
+    assert "École" in run(runtime, ALICE, "/lsp", 'member list board:"école"', channel="DUNICODE").payload["text"]
+    with db.session_scope(runtime.sessions) as session:
+        assert session.query(Organisation).count() == 1
