@@ -93,15 +93,24 @@ def parse_csv_date(text: str) -> dt.date:
     return day
 
 
+def csv_rows(text: str) -> list[list[str]]:
+    """The file's rows: any line endings (old Macs end lines with a lone CR), a byte-order mark ignored;
+    a file the csv module cannot read (a NUL, a stray CR inside a cell) is refused like a bad cell."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise PlanImportError([RowError(reader.line_num + 1, "file", f"not readable as CSV ({exc})")]) from None
+
+
 def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:
     """Check every row; the meetings and items the file describes, or PlanImportError naming every bad cell."""
     errors: list[RowError] = []
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = next(reader)
-    except StopIteration:
+    rows = csv_rows(text)
+    if not rows:
         raise PlanImportError([RowError(1, "date", "the file is empty; the first row names the columns "
-                                        + ", ".join(CSV_COLUMNS))]) from None
+                                        + ", ".join(CSV_COLUMNS))])
+    header, reader = rows[0], rows[1:]
     columns = [h.strip().lower() for h in header]
     for name in columns:
         if name and name not in CSV_COLUMNS:
@@ -116,7 +125,7 @@ def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(columns):
-            errors.append(RowError(number, columns[-1], f"{len(row)} cells where the header has {len(columns)}"))
+            errors.append(RowError(number, str(len(columns) + 1), f"{len(row)} cells where the header has {len(columns)}"))
             continue
         cells = {name: _uncell(row[i]) if i < len(row) else "" for i, name in enumerate(columns)}
         try:
