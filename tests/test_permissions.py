@@ -1,5 +1,5 @@
-"""Who may do what: every slash command and subcommand against every role, allowed or refused, and a
-refusal writes nothing (every table counted before and after, audit_log and the outbox included).
+"""Who may do what: every slash command and subcommand, and every button, against every role, allowed or
+refused, and a refusal writes nothing (every table counted before and after, audit_log and the outbox included).
 
 Each case runs in-process through `run_command` (the same edge `lspbot serve` uses) inside a savepoint
 of an outer transaction that is rolled back afterwards, so every case starts from the same board. A
@@ -10,17 +10,29 @@ here fails the test.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import json
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from slack_bolt import BoltRequest
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot.app import create_app
 from bot.runtime import Outcome, Runtime, run_command
+from bot.slack_api import make_client
 from handlers.base import Forbidden
+from handlers.ids import ActionId
 from handlers.router import COMMANDS
+from store import db
+from store.models import Action, AgendaProposal, Board, Meeting
 from tests.catalogue import uncovered
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, BOT_TOKEN, sign
+from tests.fake_slack import FakeSlack
 from tests.integrity import changed_tables, table_counts
+from tests.test_fuzz_payloads import Inline
 
 CHANNEL = "CPERM01"
 PEOPLE = {
@@ -207,4 +219,101 @@ def test_every_command_against_every_role(runtime: Runtime):
                 problem = check_role(scoped, conn, case, role)
             if problem:
                 problems.append(f"{case.id!r}: {problem}")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- buttons
+
+
+@dataclasses.dataclass(frozen=True)
+class Button:
+    action_id: ActionId
+    value: str  # a key of the board's rows (see row_ids) or a literal
+    allowed: frozenset[str]
+    where: str = "message"  # "message", "home" (the Home tab) or "modal" (an element on a form)
+
+
+BUTTONS = [
+    Button(ActionId.ACTION_DONE, "action|", EDITORS),
+    Button(ActionId.ACTION_ADD_UPDATE, "action|", EDITORS),
+    Button(ActionId.ACTION_SNOOZE, "action|", EDITORS),
+    Button(ActionId.ACTION_NOT_MINE, "action|", frozenset({"owner"})),
+    Button(ActionId.PARTNER_UPDATE_OPEN, "board", MEMBERS),
+    Button(ActionId.QUARTERLY_RETURN_OPEN, "board", LEADS),
+    Button(ActionId.AGENDA_APPROVE, "proposal", DECIDERS),
+    Button(ActionId.AGENDA_DECLINE, "proposal", DECIDERS),
+    Button(ActionId.AGENDA_PUBLISH, "meeting", MANAGERS),
+    Button(ActionId.AGENDA_REGENERATE, "meeting", MANAGERS),
+    Button(ActionId.HOME_PAGE_NEXT, "1", EVERYONE, where="home"),  # one's own Home tab
+    Button(ActionId.HOME_PAGE_PREVIOUS, "0", EVERYONE, where="home"),
+    Button(ActionId.ACTION_MODAL_BOARD, "board", EVERYONE, where="modal"),  # redraws a form; writes nothing
+]
+REFUSALS = ("Not allowed", "Not quite", "Not found", "Already done", "That needs fixing", "Sorry, that didn't work",
+            "Something went wrong", "Temporarily unavailable")
+
+
+def test_every_button_has_a_row():
+    assert {b.action_id for b in BUTTONS} == set(ActionId), "a button without permission rows"
+
+
+def row_ids(runtime: Runtime) -> dict[str, int]:
+    with db.session_scope(runtime.sessions) as session:
+        return {
+            "action": session.scalar(select(Action.id).where(Action.ref == 1)),
+            "board": session.scalar(select(Board.id)),
+            "proposal": session.scalar(select(AgendaProposal.id)),
+            "meeting": session.scalar(select(Meeting.id).where(Meeting.date == dt.date(2019, 9, 12))),
+        }
+
+
+def click(button: Button, user: str, ids: dict[str, int], response_url: str) -> str:
+    """A signed `block_actions` body as Slack sends it for a click by `user`."""
+    key, _, rest = button.value.partition("|")
+    value = f"{ids[key]}|{rest}" if key in ids and "|" in button.value else str(ids.get(key, button.value))
+    payload = {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0LSP"},
+               "team": {"id": "T0LSP"}, "api_app_id": "A0LSP", "trigger_id": "1.2.3", "response_url": response_url,
+               "actions": [{"action_id": button.action_id.value, "block_id": "b", "type": "button", "value": value,
+                            "action_ts": "1.2"}]}
+    if button.where == "message":
+        payload.update(channel={"id": CHANNEL}, container={"type": "message", "channel_id": CHANNEL,
+                                                           "message_ts": "1.000001"})
+    else:
+        payload["view"] = {"id": "V1", "type": button.where, "private_metadata": "", "state": {"values": {}}}
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def test_every_button_against_every_role(runtime: Runtime, fake_slack: FakeSlack):
+    """Each click through the Bolt app and its listeners (after-ack work inline), in a rolled-back savepoint;
+    a refusal is the "Not allowed" answer sent back to the clicker, and it writes nothing."""
+    build_board(runtime)
+    ids = row_ids(runtime)
+    app = create_app(runtime, client=make_client(BOT_TOKEN, fake_slack.url, timeout=2), listener_executor=Inline())
+    own_sessions = runtime.sessions
+    problems = []
+    for button in BUTTONS:
+        for role in ROLES:
+            body = click(button, PEOPLE[role], ids, fake_slack.url + "respond")
+            with rolled_back(runtime) as (scoped, conn):
+                runtime.sessions = scoped.sessions  # the listeners hold this runtime: point it at the savepoint
+                try:
+                    fake_slack.reset()
+                    before = table_counts(conn=conn)
+                    response = app.dispatch(BoltRequest(body=body, headers={
+                        "content-type": "application/x-www-form-urlencoded",
+                        **{k.lower(): v for k, v in sign(body.encode()).items()}}))
+                    changed = changed_tables(before, table_counts(conn=conn))
+                finally:
+                    runtime.sessions = own_sessions
+            answers = " ".join(str(c.params.get("text", "")) + str(c.params.get("view", ""))
+                               for c in fake_slack.calls() if c.method != "auth.test")
+            refusal = next((r for r in REFUSALS if r in answers), None)
+            name = f"{button.action_id.value} as {role}"
+            if response.status not in (200, 404):
+                problems.append(f"{name}: HTTP {response.status}")
+            elif role in button.allowed and refusal:
+                problems.append(f"{name}: refused ({refusal}): {answers[:160]}")
+            elif role not in button.allowed and refusal != "Not allowed":
+                problems.append(f"{name}: allowed (answered {answers[:120]!r}, wrote {changed})")
+            elif role not in button.allowed and changed:
+                problems.append(f"{name}: refused but {changed} changed")
     assert not problems, "\n".join(problems)
