@@ -63,7 +63,8 @@ def test_a_timeout_then_slack_unreachable_then_back_loses_nothing(runtime: Runti
         sender.drain_once()
     finally:
         fake_slack.state.delay = 0
-    assert any("timed out" in (error or "") for _, _, error in statuses(runtime).values()), statuses(runtime)
+    timed_out = sum(1 for _, _, error in statuses(runtime).values() if "timed out" in (error or ""))
+    assert timed_out, statuses(runtime)
     sender.delivery.client.base_url = closed_port_url()  # then Slack cannot be reached at all
     for _ in range(3):
         clock.advance(dt.timedelta(minutes=1))
@@ -74,10 +75,10 @@ def test_a_timeout_then_slack_unreachable_then_back_loses_nothing(runtime: Runti
     sender.delivery.client.base_url = fake_slack.url  # Slack is back
     drain_with_time(sender, runtime, clock)
     got = delivered(fake_slack)
-    # The timed-out post may have reached Slack after all: at most that one message shows twice.
+    # A timed-out post may have reached Slack after all: only those can show twice, each in its place.
     assert list(dict.fromkeys(got["CSLOW01"])) == [f"slow-{i}" for i in range(3)]
-    assert got["CSLOW02"] == ["other-0", "other-1"]
-    assert len(got["CSLOW01"]) <= 4
+    assert list(dict.fromkeys(got["CSLOW02"])) == ["other-0", "other-1"]
+    assert sum(map(len, got.values())) - len(messages) <= timed_out
     assert {status for status, _, _ in statuses(runtime).values()} == {OutboxStatus.SENT}
 
 
