@@ -9,7 +9,6 @@ delivers what is queued, and the state is whole. (PostgreSQL only: SQLite is a f
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -27,18 +26,10 @@ from tests.conftest import (
 from tests.fake_slack import FakeSlack
 from tests.integrity import changed_tables, consistency_problems, table_counts
 from tests.tcp_proxy import TcpProxy
+from tests.test_delivery import wait_until
 
 ELECTED = "this replica now runs the scheduled jobs"
 DEPOSED = "lost the scheduler lock"
-
-
-def wait_for(predicate, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("backend", [b for b in backends() if b == "postgresql"])
@@ -57,7 +48,7 @@ def test_database_away_and_back(backend: str, fake_slack: FakeSlack, tmp_path: P
         r = chair.command("/lsp", 'member add <@UOUTMEM1|m> org:"Ealing PCT"')
         assert "joined" in r.text, r.text
         assert "recorded" in chair.command("/action", "add Before the outage").text
-        wait_for(lambda: ELECTED in log.read_text(), "the scheduler lock")
+        wait_until(lambda: ELECTED in log.read_text(), what="the scheduler lock")
         fake_slack.wait_for("chat.postMessage", 2)  # the welcome DMs
         before = table_counts(database.url)
 
@@ -67,15 +58,15 @@ def test_database_away_and_back(backend: str, fake_slack: FakeSlack, tmp_path: P
             assert r.status == 200 and "Temporarily unavailable" in r.text and "try again" in r.text, (text, r.text)
         health = http("GET", server.base_url + "/healthz")
         assert health.status == 503 and health.json() == {"ok": False, "database": "unavailable"}
-        wait_for(lambda: DEPOSED in log.read_text(), "the scheduler to stand down")
+        wait_until(lambda: DEPOSED in log.read_text(), what="the scheduler to stand down")
         assert changed_tables(before, table_counts(database.url)) == {}, "something was written while away"
 
         proxy.restore()
-        wait_for(lambda: http("GET", server.base_url + "/healthz").status == 200, "/healthz to recover")
+        wait_until(lambda: http("GET", server.base_url + "/healthz").status == 200, what="/healthz to recover")
         r = chair.command("/action", "add After the outage <@UOUTMEM1|m>")
         assert r.status == 200 and "recorded" in r.text, r.text
         assert "Before the outage" in chair.command("/action", "list all").text
-        wait_for(lambda: log.read_text().count(ELECTED) >= 2, "the scheduler to take its lock back")
+        wait_until(lambda: log.read_text().count(ELECTED) >= 2, what="the scheduler to take its lock back")
         dm = fake_slack.wait_for("chat.postMessage", 3)[-1]  # the sender works again
         assert "After the outage" in str(dm.params.get("blocks"))
     finally:

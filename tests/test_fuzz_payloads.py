@@ -23,12 +23,10 @@ from bot.app import create_app
 from bot.runtime import Runtime
 from bot.slack_api import make_client
 from handlers.ids import ActionId, CallbackId
-from store import db
-from store.models import AuditRecord
 from tests.conftest import ADMIN, BOT_TOKEN, sign
 from tests.fake_slack import FakeSlack
 from tests.integrity import consistency_problems
-from tests.test_parsers_property import CHAIR, CHANNEL, MEMBER, _setup
+from tests.test_parsers_property import CHAIR, CHANNEL, MEMBER, ensure_board
 
 PEOPLE = [CHAIR, MEMBER, ADMIN, "UOUTSIDER"]
 FIELDS = ["note", "note_block", "reason", "update_text", "return_item", "return_rag", "return_commentary", "text",
@@ -122,12 +120,11 @@ def payloads(draw: st.DrawFn, response_url: str) -> dict[str, Any]:
                                                                    HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_interaction_payload(runtime: Runtime, fake_slack: FakeSlack, data: st.DataObject) -> None:
-    with db.session_scope(runtime.sessions) as session:
-        fresh = session.query(AuditRecord).count() == 0
-    if fresh:
-        _setup(runtime)
-    app = runtime.__dict__.setdefault("_fuzz_app", create_app(
-        runtime, client=make_client(BOT_TOKEN, fake_slack.url, timeout=2), listener_executor=Inline()))
+    ensure_board(runtime)
+    if "_fuzz_app" not in runtime.__dict__:  # one app for all of the test's examples
+        runtime.__dict__["_fuzz_app"] = create_app(runtime, client=make_client(BOT_TOKEN, fake_slack.url, timeout=2),
+                                                   listener_executor=Inline())
+    app = runtime.__dict__["_fuzz_app"]
     payload = data.draw(payloads(fake_slack.url + "respond"))
     body = urllib.parse.urlencode({"payload": json.dumps(payload)})
     errors = Errors()

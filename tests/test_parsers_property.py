@@ -65,6 +65,14 @@ FRAGMENTS = st.sampled_from([
 TEXT = st.lists(st.one_of(FRAGMENTS, FRAGMENTS, st.text(max_size=30)), max_size=6).map(" ".join)
 
 
+def ensure_board(runtime: Runtime) -> None:
+    """The board of _setup, made on the first example (hypothesis runs every example on the same database)."""
+    with db.session_scope(runtime.sessions) as session:
+        fresh = session.query(AuditRecord).count() == 0
+    if fresh:
+        _setup(runtime)
+
+
 def _setup(runtime: Runtime) -> None:
     for user, command, text in (
             (ADMIN, "/lsp", f'board create "Prop" chair:<@{CHAIR}|c> org:"LB Ealing"'),
@@ -102,10 +110,7 @@ def test_edge_values_are_refused_with_a_reason(runtime: Runtime) -> None:
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_text_gets_a_reply(runtime: Runtime, command: str, data: st.DataObject) -> None:
-    with db.session_scope(runtime.sessions) as session:
-        fresh = session.query(AuditRecord).count() == 0
-    if fresh:
-        _setup(runtime)
+    ensure_board(runtime)
     sub = data.draw(st.sampled_from(SUBCOMMANDS[command]))
     text = (sub + " " + data.draw(TEXT)).strip()
     user = data.draw(st.sampled_from([CHAIR, CHAIR, MEMBER, MEMBER, ADMIN, "UOUTSIDER"]))
