@@ -58,6 +58,8 @@ def backends() -> list[str]:
 
 @dataclass
 class TestDatabase:
+    __test__ = False  # not a test class: pytest collects Test* names
+
     url: str
     backend: str
     _drop: Any = None

@@ -148,7 +148,7 @@ def test_bad_input_is_refused_and_writes_nothing(server, board):
     cases = {
         "add Something by someday soon": "couldn't read",
         "add Something by 1 June 2019": "in the past",
-        f"add Something <@UNOTHERE|ghost>": "not a member",
+        "add Something <@UNOTHERE|ghost>": "not a member",
         'add ""': "empty",
         "add " + "x" * 3001: "limit is 3,000",
         "frobnicate": "not a command I know",

@@ -178,7 +178,7 @@ def test_bad_updates_are_refused_and_nothing_is_written(server, board):
         (board.outsider, "An update from nowhere", "not a member of any board"),
         (board.alice, "list 32 July", "couldn't read"),
         (board.alice, "list 2019-08-01", "has no meeting on Thursday 1 August 2019"),
-        (board.alice, f'Wrong board board:"No Such Board"', "There is no board called"),
+        (board.alice, 'Wrong board board:"No Such Board"', "There is no board called"),
         (board.alice, "x" * 3001, "limit is 3,000"),
     ]
     for user, text, expected in cases:
