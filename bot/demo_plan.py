@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.console import Console
+from bot.documents import write_documents
 from bot.runtime import Outcome, Runtime
 from handlers.plan_io import import_plan_csv
 from store import boards, db
@@ -61,11 +62,7 @@ def run_plan_demo(runtime: Runtime, console: Console, out: TextIO, workdir: Path
     _step(out, console, "UROPER01", "/agenda proposals")
     out.write("\n— The chair asks for the October agenda —\n")
     outcome = _step(out, console, "UBELL01", "/agenda draft")
-    written: list[Path] = []
-    for attachment in outcome.attachments if outcome else []:
-        path = workdir / attachment.filename
-        path.write_bytes(attachment.content)
-        written.append(path)
+    written = write_documents(outcome.documents, workdir) if outcome else []
     if written:
         out.write("\nThe chair's agenda draft is in " + str(workdir) + ":\n")
         for path in written:

@@ -312,7 +312,7 @@ def handle_agenda_draft(req: Request, rest: str) -> Reply:
     parsed = parse(rest, ("board",))
     board = _manager_board(req, parsed.options.get("board"), "draft the agenda")
     meeting = _meeting_for(req, board, " ".join(a.value for a in parsed.args))
-    return draft_reply(req, board, meeting)
+    return draft_reply(req, board, meeting, files_after_ack=True)
 
 
 def publish(req: Request, board: Board, meeting: Meeting) -> Reply:

@@ -394,3 +394,13 @@ def db_rows(database_url: str, sql: str, **params: Any) -> list[tuple]:
             return [tuple(r) for r in conn.execute(text(sql), params)]
     finally:
         engine.dispose()
+
+
+def wait_until(predicate, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll `predicate` until it holds: for work another process or thread does after an acknowledgement."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

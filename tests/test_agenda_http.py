@@ -12,7 +12,7 @@ from typing import Any
 import docx
 from sqlalchemy import create_engine, text
 
-from tests.conftest import BoardFixture, ServerProcess, SlackUser, blocks_text, db_rows, run_lspbot
+from tests.conftest import BoardFixture, ServerProcess, SlackUser, blocks_text, db_rows, run_lspbot, wait_until
 from tests.fake_slack import FakeSlack
 
 PLAN_CSV = (
@@ -211,13 +211,18 @@ def test_draft_has_the_agreed_order_and_content(server, board, fake_slack: FakeS
     actions = [e for b in r.json()["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [a["action_id"] for a in actions] == ["agenda_publish", "agenda_regenerate"]
 
-    # The Word document and the Markdown go to the chair's DM (queued with the reply, uploaded after the ack);
+    # The Word document and the Markdown go to the chair's DM: built after the ack, queued in the outbox;
     # read back exactly the bytes that are sent.
-    rows = db_rows(server.database_url, "SELECT payload FROM outbox WHERE target = :u AND target_kind = 'user' "
-                   "ORDER BY id", u=chair.user_id)
-    files = {p["filename"]: bytes.fromhex(p["content_hex"]) for p in
-             (json.loads(x[0]) if isinstance(x[0], str) else x[0] for x in rows) if p.get("_method") == "files.upload"}
+    def queued_files() -> dict[str, bytes]:
+        rows = db_rows(server.database_url, "SELECT payload FROM outbox WHERE target = :u AND target_kind = 'user' "
+                       "ORDER BY id", u=chair.user_id)
+        return {p["filename"]: bytes.fromhex(p["content_hex"]) for p in
+                (json.loads(x[0]) if isinstance(x[0], str) else x[0] for x in rows)
+                if p.get("_method") == "files.upload"}
+
     stem = "-".join(board.name.lower().split()) + "-agenda-2019-10-10"
+    wait_until(lambda: len(queued_files()) >= 2, what="the agenda's files in the outbox")
+    files = queued_files()
     assert set(files) == {f"{stem}.docx", f"{stem}.md"}
     document = docx.Document(io.BytesIO(files[f"{stem}.docx"]))
     paragraphs = _texts(document)

@@ -26,7 +26,7 @@ from tests.conftest import (
 from tests.fake_slack import FakeSlack
 from tests.integrity import changed_tables, consistency_problems, table_counts
 from tests.tcp_proxy import TcpProxy
-from tests.test_delivery import wait_until
+from tests.conftest import wait_until
 
 ELECTED = "this replica now runs the scheduled jobs"
 DEPOSED = "lost the scheduler lock"

@@ -18,7 +18,7 @@ from bot.slack_api import Pacer, SlackDelivery, make_client
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
-from tests.conftest import BOT_TOKEN, DEFAULT_NOW, ROOT, lspbot_env, run_lspbot
+from tests.conftest import BOT_TOKEN, DEFAULT_NOW, ROOT, lspbot_env, run_lspbot, wait_until
 from tests.fake_slack import FakeSlack
 
 
@@ -121,15 +121,6 @@ def start_scheduler(database_url: str, fake: FakeSlack, log_path, *, now: dt.dat
     env = lspbot_env(database_url, fake.url, LSPBOT_NOW=now.isoformat(), LSPBOT_LOG_LEVEL="INFO")
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "scheduler", "--leader-poll", str(poll)],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"), text=True)
-
-
-def wait_until(predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def migrated(database, fake: FakeSlack, tmp_path) -> Runtime:
