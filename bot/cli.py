@@ -8,10 +8,16 @@ import importlib
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger("lspbot")
 
@@ -45,27 +51,58 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     sender = build_sender(runtime)
     app = create_app(runtime)
     sender.start()
-    scheduler = None if args.no_scheduler else JobScheduler(runtime, leader_poll=args.leader_poll)
-    if scheduler:
-        scheduler.start()
+    scheduler = handler = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if args.socket:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
+            handler = _connect_socket_mode(app, settings)  # before the scheduler: a refused token starts nothing
+            if handler is None:
+                return 1
+        scheduler = None if args.no_scheduler else JobScheduler(runtime, leader_poll=args.leader_poll)
+        if scheduler:
+            scheduler.start()
+        if handler:
             print("lspbot connected over Socket Mode", flush=True)
-            SocketModeHandler(app, settings.slack_app_token).start()
+            threading.Event().wait()  # the client's threads answer envelopes; SIGTERM ends the wait
         else:
             def ready(host: str, port: int) -> None:
                 print(f"lspbot listening on http://{host}:{port}", flush=True)
 
             serve_http(make_wsgi(app, runtime), args.host, args.port, threads=args.threads, on_ready=ready)
     finally:
+        if handler:
+            handler.close()
         if scheduler:
             scheduler.stop()
         sender.stop()
         runtime.close()
     return 0
+
+
+def _connect_socket_mode(app: App, settings: Settings) -> SocketModeHandler | None:
+    """Open the Socket Mode connection (apps.connections.open, then the WebSocket) before saying so. A token
+    Slack refuses stops the command with one line (exit 2, as a missing setting does); an unreachable Slack
+    with one line and exit 1: None."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        handler.close()
+        error = exc.response.get("error") if exc.response is not None else None
+        raise SettingsError(f"Slack refused SLACK_APP_TOKEN for Socket Mode ({error or exc}): it must be the "
+                            "app-level token (xapp-...) with the connections:write scope") from None
+    except (OSError, SlackClientError) as exc:
+        handler.close()
+        print(f"lspbot: could not open the Socket Mode connection: {exc}", file=sys.stderr)
+        return None
+    if not handler.client.is_connected():  # the WebSocket handshake was answered with something other than 101
+        handler.close()
+        print("lspbot: could not open the Socket Mode connection: the WebSocket handshake failed", file=sys.stderr)
+        return None
+    return handler
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:

@@ -58,6 +58,7 @@ class FakeSlackState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     ts_counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     delay: float = 0.0
+    socket_mode_url: str | None = None  # what apps.connections.open answers; None: the method is not scripted
 
 
 def check_blocks(blocks: Any, limit: int) -> str | None:
@@ -183,6 +184,10 @@ class FakeSlack:
     def enforce_channel_rate(self, interval: float) -> None:
         self.state.channel_interval = interval
 
+    def serve_socket_mode(self, url: str | None) -> None:
+        """Answer apps.connections.open with this WebSocket URL (None: stop); `reset` leaves it."""
+        self.state.socket_mode_url = url
+
     def add_user(self, user_id: str, **profile: Any) -> None:
         self.state.users[user_id] = profile
 
@@ -278,6 +283,11 @@ class _Handler(BaseHTTPRequestHandler):
                     return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
                 st.last_post[channel] = call.at
             ts = f"{int(time.time())}.{next(st.ts_counter):06d}"
+        if method == "apps.connections.open" and st.socket_mode_url:
+            if not str(params.get("_auth", "")).startswith("Bearer xapp-"):  # an app-level token, not the bot's
+                params["_ok"] = False
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+            return 200, {"ok": True, "url": st.socket_mode_url}, {}
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update") or method.startswith("respon"):
             error = check_blocks(params.get("blocks"), MAX_BLOCKS_MESSAGE)
             reason = sdk_check_blocks(params.get("blocks")) if not error else error
