@@ -147,14 +147,34 @@ def fit_limits(payload: dict[str, Any]) -> dict[str, Any]:
         for block in blocks:
             fitted.extend(_fit_block(block))
         if len(fitted) > limit:
-            hidden = len(fitted) - (limit - 1)
-            fitted = fitted[: limit - 1] + [
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more not shown here."}]}
-            ]
+            fitted = _cut_to(fitted, limit)
         payload["blocks"] = fitted
     if "text" in payload:
         payload["text"] = truncate(plain_fallback(payload["text"]), MAX_FALLBACK_TEXT)
     return payload
+
+
+def _cut_to(blocks: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first blocks that fit, a note of how many more there are where the cut falls, and every button
+    row and form field kept wherever it stands, so a long message still has its Publish or Done."""
+    essential = {i for i, b in enumerate(blocks) if b.get("type") in ("actions", "input")}
+    essential = set(sorted(essential)[: limit - 1])
+    room = limit - 1 - len(essential)
+    kept: list[dict[str, Any]] = []
+    shown = hidden = 0
+    cut_at: int | None = None
+    for i, block in enumerate(blocks):
+        if i in essential:
+            kept.append(block)
+        elif shown < room:
+            kept.append(block)
+            shown += 1
+        else:
+            hidden += 1
+            cut_at = len(kept) if cut_at is None else cut_at
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more not shown here."}]}
+    kept.insert(len(kept) if cut_at is None else cut_at, note)
+    return kept
 
 
 def _fit_block(block: dict[str, Any]) -> list[dict[str, Any]]:

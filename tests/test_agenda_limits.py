@@ -48,3 +48,26 @@ def test_huge_agenda_is_split_or_summarised_never_failing(runtime, clock):
     document = docx.Document(io.BytesIO(word.content))
     assert len(document.tables[0].rows) == 301
     assert sum(1 for p in document.paragraphs if p.style.name == "Heading 2") == 85
+
+
+def test_agenda_too_long_to_summarise_keeps_its_buttons(runtime, clock):
+    """400 long plan items overflow even the summarised draft: the cut keeps Publish / Regenerate."""
+    run = lambda user, cmd, text: run_command(runtime, cmd, user_id=user, channel_id="CBIG2", text=text)  # noqa: E731
+    assert run("UADMIN", "/lsp", 'board create "Huge Board" chair:<@UCHAIRH|chair> org:"LB Ealing"').ok
+    assert run("UCHAIRH", "/plan", "meeting add 2019-10-10 10:00").ok
+    now = clock.now()
+    with db.session_scope(runtime.sessions) as s:
+        board = s.query(Board).one()
+        meeting = s.query(Meeting).one()
+        s.execute(insert(PlanItem), [
+            dict(board_id=board.id, ref=i + 1, meeting_id=meeting.id, title=f"Item {i + 1} " + "x" * 600,
+                 lead="LB Ealing", lead_links=[], kind="for decision", position=i, created_at=now,
+                 updated_at=now) for i in range(400)])
+    outcome = run("UCHAIRH", "/agenda", "draft")
+    assert outcome.ok
+    blocks = outcome.payload["blocks"]
+    assert len(blocks) == 50
+    assert [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]] == \
+        ["agenda_publish", "agenda_regenerate"]
+    notes = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any(n.startswith("…and ") and n.endswith(" more not shown here.") for n in notes), notes
