@@ -13,6 +13,23 @@ from store.models import Role
 _ROLE_NAMES = {r.value: r for r in Role} | {"vice": Role.VICE_CHAIR, "vicechair": Role.VICE_CHAIR}
 
 
+HELP_TOPICS = ("action", "plan", "agenda", "update", "report", "lsp")
+_TOPIC_ALIASES = {"actions": "action", "updates": "update", "reports": "report", "boards": "lsp", "board": "lsp",
+                  "members": "lsp", "member": "lsp", "outcome": "report", "project": "report", "quarterly": "report"}
+
+
+def help_reply(asked: str) -> Reply:
+    """Every command by topic (`/lsp help`), or one topic (`/lsp help plan`, `/lsp help /agenda`)."""
+    from handlers import agenda, plan  # their usage lines live beside their parsers
+
+    topic = asked.strip().lstrip("/").lower()
+    topic = _TOPIC_ALIASES.get(topic, topic)
+    unknown = bool(topic) and topic not in HELP_TOPICS
+    return Reply("slack/help.json.j2", {"topic": "all" if unknown or not topic else topic,
+                                        "extra_topics": {**plan.HELP, **agenda.HELP},
+                                        "unknown": asked if unknown else None})
+
+
 def handle(req: Request) -> Reply:
     """Route `/lsp <subcommand> ...`."""
     words = req.text.strip().split(None, 2)
@@ -20,7 +37,7 @@ def handle(req: Request) -> Reply:
     second = words[1].lower() if len(words) > 1 else ""
     rest = words[2] if len(words) > 2 else ""
     if head == "help":
-        return Reply("slack/help.json.j2", {"topic": second or "all"})
+        return help_reply(second)
     if head == "board" and second == "create":
         return handle_board_create(req, rest)
     if head == "board" and second in ("set", "settings"):

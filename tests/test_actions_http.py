@@ -182,6 +182,14 @@ def test_member_list_and_help(server, board):
     r = board.alice.command("/lsp", "member list")
     assert "Ealing PCT" in r.text and "_chair_" in r.text
     r = board.alice.command("/lsp", "help")
-    assert "/action add" in r.text
+    for usage in ("/action add", "/plan item add", "/agenda draft", "/update quarterly", "/lsp report quarter",
+                  "/lsp board set"):
+        assert usage in r.text, usage
+    r = board.alice.command("/lsp", "help /plan")
+    assert "/plan item add" in r.text and "/action add" not in r.text
+    r = board.alice.command("/lsp", "help agenda")
+    assert "/agenda propose" not in r.text and "/agenda draft" in r.text and "/plan item add" not in r.text
+    r = board.alice.command("/lsp", "help <!channel>")
+    assert "There is no help topic called `&lt;!channel&gt;`" in r.text and "/action add" in r.text
     r = board.alice.command("/lsp", "nonsense here")
     assert "not a command I know" in r.text
