@@ -37,6 +37,7 @@ from store.models import (
     Member,
     Membership,
     Organisation,
+    PartnerUpdate,
     PlanItem,
     Role,
 )
@@ -104,6 +105,11 @@ def fill(url: str) -> int:
         s.execute(insert(ActionUpdate), [dict(action_id=a, author_id=members[0].id, kind="progress",
                                               note="Met the partners; report due next month", created_at=now)
                                          for a in ids])
+        s.execute(insert(PartnerUpdate), [
+            dict(board_id=board.id, meeting_id=meeting.id, organisation_id=m.organisation_id, author_id=m.id,
+                 text=f"Update from partner {i:02d}: " + "progress on the shared priorities this quarter. " * 6,
+                 submitted_at=now + dt.timedelta(minutes=i), first_submitted_at=now + dt.timedelta(minutes=i),
+                 late=False) for i, m in enumerate(members)])
         meeting_id = meeting.id
     engine.dispose()
     return meeting_id
@@ -146,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     engine.dispose()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}; database: {url.split(':')[0]}")
-    print(f"data: {ORGANISATIONS} organisations, {PLAN_ITEMS} plan items, {ACTIONS} actions "
+    print(f"data: {ORGANISATIONS} organisations, {len(agenda.partner_updates.submitted)} partner updates, "
+          f"{PLAN_ITEMS} plan items, {ACTIONS} actions "
           f"({RAISED} raised at the previous meeting, {agenda.review.open_count} open on the agenda), {args.runs} runs")
     goals = {"blockkit": 100, "docx": 300}
     labels = {"blockkit": f"Block Kit draft ({sizes['blockkit']} blocks)",
