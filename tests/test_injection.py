@@ -174,7 +174,7 @@ def test_hostile_text_is_stored_as_typed_and_shown_as_text(runtime: Runtime):
     assert "{{ 7*7 }}" in shown and "&lt;!channel&gt;" in shown and "DROP TABLE actions" in shown
 
     # The documents: Word carries the text exactly; Markdown escapes it.
-    files = {a.filename.rsplit(".", 1)[1]: a.content for a in draft.attachments}
+    files = {a.filename.rsplit(".", 1)[1]: a.content for d in draft.documents for a in render_document(d)}
     word = docx_text(files["docx"])
     for text in (HOSTILE, TITLE, SHORT, board_name):
         assert text in word, f"not in the Word agenda: {text[:60]}"
