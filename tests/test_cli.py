@@ -38,6 +38,19 @@ def test_db_upgrade_is_idempotent(database, fake_slack_server, tmp_path):
     second = run_lspbot(["db", "upgrade"], env, cwd=tmp_path)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert "database at revision" in second.stdout
+    # One head: the migrations' branches are merged, so `lspbot db current` (and `alembic upgrade head`) name one.
+    current = run_lspbot(["db", "current"], env, cwd=tmp_path)
+    assert current.stdout.strip() == db_head(), current.stdout
+
+
+def db_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from store import db
+
+    heads = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, heads
+    return heads[0]
 
 
 def test_actions_export_csv(server: ServerProcess, board, tmp_path):
