@@ -225,8 +225,9 @@ def _item_snapshot(item: PlanItem) -> dict[str, Any]:
             "meeting": item.meeting.date.isoformat() if item.meeting else None}
 
 
-def _meeting_snapshot(meeting: Meeting) -> dict[str, Any]:
-    return {"date": meeting.date.isoformat(), "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,
+def meeting_snapshot(meeting: Meeting) -> dict[str, Any]:
+    return {"date": meeting.date.isoformat(), "starts_at": meeting.starts_at.astimezone(dt.timezone.utc).isoformat()
+            if meeting.starts_at else None,
             "venue": meeting.venue, "host_organisation_id": meeting.host_organisation_id, "theme": meeting.theme}
 
 
@@ -348,7 +349,7 @@ def handle_meeting_add(req: Request, rest: str) -> Reply:
         if at is None and venue is None and host_id is None and theme is None:
             raise Conflict(f"{board.name} already has a meeting on {day:%A %-d %B %Y}. Give a time, venue, host or "
                            "theme to change it.", examples=[f'/plan meeting add {day.isoformat()} venue:"Southall"'])
-        before = _meeting_snapshot(meeting)
+        before = meeting_snapshot(meeting)
         if at is not None:
             meeting.starts_at = starts_at(day, at, board.timezone)
         if venue is not None:
@@ -359,7 +360,7 @@ def handle_meeting_add(req: Request, rest: str) -> Reply:
             meeting.theme = theme
         req.session.flush()
         req.session.refresh(meeting)
-        _audit(req, "meeting", meeting.id, "update", before, _meeting_snapshot(meeting))
+        _audit(req, "meeting", meeting.id, "update", before, meeting_snapshot(meeting))
         change = "changed"
     else:
         cad = plan_store.cadence(board)
@@ -370,7 +371,7 @@ def handle_meeting_add(req: Request, rest: str) -> Reply:
                                   venue=venue or cad.get("venue") or "TBC", now=req.now(),
                                   host_organisation_id=host_id, theme=theme)
         req.session.refresh(meeting)
-        _audit(req, "meeting", meeting.id, "create", None, _meeting_snapshot(meeting))
+        _audit(req, "meeting", meeting.id, "create", None, meeting_snapshot(meeting))
         change = "added"
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "meeting", "change": change,
                                              "meeting": meeting_data(meeting, board)})
@@ -416,7 +417,7 @@ def handle_plan_generate(req: Request, rest: str) -> Reply:
                        f"{len(kept)} already planned and {len(past)} already past.")
     for meeting in created:
         req.session.refresh(meeting)
-        _audit(req, "meeting", meeting.id, "create", None, _meeting_snapshot(meeting))
+        _audit(req, "meeting", meeting.id, "create", None, meeting_snapshot(meeting))
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "generated", "year": year,
                                              "meetings": [meeting_data(m, board) for m in created],
                                              "kept": kept, "past": past})

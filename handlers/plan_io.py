@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from dateutil import parser as du_parser
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.base import DomainError, InvalidInput
@@ -19,6 +20,7 @@ from handlers.dates import EARLIEST, LATEST
 from handlers.plan import (
     DEFAULT_DURATION,
     meeting_data,
+    meeting_snapshot,
     parse_kind,
     parse_time,
     planned_items,
@@ -26,7 +28,7 @@ from handlers.plan import (
 )
 from store import audit, meetings
 from store import plan as plan_store
-from store.models import Board, ItemKind
+from store.models import AuditRecord, Board, ItemKind, Meeting
 
 CSV_COLUMNS = ("date", "time", "item", "lead", "kind", "venue")
 REQUIRED_COLUMNS = ("date", "item")
@@ -202,9 +204,12 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
         else:
             new_start = starts_at(day, entry.time, board.timezone) if entry.time else meeting.starts_at
             if new_start != meeting.starts_at or (entry.venue and entry.venue != meeting.venue):
+                before = meeting_snapshot(meeting)
                 meeting.starts_at = new_start
                 meeting.venue = entry.venue or meeting.venue
                 summary.meetings_changed += 1
+                audit.record(session=session, at=now, actor=actor, entity="meeting", entity_id=meeting.id,
+                             operation="import", before=before, after=meeting_snapshot(meeting))
         for _, title, lead, kind in entry.items:
             links = plan_store.link_lead(session=session, board=board, lead=lead)
             item = plan_store.find_item(session=session, meeting_id=meeting.id, title=title)
@@ -240,14 +245,51 @@ def export_rows(*, session: Session, board: Board, since: dt.date | None = None)
 
 
 def event_uid(board: Board, meeting_id: int) -> str:
-    """A UID that stays the same for a meeting however often the calendar is exported."""
-    return f"meeting-{meeting_id}.board-{board.id}@lspbot"
+    """A UID that stays the same for a meeting however often the calendar is exported or the meeting changes,
+    and differs between installations: the board's Slack channel id (fixed for the board's life) is in it."""
+    return f"meeting-{meeting_id}.board-{board.id}.{board.channel_id}@lspbot"
+
+
+_SCHEDULE_FIELDS = ("date", "starts_at", "venue")
+
+
+@dataclass
+class EventRevision:
+    """How often a meeting's date, time or venue changed (the event's SEQUENCE) and when it last changed."""
+
+    sequence: int
+    last_modified: dt.datetime
+
+
+def event_revisions(session: Session, found: list[Meeting]) -> dict[int, EventRevision]:
+    """Read from the meetings' audit records: every change of date, time or venue counts once, so exporting twice
+    gives the same SEQUENCE and a calendar replaces an invitation only when the meeting really moved."""
+    out = {m.id: EventRevision(0, m.created_at) for m in found}
+    if not found:
+        return out
+    rows = session.execute(
+        select(AuditRecord.entity_id, AuditRecord.at, AuditRecord.before, AuditRecord.after)
+        .where(AuditRecord.entity == "meeting", AuditRecord.entity_id.in_(list(out)))
+        .order_by(AuditRecord.id)
+    )
+    for meeting_id, at, before, after in rows:
+        revision = out[meeting_id]
+        revision.last_modified = max(revision.last_modified, at)
+        if before and after and any(before.get(k) != after.get(k) for k in _SCHEDULE_FIELDS):
+            revision.sequence += 1
+    return out
 
 
 def plan_ics(session: Session, board: Board, now: dt.datetime) -> tuple[bytes, int]:
-    """Every meeting of the board as one VEVENT each, times in the board's zone with its VTIMEZONE."""
+    """Every meeting of the board as one VEVENT each, times in the board's zone with its VTIMEZONE.
+
+    DTSTAMP and LAST-MODIFIED are the meeting's last change (its own record or one of its items), not the time of
+    the export, so the same plan exports to the same file; SEQUENCE counts changes of date, time or venue, which
+    is what Outlook reads to let an updated invitation replace the one it has."""
     found = meetings.list_between(session=session, board_id=board.id, start=dt.date(1900, 1, 1))
     items = planned_items(session, board, found)
+    own = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in found])
+    revisions = event_revisions(session, found)
     duration = dt.timedelta(minutes=int(plan_store.cadence(board).get("duration") or DEFAULT_DURATION))
     cal = icalendar.Calendar()
     cal.add("prodid", "-//lspbot//forward plan//EN")
@@ -258,8 +300,12 @@ def plan_ics(session: Session, board: Board, now: dt.datetime) -> tuple[bytes, i
     for meeting in found:
         info: dict[str, Any] = meeting_data(meeting, board)
         event = icalendar.Event()
+        revision = revisions[meeting.id]
+        changed = max([revision.last_modified] + [i.updated_at for i in own[meeting.id]])
         event.add("uid", event_uid(board, meeting.id))
-        event.add("dtstamp", now)
+        event.add("dtstamp", changed)
+        event.add("last-modified", changed)
+        event.add("sequence", revision.sequence)
         if meeting.starts_at is not None:
             local = meeting.starts_at.astimezone(ZoneInfo(board.timezone))
             event.add("dtstart", local)

@@ -250,3 +250,44 @@ def test_ics_export_keeps_uids_and_london_times_across_summer_time(server, board
     assert payload["_method"] == "files.upload" and payload["filename"].endswith("-meetings.ics")
     sent = icalendar.Calendar.from_ical(bytes.fromhex(payload["content_hex"]))
     assert sorted(str(e["uid"]) for e in sent.walk("VEVENT")) == sorted(uids)
+
+
+def test_ics_sequence_grows_when_a_meeting_moves_and_the_uid_names_the_board_channel(server, board, tmp_path: Path):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    chair.command("/plan", "meeting add 2020-01-20 10:00")
+
+    def export() -> dict[str, icalendar.Event]:
+        done = run_lspbot(["plan", "export", "--format", "ics", "--board", board.name], server.env)
+        assert done.returncode == 0, done.stderr
+        events = icalendar.Calendar.from_ical(done.stdout).walk("VEVENT")
+        return {e.decoded("dtstart").astimezone(LONDON).date().isoformat(): e for e in events}
+
+    first = export()
+    october, january = first["2019-10-10"], first["2020-01-20"]
+    uid = str(october["uid"])
+    assert uid.startswith("meeting-") and uid.endswith(f".{board.channel_id}@lspbot")  # unique per installation
+    assert october.decoded("sequence") == 0 and january.decoded("sequence") == 0
+    assert october.decoded("last-modified") == october.decoded("dtstamp")
+    assert export()["2019-10-10"].to_ical() == october.to_ical()  # exporting again changes nothing
+
+    # A new time, then a new venue: each is a change the invitation must carry; a theme alone is not.
+    assert "Meeting changed" in chair.command("/plan", "meeting add 2019-10-10 14:00").text
+    moved = export()["2019-10-10"]
+    assert str(moved["uid"]) == uid and moved.decoded("sequence") == 1
+    assert moved.decoded("dtstart").astimezone(LONDON).hour == 14
+    chair.command("/plan", 'meeting add 2019-10-10 venue:"Southall Town Hall"')
+    chair.command("/plan", 'meeting add 2019-10-10 theme:"Skills"')
+    again = export()
+    assert str(again["2019-10-10"]["uid"]) == uid and again["2019-10-10"].decoded("sequence") == 2
+    assert again["2019-10-10"].decoded("last-modified") >= moved.decoded("last-modified")
+    assert again["2020-01-20"].decoded("sequence") == 0 and str(again["2020-01-20"]["uid"]) == str(january["uid"])
+
+    # A CSV import that moves a meeting counts as a change too, and is in the audit trail.
+    csv_file = tmp_path / "move.csv"
+    csv_file.write_text("date,time,item,lead,kind,venue\n2020-01-20,11:30,,,,Acton Town Hall\n")
+    done = run_lspbot(["plan", "import", str(csv_file), "--board", board.name], server.env)
+    assert done.returncode == 0 and "0 meetings added, 1 changed" in done.stdout, done.stderr
+    after_import = export()["2020-01-20"]
+    assert after_import.decoded("sequence") == 1 and str(after_import["location"]) == "Acton Town Hall"
+    assert str(after_import["uid"]) == str(january["uid"])
