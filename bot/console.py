@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from bot.runtime import Outcome, Runtime, run_command
 from bot.sender import OutboxSender
 from bot.slack_api import Delivered
+from handlers.parsing import slack_unescape
 from store import boards, db
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -24,7 +25,7 @@ def mrkdwn_to_text(text: str, names: Callable[[str], str]) -> str:
     text = _DATE.sub(lambda m: m.group(1), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return slack_unescape(text)
 
 
 def element_to_text(element: dict[str, Any], names: Callable[[str], str]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from handlers import access, actions, forms
 from handlers.action_input import parse_due, resolve_member
 from handlers.base import InvalidInput, Reply, Request
-from handlers.parsing import MAX_TEXT, check_text
+from handlers.parsing import MAX_TEXT, check_text, slack_unescape
 from store import boards
 from store.models import Board
 
@@ -102,7 +102,7 @@ def message_to_text(req: Request, text: str) -> str:
     text = _SLACK_MENTION.sub(person, text)
     text = _SLACK_SPECIAL.sub(lambda m: "@" + (m.group(1) or m.group(2) or "group"), text)
     text = _SLACK_LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(1) else m.group(3), text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+    return slack_unescape(text).strip()
 
 
 def with_permalink(modal: dict[str, Any], permalink: str) -> dict[str, Any]:

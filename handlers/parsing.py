@@ -130,3 +130,9 @@ def check_text(text: str, what: str = "text") -> str:
     if len(text) > MAX_TEXT:
         raise UsageError(f"The {what} is {len(text):,} characters long; the limit is {MAX_TEXT:,}.")
     return text
+
+
+def slack_unescape(text: str) -> str:
+    """Text as the person typed it, from Slack's escaped form: Slack sends `&`, `<` and `>` typed in a message
+    or a slash command as `&amp;`, `&lt;` and `&gt;` (its own `<@U…>` and `<!…>` tokens stay as they are)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -178,6 +178,16 @@ def test_pings_in_text_are_stored_as_typed_and_never_ping(server, board, fake_sl
     assert "<!channel>" not in str(dm.params) and "<@U999FAKE" not in str(dm.params)
 
 
+def test_text_slack_escaped_is_stored_as_typed(server, board):
+    """Slack sends a typed &, < and > as &amp;, &lt; and &gt;: stored as typed, shown escaped once."""
+    r = board.chair.command("/action", "add Agree the R&amp;D budget &lt;draft&gt; by 2019-08-01")
+    assert r.status == 200
+    assert action_row(server, board, 1)[0] == "Agree the R&D budget <draft>"
+    assert "R&amp;D budget &lt;draft&gt;" in r.text and "&amp;amp;" not in r.body.decode()
+    r = board.chair.command("/action", "list all")
+    assert "R&amp;D budget &lt;draft&gt;" in r.text and "&amp;amp;" not in r.body.decode()
+
+
 def test_member_list_and_help(server, board):
     r = board.alice.command("/lsp", "member list")
     assert "Ealing PCT" in r.text and "_chair_" in r.text

@@ -214,7 +214,10 @@ def test_hostile_text_over_http_including_bytes_that_are_not_utf8(server: Server
 
     reply = post({**admin, "command": "/lsp", "text": f'board create "HTTP {SHORT}" chair:<@{ADMIN}|admin> org:"O"'})
     assert "now runs in this channel" in json.dumps(reply), reply
-    reply = post({**admin, "command": "/action", "text": f"add {HOSTILE}"})
+    # As Slack sends it: its own tokens (the pings) as they are, the typed rest with &, < and > escaped.
+    typed = HOSTILE.removeprefix(PINGS)
+    wire = PINGS + typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    reply = post({**admin, "command": "/action", "text": f"add {wire}"})
     assert_inert(reply, "/action add over HTTP")
     reply = post({**admin, "command": "/action", "text": ""}, "&text=add+caf%E9+%FF%FE+bytes")  # Latin-1, not UTF-8
     assert_inert(reply, "/action add with invalid UTF-8")

@@ -17,6 +17,7 @@ from bot.documents import send_documents
 from bot.listeners.interactions import open_modal
 from bot.people import remember_timezone
 from bot.runtime import Outcome, Runtime, run_command
+from handlers.parsing import slack_unescape
 from handlers.router import COMMANDS
 
 log = logging.getLogger("lspbot.commands")
@@ -43,7 +44,7 @@ def _listener(runtime: Runtime, name: str):
             name,
             user_id=body.get("user_id", ""),
             channel_id=body.get("channel_id"),
-            text=body.get("text", ""),
+            text=slack_unescape(body.get("text", "")),  # as typed: Slack escapes &, < and >
             user_name=body.get("user_name"),
         )
         if outcome.ok and outcome.open_modal and open_modal(runtime, client, body.get("trigger_id"),
