@@ -62,10 +62,11 @@ def _actions_page(req: Request, member: Member, page: int) -> tuple[list[dict[st
     """One page of the member's open actions (a page past the end shows the last one)."""
     found, total = home_store.open_actions_of(session=req.session, owner_id=member.id, limit=PAGE_SIZE,
                                               offset=page * PAGE_SIZE)
-    if not found and page and total:
-        page = (total - 1) // PAGE_SIZE
-        found, total = home_store.open_actions_of(session=req.session, owner_id=member.id, limit=PAGE_SIZE,
-                                                  offset=page * PAGE_SIZE)
+    if not found and page:  # a stale pager click: the store counted them all, so go to the last page there is
+        page = max(total - 1, 0) // PAGE_SIZE
+        if total:
+            found, total = home_store.open_actions_of(session=req.session, owner_id=member.id, limit=PAGE_SIZE,
+                                                      offset=page * PAGE_SIZE)
     items = [dict(describe(a, req.today(a.board.timezone)), value=f"{a.id}|") for a in found]
     return items, total, page
 

@@ -22,8 +22,10 @@ def open_actions_of(*, session: Session, owner_id: int, limit: int, offset: int 
         .order_by(Action.due_date.is_(None), Action.due_date, Action.board_id, Action.ref)
         .limit(limit).offset(offset)
     ))
-    total = len(page) + offset if len(page) < limit else session.scalar(select(func.count()).where(*mine)) or 0
-    return page, total
+    if len(page) < limit and (page or not offset):
+        return page, len(page) + offset  # a short page that exists ends the list: no need to count
+    # A full page, or an empty one past the end (a stale "Next" after actions were closed): count them.
+    return page, session.scalar(select(func.count()).where(*mine)) or 0
 
 
 def overdue_count_of(*, session: Session, owner_id: int, today: dt.date) -> int:

@@ -260,3 +260,30 @@ def test_times_are_shown_on_each_readers_clock(server, board: BoardFixture, fake
     posted = posts_to(fake_slack, board.channel_id)
     assert f"Time: <!date^{start}^{{time}}|" in blocks_text(posted[0].params)
     assert "your time (10:00 at the venue)" in blocks_text(posted[0].params)
+
+
+def test_a_stale_next_click_past_the_last_page_shows_the_last_page(server, board: BoardFixture,
+                                                                   fake_slack: FakeSlack):
+    """Next was on a Home tab from before most actions were closed: the page asked for no longer exists, so
+    Home shows the last page there is, with the true count, not "15" over an empty list."""
+    alice = board.alice
+    for n in range(1, 32):
+        assert "Recorded" in alice.command("/action", f"add Task number {n} by 2019-08-{(n % 28) + 1:02d}").text
+    sql(server, "UPDATE actions SET status = 'done' WHERE ref <= 16 AND board_id = (SELECT id FROM boards "
+        "WHERE channel_id = :c)", c=board.channel_id)
+    open_home(fake_slack, alice)
+    seen = len(publishes(fake_slack, alice))
+    assert click_home(alice, "home_page_next", "2").status == 200
+    view = next_home(fake_slack, alice, seen)
+    t = text_of(view)
+    assert "*Your open actions* — 15" in t and "Nothing open" not in t
+    assert sorted(refs_in_order(view)) == list(range(17, 32))
+    assert [b for b in view["blocks"] if b.get("block_id") == "home_pages"] == []  # one page: no pager
+    # Past the end with part of a page left: page 3 of 16 open actions shows the second page, 16–16.
+    sql(server, "UPDATE actions SET status = 'open' WHERE ref = 16 AND board_id = (SELECT id FROM boards "
+        "WHERE channel_id = :c)", c=board.channel_id)
+    seen = len(publishes(fake_slack, alice))
+    click_home(alice, "home_page_next", "3")
+    t = text_of(next_home(fake_slack, alice, seen))
+    assert "*Your open actions* — 16" in t and "Showing 16–16 of 16" in t
+    assert fake_slack.invalid() == []
