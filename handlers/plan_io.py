@@ -95,14 +95,63 @@ def parse_csv_date(text: str) -> dt.date:
     return day
 
 
+_CSV_PROBLEMS = (
+    ("unexpected end of data", "the quote that opens this cell is never closed, so the rest of the file would be "
+                               "read into it; close the quote (\"like this\") or remove it"),
+    ("expected after", "a quoted cell has more text after its closing quote; quote the whole cell, and write a "
+                       "quote inside a cell as two (\"\")"),
+)
+
+
 def csv_rows(text: str) -> list[list[str]]:
-    """The file's rows: any line endings (old Macs end lines with a lone CR), a byte-order mark ignored;
-    a file the csv module cannot read (a NUL, a stray CR inside a cell) is refused like a bad cell."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
-    try:
-        return list(reader)
-    except csv.Error as exc:
-        raise PlanImportError([RowError(reader.line_num + 1, "file", f"not readable as CSV ({exc})")]) from None
+    """The file's rows: any line endings (old Macs end lines with a lone CR), a byte-order mark ignored.
+    The csv module reads strictly: a quote never closed, or text after a closing quote, refuses the file with
+    the row where that cell starts instead of swallowing the rest of the file into one cell."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None), strict=True)
+    rows: list[list[str]] = []
+    while True:
+        first_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            what = next((say for key, say in _CSV_PROBLEMS if key in str(exc)), f"not readable as CSV ({exc})")
+            lines = f" (line {first_line} of the file)" if first_line != len(rows) + 1 else ""
+            cell = _quote_problem_cell(text.lstrip("\ufeff"), first_line)
+            header = [h.strip().lower() for h in rows[0]] if rows else []
+            column = ("file" if cell is None else header[cell] if cell < len(header) and header[cell]
+                      else str(cell + 1))
+            raise PlanImportError([RowError(len(rows) + 1, column, what + lines)]) from None
+        rows.append(row)
+
+
+def _quote_problem_cell(text: str, line: int) -> int | None:
+    """Which cell (from 0) of the record starting at `line` has the quote the csv module refused, if it can be told."""
+    rest = "\n".join(io.StringIO(text, newline=None).read().split("\n")[line - 1:])
+    cell, i = 0, 0
+    while i < len(rest) and rest[i] != "\n":
+        if rest[i] == '"':
+            j = i + 1
+            while True:
+                close = rest.find('"', j)
+                if close == -1:
+                    return cell  # never closed
+                if rest[close + 1:close + 2] == '"':
+                    j = close + 2  # a doubled quote inside the cell
+                    continue
+                break
+            i = close + 1
+            if i < len(rest) and rest[i] not in ",\n":
+                return cell  # text after the closing quote
+        else:
+            while i < len(rest) and rest[i] not in ",\n":
+                i += 1
+        if i < len(rest) and rest[i] == ",":
+            cell, i = cell + 1, i + 1
+        else:
+            break
+    return None
 
 
 def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:

@@ -291,3 +291,22 @@ def test_ics_sequence_grows_when_a_meeting_moves_and_the_uid_names_the_board_cha
     after_import = export()["2020-01-20"]
     assert after_import.decoded("sequence") == 1 and str(after_import["location"]) == "Acton Town Hall"
     assert str(after_import["uid"]) == str(january["uid"])
+
+
+def test_malformed_csv_is_refused_by_row_and_column_and_nothing_is_imported(server, board, tmp_path: Path):
+    before = plan_counts(server, board)
+    cases = {
+        # An unterminated quote used to swallow the rest of the line into one item titled "unterminated,LB,,TBC".
+        "date,time,item,lead,kind,venue\n2019-10-10,10:00,Fine,LB Ealing,,TBC\n"
+        '2019-10-10,10:00,"unterminated,LB,,TBC\n2020-01-20,10:00,Later,LB Ealing,,TBC\n':
+            "row 3, column item: the quote that opens this cell is never closed",
+        'date,time,item,lead,kind,venue\n2019-10-10,10:00,Fine,"LB" Ealing,,TBC\n':
+            "row 2, column lead: a quoted cell has more text after its closing quote",
+    }
+    for number, (text, expected) in enumerate(cases.items()):
+        bad = tmp_path / f"malformed{number}.csv"
+        bad.write_text(text)
+        done = run_lspbot(["plan", "import", str(bad), "--board", board.name], server.env)
+        assert done.returncode == 1 and "Nothing was imported: 1 problem" in done.stderr, done.stderr
+        assert expected in done.stderr, done.stderr
+        assert plan_counts(server, board) == before
