@@ -46,6 +46,15 @@ def _weekday(raw: str) -> str:
     raise InvalidInput(f"`{raw}` is not a day of the week.")
 
 
+def _working_weekday(raw: str) -> str:
+    """Monday to Friday: the jobs run on working days only, so a weekend day would never come."""
+    day = _weekday(raw)
+    if WEEKDAYS.index(day) >= 5:
+        raise InvalidInput(f"`{raw}` is a weekend day, and the jobs run on working days only, so nothing would "
+                           "ever be sent on it. Use Monday to Friday (a holiday moves it to the next working day).")
+    return day
+
+
 def _holidays(raw: str) -> str:
     """A country code with an optional subdivision (GB-ENG, GB-SCT, IE, FR), or `none`."""
     code = raw.strip().upper()
@@ -76,7 +85,7 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("chase_lead_days", 3, _int_between(0, 60), "days before the due date of the first reminder"),
     SettingSpec("chase_overdue_every_days", 7, _int_between(1, 60), "days between reminders while overdue"),
     SettingSpec("escalate_after", 3, _int_between(1, 20), "overdue reminders after which an action is escalated"),
-    SettingSpec("digest_day", "monday", _weekday, "weekday of the escalation digest to chair and secretariat"),
+    SettingSpec("digest_day", "monday", _working_weekday, "weekday of the escalation digest to chair and secretariat"),
     SettingSpec("holidays", "GB-ENG", _holidays, "public holidays skipped as non-working days (country-region)"),
     SettingSpec("update_request_days", 7, _int_between(1, 60), "days before a meeting partners are asked for updates"),
     SettingSpec("update_second_ask_days", 2, _int_between(0, 30), "days before a meeting of the second ask (0: none)"),

@@ -91,18 +91,23 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
     return report
 
 
+def digest_day_due(today: dt.date, digest_weekday: int) -> dt.date:
+    """The most recent digest day: this week's if today is on or after it, else last week's."""
+    return today - dt.timedelta(days=(today.weekday() - digest_weekday) % 7)
+
+
 def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay, report: JobReport) -> None:
-    """On the first run on or after the digest weekday each week: escalated actions to chair and secretariat."""
-    if day.today.weekday() < day.config.digest_weekday:
-        return
+    """Escalated actions to chair and secretariat, on the first chase run on or after each digest day: a
+    digest day on a holiday goes on the next working day, even in the next week."""
+    digest_day = digest_day_due(day.today, day.config.digest_weekday)
     escalated = reminder_store.escalated_actions(session=session, board_id=board.id)
     if not escalated:
         return
-    year, week, _ = day.today.isocalendar()
-    key = f"digest:{board.id}:{year}-W{week:02d}"
+    year, week, _ = digest_day.isocalendar()
+    key = f"digest:{board.id}:{year}-W{week:02d}"  # the digest day's week: one digest per digest day
     if not reminder_store.log_reminder(session=session, key=key, board_id=board.id, kind="digest",
                                        occasion=day.today, now=day.now, detail=str(len(escalated))):
-        return  # this week's digest has gone already
+        return  # the digest of this digest day has gone already
     rows = [{"ref": a.ref, "text": a.text, "owner_id": a.owner.slack_user_id, "due": a.due_date,
              "days": (day.today - a.due_date).days, "reminders": c.overdue_reminders,
              "disowned": c.disowned_by == a.owner_id} for a, c in escalated]

@@ -207,3 +207,26 @@ def test_dry_run_changes_nothing(chase_board: Board):
     assert "Dry task" in blocks_text(result.messages[0]["payload"])
     assert b.queued() == [] or all(not m.key.startswith("chase:") for m in b.queued())
     assert b.run(at).queued == 1  # the real run still sends it
+
+
+def test_digest_day_is_a_working_weekday_and_a_holiday_digest_goes_on_the_next_working_day(chase_board: Board):
+    b = chase_board
+    for day in ("saturday", "Sun"):
+        refused = run_command(b.runtime, "/lsp", user_id=CHAIR, channel_id=CHANNEL, text=f"board set digest_day {day}")
+        assert not refused.ok and "weekend day" in blocks_text(refused.payload) and "Monday to Friday" in blocks_text(refused.payload)
+    b.command(CHAIR, "/lsp", "board set digest_day friday")
+    b.command(CHAIR, "/lsp", "board set escalate_after 1")
+    # Due Friday 29 March: overdue by 7 days on Friday 5 April, its first overdue reminder, so escalated then.
+    b.add_action("Chase the Easter rota", BOB, "2019-03-29")
+    with db.session_scope(b.runtime.sessions) as session:
+        trigger = JOBS["chase-actions"].trigger(boards.get(session=session, board_id=b.board_id))
+    for fire in trigger.fire_times(dt.datetime(2019, 3, 25, tzinfo=LONDON), dt.datetime(2019, 4, 30, 23, 0, tzinfo=LONDON)):
+        b.run(fire)
+    with db.session_scope(b.runtime.sessions) as session:
+        digests = list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("digest:"))
+                                       .order_by(OutboxMessage.id)))
+    sent_on = sorted({m.created_at.astimezone(LONDON).date() for m in digests})
+    # Good Friday (19 April) and Easter Monday are holidays: that week's digest goes on Tuesday 23rd, and the
+    # next week's on its Friday as usual.
+    assert sent_on == [dt.date(2019, 4, 5), dt.date(2019, 4, 12), dt.date(2019, 4, 23), dt.date(2019, 4, 26)]
+    assert {m.target for m in digests} == {CHAIR, SECRETARY} and len(digests) == 8
