@@ -109,10 +109,17 @@ def _date_clause_start(tokens: list[Token]) -> int | None:
     # "in 2 weeks", "in a fortnight"
     if n >= 3 and tokens[-3].raw.lower() == "in" and _IN_PHRASE.match(tokens[-2].raw) and _UNIT.match(tokens[-1].raw):
         return n - 3
+    # "in 2 weeks time", "in two weeks' time"
+    if (n >= 4 and tokens[-1].raw.lower() == "time" and tokens[-4].raw.lower() == "in"
+            and _IN_PHRASE.match(tokens[-3].raw) and _UNIT.match(tokens[-2].raw.rstrip("'’"))):
+        return n - 4
     if n >= 2 and tokens[-2].raw.lower() == "in" and tokens[-1].raw.lower() in ("a fortnight", "fortnight"):
         return n - 2
     for i in range(n - 2, max(-1, n - 7), -1):
         tok = tokens[i]
-        if not tok.quoted and tok.raw.lower() in _DATE_LEAD_WORDS and i > 0:
+        word = tok.raw.lower()
+        # "by" at the very start too: "/action add by Friday" has no text, and is refused for it
+        # ("Due diligence on the venue" is text, not a date).
+        if not tok.quoted and word in _DATE_LEAD_WORDS and (i > 0 or word == "by"):
             return i
     return None

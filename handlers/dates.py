@@ -27,6 +27,9 @@ _UNITS = {"day": "days", "week": "weeks", "fortnight": "fortnights", "month": "m
 EXAMPLES = ("Friday", "next Friday", "15 July", "2019-07-15", "in 2 weeks", "end of month", "next meeting")
 
 
+RECENT_PAST_DAYS = 92  # a day and month without a year, this far back at most, is this year's
+
+
 class DateParseError(ValueError):
     """The phrase is not a date we understand."""
 
@@ -92,7 +95,7 @@ def _read_date(phrase: str, today: dt.date, next_meeting: Callable[[], dt.date |
         if m.group(1) == "week":
             return today + dt.timedelta(days=(4 - today.weekday()) % 7 + 7)
         return _end_of_month(today + relativedelta(months=1, day=1))
-    if m := re.fullmatch(r"(?:in )?(\d+|[a-z]+) (day|week|fortnight|month|year)s?(?: time)?", text):
+    if m := re.fullmatch(r"(?:in )?(\d+|[a-z]+) (day|week|fortnight|month|year)s?['’]?(?: time)?", text):
         count_word = m.group(1)
         count = int(count_word) if count_word.isdigit() else _NUMBER_WORDS.get(count_word)
         if count is None or count > 520:
@@ -138,8 +141,9 @@ def _parse_absolute(phrase: str, text: str, today: dt.date) -> dt.date:
     has_year = bool(re.search(r"\b\d{4}\b|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", text))
     if not has_year and parsed.year != today.year:
         raise DateParseError(phrase)  # e.g. "32 July" read as the year 2032
-    if not has_year and parsed < today:
-        # "15 July" said in August means next July.
+    if not has_year and parsed < today - dt.timedelta(days=RECENT_PAST_DAYS):
+        # "15 January" said in December means next January; "15 July" said on 16 July means yesterday
+        # (a due date there is refused as past; `/agenda draft 15 July` finds the meeting just held).
         parsed = parsed + relativedelta(years=1)
     return parsed
 

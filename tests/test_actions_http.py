@@ -51,6 +51,7 @@ def test_every_date_form_is_confirmed_as_a_full_date(server, board):
         "by 15 August": "Thursday 15 August 2019",
         "by 2019-08-15": "Thursday 15 August 2019",
         "in 2 weeks": "Tuesday 30 July 2019",
+        "in two weeks' time": "Tuesday 30 July 2019",
         "by end of month": "Wednesday 31 July 2019",
     }
     for phrase, expected in cases.items():
@@ -150,6 +151,8 @@ def test_bad_input_is_refused_and_writes_nothing(server, board):
         "add Something by 1 June 2019": "in the past",
         "add Something <@UNOTHERE|ghost>": "not a member",
         'add ""': "empty",
+        "add by Friday": "empty",
+        "add Something by 15 July": "in the past",  # said on Tuesday 16 July 2019
         "add " + "x" * 3001: "limit is 3,000",
         "frobnicate": "not a command I know",
         "show #99": "no action #99",

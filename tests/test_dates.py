@@ -25,7 +25,10 @@ def next_meeting() -> dt.date:
         ("next Friday", TUESDAY, dt.date(2019, 7, 26)),
         ("next Friday", FRIDAY, dt.date(2019, 7, 26)),
         ("next Monday", dt.date(2019, 7, 21), dt.date(2019, 7, 22)),  # said on a Sunday
-        ("15 July", TUESDAY, dt.date(2020, 7, 15)),  # already past this year: next year
+        ("15 July", TUESDAY, dt.date(2019, 7, 15)),  # yesterday: this year's, refused as a due date for being past
+        ("15 March", TUESDAY, dt.date(2020, 3, 15)),  # months past this year: next year's
+        ("14 April", TUESDAY, dt.date(2020, 4, 14)),  # 92 days back at most are this year's
+        ("15 April", TUESDAY, dt.date(2019, 4, 15)),
         ("15 August", TUESDAY, dt.date(2019, 8, 15)),
         ("August 15", TUESDAY, dt.date(2019, 8, 15)),
         ("1st August", TUESDAY, dt.date(2019, 8, 1)),
