@@ -4,8 +4,9 @@ and APScheduler 3 driving it all on the replica that holds the scheduler lock.
 An occasion is a trigger's fire time (09:00 board time on a working day, say). Each (job, board,
 occasion) is recorded in job_runs in the same transaction as everything the job writes, so it runs once
 however many replicas, restarts and catch-ups see it. A run missed while the bot was down runs once on
-return if its occasion is within the board's grace (`missed_run_grace_hours`); runs missed longer ago
-are coalesced into that one or dropped, never replayed one by one.
+return if its occasion is within the board's grace (`missed_run_grace_hours`, 1 to 12) and it is still the
+occasion's day before 20:00 in the board's zone; runs missed longer ago are coalesced into that one or
+dropped, never replayed one by one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
@@ -93,11 +95,25 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
     return result
 
 
+# A run missed while the bot was down is caught up only on the day of its occasion (board time) and before
+# this hour, so nobody is reminded at night, at the weekend or on a holiday; a run on time is never held back.
+CATCH_UP_UNTIL = dt.time(20, 0)
+ON_TIME = dt.timedelta(minutes=2)  # a run this soon after its occasion is on time (APScheduler's call, a sync)
+
+
 def due_occasion(job: Job, board: Board, now: dt.datetime) -> dt.datetime | None:
     """The latest occasion of `job` for `board` at or before `now` within the board's grace (and not before
-    the board existed), if any."""
+    the board existed), if any; a late one (a catch-up) only on its own day in the board's zone and before
+    CATCH_UP_UNTIL there."""
     grace = dt.timedelta(hours=board_config(board).missed_run_grace_hours)
-    return job.trigger(board).latest_at_or_before(now, not_before=max(now - grace, board.created_at))
+    occasion = job.trigger(board).latest_at_or_before(now, not_before=max(now - grace, board.created_at))
+    if occasion is None or now - occasion <= ON_TIME:
+        return occasion
+    tz = ZoneInfo(board.timezone)
+    local_now = now.astimezone(tz)
+    if local_now.date() != occasion.astimezone(tz).date() or local_now.time() >= CATCH_UP_UNTIL:
+        return None
+    return occasion
 
 
 def run_due(runtime: Runtime, *, how: str = "catch-up", job_ids: list[str] | None = None) -> list[RunResult]:

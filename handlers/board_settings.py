@@ -99,8 +99,9 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("quarterly_chase_working_days", 5, _int_between(0, 30),
                 "working days before the deadline of the chase of missing returns"),
     SettingSpec("quarterly_time", "09:00", _time, "time of day of the quarterly reminders"),
-    SettingSpec("missed_run_grace_hours", 6, _int_between(0, 72),
-                "a run missed while the bot was down still happens on return within this many hours"),
+    SettingSpec("missed_run_grace_hours", 6, _int_between(1, 12),
+                "a run missed while the bot was down still happens on return within this many hours, "
+                "the same day before 20:00"),
 )}
 
 

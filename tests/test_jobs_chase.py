@@ -230,3 +230,28 @@ def test_digest_day_is_a_working_weekday_and_a_holiday_digest_goes_on_the_next_w
     # next week's on its Friday as usual.
     assert sent_on == [dt.date(2019, 4, 5), dt.date(2019, 4, 12), dt.date(2019, 4, 23), dt.date(2019, 4, 26)]
     assert {m.target for m in digests} == {CHAIR, SECRETARY} and len(digests) == 8
+
+
+def test_a_catch_up_happens_only_on_the_day_of_its_occasion_and_before_the_evening(chase_board: Board):
+    b = chase_board
+    refused = run_command(b.runtime, "/lsp", user_id=CHAIR, channel_id=CHANNEL, text="board set missed_run_grace_hours 72")
+    assert not refused.ok and "use 1 to 12" in blocks_text(refused.payload)
+    b.command(CHAIR, "/lsp", "board set missed_run_grace_hours 12")
+    b.add_action("Late-day task", ALICE, "2019-03-22")
+
+    def caught_up(at: dt.datetime) -> list[tuple[str, int]]:
+        b.clock.set(at)
+        return [(r.occasion.astimezone(LONDON).strftime("%a %H:%M"), r.queued)
+                for r in run_due(b.runtime, job_ids=["chase-actions"]) if r.ran]
+
+    # Friday 22 March's 09:00 run was missed: not caught up at 20:30 that evening, though within 12 hours ...
+    assert caught_up(dt.datetime(2019, 3, 22, 20, 30, tzinfo=LONDON)) == []
+    # ... but at 19:30 it is.
+    assert caught_up(dt.datetime(2019, 3, 22, 19, 30, tzinfo=LONDON)) == [("Fri 09:00", 1)]
+    # A run at 16:00 missed on Friday 29 March is not caught up at 03:00 on Saturday, 11 hours later.
+    b.command(CHAIR, "/lsp", "board set chase_time 16:00")
+    b.add_action("Friday afternoon task", BOB, "2019-03-29")
+    assert caught_up(dt.datetime(2019, 3, 30, 3, 0, tzinfo=LONDON)) == []
+    # A run on time is never held back, whatever the hour.
+    b.command(CHAIR, "/lsp", "board set chase_time 21:00")
+    assert caught_up(dt.datetime(2019, 3, 29, 21, 0, 30, tzinfo=LONDON)) == [("Fri 21:00", 2)]  # Alice and Bob
