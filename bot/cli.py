@@ -6,11 +6,13 @@ import argparse
 import csv
 import importlib
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -158,16 +160,25 @@ def cmd_actions_export(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"lspbot: no board called {args.board!r}", file=sys.stderr)
                     return 2
                 board_id = board.id
+            if args.bom:
+                sys.stdout.write("\ufeff")  # Excel reads the file as UTF-8 only with it
             writer = csv.writer(sys.stdout, lineterminator="\r\n")
             writer.writerow(["ref", "board", "text", "owner", "organisation", "due", "status", "created", "last update",
                              "last update at"])
             for row in actions.export_rows(session=session, board_id=board_id):
+                zone = ZoneInfo(row.timezone)
+
+                def local(at: dt.datetime | None) -> str:  # the board's own clock, as every reply shows it
+                    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
+
                 writer.writerow([
-                    f"#{row.ref}", row.board, _csv_safe(row.text), row.owner, row.organisation,
-                    row.due.isoformat() if row.due else "", row.status,
-                    row.created.strftime("%Y-%m-%d %H:%M"), _csv_safe(row.last_update),
-                    row.last_update_at.strftime("%Y-%m-%d %H:%M") if row.last_update_at else "",
+                    f"#{row.ref}", _csv_safe(row.board), _csv_safe(row.text), _csv_safe(row.owner),
+                    _csv_safe(row.organisation), row.due.isoformat() if row.due else "", row.status,
+                    local(row.created), _csv_safe(row.last_update), local(row.last_update_at),
                 ])
+            sys.stdout.flush()
+    except BrokenPipeError:  # `lspbot actions export | head`: the reader has gone; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         runtime.close()
     return 0
@@ -212,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = asub.add_parser("export", help="write every action as CSV to standard output")
     export.add_argument("--board", metavar="NAME")
     export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--no-bom", dest="bom", action="store_false",
+                        help="leave out the UTF-8 byte-order mark Excel needs to read accents")
     export.set_defaults(func=cmd_actions_export)
     for module in CLI_MODULES:
         importlib.import_module(module).add_parsers(sub)

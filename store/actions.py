@@ -139,6 +139,7 @@ class ExportRow:
     created: dt.datetime
     last_update: str
     last_update_at: dt.datetime | None
+    timezone: str  # the board's
 
 
 def export_rows(*, session: Session, board_id: int | None = None, batch: int = 1000) -> Iterator[ExportRow]:
@@ -151,7 +152,8 @@ def export_rows(*, session: Session, board_id: int | None = None, batch: int = 1
     )
     last = aliased(ActionUpdate)
     stmt = (
-        select(Action, Board.name, owner.display_name, Organisation.name, last.note, last.created_at)
+        select(Action, Board.name, owner.display_name, Organisation.name, last.note, last.created_at,
+               Board.timezone)
         .join(Board, Board.id == Action.board_id)
         .join(owner, owner.id == Action.owner_id)
         .outerjoin(Organisation, Organisation.id == owner.organisation_id)
@@ -161,7 +163,7 @@ def export_rows(*, session: Session, board_id: int | None = None, batch: int = 1
     )
     if board_id is not None:
         stmt = stmt.where(Action.board_id == board_id)
-    for action, board_name, owner_name, org_name, note, note_at in session.execute(
+    for action, board_name, owner_name, org_name, note, note_at, zone in session.execute(
         stmt.execution_options(yield_per=batch)
     ):
         yield ExportRow(
@@ -175,4 +177,5 @@ def export_rows(*, session: Session, board_id: int | None = None, batch: int = 1
             created=action.created_at,
             last_update=note or "",
             last_update_at=note_at,
+            timezone=zone,
         )

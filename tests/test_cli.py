@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
+
+from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import ServerProcess, db_rows, lspbot_env, run_lspbot
 
@@ -59,16 +63,32 @@ def test_actions_export_csv(server: ServerProcess, board, tmp_path):
     board.alice.command("/action", 'add "Quoted, with ""commas"" inside"')
     done = run_lspbot(["actions", "export", "--board", board.name, "--format", "csv"], server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert done.stdout.startswith("\ufeff")  # Excel reads UTF-8 (accents) only with the byte-order mark
+    rows = list(csv.reader(io.StringIO(done.stdout.removeprefix("\ufeff"))))
     assert rows[0] == ["ref", "board", "text", "owner", "organisation", "due", "status", "created", "last update",
                        "last update at"]
     by_ref = {r[0]: r for r in rows[1:]}
     assert by_ref["#1"][2] == "'=SUM(A1) formula-looking text"  # neutralised for Excel
     assert by_ref["#1"][4] == "Metropolitan Police" and by_ref["#1"][5] == "2019-08-01"
+    assert by_ref["#1"][7] == "2019-07-16 09:30"  # the board's clock (London, summer time), not UTC
     assert by_ref["#1"][8] == "Started, with a, comma"
     assert by_ref["#2"][6] == "open"
     done = run_lspbot(["actions", "export", "--board", "No Such Board"], server.env, cwd=tmp_path)
     assert done.returncode == 2 and "no board called" in done.stderr
+    plain = run_lspbot(["actions", "export", "--no-bom"], server.env, cwd=tmp_path)
+    assert plain.returncode == 0 and plain.stdout.startswith("ref,board,")
+    # A reader that stops early (`| head -c 10`) is not an error and leaves no traceback: 3,000 more rows
+    # (copies of #1) make the output far larger than the pipe's buffer, so the writer meets the closed pipe.
+    engine = create_engine(server.database_url)
+    columns = [c for c in inspect(engine).get_columns("actions") if c["name"] not in ("id", "ref")]
+    names = ", ".join(c["name"] for c in columns)
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO actions (ref, {names}) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                          f"SELECT i + 1 FROM n WHERE i < 3000) SELECT 100 + i, {names} FROM actions, n WHERE ref = 1"))
+    engine.dispose()
+    piped = subprocess.run(f"{sys.executable} -m bot.cli actions export --no-bom | head -c 10", shell=True,
+                           env=server.env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert piped.stdout == "ref,board," and piped.stderr == "", piped.stderr
 
 
 def test_demo_runs_on_a_throwaway_database(tmp_path):
