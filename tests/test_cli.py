@@ -100,6 +100,9 @@ def test_demo_runs_on_a_throwaway_database(tmp_path):
     assert "Recorded on" in out and "DM to @Maggie Wilson" in out
     assert "in the past" in out  # the scripted bad date
     assert "All open actions" in out
+    # It ends, as it began, with the action list: the last exchange before the closing note.
+    last = out[out.rindex("> "):]
+    assert last.startswith("> /action list all") and "All open actions" in last and "Demo finished" in last
     assert not (tmp_path / "lspbot.db").exists(), "the demo must not touch the working directory's database"
 
 
