@@ -10,10 +10,25 @@ from typing import Any
 from handlers import access, agenda_forms, forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
-from handlers.base import Attachment, Conflict, Document, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.base import (
+    Attachment,
+    Conflict,
+    Document,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Reply,
+    Request,
+    UsageError,
+)
 from handlers.parsing import check_text, parse, parse_id
+from handlers.plan import (
+    existing_meeting,
+    parse_meeting_date,
+    parse_option_date,
+    quoted_title,
+)
 from handlers.zones import time_label, viewer_zone
-from handlers.plan import existing_meeting, parse_meeting_date
 from store import agenda as agenda_store
 from store import audit, boards, meetings
 from store import plan as plan_store
@@ -67,9 +82,10 @@ def proposal_data(p: AgendaProposal, board: Board | None = None) -> dict[str, An
     }
 
 
-def _upcoming_meeting(req: Request, board: Board, phrase: str | None) -> Meeting:
+def _upcoming_meeting(req: Request, board: Board, phrase: str | None, key: str | None = None) -> Meeting:
     if phrase:
-        return existing_meeting(req, board, parse_meeting_date(req, board, phrase))
+        day = parse_option_date(req, board, key, phrase) if key else parse_meeting_date(req, board, phrase)
+        return existing_meeting(req, board, day)
     found = meetings.next_meeting(session=req.session, board_id=board.id, after=req.today(board.timezone))
     if found is None:
         raise NotFound(f"{board.name} has no meeting planned. The chair or secretariat adds one with "
@@ -91,13 +107,15 @@ def handle_agenda_add(req: Request, rest: str) -> Reply:
     With no text, the proposal form opens instead."""
     if not rest.strip():
         return agenda_forms.open_agenda_add_modal(req)
-    parsed = parse(rest, OPTIONS)
+    parsed = parse(rest, OPTIONS, ("for",))
     board = access.resolve_board(req, parsed.options.get("board"))
     actor = access.actor_for(req, board)
     member = access.require_member(actor)
-    title = check_text(" ".join(a.value for a in parsed.args), "title")
+    title = quoted_title(parsed, '/agenda add "Community hubs in Southall" lead:"Southall Community Alliance" '
+                                 'for:"9 January 2020"')
+    title = check_text(title if title is not None else " ".join(a.value for a in parsed.args), "title")
     lead = parsed.options.get("lead", "").strip()
-    meeting = _upcoming_meeting(req, board, parsed.options.get("for"))
+    meeting = _upcoming_meeting(req, board, parsed.options.get("for"), key="for")
     return propose(req, board, member, title, lead, meeting)
 
 

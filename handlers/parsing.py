@@ -23,6 +23,7 @@ class Token:
     quoted: bool = False
     start: int = 0
     end: int = 0
+    after_option: str | None = None  # the option whose unquoted value this unquoted word directly follows
 
 
 @dataclass
@@ -79,16 +80,46 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def parse(text: str, option_names: tuple[str, ...] = ()) -> Parsed:
-    """Tokens, with `name:value` pulled out for the given option names."""
+def parse(text: str, option_names: tuple[str, ...] = (), phrase_options: tuple[str, ...] = ()) -> Parsed:
+    """Tokens, with `name:value` pulled out for the given option names.
+
+    An option's value is one word unless quoted (`kind:"standing item"`). The unquoted words that directly follow
+    an unquoted value are marked with `after_option`, so a command can refuse `kind:standing item` instead of
+    gluing `item` onto the title; for a `phrase_options` option (a date, like `for:9 January 2020`) they are read
+    as the rest of its value, up to the next option or quoted text."""
     out = Parsed()
+    open_option: str | None = None  # an option given unquoted, which the next unquoted words may continue
     for tok in tokenize(text):
         key, sep, value = tok.raw.partition(":")
         if sep and key.lower() in option_names and not tok.raw.startswith('"'):
-            out.options[key.lower()] = tokenize(value)[0].value if value.strip() else ""
+            first = tokenize(value)[0] if value.strip() else None
+            out.options[key.lower()] = first.value if first else ""
+            open_option = None if first and first.quoted else key.lower()
+        elif open_option and not tok.quoted:
+            if open_option in phrase_options:
+                out.options[open_option] = f"{out.options[open_option]} {tok.value}".strip()
+            else:
+                tok.after_option = open_option
+                out.args.append(tok)
         else:
+            open_option = None
             out.args.append(tok)
     return out
+
+
+def refuse_stray(stray: list[Token], options: dict[str, str], *, example: str) -> None:
+    """Refuse words outside a quoted title that no option takes, naming them and showing the quoted form."""
+    if not stray:
+        return
+    words = " ".join(t.raw for t in stray)
+    option = stray[0].after_option
+    if option:
+        continued = " ".join(t.value for t in stray if t.after_option == option)
+        quoted = f'{option}:"{options.get(option, "")} {continued}"'.replace(':" ', ':"')
+        raise UsageError(f"“{words}” is not part of the title or of any option. A value with spaces goes in "
+                         f"quotes: `{quoted}`.", examples=[example])
+    raise UsageError(f"“{words}” is outside the title's quotes. Put the whole title in one pair of quotes.",
+                     examples=[example])
 
 
 def mention_id(token: str) -> str | None:

@@ -23,7 +23,7 @@ from handlers.base import (
 )
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
-from handlers.parsing import Parsed, check_text, parse
+from handlers.parsing import Parsed, check_text, parse, refuse_stray
 from handlers.zones import time_label, viewer_zone
 from store import audit, boards, meetings
 from store import plan as plan_store
@@ -31,6 +31,7 @@ from store.models import Board, ItemKind, Meeting, PlanItem
 from store.quarters import is_year
 
 OPTIONS = ("board", "venue", "host", "theme", "time", "lead", "kind", "author", "every", "from", "duration")
+DATE_OPTIONS = ("from",)  # options whose value is a date, which may be several words unquoted
 CADENCE_PRESETS = {
     "monthly": "FREQ=MONTHLY;BYDAY=+2TH",
     "bimonthly": "FREQ=MONTHLY;BYMONTH=1,3,5,7,9,11;BYDAY=+2TH",
@@ -148,6 +149,36 @@ def parse_meeting_date(req: Request, board: Board, phrase: str) -> dt.date:
                            field="date") from exc
 
 
+def parse_option_date(req: Request, board: Board, key: str, phrase: str) -> dt.date:
+    """A date given as an option (`for:9 January 2020`, `from:next meeting`): the words after the option up to
+    the next option or quoted text. If they are not a date but their beginning is, which words were meant is
+    not clear: refused, showing the option with the date in quotes."""
+    try:
+        return parse_meeting_date(req, board, phrase)
+    except InvalidInput:
+        words = phrase.split()
+        for n in range(len(words) - 1, 0, -1):
+            prefix = " ".join(words[:n])
+            try:
+                parse_meeting_date(req, board, prefix)
+            except InvalidInput:
+                continue
+            raise UsageError(f"I couldn't read “{phrase}” after `{key}:` as a date. If the date is “{prefix}”, put it "
+                             f"in quotes, `{key}:\"{prefix}\"`, and the title in quotes: "
+                             f"“{' '.join(words[n:])}” is not part of the date.",
+                             examples=[f'{key}:"{prefix}"']) from None
+        raise
+
+
+def quoted_title(parsed: Parsed, example: str) -> str | None:
+    """The title when it is given in quotes (the first quoted word); other words beside it are refused."""
+    for i, tok in enumerate(parsed.args):
+        if tok.quoted:
+            refuse_stray(parsed.args[:i] + parsed.args[i + 1:], parsed.options, example=example)
+            return tok.value
+    return None
+
+
 def existing_meeting(req: Request, board: Board, day: dt.date, *, future: bool = True) -> Meeting:
     """The board's meeting on `day`; refused if there is none, or (by default) if it has passed."""
     meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
@@ -226,7 +257,7 @@ def _item_snapshot(item: PlanItem) -> dict[str, Any]:
 
 
 def meeting_snapshot(meeting: Meeting) -> dict[str, Any]:
-    return {"date": meeting.date.isoformat(), "starts_at": meeting.starts_at.astimezone(dt.timezone.utc).isoformat()
+    return {"date": meeting.date.isoformat(), "starts_at": meeting.starts_at.astimezone(dt.UTC).isoformat()
             if meeting.starts_at else None,
             "venue": meeting.venue, "host_organisation_id": meeting.host_organisation_id, "theme": meeting.theme}
 
@@ -427,12 +458,12 @@ def handle_plan_generate(req: Request, rest: str) -> Reply:
 
 
 def _split_date_and_title(parsed: Parsed) -> tuple[str, str]:
-    """`<date words> "<title>"`; without quotes, one date word then the title."""
+    """`<date words> "<title>"`; without quotes, one date word then the title. Words after a quoted title are
+    refused (`kind:standing item` would otherwise add "item" to it)."""
     for i, tok in enumerate(parsed.args):
         if tok.quoted:
-            date = " ".join(t.value for t in parsed.args[:i])
-            title = " ".join(t.value for t in parsed.args[i:])
-            return date, title
+            refuse_stray(parsed.args[i + 1:], parsed.options, example=USAGE[4])
+            return " ".join(t.value for t in parsed.args[:i]), tok.value
     if len(parsed.args) < 2:
         raise UsageError("Give a date and a title.", examples=USAGE[4:5])
     return parsed.args[0].value, " ".join(t.value for t in parsed.args[1:])
@@ -450,8 +481,11 @@ def handle_item_add(req: Request, rest: str) -> Reply:
         raise InvalidInput("A title can be at most 300 characters.", field="title")
     day = parse_meeting_date(req, board, date_text)
     meeting = existing_meeting(req, board, day)
-    lead = parsed.options.get("lead", "").strip()[:300]
     kind = parse_kind(parsed.options["kind"]) if parsed.options.get("kind") else ItemKind.DISCUSSION
+    lead = parsed.options.get("lead", "").strip()[:300]
+    if not lead:
+        raise UsageError("Who leads this item? Give the lead as on the plan: an organisation, a member or both.",
+                         examples=[f'/plan item add {day.isoformat()} "{title[:60]}" lead:"LB Ealing/DWP"'])
     author = parsed.options.get("author", "").strip()[:200] or None
     if plan_store.find_item(session=req.session, meeting_id=meeting.id, title=title):
         raise Conflict(f"“{title}” is already on the plan for {day:%-d %B %Y}.")
@@ -514,16 +548,17 @@ def handle_item_drop(req: Request, rest: str) -> Reply:
 
 def handle_standing_add(req: Request, rest: str) -> Reply:
     """Declare an item that appears at every meeting (or every Nth) from today or `from:<date>`."""
-    parsed = parse(rest, OPTIONS)
+    parsed = parse(rest, OPTIONS, DATE_OPTIONS)
     board, actor = board_and_actor(req, parsed)
     access.require_manager(actor, "change the forward plan")
-    title = check_text(" ".join(a.value for a in parsed.args), "title")
+    title = quoted_title(parsed, USAGE[7])
+    title = check_text(title if title is not None else " ".join(a.value for a in parsed.args), "title")
     if len(title) > 300:
         raise InvalidInput("A title can be at most 300 characters.", field="title")
     every_text = parsed.options.get("every", "1").lower().removesuffix("th").removesuffix("nd").removesuffix("rd")
     if not (every_text.isascii() and every_text.isdigit()) or not 1 <= int(every_text) <= 12:
         raise InvalidInput("`every:` is a number of meetings from 1 to 12, like every:2.", field="every")
-    starts_on = parse_meeting_date(req, board, parsed.options["from"]) if parsed.options.get("from") \
+    starts_on = parse_option_date(req, board, "from", parsed.options["from"]) if parsed.options.get("from") \
         else req.today(board.timezone)
     kind = parse_kind(parsed.options["kind"]) if parsed.options.get("kind") else ItemKind.STANDING
     lead = parsed.options.get("lead", "").strip()[:300]

@@ -310,3 +310,59 @@ def test_malformed_csv_is_refused_by_row_and_column_and_nothing_is_imported(serv
         assert done.returncode == 1 and "Nothing was imported: 1 problem" in done.stderr, done.stderr
         assert expected in done.stderr, done.stderr
         assert plan_counts(server, board) == before
+
+
+def test_words_outside_quotes_are_refused_or_read_as_the_date_they_continue(server, board):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    chair.command("/plan", "meeting add 2020-01-09 10:00")
+
+    def proposals() -> list[tuple]:
+        return db_rows(server.database_url, "SELECT a.title, m.date FROM agenda_proposals a JOIN meetings m "
+                       "ON m.id = a.meeting_id JOIN boards b ON b.id = a.board_id WHERE b.channel_id = :c "
+                       "ORDER BY a.ref", c=board.channel_id)
+
+    before = plan_counts(server, board)
+    refused = {
+        # "item" used to be glued onto the title: "Kind test3 item".
+        'item add 2019-10-10 "Kind test3" lead:"LB" kind:standing item':
+            '“item” is not part of the title or of any option. A value with spaces goes in quotes: '
+            '`kind:"standing item"`',
+        'item add 2019-10-10 "Skills" strategy lead:"LB Ealing"': "“strategy” is outside the title's quotes",
+        'standing add "Borough Plan" lead:LB Ealing': '`lead:"LB Ealing"`',
+        'standing add "Borough Plan" lead:"LB Ealing" from:next meeting Update':
+            'If the date is “next meeting”, put it in quotes, `from:"next meeting"`',
+        # The syntax has lead: on every item.
+        'item add 2019-10-10 "no lead"': "Who leads this item?",
+        'item add 2019-10-10 "no lead" lead:""': "Who leads this item?",
+    }
+    for text, expected in refused.items():
+        r = chair.command("/plan", text)
+        assert r.status == 200 and expected in r.text, (text, r.text)
+    assert plan_counts(server, board) == before
+
+    r = chair.command("/plan", 'item add 2019-10-10 "Kind test3" lead:"LB" kind:"standing item"')
+    assert "Item added" in r.text and "Kind test3" in r.text
+    titles = db_rows(server.database_url, "SELECT p.title, p.kind FROM plan_items p JOIN boards b "
+                     "ON b.id = p.board_id WHERE b.channel_id = :c", c=board.channel_id)
+    assert titles == [("Kind test3", "standing item")]
+    r = chair.command("/plan", 'standing add "Borough Plan" lead:"LB Ealing" from:9 January 2020')
+    assert "Standing item added" in r.text and "from Thu 9 Jan 2020" in r.text, r.text
+
+    # for: takes the words of a date after it; "for:9" alone used to name Monday 9 September 2019.
+    r = board.alice.command("/agenda", 'add "z" for:9 January 2020')
+    assert "A1" in r.text, r.text
+    r = board.alice.command("/agenda", 'add "y" for:next meeting lead:"Ealing PCT"')
+    assert "A2" in r.text, r.text
+    r = board.alice.command("/agenda", "add Community hubs for:10 October 2019")
+    assert "A3" in r.text, r.text
+    assert [(t, str(d)[:10]) for t, d in proposals()] == [("z", "2020-01-09"), ("y", "2019-10-10"),
+                                                          ("Community hubs", "2019-10-10")]
+    for text, expected in {
+        'add "x" for:9 January 2020 please': 'put it in quotes, `for:"9 January 2020"`',
+        'add "x" extra words': "“extra words” is outside the title's quotes",
+        'add "x" for:"9 January 2020" soon': "“soon” is outside the title's quotes",
+    }.items():
+        r = board.alice.command("/agenda", text)
+        assert expected in r.text, (text, r.text)
+    assert len(proposals()) == 3
