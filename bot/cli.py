@@ -116,7 +116,8 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     channel = args.channel or default_channel(runtime, user)
     console = Console(runtime, user, channel)
     if sys.stdin.isatty():
-        print(f"lspbot console as {user} in {channel or 'a DM'}. Type /lsp help; :as U123 to switch person; :q to quit.")
+        print(f"lspbot console as {user} in channel {channel}. Type /lsp help; :as U123 to switch person; "
+              ":in C123 to switch channel (:in dm for a direct message); :q to quit.")
     try:
         console.loop()
     finally:

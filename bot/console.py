@@ -139,8 +139,9 @@ class Console:
             self.out.write(f"(you are now {self.user_id})\n")
             return None
         if line.startswith(":in "):
-            self.channel_id = line[4:].strip()
-            self.out.write(f"(you are now in {self.channel_id})\n")
+            where = line[4:].strip()
+            self.channel_id = None if where.lower() == "dm" else where
+            self.out.write(f"(you are now in {self.channel_id or 'a direct message with lspbot'})\n")
             return None
         if not line.startswith("/"):
             self.out.write("Type a slash command such as /lsp help, or :as U123, :in C123.\n")
@@ -170,8 +171,11 @@ class Console:
             self.out.flush()
 
 
-def default_channel(runtime: Runtime, user_id: str) -> str | None:
-    """The channel of the user's first board, if any."""
+CONSOLE_CHANNEL = "CCONSOLE1"  # where a console on a database with no board yet starts, so a board can be made
+
+
+def default_channel(runtime: Runtime, user_id: str) -> str:
+    """The channel of the user's first board, else of the first board, else the console's own channel."""
     with db.session_scope(runtime.sessions) as session:
         member = boards.get_member(session=session, slack_user_id=user_id)
         if member:
@@ -179,5 +183,5 @@ def default_channel(runtime: Runtime, user_id: str) -> str | None:
             if mine:
                 return sorted(mine, key=lambda m: m.board_id)[0].board.channel_id
         all_boards = boards.list_all(session=session)
-        return all_boards[0].channel_id if all_boards else None
+        return all_boards[0].channel_id if all_boards else CONSOLE_CHANNEL
 
