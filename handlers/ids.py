@@ -20,14 +20,12 @@ class ActionId(str, enum.Enum):
     AGENDA_REGENERATE = "agenda_regenerate"  # value: the meeting id
     HOME_PAGE_NEXT = "home_page_next"  # the Home tab's next page of actions; value: the page number
     HOME_PAGE_PREVIOUS = "home_page_previous"  # value: the page number
-    ACTION_MODAL_BOARD = "action_modal_board"  # the board picker of the action form (redraws its meetings)
 
 
 class CallbackId(str, enum.Enum):
     """`callback_id` of modals and shortcuts."""
 
     ACTION_ADD = "action_add_modal"
-    ACTION_UPDATE = "action_update_modal"
     ACTION_FROM_MESSAGE = "action_from_message"
     PARTNER_UPDATE = "partner_update_modal"
     QUARTERLY_RETURN = "quarterly_return_modal"

@@ -1,5 +1,7 @@
-"""Who may do what: every slash command and subcommand, and every button, against every role, allowed or
-refused, and a refusal writes nothing (every table counted before and after, audit_log and the outbox included).
+"""Who may do what: every slash command and subcommand, every button, every form and the message shortcut,
+against every role, allowed or refused, and a refusal writes nothing (every table counted before and after,
+audit_log and the outbox included). Every id the templates and handlers send is an ActionId/CallbackId, and
+every one of those has a row here that must reach a listener.
 
 Each case runs in-process through `run_command` (the same edge `lspbot serve` uses) inside a savepoint
 of an outer transaction that is rolled back afterwards, so every case starts from the same board. A
@@ -12,9 +14,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from slack_bolt import BoltRequest
 from sqlalchemy import select
@@ -24,12 +28,12 @@ from bot.app import create_app
 from bot.runtime import Outcome, Runtime, run_command
 from bot.slack_api import make_client
 from handlers.base import Forbidden
-from handlers.ids import ActionId
+from handlers.ids import ActionId, CallbackId
 from handlers.router import COMMANDS
 from store import db
-from store.models import Action, AgendaProposal, Board, Meeting
+from store.models import Action, AgendaProposal, Board, Meeting, PerformanceItem, PerformanceKind
 from tests.catalogue import uncovered
-from tests.conftest import ADMIN, BOT_TOKEN, sign
+from tests.conftest import ADMIN, BOT_TOKEN, ROOT, sign
 from tests.fake_slack import FakeSlack
 from tests.integrity import changed_tables, table_counts
 from tests.test_fuzz_payloads import Inline
@@ -246,7 +250,6 @@ BUTTONS = [
     Button(ActionId.AGENDA_REGENERATE, "meeting", MANAGERS),
     Button(ActionId.HOME_PAGE_NEXT, "1", EVERYONE, where="home"),  # one's own Home tab
     Button(ActionId.HOME_PAGE_PREVIOUS, "0", EVERYONE, where="home"),
-    Button(ActionId.ACTION_MODAL_BOARD, "board", EVERYONE, where="modal"),  # redraws a form; writes nothing
 ]
 REFUSALS = ("Not allowed", "Not quite", "Not found", "Already done", "That needs fixing", "Sorry, that didn't work",
             "Something went wrong", "Temporarily unavailable")
@@ -263,6 +266,7 @@ def row_ids(runtime: Runtime) -> dict[str, int]:
             "board": session.scalar(select(Board.id)),
             "proposal": session.scalar(select(AgendaProposal.id)),
             "meeting": session.scalar(select(Meeting.id).where(Meeting.date == dt.date(2019, 9, 12))),
+            "project": session.scalar(select(PerformanceItem.id).where(PerformanceItem.kind == PerformanceKind.PROJECT)),
         }
 
 
@@ -282,33 +286,45 @@ def click(button: Button, user: str, ids: dict[str, int], response_url: str) -> 
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
+def dispatch(app, runtime: Runtime, fake_slack: FakeSlack, body: str):
+    """One signed interaction through the Bolt app and its listeners (after-ack work inline), in a rolled-back
+    savepoint: Bolt's response, the tables it changed, and what was said back through Slack."""
+    own_sessions = runtime.sessions
+    with rolled_back(runtime) as (scoped, conn):
+        runtime.sessions = scoped.sessions  # the listeners hold this runtime: point it at the savepoint
+        try:
+            fake_slack.reset()
+            before = table_counts(conn=conn)
+            response = app.dispatch(BoltRequest(body=body, headers={
+                "content-type": "application/x-www-form-urlencoded",
+                **{k.lower(): v for k, v in sign(body.encode()).items()}}))
+            changed = changed_tables(before, table_counts(conn=conn))
+        finally:
+            runtime.sessions = own_sessions
+    answers = " ".join(str(c.params.get("text", "")) + str(c.params.get("view", ""))
+                       for c in fake_slack.calls() if c.method != "auth.test")
+    return response, changed, answers
+
+
+def bolt_app(runtime: Runtime, fake_slack: FakeSlack):
+    return create_app(runtime, client=make_client(BOT_TOKEN, fake_slack.url, timeout=2), listener_executor=Inline())
+
+
 def test_every_button_against_every_role(runtime: Runtime, fake_slack: FakeSlack):
     """Each click through the Bolt app and its listeners (after-ack work inline), in a rolled-back savepoint;
-    a refusal is the "Not allowed" answer sent back to the clicker, and it writes nothing."""
+    a refusal is the "Not allowed" answer sent back to the clicker, and it writes nothing. Every button has
+    a listener: a click nobody listens for (Bolt's 404) fails."""
     build_board(runtime)
     ids = row_ids(runtime)
-    app = create_app(runtime, client=make_client(BOT_TOKEN, fake_slack.url, timeout=2), listener_executor=Inline())
-    own_sessions = runtime.sessions
+    app = bolt_app(runtime, fake_slack)
     problems = []
     for button in BUTTONS:
         for role in ROLES:
             body = click(button, PEOPLE[role], ids, fake_slack.url + "respond")
-            with rolled_back(runtime) as (scoped, conn):
-                runtime.sessions = scoped.sessions  # the listeners hold this runtime: point it at the savepoint
-                try:
-                    fake_slack.reset()
-                    before = table_counts(conn=conn)
-                    response = app.dispatch(BoltRequest(body=body, headers={
-                        "content-type": "application/x-www-form-urlencoded",
-                        **{k.lower(): v for k, v in sign(body.encode()).items()}}))
-                    changed = changed_tables(before, table_counts(conn=conn))
-                finally:
-                    runtime.sessions = own_sessions
-            answers = " ".join(str(c.params.get("text", "")) + str(c.params.get("view", ""))
-                               for c in fake_slack.calls() if c.method != "auth.test")
+            response, changed, answers = dispatch(app, runtime, fake_slack, body)
             refusal = next((r for r in REFUSALS if r in answers), None)
             name = f"{button.action_id.value} as {role}"
-            if response.status not in (200, 404):
+            if response.status != 200:
                 problems.append(f"{name}: HTTP {response.status}")
             elif role in button.allowed and refusal:
                 problems.append(f"{name}: refused ({refusal}): {answers[:160]}")
@@ -316,4 +332,198 @@ def test_every_button_against_every_role(runtime: Runtime, fake_slack: FakeSlack
                 problems.append(f"{name}: allowed (answered {answers[:120]!r}, wrote {changed})")
             elif role not in button.allowed and changed:
                 problems.append(f"{name}: refused but {changed} changed")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- every id the app emits
+
+
+_INPUT_OR_INTERACTIVE = re.compile(r'"(element|elements|accessory)"\s*:')
+_ID_IN_TEMPLATE = re.compile(r'"(action_id|callback_id)"\s*:\s*(\S[^,}\n]*)')
+
+
+def _form_field(source: str, at: int) -> bool:
+    """Whether the `action_id` at `at` belongs to an input block's element (a form field, which sends no
+    `block_actions` of its own) rather than a button, select or accessory outside a form's inputs."""
+    keys = [m.group(1) for m in _INPUT_OR_INTERACTIVE.finditer(source, 0, at)]
+    return bool(keys) and keys[-1] == "element" and "dispatch_action" not in source
+
+
+def emitted_ids() -> tuple[set[str], list[str]]:
+    """Every ActionId/CallbackId name the templates and the Python code put in what is sent to Slack or listen
+    for, and every problem: an unknown name, or a literal id on something a member can click or submit."""
+    known = set(ActionId.__members__) | set(CallbackId.__members__)
+    names: set[str] = set()
+    problems: list[str] = []
+    for path in sorted((ROOT / "templates").rglob("*.j2")):
+        source = path.read_text(encoding="utf-8")
+        for name in re.findall(r"\bids\.([A-Za-z_]+)", source):
+            names.add(name)
+            if name not in known:
+                problems.append(f"{path.name}: ids.{name} is neither an ActionId nor a CallbackId")
+        for m in _ID_IN_TEMPLATE.finditer(source):
+            kind, expr = m.groups()
+            if expr.startswith('"') and not (kind == "action_id" and _form_field(source, m.start())):
+                problems.append(f"{path.name}: literal {kind} {expr} (use ids.…)")
+    for folder in ("handlers", "bot", "jobs", "templates"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            for enum_name, name in re.findall(r"\b(ActionId|CallbackId)\.([A-Za-z_]+)", source):
+                names.add(name)
+                if name not in (ActionId if enum_name == "ActionId" else CallbackId).__members__:
+                    problems.append(f"{path.name}: {enum_name}.{name} does not exist")
+            for call in re.findall(r"(?<!def )\b(?:app\.(?:action|view|shortcut|options)|register_button|register_form)"
+                                   r"\(\s*(?:app,\s*runtime,\s*)?([^,)]+)", source):
+                if not re.match(r"(ActionId|CallbackId)\.[A-Z_]+\.value$|[a-z_]+$", call.strip()):
+                    problems.append(f"{path.name}: a listener for {call.strip()} (use ActionId/CallbackId)")
+            for literal in re.findall(r"[\"'](?:action_id|callback_id)[\"']\s*:\s*[\"']([^\"']+)", source):
+                problems.append(f"{path.name}: literal id {literal!r} (use ActionId/CallbackId)")
+    manifest = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
+    for callback in re.findall(r"callback_id:\s*(\S+)", manifest):
+        if callback not in {c.value for c in CallbackId}:
+            problems.append(f"slack-manifest.yml: shortcut {callback} is not a CallbackId")
+        names |= {c.name for c in CallbackId if c.value == callback}
+    return names, problems
+
+
+def test_every_id_the_app_emits_is_known_and_every_known_id_is_emitted():
+    """Templates and handlers use only ActionId/CallbackId values for what can be clicked or submitted
+    (form fields inside input blocks excepted), and every value is used: an id nothing emits is dead weight,
+    and one with no value would reach Bolt unheard. Together with the rows above (every ActionId and CallbackId
+    must have one, and every row must reach a listener: a 404 fails), every button, form and shortcut
+    the app sends has a listener."""
+    names, problems = emitted_ids()
+    assert not problems, "\n".join(problems)
+    unused = (set(ActionId.__members__) | set(CallbackId.__members__)) - names
+    assert not unused, f"ids that nothing sends or listens for: {sorted(unused)}"
+    unsent = {a.name for a in ActionId} - _sent_names()
+    assert not unsent, f"buttons that no template or handler sends: {sorted(unsent)}"
+
+
+def _sent_names() -> set[str]:
+    """Names used by templates and handlers (what goes to Slack), leaving out the listeners' own registrations."""
+    sent = set()
+    for path in (ROOT / "templates").rglob("*.j2"):
+        sent |= set(re.findall(r"\bids\.([A-Za-z_]+)", path.read_text(encoding="utf-8")))
+    for path in (ROOT / "handlers").rglob("*.py"):
+        if path.name != "ids.py":
+            sent |= set(re.findall(r"\b(?:ActionId|CallbackId)\.([A-Za-z_]+)", path.read_text(encoding="utf-8")))
+    return sent
+
+
+# ---------------------------------------------------------------- forms and the message shortcut
+
+
+def _text(value: str) -> dict[str, str]:
+    return {"type": "plain_text_input", "value": value}
+
+
+@dataclasses.dataclass(frozen=True)
+class Form:
+    """A form's submission: its callback_id, the private_metadata the form was opened with and the fields as
+    filled in (both with {action}, {board}, {proposal}, {meeting}, {project} standing for the board's rows)."""
+
+    callback_id: CallbackId
+    metadata: str
+    fields: dict[str, dict[str, Any]]
+    allowed: frozenset[str]
+    writes: bool = True  # an accepted submission writes (the audit log at least)
+
+
+FORMS = [
+    Form(CallbackId.ACTION_ADD, '{"board_id": {board}}',
+         {"text": _text("Check the figures"), "owner": {"type": "users_select", "selected_user": None},
+          "due": {"type": "datepicker", "selected_date": "2019-08-30"},
+          "meeting": {"type": "static_select", "selected_option": {"value": "{meeting}"}}}, MEMBERS),
+    Form(CallbackId.AGENDA_ADD, '{"board_id": {board}}',
+         {"title": _text("Youth services"), "lead": _text("Ealing PCT"),
+          "meeting": {"type": "static_select", "selected_option": {"value": "{meeting}"}}}, MEMBERS),
+    Form(CallbackId.AGENDA_DECLINE_MODAL, '{"proposal": {proposal}, "channel": "", "ts": ""}',
+         {"reason": _text("Covered under the Borough Plan update")}, DECIDERS),
+    Form(CallbackId.PARTNER_UPDATE, '{"board_id": {board}, "meeting_id": {meeting}}',
+         {"update_text": _text("Flu programme starts in October")}, MEMBERS),
+    Form(CallbackId.QUARTERLY_RETURN, '{"board_id": {board}}',
+         {"return_item": {"type": "static_select", "selected_option": {"value": "{project}"}},
+          "return_rag": {"type": "radio_buttons", "selected_option": {"value": "green"}},
+          "return_commentary": _text("Partners mapped")}, LEADS),
+    Form(CallbackId.CHASE_UPDATE, "{action}|chase-key||",
+         {"note": _text("Drafted, with legal now")}, EDITORS),
+]
+SHORTCUT_ALLOWED = MEMBERS  # "Create action from message" in the board's channel opens the form; writes nothing
+
+
+def test_every_form_and_shortcut_has_a_row():
+    assert {f.callback_id for f in FORMS} | {CallbackId.ACTION_FROM_MESSAGE} == set(CallbackId), \
+        "a form without permission rows"
+
+
+def _filled(value: Any, ids: dict[str, int]) -> Any:
+    """`value` with each {row} token replaced by that row's id."""
+    if isinstance(value, dict):
+        return {k: _filled(v, ids) for k, v in value.items()}
+    if isinstance(value, str):
+        for key, row_id in ids.items():
+            value = value.replace("{" + key + "}", str(row_id))
+    return value
+
+
+def submission(form: Form, user: str, ids: dict[str, int]) -> str:
+    """A signed `view_submission` body as Slack sends it when `user` submits the form."""
+    values = {field: {field: _filled(element, ids)} for field, element in form.fields.items()}
+    payload = {"type": "view_submission", "user": {"id": user, "username": user.lower(), "team_id": "T0LSP"},
+               "team": {"id": "T0LSP"}, "api_app_id": "A0LSP", "trigger_id": "1.2.3",
+               "view": {"id": "V1", "type": "modal", "callback_id": form.callback_id.value, "hash": "1.a",
+                        "private_metadata": _filled(form.metadata, ids), "state": {"values": values}}}
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def test_every_form_against_every_role(runtime: Runtime, fake_slack: FakeSlack):
+    """Each submission through the Bolt app: accepted, the form closes (an empty ack) and something is written;
+    refused, the ack carries `response_action: errors` on the form and nothing is written."""
+    build_board(runtime)
+    ids = row_ids(runtime)
+    app = bolt_app(runtime, fake_slack)
+    problems = []
+    for form in FORMS:
+        for role in ROLES:
+            response, changed, _ = dispatch(app, runtime, fake_slack, submission(form, PEOPLE[role], ids))
+            ack = json.loads(response.body) if response.body else {}
+            name = f"{form.callback_id.value} as {role}"
+            if response.status != 200:
+                problems.append(f"{name}: HTTP {response.status}")
+            elif role in form.allowed and ack:
+                problems.append(f"{name}: refused: {ack}")
+            elif role in form.allowed and form.writes and not changed:
+                problems.append(f"{name}: accepted but nothing was written")
+            elif role not in form.allowed and ack.get("response_action") != "errors":
+                problems.append(f"{name}: allowed (acked {ack}, wrote {changed})")
+            elif role not in form.allowed and changed:
+                problems.append(f"{name}: refused but {changed} changed")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_message_shortcut_against_every_role(runtime: Runtime, fake_slack: FakeSlack):
+    """"Create action from message" in the board's channel: members get the form, anyone else "Not allowed";
+    either way nothing is written until the form is submitted."""
+    build_board(runtime)
+    app = bolt_app(runtime, fake_slack)
+    problems = []
+    for role in ROLES:
+        user = PEOPLE[role]
+        body = urllib.parse.urlencode({"payload": json.dumps({
+            "type": "message_action", "callback_id": CallbackId.ACTION_FROM_MESSAGE.value, "trigger_id": "1.2.3",
+            "user": {"id": user, "name": user.lower()}, "team": {"id": "T0LSP"}, "channel": {"id": CHANNEL},
+            "message_ts": "1563265800.000100", "response_url": fake_slack.url + "respond",
+            "message": {"type": "message", "user": PEOPLE["owner"], "ts": "1563265800.000100",
+                        "text": "Can someone check the figures?"}})})
+        response, changed, answers = dispatch(app, runtime, fake_slack, body)
+        opened = [c for c in fake_slack.calls("views.open")]
+        if response.status != 200:
+            problems.append(f"{role}: HTTP {response.status}")
+        elif changed:
+            problems.append(f"{role}: {changed} changed")
+        elif role in SHORTCUT_ALLOWED and not opened:
+            problems.append(f"{role}: no form opened: {answers[:160]}")
+        elif role not in SHORTCUT_ALLOWED and (opened or "Not allowed" not in answers):
+            problems.append(f"{role}: allowed (answered {answers[:120]!r})")
     assert not problems, "\n".join(problems)
