@@ -114,7 +114,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     runtime = build_runtime(settings)
     user = args.as_user or (sorted(settings.admins)[0] if settings.admins else "UCONSOLE")
     channel = args.channel or default_channel(runtime, user)
-    console = Console(runtime, user, channel)
+    console = Console(runtime, user, channel, files=Path(args.files).resolve())
     if sys.stdin.isatty():
         print(f"lspbot console as {user} in channel {channel}. Type /lsp help; :as U123 to switch person; "
               ":in C123 to switch channel (:in dm for a direct message); :q to quit.")
@@ -207,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="a shell that shows what Slack would show")
     console.add_argument("--as", dest="as_user", metavar="U123", help="the Slack user id to act as")
     console.add_argument("--channel", metavar="C123", help="the channel to type in (default: your first board's)")
+    console.add_argument("--files", metavar="DIR", default="lspbot-files",
+                         help="folder where files sent to you (agendas, reports, charts) are saved (default: lspbot-files)")
     console.set_defaults(func=cmd_console)
 
     demo = sub.add_parser("demo", help="a scripted walk through a board's cycle on a throw-away database")

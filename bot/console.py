@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.runtime import Outcome, Runtime, run_command
@@ -87,17 +88,24 @@ class ConsoleDelivery:
     """Delivers outbox messages to the terminal, optionally cut to a few lines each (the demo's digest)."""
 
     def __init__(self, out: TextIO, names: Callable[[str], str], *, indent: str = "  ",
-                 max_lines: int | None = None) -> None:
+                 max_lines: int | None = None, files: Path | None = None) -> None:
         self.out = out
         self.names = names
         self.indent = indent
         self.max_lines = max_lines
+        self.files = files  # where files sent in Slack (agendas, reports, charts) are saved; None: only named
 
     def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
         where = f"DM to @{self.names(target)}" if target_kind == "user" else f"post in #{target}"
         pad = self.indent
         if payload.get("_method") == "files.upload":
-            self.out.write(f"\n{pad}┌ {where}: file {payload.get('filename')}\n")
+            saved = ""
+            if self.files is not None:
+                self.files.mkdir(parents=True, exist_ok=True)
+                path = self.files / Path(str(payload.get("filename") or "file")).name
+                path.write_bytes(bytes.fromhex(payload.get("content_hex", "")))
+                saved = f", saved as {path}"
+            self.out.write(f"\n{pad}┌ {where}: file {payload.get('filename')}{saved}\n")
             return Delivered(channel=target, ts=None)
         lines = payload_to_text(payload, self.names).splitlines()
         if self.max_lines is not None and len(lines) > self.max_lines:
@@ -110,12 +118,13 @@ class ConsoleDelivery:
 class Console:
     """A shell over the same handlers and database as Slack."""
 
-    def __init__(self, runtime: Runtime, user_id: str, channel_id: str | None, out: TextIO = sys.stdout) -> None:
+    def __init__(self, runtime: Runtime, user_id: str, channel_id: str | None, out: TextIO = sys.stdout,
+                 files: Path | None = None) -> None:
         self.runtime = runtime
         self.user_id = user_id
         self.channel_id = channel_id
         self.out = out
-        self.sender = OutboxSender(runtime.sessions, ConsoleDelivery(out, self.name_of), runtime.clock)
+        self.sender = OutboxSender(runtime.sessions, ConsoleDelivery(out, self.name_of, files=files), runtime.clock)
 
     def name_of(self, user_id: str) -> str:
         with db.session_scope(self.runtime.sessions) as session:

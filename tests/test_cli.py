@@ -117,3 +117,14 @@ def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, bo
     assert "Closed *#1*" in done.stdout
     assert db_rows(server.database_url, "SELECT status FROM actions a JOIN boards b ON b.id = a.board_id "
                    "WHERE b.channel_id = :c", c=board.channel_id) == [("done",)]
+
+    # The chair's agenda draft: the message, and the Word and Markdown files saved where the console says.
+    script = "/plan meeting add 2019-10-10 10:00\n/agenda draft\n"
+    done = run_lspbot(["console", "--as", board.chair.user_id, "--channel", board.channel_id, "--files", "got"],
+                      env, input=script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Draft agenda" in done.stdout
+    saved = sorted(p.name for p in (tmp_path / "got").iterdir())
+    assert [name.rsplit(".", 1)[1] for name in saved] == ["docx", "md"], saved
+    assert f"saved as {tmp_path / 'got' / saved[0]}" in done.stdout
+    assert "Draft agenda" in (tmp_path / "got" / saved[1]).read_text()
