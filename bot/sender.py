@@ -38,7 +38,11 @@ log = logging.getLogger("lspbot.sender")
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(seconds=60)
-LEASE_MARGIN = 10.0  # stop sending from a batch this many seconds before its lease runs out
+# A message is sent from a batch only if its delivery, at its slowest (the delivery's `worst_case`, from the
+# client's timeouts), ends this many seconds before the batch's lease does (its sent mark is written, and
+# replicas' clocks may differ a little): past the lease another replica may claim it and send it again.
+LEASE_SAFETY = 5.0
+DEFAULT_WORST_CASE = 30.0  # a delivery that cannot say how long it may take
 
 
 def backoff(attempts: int) -> float:
@@ -84,6 +88,7 @@ class OutboxSender:
 
     def drain_once(self) -> int:
         """Claim one batch and deliver it; the number of messages attempted."""
+        claimed_at = self._monotonic()  # before the claim: the lease runs from no later than this
         with db.session_scope(self.sessions) as session:
             claimed: list[Claimed] = [
                 (m.id, m.target_kind, m.target, m.payload, m.attempts)
@@ -91,19 +96,19 @@ class OutboxSender:
             ]
         if not claimed:
             return 0
-        deadline = self._monotonic() + max(self.lease.total_seconds() - LEASE_MARGIN, 1.0)
+        lease_ends = claimed_at + self.lease.total_seconds()
         queues: OrderedDict[tuple[str, str], deque[Claimed]] = OrderedDict()
         for message in claimed:
             queues.setdefault((message[1], message[2]), deque()).append(message)
         handled = 0
         while queues and not self._stop.is_set():
             target, wait = self._next_ready(queues)
+            queue = queues[target]
+            if not self.may_send(queue[0], lease_ends):
+                break  # the rest are released below, to be claimed afresh
             if wait > 0:
-                if self._monotonic() + wait > deadline:
-                    break
                 self._stop.wait(wait)
                 continue
-            queue = queues[target]
             message = queue.popleft()
             ok = self._deliver_one(message)
             handled += 1
@@ -114,6 +119,13 @@ class OutboxSender:
                     self._release([m[0] for m in queue])
         self._release([m[0] for q in queues.values() for m in q])
         return handled
+
+    def may_send(self, message: Claimed, lease_ends: float) -> bool:
+        """Whether `message`, its target's pace waited for, is sure to be done (sent or given up) before the
+        batch's lease ends at `lease_ends` (on the monotonic clock), however slow Slack is."""
+        worst_case = getattr(self.delivery, "worst_case", None)
+        longest = worst_case(message[1], message[2], message[3]) if worst_case else DEFAULT_WORST_CASE
+        return self._monotonic() + longest + LEASE_SAFETY <= lease_ends
 
     def _next_ready(self, queues: OrderedDict[tuple[str, str], deque[Claimed]]) -> tuple[tuple[str, str], float]:
         """The first target (in claim order) that may be sent to now, else the one ready soonest."""

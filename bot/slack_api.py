@@ -104,6 +104,12 @@ class RateLimiter:
         self._at = monotonic()
         self._lock = threading.Lock()
 
+    def delay(self) -> float:
+        """Seconds `acquire` would wait if called now (0 when a call may go at once)."""
+        with self._lock:
+            tokens = min(self.burst, self._tokens + (self._monotonic() - self._at) * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def acquire(self) -> None:
         with self._lock:
             now = self._monotonic()
@@ -153,6 +159,17 @@ class SlackDelivery:
 
     def hold(self, target_kind: str, target: str, seconds: float) -> None:
         self.pacer.hold(self.pace_key(target_kind, target), seconds)
+
+    def worst_case(self, target_kind: str, target: str, payload: dict[str, Any]) -> float:
+        """The longest one `deliver` of this message can take from now, from the client's timeout: the wait
+        for the channel's pace, for a DM not yet opened the wait for conversations.open's limiter and that
+        call, then each call of the method (a file upload makes three)."""
+        timeout = float(self.client.timeout)
+        seconds = self.delay_for(target_kind, target)
+        if target_kind == "user" and self.dm_channel_known(target) is None:
+            seconds += self.open_limiter.delay() + timeout
+        calls = 3 if payload.get("_method") == "files.upload" else 1
+        return seconds + calls * timeout
 
     def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
         channel = self._dm_channel(target) if target_kind == "user" else target

@@ -116,6 +116,44 @@ def test_pacing_keeps_each_channel_under_one_message_a_second(runtime, clock, fa
     assert 2.0 <= elapsed < 3.5
 
 
+def test_a_batch_sends_only_what_is_sure_to_be_done_before_its_claim_runs_out(runtime, clock, fake_slack):
+    """One delivery may take the pace wait, conversations.open's limiter and timeout, then the post's timeout:
+    a message is sent from a claimed batch only if all that ends (with a safety margin) before the claim
+    does, else another replica could claim it meanwhile and send it too."""
+    queue(runtime, [(f"CLEASE{i}", f"lease-{i}") for i in range(6)], clock.now())
+    with db.session_scope(runtime.sessions) as session:
+        for i in range(6):
+            outbox_store.enqueue(session=session, key=f"dm:{i}", target_kind="user", target=f"ULEASE{i}",
+                                 payload={"text": f"dm-{i}"}, now=clock.now())
+    seconds = [0.0]  # the sender's monotonic clock: every delivery "takes" 14 seconds of it
+    delivery = SlackDelivery(make_client(BOT_TOKEN, fake_slack.url, retries=False, timeout=10),
+                             Pacer(0.0, monotonic=lambda: seconds[0]))
+    assert delivery.worst_case("channel", "CLEASE0", {"text": "x"}) == 10  # one post
+    assert delivery.worst_case("user", "ULEASE0", {"text": "x"}) == 20  # conversations.open, then the post
+    assert delivery.worst_case("user", "ULEASE0", {"_method": "files.upload"}) == 40  # open, then three calls
+
+    def took_a_while(_message_id: int) -> None:
+        seconds[0] += 14
+
+    sender = OutboxSender(runtime.sessions, delivery, clock, batch=6, lease=dt.timedelta(seconds=60),
+                          monotonic=lambda: seconds[0], on_sent=took_a_while)
+    # Channel posts: each may take 10 s plus the 5 s margin, so they start at 0, 14, 28 and 42 s, not at 56 s.
+    assert sender.drain_once() == 4
+    seconds[0] += 100
+    # The two channel posts left over go first (at 0 and 14 s); then DMs to people whose DM is not open yet
+    # may take 20 s plus the margin: one at 28 s, none at 42 s.
+    assert sender.drain_once() == 3
+    seconds[0] += 100
+    assert sender.drain_once() == 3  # DMs at 0, 14 and 28 s
+    with db.session_scope(runtime.sessions) as session:
+        rows = {m.key: m for m in outbox_store.list_messages(session=session)}
+    sent = sorted(k for k, m in rows.items() if m.status == OutboxStatus.SENT)
+    assert sent == [f"dm:{i}" for i in range(4)] + [f"m:lease-{i}" for i in range(6)]
+    # What was not sent was given back at once, for any replica to claim.
+    assert all(rows[k].status == OutboxStatus.PENDING and rows[k].claimed_until is None for k in ("dm:4", "dm:5"))
+    assert len(fake_slack.messages()) == 10
+
+
 def start_scheduler(database_url: str, fake: FakeSlack, log_path, *, now: dt.datetime, poll: float = 0.5) -> subprocess.Popen:
     """`lspbot scheduler` (jobs and the outbox sender) as a real process, its log in a file."""
     env = lspbot_env(database_url, fake.url, LSPBOT_NOW=now.isoformat(), LSPBOT_LOG_LEVEL="INFO")
