@@ -245,6 +245,22 @@ def test_draft_has_the_agreed_order_and_content(server, board, fake_slack: FakeS
         < markdown.index("### 10. Date of next meeting")
     assert "| 3 | Review the venue rota |" in markdown and "**OVERDUE by 15 days**" in markdown
 
+    # `lspbot agenda draft` writes the same documents without Slack; bad input exits 2 with the reason.
+    out = tmp_path / "cli-agenda"
+    done = run_lspbot(["agenda", "draft", "--board", board.name, "--date", "2019-10-10", "--out", str(out)],
+                      server.env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [f"{stem}.docx", f"{stem}.md"]
+    assert _texts(docx.Document(str(out / f"{stem}.docx")))[:2] == paragraphs[:2]
+    cli_markdown = (out / f"{stem}.md").read_text()
+    assert cli_markdown.index("### 1. Welcome and apologies") < cli_markdown.index("### 10. Date of next meeting")
+    assert "| 3 | Review the venue rota |" in cli_markdown
+    for args, reason in ((["--board", "No Such Board"], "no board"), (["--date", "2019-10-11"], "no meeting"),
+                         (["--date", "tomorrow-ish"], "date")):
+        done = run_lspbot(["agenda", "draft", "--board", board.name, *args, "--out", str(out)], server.env,
+                          cwd=tmp_path)
+        assert done.returncode == 2 and reason in done.stderr.lower(), (args, done.stderr)
+
 
 def test_publish_records_the_version_and_later_drafts_show_changes(server, board, fake_slack: FakeSlack):
     chair = board.chair
