@@ -13,7 +13,7 @@ import pytest
 from bot.clock import FixedClock
 from bot.runtime import Runtime
 from bot.sender import OutboxSender
-from bot.slack_api import Pacer, SlackDelivery, make_client
+from bot.slack_api import Pacer, RateLimiter, SlackDelivery, make_client
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
@@ -94,6 +94,55 @@ def test_a_storm_of_429s_delays_delivery_but_costs_no_attempts(runtime: Runtime,
     for c in range(3):
         assert got[f"CSTORM{c}"] == [f"storm-{c}-{i}" for i in range(4)]
     assert {(status, attempts) for status, attempts, _ in statuses(runtime).values()} == {(OutboxStatus.SENT, 1)}
+
+
+def dm(runtime: Runtime, user: str, text: str, now: dt.datetime) -> None:
+    with db.session_scope(runtime.sessions) as session:
+        outbox_store.enqueue(session=session, key=f"dm:{text}", target_kind="user", target=user,
+                             payload={"text": text}, now=now)
+
+
+def test_conversations_open_is_paced_to_its_tier_and_opened_once_per_person(runtime: Runtime, clock: FixedClock,
+                                                                          fake_slack: FakeSlack):
+    seconds, sleeps = [0.0], []
+
+    def sleep(wait: float) -> None:  # the limiter's sleeps pass on its own clock, not the wall's
+        sleeps.append(wait)
+        seconds[0] += wait
+
+    limiter = RateLimiter(per_minute=60, burst=2, sleep=sleep, monotonic=lambda: seconds[0])
+    delivery = SlackDelivery(make_client(BOT_TOKEN, fake_slack.url, retries=False),
+                             Pacer(0.0, monotonic=lambda: clock.now().timestamp()), open_limiter=limiter)
+    for i in range(4):
+        dm(runtime, f"UPACE{i}", f"first-{i}", clock.now())
+    dm(runtime, "UPACE0", "second-0", clock.now())
+    OutboxSender(runtime.sessions, delivery, clock).drain()
+    # Four people, four conversations.open calls (the second DM to UPACE0 used the channel already open):
+    # two at once (the burst), then one a second.
+    assert [c.params["users"] for c in fake_slack.calls("conversations.open")] == [f"UPACE{i}" for i in range(4)]
+    assert sleeps == [1.0, 1.0]
+    assert limiter.delay() == 1.0  # the next open would wait a second more
+    assert sorted(delivered(fake_slack)) == [f"DPACE{i}" for i in range(4)]
+    assert delivered(fake_slack)["DPACE0"] == ["first-0", "second-0"]
+
+
+def test_a_429_to_conversations_open_waits_for_retry_after_and_costs_no_attempt(runtime: Runtime, clock: FixedClock,
+                                                                             fake_slack: FakeSlack):
+    dm(runtime, "UOPEN429", "after-the-wait", clock.now())
+    dm(runtime, "UOPEN429", "and-the-next", clock.now())
+    fake_slack.fail_next("conversations.open", status=429, retry_after=7)
+    sender = sender_on_the_clock(runtime, fake_slack.url, clock)
+    assert sender.drain() == 1
+    assert fake_slack.messages() == []
+    status, attempts, error = statuses(runtime)["dm:after-the-wait"]
+    assert (status, attempts) == (OutboxStatus.PENDING, 0) and "429" in error
+    clock.advance(dt.timedelta(seconds=6))
+    assert sender.drain() == 0  # Retry-After is not over: nothing is tried, the later DM waits behind
+    clock.advance(dt.timedelta(seconds=1))
+    sender.drain()
+    assert [c.status for c in fake_slack.calls("conversations.open")] == [429, 200]
+    assert delivered(fake_slack) == {"DOPEN429": ["after-the-wait", "and-the-next"]}
+    assert {(s, a) for s, a, _ in statuses(runtime).values()} == {(OutboxStatus.SENT, 1)}
 
 
 def test_refusals_are_marked_failed_with_slacks_reason_and_the_rest_goes(runtime: Runtime, clock: FixedClock,
