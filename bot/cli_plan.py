@@ -84,8 +84,7 @@ def cmd_plan_import(args: argparse.Namespace, settings: Settings) -> int:
     def work(session, now: dt.datetime) -> int:
         board = _board(session, args.board)
         s = import_plan_csv(session=session, board=board, text=text, now=now, actor="cli")
-        print(f"{board.name}: {s.meetings_added} meetings added, {s.meetings_changed} changed; "
-              f"{s.items_added} items added, {s.items_changed} changed, {s.items_unchanged} already there.")
+        print(f"{board.name}: {s.line()}")
         return 0
 
     return _run(settings, work)

@@ -19,6 +19,7 @@ from handlers.base import DomainError, InvalidInput
 from handlers.dates import EARLIEST, LATEST
 from handlers.plan import (
     DEFAULT_DURATION,
+    every_label,
     meeting_data,
     meeting_snapshot,
     parse_kind,
@@ -61,6 +62,18 @@ class ImportSummary:
     items_added: int = 0
     items_changed: int = 0
     items_unchanged: int = 0
+    standing_added: int = 0
+    standing_changed: int = 0
+    standing_unchanged: int = 0
+
+    def line(self) -> str:
+        """`2 meetings added, 0 changed; 5 items added, 0 changed, 0 already there[; standing items: …]`."""
+        text = (f"{self.meetings_added} meetings added, {self.meetings_changed} changed; "
+                f"{self.items_added} items added, {self.items_changed} changed, {self.items_unchanged} already there")
+        if self.standing_added or self.standing_changed or self.standing_unchanged:
+            text += (f"; standing items: {self.standing_added} added, {self.standing_changed} changed, "
+                     f"{self.standing_unchanged} already there")
+        return text + "."
 
 
 @dataclass
@@ -71,6 +84,33 @@ class _Meeting:
     venue: str | None = None
     venue_row: int = 0
     items: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, title, lead, kind)
+
+
+@dataclass
+class _Standing:
+    """A standing item declared by a row whose kind ends in `every meeting` / `every 2nd meeting`."""
+
+    row: int
+    title: str
+    lead: str
+    kind: str
+    every: int
+    starts_on: dt.date | None  # None: from the day of the import
+
+
+@dataclass
+class PlanFile:
+    meetings: dict[dt.date, _Meeting] = field(default_factory=dict)
+    standing: list[_Standing] = field(default_factory=list)
+
+
+_EVERY = re.compile(r"^every\s+(?:(\d{1,2})(?:st|nd|rd|th)?\s+)?meetings?$", re.IGNORECASE)
+
+
+def split_standing_kind(text: str) -> tuple[str, str] | None:
+    """`standing item, every 2nd meeting` -> ("standing item", "every 2nd meeting"); None for a plain kind."""
+    head, _, tail = text.rpartition(",") if "," in text else ("", "", text)
+    return (head.strip(), tail.strip()) if tail.strip().lower().startswith("every") else None
 
 
 def _uncell(value: str | None) -> str:
@@ -96,10 +136,10 @@ def parse_csv_date(text: str) -> dt.date:
 
 
 _CSV_PROBLEMS = (
-    ("unexpected end of data", "the quote that opens this cell is never closed, so the rest of the file would be "
-                               "read into it; close the quote (\"like this\") or remove it"),
-    ("expected after", "a quoted cell has more text after its closing quote; quote the whole cell, and write a "
-                       "quote inside a cell as two (\"\")"),
+    ("unexpected end of data", ("the quote that opens this cell is never closed, so the rest of the file would be "
+                                "read into it; close the quote (\"like this\") or remove it")),
+    ("expected after", ("a quoted cell has more text after its closing quote; quote the whole cell, and write a "
+                        "quote inside a cell as two (\"\")")),
 )
 
 
@@ -154,8 +194,45 @@ def _quote_problem_cell(text: str, line: int) -> int | None:
     return None
 
 
-def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:
-    """Check every row; the meetings and items the file describes, or PlanImportError naming every bad cell."""
+def _read_standing(number: int, cells: dict[str, str], found: list[_Standing], errors: list[RowError]) -> None:
+    """A row declaring a standing item: its date (blank: from the import) is the first meeting it may appear at."""
+    head, every_text = split_standing_kind(cells["kind"]) or ("", "")
+    title, lead = cells.get("item", ""), cells.get("lead", "")
+    before = len(errors)
+    m = _EVERY.match(every_text)
+    if not m or not 1 <= int(m.group(1) or 1) <= 12:
+        errors.append(RowError(number, "kind", f"“{every_text}” is not how often a standing item comes: use every "
+                               "meeting, or every 2nd meeting up to every 12th meeting"))
+    kind = ItemKind.STANDING.value
+    if head:
+        try:
+            kind = parse_kind(head).value
+        except DomainError:
+            errors.append(RowError(number, "kind", f"“{head}” is not one of " + ", ".join(k.value for k in ItemKind)))
+    starts_on = None
+    if cells.get("date"):
+        try:
+            starts_on = parse_csv_date(cells["date"])
+        except (ValueError, OverflowError):
+            errors.append(RowError(number, "date", f"“{cells['date']}” is not a date (use 2019-07-15)"))
+    for column in ("time", "venue"):
+        if cells.get(column):
+            errors.append(RowError(number, column, f"a standing item has no {column} of its own; leave it blank"))
+    if not title:
+        errors.append(RowError(number, "item", "a standing item needs its title"))
+    elif len(title) > 300:
+        errors.append(RowError(number, "item", "longer than 300 characters"))
+    elif len(lead) > 300:
+        errors.append(RowError(number, "lead", "longer than 300 characters"))
+    elif any(s.title.lower() == title.lower() for s in found):
+        errors.append(RowError(number, "item", f"“{title}” is declared a standing item twice"))
+    if len(errors) == before:
+        found.append(_Standing(number, title, lead, kind, int(m.group(1) or 1), starts_on))
+
+
+def read_plan_csv(text: str) -> PlanFile:
+    """Check every row; the meetings, items and standing items the file describes, or PlanImportError naming
+    every bad cell."""
     errors: list[RowError] = []
     rows = csv_rows(text)
     if not rows:
@@ -171,7 +248,8 @@ def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:
             errors.append(RowError(1, name, "missing column"))
     if errors:
         raise PlanImportError(errors)
-    plan: dict[dt.date, _Meeting] = {}
+    out = PlanFile()
+    plan = out.meetings
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -179,6 +257,9 @@ def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:
             errors.append(RowError(number, str(len(columns) + 1), f"{len(row)} cells where the header has {len(columns)}"))
             continue
         cells = {name: _uncell(row[i]) if i < len(row) else "" for i, name in enumerate(columns)}
+        if split_standing_kind(cells.get("kind", "")):
+            _read_standing(number, cells, out.standing, errors)
+            continue
         try:
             day = parse_csv_date(cells["date"])
         except (ValueError, OverflowError):
@@ -227,7 +308,7 @@ def read_plan_csv(text: str) -> dict[dt.date, _Meeting]:
             entry.items.append((number, title, lead, kind))
     if errors:
         raise PlanImportError(errors)
-    return plan
+    return out
 
 
 def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str) -> ImportSummary:
@@ -236,8 +317,10 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     Meetings are matched by date and items by title within their meeting, so importing the same
     file twice changes nothing. Past dates are accepted, so a board can load its history.
     """
-    plan = read_plan_csv(text)
+    read = read_plan_csv(text)
+    plan = read.meetings
     summary = ImportSummary()
+    _import_standing(session=session, board=board, declared=read.standing, now=now, actor=actor, summary=summary)
     defaults = plan_store.cadence(board)
     for day in sorted(plan):
         entry = plan[day]
@@ -278,8 +361,41 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     return summary
 
 
+def _import_standing(*, session: Session, board: Board, declared: list[_Standing], now: dt.datetime, actor: str,
+                     summary: ImportSummary) -> None:
+    """Declare the file's standing items on the board, matched by title; one already there takes the file's lead,
+    kind, frequency and start (a blank date keeps its start)."""
+    existing = {s.title.lower(): s for s in plan_store.standing_items(session=session, board_id=board.id)}
+    today = now.astimezone(ZoneInfo(board.timezone)).date()
+    for entry in declared:
+        links = plan_store.link_lead(session=session, board=board, lead=entry.lead)
+        item = existing.get(entry.title.lower())
+        if item is None:
+            item = plan_store.add_standing(session=session, board_id=board.id, title=entry.title, lead=entry.lead,
+                                           lead_links=links, kind=entry.kind, every=entry.every,
+                                           starts_on=entry.starts_on or today, now=now)
+            summary.standing_added += 1
+            audit.record(session=session, at=now, actor=actor, entity="standing_item", entity_id=item.id,
+                         operation="import", after={"title": item.title, "lead": item.lead, "kind": item.kind,
+                                                    "every": item.every, "starts_on": item.starts_on.isoformat()})
+            continue
+        starts_on = entry.starts_on or item.starts_on
+        if (item.lead, item.kind, item.every, item.starts_on) == (entry.lead, entry.kind, entry.every, starts_on):
+            summary.standing_unchanged += 1
+            continue
+        before = {"lead": item.lead, "kind": item.kind, "every": item.every, "starts_on": item.starts_on.isoformat()}
+        item.lead, item.lead_links, item.kind, item.every, item.starts_on = (entry.lead, links, entry.kind,
+                                                                             entry.every, starts_on)
+        summary.standing_changed += 1
+        audit.record(session=session, at=now, actor=actor, entity="standing_item", entity_id=item.id,
+                     operation="import", before=before,
+                     after={"lead": item.lead, "kind": item.kind, "every": item.every,
+                            "starts_on": item.starts_on.isoformat()})
+
+
 def export_rows(*, session: Session, board: Board, since: dt.date | None = None) -> list[list[str]]:
-    """The plan as CSV rows (header first) in the import's columns: one row per item, a bare row for an empty meeting."""
+    """The plan as CSV rows (header first) in the import's columns: one row per item, a bare row for an empty
+    meeting, then one row per standing item (kind `standing item, every 2nd meeting`, dated from its start)."""
     found = meetings.list_between(session=session, board_id=board.id, start=since or dt.date(1900, 1, 1))
     items = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in found])
     rows = [list(CSV_COLUMNS)]
@@ -290,6 +406,10 @@ def export_rows(*, session: Session, board: Board, since: dt.date | None = None)
             rows.append(base + ["", "", "", info["venue"]])
         for item in items[meeting.id]:
             rows.append(base + [item.title, item.lead, item.kind, info["venue"]])
+    for standing in plan_store.standing_items(session=session, board_id=board.id):
+        # Declared once: the date it starts from, no time or venue, and how often it comes after its kind.
+        rows.append([standing.starts_on.isoformat(), "", standing.title, standing.lead,
+                     f"{standing.kind}, {every_label(standing.every)}", ""])
     return rows
 
 

@@ -366,3 +366,59 @@ def test_words_outside_quotes_are_refused_or_read_as_the_date_they_continue(serv
         r = board.alice.command("/agenda", text)
         assert expected in r.text, (text, r.text)
     assert len(proposals()) == 3
+
+
+def test_csv_export_carries_standing_items_and_import_declares_them_again(server, board, tmp_path: Path):
+    chair = board.chair
+    for day in ("2019-10-10", "2020-01-20", "2020-03-30", "2020-07-13"):
+        chair.command("/plan", f"meeting add {day} 10:00")
+    chair.command("/plan", 'item add 2019-10-10 "LSP Annual Report for Scrutiny" lead:"LB Ealing" kind:decision')
+    chair.command("/plan", 'standing add "Borough Plan Performance Update" lead:"LB Ealing"')
+    r = chair.command("/plan", 'standing add "Partnership risks" lead:"Metropolitan Police" kind:decision every:2 '
+                               "from:2020-01-20")
+    assert "Standing item added" in r.text, r.text
+
+    def export(name: str) -> list[str]:
+        done = run_lspbot(["plan", "export", "--format", "csv", "--board", name], server.env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    exported = export(board.name)
+    assert exported[-2:] == [
+        '2019-07-16,,Borough Plan Performance Update,LB Ealing,"standing item, every meeting",',  # from today
+        '2020-01-20,,Partnership risks,Metropolitan Police,"for decision, every 2nd meeting",',
+    ]
+    assert not any("standing" in line for line in exported[:-2])  # not copied into each meeting
+
+    # Into another board: the same plan, the same standing items at the same meetings, and the same export.
+    copy = f"Copy {board.name}"
+    r = board.admin.command("/lsp", f'board create "{copy}" chair:<@{board.chair.user_id}|chair>',
+                            channel_id=board.channel_id + "X")
+    assert "now runs in this channel" in r.text, r.text
+    csv_file = tmp_path / "plan.csv"
+    csv_file.write_text("\n".join(exported) + "\n")
+    done = run_lspbot(["plan", "import", str(csv_file), "--board", copy], server.env)
+    assert done.returncode == 0, done.stderr
+    assert "4 meetings added, 0 changed; 1 items added, 0 changed, 0 already there; standing items: 2 added, " \
+           "0 changed, 0 already there." in done.stdout
+    assert export(copy) == exported
+    done = run_lspbot(["plan", "import", str(csv_file), "--board", copy], server.env)
+    assert "standing items: 0 added, 0 changed, 2 already there" in done.stdout
+    shown = board.chair.command("/plan", "all", channel_id=board.channel_id + "X").json()["blocks"]
+    sections = [b["text"]["text"] for b in shown if b["type"] == "section"]
+    with_risks = [s.split("*")[1] for s in sections if "Partnership risks" in s]
+    assert with_risks == ["Monday 20 January 2020", "Monday 13 July 2020"]  # every 2nd from 20 January
+    assert sum("Borough Plan Performance Update" in s for s in sections) == 4
+
+    # A changed frequency updates the declaration; a standing row with a time, or an unreadable frequency, is refused.
+    csv_file.write_text("date,time,item,lead,kind,venue\n"
+                        ",,Partnership risks,Metropolitan Police,\"for decision, every 3rd meeting\",\n")
+    done = run_lspbot(["plan", "import", str(csv_file), "--board", copy], server.env)
+    assert "standing items: 0 added, 1 changed, 0 already there" in done.stdout, done.stdout + done.stderr
+    assert '2020-01-20,,Partnership risks,Metropolitan Police,"for decision, every 3rd meeting",' in export(copy)
+    csv_file.write_text("date,time,item,lead,kind,venue\n"
+                        "2020-01-20,10:00,Partnership risks,Metropolitan Police,\"standing item, every other week\",\n")
+    done = run_lspbot(["plan", "import", str(csv_file), "--board", copy], server.env)
+    assert done.returncode == 1 and "Nothing was imported: 2 problems" in done.stderr, done.stderr
+    assert "row 2, column time: a standing item has no time of its own" in done.stderr
+    assert "row 2, column kind: “every other week” is not how often a standing item comes" in done.stderr
