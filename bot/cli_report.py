@@ -23,7 +23,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     annual.set_defaults(func=cmd_report_annual)
     quarter = rsub.add_parser("quarter", help="write a quarter's performance report (.docx, .md and a chart .png)")
     quarter.add_argument("--board", metavar="NAME")
-    quarter.add_argument("--quarter", metavar="2019-Q2", help="the quarter (default: the current one)")
+    quarter.add_argument("--quarter", metavar="2019-Q2", help="the quarter (default: the last one complete)")
     quarter.add_argument("--out", metavar="DIR", default=".", help="folder to write to (default: here)")
     quarter.set_defaults(func=cmd_report_quarter)
 
@@ -71,7 +71,7 @@ def cmd_report_quarter(args: argparse.Namespace, settings: Settings) -> int:
             except ValueError:
                 raise CliError(f"{args.quarter!r} is not a quarter (for example {', '.join(EXAMPLES)})") from None
         else:
-            quarter = Quarter.containing(today, start_month)
+            quarter = Quarter.reported_on(today, start_month)  # the last quarter complete, as in Slack
         if quarter.start > today:
             raise CliError(f"{quarter.title} has not started yet")
         data = quarter_report_data(session=session, board=board, quarter=quarter, today=today)

@@ -33,7 +33,7 @@ UPDATES = [
     ("UMATHARU1", "Jobcentre Plus will run an apprenticeship fair with West London College in November."),
     ("UBASRAN1", "The Southall community hub pilot opens in September; partners are welcome to use it."),
 ]
-RETURNS = [  # this quarter's returns (July-September 2019): (who, item, RAG, commentary)
+RETURNS = [  # returns for the quarter just ended (April-June 2019), asked for in July: (who, item, RAG, commentary)
     ("UWILSON1", "Borough Plan outcome 1 (placeholder)", "green", "Housing delivery on target for the quarter."),
     ("UCREIGHT1", "Borough Plan outcome 2 (placeholder)", "amber", "GP access below target in two localities."),
     ("UJENKINS1", "Borough Plan outcome 3 (placeholder)", "green", "Knife crime down 8%; repeat victims down."),
@@ -43,7 +43,7 @@ RETURNS = [  # this quarter's returns (July-September 2019): (who, item, RAG, co
     ("UWILSON1", "Data sharing and joint analysis", "green", "Protocol drafted; legal review under way."),
     ("UBASRAN1", "Southall joined-up approach", "red", "Mapping delayed by the venue change."),
 ]
-EARLIER = [  # some of last quarter's (April-June 2019), for the history beside this quarter
+EARLIER = [  # some for the quarter before (January-March 2019), for the history beside it
     ("UCREIGHT1", "Borough Plan outcome 2 (placeholder)", "green", "GP access on target."),
     ("UMATHARU1", "Borough Plan outcome 4 (placeholder)", "amber", "Claimant count rising."),
     ("UBASRAN1", "Southall joined-up approach", "amber", "Venue for the hub not yet confirmed."),
@@ -71,9 +71,9 @@ def run_performance_demo(runtime: Runtime, console: Console, out: TextIO, workdi
         _step(out, console, user_id, f"/update {text}")
     _step(out, console, "UCREIGHT1", "/update The winter plan is agreed; the flu programme starts on 1 October.")
     _step(out, console, "UWILSON1", "/update list")
-    out.write("\n— Leads send their quarterly returns (a few are late ones for April to June) —\n")
+    out.write("\n— Leads send their quarterly returns for April to June (and a few late ones for January to March) —\n")
     for user_id, item, rag, commentary in EARLIER:
-        _step(out, console, user_id, f'/update quarterly "{item}" rag:{rag} {commentary} quarter:2019-Q1')
+        _step(out, console, user_id, f'/update quarterly "{item}" rag:{rag} {commentary} quarter:2018-Q4')
     for user_id, item, rag, commentary in RETURNS:
         _step(out, console, user_id, f'/update quarterly "{item}" rag:{rag} {commentary}')
     _step(out, console, "UWHITTLE1", '/update quarterly "High-need families" rag:green Looks fine to me')

@@ -15,7 +15,7 @@ from handlers import access
 from handlers.actions import describe
 from handlers.base import Reply, Request
 from handlers.parsing import parse_id
-from handlers.performance import current_quarter
+from handlers.performance import reporting_quarter
 from handlers.zones import time_label, viewer_zone, zone_city
 from store import boards
 from store import home as home_store
@@ -98,7 +98,7 @@ def _meetings(req: Request, memberships: list[Membership], viewer: str | None, w
 
 def _owed(req: Request, member: Member, memberships: list[Membership]) -> dict[str, Any]:
     """Partner updates (for the next meeting, when the member's organisation has sent none) and quarterly
-    returns (items the member answers for with no return this quarter) still to send."""
+    returns (items the member answers for with no return for the last quarter complete) still to send."""
     items: list[dict[str, Any]] = []
     for m in memberships:
         board = m.board
@@ -109,7 +109,7 @@ def _owed(req: Request, member: Member, memberships: list[Membership]) -> dict[s
                                                  organisation_id=member.organisation.id) is None:
                 items.append({"kind": "update", "board": board.name, "board_id": board.id,
                               "organisation": member.organisation.name, "meeting_date": upcoming[0].date})
-        quarter = current_quarter(req, board)
+        quarter = reporting_quarter(req, board)
         missing = [entry.item.name for entry in perf_store.leads_without_return(
             session=req.session, board_id=board.id, quarter=quarter.label) if any(l.id == member.id for l in entry.leads)]
         if missing:

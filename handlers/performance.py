@@ -44,7 +44,14 @@ def handle_lsp(req: Request, head: str, second: str, rest: str) -> Reply:
 
 
 def current_quarter(req: Request, board: Board) -> Quarter:
+    """The quarter in progress today (its returns are not due until it has ended)."""
     return Quarter.containing(req.today(board.timezone), year_start_month(board.settings))
+
+
+def reporting_quarter(req: Request, board: Board) -> Quarter:
+    """The quarter a return, the report and the reminders mean by default: the last one complete
+    (on 16 July 2019, Q1 2019/20, April-June)."""
+    return Quarter.reported_on(req.today(board.timezone), year_start_month(board.settings))
 
 
 def parse_quarter(raw: str, board: Board) -> Quarter:
@@ -154,11 +161,11 @@ def _milestone_texts(tokens: list[Any]) -> list[str]:
 
 
 def handle_item_list(req: Request, kind: PerformanceKind, rest: str) -> Reply:
-    """The board's outcomes or projects with their leads and this quarter's RAG."""
+    """The board's outcomes or projects with their leads and their RAG for the last quarter complete."""
     parsed = parse(rest, ("board",))
     board = access.resolve_board(req, parsed.options.get("board"))
     access.require_reader(access.actor_for(req, board))
-    quarter = current_quarter(req, board)
+    quarter = reporting_quarter(req, board)
     items = perf_store.list_items(session=req.session, board_id=board.id, kind=kind)
     returns = perf_store.returns_for(session=req.session, board_id=board.id, quarters=[quarter.label])
     return Reply("slack/report_items.json.j2", {
@@ -225,7 +232,8 @@ def parse_rag(raw: str | None) -> Rag:
 
 
 def handle_quarterly_return(req: Request, rest: str) -> Reply:
-    """`/update quarterly "<outcome or project>" rag:<red|amber|green> <commentary> [quarter:2019-Q1]`."""
+    """`/update quarterly "<outcome or project>" rag:<red|amber|green> <commentary> [quarter:2019-Q1]`: the return
+    for the last quarter complete unless a quarter is named."""
     args, options, commentary = _take_options(rest, ("rag", "quarter", "board"))
     board = access.resolve_board(req, options.get("board"))
     actor = access.actor_for(req, board)
@@ -237,7 +245,7 @@ def handle_quarterly_return(req: Request, rest: str) -> Reply:
                          examples=['/update quarterly "Southall" rag:amber Venue agreed; partners mapped'])
     item = find_item(req, board, args[0].value)
     rag = parse_rag(options.get("rag"))
-    quarter = parse_quarter(options["quarter"], board) if options.get("quarter") else current_quarter(req, board)
+    quarter = parse_quarter(options["quarter"], board) if options.get("quarter") else reporting_quarter(req, board)
     if not commentary:
         raise UsageError(f"Add a line of commentary on “{item.name}” after the RAG status.",
                          examples=[f'/update quarterly "{item.name}" rag:{rag.value} Two of three milestones met'])
@@ -279,7 +287,7 @@ def open_return_modal(req: Request, board: Board, member: Member, manages: bool,
              if manages or perf_store.may_return(session=req.session, item=i, member=member)]
     if not items:
         raise Forbidden(f"You lead no outcome or project on {board.name}, so there is no quarterly return for you.")
-    quarter = current_quarter(req, board)
+    quarter = reporting_quarter(req, board)
     data = {
         "board": board.name, "quarter": quarter.title,
         "items": [{"id": str(i.id), "name": i.name, "kind": i.kind.value} for i in items[:100]],
@@ -322,7 +330,7 @@ def handle_return_modal_submit(req: Request) -> Reply:
     if not commentary:
         raise InvalidInput("Add a line of commentary.", field=FIELD_COMMENTARY)
     commentary = check_text(commentary, "commentary")
-    quarter = parse_quarter(meta["quarter"], board) if meta.get("quarter") else current_quarter(req, board)
+    quarter = parse_quarter(meta["quarter"], board) if meta.get("quarter") else reporting_quarter(req, board)
     reply = submit_return(req, board, member, manages, item, quarter, rag, commentary)
     req.notify.to_user(req.user_id, reply.template, reply.data)
     if isinstance(meta.get("channel"), str) and isinstance(meta.get("ts"), str) and meta["channel"] and meta["ts"]:

@@ -74,7 +74,8 @@ def handle_report_quarter(req: Request, rest: str) -> Reply:
     board, args = _pick_board(req, rest)
     today = req.today(board.timezone)
     start_month = year_start_month(board.settings)
-    quarter = parse_quarter(" ".join(args), board) if args else Quarter.containing(today, start_month)
+    # With no quarter named, the last one complete: the one whose returns are being collected.
+    quarter = parse_quarter(" ".join(args), board) if args else Quarter.reported_on(today, start_month)
     if quarter.start > today:
         raise InvalidInput(f"{quarter.title} has not started yet.", examples=examples()[:2])
     data = quarter_report_data(session=req.session, board=board, quarter=quarter, today=today)
@@ -83,9 +84,10 @@ def handle_report_quarter(req: Request, rest: str) -> Reply:
 
 def _item_row(item: PerformanceItem, quarters: list[Quarter], returns: dict[tuple[int, str], Any],
               today: dt.date) -> dict[str, Any]:
-    """An item's returns for the quarters given (oldest first); a quarter not yet started is `future`."""
+    """An item's returns for the quarters given (oldest first). A return reports on a quarter that has ended,
+    so a quarter still in progress (or not started) with no return is `future`, not missing."""
     history = [returns.get((item.id, q.label)) for q in quarters]
-    due = [q.start <= today for q in quarters]
+    due = [q.end < today or r is not None for q, r in zip(quarters, history)]
     latest = history[-1]
     return {
         "name": item.name,
@@ -162,7 +164,7 @@ def agenda_note(*, session: Session, board: Board, meeting_date: dt.date, title:
     complete before the meeting) and how many returns are in; empty for any other item."""
     if "performance update" not in title.lower():
         return ""
-    quarter = Quarter.containing(meeting_date, year_start_month(board.settings)).shift(-1)
+    quarter = Quarter.reported_on(meeting_date, year_start_month(board.settings))
     items = perf_store.list_items(session=session, board_id=board.id)
     returned = perf_store.returns_for(session=session, board_id=board.id, quarters=[quarter.label])
     return (f"Report: the quarterly performance report for {quarter.title}, {len(returned)} of {len(items)} "
@@ -230,7 +232,7 @@ def annual_report_data(*, session: Session, board: Board, year: int, today: dt.d
         "quarters": [q.short for q in quarters],
         "items": rows,
         "returns_received": sum(1 for r in rows for h in r["rags"] if h in RAG_ORDER),
-        "returns_expected": len(rows) * sum(1 for q in quarters if q.start <= today),
+        "returns_expected": sum(1 for r in rows for h in r["history"] if h["due"]),
         "chart": f"{basename}-chart.png",
         "basename": basename,
         **_actions(session, board, start, end, today),

@@ -1,15 +1,18 @@
 """quarterly-reminders: the quarterly performance returns of a board's outcomes and projects.
 
-For the quarter containing today (quarters start every three months from `year_start_month`, default
-April: April, July, October, January), with W the quarter's first working day:
+Returns report on the quarter that has just ended: in the quarter containing today (quarters start every
+three months from `year_start_month`, default April: April, July, October, January) the leads are asked
+for the returns of the quarter before it (in July, for April-June). With W the first working day of the
+quarter containing today:
 
     W                                   notice in the board channel, and a DM to each lead of an item
     deadline - quarterly_chase_working_days   a DM to each lead whose items have no return yet
     deadline = W + quarterly_deadline_working_days (working days)
     the working day after the deadline  a summary of returned and missing to the chair (up to a week late)
 
-Each step runs once per quarter (logged); when the bot was down over a step, its next run does the
-latest step due instead (the summary supersedes the chase, the chase the notice).
+Each step runs once per quarter (logged under the label of the quarter containing today, as it always
+has been, so a step already sent is not sent again); when the bot was down over a step, its next run does
+the latest step due instead (the summary supersedes the chase, the chase the notice).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ SUMMARY_TEMPLATE = "slack/digest_quarterly_summary.json.j2"
 
 
 def quarter_dates(day: BoardDay) -> tuple[Quarter, Any, Any, Any, Any]:
-    """(quarter, first working day, chase day, deadline, summary day) for the quarter containing `day`."""
+    """(window, first working day, chase day, deadline, summary day): the window is the quarter containing
+    `day`, in whose first weeks the returns for the quarter before it are collected."""
     quarter = Quarter.containing(day.today, int(day.config.year_start_month))
     first = day.calendar.next_working_day(quarter.start)
     deadline = day.calendar.add_working_days(first, day.config.quarterly_deadline_working_days)
@@ -54,7 +58,8 @@ def quarterly_reminders(session: Session, clock: Clock, outbox: Outbox, board: B
     """Announce, chase and summarise the quarter's performance returns."""
     day = BoardDay.of(board, clock)
     report = JobReport()
-    quarter, first, chase, deadline, summary = quarter_dates(day)
+    window, first, chase, deadline, summary = quarter_dates(day)
+    quarter = window.shift(-1)  # the quarter the returns report on: the one just ended
     if day.today >= summary:
         # A summary more than a week late (a board set up mid-quarter, a long outage) is news to no one.
         step = "summary" if day.today <= day.calendar.add_working_days(summary, 5) else None
@@ -64,8 +69,8 @@ def quarterly_reminders(session: Session, clock: Clock, outbox: Outbox, board: B
         step = "open"
     else:
         step = None
-    key = f"quarterly:{board.id}:{quarter.label}:{step}"
-    if step is None or day.today > quarter.end or not reminder_store.log_reminder(
+    key = f"quarterly:{board.id}:{window.label}:{step}"
+    if step is None or day.today > window.end or not reminder_store.log_reminder(
             session=session, key=key, board_id=board.id, kind="quarterly", occasion=day.today, now=day.now,
             detail=step, message_key=key):
         report.say(f"no quarterly reminder today ({quarter.label}: returns due by {deadline:%a %-d %b %Y})")

@@ -4,6 +4,9 @@ A quarter is labelled by the calendar year in which its reporting year starts an
 number within that year: with an April start, `2019-Q1` is April-June 2019 and `2019-Q4`
 is January-March 2020; with a January start the labels are plain calendar quarters.
 The start month is a board setting, `Board.settings["year_start_month"]` (1-12, default 4).
+
+A quarterly return reports on a quarter that has ended: the returns asked for in July (the first
+working day of 2019-Q2) are those for 2019-Q1, April-June. `Quarter.reported_on(day)` is that quarter.
 """
 
 from __future__ import annotations
@@ -57,6 +60,12 @@ class Quarter:
         months = (day.year * 12 + day.month - 1) - start_month + 1  # months since January of year 0 of the year
         year, offset = divmod(months, 12)
         return cls(year, offset // 3 + 1, start_month)
+
+    @classmethod
+    def reported_on(cls, day: dt.date, start_month: int = DEFAULT_YEAR_START_MONTH) -> Quarter:
+        """The quarter whose returns are reported on a date: the last one complete before it (on 16 July
+        2019, April-June 2019), not the one in progress."""
+        return cls.containing(day, start_month).shift(-1)
 
     @classmethod
     def parse(cls, text: str, start_month: int = DEFAULT_YEAR_START_MONTH) -> Quarter:

@@ -287,3 +287,17 @@ def test_a_stale_next_click_past_the_last_page_shows_the_last_page(server, board
     t = text_of(next_home(fake_slack, alice, seen))
     assert "*Your open actions* — 16" in t and "Showing 16–16 of 16" in t
     assert fake_slack.invalid() == []
+
+
+def test_the_quarterly_return_owed_is_for_the_quarter_just_ended(server, board: BoardFixture, fake_slack: FakeSlack):
+    """On 16 July 2019 a lead owes the return for April-June (Q1 2019/20); one for July-September, the quarter
+    in progress, does not pay it."""
+    bob = board.bob
+    board.chair.command("/lsp", f'project add "Data sharing" lead:<@{bob.user_id}|bob>')
+    assert "Q2 2019/20" in bob.command("/update", 'quarterly "Data sharing" rag:green Early word quarter:2019-Q2').text
+    t = text_of(open_home(fake_slack, bob))
+    assert f"Quarterly return for Q1 2019/20 (Apr–Jun 2019) on *{board.name}*" in t and "Data sharing" in t
+    assert "Q2 2019/20" not in t
+    r = bob.command("/update", 'quarterly "Data sharing" rag:amber Protocol drafted')
+    assert "Q1 2019/20 (Apr–Jun 2019) return" in r.text
+    assert "Quarterly return" not in text_of(open_home(fake_slack, bob))

@@ -75,7 +75,7 @@ def test_a_quarter_left_alone(runtime: Runtime, clock: FixedClock, quarter_board
              on_run=collect)
     with db.session_scope(runtime.sessions) as session:
         item = performance_store.get_item_by_name(session=session, board_id=quarter_board, name="Data sharing")
-        performance_store.submit_return(session=session, item=item, quarter="2019-Q3", rag=Rag.AMBER,
+        performance_store.submit_return(session=session, item=item, quarter="2019-Q2", rag=Rag.AMBER,
                                         commentary="Protocol drafted", now=dt.datetime(2019, 10, 14, 8, tzinfo=LONDON),
                                         author=boards.get_member(session=session, slack_user_id=BOB))
     simulate(runtime, clock, dt.datetime(2019, 10, 14, 8, 30, tzinfo=LONDON),
@@ -109,14 +109,16 @@ def test_a_quarter_left_alone(runtime: Runtime, clock: FixedClock, quarter_board
     assert ask.payload["blocks"][1]["elements"][0]["action_id"] == "partner_update_open"
     assert "Reminder" in blocks_text(next(m for m in by_day[dt.date(2019, 10, 8)] if m.target == BOB).payload)
 
-    # Quarterly returns for Q3 2019/20: notice and DMs on Tuesday 1 October (the first working day), due by
-    # Tuesday 22 October (15 working days on), a chase on 15 October of those still missing, the summary on the 23rd.
+    # Quarterly returns for Q2 2019/20 (July-September, the quarter just ended): notice and DMs on Tuesday
+    # 1 October (the first working day of the next), due by Tuesday 22 October (15 working days on), a chase
+    # on 15 October of those still missing, the summary on the 23rd.
     assert days_with("quarterly:") == [dt.date(2019, 10, 1), dt.date(2019, 10, 15), dt.date(2019, 10, 23)]
     opening = by_day[dt.date(2019, 10, 1)]
     assert {(m.target_kind, m.target) for m in opening if m.key.startswith("quarterly:")} == {
         ("channel", CHANNEL), ("user", ALICE), ("user", BOB)}
     notice = blocks_text(next(m for m in opening if m.target == CHANNEL).payload)
-    assert "Q3 2019/20" in notice and "Tuesday 22 October 2019" in notice and "Healthier lives" in notice
+    assert "Q2 2019/20 (Jul–Sep 2019)" in notice and "Tuesday 22 October 2019" in notice
+    assert "Healthier lives" in notice and "Q3 2019/20" not in notice
     chase = [m for m in by_day[dt.date(2019, 10, 15)] if m.key.startswith("quarterly:")]
     assert [m.target for m in chase] == [ALICE]  # Bob's return is in
     assert "Reminder" in blocks_text(chase[0].payload) and "Healthier lives" in blocks_text(chase[0].payload)

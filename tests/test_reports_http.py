@@ -1,7 +1,8 @@
 """The quarterly performance report and the annual report: Block Kit, then Word, Markdown and a PNG
 chart in the requester's DM (read back from what was sent), and `lspbot report annual` on the CLI.
 
-The server's clock starts on Tuesday 16 July 2019: quarter 2019-Q2 (Jul–Sep) of the year 2019/20.
+The server's clock starts on Tuesday 16 July 2019, in quarter 2019-Q2 (Jul–Sep) of the year 2019/20: the
+returns being collected, and the report shown unless a quarter is named, are for 2019-Q1 (Apr–Jun), just ended.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def seed_a_quarter(server: ServerProcess, board: BoardFixture, tmp_path: Path) -> None:
-    """Two meetings held this year, four tracked items with returns over three quarters, five actions."""
+    """Two meetings held this year, four tracked items with returns over three quarters (the last, Q1 2019/20,
+    by default), five actions."""
     load_plan(server, board, tmp_path)  # 15 July 2019 (held, one item), 10 October, 20 January
     board_id = f"(SELECT id FROM boards WHERE channel_id = '{board.channel_id}')"
     sql(server, f"UPDATE meetings SET theme = 'Northolt', venue = 'Perceval House' WHERE board_id = {board_id} "
@@ -32,8 +34,8 @@ def seed_a_quarter(server: ServerProcess, board: BoardFixture, tmp_path: Path) -
     chair.command("/lsp", 'outcome add "Safer streets" lead:"Metropolitan Police"')
     chair.command("/lsp", 'outcome add "Good jobs" lead:"LB Ealing"')
     chair.command("/lsp", f'project add "Southall joined-up approach" lead:<@{bob.user_id}|bob> "Partners mapped"')
-    for text in ('quarterly "Healthy lives" rag:red Flu uptake low quarter:2018-Q4',
-                 'quarterly "Healthy lives" rag:green Uptake recovered quarter:2019-Q1',
+    for text in ('quarterly "Healthy lives" rag:red Flu uptake low quarter:2018-Q3',
+                 'quarterly "Healthy lives" rag:green Uptake recovered quarter:2018-Q4',
                  'quarterly "Healthy lives" rag:amber GP access behind target'):
         assert "recorded" in alice.command("/update", text).text
     assert "recorded" in bob.command("/update", 'quarterly "Safer streets" rag:green Knife crime down 8%').text
@@ -75,32 +77,29 @@ def assert_png(data: bytes) -> None:
 def test_quarterly_report_in_slack_then_word_markdown_and_chart(server, board, fake_slack: FakeSlack, tmp_path):
     seed_a_quarter(server, board, tmp_path)
     fake_slack.reset()
-    r = board.alice.command("/lsp", "report quarter")
+    r = board.alice.command("/lsp", "report quarter")  # in July: April-June, the quarter just ended
     assert r.status == 200 and r.json()["response_type"] == "ephemeral"
     t = r.text
-    assert "Performance — Q2 2019/20 (Jul–Sep 2019)" in t
+    assert "Performance — Q1 2019/20 (Apr–Jun 2019)" in t and "quarter in progress" not in t
     assert "1 green, 1 amber, 1 red, 1 without a return" in t
-    assert (":red_circle: Q4 2018/19   :large_green_circle: Q1 2019/20   :large_orange_circle: Q2 2019/20\n"
+    assert (":red_circle: Q3 2018/19   :large_green_circle: Q4 2018/19   :large_orange_circle: Q1 2019/20\n"
             "*Amber* — alice\n>GP access behind target") in t
-    assert ":white_circle: *Good jobs* (outcome) — lead LB Ealing" in t and "No return for Q2 2019/20 yet" in t
+    assert ":white_circle: *Good jobs* (outcome) — lead LB Ealing" in t and "No return for Q1 2019/20 yet" in t
     assert f"*Southall joined-up approach* (project) — lead <@{board.bob.user_id}> (Metropolitan Police)" in t
-    assert "*Actions this quarter:* 5 raised, 2 completed, 1 overdue" in t
-    assert "• Metropolitan Police: 2 raised, 1 completed, 1 overdue" in t
+    assert "*Actions this quarter:* 0 raised, 0 completed, 0 overdue" in t  # all five were raised in July
     assert "on their way to your DM" in t
 
-    stem = "-".join(board.name.lower().split()) + "-2019-Q2-performance"
+    stem = "-".join(board.name.lower().split()) + "-2019-Q1-performance"
     document, markdown = sent_report(server, fake_slack, board.alice.user_id, stem)
     assert document.paragraphs[0].style.name == "Title"
-    assert document.paragraphs[0].text == f"{board.name}: Borough Plan performance, Q2 2019/20 (Jul–Sep 2019)"
-    summary, rag, actions = (table_rows(t) for t in document.tables)
+    assert document.paragraphs[0].text == f"{board.name}: Borough Plan performance, Q1 2019/20 (Apr–Jun 2019)"
+    summary, rag = (table_rows(t) for t in document.tables[:2])
     assert summary[1:] == [["Green", "1"], ["Amber", "1"], ["Red", "1"], ["No return", "1"]]
-    assert rag[0] == ["Item", "Kind", "Lead", "Q3 2018/19", "Q4 2018/19", "Q1 2019/20", "Q2 2019/20 (this quarter)"]
+    assert rag[0] == ["Item", "Kind", "Lead", "Q2 2018/19", "Q3 2018/19", "Q4 2018/19", "Q1 2019/20 (this quarter)"]
     assert rag[1] == ["Healthy lives", "outcome", "Ealing PCT", "no return", "Red", "Green", "Amber"]
     assert rag[3] == ["Good jobs", "outcome", "LB Ealing", "no return", "no return", "no return", "no return"]
     assert rag[4] == ["Southall joined-up approach", "project", "bob (Metropolitan Police)", "no return", "no return",
                       "no return", "Red"]
-    assert actions[1:] == [["Ealing PCT", "2", "1", "0"], ["LB Ealing", "1", "0", "0"],
-                           ["Metropolitan Police", "2", "1", "1"], ["All partners", "5", "2", "1"]]
     texts = [p.text for p in document.paragraphs]
     assert "GP access behind target" in texts and "No return received for this quarter." in texts
     assert len(document.inline_shapes) == 1  # the chart
@@ -111,8 +110,23 @@ def test_quarterly_report_in_slack_then_word_markdown_and_chart(server, board, f
 
 def test_a_named_quarter_and_bad_report_requests(server, board, fake_slack, tmp_path):
     seed_a_quarter(server, board, tmp_path)
-    r = board.alice.command("/lsp", "report quarter 2019-Q1")
-    assert "Performance — Q1 2019/20 (Apr–Jun 2019)" in r.text and "1 green, 0 amber, 0 red, 3 without" in r.text
+    fake_slack.reset()
+    # The quarter in progress, named: no return is due for it yet, and this quarter's actions are counted.
+    r = board.alice.command("/lsp", "report quarter 2019-Q2")
+    t = r.text
+    assert "Performance — Q2 2019/20 (Jul–Sep 2019)" in t and "quarter in progress, as at" in t
+    assert "0 green, 0 amber, 0 red, 4 without" in t
+    assert ":large_orange_circle: Q1 2019/20   :heavy_minus_sign: Q2 2019/20" in t
+    assert "*Actions this quarter:* 5 raised, 2 completed, 1 overdue" in t
+    assert "• Metropolitan Police: 2 raised, 1 completed, 1 overdue" in t
+    stem = "-".join(board.name.lower().split()) + "-2019-Q2-performance"
+    document, _ = sent_report(server, fake_slack, board.alice.user_id, stem)
+    rag, actions = (table_rows(t) for t in document.tables[1:])
+    assert rag[1] == ["Healthy lives", "outcome", "Ealing PCT", "Red", "Green", "Amber", "not yet due"]
+    assert actions[1:] == [["Ealing PCT", "2", "1", "0"], ["LB Ealing", "1", "0", "0"],
+                           ["Metropolitan Police", "2", "1", "1"], ["All partners", "5", "2", "1"]]
+    r = board.alice.command("/lsp", "report quarter 2018-Q4")
+    assert "Performance — Q4 2018/19 (Jan–Mar 2019)" in r.text and "1 green, 0 amber, 0 red, 3 without" in r.text
     assert "*Actions this quarter:* 0 raised" in r.text
     fake_slack.reset()
     files_before = db_rows(server.database_url, "SELECT count(*) FROM outbox WHERE key LIKE 'file:%'")[0][0]
@@ -135,7 +149,10 @@ def test_a_named_quarter_and_bad_report_requests(server, board, fake_slack, tmp_
     # The agenda's "Borough Plan Performance Update" presents the last quarter complete before the meeting.
     r = board.chair.command("/agenda", "draft 2019-10-10")
     assert ("Borough Plan Performance Update* — LB Ealing · _standing item_ · Report: the quarterly performance "
-            "report for Q2 2019/20 (Jul–Sep 2019), 3 of 4 returns in (/lsp report quarter 2019-Q2)") in r.text
+            "report for Q2 2019/20 (Jul–Sep 2019), 0 of 4 returns in (/lsp report quarter 2019-Q2)") in r.text
+    board.bob.command("/update", 'quarterly "Safer streets" rag:amber Summer figures quarter:2019-Q2')
+    r = board.chair.command("/agenda", "draft 2019-10-10")
+    assert "report for Q2 2019/20 (Jul–Sep 2019), 1 of 4 returns in (/lsp report quarter 2019-Q2)" in r.text
 
 
 def test_annual_report_for_scrutiny_in_slack(server, board, fake_slack, tmp_path):
@@ -149,7 +166,7 @@ def test_annual_report_for_scrutiny_in_slack(server, board, fake_slack, tmp_path
     assert "• Mon 8 Apr 2019 — Borough Plan outcomes — Southall Town Hall" in t
     assert "• Mon 15 Jul 2019 — Northolt — Perceval House" in t
     assert "*Actions:* 5 raised, 1 completed on time, 1 completed late, 2 still open, 1 dropped" in t
-    assert "*Quarterly returns:* 4 of 8 received" in t
+    assert "*Quarterly returns:* 3 of 4 received" in t  # only April-June has ended
 
     stem = "-".join(board.name.lower().split()) + "-2019-20-annual-report"
     document, markdown = sent_report(server, fake_slack, board.chair.user_id, stem)
@@ -169,12 +186,15 @@ def check_annual_document(document, board: BoardFixture) -> None:
     assert actions[0] == ["Partner", "Raised", "Completed on time", "Completed late", "Still open", "Dropped"]
     assert actions[1:] == [["Ealing PCT", "2", "0", "1", "1", "0"], ["LB Ealing", "1", "0", "0", "0", "1"],
                            ["Metropolitan Police", "2", "1", "0", "1", "0"], ["All partners", "5", "1", "1", "2", "1"]]
-    assert returns[1] == ["Healthy lives", "outcome", "Ealing PCT", "Green", "Amber", "not yet due", "not yet due"]
-    assert returns[2] == ["Safer streets", "outcome", "Metropolitan Police", "no return", "Green", "not yet due",
+    assert returns[1] == ["Healthy lives", "outcome", "Ealing PCT", "Amber", "not yet due", "not yet due",
+                          "not yet due"]
+    assert returns[2] == ["Safer streets", "outcome", "Metropolitan Police", "Green", "not yet due", "not yet due",
+                          "not yet due"]
+    assert returns[3] == ["Good jobs", "outcome", "LB Ealing", "no return", "not yet due", "not yet due",
                           "not yet due"]
     texts = [p.text for p in document.paragraphs]
     assert "Northolt final recommendations (lead: LB Ealing/DWP), for decision" in texts
-    assert "Q2 2019/20: Amber (alice): GP access behind target" in texts
+    assert "Q1 2019/20: Amber (alice): GP access behind target" in texts and "Q2 2019/20: not yet due" in texts
     assert len(document.inline_shapes) == 1
 
 
@@ -195,6 +215,10 @@ def test_lspbot_report_annual_writes_the_documents(server, board, tmp_path):
                       server.env)
     assert done.returncode == 0, done.stderr
     assert (out / ("-".join(board.name.lower().split()) + "-2019-Q2-performance.docx")).is_file()
+    done = run_lspbot(["report", "quarter", "--board", board.name, "--out", str(out)], server.env)
+    assert done.returncode == 0, done.stderr  # no quarter named: April-June, the last one complete
+    written = docx.Document(str(out / ("-".join(board.name.lower().split()) + "-2019-Q1-performance.docx")))
+    assert written.paragraphs[0].text.endswith("Q1 2019/20 (Apr–Jun 2019)")
     for args, expected in ((["report", "annual", "--board", "No Such Board", "--out", str(out)], "no board called"),
                            (["report", "annual", "--board", board.name, "--year", "2031"], "has not started"),
                            (["report", "quarter", "--board", board.name, "--quarter", "Q5"], "is not a quarter")):
@@ -216,12 +240,12 @@ def test_demo_collects_updates_and_returns_and_leaves_the_quarterly_report(tmp_p
     assert "*4. Ealing PCT* — @Robert Creighton" in out and "revised (1 earlier version)" in out
     assert "*No update yet:* Ealing CVS, Ealing Hospital, LB Ealing, West London College" in out
     assert "Only the lead of “High-need families”, Robert Creighton (Ealing PCT)" in out
-    assert "== Performance — Q2 2019/20 (Jul–Sep 2019) ==" in out and "4 green, 2 amber, 2 red, 5 without" in out
+    assert "== Performance — Q1 2019/20 (Apr–Jun 2019) ==" in out and "4 green, 2 amber, 2 red, 5 without" in out
     folder = tmp_path / "demo"
-    assert_png((folder / "lsp-executive-2019-Q2-performance-chart.png").read_bytes())
-    document = docx.Document(str(folder / "lsp-executive-2019-Q2-performance.docx"))
+    assert_png((folder / "lsp-executive-2019-Q1-performance-chart.png").read_bytes())
+    document = docx.Document(str(folder / "lsp-executive-2019-Q1-performance.docx"))
     rag = table_rows(document.tables[1])
     assert len(rag) == 14  # the header, nine outcomes, four projects
     assert rag[13] == ["Southall joined-up approach", "project", "Janpal Basran (Southall Community Alliance)",
                        "no return", "no return", "Amber", "Red"]
-    assert "Joint asset strategy" in (folder / "lsp-executive-2019-Q2-performance.md").read_text()
+    assert "Joint asset strategy" in (folder / "lsp-executive-2019-Q1-performance.md").read_text()

@@ -31,6 +31,21 @@ def test_the_quarter_a_day_falls_in(day, start_month, label, months):
     assert Quarter.parse(label, start_month) == quarter
 
 
+@pytest.mark.parametrize("day, start_month, label", [
+    (dt.date(2019, 7, 1), 4, "2019-Q1"),   # the reminder's first working day in July asks for April-June
+    (dt.date(2019, 7, 16), 4, "2019-Q1"),
+    (dt.date(2019, 9, 30), 4, "2019-Q1"),
+    (dt.date(2019, 10, 1), 4, "2019-Q2"),
+    (dt.date(2019, 4, 1), 4, "2018-Q4"),   # in April, January-March of the year before
+    (dt.date(2020, 1, 2), 4, "2019-Q3"),
+    (dt.date(2019, 1, 2), 1, "2018-Q4"),
+])
+def test_the_quarter_a_day_reports_on_is_the_last_one_complete(day, start_month, label):
+    quarter = Quarter.reported_on(day, start_month)
+    assert quarter.label == label and quarter.end < day
+    assert quarter.shift(1) == Quarter.containing(day, start_month)
+
+
 def test_quarter_forms_neighbours_and_years():
     q = Quarter.parse("Q2 2019/20")
     assert q == Quarter.parse("2019q2") == Quarter.parse(" 2019 / 20 q2 ".replace(" / ", "/")) == Quarter(2019, 2, 4)

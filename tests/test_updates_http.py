@@ -1,7 +1,8 @@
 """/update end to end: partner updates, the form, the list, lateness on the agenda, quarterly returns.
 
 Signed HTTP requests to `lspbot serve`, the fake Slack, and the database. The server's clock
-starts on Tuesday 16 July 2019 (quarter 2019-Q2 of the April-to-March year).
+starts on Tuesday 16 July 2019 (in quarter 2019-Q2 of the April-to-March year, so returns report on 2019-Q1,
+April-June, the quarter just ended).
 """
 
 from __future__ import annotations
@@ -205,18 +206,22 @@ def test_outcomes_projects_and_quarterly_returns(server, board, fake_slack):
     r = board.alice.command("/lsp", "project list")
     assert "Southall joined-up approach" in r.text and "Partners mapped" in r.text
 
+    # In July the return is for April-June, the quarter just ended; a named quarter is kept as named.
     r = board.alice.command("/update", 'quarterly "Healthy lives" rag:amber Flu uptake 3 points behind target')
-    assert "Q2 2019/20 (Jul–Sep 2019) return for “Healthy lives” recorded: Amber" in r.text
-    r = board.alice.command("/update", 'quarterly healthy rag:GREEN Caught up by the end of July')
+    assert "Q1 2019/20 (Apr–Jun 2019) return for “Healthy lives” recorded: Amber" in r.text
+    r = board.alice.command("/update", 'quarterly healthy rag:GREEN Caught up by the end of June')
     assert "recorded: Green" in r.text and "replaces the earlier return (Amber" in r.text
-    r = board.bob.command("/update", "quarterly Southall rag:green Venue agreed quarter:2019-Q1")
-    assert "Q1 2019/20 (Apr–Jun 2019)" in r.text
+    r = board.bob.command("/update", "quarterly Southall rag:green Venue agreed quarter:2018-Q4")
+    assert "Q4 2018/19 (Jan–Mar 2019)" in r.text
+    r = board.bob.command("/update", 'quarterly Southall rag:amber Partners meeting in August quarter:"2019-Q2"')
+    assert "Q2 2019/20 (Jul–Sep 2019)" in r.text
     r = board.alice.command("/update", "quarterly Southall rag:red Not mine to report")
     assert "Only the lead of “Southall joined-up approach”" in r.text
     assert returns_rows(server, board) == [
-        ("Healthy lives", "2019-Q2", "amber", "Flu uptake 3 points behind target", False),
-        ("Healthy lives", "2019-Q2", "green", "Caught up by the end of July", True),
-        ("Southall joined-up approach", "2019-Q1", "green", "Venue agreed", True),
+        ("Healthy lives", "2019-Q1", "amber", "Flu uptake 3 points behind target", False),
+        ("Healthy lives", "2019-Q1", "green", "Caught up by the end of June", True),
+        ("Southall joined-up approach", "2018-Q4", "green", "Venue agreed", True),
+        ("Southall joined-up approach", "2019-Q2", "amber", "Partners meeting in August", True),
     ]
     r = board.alice.command("/lsp", "outcome list")
     assert ":large_green_circle: *Healthy lives*" in r.text
@@ -253,6 +258,7 @@ def test_quarterly_return_form_with_a_rag_picker(server, board, fake_slack):
     assert r.status == 200 and not r.body.strip()
     view = opened_view(fake_slack)
     assert view["callback_id"] == "quarterly_return_modal"
+    assert "Q1 2019/20 (Apr–Jun 2019)" in json.dumps(view["blocks"], ensure_ascii=False)  # the quarter just ended
     select = view["blocks"][1]["element"]
     assert [o["text"]["text"] for o in select["options"]] == ["Healthy lives"]  # only what alice answers for
     assert [o["value"] for o in view["blocks"][2]["element"]["options"]] == ["green", "amber", "red"]
@@ -274,7 +280,7 @@ def test_quarterly_return_form_with_a_rag_picker(server, board, fake_slack):
     assert returns_rows(server, board) == []
     r = submit_view(board.alice, view, values("red", "GP access worse over the summer"))
     assert r.status == 200 and not r.body.strip()
-    assert returns_rows(server, board) == [("Healthy lives", "2019-Q2", "red", "GP access worse over the summer", True)]
+    assert returns_rows(server, board) == [("Healthy lives", "2019-Q1", "red", "GP access worse over the summer", True)]
     assert "recorded: Red" in str(dm_containing(fake_slack, board.alice, "GP access worse")["blocks"])
 
     # The quarterly reminder's button opens the form too; the chair may return for every item.
