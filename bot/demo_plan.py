@@ -19,21 +19,26 @@ SLIDE_PLAN = [
     ("2019-07-15", "Borough Plan Performance Framework", "LB Ealing", "for decision"),
     ("2019-10-10", "LSP Annual Report for Scrutiny", "LB Ealing", "for decision"),
     ("2019-10-10", "Future policy 'theme' setting", "LSP Executive", "for discussion"),
-    ("2019-10-10", "Borough Plan Performance Update", "LB Ealing", "standing item"),
-    ("2020-01-20", "Borough Plan Performance Update", "LB Ealing", "standing item"),
     ("2020-03-30", "New Vice Chair", "LSP Executive Chair", "for decision"),
-    ("2020-03-30", "Borough Plan Performance Update", "LB Ealing", "standing item"),
-    ("2020-07-13", "Borough Plan Performance Update", "LB Ealing", "standing item"),
     ("2020-11-16", "LSP Annual Report for Scrutiny", "LB Ealing", "for decision"),
     ("2020-11-16", "Future policy 'theme' setting", "LSP Executive", "for discussion"),
-    ("2020-11-16", "Borough Plan Performance Update", "LB Ealing", "standing item"),
 ]
+# The slide lists the Borough Plan Performance Update at every meeting from October: declared once on the board
+# as a standing item (date: the first meeting it comes to; kind: how often), not copied into each meeting.
+SLIDE_STANDING = [
+    ("2019-10-10", "Borough Plan Performance Update", "LB Ealing", "standing item, every meeting"),
+]
+# Meetings on the slide with no planned item of their own: only the standing item.
+SLIDE_MEETINGS_WITHOUT_ITEMS = ["2020-01-20", "2020-07-13"]
 
 
 def slide_csv() -> str:
     """The slide as the CSV `lspbot plan import` reads."""
     lines = ["date,time,item,lead,kind,venue"]
-    lines += [f'{day},10:00,"{item}",{lead},{kind},TBC' for day, item, lead, kind in SLIDE_PLAN]
+    dated = [(day, f'{day},10:00,"{item}",{lead},{kind},TBC') for day, item, lead, kind in SLIDE_PLAN]
+    dated += [(day, f"{day},10:00,,,,TBC") for day in SLIDE_MEETINGS_WITHOUT_ITEMS]
+    lines += [line for _, line in sorted(dated, key=lambda row: row[0])]
+    lines += [f'{day},,"{item}",{lead},"{kind}",' for day, item, lead, kind in SLIDE_STANDING]
     return "\n".join(lines) + "\n"
 
 
@@ -54,7 +59,9 @@ def run_plan_demo(runtime: Runtime, console: Console, out: TextIO, workdir: Path
         board = boards.get_by_channel(session=session, channel_id=channel)
         s = import_plan_csv(session=session, board=board, text=slide_csv(), now=runtime.clock.now(), actor="demo")
     out.write(f"LSP Executive: {s.meetings_added} meetings added, {s.meetings_changed} changed; "
-              f"{s.items_added} items added.\n")
+              f"{s.items_added} items added; standing items declared: "
+              + ", ".join(f"{item} (from {day}, {kind.split(', ')[-1]})" for day, item, _, kind in SLIDE_STANDING)
+              + ".\n")
     _step(out, console, "UCREIGHT1", "/plan all")
     out.write("\n— A partner proposes an item; the chair gets Approve / Decline and approves it —\n")
     _step(out, console, "UBASRAN1", '/agenda add "Community hubs in Southall" lead:"Southall Community Alliance"')

@@ -308,6 +308,7 @@ def handle_plan_show(req: Request, rest: str) -> Reply:
         "meetings": [dict(meeting_data(m, board), items=[item_data(i) for i in items[m.id]],
                           time=time_label(m.starts_at, board.timezone, viewer)) for m in found],
         "can_edit": actor.manages_board, "cadence": cad.get("rrule"),
+        "has_standing": any(i.standing for shown in items.values() for i in shown),
     })
 
 

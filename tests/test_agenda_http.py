@@ -360,8 +360,18 @@ def test_demo_shows_the_plan_a_proposal_and_leaves_the_agenda_documents(tmp_path
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Monday 30 March 2020" in out and "New Vice Chair — LSP Executive Chair" in out
+    # The slide's Borough Plan Performance Update is one standing item on the board, at every meeting from October.
+    plan = out[out.index("/plan all"):out.index("/agenda add")]
+    assert "standing items declared: Borough Plan Performance Update (from 2019-10-10, every meeting)" in out
+    meetings = plan.split("\n*")[1:]
+    assert [m.split("*")[0] for m in meetings] == ["Thursday 10 October 2019", "Monday 20 January 2020",
+                                                   "Monday 30 March 2020", "Monday 13 July 2020",
+                                                   "Monday 16 November 2020"]
+    assert all("• Borough Plan Performance Update — LB Ealing · _standing item_ `S1`" in m for m in meetings)
+    assert plan.count("Borough Plan Performance Update") == 5 and "`S` items are standing items" in plan
     assert "Approved A1 “Community hubs in Southall”" in out
     assert "6. Community hubs in Southall" in out
+    assert "*7. Borough Plan Performance Update* — LB Ealing · _standing item_" in out
     folder = tmp_path / "demo"
     assert f"The chair's agenda draft is in {folder}" in out
     document = docx.Document(str(folder / "lsp-executive-agenda-2019-10-10.docx"))

@@ -69,7 +69,7 @@ def test_cadence_generate_meeting_items_and_the_view(server, board):
     assert october < text.index("LSP Annual Report for Scrutiny") < text.index("Future policy") \
         < text.index("Borough Plan Performance Update") < text.index("Thursday 9 January 2020")
     assert "LB Ealing/Metropolitan Police" in text and "Location: Perceval House (host: Metropolitan Police)" in text
-    assert "Theme: _Community safety_" in text
+    assert "Theme: _Community safety_" in text and "`S` items are standing items" in text
     # Every 2nd meeting from today: 10 Oct 2019 (1st), 9 Apr 2020 (3rd), 8 Oct 2020 (5th).
     blocks = [b["text"]["text"] for b in r.json()["blocks"] if b["type"] == "section"]
     with_standing = [b.split("*")[1] for b in blocks if "Borough Plan Performance Update" in b]
@@ -81,6 +81,8 @@ def test_item_move_and_drop(server, board):
     chair.command("/plan", "meeting add 2019-10-10 10:00")
     chair.command("/plan", "meeting add 2020-01-20 10:00")
     chair.command("/plan", 'item add 2019-10-10 "New Vice Chair" lead:"' + board.name + ' Chair"')
+    r = board.alice.command("/plan", "")
+    assert "New Vice Chair" in r.text and "standing items" not in r.text  # the board has none to explain
     r = chair.command("/plan", "item move P1 2020-01-20")
     assert "Item moved" in r.text and "Monday 20 January 2020" in r.text
     rows = db_rows(server.database_url, "SELECT m.date, p.lead_links FROM plan_items p JOIN meetings m "
