@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from handlers import access
 from handlers.base import Forbidden, InvalidInput, Reply, Request, UsageError
 from handlers.parsing import parse
 from store import audit
+from store import performance as perf_store
 from store.models import Board
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -93,7 +95,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("agenda_draft_days", 10, _int_between(1, 60), "days before a meeting the agenda draft goes to the chair"),
     SettingSpec("agenda_time", "09:00", _time, "time of day the agenda draft is compiled"),
     SettingSpec("year_start_month", 4, _int_between(1, 12),
-                "first month of the reporting year; quarters start every 3 months from it (4: April, July, October, January)"),
+                "first month of the reporting year; quarters start every 3 months from it (4: April, July, October, "
+                "January); fixed once the board holds quarterly returns"),
     SettingSpec("quarterly_deadline_working_days", 15, _int_between(1, 60),
                 "working days after a quarter's first working day that returns are due"),
     SettingSpec("quarterly_chase_working_days", 5, _int_between(0, 30),
@@ -165,6 +168,8 @@ def handle_board_set(req: Request, rest: str) -> Reply:
                            examples=sorted(SETTINGS)[:4])
     raw = " ".join(a.value for a in parsed.args[1:])
     value = spec.default if raw.lower() == "default" else spec.parse(raw)
+    if key == "year_start_month" and value != board_config(board).year_start_month:
+        _refuse_year_change_with_returns(req, board, int(value))
     before = dict(board.settings or {})
     after = dict(before)
     if value == spec.default:
@@ -176,6 +181,21 @@ def handle_board_set(req: Request, rest: str) -> Reply:
                  operation="settings", before={key: before.get(key)}, after={key: after.get(key)})
     return Reply("slack/reminder_settings.json.j2", {
         "board": board.name, "changed": key, "settings": _rows(board)})
+
+
+def _refuse_year_change_with_returns(req: Request, board: Board, month: int) -> None:
+    """A quarterly return is stored under its quarter's label (`2019-Q2`), read with the board's start month:
+    moving the start month would move every stored return to three other months, so it is refused while
+    the board has any."""
+    count = perf_store.count_returns(session=req.session, board_id=board.id)
+    if not count:
+        return
+    current = calendar.month_name[board_config(board).year_start_month]
+    returns = f"{count} quarterly return" + ("s" if count != 1 else "")
+    raise InvalidInput(
+        f"{board.name} already holds {returns}, each filed under a quarter of a year that starts in {current}. "
+        f"With the year starting in {calendar.month_name[month]}, every one of them would count for a different "
+        "three months, so the start month can only change on a board with no quarterly returns.")
 
 
 def handle_board_settings(req: Request, rest: str) -> Reply:

@@ -115,6 +115,15 @@ def returns_for(*, session: Session, board_id: int, quarters: Sequence[str]) -> 
     return {(r.item_id, r.quarter): r for r in rows}
 
 
+def count_returns(*, session: Session, board_id: int) -> int:
+    """How many current returns (one per item and quarter) a board holds, over every quarter."""
+    return session.scalar(
+        select(func.count(QuarterlyReturn.id))
+        .join(PerformanceItem, PerformanceItem.id == QuarterlyReturn.item_id)
+        .where(PerformanceItem.board_id == board_id, QuarterlyReturn.replaced_at.is_(None))
+    ) or 0
+
+
 def return_history(*, session: Session, item_id: int, quarter: str) -> list[QuarterlyReturn]:
     """Every return sent for an item and quarter, oldest first."""
     return list(session.scalars(

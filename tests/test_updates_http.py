@@ -294,3 +294,40 @@ def test_quarterly_return_form_with_a_rag_picker(server, board, fake_slack):
     assert "You lead no outcome" not in r.text  # the secretariat may return for any item
     r = board.outsider.command("/update", "quarterly", channel_id="D" + board.outsider.user_id[1:])
     assert "not a member of any board" in r.text
+
+
+def test_the_start_of_the_reporting_year_stays_while_returns_are_filed(server, board, fake_slack):
+    """Returns are filed under labels like 2019-Q1 read with the board's start month: moving April to January
+    would turn April-June returns into January-March ones, so the change is refused while any exist."""
+    board_settings = "SELECT settings FROM boards WHERE channel_id = :c"
+    r = board.chair.command("/lsp", "board set year_start_month 1")  # no returns yet: allowed
+    assert "year_start_month" in r.text and "That needs fixing" not in r.text
+    stored = db_rows(server.database_url, board_settings, c=board.channel_id)[0][0]
+    assert (json.loads(stored) if isinstance(stored, str) else stored) == {"year_start_month": 1}
+    assert "That needs fixing" not in board.chair.command("/lsp", "board set year_start_month 4").text
+    board.chair.command("/lsp", 'outcome add "Healthy lives" lead:"Ealing PCT"')
+    board.chair.command("/lsp", f'project add "Data sharing" lead:<@{board.bob.user_id}|bob>')
+    board.alice.command("/update", 'quarterly "Healthy lives" rag:amber Flu uptake behind')
+    board.alice.command("/update", 'quarterly "Healthy lives" rag:green Caught up')  # replaces: still one return
+    board.bob.command("/update", 'quarterly "Data sharing" rag:red Protocol stalled quarter:2018-Q4')
+    rows, settings = returns_rows(server, board), db_rows(server.database_url, board_settings, c=board.channel_id)
+    audited = db_rows(server.database_url, "SELECT count(*) FROM audit_log")[0][0]
+    for value in ("1", "7", "January"):
+        r = board.chair.command("/lsp", f"board set year_start_month {value}")
+        assert r.status == 200, r.text
+        if value == "January":
+            assert "is not a whole number" in r.text
+            continue
+        month = {"1": "January", "7": "July"}[value]
+        assert (f"{board.name} already holds 2 quarterly returns, each filed under a quarter of a year that starts "
+                f"in April. With the year starting in {month}, every one of them would count for a different three "
+                "months") in r.text
+    assert returns_rows(server, board) == rows
+    assert db_rows(server.database_url, board_settings, c=board.channel_id) == settings
+    assert db_rows(server.database_url, "SELECT count(*) FROM audit_log")[0][0] == audited
+    # Setting the start month it already has changes nothing and is not refused; other settings still change.
+    assert "already holds" not in board.chair.command("/lsp", "board set year_start_month 4").text
+    assert "already holds" not in board.chair.command("/lsp", "board set year_start_month default").text
+    assert "That needs fixing" not in board.chair.command("/lsp", "board set quarterly_deadline_working_days 10").text
+    r = board.alice.command("/update", 'quarterly "Healthy lives" rag:green Still fine')
+    assert "Q1 2019/20 (Apr–Jun 2019) return" in r.text
