@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, check_ack
 
 LONDON = ZoneInfo("Europe/London")
 SIGNING_SECRET = "test-signing-secret"
@@ -210,6 +210,17 @@ def blocks_text(data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def valid_ack(result: HttpResult) -> HttpResult:
+    """Fail unless an acknowledgement's JSON body is one Slack would take: a slash command's answer parsed with
+    slack_sdk.models under Slack's limits, a view submission's `response_action` well formed — the fake Slack's
+    own check of chat.* and views.* payloads (`fake_slack.check_ack`)."""
+    if result.status == 200 and result.body.strip() and "json" in result.headers.get("Content-Type", ""):
+        body = result.json()
+        reason = check_ack(body) if isinstance(body, dict) else "an acknowledgement that is not a JSON object"
+        assert reason is None, f"Slack would reject this acknowledgement ({reason}): {result.body[:500]!r}"
+    return result
+
+
 def http(method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None, timeout: float = 10) -> HttpResult:
     req = urllib.request.Request(url, data=body if method != "GET" else None, method=method, headers=headers or {})
     try:
@@ -229,10 +240,11 @@ class SlackUser:
     user_name: str = ""
 
     def post(self, form: dict[str, str], *, headers: dict[str, str] | None = None, timestamp: int | None = None) -> HttpResult:
+        """Post as Slack does; the app's acknowledgement is held to what Slack accepts (see `valid_ack`)."""
         body = urllib.parse.urlencode(form).encode()
         hdrs = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, timestamp)}
         hdrs.update(headers or {})
-        return http("POST", self.base_url + "/slack/events", body, hdrs)
+        return valid_ack(http("POST", self.base_url + "/slack/events", body, hdrs))
 
     def command(self, command: str, text: str = "", *, channel_id: str | None = None) -> HttpResult:
         return self.post({

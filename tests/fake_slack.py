@@ -152,6 +152,39 @@ def sdk_check_view(view: dict[str, Any]) -> str | None:
     return sdk_check_blocks(view.get("blocks") or [])
 
 
+def check_message(message: dict[str, Any]) -> str | None:
+    """A message's Block Kit as Slack would judge it (chat.*, a response URL, a slash command's answer in its
+    ack): Slack's documented limits, then every block parsed with `slack_sdk.models`; the reason, or None."""
+    return check_blocks(message.get("blocks"), MAX_BLOCKS_MESSAGE) or sdk_check_blocks(message.get("blocks"))
+
+
+def check_view(view: dict[str, Any]) -> str | None:
+    """A view (views.*, or a `response_action: update|push` ack) as Slack would judge it; the reason, or None."""
+    return check_blocks(view.get("blocks", []), MAX_BLOCKS_VIEW) or sdk_check_view(view)
+
+
+def check_ack(body: dict[str, Any]) -> str | None:
+    """The body of an HTTP acknowledgement as Slack would judge it: a message (a slash command's answer), or a
+    view submission's `response_action` (`errors`: {block_id: message}; `update`/`push`: a view; `clear`)."""
+    action = body.get("response_action")
+    if action is None:
+        return check_message(body)
+    if action == "errors":
+        errors = body.get("errors")
+        if not isinstance(errors, dict) or not errors:
+            return "response_action errors without errors"
+        for block_id, message in errors.items():
+            if not isinstance(block_id, str) or not block_id or len(block_id) > MAX_ID:
+                return f"errors: block_id {block_id!r}"
+            if not isinstance(message, str) or not message.strip():
+                return f"errors: an empty message for {block_id!r}"
+        return None
+    if action in ("update", "push"):
+        view = body.get("view")
+        return check_view(view) if isinstance(view, dict) else f"response_action {action} without a view"
+    return None if action == "clear" else f"response_action {action!r}"
+
+
 class FakeSlack:
     """Start with `FakeSlack().start()`; `url` is what SLACK_API_URL should be."""
 
@@ -289,28 +322,26 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
             return 200, {"ok": True, "url": st.socket_mode_url}, {}
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update") or method.startswith("respon"):
-            error = check_blocks(params.get("blocks"), MAX_BLOCKS_MESSAGE)
-            reason = sdk_check_blocks(params.get("blocks")) if not error else error
-            if error or reason:
+            reason = check_message(params)
+            if reason:
                 params["_ok"] = False
                 params["_invalid"] = reason
                 with st.lock:
-                    st.invalid.append((method, reason or error))
-                return 200, {"ok": False, "error": error or "invalid_blocks"}, {}
+                    st.invalid.append((method, reason))
+                return 200, {"ok": False, "error": "invalid_blocks"}, {}
             if not params.get("text") and not params.get("blocks"):
                 params["_ok"] = False
                 return 200, {"ok": False, "error": "no_text"}, {}
         if method in ("views.publish", "views.open", "views.update", "views.push"):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else (view or {})
-            error = check_blocks(view.get("blocks", []), MAX_BLOCKS_VIEW)
-            reason = sdk_check_view(view) if not error else error
-            if error or reason:
+            reason = check_view(view)
+            if reason:
                 params["_ok"] = False
                 params["_invalid"] = reason
                 with st.lock:
-                    st.invalid.append((method, reason or error))
-                return 200, {"ok": False, "error": error or "invalid_arguments"}, {}
+                    st.invalid.append((method, reason))
+                return 200, {"ok": False, "error": "invalid_blocks" if reason == "invalid_blocks" else "invalid_arguments"}, {}
             return 200, {"ok": True, "view": {"id": "V" + ts.replace(".", ""), **view}}, {}
         answers: dict[str, dict[str, Any]] = {
             "auth.test": {"ok": True, "url": "https://lsp.slack.com/", "team": "LSP", "user": "lspbot",

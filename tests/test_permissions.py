@@ -34,7 +34,7 @@ from store import db
 from store.models import Action, AgendaProposal, Board, Meeting, PerformanceItem, PerformanceKind
 from tests.catalogue import uncovered
 from tests.conftest import ADMIN, BOT_TOKEN, ROOT, sign
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, check_ack
 from tests.integrity import changed_tables, table_counts
 from tests.test_fuzz_payloads import Inline
 
@@ -303,6 +303,8 @@ def dispatch(app, runtime: Runtime, fake_slack: FakeSlack, body: str):
             runtime.sessions = own_sessions
     answers = " ".join(str(c.params.get("text", "")) + str(c.params.get("view", ""))
                        for c in fake_slack.calls() if c.method != "auth.test")
+    if response.status == 200 and response.body:  # the ack itself, held to what Slack accepts
+        assert check_ack(json.loads(response.body)) is None, response.body
     return response, changed, answers
 
 
