@@ -53,6 +53,7 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.sender import build_sender
     from jobs.registry import JOBS
     from store import boards, db
+    from store import outbox as outbox_store
 
     job = JOBS.get(args.name)
     if job is None:
@@ -76,9 +77,11 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
             print("No boards: nothing to run.")
             return 0
         sender = None if args.dry_run else build_sender(runtime)
+        keys: list[str] = []
         for board_id, tz in targets:
             occasion = runtime.clock.now() if at is None else (at if at.tzinfo else at.replace(tzinfo=ZoneInfo(tz)))
             result = run_job(runtime, job, board_id, occasion, how="manual", dry_run=args.dry_run)
+            keys.extend(result.keys)
             local = occasion.astimezone(ZoneInfo(tz))
             print(f"{job.id} for {result.board} as at {local:%a %-d %b %Y %H:%M %Z}"
                   f"{' (dry run: nothing sent, nothing changed)' if args.dry_run else ''}:")
@@ -91,15 +94,20 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"  ┌ {where}\n  │ {body}\n  └")
             else:
                 print(f"  queued {result.queued} message(s)")
-        if sender is not None:
-            left = sender.deliver_all(timeout=args.timeout)
-            with db.session_scope(runtime.sessions) as session:
-                from store import outbox as outbox_store
-                from store.models import OutboxStatus
-
-                failed = len(outbox_store.list_messages(session=session, statuses=(OutboxStatus.FAILED,), limit=1000))
-            print(f"delivery: {'all sent' if not left else f'{left} still pending (the running bot will send them)'}"
-                  f"{f'; {failed} failed in the outbox (lspbot outbox list)' if failed else ''}")
+        if sender is None:
+            return 0
+        # Deliver what this run queued (and anything queued before it to the same people), nothing else.
+        with db.session_scope(runtime.sessions) as session:
+            ids = outbox_store.ids_for_keys(session=session, keys=keys)
+        outcome = sender.deliver_all(ids, timeout=args.timeout)
+        failed = f"{len(outcome.failed)} failed" + (f" ({outcome.reasons()})" if outcome.failed else "")
+        print(f"delivery: {outcome.sent} sent, {failed}, {outcome.pending} still pending")
+        if outcome.failed or outcome.pending:
+            print("lspbot: not everything this run queued was delivered"
+                  + ("; `lspbot outbox list --status failed` shows the failures and `lspbot outbox retry` "
+                     "sends them again" if outcome.failed else "")
+                  + ("; the running bot sends what is still pending" if outcome.pending else ""), file=sys.stderr)
+            return 1
     finally:
         runtime.close()
     return 0
@@ -185,7 +193,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     jrun.add_argument("--board", metavar="NAME", help="one board (default: every board)")
     jrun.add_argument("--at", metavar="2019-07-05T09:00", help="run as if at this moment (board time if no zone)")
     jrun.add_argument("--dry-run", action="store_true", help="print what would be sent; change nothing")
-    jrun.add_argument("--timeout", type=float, default=120.0, help="seconds to keep delivering before exiting")
+    jrun.add_argument("--timeout", type=float, default=120.0,
+                      help="seconds to keep delivering before exiting (non-zero status if any message it queued "
+                           "failed or is still pending)")
     jrun.set_defaults(func=cmd_jobs_run)
 
     sched = sub.add_parser("scheduler", help="run the scheduled jobs (and the outbox sender) without the HTTP server")

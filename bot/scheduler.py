@@ -47,6 +47,7 @@ class RunResult:
     occasion: dt.datetime
     ran: bool
     queued: int = 0
+    keys: list[str] = field(default_factory=list)  # of the messages queued
     report: JobReport = field(default_factory=JobReport)
     messages: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be sent
 
@@ -74,6 +75,7 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
         outbox = Outbox(session, runtime.renderer, runtime.clock.now)
         result.report = job.run(session, FixedClock(occasion), outbox, board)
         result.queued = outbox.queued
+        result.keys = list(outbox.keys)
         reminder_store.finish_run(session=session, job_id=job.id, board_id=board_id, occasion=occasion,
                                   queued=outbox.queued, summary="\n".join(result.report.lines))
         if dry_run:

@@ -21,8 +21,9 @@ import os
 import socket
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +34,7 @@ from bot.slack_api import Delivery, DeliveryError
 from store import db
 from store import outbox as outbox_store
 from store import reminders as reminder_store
+from store.models import OutboxStatus
 
 log = logging.getLogger("lspbot.sender")
 
@@ -51,6 +53,32 @@ def backoff(attempts: int) -> float:
 
 
 Claimed = tuple[int, str, str, dict[str, Any], int]  # id, target kind, target, payload, attempts
+
+
+@dataclass
+class DeliveryOutcome:
+    """What became of some messages: how many went, which failed and why, how many are still pending."""
+
+    sent: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (message id, Slack's error)
+    pending: int = 0
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[int, OutboxStatus, str | None, dt.datetime]]) -> DeliveryOutcome:
+        out = cls()
+        for message_id, status, error, _ in rows:
+            if status == OutboxStatus.SENT:
+                out.sent += 1
+            elif status == OutboxStatus.FAILED:
+                out.failed.append((message_id, error or "unknown error"))
+            else:
+                out.pending += 1
+        return out
+
+    def reasons(self) -> str:
+        """The failures grouped by reason: `channel_not_found ×2, HTTP 500 ×1`."""
+        counts = Counter(error for _, error in self.failed)
+        return ", ".join(f"{error} ×{n}" for error, n in counts.most_common())
 
 
 class OutboxSender:
@@ -86,13 +114,15 @@ class OutboxSender:
 
     # ------------------------------------------------------------ one batch
 
-    def drain_once(self) -> int:
-        """Claim one batch and deliver it; the number of messages attempted."""
+    def drain_once(self, only: Sequence[int] | None = None) -> int:
+        """Claim one batch (of `only` these messages and those ahead of them, if given) and deliver it; the
+        number of messages attempted."""
         claimed_at = self._monotonic()  # before the claim: the lease runs from no later than this
         with db.session_scope(self.sessions) as session:
             claimed: list[Claimed] = [
                 (m.id, m.target_kind, m.target, m.payload, m.attempts)
-                for m in outbox_store.claim(session=session, now=self.clock.now(), limit=self.batch, lease=self.lease)
+                for m in outbox_store.claim(session=session, now=self.clock.now(), limit=self.batch, lease=self.lease,
+                                                 only=only)
             ]
         if not claimed:
             return 0
@@ -183,29 +213,33 @@ class OutboxSender:
 
     # ------------------------------------------------------------ loops
 
-    def drain(self, *, max_rounds: int | None = None) -> int:
+    def drain(self, *, max_rounds: int | None = None, only: Sequence[int] | None = None) -> int:
         """Drain until nothing is due now; the number handled."""
         total, rounds = 0, 0
         while max_rounds is None or rounds < max_rounds:
-            handled = self.drain_once()
+            handled = self.drain_once(only)
             total += handled
             rounds += 1
             if handled == 0:
                 break
         return total
 
-    def deliver_all(self, *, timeout: float = 120.0, sleep: Callable[[float], None] = time.sleep) -> int:
-        """Drain, waiting out retries, until no message is pending or `timeout` seconds pass; the number
-        still pending (so `lspbot jobs run` delivers what it queued before it exits)."""
+    def deliver_all(self, ids: Sequence[int], *, timeout: float = 120.0,
+                    sleep: Callable[[float], None] = time.sleep) -> DeliveryOutcome:
+        """Deliver these messages (and any queued before them to the same person or channel), waiting out
+        retries, until none of them is pending or `timeout` seconds pass (`lspbot jobs run` delivers what it
+        queued before it exits); what became of them."""
         deadline = self._monotonic() + timeout
         while True:
-            self.drain()
+            if ids:
+                self.drain(only=ids)
             with db.session_scope(self.sessions) as session:
-                pending = outbox_store.pending_count(session=session)
-                next_at = outbox_store.next_attempt(session=session)
-            if not pending or self._monotonic() >= deadline:
-                return pending
-            wait = 0.2 if next_at is None else (next_at - self.clock.now()).total_seconds()
+                rows = outbox_store.states(session=session, ids=ids)
+            outcome = DeliveryOutcome.of(rows)
+            if not outcome.pending or self._monotonic() >= deadline:
+                return outcome
+            next_at = min(at for _, status, _, at in rows if status == OutboxStatus.PENDING)
+            wait = (next_at - self.clock.now()).total_seconds()
             sleep(min(max(wait, 0.05), max(deadline - self._monotonic(), 0.05), 5.0))
 
     def run_forever(self, poll: float = 2.0) -> None:

@@ -33,6 +33,7 @@ class Outbox:
         self._render = render
         self._now = now
         self.queued = 0
+        self.keys: list[str] = []  # of the messages queued (a key queued before is not queued again)
 
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
         self._enqueue("user", user_id, template, data, key)
@@ -44,18 +45,14 @@ class Outbox:
                        key: str | None = None) -> None:
         """Queue a `chat.update` of a message the bot posted (so a clicked button shows the new state)."""
         payload = dict(self._render(template, data), _method="chat.update", channel=channel_id, ts=ts)
-        if enqueue(session=self._session, key=key or f"update:{uuid.uuid4()}", target_kind="channel",
-                   target=channel_id, payload=payload, now=self._now()):
-            self.queued += 1
+        self._enqueue_payload("channel", channel_id, payload, key or f"update:{uuid.uuid4()}")
 
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None:
         """Queue a file upload into the user's DM with the bot."""
         payload = {"_method": "files.upload", "filename": filename, "content_hex": content.hex(),
                    "title": title or filename}
-        if enqueue(session=self._session, key=key or f"file:{uuid.uuid4()}", target_kind="user", target=user_id,
-                   payload=payload, now=self._now()):
-            self.queued += 1
+        self._enqueue_payload("user", user_id, payload, key or f"file:{uuid.uuid4()}")
 
     def many(self, messages: Sequence[tuple[str, str, str, dict[str, Any], str]]) -> None:
         """Queue many messages, each (target kind, target, template, data, key), in one statement."""
@@ -63,19 +60,17 @@ class Outbox:
             return
         rows = [dict(key=key, target_kind=kind, target=target, payload=self._render(template, data))
                 for kind, target, template, data, key in messages]
-        self.queued += enqueue_many(session=self._session, rows=rows, now=self._now())
+        keys = enqueue_many(session=self._session, rows=rows, now=self._now())
+        self.queued += len(keys)
+        self.keys.extend(keys)
 
     def _enqueue(self, kind: str, target: str, template: str, data: dict[str, Any], key: str | None) -> None:
-        payload = self._render(template, data)
-        if enqueue(
-            session=self._session,
-            key=key or f"adhoc:{uuid.uuid4()}",
-            target_kind=kind,
-            target=target,
-            payload=payload,
-            now=self._now(),
-        ):
+        self._enqueue_payload(kind, target, self._render(template, data), key or f"adhoc:{uuid.uuid4()}")
+
+    def _enqueue_payload(self, kind: str, target: str, payload: dict[str, Any], key: str) -> None:
+        if enqueue(session=self._session, key=key, target_kind=kind, target=target, payload=payload, now=self._now()):
             self.queued += 1
+            self.keys.append(key)
 
 
 def enqueue(
@@ -99,11 +94,11 @@ def enqueue(
     return session.execute(stmt.returning(OutboxMessage.id)).first() is not None
 
 
-def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
+def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[str]:
     """Insert messages (dicts with key, target_kind, target, payload) in one executemany statement,
-    skipping keys already queued; the number inserted."""
+    skipping keys already queued; the keys inserted."""
     if not rows:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = OutboxMessage.__table__
@@ -113,18 +108,20 @@ def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.da
     if params:
         # One executemany (no RETURNING, so no batching into pages); a key queued meanwhile is skipped.
         session.connection().execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), params)
-    return len(params)
+    return [p["key"] for p in params]
 
 
 def exists(*, session: Session, key: str) -> bool:
     return session.scalar(select(func.count()).where(OutboxMessage.key == key)) > 0
 
 
-def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[OutboxMessage]:
+def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta,
+          only: Sequence[int] | None = None) -> list[OutboxMessage]:
     """Claim up to `limit` due messages, oldest first, for this worker until the lease ends.
 
     A message waits while an earlier one to the same target is still pending and either waiting for
-    its retry or claimed by another worker, so each DM and channel gets its messages in order."""
+    its retry or claimed by another worker, so each DM and channel gets its messages in order.
+    `only`: these messages, and any earlier ones to their targets (which must go first)."""
     earlier = aliased(OutboxMessage)
     waiting_behind = (
         select(earlier.id)
@@ -148,6 +145,15 @@ def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    if only is not None:
+        mine = aliased(OutboxMessage)
+        ahead_of_mine = (
+            select(mine.id)
+            .where(mine.id.in_(list(only)), mine.target_kind == OutboxMessage.target_kind,
+                   mine.target == OutboxMessage.target, mine.id > OutboxMessage.id)
+            .exists()
+        )
+        stmt = stmt.where(or_(OutboxMessage.id.in_(list(only)), ahead_of_mine))
     if session.get_bind().dialect.name == "postgresql":
         # One claim at a time across replicas (the lock ends with this transaction): a replica claiming
         # alongside another would not see the other's uncommitted claim on an earlier message to the same
@@ -217,6 +223,22 @@ def retry_failed(*, session: Session, now: dt.datetime, ids: Sequence[int] | Non
         stmt.values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_until=None, attempts=0)
     )
     return result.rowcount or 0
+
+
+def ids_for_keys(*, session: Session, keys: Sequence[str]) -> list[int]:
+    """The ids of the messages with these keys."""
+    if not keys:
+        return []
+    return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.key.in_(list(keys))).order_by(OutboxMessage.id)))
+
+
+def states(*, session: Session, ids: Sequence[int]) -> list[tuple[int, OutboxStatus, str | None, dt.datetime]]:
+    """(id, status, last error, next attempt) of these messages."""
+    if not ids:
+        return []
+    return [tuple(row) for row in session.execute(
+        select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.last_error, OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.id.in_(list(ids))).order_by(OutboxMessage.id))]
 
 
 def pending_count(*, session: Session) -> int:

@@ -82,7 +82,7 @@ def test_jobs_run_delivers_one_dm_per_owner_and_the_buttons_work(server, board: 
     assert db_rows(server.database_url, "SELECT count(*) FROM outbox WHERE key LIKE 'chase:%'")[0][0] == 0
 
     out = jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00")
-    assert "queued 2 message(s)" in out and "delivery: all sent" in out
+    assert "queued 2 message(s)" in out and "delivery: 2 sent, 0 failed, 0 still pending" in out
     dms = {c.params["channel"]: blocks_text(c.params) for c in fake_slack.messages()}  # delivered before it exited
     assert set(dms) == {"D" + alice[1:], "D" + bob[1:]}
     assert "Circulate the Northolt recommendations" in dms["D" + alice[1:]] and "Book the Southall venue" in dms["D" + alice[1:]]
@@ -168,3 +168,58 @@ def test_board_set_through_slack(server, board: BoardFixture):
     rows = db_rows(server.database_url, "SELECT settings FROM boards WHERE channel_id = :c", c=board.channel_id)
     settings = rows[0][0] if isinstance(rows[0][0], dict) else json.loads(rows[0][0])
     assert settings["chase_lead_days"] == 5
+
+
+def test_jobs_run_delivers_and_reports_exactly_what_it_queued(runtime, clock, database, fake_slack: FakeSlack, tmp_path):
+    """`lspbot jobs run` waits only for its own messages, says what became of them and fails when any did
+    not go; a message queued by something else and waiting for its retry is neither sent nor waited for."""
+    import datetime as dt
+
+    from bot.runtime import run_command
+    from store import db
+    from store import outbox as outbox_store
+    from tests.conftest import ADMIN, lspbot_env
+    from tests.test_delivery import sender_for
+
+    channel, chair = "CJOBSRUN", "UJRCHAIR"
+    owners = ["UJRALICE", "UJRBOB", "UJRCAROL"]
+    assert run_command(runtime, "/lsp", user_id=ADMIN, channel_id=channel,
+                       text=f'board create "Run Board" chair:<@{chair}|chair> org:"LB Ealing"').ok
+    for owner in owners:
+        assert run_command(runtime, "/lsp", user_id=chair, channel_id=channel,
+                           text=f'member add <@{owner}|{owner.lower()}> org:"Partner {owner}"').ok
+        assert run_command(runtime, "/action", user_id=chair, channel_id=channel,
+                           text=f"add Task of {owner} <@{owner}|{owner.lower()}> by 2019-07-17").ok
+    sender_for(runtime, fake_slack, clock).drain()  # the welcome and new-action DMs
+    with db.session_scope(runtime.sessions) as session:  # someone else's message, waiting an hour for its retry
+        outbox_store.enqueue(session=session, key="other:later", target_kind="channel", target="COTHER",
+                             payload={"text": "not this run's"}, now=clock.now() + dt.timedelta(hours=1))
+    fake_slack.reset()
+    env = lspbot_env(database.url, fake_slack.url)
+
+    def jobs_run(at: str, timeout: str):
+        return run_lspbot(["jobs", "run", "chase-actions", "--board", "Run Board", "--at", at, "--timeout", timeout],
+                          env, cwd=tmp_path)
+
+    # One of the three DMs is refused for good: two sent, one failed with Slack's reason, a failing status.
+    fake_slack.fail_next("chat.postMessage", error="channel_not_found")
+    done = jobs_run("2019-07-17T09:00", "5")
+    assert "queued 3 message(s)" in done.stdout
+    assert "delivery: 2 sent, 1 failed (channel_not_found ×1), 0 still pending" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1 and "lspbot outbox retry" in done.stderr
+    assert len(fake_slack.messages()) == 2
+
+    # A 500 puts the one DM of the next run off by 2 s, past a 1 s timeout: still pending, a failing status.
+    assert run_command(runtime, "/action", user_id=chair, channel_id=channel,
+                       text=f"add Later task <@{owners[0]}|alice> by 2019-07-21").ok
+    sender_for(runtime, fake_slack, clock).drain()
+    fake_slack.reset()
+    fake_slack.fail_next("chat.postMessage", status=500)
+    done = jobs_run("2019-07-18T09:00", "1")
+    assert "queued 1 message(s)" in done.stdout
+    assert "delivery: 0 sent, 0 failed, 1 still pending" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1 and "the running bot sends what is still pending" in done.stderr
+    assert [c.params.get("text") for c in fake_slack.calls("chat.postMessage")].count("not this run's") == 0
+    with db.session_scope(runtime.sessions) as session:
+        other = [m for m in outbox_store.list_messages(session=session) if m.key == "other:later"][0]
+        assert other.status.value == "pending" and other.attempts == 0
