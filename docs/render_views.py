@@ -162,7 +162,9 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
         "## \"Create action from message\"",
         "",
         "The message shortcut opens the same form pre-filled with the message and its author as the owner;",
-        "the message's permalink (`chat.getPermalink`) is added to the open form and kept on the action.",
+        "the message's permalink (`chat.getPermalink`) is added to the open form and kept on the action. Where",
+        "Slack gives none (a private channel or DM the bot is not in) the link is built from the workspace's",
+        "address, as Slack builds its permalinks.",
         "",
         shown(shortcut_form),
     ]), readme

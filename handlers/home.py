@@ -71,6 +71,15 @@ def _actions_page(req: Request, member: Member, page: int) -> tuple[list[dict[st
     return items, total, page
 
 
+def message_link(workspace_url: str, channel: str, ts: str, thread_ts: str | None = None) -> str:
+    """A link to a Slack message built from the workspace's address (auth.test's `url`), as Slack's own
+    permalinks are: for messages chat.getPermalink will not answer for (a channel the bot is not in)."""
+    link = f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+    if thread_ts and thread_ts != ts:
+        link += f"?thread_ts={thread_ts}&cid={channel}"
+    return link
+
+
 def _meetings(req: Request, memberships: list[Membership], viewer: str | None, workspace_url: str) -> dict[str, Any]:
     """The next meetings of the member's boards, soonest first, with venue, time and the published agenda."""
     found = []
@@ -86,7 +95,7 @@ def _meetings(req: Request, memberships: list[Membership], viewer: str | None, w
         agenda = agendas.get(meeting.id)
         link = None
         if agenda is not None and agenda.channel and agenda.ts and workspace_url:
-            link = f"{workspace_url.rstrip('/')}/archives/{agenda.channel}/p{agenda.ts.replace('.', '')}"
+            link = message_link(workspace_url, agenda.channel, agenda.ts)
         items.append({
             "board": board.name, "channel_id": board.channel_id, "date": meeting.date,
             "time": time_label(meeting.starts_at, board.timezone, viewer), "starts_at": meeting.starts_at,

@@ -86,3 +86,23 @@ def test_the_shortcut_away_from_a_board_channel(server, board: BoardFixture, fak
     assert f"For *{board.name}*" in blocks_text(view)
     assert block(view, "owner")["element"]["initial_user"] == board.alice.user_id
     assert [b for b in view["blocks"] if b.get("block_id") == "board"] == []
+
+
+def test_a_message_slack_gives_no_permalink_for_is_linked_from_the_workspace_address(
+        server, board: BoardFixture, fake_slack: FakeSlack):
+    """In a private channel or a DM the bot is not in, chat.getPermalink answers `channel_not_found`: the link
+    is built from the workspace's address (auth.test's `url`) as Slack builds its permalinks."""
+    private = "GPRIVATE1"
+    fake_slack.fail_next("chat.getPermalink", error="channel_not_found")
+    r = shortcut(board.alice, fake_slack, channel=private, text="Can we book Perceval House?",
+                 author=board.bob.user_id)
+    assert r.status == 200
+    opened_view(fake_slack)
+    assert [c.params.get("_ok", True) for c in fake_slack.calls("chat.getPermalink")] == [False]
+    form = view_of(fake_slack.wait_for("views.update")[0])
+    permalink = json.loads(form["private_metadata"])["permalink"]
+    assert permalink == f"https://lsp.slack.com/archives/{private}/p{MESSAGE_TS.replace('.', '')}"
+    r = submit(board.alice, form, text="Book Perceval House", owner=board.alice.user_id)
+    assert r.status == 200 and not r.body.strip()
+    assert [a[-1] for a in actions(server, board.channel_id)] == [permalink]
+    assert fake_slack.invalid() == []

@@ -2,8 +2,9 @@
 its submission.
 
 The shortcut is acknowledged at once; after the ack the form opens pre-filled with the message, then
-the message's permalink is fetched (chat.getPermalink) and the open form is updated to carry it
-(views.update), so the action keeps a link back to where it was raised.
+the message's permalink is fetched (chat.getPermalink, else built from the workspace's address when Slack
+will not answer for that channel) and the open form is updated to carry it (views.update), so the action
+keeps a link back to where it was raised.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.home import workspace_url
 from bot.listeners.interactions import answer, open_modal, register_form, render_modal, user_of
 from bot.runtime import Runtime, run_handler
 from handlers import action_forms
+from handlers.home import message_link
 from handlers.ids import CallbackId
 
 log = logging.getLogger("lspbot.actions")
@@ -57,13 +60,31 @@ def _open_form(runtime: Runtime):
         if opened is None:
             answer(done.get("payload") or {}, body, client, respond)
             return
-        where = message_of(body)
+        link = _permalink(runtime, client, body)
+        if not link:  # the form works without the link; the action is just not tied to the message
+            return
         try:
-            link = client.chat_getPermalink(channel=where["channel_id"], message_ts=where["message_ts"])["permalink"]
             view = opened.get("view") or {}
             client.views_update(view_id=view.get("id"), hash=view.get("hash"),
                                 view=render_modal(runtime, action_forms.with_permalink(modal, link)))
-        except Exception:  # the form works without the link; the action is just not tied to the message
+        except Exception:
             log.warning("could not add the message's permalink to the action form", exc_info=True)
 
     return open_form
+
+
+def _permalink(runtime: Runtime, client: WebClient, body: dict[str, Any]) -> str:
+    """The message's permalink from chat.getPermalink; where Slack will not give one (a private channel or a DM
+    the bot is not in), the same link built from the workspace's address; '' if neither is known."""
+    where = message_of(body)
+    if not where["channel_id"] or not where["message_ts"]:
+        return ""
+    try:
+        return str(client.chat_getPermalink(channel=where["channel_id"], message_ts=where["message_ts"])["permalink"])
+    except Exception:
+        log.info("chat.getPermalink refused; building the message's link from the workspace's address", exc_info=True)
+    workspace = workspace_url(runtime, client)
+    if not workspace:
+        return ""
+    thread_ts = str((body.get("message") or {}).get("thread_ts") or "") or None
+    return message_link(workspace, where["channel_id"], where["message_ts"], thread_ts)
