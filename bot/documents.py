@@ -1,9 +1,9 @@
 """Documents from Markdown templates: one Jinja2 template in templates/docs/ gives both the .md and the .docx.
 
 The Word document is built with python-docx from the rendered Markdown, which keeps to a small
-subset: `#`/`##`/`###` headings, paragraphs, `- ` and `1. ` lists, `> ` quotes, pipe tables,
-`**bold**`, `_italic_`, backslash escapes and `![caption](chart.png)` for a chart drawn with the
-document. Table cells that read Red, Amber, Green or "no return" are shaded in Word. User text
+subset: `#`/`##`/`###` headings, paragraphs, `- ` and `1. ` lists (in Word each numbered list counts from
+its own first number), `> ` quotes, pipe tables, `**bold**`, `_italic_`, backslash escapes and
+`![caption](chart.png)` for a chart drawn with the document. Table cells that read Red, Amber, Green or "no return" are shaded in Word. User text
 goes into templates through the `md` filter (or `cell` inside tables), which escapes Markdown.
 """
 
@@ -36,7 +36,7 @@ log = logging.getLogger("lspbot.documents")
 _ESCAPE = re.compile(r"([\\`*_\[\]|<>#&~])")  # & too: typed "&amp;" must not become an entity
 _LINE_START = re.compile(r"^(\s*)([-+>]|\d+\.)", re.M)
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)$")
-_NUMBERED = re.compile(r"^\d+\.\s+")
+_NUMBERED = re.compile(r"^(\d{1,9})\.\s+")
 CELL_SHADES = {"green": "C8E6C9", "amber": "FFE0B2", "red": "FFCDD2", "no return": "EEEEEE"}
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters Word documents cannot hold
 
@@ -154,6 +154,25 @@ def _add_table(doc: Any, rows: list[list[str]]) -> None:
                 _shade(target, shade)
 
 
+def _list_numbering(doc: Any, start: int) -> int:
+    """A new w:num for one numbered list: the "List Number" style's abstract numbering, restarted at `start`
+    (as Word's own "Restart at 1" does), so each list counts from its first item instead of running on
+    from the list before it. Returns its numId."""
+    style_num_id = doc.styles["List Number"].element.pPr.numPr.numId.val
+    numbering = doc.part.numbering_part.element
+    abstract_id = numbering.num_having_numId(style_num_id).abstractNumId.val
+    num = numbering.add_num(abstract_id)
+    num.add_lvlOverride(ilvl=0).add_startOverride(start)
+    return num.numId
+
+
+def _number_paragraph(paragraph: Any, num_id: int) -> None:
+    """Put a list paragraph on the numbering `num_id` (level 0)."""
+    num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    num_pr.get_or_add_ilvl().val = 0
+    num_pr.get_or_add_numId().val = num_id
+
+
 def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, title: str = "") -> bytes:
     """A Word document from the Markdown subset the document templates use."""
     images = images or {}
@@ -163,12 +182,14 @@ def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, t
     doc.core_properties.author = "lspbot"
     lines = markdown.split("\n")
     paragraph_lines: list[str] = []
+    numbered: list[int] = []  # the numId of the numbered list being written; empty once any other block comes
 
     def flush_paragraph() -> None:
         if paragraph_lines:
             text = "".join(l[:-2] + "\n" if l.endswith("  ") else l + " " for l in paragraph_lines).strip()
             _add_inline(doc.add_paragraph(), text)
             paragraph_lines.clear()
+            numbered.clear()
 
     i = 0
     while i < len(lines):
@@ -188,6 +209,7 @@ def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, t
                 i += 1
             if rows:
                 _add_table(doc, rows)
+            numbered.clear()
             continue
         if m := re.match(r"^(#{1,4})\s+(.*)$", stripped):
             flush_paragraph()
@@ -204,9 +226,15 @@ def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, t
         elif stripped.startswith(("- ", "* ")):
             flush_paragraph()
             _add_inline(doc.add_paragraph(style="List Bullet"), stripped[2:])
-        elif _NUMBERED.match(stripped):
+        elif m := _NUMBERED.match(stripped):
             flush_paragraph()
-            _add_inline(doc.add_paragraph(style="List Number"), _NUMBERED.sub("", stripped, count=1))
+            if not numbered:  # a new list (blank lines between items keep one list, as in Markdown)
+                numbered.append(_list_numbering(doc, int(m.group(1))))
+            paragraph = doc.add_paragraph(style="List Number")
+            _number_paragraph(paragraph, numbered[0])
+            _add_inline(paragraph, _NUMBERED.sub("", stripped, count=1))
+            i += 1
+            continue
         elif stripped.startswith(">"):
             flush_paragraph()
             quote: list[str] = []
@@ -215,9 +243,13 @@ def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, t
                 i += 1
             text = "".join(l[:-2] + "\n" if l.endswith("  ") else l + " " for l in quote).strip()
             _add_inline(doc.add_paragraph(style="Quote"), text)
+            numbered.clear()
             continue
         else:
             paragraph_lines.append(line)
+            i += 1
+            continue
+        numbered.clear()  # a heading, table, picture, bullet or quote ends a numbered list
         i += 1
     flush_paragraph()
     out = io.BytesIO()

@@ -111,3 +111,27 @@ def test_markdown_becomes_word_with_escaped_user_text_tables_and_shaded_rag_cell
     shading = document.tables[0].cell(1, 1)._tc.xml
     assert 'w:fill="FFE0B2"' in shading
     assert document.core_properties.title == "Report"
+
+
+def test_each_numbered_list_in_word_counts_from_its_own_first_number():
+    """Word numbers a list by its w:num: every list gets its own, restarted at the list's first number; items
+    with blank lines between them stay one list, as in Markdown."""
+    markdown = "\n".join([
+        "**15 July**", "", "1. Northolt", "2. Apprenticeships", "3. Data sharing", "",
+        "**10 October**", "", "1. Annual report", "", "2. Theme setting", "",  # a loose list: still one
+        "## Later", "", "1. Performance update", "",
+        "**20 January**", "", "4. Fourth item", "5. Fifth item",  # a list that starts at 4 keeps its start
+    ])
+    document = docx.Document(io.BytesIO(markdown_to_docx(markdown)))
+    numbering = document.part.numbering_part.element
+    lists: dict[int, list[str]] = {}
+    for p in document.paragraphs:
+        if p.style.name == "List Number":
+            lists.setdefault(p._p.pPr.numPr.numId.val, []).append(p.text)
+    assert list(lists.values()) == [["Northolt", "Apprenticeships", "Data sharing"], ["Annual report", "Theme setting"],
+                                    ["Performance update"], ["Fourth item", "Fifth item"]]
+    style_num = document.styles["List Number"].element.pPr.numPr.numId.val
+    for num_id, start in zip(lists, (1, 1, 1, 4)):
+        num = numbering.num_having_numId(num_id)
+        assert num.abstractNumId.val == numbering.num_having_numId(style_num).abstractNumId.val  # the style's look
+        assert [(o.ilvl, o.startOverride.val) for o in num.lvlOverride_lst] == [(0, start)]
