@@ -26,11 +26,11 @@ from handlers.performance import (
     parse_quarter,
     previous_quarters,
 )
+from handlers.plan import PlannedItem, planned_items
 from store import meetings as meeting_store
 from store import performance as perf_store
-from store import plan as plan_store
 from store import reports as report_store
-from store.models import Board, PerformanceItem
+from store.models import Board, ItemKind, PerformanceItem
 from store.quarters import (
     Quarter,
     is_year,
@@ -195,6 +195,11 @@ def handle_report_annual(req: Request, rest: str) -> Reply:
     return Reply("slack/report_annual.json.j2", data, documents=[annual_document(data)])
 
 
+def _is_standing(item: PlannedItem) -> bool:
+    """A standing item of the board, or a forward-plan item of the standing kind (the agenda lists both last)."""
+    return item.standing or item.kind == ItemKind.STANDING.value
+
+
 def annual_report_data(*, session: Session, board: Board, year: int, today: dt.date) -> dict[str, Any]:
     """Meetings held with themes, venues and items; actions by partner; the year's quarterly returns."""
     start_month = year_start_month(board.settings)
@@ -203,14 +208,17 @@ def annual_report_data(*, session: Session, board: Board, year: int, today: dt.d
     held = report_store.meetings_held(session=session, board_id=board.id, start=start, end=min(end, today))
     coming = report_store.meetings_held(session=session, board_id=board.id, start=max(start, today + dt.timedelta(days=1)),
                                         end=end) if today < end else []
-    plan_items = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in held])
-    standing = plan_store.standing_for_meetings(
-        session=session, board_id=board.id,
-        meetings=meeting_store.list_between(session=session, board_id=board.id, start=start, end=min(end, today)))
+    # The items each meeting took, as its agenda has them: the forward plan's, then the standing items that fell
+    # at it (the agenda's own rule, handlers.plan.planned_items: every Nth meeting from its start, none twice).
+    held_ids = {m.id for m in held}
+    taken = planned_items(session, board, [
+        m for m in meeting_store.list_between(session=session, board_id=board.id, start=start, end=min(end, today))
+        if m.id in held_ids])
     meetings = []
     for m in held:
-        items = [{"title": i.title, "lead": i.lead, "kind": i.kind} for i in plan_items.get(m.id, [])]
-        items += [{"title": s.title, "lead": s.lead, "kind": s.kind} for s in standing.get(m.id, [])]
+        rows = taken.get(m.id, [])
+        items = [{"title": i.title, "lead": i.lead, "kind": i.kind, "standing": _is_standing(i)}
+                 for i in [*(i for i in rows if not _is_standing(i)), *(i for i in rows if _is_standing(i))]]
         meetings.append({"date": m.date, "venue": m.venue, "theme": m.theme, "host": m.host, "agenda_items": items,
                          "partner_updates": m.partner_updates, "actions_raised": m.actions_raised})
     items = perf_store.list_items(session=session, board_id=board.id)

@@ -249,3 +249,77 @@ def test_demo_collects_updates_and_returns_and_leaves_the_quarterly_report(tmp_p
     assert rag[13] == ["Southall joined-up approach", "project", "Janpal Basran (Southall Community Alliance)",
                        "no return", "no return", "Amber", "Red"]
     assert "Joint asset strategy" in (folder / "lsp-executive-2019-Q1-performance.md").read_text()
+
+
+def test_the_annual_report_lists_each_meetings_items_standing_ones_included(server, board, fake_slack, tmp_path):
+    """Items taken: the forward plan's and the standing items that fell at each meeting, by the agenda's rule (every
+    Nth meeting from the item's start; not twice under one title); each meeting's items a list of its own, numbered
+    from 1, in the Markdown and in Word."""
+    from markdown_it import MarkdownIt
+
+    seed_a_quarter(server, board, tmp_path)
+    chair = board.chair
+    for text in ('standing add "Partner updates round" lead:"All partners" from:1 April 2019',
+                 'standing add "Safeguarding report" lead:"Metropolitan Police" every:2 from:1 April 2019',
+                 'standing add "Northolt final recommendations" lead:"LB Ealing" from:15 July 2019'):
+        assert "Standing item added" in chair.command("/plan", text).text, text
+    fake_slack.reset()
+    r = chair.command("/lsp", "report annual 2019")
+    assert "*2 meetings held, 4 items taken*" in r.text
+
+    stem = "-".join(board.name.lower().split()) + "-2019-20-annual-report"
+    document, markdown = sent_report(server, fake_slack, chair.user_id, stem)
+    taken = {
+        "Monday 8 April 2019": ["Partner updates round (lead: All partners), standing item",
+                                "Safeguarding report (lead: Metropolitan Police), standing item"],
+        "Monday 15 July 2019": ["Northolt final recommendations (lead: LB Ealing/DWP), for decision",
+                                "Partner updates round (lead: All partners), standing item"],
+    }
+    # The Markdown: under "Items taken", each meeting's bold date, then an ordered list of its own items.
+    tokens = MarkdownIt().parse(markdown)
+    start = next(i for i, t in enumerate(tokens) if t.type == "inline" and t.content == "Items taken")
+    end = next(i for i, t in enumerate(tokens) if i > start and t.type == "heading_open")
+    blocks: list[tuple[str, object]] = []
+    for t in tokens[start + 2:end]:
+        if t.type == "inline" and t.level == 1 and t.content.startswith("**"):
+            blocks.append(("meeting", t.content))
+        elif t.type == "ordered_list_open":
+            blocks.append(("list", [t.attrGet("start") or 1]))
+        elif t.type == "inline" and t.level == 3:
+            blocks[-1][1].append(t.content)  # an item of the list just opened
+    assert blocks == [
+        ("meeting", "**Monday 8 April 2019**: Borough Plan outcomes"), ("list", [1, *taken["Monday 8 April 2019"]]),
+        ("meeting", "**Monday 15 July 2019**: Northolt"), ("list", [1, *taken["Monday 15 July 2019"]]),
+    ]
+    # Word: the same items, each meeting's list with a numbering of its own that starts at 1.
+    meetings = table_rows(document.tables[0])
+    assert [row[4] for row in meetings[1:]] == ["2", "2"]
+    paragraphs = document.paragraphs
+    lists: list[tuple[str, list[str]]] = []
+    for p in paragraphs:
+        if p.style.name == "List Number":
+            lists[-1][1].append((p.text, numbering_of(p)))
+        elif p.text in ("Monday 8 April 2019: Borough Plan outcomes", "Monday 15 July 2019: Northolt"):
+            lists.append((p.text.split(":")[0], []))
+    assert {day: [text for text, _ in items] for day, items in lists} == taken
+    num_ids = [{num for _, num in items} for _, items in lists]
+    assert all(len(ids) == 1 for ids in num_ids) and num_ids[0] != num_ids[1]
+    for (num_id,) in num_ids:
+        assert restarts_at(document, num_id) == 1
+
+
+def numbering_of(paragraph) -> int:
+    """The w:numId a list paragraph carries itself (not the one its style would give it)."""
+    num_id = paragraph._p.pPr.numPr.numId if paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None \
+        else None
+    assert num_id is not None, f"{paragraph.text!r} has no numbering of its own"
+    return num_id.val
+
+
+def restarts_at(document, num_id: int) -> int | None:
+    """The number a w:num restarts its first level at (its lvlOverride's startOverride), if it does."""
+    num = document.part.numbering_part.element.num_having_numId(num_id)
+    for override in num.lvlOverride_lst:
+        if override.ilvl == 0 and override.startOverride is not None:
+            return override.startOverride.val
+    return None
