@@ -14,6 +14,8 @@ from bot.slack_api import Delivered
 from handlers.parsing import slack_unescape
 from store import boards, db
 
+FORM_UNAVAILABLE_BLOCK = "form_unavailable"  # a form's fallback reply says here that Slack could not open it
+FORMS_IN_SLACK = "(Forms open in Slack; the console shows none. Type the command with its text instead:)"
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
@@ -133,8 +135,18 @@ class Console:
 
     def show(self, outcome: Outcome) -> None:
         visibility = "in channel" if outcome.in_channel else "only you can see this"
-        body = payload_to_text(outcome.payload, self.name_of)
-        self.out.write(f"lspbot ({visibility}):\n{body}\n")
+        payload = outcome.payload
+        if outcome.ok and outcome.open_modal:
+            # In Slack this command opens a form; its reply is what Slack shows when the form cannot open. The
+            # console never opens forms, which is no fault: say so, and show the typed form of the command.
+            payload = {**payload, "blocks": [b for b in payload.get("blocks") or []
+                                              if b.get("block_id") != FORM_UNAVAILABLE_BLOCK]}
+            self.out.write(f"lspbot ({visibility}):\n{FORMS_IN_SLACK}\n")
+            body = payload_to_text(payload, self.name_of)
+            self.out.write(f"{body}\n" if body else "")
+        else:
+            body = payload_to_text(payload, self.name_of)
+            self.out.write(f"lspbot ({visibility}):\n{body}\n")
         for attachment in outcome.attachments:
             self.out.write(f"  📎 {attachment.filename} ({len(attachment.content):,} bytes)\n")
 

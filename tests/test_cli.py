@@ -128,3 +128,23 @@ def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, bo
     assert [name.rsplit(".", 1)[1] for name in saved] == ["docx", "md"], saved
     assert f"saved as {tmp_path / 'got' / saved[0]}" in done.stdout
     assert "Draft agenda" in (tmp_path / "got" / saved[1]).read_text()
+
+
+def test_the_console_says_forms_open_in_slack_and_shows_the_typed_command(server: ServerProcess, board, tmp_path):
+    """/update, /update quarterly, /action add and /agenda add with no text open a form in Slack; the console has
+    none to show, which is no fault: it says so and shows how to type the command instead."""
+    script = ("/plan meeting add 2019-10-10 10:00\n"
+              '/lsp outcome add "Healthy lives" lead:"Ealing PCT"\n'
+              "/update\n/update quarterly\n/action add\n/agenda add\n")
+    done = run_lspbot(["console", "--as", board.chair.user_id, "--channel", board.channel_id], dict(server.env),
+                      input=script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "couldn't open the form" not in out and "went wrong" not in out
+    replies = out.split("(Forms open in Slack; the console shows none. Type the command with its text instead:)\n")
+    assert len(replies) == 5, out  # one for each of the four forms
+    update, quarterly, action, agenda = replies[1:]
+    assert update.startswith("Send LB Ealing's update for Thursday 10 October 2019 as `/update <text>` instead.")
+    assert quarterly.startswith('Send the return as `/update quarterly "<outcome or project>" '
+                                'rag:<red|amber|green> <commentary>` instead.')
+    assert "/action add" in action.split("lspbot (")[0] and "/agenda add" in agenda.split("lspbot (")[0]
