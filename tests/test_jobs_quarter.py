@@ -137,3 +137,30 @@ def test_a_quarter_left_alone(runtime: Runtime, clock: FixedClock, quarter_board
     clock.set(dt.datetime(2019, 12, 31, 9, 30, tzinfo=LONDON))
     run_due(runtime)
     assert len(sent(runtime)) == before
+
+
+@pytest.mark.parametrize("holidays", ["GB-ENG", "GB-SCT", "IE"])
+def test_the_longest_deadline_allowed_still_has_its_summary_inside_the_quarter(holidays):
+    """quarterly_deadline_working_days is at most 40: the summary (the working day after the deadline, sent up
+    to a week late) must fall in the quarter the reminders run in, or it would never be sent."""
+    from handlers.base import InvalidInput
+    from handlers.board_settings import SETTINGS, BoardConfig, board_config
+    from jobs.base import BoardDay
+    from jobs.calendar import WorkingCalendar
+    from jobs.quarterly_reminders import quarter_dates
+    from store.models import Board
+
+    assert SETTINGS["quarterly_deadline_working_days"].parse("40") == 40
+    with pytest.raises(InvalidInput):
+        SETTINGS["quarterly_deadline_working_days"].parse("41")
+    board = Board(name="B", channel_id="C", timezone="Europe/London",
+                  settings={"quarterly_deadline_working_days": 40, "holidays": holidays, "year_start_month": 4})
+    config: BoardConfig = board_config(board)
+    calendar = WorkingCalendar(config.holidays)
+    for year in range(2019, 2031):
+        for month in (1, 4, 7, 10):
+            start = dt.date(year, month, 1)
+            day = BoardDay(now=dt.datetime(year, month, 1, 9, tzinfo=LONDON), today=start, config=config,
+                           calendar=calendar)
+            window, _first, _chase, _deadline, summary = quarter_dates(day)
+            assert calendar.add_working_days(summary, 5) <= window.end, (start, summary, window.end)
