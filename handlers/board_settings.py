@@ -85,14 +85,14 @@ class SettingSpec:
 SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("chase_time", "09:00", _time, "time of day (board's zone) the chase-actions job runs"),
     SettingSpec("chase_lead_days", 3, _int_between(0, 60), "days before the due date of the first reminder"),
-    SettingSpec("chase_overdue_every_days", 7, _int_between(1, 40), "days between reminders while overdue"),
+    SettingSpec("chase_overdue_every_days", 7, _int_between(1, 60), "days between reminders while overdue"),
     SettingSpec("escalate_after", 3, _int_between(1, 20), "overdue reminders after which an action is escalated"),
     SettingSpec("digest_day", "monday", _working_weekday, "weekday of the escalation digest to chair and secretariat"),
     SettingSpec("holidays", "GB-ENG", _holidays, "public holidays skipped as non-working days (country-region)"),
-    SettingSpec("update_request_days", 7, _int_between(1, 40), "days before a meeting partners are asked for updates"),
+    SettingSpec("update_request_days", 7, _int_between(1, 60), "days before a meeting partners are asked for updates"),
     SettingSpec("update_second_ask_days", 2, _int_between(0, 30), "days before a meeting of the second ask (0: none)"),
     SettingSpec("update_request_time", "09:00", _time, "time of day of the update requests"),
-    SettingSpec("agenda_draft_days", 10, _int_between(1, 40), "days before a meeting the agenda draft goes to the chair"),
+    SettingSpec("agenda_draft_days", 10, _int_between(1, 60), "days before a meeting the agenda draft goes to the chair"),
     SettingSpec("agenda_time", "09:00", _time, "time of day the agenda draft is compiled"),
     SettingSpec("year_start_month", 4, _int_between(1, 12),
                 "first month of the reporting year; quarters start every 3 months from it (4: April, July, October, "
