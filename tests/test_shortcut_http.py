@@ -98,8 +98,8 @@ def test_a_message_slack_gives_no_permalink_for_is_linked_from_the_workspace_add
                  author=board.bob.user_id)
     assert r.status == 200
     opened_view(fake_slack)
-    assert [c.params.get("_ok", True) for c in fake_slack.calls("chat.getPermalink")] == [False]
     form = view_of(fake_slack.wait_for("views.update")[0])
+    assert [c.params.get("_ok", True) for c in fake_slack.calls("chat.getPermalink")] == [False]
     permalink = json.loads(form["private_metadata"])["permalink"]
     assert permalink == f"https://lsp.slack.com/archives/{private}/p{MESSAGE_TS.replace('.', '')}"
     r = submit(board.alice, form, text="Book Perceval House", owner=board.alice.user_id)
