@@ -20,6 +20,7 @@ from handlers.parsing import (
 )
 from store import actions as action_store
 from store import audit, boards, meetings
+from store import reminders as reminder_store
 from store.models import Action, ActionStatus, Board, Member
 
 USAGE = "actions_help"
@@ -316,6 +317,13 @@ def close_action(req: Request, actor: Actor, action: Action, status: ActionStatu
     )
     _audit(req, action, kind, before)
     _notify_owner(req, action, "slack/action_changed.json.j2", {"change": kind, "note": note})
+    # The owner's reminders that list it lose its buttons now, not when someone next clicks one (a reminder's
+    # own Done button redraws the message it is on: that one is left to it).
+    from handlers.reminders import refresh_reminder  # handlers.reminders builds on this module
+    clicked = req.values.get("message_ts")
+    for key, channel, ts in reminder_store.delivered_reminders_of(session=req.session, action_id=action.id):
+        if ts != clicked:
+            refresh_reminder(req, key, channel, ts)
     return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
                                                       "change": kind, "note": note})
 

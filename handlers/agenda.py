@@ -136,7 +136,7 @@ def propose(req: Request, board: Board, member: Member, title: str, lead: str, m
     data = {"p": proposal_data(proposal), "board": board.name}
     for decider in _deciders(req, board):
         req.notify.to_user(decider.slack_user_id, "slack/agenda_proposal_dm.json.j2", data,
-                           key=f"agenda-proposal:{proposal.id}:{decider.slack_user_id}")
+                           key=agenda_store.proposal_ask_key(proposal.id, decider.slack_user_id))
     return Reply("slack/agenda_proposed.json.j2", data)
 
 
@@ -205,7 +205,9 @@ def decide_proposal(
 ) -> Reply:
     """Approve or decline once; a second decision (a stale button, a second chair) changes nothing and says so.
 
-    `message` is the (channel, ts) of the chair's DM whose button was clicked: it is updated to show the outcome.
+    `message` is the (channel, ts) of the chair's DM whose button was clicked. It, and every other delivered DM
+    asking a decider about the proposal (a decision by command, or by another decider), is updated to show
+    the outcome, so no live button is left on it.
     """
     decider = _require_decider(actor)
     if proposal.status != ProposalStatus.PENDING.value:
@@ -221,9 +223,10 @@ def decide_proposal(
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda_proposal", entity_id=proposal.id,
                  operation=status.value, before={"status": "pending"}, after={"status": status.value, "reason": reason})
     data = {"p": proposal_data(proposal), "board": board.name}
-    if message:
-        req.notify.update_message(message[0], message[1], "slack/agenda_proposal_dm.json.j2", data,
-                                  key=f"agenda-proposal-dm:{proposal.id}:{message[1]}")
+    asks = agenda_store.delivered_proposal_asks(session=req.session, proposal_id=proposal.id)
+    for channel, ts in ([message] if message else []) + [ask for ask in asks if not message or ask[1] != message[1]]:
+        req.notify.update_message(channel, ts, "slack/agenda_proposal_dm.json.j2", data,
+                                  key=f"agenda-proposal-dm:{proposal.id}:{ts}")
     if proposal.proposer.slack_user_id != req.user_id:
         req.notify.to_user(proposal.proposer.slack_user_id, "slack/agenda_proposal_result.json.j2", data,
                            key=f"agenda-proposal-result:{proposal.id}")

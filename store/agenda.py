@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.models import ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, ProposalStatus
+from store.models import (
+    ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, OutboxMessage, OutboxStatus, ProposalStatus,
+)
 
 
 def create_proposal(
@@ -89,6 +91,22 @@ def last_note_texts(*, session: Session, action_ids: Sequence[int]) -> dict[int,
     rows = session.execute(select(ActionUpdate.action_id, ActionUpdate.note)
                            .join(latest, ActionUpdate.id == latest.c.last_id))
     return {action_id: note for action_id, note in rows}
+
+
+def proposal_ask_key(proposal_id: int, slack_user_id: str) -> str:
+    """The outbox key of the DM asking one decider to approve or decline a proposal."""
+    return f"agenda-proposal:{proposal_id}:{slack_user_id}"
+
+
+def delivered_proposal_asks(*, session: Session, proposal_id: int) -> list[tuple[str, str]]:
+    """(channel, ts) of every DM asking a decider about the proposal that Slack has taken (recorded on the
+    outbox row when it was sent), so a decision made anywhere can take their buttons away."""
+    return [(channel, ts) for channel, ts in session.execute(
+        select(OutboxMessage.slack_channel, OutboxMessage.slack_ts)
+        .where(OutboxMessage.key.startswith(proposal_ask_key(proposal_id, ""), autoescape=True),
+               OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.slack_channel.is_not(None),
+               OutboxMessage.slack_ts.is_not(None))
+        .order_by(OutboxMessage.id))]
 
 
 def publication_message_key(meeting_id: int, version: int) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from store.models import Action, ActionChase, ActionStatus, JobRun, Member, ReminderLog
+from store.models import Action, ActionChase, ActionStatus, JobRun, Member, OutboxMessage, OutboxStatus, ReminderLog
 
 
 def _insert(session: Session, model: Any):
@@ -26,11 +26,11 @@ def _insert(session: Session, model: Any):
 
 
 def claim_run(*, session: Session, job_id: str, board_id: int, occasion: dt.datetime, how: str,
-              now: dt.datetime) -> bool:
+              now: dt.datetime, runner: str | None = None) -> bool:
     """Record that this occasion of the job runs now; False if it already ran (or is running elsewhere:
     on PostgreSQL the insert waits for the other transaction and then finds the row)."""
     stmt = _insert(session, JobRun).values(job_id=job_id, board_id=board_id, occasion=occasion, how=how,
-                                           started_at=now, queued=0).on_conflict_do_nothing(
+                                           started_at=now, queued=0, runner=runner).on_conflict_do_nothing(
         index_elements=["job_id", "board_id", "occasion"])
     return session.execute(stmt.returning(JobRun.id)).first() is not None
 
@@ -84,6 +84,17 @@ def logged_keys(*, session: Session, board_id: int, kind: str, prefix: str) -> s
     """Keys of one kind logged for a board that start with `prefix`."""
     return set(session.scalars(select(ReminderLog.key).where(
         ReminderLog.board_id == board_id, ReminderLog.kind == kind, ReminderLog.key.startswith(prefix))))
+
+
+def delivered_reminders_of(*, session: Session, action_id: int, limit: int = 10) -> list[tuple[str, str, str]]:
+    """(message key, channel, ts) of the reminder DMs that listed the action and that Slack has taken, newest
+    first (at most `limit`), so closing it by command can redraw them without its buttons."""
+    return [(key, channel, ts) for key, channel, ts in session.execute(
+        select(OutboxMessage.key, OutboxMessage.slack_channel, OutboxMessage.slack_ts)
+        .join(ReminderLog, ReminderLog.message_key == OutboxMessage.key)
+        .where(ReminderLog.action_id == action_id, OutboxMessage.status == OutboxStatus.SENT,
+               OutboxMessage.slack_channel.is_not(None), OutboxMessage.slack_ts.is_not(None))
+        .order_by(OutboxMessage.id.desc()).limit(limit))]
 
 
 def actions_in_message(*, session: Session, message_key: str) -> list[int]:

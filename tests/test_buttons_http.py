@@ -13,6 +13,7 @@ import docx
 from tests.conftest import BoardFixture, blocks_text, db_rows
 from tests.fake_slack import FakeSlack
 from tests.test_agenda_http import click as click_with_url
+from tests.test_agenda_http import sent_message
 from tests.test_jobs_http import buttons, click, jobs, sent_row
 from tests.test_updates_http import dm_containing, opened_view, submit_view, text_input
 
@@ -158,3 +159,36 @@ def test_a_leads_quarterly_reminder_shows_which_returns_are_in(server, board: Bo
     click_with_url(bob, "quarterly_return_open", str(board_id), channel=board.channel_id, ts="1563265800.000960",
                    response_url=fake_slack.url + "response/bob")
     assert "channel" not in json.loads(opened_view(fake_slack)["private_metadata"])
+
+
+def test_closing_or_deciding_by_command_takes_the_buttons_off_the_dms(server, board: BoardFixture,
+                                                                      fake_slack: FakeSlack):
+    """`/action done` and `/agenda approve` typed rather than clicked: the owner's reminder and the chair's
+    proposal DM (whose channel and ts the outbox recorded on delivery) are redrawn at once, not left with
+    live buttons until someone clicks one."""
+    alice = board.alice.user_id
+    board.chair.command("/action", f"add Circulate the Northolt recommendations <@{alice}|alice> by 2019-07-17")
+    board.chair.command("/action", f"add Book the Southall venue <@{alice}|alice> by 2019-07-18")
+    fake_slack.wait_for("chat.postMessage", 2)
+    jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00")
+    channel, ts, payload = sent_row(server, alice, "chase:")
+    found = buttons(payload)
+    first, second = (str(found[(ref, "Done")]).split("|")[0] for ref in (1, 2))
+
+    fake_slack.reset()
+    assert "Closed" in board.alice.command("/action", "done #1 Sent on Monday").text
+    redrawn = update_of(fake_slack, channel, ts)
+    assert "*Done*" in blocks_text(redrawn)
+    rows = {b.get("block_id") for b in redrawn["blocks"] if b["type"] == "actions"}
+    assert rows == {"chase_" + second}  # #1's buttons are gone; #2 is still open and keeps its own
+
+    board.chair.command("/plan", "meeting add 2019-10-10 10:00")
+    assert "Proposed A1" in board.alice.command("/agenda", 'add "Joint apprenticeship programme"').text
+    pid = db_rows(server.database_url, "SELECT p.id FROM agenda_proposals p JOIN boards b ON b.id = p.board_id "
+                  "WHERE b.channel_id = :c AND p.ref = 1", c=board.channel_id)[0][0]
+    ask_channel, ask_ts = sent_message(server, f"agenda-proposal:{pid}:{board.chair.user_id}")
+    assert "Approved A1" in board.secretary.command("/agenda", "approve A1").text
+    redrawn = update_of(fake_slack, ask_channel, ask_ts)
+    assert "Approved" in redrawn["text"] + json.dumps(redrawn["blocks"])
+    assert "agenda_approve" not in json.dumps(redrawn["blocks"]) and "agenda_decline" not in json.dumps(redrawn["blocks"])
+    assert fake_slack.invalid() == []
