@@ -50,7 +50,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     required = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if args.socket else ["SLACK_SIGNING_SECRET"])
     settings.require(*required)
     runtime = build_runtime(settings)
-    sender = build_sender(runtime)
+    sender = build_sender(runtime, batch=args.outbox_batch)
     app = create_app(runtime)
     sender.start()
     scheduler = handler = None
@@ -202,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-scheduler", action="store_true", help="leave the scheduled jobs to `lspbot scheduler`")
     serve.add_argument("--leader-poll", type=float, default=10.0, metavar="SECONDS",
                        help="how often a replica checks for (or keeps) the scheduler lock on PostgreSQL")
+    serve.add_argument("--outbox-batch", type=int, default=50, metavar="N",
+                       help="messages the sender claims from the outbox at a time")
     serve.set_defaults(func=cmd_serve)
 
     console = sub.add_parser("console", help="a shell that shows what Slack would show")

@@ -120,7 +120,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
     settings.require("SLACK_BOT_TOKEN")
     runtime = build_runtime(settings)
-    sender = None if args.no_sender else build_sender(runtime)
+    sender = None if args.no_sender else build_sender(runtime, batch=args.outbox_batch)
     scheduler = JobScheduler(runtime, leader_poll=args.leader_poll, sync_every=args.sync_every)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -204,6 +204,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help="how often a standby replica tries to take over the jobs (PostgreSQL)")
     sched.add_argument("--sync-every", type=float, default=60.0, metavar="SECONDS",
                        help="how often boards and settings are re-read and missed runs looked for")
+    sched.add_argument("--outbox-batch", type=int, default=50, metavar="N",
+                       help="messages the sender claims from the outbox at a time")
     sched.set_defaults(func=cmd_scheduler)
 
     outbox = sub.add_parser("outbox", help="messages waiting for, or failed in, delivery")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from store.outbox import Outbox
 
 log = logging.getLogger("lspbot.scheduler")
 
+RUNNER = f"{socket.gethostname()}:{os.getpid()}"  # recorded on each job run: which replica ran it
 SYNC_EVERY = 60  # seconds between re-reading boards and settings, and looking for missed runs
 
 
@@ -66,7 +69,7 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
             return RunResult(job.id, f"board {board_id}", occasion, ran=False)
         result = RunResult(job.id, board.name, occasion, ran=True)
         first = reminder_store.claim_run(session=session, job_id=job.id, board_id=board_id, occasion=occasion,
-                                         how=how, now=runtime.clock.now())
+                                         how=how, now=runtime.clock.now(), runner=RUNNER)
         if not first and how != "manual":
             session.rollback()
             result.ran = False

@@ -268,7 +268,7 @@ class OutboxSender:
             self._thread.join(timeout)
 
 
-def build_sender(runtime: Any, *, pacer_interval: float | None = None) -> OutboxSender:
+def build_sender(runtime: Any, *, pacer_interval: float | None = None, batch: int = 50) -> OutboxSender:
     """The Slack sender of a running bot: slack-sdk client without its own retries (the outbox retries),
     DM channels seeded from the database."""
     from bot.slack_api import Pacer, SlackDelivery, make_client
@@ -279,6 +279,6 @@ def build_sender(runtime: Any, *, pacer_interval: float | None = None) -> Outbox
     pacer = Pacer(pacer_interval) if pacer_interval is not None else None
     delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False),
                              pacer, dm_channels=known)
-    sender = OutboxSender(runtime.sessions, delivery, runtime.clock)
+    sender = OutboxSender(runtime.sessions, delivery, runtime.clock, batch=batch)
     runtime.wake_sender = sender.wake
     return sender

@@ -6,19 +6,33 @@ import datetime as dt
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 
 import pytest
 
 from bot.clock import FixedClock
-from bot.runtime import Runtime
+from bot.runtime import Runtime, run_command
 from bot.sender import OutboxSender
-from bot.slack_api import Pacer, SlackDelivery, make_client
+from bot.slack_api import Pacer, RateLimiter, SlackDelivery, make_client
+from jobs.registry import JOBS
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
-from tests.conftest import BOT_TOKEN, DEFAULT_NOW, ROOT, lspbot_env, run_lspbot, wait_until
+from tests.conftest import (
+    ADMIN,
+    BOT_TOKEN,
+    DEFAULT_NOW,
+    LONDON,
+    ROOT,
+    ServerProcess,
+    blocks_text,
+    db_rows,
+    lspbot_env,
+    run_lspbot,
+    wait_until,
+)
 from tests.fake_slack import FakeSlack
 
 
@@ -220,42 +234,103 @@ def postgresql_available() -> bool:
     return bool(os.environ.get("LSPBOT_TEST_DATABASE_URL")) or os.environ.get("CI") == "true"
 
 
-@pytest.mark.skipif(not postgresql_available(), reason="needs PostgreSQL: set LSPBOT_TEST_DATABASE_URL")
-def test_two_replicas_on_postgresql_deliver_every_message_exactly_once(fake_slack: FakeSlack, tmp_path):
-    from tests.conftest import make_database
+REPLICA_OWNERS = [f"UREP{i:02d}" for i in range(24)]
+REPLICA_NOW = dt.datetime(2019, 7, 17, 9, 0, 20, tzinfo=LONDON)  # a Wednesday: chase-actions' 09:00 has just come
 
-    database = make_database("postgresql", tmp_path)  # fails (never skips) if the server is unreachable
-    runtime = migrated(database, fake_slack, tmp_path)
-    channels = [f"CREP{i:02d}" for i in range(30)]
-    first_wave = [(ch, f"{ch}-{n}") for n in range(3) for ch in channels]
-    queue(runtime, first_wave, DEFAULT_NOW)
-    fake_slack.state.delay = 0.005
-    logs = {name: tmp_path / f"{name}.log" for name in ("a", "b")}
-    procs = {name: start_scheduler(database.url, fake_slack, logs[name], now=DEFAULT_NOW) for name in logs}
+
+def replica_boards(runtime: Runtime, fake: FakeSlack) -> None:
+    """Board 1: 24 owners with 36 actions due on the day (24 chase DMs). Board 2: one owner, chased at 09:05,
+    so not at the start. The welcome and new-action DMs are sent here, opening every DM channel."""
+    def command(user: str, channel: str, command: str, text: str) -> None:
+        outcome = run_command(runtime, command, user_id=user, channel_id=channel, text=text)
+        assert outcome.ok, outcome.payload
+
+    command(ADMIN, "CREPB1", "/lsp", 'board create "Replica Board" chair:<@UREPCHAIR|chair> org:"LB Ealing"')
+    for i, owner in enumerate(REPLICA_OWNERS):
+        command("UREPCHAIR", "CREPB1", "/lsp", f'member add <@{owner}|o{i}> org:"Partner {i}"')
+        for n in range(2 if i % 2 else 1):
+            command("UREPCHAIR", "CREPB1", "/action", f"add Task {n} of {owner} <@{owner}|o{i}> by 2019-07-17")
+    command(ADMIN, "CREPB2", "/lsp", 'board create "Standby Board" chair:<@UREPCHAIR2|chair> org:"LB Brent"')
+    command("UREPCHAIR2", "CREPB2", "/lsp", 'member add <@UREPLATE|late> org:"Brent PCT"')
+    command("UREPCHAIR2", "CREPB2", "/lsp", "board set chase_time 09:05")
+    command("UREPCHAIR2", "CREPB2", "/action", "add Standby task <@UREPLATE|late> by 2019-07-17")
+    delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False), Pacer(0.0),
+                             open_limiter=RateLimiter(per_minute=60_000, burst=1_000))
+    OutboxSender(runtime.sessions, delivery, runtime.clock).drain()
+    fake.reset()
+
+
+@pytest.mark.skipif(not postgresql_available(), reason="needs PostgreSQL: set LSPBOT_TEST_DATABASE_URL")
+def test_two_serve_replicas_on_postgresql_deliver_every_message_exactly_once(fake_slack: FakeSlack, tmp_path):
+    """Two `lspbot serve` replicas, each with its scheduler and sender, claiming 2 messages at a time: the
+    jobs' DMs and bursts of channel posts all arrive exactly once and in order per channel; one replica ran the
+    jobs (job_runs says which); killed, the other takes over."""
+    from bot.runtime import build_runtime
+    from tests.conftest import make_database, start_server, test_settings
+
+    database = make_database("postgresql", tmp_path, migrated=True)  # fails (never skips) if unreachable
+    runtime = build_runtime(test_settings(database.url), clock=FixedClock(dt.datetime(2019, 7, 16, 10, 0, tzinfo=LONDON)),
+                            migrate=False)
+    replicas: dict[int, ServerProcess] = {}
+    names: dict[int, str] = {}
     try:
-        wait_until(lambda: len(fake_slack.messages()) >= 20, what="deliveries under way")
-        second_wave = [(ch, f"{ch}-{n}") for n in range(3, 5) for ch in channels]
-        queue(runtime, second_wave, DEFAULT_NOW)  # more arrive while both replicas drain
-        total = len(first_wave) + len(second_wave)
-        wait_until(lambda: len(fake_slack.messages()) >= total, timeout=60, what="every message")
+        replica_boards(runtime, fake_slack)
+        channels = [f"CREP{i:02d}" for i in range(60)]
+        queued_at = REPLICA_NOW - dt.timedelta(minutes=1)
+        queue(runtime, [(ch, f"{ch}-{n}") for n in range(2) for ch in channels], queued_at)
+        fake_slack.state.delay = 0.005
+
+        def start(name: str) -> None:
+            server = start_server(database.url, fake_slack.url, migrate=False, log_path=tmp_path / f"{name}.log",
+                                  args=("--leader-poll", "0.5", "--outbox-batch", "2"),
+                                  LSPBOT_NOW=REPLICA_NOW.isoformat(), LSPBOT_LOG_LEVEL="INFO")
+            replicas[server.process.pid] = server
+            names[server.process.pid] = name
+
+        starters = [threading.Thread(target=start, args=(name,)) for name in ("a", "b")]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join()
+        assert len(replicas) == 2
+        wait_until(lambda: len(fake_slack.messages()) >= 30, what="deliveries under way")
+        queue(runtime, [(ch, f"{ch}-{n}") for n in range(2, 5) for ch in channels], queued_at)  # more meanwhile
+        dms = {"D" + owner[1:] for owner in REPLICA_OWNERS}
+        expected = len(channels) * 5 + len(dms)
+        wait_until(lambda: len(fake_slack.messages()) >= expected, timeout=40, what="every message")
         time.sleep(1.0)  # give a duplicate the time to show itself
-        texts = [c.params["text"] for c in fake_slack.messages()]
-        assert len(texts) == total and len(set(texts)) == total, "a message went twice or not at all"
-        for ch, got in delivered(fake_slack).items():
-            assert got == [f"{ch}-{n}" for n in range(5)], (ch, got)
-        # Exactly one replica runs the jobs; when it dies the other takes over (here within seconds,
-        # as both poll every half second; the default 10 s poll keeps it within a minute).
-        wait_until(lambda: any(ELECTED in p.read_text() for p in logs.values()), what="a leader")
-        time.sleep(1.5)
-        elected = [name for name, p in logs.items() if ELECTED in p.read_text()]
-        assert len(elected) == 1, {n: p.read_text() for n, p in logs.items()}
-        leader, standby = elected[0], ("b" if elected[0] == "a" else "a")
-        procs[leader].send_signal(signal.SIGKILL)
-        procs[leader].wait(10)
-        wait_until(lambda: ELECTED in logs[standby].read_text(), timeout=20, what="the standby taking over")
+        posts = [(c.params["channel"], c.params.get("text")) for c in fake_slack.messages()]
+        assert len(posts) == expected and len(set(posts)) == expected, "a message went twice or not at all"
+        got = delivered(fake_slack)
+        assert {ch for ch in got if ch.startswith("D")} == dms and all(len(got[dm]) == 1 for dm in dms)
+        assert "Task 1 of UREP01" in blocks_text(fake_slack.messages()[[p[0] for p in posts].index("DREP01")].params)
+        for ch in channels:
+            assert got[ch] == [f"{ch}-{n}" for n in range(5)], (ch, got[ch])
+
+        # Exactly one replica ran the jobs: every job for every board at 09:00 once, all by the same process.
+        runs = db_rows(database.url, "SELECT job_id, board_id, runner FROM job_runs")
+        assert len(runs) == 2 * len(JOBS) - 1 and len({(j, b) for j, b, _ in runs}) == len(runs), runs
+        runners = {runner for _, _, runner in runs}
+        assert len(runners) == 1, runners
+        leader_pid = int(runners.pop().rsplit(":", 1)[1])
+        assert leader_pid in replicas
+        standby_pid = next(pid for pid in replicas if pid != leader_pid)
+
+        # Board 2 is due now too; its chase goes only once the leader is gone: the standby takes over and runs it.
+        assert run_command(runtime, "/lsp", user_id="UREPCHAIR2", channel_id="CREPB2", text="board set chase_time 09:00").ok
+        replicas[leader_pid].process.send_signal(signal.SIGKILL)
+        replicas[leader_pid].process.wait(10)
+        wait_until(lambda: db_rows(database.url, "SELECT runner FROM job_runs WHERE job_id = 'chase-actions' "
+                                   "AND board_id = (SELECT id FROM boards WHERE channel_id = 'CREPB2')"),
+                   timeout=20, what="the standby taking over")
+        runner = db_rows(database.url, "SELECT runner FROM job_runs WHERE job_id = 'chase-actions' "
+                         "AND board_id = (SELECT id FROM boards WHERE channel_id = 'CREPB2')")[0][0]
+        assert int(runner.rsplit(":", 1)[1]) == standby_pid
+        wait_until(lambda: "DREPLATE" in delivered(fake_slack), what="the standby's chase")
+        assert ELECTED in (tmp_path / f"{names[standby_pid]}.log").read_text()
     finally:
         fake_slack.state.delay = 0
-        for proc in procs.values():
-            stop(proc)
+        for server in replicas.values():
+            server.stop()
         runtime.close()
         database.drop()

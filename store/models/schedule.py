@@ -23,6 +23,7 @@ class JobRun(Base):
     occasion: Mapped[dt.datetime]
     started_at: Mapped[dt.datetime]
     how: Mapped[str] = mapped_column(String(20), default="schedule")  # schedule, catch-up, manual
+    runner: Mapped[str | None] = mapped_column(String(120))  # host:pid of the process that ran it
     queued: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[str | None] = mapped_column(Text)
 
