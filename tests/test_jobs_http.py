@@ -221,5 +221,5 @@ def test_jobs_run_delivers_and_reports_exactly_what_it_queued(runtime, clock, da
     assert done.returncode == 1 and "the running bot sends what is still pending" in done.stderr
     assert [c.params.get("text") for c in fake_slack.calls("chat.postMessage")].count("not this run's") == 0
     with db.session_scope(runtime.sessions) as session:
-        other = [m for m in outbox_store.list_messages(session=session) if m.key == "other:later"][0]
+        other = next(m for m in outbox_store.list_messages(session=session) if m.key == "other:later")
         assert other.status.value == "pending" and other.attempts == 0
