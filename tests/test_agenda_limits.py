@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
 
 import docx
 from sqlalchemy import insert
@@ -13,25 +16,38 @@ from bot.runtime import run_command
 from store import db
 from store.models import Action, ActionStatus, Board, Meeting, Member, PlanItem
 
+CHAIR = "UCHAIRB"
 
-def test_huge_agenda_is_split_or_summarised_never_failing(runtime, clock):
-    run = lambda user, cmd, text: run_command(runtime, cmd, user_id=user, channel_id="CBIG1", text=text)  # noqa: E731
-    assert run("UADMIN", "/lsp", 'board create "Big Board" chair:<@UCHAIRB|chair> org:"LB Ealing"').ok
-    assert run("UCHAIRB", "/plan", "meeting add 2019-10-10 10:00").ok
+
+def board_with_a_meeting(runtime, clock, items: int, lead: str) -> tuple[Callable[[str, str], Any], Any]:
+    """A board chaired by CHAIR, a meeting on 10 October 2019 and `items` plan items of 280-odd characters;
+    (run a command as the chair, the ids of board, meeting and chair and the clock's time)."""
+    def run(cmd: str, text: str, user: str = CHAIR):
+        return run_command(runtime, cmd, user_id=user, channel_id="CBIG1", text=text)
+
+    assert run("/lsp", f'board create "Big Board" chair:<@{CHAIR}|chair> org:"LB Ealing"', user="UADMIN").ok
+    assert run("/plan", "meeting add 2019-10-10 10:00").ok
     now = clock.now()
     with db.session_scope(runtime.sessions) as s:
         board = s.query(Board).one()
         meeting = s.query(Meeting).one()
-        chair = s.query(Member).filter_by(slack_user_id="UCHAIRB").one()
+        chair = s.query(Member).filter_by(slack_user_id=CHAIR).one()
         s.execute(insert(PlanItem), [
             dict(board_id=board.id, ref=i + 1, meeting_id=meeting.id, title=f"Item {i + 1} " + "x" * 280,
-                 lead="LB Ealing/" + "y" * 250, lead_links=[], kind="for decision", position=i, created_at=now,
-                 updated_at=now) for i in range(80)])
+                 lead=lead, lead_links=[], kind="for decision", position=i, created_at=now,
+                 updated_at=now) for i in range(items)])
+        ids = SimpleNamespace(board=board.id, meeting=meeting.id, chair=chair.id, now=now)
+    return run, ids
+
+
+def test_huge_agenda_is_split_or_summarised_never_failing(runtime, clock):
+    run, ids = board_with_a_meeting(runtime, clock, 80, "LB Ealing/" + "y" * 250)
+    with db.session_scope(runtime.sessions) as s:
         s.execute(insert(Action), [
-            dict(board_id=board.id, ref=i + 1, text=f"Action {i + 1} <!channel> " + "z" * 300, owner_id=chair.id,
-                 due_date=dt.date(2019, 7, 1), status=ActionStatus.OPEN, created_by_id=chair.id, created_at=now,
-                 updated_at=now) for i in range(300)])
-    outcome = run("UCHAIRB", "/agenda", "draft")
+            dict(board_id=ids.board, ref=i + 1, text=f"Action {i + 1} <!channel> " + "z" * 300, owner_id=ids.chair,
+                 due_date=dt.date(2019, 7, 1), status=ActionStatus.OPEN, created_by_id=ids.chair, created_at=ids.now,
+                 updated_at=ids.now) for i in range(300)])
+    outcome = run("/agenda", "draft")
     assert outcome.ok
     blocks = outcome.payload["blocks"]
     assert len(blocks) <= 50
@@ -52,18 +68,8 @@ def test_huge_agenda_is_split_or_summarised_never_failing(runtime, clock):
 
 def test_agenda_too_long_to_summarise_keeps_its_buttons(runtime, clock):
     """400 plan items of nearly the longest title overflow even the summarised draft: the cut keeps its buttons."""
-    run = lambda user, cmd, text: run_command(runtime, cmd, user_id=user, channel_id="CBIG2", text=text)  # noqa: E731
-    assert run("UADMIN", "/lsp", 'board create "Huge Board" chair:<@UCHAIRH|chair> org:"LB Ealing"').ok
-    assert run("UCHAIRH", "/plan", "meeting add 2019-10-10 10:00").ok
-    now = clock.now()
-    with db.session_scope(runtime.sessions) as s:
-        board = s.query(Board).one()
-        meeting = s.query(Meeting).one()
-        s.execute(insert(PlanItem), [
-            dict(board_id=board.id, ref=i + 1, meeting_id=meeting.id, title=f"Item {i + 1} " + "x" * 280,
-                 lead="LB Ealing", lead_links=[], kind="for decision", position=i, created_at=now,
-                 updated_at=now) for i in range(400)])
-    outcome = run("UCHAIRH", "/agenda", "draft")
+    run, _ = board_with_a_meeting(runtime, clock, 400, "LB Ealing")
+    outcome = run("/agenda", "draft")
     assert outcome.ok
     blocks = outcome.payload["blocks"]
     assert len(blocks) == 50
