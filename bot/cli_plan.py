@@ -18,6 +18,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                          "all rows or none")
     imp.add_argument("file", metavar="FILE.csv")
     imp.add_argument("--board", metavar="NAME", help="the board (needed when there is more than one)")
+    imp.add_argument("--include-past", action="store_true",
+                     help="accept meetings before today: the board's history (refused otherwise)")
     imp.set_defaults(func=cmd_plan_import)
     exp = psub.add_parser("export", help="write the plan to standard output")
     exp.add_argument("--format", choices=["csv", "ics"], default="csv")
@@ -83,7 +85,8 @@ def cmd_plan_import(args: argparse.Namespace, settings: Settings) -> int:
 
     def work(session, now: dt.datetime) -> int:
         board = _board(session, args.board)
-        s = import_plan_csv(session=session, board=board, text=text, now=now, actor="cli")
+        s = import_plan_csv(session=session, board=board, text=text, now=now, actor="cli",
+                            include_past=args.include_past)
         print(f"{board.name}: {s.line()}")
         return 0
 

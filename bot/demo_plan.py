@@ -54,10 +54,11 @@ def run_plan_demo(runtime: Runtime, console: Console, out: TextIO, workdir: Path
     out.write("\n— The secretariat loads the forward plan from the workshop slide —\n")
     csv_path = workdir / "forward-plan-2019-2020.csv"
     csv_path.write_text(slide_csv(), encoding="utf-8")
-    out.write(f"\n$ lspbot plan import {csv_path.name} --board \"LSP Executive\"\n")
+    out.write(f"\n$ lspbot plan import {csv_path.name} --board \"LSP Executive\" --include-past\n")
     with db.session_scope(runtime.sessions) as session:
         board = boards.get_by_channel(session=session, channel_id=channel)
-        s = import_plan_csv(session=session, board=board, text=slide_csv(), now=runtime.clock.now(), actor="demo")
+        s = import_plan_csv(session=session, board=board, text=slide_csv(), now=runtime.clock.now(), actor="demo",
+                            include_past=True)  # the slide starts with the meeting just held
     out.write(f"LSP Executive: {s.meetings_added} meetings added, {s.meetings_changed} changed; "
               f"{s.items_added} items added; standing items declared: "
               + ", ".join(f"{item} (from {day}, {kind.split(', ')[-1]})" for day, item, _, kind in SLIDE_STANDING)

@@ -311,14 +311,23 @@ def read_plan_csv(text: str) -> PlanFile:
     return out
 
 
-def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str) -> ImportSummary:
+def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str,
+                    include_past: bool = False) -> ImportSummary:
     """Apply a forward-plan CSV to a board: all of it, or (on any bad cell) nothing.
 
     Meetings are matched by date and items by title within their meeting, so importing the same
-    file twice changes nothing. Past dates are accepted, so a board can load its history.
+    file twice changes nothing. A meeting before today (the board's) is refused, as `/plan` refuses it,
+    unless `include_past` says the file is the board's history.
     """
     read = read_plan_csv(text)
     plan = read.meetings
+    if not include_past:
+        today = now.astimezone(ZoneInfo(board.timezone)).date()
+        past = [RowError(entry.row, "date", f"{day:%-d %B %Y} has already taken place; nothing is planned for a "
+                                            "past meeting (to load a board's history, import with --include-past)")
+                for day, entry in sorted(plan.items()) if day < today]
+        if past:
+            raise PlanImportError(past)
     summary = ImportSummary()
     _import_standing(session=session, board=board, declared=read.standing, now=now, actor=actor, summary=summary)
     defaults = plan_store.cadence(board)

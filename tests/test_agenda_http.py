@@ -29,7 +29,7 @@ def load_plan(server: ServerProcess, board: BoardFixture, tmp_path: Path) -> Non
     """The slide's first meetings, 15 July (already past) included, loaded as the secretariat would."""
     path = tmp_path / "plan.csv"
     path.write_text(PLAN_CSV)
-    done = run_lspbot(["plan", "import", str(path), "--board", board.name], server.env)
+    done = run_lspbot(["plan", "import", str(path), "--board", board.name, "--include-past"], server.env)
     assert done.returncode == 0, done.stderr
 
 

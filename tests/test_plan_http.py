@@ -180,9 +180,19 @@ def test_csv_import_then_export_round_trips_and_view_shows_it(server, board, tmp
         "20/01/2020,10:00,Borough Plan Performance Update,LB Ealing,standing item,Southall Town Hall\n"
     )
     args = ["plan", "import", str(good), "--board", board.name]
+    # 15 July 2019 is yesterday on the server's clock: a past meeting is refused, the whole file with it ...
+    before = plan_counts(server, board)
+    done = run_lspbot(args, server.env)
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("row 2, column date: 15 July 2019 has already taken place; nothing is "
+                                        "planned for a past meeting (to load a board's history, import with "
+                                        "--include-past)"), done.stderr
+    assert "3 meetings added" not in done.stdout and plan_counts(server, board) == before
+    # ... unless the secretariat says the file is the board's history too.
+    args.append("--include-past")
     done = run_lspbot(args, server.env)
     assert done.returncode == 0, done.stderr
-    assert "3 meetings added, 0 changed; 4 items added" in done.stdout  # a past date too: the board's history
+    assert "3 meetings added, 0 changed; 4 items added" in done.stdout
     done = run_lspbot(args, server.env)
     assert "0 meetings added, 0 changed; 0 items added, 0 changed, 4 already there" in done.stdout
     exported = run_lspbot(["plan", "export", "--format", "csv", "--board", board.name], server.env)
