@@ -30,6 +30,7 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
             raise InvalidInput(f"`{raw}` is out of range: use {low} to {high}.")
         return value
 
+    parse_int.bounds = (low, high)  # type: ignore[attr-defined]  # for values stored under a wider range
     return parse_int
 
 
@@ -137,7 +138,9 @@ class BoardConfig:
 
 
 def board_config(board: Board) -> BoardConfig:
-    """The board's settings over the defaults; unknown or malformed stored values fall back to the default."""
+    """The board's settings over the defaults. A number stored when its range was wider is brought to the
+    nearest allowed value (a grace of 24 hours is read as 12, not as the default 6); a weekday stored before
+    weekends were refused is read as the Monday after; anything else malformed falls back to the default."""
     stored = board.settings or {}
     values: dict[str, Any] = {}
     for key, spec in SETTINGS.items():
@@ -148,8 +151,24 @@ def board_config(board: Board) -> BoardConfig:
         try:
             values[key] = spec.parse(str(raw))
         except InvalidInput:
-            values[key] = spec.default
+            values[key] = _stored_under_older_rules(spec, raw)
     return BoardConfig(values)
+
+
+def _stored_under_older_rules(spec: SettingSpec, raw: Any) -> Any:
+    bounds = getattr(spec.parse, "bounds", None)
+    if bounds is not None:
+        try:
+            return min(max(int(str(raw)), bounds[0]), bounds[1])
+        except ValueError:
+            return spec.default
+    if spec.parse is _working_weekday:
+        try:
+            _weekday(str(raw))
+        except InvalidInput:
+            return spec.default
+        return "monday"  # a weekend day: the first working weekday after it
+    return spec.default
 
 
 def handle_board_set(req: Request, rest: str) -> Reply:

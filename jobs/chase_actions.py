@@ -97,9 +97,11 @@ def digest_day_due(today: dt.date, digest_weekday: int) -> dt.date:
 
 
 def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay, report: JobReport) -> None:
-    """Escalated actions to chair and secretariat, on the first chase run on or after each digest day: a
-    digest day on a holiday goes on the next working day, even in the next week."""
+    """Escalated actions to chair and secretariat on the digest day, or on the first working day after it
+    when it is a holiday (even in the next week); on no other day."""
     digest_day = digest_day_due(day.today, day.config.digest_weekday)
+    if day.today != day.calendar.next_working_day(digest_day):
+        return
     escalated = reminder_store.escalated_actions(session=session, board_id=board.id)
     if not escalated:
         return

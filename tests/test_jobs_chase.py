@@ -232,6 +232,21 @@ def test_digest_day_is_a_working_weekday_and_a_holiday_digest_goes_on_the_next_w
     assert {m.target for m in digests} == {CHAIR, SECRETARY} and len(digests) == 8
 
 
+def test_an_action_escalated_midweek_waits_for_the_digest_day(chase_board: Board):
+    b = chase_board
+    b.command(CHAIR, "/lsp", "board set digest_day friday")
+    b.command(CHAIR, "/lsp", "board set escalate_after 1")
+    # Due Monday 1 April: its first overdue reminder (so its escalation) is on Monday 8 April.
+    b.add_action("Escalated on a Monday", BOB, "2019-04-01")
+    with db.session_scope(b.runtime.sessions) as session:
+        trigger = JOBS["chase-actions"].trigger(boards.get(session=session, board_id=b.board_id))
+    for fire in trigger.fire_times(dt.datetime(2019, 4, 1, tzinfo=LONDON), dt.datetime(2019, 4, 16, 23, 0, tzinfo=LONDON)):
+        b.run(fire)
+    with db.session_scope(b.runtime.sessions) as session:
+        digests = list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("digest:"))))
+    assert sorted({m.created_at.astimezone(LONDON).date() for m in digests}) == [dt.date(2019, 4, 12)]
+
+
 def test_a_catch_up_happens_only_on_the_day_of_its_occasion_and_before_the_evening(chase_board: Board):
     b = chase_board
     refused = run_command(b.runtime, "/lsp", user_id=CHAIR, channel_id=CHANNEL, text="board set missed_run_grace_hours 72")

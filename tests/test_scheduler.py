@@ -74,3 +74,18 @@ def test_apscheduler_runs_the_missed_occasion_once_on_start(runtime: Runtime, cl
     assert {(r.occasion.astimezone(LONDON).isoformat(), r.how) for r in runs} == {("2019-07-17T09:00:00+01:00", "catch-up")}
     assert [m.target for m in dms] == ["USALICE1"] and "due tomorrow" in blocks_text(dms[0].payload)
     assert not scheduler.running
+
+
+def test_settings_stored_under_wider_ranges_are_read_as_the_nearest_allowed_value():
+    """Ranges narrowed since a board stored its settings: the stored value is brought into range, not dropped."""
+    from handlers.board_settings import board_config
+    from store.models import Board
+
+    def read(key, value):
+        return getattr(board_config(Board(settings={key: value})), key)
+
+    assert read("missed_run_grace_hours", 24) == 12 and read("missed_run_grace_hours", 0) == 1
+    assert read("quarterly_deadline_working_days", 45) == 40
+    assert read("quarterly_deadline_working_days", 20) == 20
+    assert read("digest_day", "saturday") == "monday" and read("digest_day", "friday") == "friday"
+    assert read("chase_lead_days", "many") == 3 and read("digest_day", "someday") == "monday"  # defaults
