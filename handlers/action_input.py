@@ -118,8 +118,22 @@ def _date_clause_start(tokens: list[Token]) -> int | None:
     for i in range(n - 2, max(-1, n - 7), -1):
         tok = tokens[i]
         word = tok.raw.lower()
-        # "by" at the very start too: "/action add by Friday" has no text, and is refused for it
-        # ("Due diligence on the venue" is text, not a date).
-        if not tok.quoted and word in _DATE_LEAD_WORDS and (i > 0 or word == "by"):
+        if tok.quoted or word not in _DATE_LEAD_WORDS:
+            continue
+        if i > 0:
+            return i
+        # At the very start only a whole date is one: "/action add by Friday" has no text and is refused
+        # for it; "By Friday confirm the venue" and "Due diligence on the venue" are text.
+        if word == "by" and _is_date(" ".join(t.raw for t in tokens)):
             return i
     return None
+
+
+def _is_date(phrase: str) -> bool:
+    """Whether a phrase reads as a due date at all (whether it is past is for later)."""
+    reference = dt.date(2000, 1, 3)
+    try:
+        parse_date(phrase, reference, next_meeting=lambda: reference)
+    except DateParseError:
+        return False
+    return True

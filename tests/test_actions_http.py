@@ -42,6 +42,17 @@ def test_owner_defaults_to_sender_and_no_dm_to_self(server, board, fake_slack):
     assert fake_slack.calls("chat.postMessage") == []
 
 
+def test_text_that_starts_with_by_is_text_unless_it_is_only_a_date(server, board):
+    before = count_actions(server, board)
+    for text in ("By Friday confirm the venue", "by email, ask partners for their returns"):
+        r = board.alice.command("/action", f"add {text}")
+        assert "Recorded" in r.text and "empty" not in r.text, (text, r.text)
+    assert [action_row(server, board, ref)[0] for ref in (1, 2)] == [
+        "By Friday confirm the venue", "by email, ask partners for their returns"]
+    r = board.alice.command("/action", "add by Friday")
+    assert "empty" in r.text and count_actions(server, board) == before + 2
+
+
 def test_every_date_form_is_confirmed_as_a_full_date(server, board):
     # The server's clock starts on Tuesday 16 July 2019 (LSPBOT_NOW); 15 July was the meeting before.
     board.chair.command("/action", "add nothing")  # ensure a board exists for refs
