@@ -311,6 +311,22 @@ def read_plan_csv(text: str) -> PlanFile:
     return out
 
 
+def _already_there(*, session: Session, board: Board, day: dt.date, entry: _Meeting) -> bool:
+    """Whether a meeting's rows would change nothing: a file exported earlier carries past meetings as they are."""
+    meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
+    if meeting is None:
+        return False
+    if entry.time and starts_at(day, entry.time, board.timezone) != meeting.starts_at:
+        return False
+    if entry.venue and entry.venue != meeting.venue:
+        return False
+    for _, title, lead, kind in entry.items:
+        item = plan_store.find_item(session=session, meeting_id=meeting.id, title=title)
+        if item is None or (item.lead, item.kind) != (lead, kind):
+            return False
+    return True
+
+
 def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str,
                     include_past: bool = False) -> ImportSummary:
     """Apply a forward-plan CSV to a board: all of it, or (on any bad cell) nothing.
@@ -325,7 +341,8 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
         today = now.astimezone(ZoneInfo(board.timezone)).date()
         past = [RowError(entry.row, "date", f"{day:%-d %B %Y} has already taken place; nothing is planned for a "
                                             "past meeting (to load a board's history, import with --include-past)")
-                for day, entry in sorted(plan.items()) if day < today]
+                for day, entry in sorted(plan.items())
+                if day < today and not _already_there(session=session, board=board, day=day, entry=entry)]
         if past:
             raise PlanImportError(past)
     summary = ImportSummary()

@@ -204,6 +204,17 @@ def test_csv_import_then_export_round_trips_and_view_shows_it(server, board, tmp
         "2019-10-10,10:00,Future policy 'theme' setting,LSP Executive,for discussion,TBC",
         "2020-01-20,10:00,Borough Plan Performance Update,LB Ealing,standing item,Southall Town Hall",
     ]
+    # The exported file goes back in without --include-past: its past meeting is there already, unchanged ...
+    again = tmp_path / "exported.csv"
+    again.write_text(exported.stdout)
+    done = run_lspbot(["plan", "import", str(again), "--board", board.name], server.env)
+    assert done.returncode == 0 and "0 meetings added, 0 changed; 0 items added, 0 changed, 4 already there" \
+        in done.stdout, done.stdout + done.stderr
+    # ... but a change to that past meeting is refused.
+    again.write_text(exported.stdout.replace("Northolt final recommendations,LB Ealing/DWP",
+                                             "Northolt final recommendations,LB Ealing"))
+    done = run_lspbot(["plan", "import", str(again), "--board", board.name], server.env)
+    assert done.returncode == 1 and "row 2, column date: 15 July 2019 has already taken place" in done.stderr
     r = board.bob.command("/plan", "")
     assert "LSP Annual Report for Scrutiny" in r.text and "Location: Southall Town Hall" in r.text
     assert "Northolt" not in r.text  # the view starts today
