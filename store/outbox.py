@@ -245,11 +245,6 @@ def pending_count(*, session: Session) -> int:
     return session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)) or 0
 
 
-def next_attempt(*, session: Session) -> dt.datetime | None:
-    """When the soonest pending message may next be tried."""
-    return session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING))
-
-
 def status_counts(*, session: Session) -> dict[OutboxStatus, int]:
     """How many messages are pending, sent and failed."""
     return {status: count for status, count in session.execute(
