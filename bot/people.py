@@ -5,6 +5,7 @@ Only called after an acknowledgement (a lazy listener, or while building the Hom
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from slack_sdk import WebClient
@@ -14,6 +15,7 @@ from handlers.zones import valid_zone
 from store import boards, db
 
 log = logging.getLogger("lspbot.people")
+ASK_AGAIN_AFTER = dt.timedelta(hours=6)
 
 
 def cached_timezone(runtime: Runtime, user_id: str) -> str | None:
@@ -29,6 +31,12 @@ def remember_timezone(runtime: Runtime, client: WebClient, user_id: str, *, refr
     cached = cached_timezone(runtime, user_id) if user_id else None
     if not user_id or (cached and not refresh):
         return cached
+    now = runtime.clock.now()
+    asked = runtime.zone_lookups.setdefault(user_id, now)  # atomic: two commands at once ask Slack once
+    if asked is not now:
+        if not refresh and now - asked < ASK_AGAIN_AFTER:
+            return cached  # asked lately, and nothing could be kept: not again yet
+        runtime.zone_lookups[user_id] = now
     try:
         zone = valid_zone((client.users_info(user=user_id).get("user") or {}).get("tz"))
     except Exception:  # a lookup that fails leaves times in the board's zone; nothing else depends on it
@@ -36,5 +44,7 @@ def remember_timezone(runtime: Runtime, client: WebClient, user_id: str, *, refr
         return cached
     if zone and zone != cached:
         with db.session_scope(runtime.sessions) as session:
-            boards.set_timezone(session=session, slack_user_id=user_id, timezone=zone)
+            kept = boards.set_timezone(session=session, slack_user_id=user_id, timezone=zone)
+        if kept:
+            runtime.zone_lookups.pop(user_id, None)
     return zone or cached

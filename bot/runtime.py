@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import logging
 import uuid
 from collections.abc import Callable
@@ -35,6 +37,9 @@ class Runtime:
     clock: Clock
     wake_sender: Callable[[], None] = field(default=lambda: None)
     workspace_url: str = ""  # https://<workspace>.slack.com/, from auth.test once known (links to messages)
+    # When Slack was last asked the time zone of someone it could not be kept for (no member record, no zone):
+    # they are not asked again for a while, so their every command does not cost a users.info call.
+    zone_lookups: dict[str, dt.datetime] = field(default_factory=dict)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import BoardFixture, ServerProcess, db_rows
+from tests.conftest import BoardFixture, ServerProcess, db_rows, wait_until
 from tests.fake_slack import FakeSlack
 
 
@@ -200,6 +200,21 @@ def test_text_slack_escaped_is_stored_as_typed(server, board):
     assert "R&amp;D budget &lt;draft&gt;" in r.text and "&amp;amp;" not in r.body.decode()
     r = board.chair.command("/action", "list all")
     assert "R&amp;D budget &lt;draft&gt;" in r.text and "&amp;amp;" not in r.body.decode()
+
+
+def test_the_time_zone_of_someone_on_no_board_is_not_asked_for_at_every_command(server, board, fake_slack):
+    """A member's zone is kept on their record; for someone with none, Slack is asked once, not every time."""
+    fake_slack.reset()
+    for _ in range(3):
+        assert "Not allowed" in board.outsider.command("/action", "list").text
+    wait_until(lambda: [c for c in fake_slack.calls("users.info") if c.params.get("user") == board.outsider.user_id],
+               what="the outsider's users.info")
+    board.outsider.command("/action", "list")
+    board.alice.command("/action", "list")
+    wait_until(lambda: [c for c in fake_slack.calls("users.info") if c.params.get("user") == board.alice.user_id],
+               what="alice's users.info")  # later than the outsider's: theirs have all been asked by now
+    asked = [c.params.get("user") for c in fake_slack.calls("users.info")]
+    assert asked.count(board.outsider.user_id) == 1, asked
 
 
 def test_member_list_and_help(server, board):
