@@ -11,9 +11,10 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -167,15 +168,11 @@ def cmd_actions_export(args: argparse.Namespace, settings: Settings) -> int:
             writer.writerow(["ref", "board", "text", "owner", "organisation", "due", "status", "created", "last update",
                              "last update at"])
             for row in actions.export_rows(session=session, board_id=board_id):
-                zone = ZoneInfo(row.timezone)
-
-                def local(at: dt.datetime | None) -> str:  # the board's own clock, as every reply shows it
-                    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
-
+                zone = ZoneInfo(row.timezone)  # times on the board's own clock, as every reply shows them
                 writer.writerow([
                     f"#{row.ref}", _csv_safe(row.board), _csv_safe(row.text), _csv_safe(row.owner),
                     _csv_safe(row.organisation), row.due.isoformat() if row.due else "", row.status,
-                    local(row.created), _csv_safe(row.last_update), local(row.last_update_at),
+                    _on_clock(row.created, zone), _csv_safe(row.last_update), _on_clock(row.last_update_at, zone),
                 ])
             sys.stdout.flush()
     except BrokenPipeError:  # `lspbot actions export | head`: the reader has gone; not an error
@@ -183,6 +180,10 @@ def cmd_actions_export(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         runtime.close()
     return 0
+
+
+def _on_clock(at: datetime | None, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 def _csv_safe(value: str) -> str:

@@ -66,6 +66,10 @@ class ImportSummary:
     standing_changed: int = 0
     standing_unchanged: int = 0
 
+    def changes(self) -> int:
+        """Meetings and items added or changed so far."""
+        return self.meetings_added + self.meetings_changed + self.items_added + self.items_changed
+
     def line(self) -> str:
         """`2 meetings added, 0 changed; 5 items added, 0 changed, 0 already there[; standing items: …]`."""
         text = (f"{self.meetings_added} meetings added, {self.meetings_changed} changed; "
@@ -311,45 +315,25 @@ def read_plan_csv(text: str) -> PlanFile:
     return out
 
 
-def _already_there(*, session: Session, board: Board, day: dt.date, entry: _Meeting) -> bool:
-    """Whether a meeting's rows would change nothing: a file exported earlier carries past meetings as they are."""
-    meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
-    if meeting is None:
-        return False
-    if entry.time and starts_at(day, entry.time, board.timezone) != meeting.starts_at:
-        return False
-    if entry.venue and entry.venue != meeting.venue:
-        return False
-    for _, title, lead, kind in entry.items:
-        item = plan_store.find_item(session=session, meeting_id=meeting.id, title=title)
-        if item is None or (item.lead, item.kind) != (lead, kind):
-            return False
-    return True
-
-
 def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str,
                     include_past: bool = False) -> ImportSummary:
     """Apply a forward-plan CSV to a board: all of it, or (on any bad cell) nothing.
 
     Meetings are matched by date and items by title within their meeting, so importing the same
-    file twice changes nothing. A meeting before today (the board's) is refused, as `/plan` refuses it,
-    unless `include_past` says the file is the board's history.
+    file twice changes nothing. A meeting before today (the board's) that the file would add or change is
+    refused, as `/plan` refuses it, unless `include_past` says the file is the board's history; one already
+    there as the file has it (an earlier export) goes through.
     """
     read = read_plan_csv(text)
     plan = read.meetings
-    if not include_past:
-        today = now.astimezone(ZoneInfo(board.timezone)).date()
-        past = [RowError(entry.row, "date", f"{day:%-d %B %Y} has already taken place; nothing is planned for a "
-                                            "past meeting (to load a board's history, import with --include-past)")
-                for day, entry in sorted(plan.items())
-                if day < today and not _already_there(session=session, board=board, day=day, entry=entry)]
-        if past:
-            raise PlanImportError(past)
+    today = now.astimezone(ZoneInfo(board.timezone)).date()
+    past: list[RowError] = []
     summary = ImportSummary()
     _import_standing(session=session, board=board, declared=read.standing, now=now, actor=actor, summary=summary)
     defaults = plan_store.cadence(board)
     for day in sorted(plan):
         entry = plan[day]
+        changes_before = summary.changes()
         meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
         if meeting is None:
             at = entry.time or (parse_time(defaults["time"]) if defaults.get("time") else None)
@@ -383,6 +367,12 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
                 summary.items_changed += 1
             else:
                 summary.items_unchanged += 1
+        if day < today and not include_past and summary.changes() != changes_before:
+            past.append(RowError(entry.row, "date", f"{day:%-d %B %Y} has already taken place; nothing is planned "
+                                                    "for a past meeting (to load a board's history, import with "
+                                                    "--include-past)"))
+    if past:
+        raise PlanImportError(past)  # after writing: the caller's unit of work rolls all of it back
     session.flush()
     return summary
 
@@ -402,21 +392,23 @@ def _import_standing(*, session: Session, board: Board, declared: list[_Standing
                                            starts_on=entry.starts_on or today, now=now)
             summary.standing_added += 1
             audit.record(session=session, at=now, actor=actor, entity="standing_item", entity_id=item.id,
-                         operation="import", after={"title": item.title, "lead": item.lead, "kind": item.kind,
-                                                    "every": item.every, "starts_on": item.starts_on.isoformat()})
+                         operation="import", after=dict(_standing_snapshot(item), title=item.title))
             continue
         starts_on = entry.starts_on or item.starts_on
         if (item.lead, item.kind, item.every, item.starts_on) == (entry.lead, entry.kind, entry.every, starts_on):
             summary.standing_unchanged += 1
             continue
-        before = {"lead": item.lead, "kind": item.kind, "every": item.every, "starts_on": item.starts_on.isoformat()}
+        before = _standing_snapshot(item)
         item.lead, item.lead_links, item.kind, item.every, item.starts_on = (entry.lead, links, entry.kind,
                                                                              entry.every, starts_on)
         summary.standing_changed += 1
         audit.record(session=session, at=now, actor=actor, entity="standing_item", entity_id=item.id,
-                     operation="import", before=before,
-                     after={"lead": item.lead, "kind": item.kind, "every": item.every,
-                            "starts_on": item.starts_on.isoformat()})
+                     operation="import", before=before, after=_standing_snapshot(item))
+
+
+def _standing_snapshot(item: Any) -> dict[str, Any]:
+    """A standing item's audited fields."""
+    return {"lead": item.lead, "kind": item.kind, "every": item.every, "starts_on": item.starts_on.isoformat()}
 
 
 def export_rows(*, session: Session, board: Board, since: dt.date | None = None) -> list[list[str]]:

@@ -30,14 +30,20 @@ def update_of(fake: FakeSlack, channel: str, ts: str, after: int = 0, timeout: f
     raise AssertionError(f"no chat.update of {channel} {ts}")
 
 
-def test_reminder_buttons_after_the_action_moved_on(server, board: BoardFixture, fake_slack: FakeSlack):
+def alice_chased_about_two_actions(server, board: BoardFixture, fake_slack: FakeSlack):
+    """#1 due 17 July and #2 due 18 July, both Alice's; chase-actions on the 17th sends her one reminder.
+    (her user id, the reminder's channel and ts, its buttons)."""
     alice = board.alice.user_id
     board.chair.command("/action", f"add Circulate the Northolt recommendations <@{alice}|alice> by 2019-07-17")
     board.chair.command("/action", f"add Book the Southall venue <@{alice}|alice> by 2019-07-18")
     fake_slack.wait_for("chat.postMessage", 2)
     jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00")
     channel, ts, payload = sent_row(server, alice, "chase:")
-    found = buttons(payload)
+    return alice, channel, ts, buttons(payload)
+
+
+def test_reminder_buttons_after_the_action_moved_on(server, board: BoardFixture, fake_slack: FakeSlack):
+    alice, channel, ts, found = alice_chased_about_two_actions(server, board, fake_slack)
 
     # #1 is closed with the command; the reminder's Done, clicked afterwards, changes nothing.
     assert "Closed" in board.alice.command("/action", "done #1 Sent on Monday").text
@@ -166,13 +172,7 @@ def test_closing_or_deciding_by_command_takes_the_buttons_off_the_dms(server, bo
     """`/action done` and `/agenda approve` typed rather than clicked: the owner's reminder and the chair's
     proposal DM (whose channel and ts the outbox recorded on delivery) are redrawn at once, not left with
     live buttons until someone clicks one."""
-    alice = board.alice.user_id
-    board.chair.command("/action", f"add Circulate the Northolt recommendations <@{alice}|alice> by 2019-07-17")
-    board.chair.command("/action", f"add Book the Southall venue <@{alice}|alice> by 2019-07-18")
-    fake_slack.wait_for("chat.postMessage", 2)
-    jobs(server, "run", "chase-actions", "--board", board.name, "--at", "2019-07-17T09:00")
-    channel, ts, payload = sent_row(server, alice, "chase:")
-    found = buttons(payload)
+    alice, channel, ts, found = alice_chased_about_two_actions(server, board, fake_slack)
     first, second = (str(found[(ref, "Done")]).split("|")[0] for ref in (1, 2))
 
     fake_slack.reset()

@@ -209,6 +209,18 @@ def test_dry_run_changes_nothing(chase_board: Board):
     assert b.run(at).queued == 1  # the real run still sends it
 
 
+def digests_from_daily_runs(b: Board, first: dt.date, last: dt.date) -> list[OutboxMessage]:
+    """Run chase-actions at each of its times from `first` to `last` (inclusive); the digests it queued."""
+    with db.session_scope(b.runtime.sessions) as session:
+        trigger = JOBS["chase-actions"].trigger(boards.get(session=session, board_id=b.board_id))
+    start = dt.datetime.combine(first, dt.time(0, 0), LONDON)
+    for fire in trigger.fire_times(start, dt.datetime.combine(last, dt.time(23, 0), LONDON)):
+        b.run(fire)
+    with db.session_scope(b.runtime.sessions) as session:
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("digest:"))
+                                    .order_by(OutboxMessage.id)))
+
+
 def test_digest_day_is_a_working_weekday_and_a_holiday_digest_goes_on_the_next_working_day(chase_board: Board):
     b = chase_board
     for day in ("saturday", "Sun"):
@@ -218,13 +230,7 @@ def test_digest_day_is_a_working_weekday_and_a_holiday_digest_goes_on_the_next_w
     b.command(CHAIR, "/lsp", "board set escalate_after 1")
     # Due Friday 29 March: overdue by 7 days on Friday 5 April, its first overdue reminder, so escalated then.
     b.add_action("Chase the Easter rota", BOB, "2019-03-29")
-    with db.session_scope(b.runtime.sessions) as session:
-        trigger = JOBS["chase-actions"].trigger(boards.get(session=session, board_id=b.board_id))
-    for fire in trigger.fire_times(dt.datetime(2019, 3, 25, tzinfo=LONDON), dt.datetime(2019, 4, 30, 23, 0, tzinfo=LONDON)):
-        b.run(fire)
-    with db.session_scope(b.runtime.sessions) as session:
-        digests = list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("digest:"))
-                                       .order_by(OutboxMessage.id)))
+    digests = digests_from_daily_runs(b, dt.date(2019, 3, 25), dt.date(2019, 4, 30))
     sent_on = sorted({m.created_at.astimezone(LONDON).date() for m in digests})
     # Good Friday (19 April) and Easter Monday are holidays: that week's digest goes on Tuesday 23rd, and the
     # next week's on its Friday as usual.
@@ -238,12 +244,7 @@ def test_an_action_escalated_midweek_waits_for_the_digest_day(chase_board: Board
     b.command(CHAIR, "/lsp", "board set escalate_after 1")
     # Due Monday 1 April: its first overdue reminder (so its escalation) is on Monday 8 April.
     b.add_action("Escalated on a Monday", BOB, "2019-04-01")
-    with db.session_scope(b.runtime.sessions) as session:
-        trigger = JOBS["chase-actions"].trigger(boards.get(session=session, board_id=b.board_id))
-    for fire in trigger.fire_times(dt.datetime(2019, 4, 1, tzinfo=LONDON), dt.datetime(2019, 4, 16, 23, 0, tzinfo=LONDON)):
-        b.run(fire)
-    with db.session_scope(b.runtime.sessions) as session:
-        digests = list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("digest:"))))
+    digests = digests_from_daily_runs(b, dt.date(2019, 4, 1), dt.date(2019, 4, 16))
     assert sorted({m.created_at.astimezone(LONDON).date() for m in digests}) == [dt.date(2019, 4, 12)]
 
 
