@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from bot.rendering import Renderer
+from bot.render.environment import Renderer
 from handlers.agenda_compile import agenda_data, compile_agenda
 from store import db
 from store.models import (

@@ -28,10 +28,10 @@ from sqlalchemy import event, func, insert, select
 
 from bot.clock import FixedClock
 from bot.runtime import build_runtime
-from bot.scheduler import run_job
-from bot.sender import OutboxSender
+from bot.services.scheduler import run_job
+from bot.services.sender import OutboxSender
 from bot.settings import load_settings
-from bot.slack_api import Pacer, RateLimiter, SlackDelivery, make_client
+from bot.slack.api import Pacer, RateLimiter, SlackDelivery, make_client
 from jobs.registry import JOBS
 from store import db
 from store.models import Action, ActionStatus, Board, Member, Membership, Organisation, OutboxMessage, Role

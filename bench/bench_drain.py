@@ -24,8 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.sender import OutboxSender
-from bot.slack_api import Pacer, SlackDelivery, make_client
+from bot.services.sender import OutboxSender
+from bot.slack.api import Pacer, SlackDelivery, make_client
 from store import db
 from store import outbox as outbox_store
 

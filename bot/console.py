@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.runtime import Outcome, Runtime, run_command
-from bot.sender import OutboxSender
-from bot.slack_api import Delivered
+from bot.services.sender import OutboxSender
+from bot.slack.api import Delivered
 from handlers.parsing import slack_unescape
 from store import boards, db
 
@@ -171,7 +171,7 @@ class Console:
         outcome = run_command(self.runtime, command, user_id=self.user_id, channel_id=self.channel_id, text=text)
         self.show(outcome)
         if outcome.documents:  # as in Slack: rendered after the reply, sent as files to the DM
-            from bot.documents import send_documents
+            from bot.render.documents import send_documents
 
             send_documents(self.runtime, self.user_id, outcome.documents)
         self.sender.drain()

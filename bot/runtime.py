@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, OffsetClock, SystemClock
-from bot.rendering import Renderer
+from bot.render.environment import Renderer
 from bot.settings import Settings
 from handlers.base import Attachment, Document, DomainError, Reply, Request
 from handlers.parsing import clean_text

@@ -27,7 +27,7 @@ DOCX_TEMPLATE = "docs/agenda.docx.j2"
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
     """The Slack messages' Jinja2 environment (filters, StrictUndefined) with the Markdown escapes `md` and `cell`."""
-    from bot.documents import docs_environment
+    from bot.render.documents import docs_environment
 
     return docs_environment()
 

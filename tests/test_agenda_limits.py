@@ -11,7 +11,7 @@ from typing import Any
 import docx
 from sqlalchemy import insert
 
-from bot.documents import render_document
+from bot.render.documents import render_document
 from bot.runtime import run_command
 from store import db
 from store.models import Action, ActionStatus, Board, Meeting, Member, PlanItem

@@ -14,8 +14,8 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.runtime import Runtime, run_command
-from bot.sender import OutboxSender
-from bot.slack_api import Pacer, RateLimiter, SlackDelivery, make_client
+from bot.services.sender import OutboxSender
+from bot.slack.api import Pacer, RateLimiter, SlackDelivery, make_client
 from jobs.registry import JOBS
 from store import db
 from store import outbox as outbox_store

@@ -1,5 +1,5 @@
 """Random forward-plan CSV files through `lspbot plan import`'s path (handlers/plan_io.import_plan_csv in one
-unit of work, as bot/cli_plan.py runs it): any header, any cells, quoting, formula-looking text, bad
+unit of work, as bot/cli/plan.py runs it): any header, any cells, quoting, formula-looking text, bad
 dates and times, duplicates, rows too long. The import is all or nothing: refused with every bad cell
 named and nothing written, or done with every item in place; importing the same file again changes
 nothing. No other exception."""

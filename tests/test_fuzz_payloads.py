@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_bolt import BoltRequest
 
-from bot.app import create_app
+from bot.slack.app import create_app
 from bot.runtime import Runtime
-from bot.slack_api import make_client
+from bot.slack.api import make_client
 from handlers.ids import ActionId, CallbackId
 from tests.conftest import ADMIN, BOT_TOKEN, sign
 from tests.fake_slack import FakeSlack

@@ -15,7 +15,7 @@ import docx
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.documents import render_document
+from bot.render.documents import render_document
 from bot.runtime import Outcome, Runtime, run_command
 from store import db
 from store.models import (

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.runtime import Runtime, run_command
-from bot.scheduler import run_due, run_job
+from bot.services.scheduler import run_due, run_job
 from jobs.registry import JOBS
 from store import boards, db
 from store.models import ActionChase, OutboxMessage

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.runtime import Runtime, run_command
-from bot.scheduler import run_due, simulate
+from bot.services.scheduler import run_due, simulate
 from store import boards, db, meetings
 from store import performance as performance_store
 from store import updates as update_store

@@ -24,9 +24,9 @@ from slack_bolt import BoltRequest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.app import create_app
+from bot.slack.app import create_app
 from bot.runtime import Outcome, Runtime, run_command
-from bot.slack_api import make_client
+from bot.slack.api import make_client
 from handlers.base import Forbidden
 from handlers.ids import ActionId, CallbackId
 from handlers.router import COMMANDS

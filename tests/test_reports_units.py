@@ -8,7 +8,7 @@ import io
 import docx
 import pytest
 
-from bot.documents import markdown_to_docx, md
+from bot.render.documents import markdown_to_docx, md
 from store.models import ActionStatus
 from store.quarters import Quarter, year_bounds, year_start_month
 from store.reports import ActionFact, partner_actions

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.runtime import Runtime, run_command
-from bot.scheduler import JobScheduler
+from bot.services.scheduler import JobScheduler
 from jobs.calendar import WorkingCalendar
 from jobs.registry import JOBS
 from jobs.triggers import WorkingDayTrigger

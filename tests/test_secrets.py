@@ -10,7 +10,7 @@ import urllib.parse
 
 from sqlalchemy.engine import make_url
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 from bot.settings import load_settings
 from tests.conftest import (
     ADMIN,

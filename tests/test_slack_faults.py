@@ -12,8 +12,8 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.runtime import Runtime
-from bot.sender import OutboxSender
-from bot.slack_api import Pacer, RateLimiter, SlackDelivery, make_client
+from bot.services.sender import OutboxSender
+from bot.slack.api import Pacer, RateLimiter, SlackDelivery, make_client
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus

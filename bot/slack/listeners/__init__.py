@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import agenda, commands, reminders
-from bot.listeners import updates
-from bot.listeners import actions, home
+from bot.slack.listeners import agenda, commands, reminders
+from bot.slack.listeners import updates
+from bot.slack.listeners import actions, home
 from bot.runtime import Runtime
 
 

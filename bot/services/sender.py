@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.runtime import is_database_unavailable
-from bot.slack_api import Delivery, DeliveryError
+from bot.slack.api import Delivery, DeliveryError
 from store import db
 from store import outbox as outbox_store
 from store import reminders as reminder_store
@@ -271,7 +271,7 @@ class OutboxSender:
 def build_sender(runtime: Any, *, pacer_interval: float | None = None, batch: int = 50) -> OutboxSender:
     """The Slack sender of a running bot: slack-sdk client without its own retries (the outbox retries),
     DM channels seeded from the database."""
-    from bot.slack_api import Pacer, SlackDelivery, make_client
+    from bot.slack.api import Pacer, SlackDelivery, make_client
 
     settings = runtime.settings
     with db.session_scope(runtime.sessions) as session:

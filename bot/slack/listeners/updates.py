@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners.interactions import register_button, register_form
+from bot.slack.listeners.interactions import register_button, register_form
 from bot.runtime import Runtime
 from handlers import performance, updates
 from handlers.ids import ActionId, CallbackId

@@ -9,9 +9,9 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from bot import listeners
+from bot.slack import listeners
 from bot.runtime import Runtime
-from bot.slack_api import IN_REQUEST_TIMEOUT, make_client
+from bot.slack.api import IN_REQUEST_TIMEOUT, make_client
 
 log = logging.getLogger("lspbot")
 

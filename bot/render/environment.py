@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from handlers.ids import ActionId, CallbackId
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100  # a modal or the Home tab

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.console import Console
-from bot.demo_plan import _step
-from bot.documents import write_documents
+from bot.demo.plan import _step
+from bot.render.documents import write_documents
 from bot.runtime import Runtime, run_command
 
 # The Borough Plan 2018-2022 has nine outcomes, each with its partners; their names are placeholders here.

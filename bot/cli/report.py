@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.cli_plan import CliError, _board, _run
+from bot.cli.plan import CliError, _board, _run
 from bot.settings import Settings
 
 
@@ -33,7 +33,7 @@ def _today(board, now: dt.datetime) -> dt.date:
 
 
 def _write(documents: list, out: str) -> int:
-    from bot.documents import write_documents
+    from bot.render.documents import write_documents
 
     for path in write_documents(documents, Path(out)):
         print(path)

@@ -94,7 +94,7 @@ def cmd_plan_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import _csv_safe
+    from bot.cli.main import _csv_safe
     from handlers.plan_io import export_rows, plan_ics
 
     def work(session, now: dt.datetime) -> int:

@@ -85,13 +85,13 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     _step(out, console, "UJENKINS1", "/action reassign #2 <@UCREIGHT1|Robert Creighton>")
     _step(out, console, "UWHITTLE1", "/action list mine")
     _step(out, console, "UWILSON1", "/action list all")
-    from bot.demo_plan import run_plan_demo
+    from bot.demo.plan import run_plan_demo
 
     run_plan_demo(runtime, console, out, workdir, CHANNEL)
-    from bot.demo_performance import run_performance_demo
+    from bot.demo.performance import run_performance_demo
 
     run_performance_demo(runtime, console, out, workdir, CHANNEL)
-    from bot.demo_schedule import run_schedule_demo
+    from bot.demo.schedule import run_schedule_demo
 
     run_schedule_demo(runtime, console, out, clock)
     out.write("\n— Finally, the board's action log (the clock back on 16 July, where the demo began) —\n")

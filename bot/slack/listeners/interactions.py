@@ -21,8 +21,8 @@ from typing import Any, Literal
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.documents import send_documents
-from bot.home import publish_home
+from bot.render.documents import send_documents
+from bot.slack.home import publish_home
 from bot.runtime import Outcome, Runtime, run_handler
 from handlers.base import Reply, Request
 

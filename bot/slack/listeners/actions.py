@@ -15,8 +15,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.home import workspace_url
-from bot.listeners.interactions import answer, open_modal, register_form, render_modal, user_of
+from bot.slack.home import workspace_url
+from bot.slack.listeners.interactions import answer, open_modal, register_form, render_modal, user_of
 from bot.runtime import Runtime, run_handler
 from handlers import action_forms
 from handlers.home import message_link

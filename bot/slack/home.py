@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.people import remember_timezone
+from bot.slack.people import remember_timezone
 from bot.runtime import Runtime, run_handler
 from handlers import home
 

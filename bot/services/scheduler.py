@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from bot.clock import FixedClock
-from bot.leader import DEFAULT_POLL, LeaderElection
+from bot.services.leader import DEFAULT_POLL, LeaderElection
 from bot.runtime import Runtime
 from handlers.board_settings import board_config
 from jobs.base import Job, JobReport

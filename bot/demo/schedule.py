@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from bot.clock import FixedClock
 from bot.console import Console, ConsoleDelivery
 from bot.runtime import Runtime
-from bot.scheduler import RunResult, simulate
-from bot.sender import OutboxSender
+from bot.services.scheduler import RunResult, simulate
+from bot.services.sender import OutboxSender
 
 LONDON = ZoneInfo("Europe/London")
 MAX_LINES = 9  # each message cut to this many lines: the demo would otherwise scroll for pages

@@ -23,7 +23,7 @@ def _parse_at(raw: str | None) -> dt.datetime | None:
 
 def cmd_jobs_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_runtime
-    from bot.scheduler import upcoming
+    from bot.services.scheduler import upcoming
     from jobs.registry import JOBS
 
     runtime = build_runtime(settings)
@@ -49,8 +49,8 @@ def cmd_jobs_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import payload_to_text
     from bot.runtime import build_runtime
-    from bot.scheduler import run_job
-    from bot.sender import build_sender
+    from bot.services.scheduler import run_job
+    from bot.services.sender import build_sender
     from jobs.registry import JOBS
     from store import boards, db
     from store import outbox as outbox_store
@@ -115,8 +115,8 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_runtime
-    from bot.scheduler import JobScheduler
-    from bot.sender import build_sender
+    from bot.services.scheduler import JobScheduler
+    from bot.services.sender import build_sender
 
     settings.require("SLACK_BOT_TOKEN")
     runtime = build_runtime(settings)

@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.home import publish_home
-from bot.listeners.interactions import user_of
+from bot.slack.home import publish_home
+from bot.slack.listeners.interactions import user_of
 from bot.runtime import Runtime
 from handlers.ids import ActionId
 from handlers.parsing import parse_id

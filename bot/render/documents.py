@@ -23,7 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 from jinja2 import Environment
 
-from bot.rendering import build_environment
+from bot.render.environment import build_environment
 from handlers.base import Attachment, Document
 from store import db
 from store.outbox import Outbox
@@ -263,7 +263,7 @@ def render_document(document: Document, env: Environment | None = None) -> list[
     """The .docx, the .md and each chart's .png of a document."""
     if document.kind == "agenda":
         return agenda_attachments(document)
-    from bot import charts  # matplotlib loads on the first report, not when the bot starts
+    from bot.render import charts  # matplotlib loads on the first report, not when the bot starts
 
     env = env or docs_environment()
     pictures = {chart.filename: charts.draw(chart.kind, chart.data) for chart in document.charts}

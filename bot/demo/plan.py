@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.console import Console
-from bot.documents import write_documents
+from bot.render.documents import write_documents
 from bot.runtime import Outcome, Runtime
 from handlers.plan_io import import_plan_csv
 from store import boards, db

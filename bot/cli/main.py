@@ -26,9 +26,9 @@ log = logging.getLogger("lspbot")
 
 # Domains add their own subcommands: each module has `add_parsers(subparsers)` (one line each below).
 CLI_MODULES: list[str] = [
-    "bot.cli_jobs",
-    "bot.cli_plan",
-    "bot.cli_report",
+    "bot.cli.jobs",
+    "bot.cli.plan",
+    "bot.cli.report",
 ]
 
 
@@ -42,11 +42,11 @@ def _setup_logging(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import create_app
+    from bot.slack.app import create_app
     from bot.runtime import build_runtime
-    from bot.scheduler import JobScheduler
-    from bot.sender import build_sender
-    from bot.web import make_wsgi, serve_http
+    from bot.services.scheduler import JobScheduler
+    from bot.services.sender import build_sender
+    from bot.slack.web import make_wsgi, serve_http
 
     required = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if args.socket else ["SLACK_SIGNING_SECRET"])
     settings.require(*required)
@@ -127,7 +127,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.demo import run_demo
+    from bot.demo.run import run_demo
 
     run_demo(settings, workdir=Path(args.out) if args.out else None)
     return 0
@@ -253,7 +253,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

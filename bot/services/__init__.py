@@ -1,0 +1,1 @@
+"""Background services of a running bot: the job scheduler, the outbox sender and leader election."""
