@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from bot.runtime import Outcome, Runtime, run_command
 from bot.services.sender import OutboxSender
 from bot.slack.api import Delivered
+from handlers.catalogue import REGISTRY
 from handlers.parsing import slack_unescape
 from store import boards, db
 
@@ -164,8 +165,11 @@ class Console:
             self.channel_id = None if where.lower() == "dm" else where
             self.out.write(f"(you are now in {self.channel_id or 'a direct message with lspbot'})\n")
             return None
+        if line in (":commands", ":c"):
+            self.out.write(command_list())
+            return None
         if not line.startswith("/"):
-            self.out.write("Type a slash command such as /lsp help, or :as U123, :in C123.\n")
+            self.out.write("Type a slash command such as /lsp help, or :commands, :as U123, :in C123.\n")
             return None
         command, _, text = line.partition(" ")
         outcome = run_command(self.runtime, command, user_id=self.user_id, channel_id=self.channel_id, text=text)
@@ -179,6 +183,8 @@ class Console:
 
     def loop(self, stdin: TextIO = sys.stdin) -> None:
         interactive = stdin.isatty()
+        if interactive:
+            _complete_commands()
         while True:
             if interactive:
                 self.out.write(f"{self.user_id}@{self.channel_id or 'DM'}> ")
@@ -190,6 +196,35 @@ class Console:
                 break
             self.execute(line)
             self.out.flush()
+
+
+def command_list() -> str:
+    """Every declared command with its usage, one slash command after another (`:commands`)."""
+    lines = []
+    for command in REGISTRY.slash_commands:
+        lines.append(command)
+        for cmd in REGISTRY.of(command):
+            if cmd.usage:
+                lines.append(f"  {cmd.usage}  — {cmd.summary}{' (opens a form in Slack)' if cmd.opens_form else ''}")
+    return "\n".join(lines) + "\n"
+
+
+def _complete_commands() -> None:
+    """Tab completion of the declared commands' words at an interactive prompt."""
+    try:
+        import readline
+    except ImportError:  # not every Python has it; completion is a convenience
+        return
+    names = sorted({" ".join((c.command, *words)) for c in REGISTRY.commands for words in c.every_words})
+
+    def complete(text: str, state: int) -> str | None:
+        line = readline.get_line_buffer()
+        found = [n[len(line) - len(text):] for n in names if n.startswith(line)]
+        return found[state] if state < len(found) else None
+
+    readline.set_completer_delims("")
+    readline.set_completer(complete)
+    readline.parse_and_bind("tab: complete")
 
 
 CONSOLE_CHANNEL = "CCONSOLE1"  # where a console on a database with no board yet starts, so a board can be made

@@ -19,7 +19,7 @@ from bot.render.environment import Renderer
 from bot.settings import Settings
 from handlers.base import Attachment, Document, DomainError, Reply, Request
 from handlers.parsing import clean_text
-from handlers.router import COMMANDS
+from handlers.router import SLASH_COMMANDS, handle_command
 from store import db
 from store.outbox import Outbox
 
@@ -170,8 +170,11 @@ def run_command(
     user_name: str | None = None,
 ) -> Outcome:
     """Run one slash command as `user_id` in `channel_id`."""
-    handler = COMMANDS.get(command)
-    if handler is None:
+    if command not in SLASH_COMMANDS:
         return error_outcome(runtime, "Unknown command", f"{command} is not an lspbot command.", ["/lsp help"])
-    return run_handler(runtime, handler, user_id=user_id, channel_id=channel_id, text=text, user_name=user_name,
+
+    def handle(req: Request) -> Reply:
+        return handle_command(command, req)
+
+    return run_handler(runtime, handle, user_id=user_id, channel_id=channel_id, text=text, user_name=user_name,
                        what=command)

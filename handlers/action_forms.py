@@ -6,12 +6,15 @@ on the board, the owner too, and the due date may not be in the past. A refusal 
 
 from __future__ import annotations
 
+from dataclasses import replace
 import re
 from typing import Any
 
 from handlers import access, actions, forms
 from handlers.action_input import parse_due, resolve_member
 from handlers.base import InvalidInput, Reply, Request
+from handlers.ids import CallbackId
+from handlers.registry import Form, Shortcut, Who, help_reply
 from handlers.parsing import MAX_TEXT, check_text, slack_unescape
 from store import boards
 from store.models import Board
@@ -30,7 +33,7 @@ def open_action_modal(req: Request, *, text: str = "", owner_id: str | None = No
     """The form to record an action, pre-filled; the reply is the command help, shown if Slack can't open it."""
     board, choices = forms.board_choices(req)
     data = form_data(req, board, choices, text=text, owner_id=owner_id or req.user_id, source=source)
-    return Reply("slack/help.json.j2", {"topic": "action"}, open_modal={"template": TEMPLATE, "data": data})
+    return replace(help_reply(actions.TOPIC, actions.COMMANDS), open_modal={"template": TEMPLATE, "data": data})
 
 
 def form_data(req: Request, board: Board | None, choices: list[Board], *, text: str, owner_id: str,
@@ -109,3 +112,14 @@ def with_permalink(modal: dict[str, Any], permalink: str) -> dict[str, Any]:
     """The form again, now carrying the message's permalink (stored on the action when it is recorded)."""
     return {"template": modal["template"], "data": dict(modal["data"], permalink=permalink)}
 
+
+# ---------------------------------------------------------------- declarations
+
+FORMS = (
+    Form(CallbackId.ACTION_ADD, handle_action_modal_submit, "record an action", default_field=FIELD_TEXT,
+         fields=FIELDS, who=Who.MEMBERS, opened_by="/action add", opener=open_action_modal),
+)
+SHORTCUTS = (
+    Shortcut(CallbackId.ACTION_FROM_MESSAGE, handle_action_from_message,
+             "Create action from message: the action form, filled in from the message"),
+)

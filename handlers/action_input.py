@@ -60,17 +60,9 @@ def resolve_member(req: Request, board: Board, token: str) -> Member:
     return member
 
 
-def split_add_text(text: str) -> tuple[str, str | None, str | None, str | None]:
-    """`<text> [@owner] [by <date>]` into (text, owner token, date phrase, board name)."""
+def split_add_text(text: str) -> tuple[str, str | None, str | None]:
+    """`<text> [@owner] [by <date>]` into (text, owner token, date phrase)."""
     tokens = tokenize(text)
-    board_name = None
-    kept: list[Token] = []
-    for tok in tokens:
-        if tok.raw.lower().startswith("board:") and len(tok.raw) > 6:
-            board_name = tokenize(tok.raw[6:])[0].value
-        else:
-            kept.append(tok)
-    tokens = kept
     owner: str | None = None
     due: str | None = None
     for _ in range(2):
@@ -93,7 +85,7 @@ def split_add_text(text: str) -> tuple[str, str | None, str | None, str | None]:
     else:
         body = text[tokens[0].start : tokens[-1].end] if tokens else ""
         body = _strip_outer_quotes(body) if tokens else ""
-    return body.strip(), owner, due, board_name
+    return body.strip(), owner, due
 
 
 def _strip_outer_quotes(body: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
-from handlers import access, action_forms
+from handlers import access
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_member, split_add_text
+from handlers.registry import Command, Topic, Who
 from handlers.parsing import (
     PLAIN_MENTION_RE,
     check_text,
@@ -23,47 +23,7 @@ from store import audit, boards, meetings
 from store import reminders as reminder_store
 from store.models import Action, ActionStatus, Board, Member
 
-USAGE = "actions_help"
 _SNAPSHOT = ("text", "owner_id", "due_date", "status")
-
-
-def handle(req: Request) -> Reply:
-    """Route `/action <subcommand> ...`."""
-    sub, _, rest = req.text.strip().partition(" ")
-    sub = sub.lower()
-    routes = {
-        "add": handle_action_add,
-        "new": handle_action_add,
-        "list": handle_action_list,
-        "ls": handle_action_list,
-        "show": handle_action_show,
-        "update": handle_action_update,
-        "note": handle_action_update,
-        "done": handle_action_done,
-        "close": handle_action_done,
-        "reassign": handle_action_reassign,
-        "due": handle_action_due,
-        "drop": handle_action_drop,
-        "reopen": handle_action_reopen,
-    }
-    if sub in ("", "help"):
-        return Reply("slack/help.json.j2", {"topic": "action"})
-    if sub not in routes:
-        raise UsageError(f"`/action {sub}` is not a command I know.", examples=_usage_examples())
-    return routes[sub](req, rest.strip())
-
-
-def _usage_examples() -> list[str]:
-    return [
-        "/action add Draft the data-sharing protocol @bob by Friday",
-        "/action list [mine | @user | overdue | all | done]",
-        "/action show #12",
-        "/action update #12 Met the CCG, draft due next week",
-        "/action done #12 [note]",
-        "/action reassign #12 @carol",
-        "/action due #12 next Friday",
-        "/action drop #12 <reason>",
-    ]
 
 
 # ---------------------------------------------------------------- helpers
@@ -99,23 +59,16 @@ def _author(req: Request, actor: Actor) -> Member:
     return boards.upsert_member(session=req.session, slack_user_id=req.user_id, display_name=req.user_name)
 
 
-def _load(req: Request, rest: str) -> tuple[Actor, Action, str]:
-    """The actor, the action named by the first word, and the rest of the text."""
-    first, _, remainder = rest.strip().partition(" ")
+def _load(req: Request) -> tuple[Actor, Action, str]:
+    """The actor, the action named by the first word of the command's text, and the rest of the text."""
+    first, _, remainder = req.rest.strip().partition(" ")
     if not first:
         raise UsageError("Which action? Give its number.", examples=["#12"])
     ref = parse_ref(first)
-    board_opt = None
-    if m := re.search(r'\bboard:"([^"]+)"|\bboard:(\S+)', remainder):
-        board_opt = m.group(1) or m.group(2)
-        remainder = (remainder[: m.start()] + remainder[m.end():]).strip()
-    board = access.resolve_board(req, board_opt)
-    actor = access.actor_for(req, board)
-    access.require_reader(actor)
-    action = action_store.get_by_ref(session=req.session, board_id=board.id, ref=ref)
+    action = action_store.get_by_ref(session=req.session, board_id=req.board.id, ref=ref)
     if action is None:
-        raise NotFound(f"There is no action #{ref} on {board.name}.")
-    return actor, action, remainder.strip()
+        raise NotFound(f"There is no action #{ref} on {req.board.name}.")
+    return req.actor, action, remainder.strip()
 
 
 def _require_edit(actor: Actor, action: Action) -> None:
@@ -157,13 +110,10 @@ def _notify_owner(req: Request, action: Action, template: str, data: dict[str, A
 # ---------------------------------------------------------------- add
 
 
-def handle_action_add(req: Request, rest: str) -> Reply:
-    """Record a new action; its owner defaults to the sender. With no text, the action form opens instead."""
-    if not rest.strip():
-        return action_forms.open_action_modal(req)
-    body, owner_token, due_phrase, board_name = split_add_text(rest)
-    board = access.resolve_board(req, board_name)
-    actor = access.actor_for(req, board)
+def handle_action_add(req: Request) -> Reply:
+    """Record a new action; its owner defaults to the sender."""
+    body, owner_token, due_phrase = split_add_text(req.rest)
+    board, actor = req.board, req.actor
     creator = access.require_member(actor)
     text = check_text(body, "action text")
     owner = resolve_member(req, board, owner_token) if owner_token else creator
@@ -210,13 +160,10 @@ def create_action(
 # ---------------------------------------------------------------- list / show
 
 
-def handle_action_list(req: Request, rest: str) -> Reply:
+def handle_action_list(req: Request) -> Reply:
     """`mine` (default), `@user`, `overdue`, `all`, `done`."""
-    words = parse(rest, ("board",))
-    scope = words.args[0].raw if words.args else "mine"
-    board = access.resolve_board(req, words.options.get("board"))
-    actor = access.actor_for(req, board)
-    access.require_reader(actor)
+    scope = req.parsed.args[0].raw if req.parsed.args else "mine"
+    board, actor = req.board, req.actor
     today = _today(req, board)
     flt_kwargs: dict[str, Any] = {"board_ids": [board.id]}
     title: str
@@ -257,8 +204,8 @@ def handle_action_list(req: Request, rest: str) -> Reply:
     )
 
 
-def handle_action_show(req: Request, rest: str) -> Reply:
-    actor, action, _ = _load(req, rest)
+def handle_action_show(req: Request) -> Reply:
+    actor, action, _ = _load(req)
     today = _today(req, action.board)
     entries = action_store.history(session=req.session, action_id=action.id)
     return Reply(
@@ -278,8 +225,8 @@ def handle_action_show(req: Request, rest: str) -> Reply:
 # ---------------------------------------------------------------- changes
 
 
-def handle_action_update(req: Request, rest: str) -> Reply:
-    actor, action, note = _load(req, rest)
+def handle_action_update(req: Request) -> Reply:
+    actor, action, note = _load(req)
     _require_edit(actor, action)
     note = check_text(note, "progress note")
     _require_open(action)
@@ -298,8 +245,8 @@ def record_progress(req: Request, actor: Actor, action: Action, note: str) -> Re
                                                       "change": "progress", "note": note})
 
 
-def handle_action_done(req: Request, rest: str) -> Reply:
-    actor, action, note = _load(req, rest)
+def handle_action_done(req: Request) -> Reply:
+    actor, action, note = _load(req)
     _require_edit(actor, action)
     if note:
         note = check_text(note, "note")
@@ -328,8 +275,8 @@ def close_action(req: Request, actor: Actor, action: Action, status: ActionStatu
                                                       "change": kind, "note": note})
 
 
-def handle_action_drop(req: Request, rest: str) -> Reply:
-    actor, action, reason = _load(req, rest)
+def handle_action_drop(req: Request) -> Reply:
+    actor, action, reason = _load(req)
     _require_edit(actor, action)
     if not reason.strip():
         raise UsageError(f"Say why #{action.ref} is being dropped.", examples=[f"/action drop #{action.ref} Superseded by the Borough Plan review"])
@@ -338,8 +285,8 @@ def handle_action_drop(req: Request, rest: str) -> Reply:
     return close_action(req, actor, action, ActionStatus.DROPPED, reason)
 
 
-def handle_action_reopen(req: Request, rest: str) -> Reply:
-    actor, action, note = _load(req, rest)
+def handle_action_reopen(req: Request) -> Reply:
+    actor, action, note = _load(req)
     _require_edit(actor, action)
     if action.status == ActionStatus.OPEN:
         raise Conflict(f"#{action.ref} is already open.")
@@ -354,8 +301,8 @@ def handle_action_reopen(req: Request, rest: str) -> Reply:
                                                       "change": "reopened", "note": note})
 
 
-def handle_action_reassign(req: Request, rest: str) -> Reply:
-    actor, action, target = _load(req, rest)
+def handle_action_reassign(req: Request) -> Reply:
+    actor, action, target = _load(req)
     _require_edit(actor, action)
     if not target:
         raise UsageError("Reassign to whom?", examples=[f"/action reassign #{action.ref} @carol"])
@@ -397,8 +344,8 @@ def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Membe
                                                       "note": ""})
 
 
-def handle_action_due(req: Request, rest: str) -> Reply:
-    actor, action, phrase = _load(req, rest)
+def handle_action_due(req: Request) -> Reply:
+    actor, action, phrase = _load(req)
     _require_edit(actor, action)
     if not phrase:
         raise UsageError("What is the new due date?", examples=[f"/action due #{action.ref} next Friday"])
@@ -423,3 +370,37 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
     _notify_owner(req, action, "slack/action_changed.json.j2", {"change": "redated", "note": ""})
     return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
                                                       "change": "redated", "note": ""})
+
+
+# ---------------------------------------------------------------- declarations
+
+_EDITORS = "the owner, or the chair, vice-chair or secretariat"
+
+TOPIC = Topic("action", "Actions", aliases=("actions",),
+              note="Dates: `Friday`, `next Friday`, `15 July`, `2019-07-15`, `in 2 weeks`, `end of month`, `next meeting`.")
+
+COMMANDS = (
+    Command("/action", ("add",), handle_action_add, aliases=(("new",),), who=Who.MEMBERS, doing="add actions",
+            usage="/action add <text> [@owner] [by <date>]",
+            summary="record an action (owner defaults to you); `/action add` alone opens a form",
+            examples=("/action add Draft the data-sharing protocol @bob by Friday",),
+            opens_form=True),
+    Command("/action", ("list",), handle_action_list, aliases=(("ls",),), parsed=True,
+            usage="/action list [mine | @user | overdue | all | done]", summary="list actions, soonest due first"),
+    Command("/action", ("show",), handle_action_show, usage="/action show #12",
+            summary="one action and its history"),
+    Command("/action", ("update",), handle_action_update, aliases=(("note",),), narrower=_EDITORS,
+            usage="/action update #12 <progress note>", summary="log progress",
+            examples=("/action update #12 Met the CCG, draft due next week",)),
+    Command("/action", ("done",), handle_action_done, aliases=(("close",),), narrower=_EDITORS,
+            usage="/action done #12 [note]", summary="close it"),
+    Command("/action", ("reassign",), handle_action_reassign, narrower=_EDITORS,
+            usage="/action reassign #12 @carol", summary="give it to someone else"),
+    Command("/action", ("due",), handle_action_due, narrower=_EDITORS,
+            usage="/action due #12 <date>", summary="change the due date",
+            examples=("/action due #12 next Friday",)),
+    Command("/action", ("drop",), handle_action_drop, narrower=_EDITORS,
+            usage="/action drop #12 <reason>", summary="drop it, saying why"),
+    Command("/action", ("reopen",), handle_action_reopen, narrower=_EDITORS,
+            usage="/action reopen #12", summary="reopen a closed action"),
+)

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from handlers import access, agenda_forms, forms
+from handlers import access, forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.base import (
@@ -21,6 +21,9 @@ from handlers.base import (
     Request,
     UsageError,
 )
+from handlers.ids import ActionId, CallbackId
+from handlers.registry import Button, Form, Topic
+from handlers.registry import Command, Kind, Option, Who
 from handlers.parsing import check_text, parse, parse_id
 from handlers.plan import (
     existing_meeting,
@@ -45,28 +48,6 @@ USAGE = [
     "/agenda draft [date]",
     "/agenda publish [date]",
 ]
-HELP = {"agenda": ["Agenda", "\n".join(f"`{u}`" for u in USAGE) +
-                   "\n`/agenda add` alone opens a form. Any member proposes; the chair approves or declines; the chair, "
-                   "vice-chair and secretariat draft and publish."]}
-
-
-def handle(req: Request) -> Reply:
-    """Route `/agenda <subcommand> ...`."""
-    sub, _, rest = req.text.strip().partition(" ")
-    routes = {
-        "add": handle_agenda_add, "propose": handle_agenda_add,
-        "proposals": handle_agenda_proposals,
-        "approve": handle_agenda_approve,
-        "decline": handle_agenda_decline,
-        "draft": handle_agenda_draft,
-        "publish": handle_agenda_publish,
-    }
-    sub = sub.lower()
-    if sub in ("", "help"):
-        return Reply("slack/help.json.j2", {"topic": "agenda", "extra_topics": HELP})
-    if sub not in routes:
-        raise UsageError(f"`/agenda {sub}` is not a command I know.", examples=USAGE)
-    return routes[sub](req, rest.strip())
 
 
 # ---------------------------------------------------------------- proposals
@@ -102,15 +83,10 @@ def _deciders(req: Request, board: Board) -> list[Member]:
     return []
 
 
-def handle_agenda_add(req: Request, rest: str) -> Reply:
-    """Any member proposes an item for the next (or named) meeting; the chair gets Approve / Decline.
-    With no text, the proposal form opens instead."""
-    if not rest.strip():
-        return agenda_forms.open_agenda_add_modal(req)
-    parsed = parse(rest, OPTIONS, ("for",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    actor = access.actor_for(req, board)
-    member = access.require_member(actor)
+def handle_agenda_add(req: Request) -> Reply:
+    """Any member proposes an item for the next (or named) meeting; the chair gets Approve / Decline."""
+    parsed, board = req.parsed, req.board
+    member = access.require_member(req.actor)
     title = quoted_title(parsed, '/agenda add "Community hubs in Southall" lead:"Southall Community Alliance" '
                                  'for:"9 January 2020"')
     title = check_text(title if title is not None else " ".join(a.value for a in parsed.args), "title")
@@ -140,11 +116,9 @@ def propose(req: Request, board: Board, member: Member, title: str, lead: str, m
     return Reply("slack/agenda_proposed.json.j2", data)
 
 
-def handle_agenda_proposals(req: Request, rest: str) -> Reply:
+def handle_agenda_proposals(req: Request) -> Reply:
     """Every proposal for meetings to come (or `all`), with its status, for everyone on the board."""
-    parsed = parse(rest, OPTIONS)
-    board = access.resolve_board(req, parsed.options.get("board"))
-    access.require_reader(access.actor_for(req, board))
+    parsed, board = req.parsed, req.board
     show_all = bool(parsed.args) and parsed.args[0].value.lower() == "all"
     since = None if show_all else req.today(board.timezone)
     grouped: dict[dt.date, list[dict[str, Any]]] = {}
@@ -154,10 +128,8 @@ def handle_agenda_proposals(req: Request, rest: str) -> Reply:
         "board": board.name, "meetings": [{"date": d, "proposals": ps} for d, ps in grouped.items()]})
 
 
-def _proposal_by_ref(req: Request, rest: str, verb: str) -> tuple[Board, Actor, AgendaProposal, str]:
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    actor = access.actor_for(req, board)
+def _proposal_by_ref(req: Request, verb: str) -> tuple[Board, Actor, AgendaProposal, str]:
+    parsed, board, actor = req.parsed, req.board, req.actor
     if not parsed.args:
         raise UsageError("Which proposal?", examples=[f"/agenda {verb} A3"])
     m = _PROPOSAL_REF.match(parsed.args[0].value)
@@ -178,13 +150,13 @@ def _require_decider(actor: Actor) -> Member:
     return actor.member
 
 
-def handle_agenda_approve(req: Request, rest: str) -> Reply:
-    board, actor, proposal, _ = _proposal_by_ref(req, rest, "approve")
+def handle_agenda_approve(req: Request) -> Reply:
+    board, actor, proposal, _ = _proposal_by_ref(req, "approve")
     return decide_proposal(req, board, actor, proposal, ProposalStatus.APPROVED, None, None)
 
 
-def handle_agenda_decline(req: Request, rest: str) -> Reply:
-    board, actor, proposal, reason = _proposal_by_ref(req, rest, "decline")
+def handle_agenda_decline(req: Request) -> Reply:
+    board, actor, proposal, reason = _proposal_by_ref(req, "decline")
     _require_decider(actor)
     if proposal.status == ProposalStatus.PENDING.value:
         reason = check_text(reason, "reason") if reason.strip() else ""
@@ -328,10 +300,9 @@ def draft_reply(req: Request, board: Board, meeting: Meeting, *, files_after_ack
     return Reply("slack/agenda_draft.json.j2", dict(data, version=None, meeting=when), **files)
 
 
-def handle_agenda_draft(req: Request, rest: str) -> Reply:
+def handle_agenda_draft(req: Request) -> Reply:
     """Compile the next (or named) meeting's agenda: Block Kit here, Word and Markdown in the DM."""
-    parsed = parse(rest, ("board",))
-    board = _manager_board(req, parsed.options.get("board"), "draft the agenda")
+    parsed, board = req.parsed, req.board
     meeting = _meeting_for(req, board, " ".join(a.value for a in parsed.args))
     return draft_reply(req, board, meeting, files_after_ack=True)
 
@@ -356,9 +327,9 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
         f"Published version {publication.version} of the agenda for {meeting.date:%A %-d %B %Y} in")})
 
 
-def handle_agenda_publish(req: Request, rest: str) -> Reply:
-    parsed = parse(rest, ("board",))
-    board = _manager_board(req, parsed.options.get("board"), "publish the agenda")
+def handle_agenda_publish(req: Request) -> Reply:
+    """Post the next (or named) meeting's agenda to the board's channel."""
+    parsed, board = req.parsed, req.board
     return publish(req, board, _meeting_for(req, board, " ".join(a.value for a in parsed.args)))
 
 
@@ -381,3 +352,46 @@ def handle_regenerate_button(req: Request) -> Reply:
     """A fresh draft in place of the old one; its Word and Markdown files are made after the ack."""
     board, meeting = _button_meeting(req, "draft the agenda")
     return draft_reply(req, board, meeting, files_after_ack=True)
+
+
+# ---------------------------------------------------------------- declarations
+
+TOPIC = Topic("agenda", "Agenda", aliases=("agendas", "proposals"),
+              note="Any member proposes; the chair approves or declines; the chair, vice-chair and secretariat draft "
+                   "and publish.")
+
+COMMANDS = (
+    Command("/agenda", ("add",), handle_agenda_add, aliases=(("propose",),), who=Who.MEMBERS,
+            doing="propose agenda items", parsed=True, options=(Option("lead"), Option("for", Kind.PHRASE)),
+            usage=USAGE[0], summary="propose an item; `/agenda add` alone opens a form",
+            opens_form=True),
+    Command("/agenda", ("proposals",), handle_agenda_proposals, parsed=True, usage=USAGE[1],
+            summary="the proposals for meetings to come (`all` for every one) and their status"),
+    Command("/agenda", ("approve",), handle_agenda_approve, who=Who.DECIDERS, doing="decide on proposals",
+            parsed=True, usage=USAGE[2], summary="put a proposal on its meeting's agenda"),
+    Command("/agenda", ("decline",), handle_agenda_decline, who=Who.DECIDERS, doing="decide on proposals",
+            parsed=True, usage=USAGE[3], summary="decline a proposal, saying why"),
+    Command("/agenda", ("draft",), handle_agenda_draft, who=Who.MANAGERS, doing="draft the agenda", parsed=True,
+            usage=USAGE[4], summary="the next (or named) meeting's agenda: here, and in Word and Markdown in your DM"),
+    Command("/agenda", ("publish",), handle_agenda_publish, who=Who.MANAGERS, doing="publish the agenda",
+            parsed=True, usage=USAGE[5], summary="post the agenda to the board's channel"),
+)
+
+
+# ---------------------------------------------------------------- declarations
+
+BUTTONS = (
+    # Approve and Decline update the chair's DM themselves (through the outbox); the clicker is told too.
+    Button(ActionId.AGENDA_APPROVE, handle_approve_button, "approve a proposal", who=Who.DECIDERS),
+    Button(ActionId.AGENDA_DECLINE, handle_decline_button, "open the form for the reason to decline",
+           who=Who.DECIDERS),
+    # The draft is an ephemeral reply: a publication or a fresh draft takes its place, so Publish is not clicked twice.
+    Button(ActionId.AGENDA_PUBLISH, handle_publish_button, "publish the drafted agenda", who=Who.MANAGERS,
+           success="replace"),
+    Button(ActionId.AGENDA_REGENERATE, handle_regenerate_button, "draft the agenda again", who=Who.MANAGERS,
+           success="replace"),
+)
+FORMS = (
+    Form(CallbackId.AGENDA_DECLINE_MODAL, handle_decline_submission, "the reason a proposal is declined",
+         default_field="reason", who=Who.DECIDERS),
+)

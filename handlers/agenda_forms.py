@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from handlers import access, agenda, forms
 from handlers.base import InvalidInput, NotFound, Reply, Request
+from handlers.ids import CallbackId
+from handlers.registry import Form, Who, help_reply
 from handlers.parsing import check_text
 
 TEMPLATE = "slack/agenda_add_modal.json.j2"
@@ -29,8 +32,7 @@ def open_agenda_add_modal(req: Request) -> Reply:
         "meeting_groups": groups,
         "fields": {"title": FIELD_TITLE, "lead": FIELD_LEAD, "meeting": FIELD_MEETING, "board": FIELD_BOARD},
     }
-    return Reply("slack/help.json.j2", {"topic": "agenda", "extra_topics": agenda.HELP},
-                 open_modal={"template": TEMPLATE, "data": data})
+    return replace(help_reply(agenda.TOPIC, agenda.COMMANDS), open_modal={"template": TEMPLATE, "data": data})
 
 
 def handle_agenda_add_submit(req: Request) -> Reply:
@@ -48,3 +50,11 @@ def handle_agenda_add_submit(req: Request) -> Reply:
     reply = agenda.propose(req, board, member, title, lead, meeting)
     req.notify.to_user(req.user_id, reply.template, reply.data)
     return reply
+
+
+# ---------------------------------------------------------------- declarations
+
+FORMS = (
+    Form(CallbackId.AGENDA_ADD, handle_agenda_add_submit, "propose an agenda item", default_field=FIELD_TITLE,
+         fields=FIELDS, who=Who.MEMBERS, opened_by="/agenda add", opener=open_agenda_add_modal),
+)

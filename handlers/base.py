@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from handlers.access import Actor
+    from store.models import Board
 
 
 class Clock(Protocol):
@@ -29,6 +33,24 @@ class Notifier(Protocol):
 
 
 @dataclass
+class Token:
+    value: str
+    raw: str
+    quoted: bool = False
+    start: int = 0
+    end: int = 0
+    after_option: str | None = None  # the option whose unquoted value this unquoted word directly follows
+
+
+@dataclass
+class Parsed:
+    """Positional tokens and `key:value` options."""
+
+    args: list[Token] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Request:
     """A command as the domain sees it: who, where, what, when, and the unit of work."""
 
@@ -42,6 +64,26 @@ class Request:
     default_timezone: str = "Europe/London"
     user_name: str | None = None
     values: dict[str, Any] = field(default_factory=dict)  # form values from a modal, if any
+    rest: str = ""  # a command's text after its subcommand words (and its `board:` option)
+    parsed: Parsed = field(default_factory=Parsed)  # `rest` read for the command's declared options
+    _board: Board | None = None
+    _actor: Actor | None = None
+
+    def on_board(self, board: Board, actor: Actor) -> None:
+        """Set by the dispatcher: the board the command acts on, and the person as that board sees them."""
+        self._board, self._actor = board, actor
+
+    @property
+    def board(self) -> Board:
+        if self._board is None:
+            raise RuntimeError("the command is not declared as acting on a board")
+        return self._board
+
+    @property
+    def actor(self) -> Actor:
+        if self._actor is None:
+            raise RuntimeError("the command is not declared as acting on a board")
+        return self._actor
 
     @property
     def is_admin(self) -> bool:
@@ -65,7 +107,7 @@ class Attachment:
 
 @dataclass
 class Chart:
-    """A chart for a document: its kind (what bot/charts.py draws), file name and data."""
+    """A chart for a document: its kind (what bot/render/charts.py draws), file name and data."""
 
     kind: str
     filename: str

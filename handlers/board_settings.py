@@ -171,13 +171,9 @@ def _stored_under_older_rules(spec: SettingSpec, raw: Any) -> Any:
     return spec.default
 
 
-def handle_board_set(req: Request, rest: str) -> Reply:
+def handle_board_set(req: Request) -> Reply:
     """`/lsp board set <key> <value> [board:"Name"]` (admins and the chair)."""
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    actor = access.actor_for(req, board)
-    if not actor.is_chair:
-        raise Forbidden(f"Only the chair of {board.name} or an admin can change its settings.")
+    parsed, board = req.parsed, req.board
     if len(parsed.args) < 2:
         raise UsageError("Name a setting and its new value.", examples=[
             "/lsp board set chase_lead_days 5", "/lsp board set chase_time 08:30", "/lsp board settings"])
@@ -218,11 +214,9 @@ def _refuse_year_change_with_returns(req: Request, board: Board, month: int) -> 
         "three months, so the start month can only change on a board with no quarterly returns.")
 
 
-def handle_board_settings(req: Request, rest: str) -> Reply:
+def handle_board_settings(req: Request) -> Reply:
     """`/lsp board settings`: every job setting, its value and default (members)."""
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    access.require_reader(access.actor_for(req, board))
+    board = req.board
     return Reply("slack/reminder_settings.json.j2", {"board": board.name, "changed": None, "settings": _rows(board)})
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from handlers import access
 from handlers.actions import describe
 from handlers.base import Reply, Request
+from handlers.ids import ActionId
+from handlers.registry import Button, Who
 from handlers.parsing import parse_id
 from handlers.performance import reporting_quarter
 from handlers.zones import time_label, viewer_zone, zone_city
@@ -145,3 +147,11 @@ def _summaries(req: Request, memberships: list[Membership]) -> dict[str, Any]:
         })
     return {"items": items, "more": max(len(managed) - MAX_BOARDS, 0)}
 
+
+# ---------------------------------------------------------------- declarations
+
+BUTTONS = (  # the transport republishes the Home tab itself: no handler of their own
+    Button(ActionId.HOME_PAGE_NEXT, None, "the next page of your actions on the Home tab", who=Who.ANYONE,
+           where="home"),
+    Button(ActionId.HOME_PAGE_PREVIOUS, None, "the previous page", who=Who.ANYONE, where="home"),
+)

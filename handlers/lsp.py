@@ -4,67 +4,14 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers import access
+from handlers import board_settings
 from handlers.base import Conflict, Forbidden, InvalidInput, Reply, Request, UsageError
-from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id, parse
+from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id
+from handlers.registry import Command, Option, Topic, Who
 from store import audit, boards
 from store.models import Role
 
 _ROLE_NAMES = {r.value: r for r in Role} | {"vice": Role.VICE_CHAIR, "vicechair": Role.VICE_CHAIR}
-
-
-HELP_TOPICS = ("action", "plan", "agenda", "update", "report", "lsp")
-_TOPIC_ALIASES = {"actions": "action", "updates": "update", "reports": "report", "boards": "lsp", "board": "lsp",
-                  "members": "lsp", "member": "lsp", "outcome": "report", "project": "report", "quarterly": "report"}
-
-
-def help_reply(asked: str) -> Reply:
-    """Every command by topic (`/lsp help`), or one topic (`/lsp help plan`, `/lsp help /agenda`)."""
-    from handlers import agenda, plan  # their usage lines live beside their parsers
-
-    topic = asked.strip().lstrip("/").lower()
-    topic = _TOPIC_ALIASES.get(topic, topic)
-    unknown = bool(topic) and topic not in HELP_TOPICS
-    return Reply("slack/help.json.j2", {"topic": "all" if unknown or not topic else topic,
-                                        "extra_topics": {**plan.HELP, **agenda.HELP},
-                                        "unknown": asked if unknown else None})
-
-
-def handle(req: Request) -> Reply:
-    """Route `/lsp <subcommand> ...`."""
-    words = req.text.strip().split(None, 2)
-    head = words[0].lower() if words else "help"
-    second = words[1].lower() if len(words) > 1 else ""
-    rest = words[2] if len(words) > 2 else ""
-    if head == "help":
-        return help_reply(second)
-    if head == "board" and second == "create":
-        return handle_board_create(req, rest)
-    if head == "board" and second in ("set", "settings"):
-        from handlers import board_settings
-
-        return (board_settings.handle_board_set if second == "set" else board_settings.handle_board_settings)(req, rest)
-    if head == "member" and second == "add":
-        return handle_member_add(req, rest)
-    if head == "member" and second in ("list", "ls", ""):
-        return handle_member_list(req, rest)
-    if head == "member" and second == "remove":
-        return handle_member_remove(req, rest)
-    if head in ("outcome", "outcomes", "project", "projects", "report"):
-        from handlers import performance, reports
-
-        if head == "report":
-            return reports.handle_lsp_report(req, second, rest)
-        return performance.handle_lsp(req, head, second, rest)
-    raise UsageError(
-        f"`/lsp {req.text.strip()[:80]}` is not a command I know.",
-        examples=[
-            "/lsp help",
-            '/lsp board create "LSP Executive" chair:@alice',
-            '/lsp member add @bob org:"Ealing PCT" role:member',
-            "/lsp member list",
-        ],
-    )
 
 
 def _user_token_parts(token: str) -> tuple[str, str | None]:
@@ -78,13 +25,11 @@ def _user_token_parts(token: str) -> tuple[str, str | None]:
     return user_id, name or None
 
 
-def handle_board_create(req: Request, rest: str) -> Reply:
+def handle_board_create(req: Request) -> Reply:
     """Bind the current channel to a new board (admins only)."""
-    if not req.is_admin:
-        raise Forbidden("Only lspbot admins (LSPBOT_ADMINS) can create boards.")
     if not req.channel_id or req.channel_id.startswith("D"):
         raise UsageError("Create a board from inside the channel it will use.")
-    parsed = parse(rest, ("chair", "org", "tz", "timezone"))
+    parsed = req.parsed
     if not parsed.args:
         raise UsageError("Name the board.", examples=['/lsp board create "LSP Executive" chair:@alice'])
     name = check_text(" ".join(a.value for a in parsed.args), "board name")
@@ -94,7 +39,7 @@ def handle_board_create(req: Request, rest: str) -> Reply:
     if not chair_token:
         raise UsageError("Who chairs it?", examples=[f'/lsp board create "{name}" chair:@alice'])
     chair_id, chair_name = _user_token_parts(chair_token)
-    tz = parsed.options.get("tz") or parsed.options.get("timezone") or req.default_timezone
+    tz = parsed.options.get("tz") or req.default_timezone
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -114,12 +59,9 @@ def handle_board_create(req: Request, rest: str) -> Reply:
     return Reply("slack/board_created.json.j2", {"board": name, "chair": chair_id, "timezone": tz}, in_channel=True)
 
 
-def handle_member_add(req: Request, rest: str) -> Reply:
+def handle_member_add(req: Request) -> Reply:
     """Add (or change) a member of this board, with their organisation and role."""
-    parsed = parse(rest, ("org", "role", "board", "name"))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    actor = access.actor_for(req, board)
-    access.require_manager(actor, "add members")
+    parsed, board = req.parsed, req.board
     if len(parsed.args) != 1:
         raise UsageError("Name one person to add.", examples=['/lsp member add @bob org:"Ealing PCT" role:member'])
     user_id, display = _user_token_parts(parsed.args[0].raw)
@@ -155,11 +97,9 @@ def handle_member_add(req: Request, rest: str) -> Reply:
     })
 
 
-def handle_member_remove(req: Request, rest: str) -> Reply:
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    actor = access.actor_for(req, board)
-    access.require_manager(actor, "remove members")
+def handle_member_remove(req: Request) -> Reply:
+    """Take someone off this board (the chair only by an admin)."""
+    parsed, board = req.parsed, req.board
     if len(parsed.args) != 1:
         raise UsageError("Name one person to remove.", examples=["/lsp member remove @bob"])
     user_id, _ = _user_token_parts(parsed.args[0].raw)
@@ -175,11 +115,9 @@ def handle_member_remove(req: Request, rest: str) -> Reply:
     return Reply("slack/member_removed.json.j2", {"board": board.name, "user_id": user_id})
 
 
-def handle_member_list(req: Request, rest: str) -> Reply:
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    actor = access.actor_for(req, board)
-    access.require_reader(actor)
+def handle_member_list(req: Request) -> Reply:
+    """Who sits on the board, by role and organisation."""
+    board = req.board
     order = {Role.CHAIR: 0, Role.VICE_CHAIR: 1, Role.SECRETARIAT: 2, Role.MEMBER: 3}
     rows = sorted(
         boards.list_members(session=req.session, board_id=board.id),
@@ -194,3 +132,29 @@ def handle_member_list(req: Request, rest: str) -> Reply:
             for m in rows
         ],
     })
+
+
+# ---------------------------------------------------------------- declarations
+
+TOPIC = Topic("lsp", "Boards and members", aliases=("boards", "board", "members", "member"))
+
+COMMANDS = (
+    Command("/lsp", ("board", "create"), handle_board_create, who=Who.ADMINS, board=False, doing="create boards",
+            parsed=True, options=(Option("chair", required=False), Option("org"), Option("tz", aliases=("timezone",))),
+            usage='/lsp board create "LSP Executive" chair:@alice', summary="bind this channel to a board (admins)"),
+    Command("/lsp", ("member", "add"), handle_member_add, who=Who.MANAGERS, doing="add members", parsed=True,
+            options=(Option("org"), Option("role"), Option("name")),
+            usage='/lsp member add @bob org:"Ealing PCT" [role:member|vice-chair|secretariat]',
+            summary="add or change a member", narrower="only an admin appoints a chair",
+            examples=('/lsp member add @bob org:"Ealing PCT" role:member',)),
+    Command("/lsp", ("member", "remove"), handle_member_remove, who=Who.MANAGERS, doing="remove members",
+            parsed=True, usage="/lsp member remove @bob", summary="remove a member",
+            narrower="only an admin removes the chair"),
+    Command("/lsp", ("member", "list"), handle_member_list, aliases=(("member", "ls"), ("member",)),
+            bare=True, usage="/lsp member list", summary="who sits on the board"),
+    Command("/lsp", ("board", "settings"), board_settings.handle_board_settings,
+            bare=True, usage="/lsp board settings", summary="the board's reminder timings"),
+    Command("/lsp", ("board", "set"), board_settings.handle_board_set, who=Who.CHAIR, doing="change its settings",
+            parsed=True, usage="/lsp board set <key> <value>", summary="change one setting (the chair, admins)",
+            examples=("/lsp board set chase_lead_days 5", "/lsp board set chase_time 08:30")),
+)

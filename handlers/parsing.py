@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.base import UsageError
+from handlers.base import Parsed, Token, UsageError
 
 MAX_TEXT = 3000
 # Slack sends mentions as <@U123|name> (should_escape: true) or <@U123>; people type @name in the console.
@@ -14,24 +13,6 @@ MENTION_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 PLAIN_MENTION_RE = re.compile(r"^@([\w.\-]+)$")
 REF_RE = re.compile(r"^#?(\d{1,9})$")
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"}
-
-
-@dataclass
-class Token:
-    value: str
-    raw: str
-    quoted: bool = False
-    start: int = 0
-    end: int = 0
-    after_option: str | None = None  # the option whose unquoted value this unquoted word directly follows
-
-
-@dataclass
-class Parsed:
-    """Positional tokens and `key:value` options."""
-
-    args: list[Token] = field(default_factory=list)
-    options: dict[str, str] = field(default_factory=dict)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -11,6 +11,9 @@ from handlers import access, forms
 from handlers.actions import resolve_member
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.dates import DateParseError, parse_date
+from handlers.ids import ActionId, CallbackId
+from handlers.registry import Button, Form, Topic
+from handlers.registry import Command, Option, Who
 from handlers.parsing import check_text, normalise_quotes, parse, parse_id, tokenize
 from store import audit, boards
 from store import performance as perf_store
@@ -31,16 +34,6 @@ def lsp_examples() -> list[str]:
         "/lsp outcome list",
         "/lsp project list",
     ]
-
-
-def handle_lsp(req: Request, head: str, second: str, rest: str) -> Reply:
-    """`/lsp outcome add|list`, `/lsp project add|list`."""
-    kind = PerformanceKind.OUTCOME if head.startswith("outcome") else PerformanceKind.PROJECT
-    if second == "add":
-        return handle_item_add(req, kind, rest)
-    if second in ("", "list", "ls"):
-        return handle_item_list(req, kind, rest)
-    raise UsageError(f"`/lsp {head} {second}` is not a command I know.", examples=lsp_examples())
 
 
 def current_quarter(req: Request, board: Board) -> Quarter:
@@ -100,12 +93,27 @@ def _milestones(req: Request, board: Board, texts: list[str]) -> list[dict[str, 
     return out
 
 
-def handle_item_add(req: Request, kind: PerformanceKind, rest: str) -> Reply:
+def handle_outcome_add(req: Request) -> Reply:
+    """`/lsp outcome add "<name>" lead:"<organisation>"`."""
+    return handle_item_add(req, PerformanceKind.OUTCOME)
+
+
+def handle_project_add(req: Request) -> Reply:
+    """`/lsp project add "<name>" lead:@member ["milestone" ...]`."""
+    return handle_item_add(req, PerformanceKind.PROJECT)
+
+
+def handle_outcome_list(req: Request) -> Reply:
+    return handle_item_list(req, PerformanceKind.OUTCOME)
+
+
+def handle_project_list(req: Request) -> Reply:
+    return handle_item_list(req, PerformanceKind.PROJECT)
+
+
+def handle_item_add(req: Request, kind: PerformanceKind) -> Reply:
     """Start tracking an outcome (lead: an organisation) or a project (lead: a member, with milestones)."""
-    parsed = parse(rest, ("lead", "board"))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    actor = access.actor_for(req, board)
-    access.require_manager(actor, f"add {kind.value}s")
+    parsed, board = req.parsed, req.board
     if not parsed.args:
         raise UsageError(f"Name the {kind.value}.", examples=lsp_examples()[:2])
     if parsed.args[0].quoted:
@@ -160,11 +168,9 @@ def _milestone_texts(tokens: list[Any]) -> list[str]:
     return out
 
 
-def handle_item_list(req: Request, kind: PerformanceKind, rest: str) -> Reply:
+def handle_item_list(req: Request, kind: PerformanceKind) -> Reply:
     """The board's outcomes or projects with their leads and their RAG for the last quarter complete."""
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    access.require_reader(access.actor_for(req, board))
+    board = req.board
     quarter = reporting_quarter(req, board)
     items = perf_store.list_items(session=req.session, board_id=board.id, kind=kind)
     returns = perf_store.returns_for(session=req.session, board_id=board.id, quarters=[quarter.label])
@@ -231,12 +237,11 @@ def parse_rag(raw: str | None) -> Rag:
     return rag
 
 
-def handle_quarterly_return(req: Request, rest: str) -> Reply:
+def handle_quarterly_return(req: Request) -> Reply:
     """`/update quarterly "<outcome or project>" rag:<red|amber|green> <commentary> [quarter:2019-Q1]`: the return
     for the last quarter complete unless a quarter is named."""
-    args, options, commentary = _take_options(rest, ("rag", "quarter", "board"))
-    board = access.resolve_board(req, options.get("board"))
-    actor = access.actor_for(req, board)
+    args, options, commentary = _take_options(req.rest, ("rag", "quarter"))
+    board, actor = req.board, req.actor
     member = access.require_member(actor)
     if not args and not options.get("rag"):
         return open_return_modal(req, board, member, actor.manages_board)
@@ -351,3 +356,41 @@ def _show_returns_sent(req: Request, board: Board, member: Member, quarter: Quar
 def previous_quarters(quarter: Quarter, count: int = 3) -> list[Quarter]:
     """The quarter and the `count` before it, oldest first."""
     return [*quarter.previous(count), quarter]
+
+
+# ---------------------------------------------------------------- declarations
+
+TOPIC = Topic("report", "Outcomes, projects and reports",
+              aliases=("reports", "outcome", "outcomes", "project", "projects", "quarterly"))
+
+COMMANDS = (
+    Command("/lsp", ("outcome", "add"), handle_outcome_add, aliases=(("outcomes", "add"),), who=Who.MANAGERS,
+            doing="add outcomes", parsed=True, options=(Option("lead"),), topic="report",
+            usage='/lsp outcome add "<name>" lead:"<organisation>"', summary="track a Borough Plan outcome",
+            examples=('/lsp outcome add "People have good jobs" lead:"LB Ealing"',)),
+    Command("/lsp", ("outcome", "list"), handle_outcome_list, topic="report",
+            aliases=(("outcome",), ("outcomes",), ("outcome", "ls"), ("outcomes", "list"), ("outcomes", "ls")),
+            bare=True, usage="/lsp outcome list", summary="the outcomes, their leads and last quarter's RAG"),
+    Command("/lsp", ("project", "add"), handle_project_add, aliases=(("projects", "add"),), who=Who.MANAGERS,
+            doing="add projects", parsed=True, options=(Option("lead"),), topic="report",
+            usage='/lsp project add "<name>" lead:@member ["milestone" ...]', summary="track an LSP project",
+            examples=('/lsp project add "Southall joined-up approach" lead:@janpal "Partners mapped by 30 September 2019"',)),
+    Command("/lsp", ("project", "list"), handle_project_list, topic="report",
+            aliases=(("project",), ("projects",), ("project", "ls"), ("projects", "list"), ("projects", "ls")),
+            bare=True, usage="/lsp project list", summary="the projects, their leads, milestones and last quarter's RAG"),
+)
+
+
+# ---------------------------------------------------------------- declarations
+
+_LEADS = "the lead of the outcome or project, or the chair, vice-chair or secretariat"
+
+BUTTONS = (
+    Button(ActionId.QUARTERLY_RETURN_OPEN, handle_return_button, "open the quarterly-return form", who=Who.MEMBERS,
+           narrower=_LEADS),
+)
+FORMS = (
+    Form(CallbackId.QUARTERLY_RETURN, handle_return_modal_submit, "a quarterly return with its RAG status",
+         default_field=FIELD_COMMENTARY, fields=(FIELD_ITEM, FIELD_RAG, FIELD_COMMENTARY), who=Who.MEMBERS,
+         narrower=_LEADS, opened_by="/update quarterly"),
+)

@@ -23,6 +23,7 @@ from handlers.base import (
 )
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
+from handlers.registry import Command, Kind, Option, Topic, Who
 from handlers.parsing import Parsed, check_text, parse, refuse_stray
 from handlers.zones import time_label, viewer_zone
 from store import audit, boards, meetings
@@ -52,38 +53,6 @@ DEFAULT_DURATION = 120
 VIEW_LIMIT = 6
 
 
-def handle(req: Request) -> Reply:
-    """Route `/plan <subcommand> ...`."""
-    words = req.text.strip().split(None, 2)
-    head = words[0].lower() if words else ""
-    second = words[1].lower() if len(words) > 1 else ""
-    rest = words[2] if len(words) > 2 else ""
-    after_head = req.text.strip()[len(words[0]):].strip() if words else ""
-    if head == "help":
-        return Reply("slack/help.json.j2", {"topic": "plan", "extra_topics": HELP})
-    if head in ("", "show", "all") or head.isdigit() or head.startswith("board:"):
-        return handle_plan_show(req, req.text.strip() if head not in ("show",) else after_head)
-    if head == "meeting" and second in ("add", "edit"):
-        return handle_meeting_add(req, rest)
-    if head == "generate":
-        return handle_plan_generate(req, after_head)
-    if head == "cadence":
-        return handle_plan_cadence(req, after_head)
-    if head == "item" and second == "add":
-        return handle_item_add(req, rest)
-    if head == "item" and second == "move":
-        return handle_item_move(req, rest)
-    if head == "item" and second in ("drop", "remove"):
-        return handle_item_drop(req, rest)
-    if head == "standing" and second == "add":
-        return handle_standing_add(req, rest)
-    if head == "standing" and second in ("drop", "remove"):
-        return handle_standing_drop(req, rest)
-    if head == "ics":
-        return handle_plan_ics(req, after_head)
-    raise UsageError(f"`/plan {req.text.strip()[:80]}` is not a command I know.", examples=USAGE)
-
-
 USAGE = [
     "/plan [all | 2020]",
     '/plan meeting add 10 October 2019 10:00 venue:"Perceval House" host:"LB Ealing" theme:"Skills"',
@@ -95,16 +64,7 @@ USAGE = [
     '/plan standing add "Borough Plan Performance Update" lead:"LB Ealing" [every:2]',
     "/plan ics",
 ]
-HELP = {"plan": ["Forward plan", "\n".join(f"`{u}`" for u in USAGE) +
-                 "\nOnly the chair, vice-chair and secretariat change the plan; everyone on the board can read it."]}
-
-
 # ---------------------------------------------------------------- shared helpers
-
-
-def board_and_actor(req: Request, parsed: Parsed) -> tuple[Board, Actor]:
-    board = access.resolve_board(req, parsed.options.get("board"))
-    return board, access.actor_for(req, board)
 
 
 def parse_time(text: str) -> dt.time:
@@ -280,11 +240,9 @@ def parse_plan_ref(token: str, pattern: re.Pattern[str] = _PLAN_REF, what: str =
 # ---------------------------------------------------------------- view
 
 
-def handle_plan_show(req: Request, rest: str) -> Reply:
+def handle_plan_show(req: Request) -> Reply:
     """The next meetings with their items, leads and locations (or a year's, or all to come)."""
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_reader(actor)
+    parsed, board, actor = req.parsed, req.board, req.actor
     today = req.today(board.timezone)
     scope = parsed.args[0].value.lower() if parsed.args else ""
     if is_year(scope):
@@ -299,7 +257,7 @@ def handle_plan_show(req: Request, rest: str) -> Reply:
             found = found[:VIEW_LIMIT]
         title = "Forward plan"
     else:
-        raise UsageError(f"`/plan {scope}` is not a view I know.", examples=["/plan", "/plan all", "/plan 2020"])
+        raise UsageError(f"`/plan {scope}` is not a command I know.", examples=USAGE)
     items = planned_items(req.session, board, found)
     cad = plan_store.cadence(board)
     viewer = viewer_zone(req)  # the plan is the requester's alone: times on their clock, the venue's beside it
@@ -315,11 +273,9 @@ def handle_plan_show(req: Request, rest: str) -> Reply:
 # ---------------------------------------------------------------- meetings
 
 
-def handle_plan_cadence(req: Request, rest: str) -> Reply:
+def handle_plan_cadence(req: Request) -> Reply:
     """Set the recurrence rule (a preset or an RFC 5545 RRULE), default time, venue and length."""
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_manager(actor, "set the meeting cadence")
+    parsed, board, actor = req.parsed, req.board, req.actor
     values: dict[str, Any] = {}
     if parsed.args:
         rule_text = " ".join(a.value for a in parsed.args).strip()
@@ -358,11 +314,9 @@ def _host(req: Request, name: str) -> int:
     return org.id
 
 
-def handle_meeting_add(req: Request, rest: str) -> Reply:
+def handle_meeting_add(req: Request) -> Reply:
     """Add a meeting, or change the time, venue, host or theme of one already planned."""
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_manager(actor, "change the meetings")
+    parsed, board, actor = req.parsed, req.board, req.actor
     args = [a.value for a in parsed.args]
     time_text = parsed.options.get("time")
     if args and is_time(args[-1]) and len(args) > 1:
@@ -419,11 +373,9 @@ def cadence_dates(board: Board, year: int) -> list[dt.date]:
     return [o.date() for o in occurrences]
 
 
-def handle_plan_generate(req: Request, rest: str) -> Reply:
+def handle_plan_generate(req: Request) -> Reply:
     """Lay out a year of meetings from the cadence; dates already planned or past are left alone."""
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_manager(actor, "change the meetings")
+    parsed, board, actor = req.parsed, req.board, req.actor
     if len(parsed.args) != 1 or not re.fullmatch(r"\d{4}", parsed.args[0].value):
         raise UsageError("Which year?", examples=["/plan generate 2020"])
     year = int(parsed.args[0].value)
@@ -470,10 +422,8 @@ def _split_date_and_title(parsed: Parsed) -> tuple[str, str]:
     return parsed.args[0].value, " ".join(t.value for t in parsed.args[1:])
 
 
-def handle_item_add(req: Request, rest: str) -> Reply:
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_manager(actor, "change the forward plan")
+def handle_item_add(req: Request) -> Reply:
+    parsed, board, actor = req.parsed, req.board, req.actor
     date_text, title = _split_date_and_title(parsed)
     if not date_text:
         raise UsageError("For which meeting? Put its date before the title.", examples=USAGE[4:5])
@@ -503,10 +453,8 @@ def _planned(item: PlanItem) -> PlannedItem:
     return PlannedItem(f"P{item.ref}", item.title, item.lead, item.kind, False, item.report_author, item.lead_links)
 
 
-def _load_item(req: Request, rest: str) -> tuple[Board, PlanItem, Parsed]:
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_manager(actor, "change the forward plan")
+def _load_item(req: Request) -> tuple[Board, PlanItem, Parsed]:
+    parsed, board, actor = req.parsed, req.board, req.actor
     if not parsed.args:
         raise UsageError("Which item? Give its reference.", examples=["P3"])
     ref = parse_plan_ref(parsed.args[0].value)
@@ -516,8 +464,8 @@ def _load_item(req: Request, rest: str) -> tuple[Board, PlanItem, Parsed]:
     return board, item, parsed
 
 
-def handle_item_move(req: Request, rest: str) -> Reply:
-    board, item, parsed = _load_item(req, rest)
+def handle_item_move(req: Request) -> Reply:
+    board, item, parsed = _load_item(req)
     if len(parsed.args) < 2:
         raise UsageError("Move it to which meeting?", examples=[f"/plan item move P{item.ref} 2020-01-20"])
     if item.meeting.date < req.today(board.timezone):
@@ -534,8 +482,8 @@ def handle_item_move(req: Request, rest: str) -> Reply:
                                              "meeting": meeting_data(meeting, board)})
 
 
-def handle_item_drop(req: Request, rest: str) -> Reply:
-    board, item, _ = _load_item(req, rest)
+def handle_item_drop(req: Request) -> Reply:
+    board, item, _ = _load_item(req)
     if item.meeting.date < req.today(board.timezone):
         raise InvalidInput(f"P{item.ref} was on the agenda of a meeting that has taken place; it stays on record.")
     before = _item_snapshot(item)
@@ -547,11 +495,9 @@ def handle_item_drop(req: Request, rest: str) -> Reply:
                                              "item": data, "meeting": meeting})
 
 
-def handle_standing_add(req: Request, rest: str) -> Reply:
+def handle_standing_add(req: Request) -> Reply:
     """Declare an item that appears at every meeting (or every Nth) from today or `from:<date>`."""
-    parsed = parse(rest, OPTIONS, DATE_OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_manager(actor, "change the forward plan")
+    parsed, board, actor = req.parsed, req.board, req.actor
     title = quoted_title(parsed, USAGE[7])
     title = check_text(title if title is not None else " ".join(a.value for a in parsed.args), "title")
     if len(title) > 300:
@@ -575,10 +521,8 @@ def handle_standing_add(req: Request, rest: str) -> Reply:
                                                       "starts_on": starts_on, "report_author": None}})
 
 
-def handle_standing_drop(req: Request, rest: str) -> Reply:
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_manager(actor, "change the forward plan")
+def handle_standing_drop(req: Request) -> Reply:
+    parsed, board, actor = req.parsed, req.board, req.actor
     if not parsed.args:
         raise UsageError("Which standing item?", examples=["/plan standing drop S1"])
     ref = parse_plan_ref(parsed.args[0].value, _STANDING_REF, "standing item", "S1")
@@ -596,15 +540,52 @@ def handle_standing_drop(req: Request, rest: str) -> Reply:
 # ---------------------------------------------------------------- calendar
 
 
-def handle_plan_ics(req: Request, rest: str) -> Reply:
+def handle_plan_ics(req: Request) -> Reply:
     """The board's meetings as an iCalendar file, sent to the requester."""
     from handlers.plan_io import plan_ics
 
-    parsed = parse(rest, OPTIONS)
-    board, actor = board_and_actor(req, parsed)
-    access.require_reader(actor)
+    parsed, board, actor = req.parsed, req.board, req.actor
     content, count = plan_ics(req.session, board, req.now())
     filename = re.sub(r"[^A-Za-z0-9]+", "-", board.name).strip("-").lower() + "-meetings.ics"
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "ics", "count": count,
                                              "filename": filename},
                  attachments=[Attachment(filename, content, f"{board.name} meetings")])
+
+
+# ---------------------------------------------------------------- declarations
+
+_OPTIONS = tuple(Option(name, Kind.PHRASE if name in DATE_OPTIONS else Kind.TEXT) for name in OPTIONS if name != "board")
+_PLAIN = tuple(Option(name) for name in OPTIONS if name != "board")  # `from:` one word, as only standing items read it
+_CHANGE_PLAN = dict(who=Who.MANAGERS, doing="change the forward plan", parsed=True, options=_PLAIN)
+_CHANGE_MEETINGS = dict(who=Who.MANAGERS, doing="change the meetings", parsed=True, options=_PLAIN)
+
+TOPIC = Topic("plan", "Forward plan", aliases=("plans",),
+              note="Only the chair, vice-chair and secretariat change the plan; everyone on the board can read it.")
+
+COMMANDS = (
+    Command("/plan", ("show",), handle_plan_show, aliases=((),), fallback=True, parsed=True, options=_PLAIN,
+            usage=USAGE[0], summary="the next meetings with their items, leads and venues"),
+    Command("/plan", ("meeting", "add"), handle_meeting_add, aliases=(("meeting", "edit"),), **_CHANGE_MEETINGS,
+            usage=USAGE[1],
+            summary="add a meeting, or change one (`meeting edit`)"),
+    Command("/plan", ("generate",), handle_plan_generate, **_CHANGE_MEETINGS, usage=USAGE[2],
+            summary="a year's meetings from the cadence"),
+    Command("/plan", ("cadence",), handle_plan_cadence, who=Who.MANAGERS, doing="set the meeting cadence",
+            parsed=True, options=_PLAIN, usage=USAGE[3],
+            summary="how often the board meets, when and where"),
+    Command("/plan", ("item", "add"), handle_item_add, **_CHANGE_PLAN,
+            usage=USAGE[4],
+            summary="put an item on a meeting's forward plan"),
+    Command("/plan", ("item", "move"), handle_item_move, **_CHANGE_PLAN, usage=USAGE[5],
+            summary="move an item to another meeting"),
+    Command("/plan", ("item", "drop"), handle_item_drop, aliases=(("item", "remove"),), **_CHANGE_PLAN,
+            usage=USAGE[6], summary="take an item off the plan"),
+    Command("/plan", ("standing", "add"), handle_standing_add, who=Who.MANAGERS, doing="change the forward plan",
+            parsed=True, options=_OPTIONS,
+            usage=USAGE[7],
+            summary="an item at every (or every Nth) meeting"),
+    Command("/plan", ("standing", "drop"), handle_standing_drop, aliases=(("standing", "remove"),), **_CHANGE_PLAN,
+            usage="/plan standing drop S1", summary="stop a standing item"),
+    Command("/plan", ("ics",), handle_plan_ics, parsed=True, options=_PLAIN, usage=USAGE[8],
+            summary="the meetings as a calendar file, in your DM"),
+)

@@ -21,6 +21,8 @@ from handlers import access
 from handlers.actions import close_action, record_progress
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
 from handlers.board_settings import board_config
+from handlers.ids import ActionId, CallbackId
+from handlers.registry import Button, Form, Who
 from handlers.parsing import check_text, parse_id
 from store import audit, boards
 from store import reminders as reminder_store
@@ -227,3 +229,23 @@ def handle_chase_not_mine(req: Request) -> Reply:
                  operation="not_mine", after={"owner": action.owner.slack_user_id})
     refresh_reminder(req, key, req.values.get("channel_id"), req.values.get("message_ts"))
     return _ack(f"Told the secretariat that #{action.ref} is not yours.")
+
+
+# ---------------------------------------------------------------- declarations
+
+_EDITORS = "the action's owner, or the chair, vice-chair or secretariat"
+
+BUTTONS = (
+    Button(ActionId.ACTION_DONE, handle_chase_done, "close the action from its reminder", narrower=_EDITORS,
+           success="quiet"),
+    Button(ActionId.ACTION_ADD_UPDATE, handle_chase_update_open, "open a form to log progress", narrower=_EDITORS,
+           success="quiet"),
+    Button(ActionId.ACTION_SNOOZE, handle_chase_snooze, "no reminder about it for a week", narrower=_EDITORS,
+           success="quiet"),
+    Button(ActionId.ACTION_NOT_MINE, handle_chase_not_mine, "tell the chair and secretariat it is not yours",
+           narrower="the action's owner only", success="quiet"),
+)
+FORMS = (
+    Form(CallbackId.CHASE_UPDATE, handle_chase_update_submit, "a progress note from a reminder",
+         default_field="note_block", narrower=_EDITORS),
+)

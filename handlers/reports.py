@@ -19,6 +19,7 @@ from handlers.base import (
     Request,
     UsageError,
 )
+from handlers.registry import Command, Option, Who
 from handlers.parsing import parse
 from handlers.performance import (
     lead_fields,
@@ -46,32 +47,20 @@ def examples() -> list[str]:
     return ["/lsp report quarter", "/lsp report quarter 2019-Q1", "/lsp report annual 2019"]
 
 
-def handle_lsp_report(req: Request, second: str, rest: str) -> Reply:
-    """Route `/lsp report quarter|annual ...`."""
-    if second in ("quarter", "quarterly", "q"):
-        return handle_report_quarter(req, rest)
-    if second in ("annual", "year", "yearly"):
-        return handle_report_annual(req, rest)
-    raise UsageError(f"`/lsp report {second}` is not a report I know.", examples=examples())
-
-
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "board"
 
 
-def _pick_board(req: Request, rest: str) -> tuple[Board, list[str]]:
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    access.require_reader(access.actor_for(req, board))
-    return board, [a.value for a in parsed.args]
+def _pick_board(req: Request) -> tuple[Board, list[str]]:
+    return req.board, [a.value for a in req.parsed.args]
 
 
 # ---------------------------------------------------------------- quarterly
 
 
-def handle_report_quarter(req: Request, rest: str) -> Reply:
+def handle_report_quarter(req: Request) -> Reply:
     """The quarterly performance report: Block Kit in the reply, the documents and chart to the DM after it."""
-    board, args = _pick_board(req, rest)
+    board, args = _pick_board(req)
     today = req.today(board.timezone)
     start_month = year_start_month(board.settings)
     # With no quarter named, the last one complete: the one whose returns are being collected.
@@ -174,12 +163,9 @@ def agenda_note(*, session: Session, board: Board, meeting_date: dt.date, title:
 # ---------------------------------------------------------------- annual
 
 
-def handle_report_annual(req: Request, rest: str) -> Reply:
+def handle_report_annual(req: Request) -> Reply:
     """The annual report for scrutiny (the chair and admins): a summary now, Word and Markdown after."""
-    board, args = _pick_board(req, rest)
-    actor = access.actor_for(req, board)
-    if not actor.is_chair:
-        raise Forbidden(f"Only the chair of {board.name} (or an admin) can compile the annual report.")
+    board, args = _pick_board(req)
     today = req.today(board.timezone)
     start_month = year_start_month(board.settings)
     if not args:
@@ -251,3 +237,16 @@ def annual_document(data: dict[str, Any]) -> Document:
     title = f"{data['board']}: annual report {data['year_label']}"
     return Document(template="docs/report_annual.md.j2", data=data, basename=data["basename"], title=title,
                     charts=[_chart(data, title)])
+
+
+# ---------------------------------------------------------------- declarations
+
+COMMANDS = (
+    Command("/lsp", ("report", "quarter"), handle_report_quarter, parsed=True, topic="report",
+            aliases=(("report", "quarterly"), ("report", "q")),
+            usage="/lsp report quarter [2019-Q2]",
+            summary="the quarterly performance report, with Word, Markdown and a chart in your DM"),
+    Command("/lsp", ("report", "annual"), handle_report_annual, who=Who.CHAIR, doing="compile the annual report",
+            parsed=True, topic="report", aliases=(("report", "year"), ("report", "yearly")),
+            usage="/lsp report annual 2019", summary="the annual report for scrutiny (the chair)"),
+)

@@ -1,20 +1,14 @@
-"""Which handler serves which slash command."""
+"""Which slash commands lspbot answers, and the one way a command's text reaches its handler."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from handlers import actions, lsp
-from handlers import agenda as agenda_handlers
-from handlers import plan as plan_handlers
-from handlers import updates as update_handlers
 from handlers.base import Reply, Request
+from handlers.catalogue import REGISTRY
+from handlers.registry import dispatch
 
-COMMANDS: dict[str, Callable[[Request], Reply]] = {
-    "/lsp": lsp.handle,
-    "/action": actions.handle,
-    "/plan": plan_handlers.handle,
-    "/agenda": agenda_handlers.handle,
-    "/update": update_handlers.handle,
-}
+SLASH_COMMANDS: tuple[str, ...] = tuple(REGISTRY.slash_commands)
 
+
+def handle_command(command: str, req: Request) -> Reply:
+    """Run `command` (`/action`) with the request's text: routed, checked and parsed by its declaration."""
+    return dispatch(REGISTRY, command, req)

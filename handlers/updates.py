@@ -11,37 +11,15 @@ from handlers import access, forms, performance
 from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
+from handlers.ids import ActionId, CallbackId
+from handlers.registry import Button, Form, Topic
+from handlers.registry import Command, Who
 from handlers.parsing import check_text, normalise_quotes, parse, parse_id
 from store import audit, boards, meetings
 from store import updates as update_store
 from store.models import Board, Meeting, Member, Organisation
 
 MODAL_TEXT = "update_text"  # block_id and action_id of the modal's text box
-_BOARD_OPTION = re.compile(r'(?:^|\s)board:(?:"([^"]*)"|(\S+))', re.I)
-
-
-def handle(req: Request) -> Reply:
-    """Route `/update <text>`, `/update`, `/update list [date]`, `/update quarterly ...`, `/update help`."""
-    text = req.text.strip()
-    first, _, rest = text.partition(" ")
-    word = first.lower()
-    if word == "help" and not rest.strip():
-        return Reply("slack/update_help.json.j2", {})
-    if word in ("list", "ls"):
-        return handle_update_list(req, rest.strip())
-    if word == "quarterly":
-        return performance.handle_quarterly_return(req, rest.strip())
-    return handle_update_submit(req, text)
-
-
-def take_board_option(text: str) -> tuple[str, str | None]:
-    """Pull a `board:"Name"` option out of free text; (the text without it, the board name or None)."""
-    normalised = normalise_quotes(text)
-    m = _BOARD_OPTION.search(normalised)
-    if m is None:
-        return text.strip(), None
-    name = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
-    return (text[: m.start()] + text[m.end():]).strip(), name
 
 
 def _strip_outer_quotes(text: str) -> str:
@@ -72,12 +50,10 @@ def _organisation_of(member: Member, board: Board) -> Organisation:
 # ---------------------------------------------------------------- submit
 
 
-def handle_update_submit(req: Request, text: str) -> Reply:
+def handle_update_submit(req: Request) -> Reply:
     """Store the sender's organisation's update for the next meeting; no text opens the form."""
-    body, board_name = take_board_option(text)
-    board = access.resolve_board(req, board_name)
-    actor = access.actor_for(req, board)
-    member = access.require_member(actor)
+    body, board = req.rest, req.board
+    member = access.require_member(req.actor)
     if not body:
         return open_update_modal(req, board, member)
     body = check_text(_strip_outer_quotes(body), "update")
@@ -172,11 +148,9 @@ def handle_update_modal_submit(req: Request) -> Reply:
 # ---------------------------------------------------------------- list
 
 
-def handle_update_list(req: Request, rest: str) -> Reply:
+def handle_update_list(req: Request) -> Reply:
     """`/update list [date]`: who has and has not sent an update for the next (or named) meeting."""
-    parsed = parse(rest, ("board",))
-    board = access.resolve_board(req, parsed.options.get("board"))
-    access.require_reader(access.actor_for(req, board))
+    parsed, board = req.parsed, req.board
     if parsed.args:
         meeting = _meeting_on(req, board, " ".join(a.raw for a in parsed.args))
     else:
@@ -210,3 +184,38 @@ def _meeting_on(req: Request, board: Board, phrase: str) -> Meeting:
     if meeting is None:
         raise NotFound(f"{board.name} has no meeting on {day:%A %-d %B %Y}.")
     return meeting
+
+
+# ---------------------------------------------------------------- declarations
+
+TOPIC = Topic("update", "Partner updates and quarterly returns", aliases=("updates",),
+              note="In a DM, add `board:\"Name\"` if you sit on several boards. Updates sent after the agenda is "
+                   "published are marked late on it. An update that starts with the word list or quarterly goes in "
+                   "quotes.")
+
+COMMANDS = (
+    Command("/update", (), handle_update_submit, fallback=True, who=Who.MEMBERS, doing="send updates",
+            opens_form=True, usage="/update <text>",
+            summary="your organisation's update for the board's next meeting (sending again replaces it; the "
+                    "earlier one is kept); `/update` alone opens a form with your current update filled in"),
+    Command("/update", ("list",), handle_update_list, aliases=(("ls",),), parsed=True,
+            usage="/update list [date]",
+            summary="who has and hasn't sent an update for the next (or named) meeting"),
+    Command("/update", ("quarterly",), performance.handle_quarterly_return, who=Who.MEMBERS,
+            doing="send quarterly returns", narrower="the lead of the outcome or project, or the chair, "
+            "vice-chair or secretariat", opens_form=True,
+            usage='/update quarterly "<outcome or project>" rag:<red|amber|green> <commentary> [quarter:2019-Q1]',
+            summary="the return for the quarter just ended (or the quarter named); "
+                    "`/update quarterly` alone opens a form with a RAG picker"),
+)
+
+
+# ---------------------------------------------------------------- declarations
+
+BUTTONS = (
+    Button(ActionId.PARTNER_UPDATE_OPEN, handle_update_button, "open the partner-update form", who=Who.MEMBERS),
+)
+FORMS = (
+    Form(CallbackId.PARTNER_UPDATE, handle_update_modal_submit, "your organisation's update for the next meeting",
+         default_field=MODAL_TEXT, fields=(MODAL_TEXT,), who=Who.MEMBERS, opened_by="/update"),
+)

@@ -8,10 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.runtime import Runtime, run_command
-from handlers.router import COMMANDS
 from store import db
 from store.models import AuditRecord
-from tests.catalogue import uncovered
+from tests.catalogue import SLASH_COMMANDS, uncovered
 from tests.conftest import ADMIN
 from tests.integrity import changed_tables, table_counts
 
@@ -19,8 +18,8 @@ CHANNEL = "CPROP01"
 CHAIR = "UPCHAIR1"
 MEMBER = "UPMEMB1"
 
-# Words that steer the text into each parser's deeper paths: every subcommand the routers know
-# (test_every_subcommand_is_fuzzed checks that against the code).
+# Words that steer the text into each parser's deeper paths: every declared command
+# (test_every_subcommand_is_fuzzed checks that against the registry).
 SUBCOMMANDS = {
     "/lsp": ["", "help", "board create", "member add", "member list", "member ls", "member remove", "board",
              "member", "board set", "board settings", "outcome add", "outcome list", "outcomes", "project add",
@@ -45,7 +44,7 @@ def test_control_characters_are_dropped_before_storage(runtime: Runtime) -> None
 
 
 def test_every_subcommand_is_fuzzed() -> None:
-    assert set(SUBCOMMANDS) == set(COMMANDS)
+    assert set(SUBCOMMANDS) == set(SLASH_COMMANDS)
     for command, subs in SUBCOMMANDS.items():
         assert not uncovered(command, subs), command
 
@@ -106,7 +105,7 @@ def test_edge_values_are_refused_with_a_reason(runtime: Runtime) -> None:
         assert run_command(runtime, command, user_id=CHAIR, channel_id=CHANNEL, text=text).ok
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", sorted(SLASH_COMMANDS))
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_text_gets_a_reply(runtime: Runtime, command: str, data: st.DataObject) -> None:

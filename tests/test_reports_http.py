@@ -133,7 +133,7 @@ def test_a_named_quarter_and_bad_report_requests(server, board, fake_slack, tmp_
     cases = [
         (board.alice, "report quarter 2019-Q9", "couldn't read “2019-Q9” as a quarter"),
         (board.alice, "report quarter 2020-Q1", "has not started yet"),
-        (board.alice, "report sideways", "not a report I know"),
+        (board.alice, "report sideways", "For example:\n`/lsp report quarter [2019-Q2]`\n`/lsp report annual 2019`"),
         (board.alice, "report annual 2019", "Only the chair"),
         (board.chair, "report annual 2030", "has not started yet"),
         (board.chair, "report annual nineteen", "is not a year"),

@@ -16,20 +16,21 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.home import workspace_url
-from bot.slack.listeners.interactions import answer, open_modal, register_form, render_modal, user_of
+from bot.slack.listeners.interactions import answer, open_modal, render_modal, user_of
 from bot.runtime import Runtime, run_handler
 from handlers import action_forms
 from handlers.home import message_link
-from handlers.ids import CallbackId
+from handlers.registry import Handler, Registry
 
 log = logging.getLogger("lspbot.actions")
 _OUTCOME = "lspbot_shortcut"
 
 
-def register(app: App, runtime: Runtime) -> None:
-    register_form(app, runtime, CallbackId.ACTION_ADD.value, action_forms.handle_action_modal_submit,
-                  default_field=action_forms.FIELD_TEXT, fields=action_forms.FIELDS)
-    app.shortcut(CallbackId.ACTION_FROM_MESSAGE.value)(ack=_ack_shortcut(runtime), lazy=[_open_form(runtime)])
+def register(app: App, runtime: Runtime, registry: Registry) -> None:
+    """The message shortcuts: acknowledged at once, their form opened and then given the message's link."""
+    for shortcut in registry.shortcuts:
+        app.shortcut(shortcut.callback_id)(ack=_ack_shortcut(runtime, shortcut.handler),
+                                                lazy=[_open_form(runtime)])
 
 
 def message_of(body: dict[str, Any]) -> dict[str, str]:
@@ -40,11 +41,11 @@ def message_of(body: dict[str, Any]) -> dict[str, str]:
             "message_user": message.get("user") or "", "message_text": message.get("text") or ""}
 
 
-def _ack_shortcut(runtime: Runtime):
+def _ack_shortcut(runtime: Runtime, handler: Handler):
     def ack_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         values = message_of(body)
         user_id, user_name = user_of(body)
-        outcome = run_handler(runtime, action_forms.handle_action_from_message, user_id=user_id,
+        outcome = run_handler(runtime, handler, user_id=user_id,
                               channel_id=values["channel_id"] or None, values=values, user_name=user_name)
         context[_OUTCOME] = {"ok": outcome.ok, "payload": outcome.payload, "open_modal": outcome.open_modal}
         ack()

@@ -18,7 +18,7 @@ from bot.slack.listeners.interactions import open_modal
 from bot.slack.people import remember_timezone
 from bot.runtime import Outcome, Runtime, run_command
 from handlers.parsing import slack_unescape
-from handlers.router import COMMANDS
+from handlers.router import SLASH_COMMANDS
 
 log = logging.getLogger("lspbot.commands")
 
@@ -33,7 +33,7 @@ def ack_payload(outcome: Outcome) -> dict[str, Any]:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    for name in COMMANDS:
+    for name in SLASH_COMMANDS:
         app.command(name)(ack=_listener(runtime, name), lazy=[_after_ack(runtime)])
 
 

@@ -14,14 +14,15 @@ from slack_sdk import WebClient
 from bot.slack.home import publish_home
 from bot.slack.listeners.interactions import user_of
 from bot.runtime import Runtime
-from handlers.ids import ActionId
+from handlers.registry import Registry
 from handlers.parsing import parse_id
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: Runtime, registry: Registry) -> None:
     app.event("app_home_opened")(ack=_ack, lazy=[_opened(runtime)])
-    for action_id in (ActionId.HOME_PAGE_NEXT.value, ActionId.HOME_PAGE_PREVIOUS.value):
-        app.action(action_id)(ack=_ack, lazy=[_paged(runtime)])
+    for declared in registry.buttons:  # the Home tab's paging: no handler, the Home tab is published again
+        if declared.handler is None and declared.where == "home":
+            app.action(declared.action_id)(ack=_ack, lazy=[_paged(runtime)])
 
 
 def _ack(ack: Ack) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -25,10 +25,10 @@ from bot.render.documents import send_documents
 from bot.slack.home import publish_home
 from bot.runtime import Outcome, Runtime, run_handler
 from handlers.base import Reply, Request
+from handlers.registry import Registry, Success
 
 log = logging.getLogger("lspbot.interactions")
 
-Success = Literal["say", "replace", "quiet"]
 HOME_MARK = "home:"  # private_metadata prefix of a form opened from the Home tab: its submission refreshes Home
 MAX_ERROR = 150  # Slack shows at most this much of a field error
 _OUTCOME = "lspbot_outcome"  # the context key carrying an outcome from the ack to the lazy listener
@@ -179,10 +179,15 @@ def _plain(done: dict[str, Any]) -> str:
     return done.get("error") or (done.get("payload") or {}).get("text", "")
 
 
-def register_button(app: App, runtime: Runtime, action_id: str, handler: Callable[[Request], Reply], *,
-                    success: Success = "say") -> None:
-    ack_click, after_click = button(runtime, handler, success=success)
-    app.action(action_id)(ack=ack_click, lazy=[after_click])
+def register(app: App, runtime: Runtime, registry: Registry) -> None:
+    """Every declared button with a handler, and every declared form."""
+    for declared in registry.buttons:
+        if declared.handler is not None:
+            ack_click, after_click = button(runtime, declared.handler, success=declared.success)
+            app.action(declared.action_id)(ack=ack_click, lazy=[after_click])
+    for form in registry.forms:
+        register_form(app, runtime, form.callback_id, form.handler, default_field=form.default_field,
+                      fields=form.fields)
 
 
 def field_errors(outcome: Outcome, default_field: str, fields: tuple[str, ...]) -> dict[str, str]:
