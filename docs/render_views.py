@@ -5,7 +5,7 @@ SQLite database with the clock fixed at Tuesday 16 July 2019, 09:30 in London, r
 commands, the Home tab's handler and the chase-actions job, and prints each view with the console
 transport's Block Kit-to-text rendering (bot/console.py): buttons as `[Label]`, form inputs as `[value ▾]`.
 
-    python docs/render_views.py           # rewrite docs/views.md and the README's examples
+    python docs/render_views.py           # rewrite docs/views.md and the examples in docs/commands.md
     python docs/render_views.py --check   # exit 1 if either is out of date
 """
 
@@ -34,7 +34,7 @@ from store.outbox import Outbox  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")
 OUT = ROOT / "docs" / "views.md"
-README = ROOT / "README.md"
+GUIDE = ROOT / "docs" / "commands.md"  # the user guide, whose examples block (between the markers) is rendered here
 BEGIN, END = "<!-- rendered views: begin -->", "<!-- rendered views: end -->"
 CHANNEL, ADMIN, CHAIR, ALICE, BOB = "CLSPEXEC", "UADMIN", "UJULIAN", "UALICE", "UBOB"
 
@@ -76,7 +76,7 @@ def render_views() -> str:
 
 
 def render_all() -> tuple[str, str]:
-    """docs/views.md, and the examples block of the README (the Home tab, a reminder, the /action add form)."""
+    """docs/views.md, and the examples block of docs/commands.md (the Home tab, a reminder, the /action add form)."""
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings({"DATABASE_URL": f"sqlite:///{Path(folder) / 'views.db'}", "LSPBOT_ADMINS": ADMIN},
                                  env_file=None)
@@ -116,7 +116,7 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
     def shown(payload: dict[str, Any]) -> str:
         return "```text\n" + payload_to_text(payload, names) + "\n```\n"
 
-    readme = "\n".join([
+    examples = "\n".join([
         BEGIN,
         "Alice's Home tab (her Slack profile puts her in Paris; the board meets in London):",
         "",
@@ -167,27 +167,27 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
         "address, as Slack builds its permalinks.",
         "",
         shown(shortcut_form),
-    ]), readme
+    ]), examples
 
 
-def with_examples(readme: str, block: str) -> str:
-    """The README with its examples block (between the markers) replaced."""
-    start, end = readme.index(BEGIN), readme.index(END) + len(END)
-    return readme[:start] + block + readme[end:]
+def with_examples(guide: str, block: str) -> str:
+    """The user guide with its examples block (between the markers) replaced."""
+    start, end = guide.index(BEGIN), guide.index(END) + len(END)
+    return guide[:start] + block + guide[end:]
 
 
 def main(argv: list[str]) -> int:
     text, block = render_all()
-    readme = with_examples(README.read_text(encoding="utf-8"), block)
+    guide = with_examples(GUIDE.read_text(encoding="utf-8"), block)
     if "--check" in argv:
-        stale = [p for p, want in ((OUT, text), (README, readme))
+        stale = [p for p, want in ((OUT, text), (GUIDE, guide))
                  if not p.exists() or p.read_text(encoding="utf-8") != want]
         for path in stale:
             print(f"{path.relative_to(ROOT)} is out of date: run python docs/render_views.py", file=sys.stderr)
         return 1 if stale else 0
     OUT.write_text(text, encoding="utf-8")
-    README.write_text(readme, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)} and the examples in {README.relative_to(ROOT)}")
+    GUIDE.write_text(guide, encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)} and the examples in {GUIDE.relative_to(ROOT)}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""docs/views.md and the README's examples show what the current templates render (they stand in for
+"""docs/views.md and the examples in docs/commands.md show what the current templates render (they stand in for
 screenshots, there being no Slack workspace to take them in)."""
 
 from __future__ import annotations
@@ -16,5 +16,5 @@ def test_the_rendered_views_in_the_docs_are_current() -> None:
     assert "[Done] [Add update] [Snooze a week]" in examples and "┌─ New action ─┐" in examples
     hint = "out of date: run `python docs/render_views.py` and commit the result"
     assert (ROOT / "docs" / "views.md").read_text(encoding="utf-8") == views, f"docs/views.md is {hint}"
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert module.with_examples(readme, examples) == readme, f"the README's rendered views are {hint}"
+    guide = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    assert module.with_examples(guide, examples) == guide, f"the rendered views in docs/commands.md are {hint}"
