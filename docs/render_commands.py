@@ -29,7 +29,8 @@ def _cell(text: str) -> str:
 
 
 def _who(who: Who, narrower: str) -> str:
-    return f"{who.value}; {narrower}" if narrower else who.value
+    """Who may: the handler's narrower rule where it has one, else the declared people."""
+    return narrower or who.value
 
 
 def _names(cmd: Command) -> str:

@@ -374,7 +374,7 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
 
 # ---------------------------------------------------------------- declarations
 
-_EDITORS = "the owner, or the chair, vice-chair or secretariat"
+EDITORS = "its owner, the chair, vice-chair or secretariat, or an admin"
 
 TOPIC = Topic("action", "Actions", aliases=("actions",),
               note="Dates: `Friday`, `next Friday`, `15 July`, `2019-07-15`, `in 2 weeks`, `end of month`, `next meeting`.")
@@ -389,18 +389,18 @@ COMMANDS = (
             usage="/action list [mine | @user | overdue | all | done]", summary="list actions, soonest due first"),
     Command("/action", ("show",), handle_action_show, usage="/action show #12",
             summary="one action and its history"),
-    Command("/action", ("update",), handle_action_update, aliases=(("note",),), narrower=_EDITORS,
+    Command("/action", ("update",), handle_action_update, aliases=(("note",),), narrower=EDITORS,
             usage="/action update #12 <progress note>", summary="log progress",
             examples=("/action update #12 Met the CCG, draft due next week",)),
-    Command("/action", ("done",), handle_action_done, aliases=(("close",),), narrower=_EDITORS,
+    Command("/action", ("done",), handle_action_done, aliases=(("close",),), narrower=EDITORS,
             usage="/action done #12 [note]", summary="close it"),
-    Command("/action", ("reassign",), handle_action_reassign, narrower=_EDITORS,
+    Command("/action", ("reassign",), handle_action_reassign, narrower=EDITORS,
             usage="/action reassign #12 @carol", summary="give it to someone else"),
-    Command("/action", ("due",), handle_action_due, narrower=_EDITORS,
+    Command("/action", ("due",), handle_action_due, narrower=EDITORS,
             usage="/action due #12 <date>", summary="change the due date",
             examples=("/action due #12 next Friday",)),
-    Command("/action", ("drop",), handle_action_drop, narrower=_EDITORS,
+    Command("/action", ("drop",), handle_action_drop, narrower=EDITORS,
             usage="/action drop #12 <reason>", summary="drop it, saying why"),
-    Command("/action", ("reopen",), handle_action_reopen, narrower=_EDITORS,
+    Command("/action", ("reopen",), handle_action_reopen, narrower=EDITORS,
             usage="/action reopen #12", summary="reopen a closed action"),
 )

@@ -88,7 +88,7 @@ class Command:
     summary: str  # what it does, for help: "add or change a member"
     who: Who = Who.READERS
     doing: str = ""  # what a refused person may not do: "add members" (Only … can add members.)
-    narrower: str = ""  # a check the handler makes on the object, for the docs: "or the owner of the action"
+    narrower: str = ""  # the whole rule where the handler narrows `who` by the object: "its owner, the chair, …"
     options: tuple[Option, ...] = ()  # None of these is parsed unless `parsed` is set
     parsed: bool = False  # whether the dispatcher reads `options` from the text into `req.parsed`
     aliases: tuple[tuple[str, ...], ...] = ()  # other words for it: (("new",),)

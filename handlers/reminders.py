@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from handlers import access
-from handlers.actions import close_action, record_progress
+from handlers.actions import EDITORS, close_action, record_progress
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
 from handlers.board_settings import board_config
 from handlers.ids import ActionId, CallbackId
@@ -233,19 +233,17 @@ def handle_chase_not_mine(req: Request) -> Reply:
 
 # ---------------------------------------------------------------- declarations
 
-_EDITORS = "the action's owner, or the chair, vice-chair or secretariat"
-
 BUTTONS = (
-    Button(ActionId.ACTION_DONE, handle_chase_done, "close the action from its reminder", narrower=_EDITORS,
+    Button(ActionId.ACTION_DONE, handle_chase_done, "close the action from its reminder", narrower=EDITORS,
            success="quiet"),
-    Button(ActionId.ACTION_ADD_UPDATE, handle_chase_update_open, "open a form to log progress", narrower=_EDITORS,
+    Button(ActionId.ACTION_ADD_UPDATE, handle_chase_update_open, "open a form to log progress", narrower=EDITORS,
            success="quiet"),
-    Button(ActionId.ACTION_SNOOZE, handle_chase_snooze, "no reminder about it for a week", narrower=_EDITORS,
+    Button(ActionId.ACTION_SNOOZE, handle_chase_snooze, "no reminder about it for a week", narrower=EDITORS,
            success="quiet"),
     Button(ActionId.ACTION_NOT_MINE, handle_chase_not_mine, "tell the chair and secretariat it is not yours",
            narrower="the action's owner only", success="quiet"),
 )
 FORMS = (
     Form(CallbackId.CHASE_UPDATE, handle_chase_update_submit, "a progress note from a reminder",
-         default_field="note_block", narrower=_EDITORS),
+         default_field="note_block", narrower=EDITORS),
 )
