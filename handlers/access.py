@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from handlers.base import Forbidden, NotFound, Request, UsageError
+from handlers.base import MANAGING_ROLES, Actor, Forbidden, NotFound, Request, UsageError
 from store import boards
-from store.models import Action, Board, Member, Membership, Role
+from store.models import Board, Member
 
-MANAGING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
-
-
-@dataclass
-class Actor:
-    """The person behind a request, as seen from one board."""
-
-    board: Board
-    member: Member | None
-    membership: Membership | None
-    is_admin: bool
-
-    @property
-    def role(self) -> Role | None:
-        return self.membership.role if self.membership else None
-
-    @property
-    def is_member(self) -> bool:
-        return self.membership is not None
-
-    @property
-    def manages_board(self) -> bool:
-        """Chair, vice-chair, secretariat, or an admin."""
-        return self.is_admin or self.role in MANAGING_ROLES
-
-    @property
-    def is_chair(self) -> bool:
-        return self.is_admin or self.role == Role.CHAIR
-
-    def may_edit_action(self, action: Action) -> bool:
-        """The owner, the chair, the vice-chair, the secretariat or an admin."""
-        if self.manages_board:
-            return True
-        return self.member is not None and self.is_member and action.owner_id == self.member.id
+__all__ = ["MANAGING_ROLES", "Actor", "actor_for", "require_manager", "require_member", "require_reader",
+           "resolve_board"]
 
 
 def resolve_board(req: Request, board_name: str | None = None) -> Board:

@@ -9,12 +9,12 @@ from handlers import access
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_member, split_add_text
+from handlers.chase import refresh_reminder
 from handlers.registry import Command, Topic, Who
 from handlers.parsing import (
     PLAIN_MENTION_RE,
     check_text,
     mention_id,
-    parse,
     parse_ref,
     tokenize,
 )
@@ -266,7 +266,6 @@ def close_action(req: Request, actor: Actor, action: Action, status: ActionStatu
     _notify_owner(req, action, "slack/action_changed.json.j2", {"change": kind, "note": note})
     # The owner's reminders that list it lose its buttons now, not when someone next clicks one (a reminder's
     # own Done button redraws the message it is on: that one is left to it).
-    from handlers.reminders import refresh_reminder  # handlers.reminders builds on this module
     clicked = req.values.get("message_ts")
     for key, channel, ts in reminder_store.delivered_reminders_of(session=req.session, action_id=action.id):
         if ts != clicked:

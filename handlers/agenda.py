@@ -24,7 +24,7 @@ from handlers.base import (
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Kind, Option, Who
-from handlers.parsing import check_text, parse, parse_id
+from handlers.parsing import check_text, parse_id
 from handlers.plan import (
     existing_meeting,
     parse_meeting_date,
@@ -254,12 +254,6 @@ def handle_decline_submission(req: Request) -> Reply:
 
 
 # ---------------------------------------------------------------- draft and publish
-
-
-def _manager_board(req: Request, parsed_board: str | None, what: str) -> Board:
-    board = access.resolve_board(req, parsed_board)
-    access.require_manager(access.actor_for(req, board), what)
-    return board
 
 
 def _meeting_for(req: Request, board: Board, phrase: str) -> Meeting:

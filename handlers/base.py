@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from handlers.access import Actor
-    from store.models import Board
+from store.models import Action, Board, Member, Membership, Role
 
 
 class Clock(Protocol):
@@ -30,6 +28,42 @@ class Notifier(Protocol):
 
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None: ...
+
+
+MANAGING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
+
+
+@dataclass
+class Actor:
+    """The person behind a request, as seen from one board."""
+
+    board: Board
+    member: Member | None
+    membership: Membership | None
+    is_admin: bool
+
+    @property
+    def role(self) -> Role | None:
+        return self.membership.role if self.membership else None
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None
+
+    @property
+    def manages_board(self) -> bool:
+        """Chair, vice-chair, secretariat, or an admin."""
+        return self.is_admin or self.role in MANAGING_ROLES
+
+    @property
+    def is_chair(self) -> bool:
+        return self.is_admin or self.role == Role.CHAIR
+
+    def may_edit_action(self, action: Action) -> bool:
+        """The owner, the chair, the vice-chair, the secretariat or an admin."""
+        if self.manages_board:
+            return True
+        return self.member is not None and self.is_member and action.owner_id == self.member.id
 
 
 @dataclass

@@ -9,9 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import access
-from handlers.base import Forbidden, InvalidInput, Reply, Request, UsageError
-from handlers.parsing import parse
+from handlers.base import InvalidInput, Reply, Request, UsageError
 from store import audit
 from store import performance as perf_store
 from store.models import Board

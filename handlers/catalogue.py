@@ -16,6 +16,7 @@ from handlers import (
     lsp,
     performance,
     plan,
+    plan_io,
     reminders,
     reports,
     updates,
@@ -24,7 +25,7 @@ from handlers.base import Reply, Request
 from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut, Topic, Who, help_data
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
-DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, agenda, agenda_forms, updates, performance, reports,
+DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, plan_io, agenda, agenda_forms, updates, performance, reports,
                                    reminders, home, lsp)
 
 

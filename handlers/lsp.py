@@ -105,7 +105,7 @@ def handle_member_remove(req: Request) -> Reply:
     user_id, _ = _user_token_parts(parsed.args[0].raw)
     member = boards.get_member(session=req.session, slack_user_id=user_id)
     membership = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
-    if membership is None:
+    if member is None or membership is None:
         raise InvalidInput(f"{member.display_name if member else user_id} is not a member of {board.name}.")
     if membership.role == Role.CHAIR and not req.is_admin:
         raise Forbidden("Only an admin can remove the chair.")

@@ -9,12 +9,12 @@ from typing import Any
 
 from handlers import access, forms
 from handlers.actions import resolve_member
-from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.base import Token, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Option, Who
-from handlers.parsing import check_text, normalise_quotes, parse, parse_id, tokenize
+from handlers.parsing import check_text, normalise_quotes, parse_id, tokenize
 from store import audit, boards
 from store import performance as perf_store
 from store.models import Board, Member, PerformanceItem, PerformanceKind, Rag
@@ -187,12 +187,12 @@ def handle_item_list(req: Request, kind: PerformanceKind) -> Reply:
 # ---------------------------------------------------------------- quarterly returns
 
 
-def _take_options(text: str, names: tuple[str, ...]) -> tuple[list[Any], dict[str, str], str]:
+def _take_options(text: str, names: tuple[str, ...]) -> tuple[list[Token], dict[str, str], str]:
     """Tokens that are not options, the options, and the text with the options and first token cut out."""
     normalised = normalise_quotes(text)
     tokens = tokenize(normalised)
     options: dict[str, str] = {}
-    args = []
+    args: list[Token] = []
     cuts: list[tuple[int, int]] = []
     for tok in tokens:
         key, sep, value = tok.raw.partition(":")

@@ -10,10 +10,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from handlers import access
-from handlers.access import Actor
 from handlers.base import (
-    Attachment,
     Conflict,
     InvalidInput,
     NotFound,
@@ -23,8 +20,8 @@ from handlers.base import (
 )
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
-from handlers.registry import Command, Kind, Option, Topic, Who
-from handlers.parsing import Parsed, check_text, parse, refuse_stray
+from handlers.registry import Command, Handler, Kind, Option, Topic, Who
+from handlers.parsing import Parsed, check_text, refuse_stray
 from handlers.zones import time_label, viewer_zone
 from store import audit, boards, meetings
 from store import plan as plan_store
@@ -275,7 +272,7 @@ def handle_plan_show(req: Request) -> Reply:
 
 def handle_plan_cadence(req: Request) -> Reply:
     """Set the recurrence rule (a preset or an RFC 5545 RRULE), default time, venue and length."""
-    parsed, board, actor = req.parsed, req.board, req.actor
+    parsed, board = req.parsed, req.board
     values: dict[str, Any] = {}
     if parsed.args:
         rule_text = " ".join(a.value for a in parsed.args).strip()
@@ -316,7 +313,7 @@ def _host(req: Request, name: str) -> int:
 
 def handle_meeting_add(req: Request) -> Reply:
     """Add a meeting, or change the time, venue, host or theme of one already planned."""
-    parsed, board, actor = req.parsed, req.board, req.actor
+    parsed, board = req.parsed, req.board
     args = [a.value for a in parsed.args]
     time_text = parsed.options.get("time")
     if args and is_time(args[-1]) and len(args) > 1:
@@ -375,7 +372,7 @@ def cadence_dates(board: Board, year: int) -> list[dt.date]:
 
 def handle_plan_generate(req: Request) -> Reply:
     """Lay out a year of meetings from the cadence; dates already planned or past are left alone."""
-    parsed, board, actor = req.parsed, req.board, req.actor
+    parsed, board = req.parsed, req.board
     if len(parsed.args) != 1 or not re.fullmatch(r"\d{4}", parsed.args[0].value):
         raise UsageError("Which year?", examples=["/plan generate 2020"])
     year = int(parsed.args[0].value)
@@ -423,7 +420,7 @@ def _split_date_and_title(parsed: Parsed) -> tuple[str, str]:
 
 
 def handle_item_add(req: Request) -> Reply:
-    parsed, board, actor = req.parsed, req.board, req.actor
+    parsed, board = req.parsed, req.board
     date_text, title = _split_date_and_title(parsed)
     if not date_text:
         raise UsageError("For which meeting? Put its date before the title.", examples=USAGE[4:5])
@@ -454,7 +451,7 @@ def _planned(item: PlanItem) -> PlannedItem:
 
 
 def _load_item(req: Request) -> tuple[Board, PlanItem, Parsed]:
-    parsed, board, actor = req.parsed, req.board, req.actor
+    parsed, board = req.parsed, req.board
     if not parsed.args:
         raise UsageError("Which item? Give its reference.", examples=["P3"])
     ref = parse_plan_ref(parsed.args[0].value)
@@ -497,7 +494,7 @@ def handle_item_drop(req: Request) -> Reply:
 
 def handle_standing_add(req: Request) -> Reply:
     """Declare an item that appears at every meeting (or every Nth) from today or `from:<date>`."""
-    parsed, board, actor = req.parsed, req.board, req.actor
+    parsed, board = req.parsed, req.board
     title = quoted_title(parsed, USAGE[7])
     title = check_text(title if title is not None else " ".join(a.value for a in parsed.args), "title")
     if len(title) > 300:
@@ -522,7 +519,7 @@ def handle_standing_add(req: Request) -> Reply:
 
 
 def handle_standing_drop(req: Request) -> Reply:
-    parsed, board, actor = req.parsed, req.board, req.actor
+    parsed, board = req.parsed, req.board
     if not parsed.args:
         raise UsageError("Which standing item?", examples=["/plan standing drop S1"])
     ref = parse_plan_ref(parsed.args[0].value, _STANDING_REF, "standing item", "S1")
@@ -540,24 +537,18 @@ def handle_standing_drop(req: Request) -> Reply:
 # ---------------------------------------------------------------- calendar
 
 
-def handle_plan_ics(req: Request) -> Reply:
-    """The board's meetings as an iCalendar file, sent to the requester."""
-    from handlers.plan_io import plan_ics
-
-    parsed, board, actor = req.parsed, req.board, req.actor
-    content, count = plan_ics(req.session, board, req.now())
-    filename = re.sub(r"[^A-Za-z0-9]+", "-", board.name).strip("-").lower() + "-meetings.ics"
-    return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "ics", "count": count,
-                                             "filename": filename},
-                 attachments=[Attachment(filename, content, f"{board.name} meetings")])
-
-
 # ---------------------------------------------------------------- declarations
 
 _OPTIONS = tuple(Option(name, Kind.PHRASE if name in DATE_OPTIONS else Kind.TEXT) for name in OPTIONS if name != "board")
 _PLAIN = tuple(Option(name) for name in OPTIONS if name != "board")  # `from:` one word, as only standing items read it
-_CHANGE_PLAN = dict(who=Who.MANAGERS, doing="change the forward plan", parsed=True, options=_PLAIN)
-_CHANGE_MEETINGS = dict(who=Who.MANAGERS, doing="change the meetings", parsed=True, options=_PLAIN)
+
+
+def _changes(words: tuple[str, ...], handler: Handler, doing: str, *, usage: str, summary: str,
+             aliases: tuple[tuple[str, ...], ...] = (), options: tuple[Option, ...] = _PLAIN) -> Command:
+    """A command that changes the plan: the chair, vice-chair, secretariat and admins."""
+    return Command("/plan", words, handler, aliases=aliases, who=Who.MANAGERS, doing=doing, parsed=True,
+                   options=options, usage=usage, summary=summary)
+
 
 TOPIC = Topic("plan", "Forward plan", aliases=("plans",),
               note="Only the chair, vice-chair and secretariat change the plan; everyone on the board can read it.")
@@ -565,27 +556,20 @@ TOPIC = Topic("plan", "Forward plan", aliases=("plans",),
 COMMANDS = (
     Command("/plan", ("show",), handle_plan_show, aliases=((),), fallback=True, parsed=True, options=_PLAIN,
             usage=USAGE[0], summary="the next meetings with their items, leads and venues"),
-    Command("/plan", ("meeting", "add"), handle_meeting_add, aliases=(("meeting", "edit"),), **_CHANGE_MEETINGS,
-            usage=USAGE[1],
-            summary="add a meeting, or change one (`meeting edit`)"),
-    Command("/plan", ("generate",), handle_plan_generate, **_CHANGE_MEETINGS, usage=USAGE[2],
-            summary="a year's meetings from the cadence"),
-    Command("/plan", ("cadence",), handle_plan_cadence, who=Who.MANAGERS, doing="set the meeting cadence",
-            parsed=True, options=_PLAIN, usage=USAGE[3],
-            summary="how often the board meets, when and where"),
-    Command("/plan", ("item", "add"), handle_item_add, **_CHANGE_PLAN,
-            usage=USAGE[4],
-            summary="put an item on a meeting's forward plan"),
-    Command("/plan", ("item", "move"), handle_item_move, **_CHANGE_PLAN, usage=USAGE[5],
-            summary="move an item to another meeting"),
-    Command("/plan", ("item", "drop"), handle_item_drop, aliases=(("item", "remove"),), **_CHANGE_PLAN,
-            usage=USAGE[6], summary="take an item off the plan"),
-    Command("/plan", ("standing", "add"), handle_standing_add, who=Who.MANAGERS, doing="change the forward plan",
-            parsed=True, options=_OPTIONS,
-            usage=USAGE[7],
-            summary="an item at every (or every Nth) meeting"),
-    Command("/plan", ("standing", "drop"), handle_standing_drop, aliases=(("standing", "remove"),), **_CHANGE_PLAN,
-            usage="/plan standing drop S1", summary="stop a standing item"),
-    Command("/plan", ("ics",), handle_plan_ics, parsed=True, options=_PLAIN, usage=USAGE[8],
-            summary="the meetings as a calendar file, in your DM"),
+    _changes(("meeting", "add"), handle_meeting_add, "change the meetings", aliases=(("meeting", "edit"),),
+             usage=USAGE[1], summary="add a meeting, or change one (`meeting edit`)"),
+    _changes(("generate",), handle_plan_generate, "change the meetings", usage=USAGE[2],
+             summary="a year's meetings from the cadence"),
+    _changes(("cadence",), handle_plan_cadence, "set the meeting cadence", usage=USAGE[3],
+             summary="how often the board meets, when and where"),
+    _changes(("item", "add"), handle_item_add, "change the forward plan", usage=USAGE[4],
+             summary="put an item on a meeting's forward plan"),
+    _changes(("item", "move"), handle_item_move, "change the forward plan", usage=USAGE[5],
+             summary="move an item to another meeting"),
+    _changes(("item", "drop"), handle_item_drop, "change the forward plan", aliases=(("item", "remove"),),
+             usage=USAGE[6], summary="take an item off the plan"),
+    _changes(("standing", "add"), handle_standing_add, "change the forward plan", options=_OPTIONS,
+             usage=USAGE[7], summary="an item at every (or every Nth) meeting"),
+    _changes(("standing", "drop"), handle_standing_drop, "change the forward plan",
+             aliases=(("standing", "remove"),), usage="/plan standing drop S1", summary="stop a standing item"),
 )

@@ -15,9 +15,10 @@ from dateutil import parser as du_parser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.base import DomainError, InvalidInput
+from handlers.base import Attachment, DomainError, InvalidInput, Reply, Request
 from handlers.dates import EARLIEST, LATEST
 from handlers.plan import (
+    USAGE,
     DEFAULT_DURATION,
     every_label,
     meeting_data,
@@ -27,6 +28,7 @@ from handlers.plan import (
     planned_items,
     starts_at,
 )
+from handlers.registry import Command
 from store import audit, meetings
 from store import plan as plan_store
 from store.models import AuditRecord, Board, ItemKind, Meeting
@@ -508,3 +510,22 @@ def plan_ics(session: Session, board: Board, now: dt.datetime) -> tuple[bytes, i
         cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical(), len(found)
+
+
+# ---------------------------------------------------------------- /plan ics
+
+
+def handle_plan_ics(req: Request) -> Reply:
+    """The board's meetings as an iCalendar file, sent to the requester."""
+    board = req.board
+    content, count = plan_ics(req.session, board, req.now())
+    filename = re.sub(r"[^A-Za-z0-9]+", "-", board.name).strip("-").lower() + "-meetings.ics"
+    return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "ics", "count": count,
+                                             "filename": filename},
+                 attachments=[Attachment(filename, content, f"{board.name} meetings")])
+
+
+COMMANDS = (
+    Command("/plan", ("ics",), handle_plan_ics, usage=USAGE[8], summary="the meetings as a calendar file, in your DM",
+            topic="plan"),
+)

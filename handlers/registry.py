@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -349,7 +349,3 @@ def help_data(topics: Sequence[Topic], commands: Sequence[Command], asked: str =
 def help_reply(topic: Topic, commands: Sequence[Command]) -> Reply:
     """One topic's help, as a reply (also what a form's command shows when Slack cannot open the form)."""
     return Reply("slack/help.json.j2", help_data([topic], commands, topic.key))
-
-
-def declared_ids(entries: Iterable[Button | Form | Shortcut]) -> set[str]:
-    return {getattr(e, "action_id", None) or getattr(e, "callback_id") for e in entries}

@@ -1,98 +1,24 @@
-"""Chasing action owners: the reminder cadence, the reminder message's data, and its four buttons.
+"""The four buttons of an action reminder (Done, Add update, Snooze a week, Not mine) and its update form.
 
-The cadence of an action with due date D, lead N days and overdue interval W (board settings):
-
-    stage 1  "due soon"   from D - N
-    stage 2  "due today"  from D
-    stage 2+k "overdue"   from D + k*W   (k = 1, 2, ...)
-
-A run on day T sends the highest stage whose date is on or before T, if it is higher than the last
-stage sent; stages skipped while the bot was down, at a weekend or on a bank holiday are coalesced into
-that one reminder. A snooze holds reminders back until a week after the next one was due; it never
-changes D. After `escalate_after` reminders sent while overdue the action is escalated.
+The reminder itself, and its cadence, are handlers/chase.py's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from handlers import access
 from handlers.actions import EDITORS, close_action, record_progress
+from handlers.chase import next_reminder_date, refresh_reminder
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
 from handlers.board_settings import board_config
 from handlers.ids import ActionId, CallbackId
-from handlers.registry import Button, Form, Who
+from handlers.registry import Button, Form
 from handlers.parsing import check_text, parse_id
 from store import audit, boards
 from store import reminders as reminder_store
 from store.models import Action, ActionChase, ActionStatus, Role
 
-CHASE_TEMPLATE = "slack/chase_actions.json.j2"
-MAX_WITH_BUTTONS = 20  # 2 blocks an action; Slack allows 50 blocks a message
-
-
-def chase_stage(today: dt.date, due: dt.date, lead_days: int, every_days: int) -> int:
-    """The cadence stage an action due on `due` has reached on `today` (0: none yet)."""
-    if today >= due:
-        return 2 + (today - due).days // every_days
-    if lead_days and today >= due - dt.timedelta(days=lead_days):
-        return 1
-    return 0
-
-
-def stage_date(stage: int, due: dt.date, lead_days: int, every_days: int) -> dt.date:
-    """The first day of a stage."""
-    if stage <= 1:
-        return due - dt.timedelta(days=lead_days)
-    return due + dt.timedelta(days=(stage - 2) * every_days)
-
-
-def next_reminder_date(today: dt.date, due: dt.date, lead_days: int, every_days: int) -> dt.date:
-    """When the next reminder after today's would fall due."""
-    stage = chase_stage(today, due, lead_days, every_days)
-    return stage_date(max(stage + 1, 1 if lead_days else 2), due, lead_days, every_days)
-
-
-def due_words(due: dt.date, today: dt.date) -> tuple[str, int]:
-    """('soon' | 'today' | 'overdue', days) for how an action stands."""
-    if due > today:
-        return "soon", (due - today).days
-    if due == today:
-        return "today", 0
-    return "overdue", (today - due).days
-
-
-def message_key(board_id: int, member_id: int, occasion: dt.datetime) -> str:
-    """The outbox key of one owner's reminder on one occasion."""
-    return f"chase:{board_id}:{member_id}:{occasion.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%MZ}"
-
-
-def chase_item(*, action_id: int, ref: int, text: str, due: dt.date, today: dt.date, key: str,
-               status: str = "open", chase: ActionChase | None = None, owner_id: int | None = None) -> dict[str, Any]:
-    """Template data for one action in a reminder."""
-    kind, days = due_words(due, today)
-    response = None
-    if status != "open":
-        response = status
-    elif chase is not None and chase.response:
-        response = chase.response
-        if response == "not_mine" and chase.disowned_by != owner_id:
-            response = None  # reassigned since: it is theirs again
-    return {
-        "action_id": action_id, "ref": ref, "text": text, "due": due, "kind": kind, "days": days,
-        "response": response, "snoozed_until": chase.snoozed_until if chase else None,
-        "value": f"{action_id}|{key}",
-    }
-
-
-def chase_message(*, board: str, owner_slack_id: str, items: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
-    """Template data for one owner's reminder."""
-    return {"board": board, "owner_id": owner_slack_id, "today": today,
-            "items": items[:MAX_WITH_BUTTONS], "more": items[MAX_WITH_BUTTONS:], "total": len(items)}
-
-
-# ---------------------------------------------------------------- the buttons
 
 
 def _parse_value(req: Request) -> tuple[int, str]:
@@ -122,22 +48,6 @@ def _answer(req: Request, action: Action, response: str) -> ActionChase:
     state.response = response
     state.response_at = req.now()
     return state
-
-
-def refresh_reminder(req: Request, key: str, channel_id: str | None, ts: str | None) -> None:
-    """Queue a `chat.update` of the reminder so its buttons show what was done."""
-    if not key or not channel_id or not ts:
-        return
-    ids = reminder_store.actions_in_message(session=req.session, message_key=key)
-    pairs = reminder_store.actions_with_chase(session=req.session, action_ids=ids)
-    if not pairs:
-        return
-    board = pairs[0][0].board
-    today = req.today(board.timezone)
-    items = [chase_item(action_id=a.id, ref=a.ref, text=a.text, due=a.due_date or today, today=today, key=key,
-                        status=a.status.value, chase=c, owner_id=a.owner_id) for a, c in pairs]
-    req.notify.update_message(channel_id, ts, CHASE_TEMPLATE, chase_message(
-        board=board.name, owner_slack_id=pairs[0][0].owner.slack_user_id, items=items, today=today))
 
 
 def _ack(text: str) -> Reply:

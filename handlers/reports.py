@@ -9,18 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from handlers import access
 from handlers.base import (
     Chart,
     Document,
-    Forbidden,
     InvalidInput,
     Reply,
     Request,
-    UsageError,
 )
-from handlers.registry import Command, Option, Who
-from handlers.parsing import parse
+from handlers.registry import Command, Who
 from handlers.performance import (
     lead_fields,
     lead_label,

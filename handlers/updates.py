@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 
 from handlers import access, forms, performance
@@ -14,7 +13,7 @@ from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Who
-from handlers.parsing import check_text, normalise_quotes, parse, parse_id
+from handlers.parsing import check_text, normalise_quotes, parse_id
 from store import audit, boards, meetings
 from store import updates as update_store
 from store.models import Board, Meeting, Member, Organisation

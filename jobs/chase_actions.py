@@ -1,7 +1,7 @@
 """chase-actions: each working day, one direct message per owner listing their actions that need attention,
 and once a week a digest of escalated actions to the chair and the secretariat.
 
-The cadence itself is described in handlers/reminders.py. The run reads every candidate action in one
+The cadence itself is described in handlers/chase.py. The run reads every candidate action in one
 query and writes chase state, reminder log and messages in one statement each, so its statement count
 does not grow with the number of actions.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers.base import Clock
-from handlers.reminders import CHASE_TEMPLATE, chase_item, chase_message, chase_stage, message_key
+from handlers.chase import CHASE_TEMPLATE, chase_item, chase_message, chase_stage, message_key
 from jobs.base import BoardDay, JobReport
 from store import boards
 from store import reminders as reminder_store
