@@ -289,10 +289,7 @@ def handle_plan_cadence(req: Request) -> Reply:
         values["time"] = parse_time(parsed.options["time"]).strftime("%H:%M")
     if "venue" in parsed.options:
         values["venue"] = check_text(parsed.options["venue"], "venue")[:200]
-    if "duration" in parsed.options:
-        duration = parsed.options["duration"]
-        if not (duration.isascii() and duration.isdigit()) or not 15 <= int(duration) <= 600:
-            raise InvalidInput("The duration is in minutes, from 15 to 600.", field="duration")
+    if "duration" in parsed.options:  # checked against its declaration: whole minutes, 15 to 600
         values["duration"] = int(parsed.options["duration"])
     if not values:
         raise UsageError("Give a cadence, a time, a venue or a duration.", examples=USAGE[3:4])
@@ -561,6 +558,8 @@ COMMANDS = (
     _changes(("generate",), handle_plan_generate, "change the meetings", usage=USAGE[2],
              summary="a year's meetings from the cadence"),
     _changes(("cadence",), handle_plan_cadence, "set the meeting cadence", usage=USAGE[3],
+             options=(*(o for o in _PLAIN if o.name != "duration"),
+                      Option("duration", Kind.NUMBER, low=15, high=600, help="minutes")),
              summary="how often the board meets, when and where"),
     _changes(("item", "add"), handle_item_add, "change the forward plan", usage=USAGE[4],
              summary="put an item on a meeting's forward plan"),

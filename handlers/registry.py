@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from handlers import access
-from handlers.base import Forbidden, InvalidInput, Reply, Request, UsageError
+from handlers.base import Forbidden, InvalidInput, Parsed, Reply, Request, UsageError
 from handlers.parsing import normalise_quotes, parse
 
 Handler = Callable[[Request], Reply]
@@ -197,8 +197,8 @@ class Registry:
                 if words in table:
                     raise ValueError(f"{cmd.command} {' '.join(words)} is declared twice")
                 table[words] = cmd
-        for kind, ids in (("button", [b.action_id for b in self.buttons]),
-                          ("form or shortcut", [f.callback_id for f in (*self.forms, *self.shortcuts)])):
+        callbacks = [f.callback_id for f in self.forms] + [s.callback_id for s in self.shortcuts]
+        for kind, ids in (("button", [b.action_id for b in self.buttons]), ("form or shortcut", callbacks)):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"a {kind} is declared twice")
 
@@ -268,7 +268,7 @@ def refusal(cmd: Command | Button | Form | Shortcut, actor: access.Actor) -> For
     return Forbidden(f"Only lspbot admins (LSPBOT_ADMINS) can {doing}.")
 
 
-def read_options(cmd: Command, text: str) -> None | object:
+def read_options(cmd: Command, text: str) -> Parsed:
     """`text` parsed for the command's declared options, each value checked against its kind."""
     names: list[str] = []
     phrases: list[str] = []
@@ -292,7 +292,8 @@ def read_options(cmd: Command, text: str) -> None | object:
                                examples=[f"{opt.name}:{c}" for c in opt.choices[:3]], field=opt.name)
         if opt.kind is Kind.NUMBER:
             if not (value.isascii() and value.isdigit()) or not opt.low <= int(value) <= opt.high:
-                raise InvalidInput(f"`{opt.name}:{value}` must be a whole number from {opt.low} to {opt.high}.",
+                unit = f" ({opt.help})" if opt.help else ""
+                raise InvalidInput(f"`{opt.name}:{value}` must be a whole number from {opt.low} to {opt.high}{unit}.",
                                    field=opt.name)
     return parsed
 
@@ -324,7 +325,7 @@ def run(registry: Registry, cmd: Command, req: Request, rest: str) -> Reply:
         raise Forbidden(f"Only lspbot admins (LSPBOT_ADMINS) can {cmd.doing or 'do that'}.")
     req.rest = rest
     if cmd.parsed:
-        req.parsed = read_options(cmd, rest)  # type: ignore[assignment]
+        req.parsed = read_options(cmd, rest)
     return cmd.handler(req)
 
 
