@@ -20,7 +20,7 @@ from handlers.parsing import (
 )
 from store import actions as action_store
 from store import audit, boards, meetings
-from store import reminders as reminder_store
+from store import reminder_log
 from store.models import Action, ActionStatus, Board, Member
 
 _SNAPSHOT = ("text", "owner_id", "due_date", "status")
@@ -267,9 +267,9 @@ def close_action(req: Request, actor: Actor, action: Action, status: ActionStatu
     # The owner's reminders that list it lose its buttons now, not when someone next clicks one (a reminder's
     # own Done button redraws the message it is on: that one is left to it).
     clicked = req.values.get("message_ts")
-    for key, channel, ts in reminder_store.delivered_reminders_of(session=req.session, action_id=action.id):
-        if ts != clicked:
-            refresh_reminder(req, key, channel, ts)
+    for sent in reminder_log.delivered_reminders_of(session=req.session, action_id=action.id):
+        if sent.ts != clicked:
+            refresh_reminder(req, sent.message_key, sent.channel, sent.ts)
     return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
                                                       "change": kind, "note": note})
 

@@ -196,7 +196,7 @@ def decide_proposal(
                  operation=status.value, before={"status": "pending"}, after={"status": status.value, "reason": reason})
     data = {"p": proposal_data(proposal), "board": board.name}
     asks = agenda_store.delivered_proposal_asks(session=req.session, proposal_id=proposal.id)
-    for channel, ts in ([message] if message else []) + [ask for ask in asks if not message or ask[1] != message[1]]:
+    for channel, ts in ([message] if message else []) + [ask for ask in asks if not message or ask.ts != message[1]]:
         req.notify.update_message(channel, ts, "slack/agenda_proposal_dm.json.j2", data,
                                   key=f"agenda-proposal-dm:{proposal.id}:{ts}")
     if proposal.proposer.slack_user_id != req.user_id:

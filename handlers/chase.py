@@ -19,7 +19,8 @@ import datetime as dt
 from typing import Any
 
 from handlers.base import Request
-from store import reminders as reminder_store
+from store import chase as chase_store
+from store import reminder_log
 from store.models import ActionChase
 
 CHASE_TEMPLATE = "slack/chase_actions.json.j2"
@@ -93,13 +94,13 @@ def refresh_reminder(req: Request, key: str, channel_id: str | None, ts: str | N
     """Queue a `chat.update` of the reminder so its buttons show what was done."""
     if not key or not channel_id or not ts:
         return
-    ids = reminder_store.actions_in_message(session=req.session, message_key=key)
-    pairs = reminder_store.actions_with_chase(session=req.session, action_ids=ids)
+    ids = reminder_log.actions_in_message(session=req.session, message_key=key)
+    pairs = chase_store.actions_with_chase(session=req.session, action_ids=ids)
     if not pairs:
         return
-    board = pairs[0][0].board
+    board = pairs[0].action.board
     today = req.today(board.timezone)
     items = [chase_item(action_id=a.id, ref=a.ref, text=a.text, due=a.due_date or today, today=today, key=key,
                         status=a.status.value, chase=c, owner_id=a.owner_id) for a, c in pairs]
     req.notify.update_message(channel_id, ts, CHASE_TEMPLATE, chase_message(
-        board=board.name, owner_slack_id=pairs[0][0].owner.slack_user_id, items=items, today=today))
+        board=board.name, owner_slack_id=pairs[0].action.owner.slack_user_id, items=items, today=today))

@@ -16,7 +16,7 @@ from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form
 from handlers.parsing import check_text, parse_id
 from store import audit, boards
-from store import reminders as reminder_store
+from store import chase as chase_store
 from store.models import Action, ActionChase, ActionStatus, Role
 
 
@@ -32,10 +32,10 @@ def _parse_value(req: Request) -> tuple[int, str]:
 
 def _load(req: Request) -> tuple[access.Actor, Action, str]:
     action_id, key = _parse_value(req)
-    found = reminder_store.actions_with_chase(session=req.session, action_ids=[action_id])
+    found = chase_store.actions_with_chase(session=req.session, action_ids=[action_id])
     if not found:
         raise NotFound("That action no longer exists.")
-    action = found[0][0]
+    action = found[0].action
     actor = access.actor_for(req, action.board)
     if not actor.may_edit_action(action):
         raise Forbidden(f"Only {action.owner.display_name} (the owner), the chair, the vice-chair or the "
@@ -44,7 +44,7 @@ def _load(req: Request) -> tuple[access.Actor, Action, str]:
 
 
 def _answer(req: Request, action: Action, response: str) -> ActionChase:
-    state = reminder_store.chase_for_update(session=req.session, action_id=action.id)
+    state = chase_store.chase_for_update(session=req.session, action_id=action.id)
     state.response = response
     state.response_at = req.now()
     return state
@@ -123,7 +123,7 @@ def handle_chase_not_mine(req: Request) -> Reply:
         raise Forbidden(f"Only {action.owner.display_name} can say #{action.ref} is not theirs.")
     if action.status != ActionStatus.OPEN:
         return _stale(req, action, key)
-    chase = reminder_store.get_chase(session=req.session, action_id=action.id)
+    chase = chase_store.get_chase(session=req.session, action_id=action.id)
     if chase is not None and chase.response == "not_mine" and chase.disowned_by == action.owner_id:
         return _stale(req, action, key, f"The secretariat already knows #{action.ref} is not yours")
     state = _answer(req, action, "not_mine")

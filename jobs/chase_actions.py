@@ -18,9 +18,10 @@ from handlers.base import Clock
 from handlers.chase import CHASE_TEMPLATE, chase_item, chase_message, chase_stage, message_key
 from jobs.base import BoardDay, JobReport
 from store import boards
-from store import reminders as reminder_store
+from store import chase as chase_store
+from store import reminder_log
 from store.models import Board, Role
-from store.outbox import Outbox
+from store.outbox import Outbox, QueuedMessage
 
 DIGEST_TEMPLATE = "slack/digest_escalated.json.j2"
 
@@ -36,7 +37,7 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
     every = day.config.chase_overdue_every_days
     escalate_after = day.config.escalate_after
     today = day.today
-    candidates = reminder_store.chase_candidates(session=session, board_id=board.id,
+    candidates = chase_store.chase_candidates(session=session, board_id=board.id,
                                                  horizon=today + dt.timedelta(days=lead))
     by_owner: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     states: list[dict[str, Any]] = []
@@ -62,7 +63,7 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
         by_owner[c.owner_id].append((c, stage))
 
     logs: list[dict[str, Any]] = []
-    messages = []
+    messages: list[QueuedMessage] = []
     counts = {"soon": 0, "today": 0, "overdue": 0}
     for owner_id, entries in by_owner.items():
         key = message_key(board.id, owner_id, day.now)
@@ -75,11 +76,11 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
                              action_id=c.action_id, member_id=owner_id, occasion=today, detail=item["kind"],
                              message_key=key, sent_at=day.now))
         owner = entries[0][0]
-        messages.append(("user", owner.owner_slack_id, CHASE_TEMPLATE,
-                         chase_message(board=board.name, owner_slack_id=owner.owner_slack_id, items=items, today=today),
-                         key))
-    reminder_store.save_chase_states(session=session, rows=states)
-    reminder_store.log_reminders(session=session, rows=logs)
+        messages.append(QueuedMessage(
+            "user", owner.owner_slack_id, CHASE_TEMPLATE,
+            chase_message(board=board.name, owner_slack_id=owner.owner_slack_id, items=items, today=today), key))
+    chase_store.save_chase_states(session=session, rows=states)
+    reminder_log.log_reminders(session=session, rows=logs)
     outbox.many(messages)
     if messages:
         report.say(f"chased {len(messages)} owner(s) about {len(states)} action(s): {counts['soon']} due soon, "
@@ -102,12 +103,12 @@ def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay
     digest_day = digest_day_due(day.today, day.config.digest_weekday)
     if day.today != day.calendar.next_working_day(digest_day):
         return
-    escalated = reminder_store.escalated_actions(session=session, board_id=board.id)
+    escalated = chase_store.escalated_actions(session=session, board_id=board.id)
     if not escalated:
         return
     year, week, _ = digest_day.isocalendar()
     key = f"digest:{board.id}:{year}-W{week:02d}"  # the digest day's week: one digest per digest day
-    if not reminder_store.log_reminder(session=session, key=key, board_id=board.id, kind="digest",
+    if not reminder_log.log_reminder(session=session, key=key, board_id=board.id, kind="digest",
                                        occasion=day.today, now=day.now, detail=str(len(escalated))):
         return  # the digest of this digest day has gone already
     rows = [{"ref": a.ref, "text": a.text, "owner_id": a.owner.slack_user_id, "due": a.due_date,

@@ -17,7 +17,7 @@ from handlers.agenda_compile import compile_agenda
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
 from store import boards, meetings
-from store import reminders as reminder_store
+from store import reminder_log
 from store.models import Board, Role
 from store.outbox import Outbox
 
@@ -37,7 +37,7 @@ def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board
         if day.today < send_on or not chairs:
             continue
         key = f"agenda-draft:{meeting.id}"
-        if not reminder_store.log_reminder(session=session, key=key, board_id=board.id, kind="agenda-draft",
+        if not reminder_log.log_reminder(session=session, key=key, board_id=board.id, kind="agenda-draft",
                                            occasion=day.today, now=day.now, detail=meeting.date.isoformat(),
                                            message_key=key):
             continue

@@ -25,7 +25,7 @@ from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
 from store import boards
 from store import performance as performance_store
-from store import reminders as reminder_store
+from store import reminder_log
 from store.models import Board, Member, Role
 from store.outbox import Outbox
 from store.quarters import Quarter
@@ -70,7 +70,7 @@ def quarterly_reminders(session: Session, clock: Clock, outbox: Outbox, board: B
     else:
         step = None
     key = f"quarterly:{board.id}:{window.label}:{step}"
-    if step is None or day.today > window.end or not reminder_store.log_reminder(
+    if step is None or day.today > window.end or not reminder_log.log_reminder(
             session=session, key=key, board_id=board.id, kind="quarterly", occasion=day.today, now=day.now,
             detail=step, message_key=key):
         report.say(f"no quarterly reminder today ({quarter.label}: returns due by {deadline:%a %-d %b %Y})")

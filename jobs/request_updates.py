@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
 from store import meetings
-from store import reminders as reminder_store
+from store import reminder_log
 from store import updates as update_store
 from store.models import Board
 from store.outbox import Outbox
@@ -47,7 +47,7 @@ def request_updates(session: Session, clock: Clock, outbox: Outbox, board: Board
         asked = 0
         for member in update_store.members_without_update(session=session, meeting_id=meeting.id):
             key = f"update-ask:{meeting.id}:{which}:{member.id}"
-            if not reminder_store.log_reminder(session=session, key=key, board_id=board.id, kind="update-request",
+            if not reminder_log.log_reminder(session=session, key=key, board_id=board.id, kind="update-request",
                                                occasion=day.today, now=day.now, member_id=member.id, detail=which,
                                                message_key=key):
                 continue

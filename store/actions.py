@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
@@ -97,7 +98,14 @@ def _filtered(stmt: Select, flt: ActionFilter) -> Select:
     return stmt
 
 
-def search(*, session: Session, flt: ActionFilter, limit: int = 50) -> tuple[list[Action], int]:
+class ActionPage(NamedTuple):
+    """A page of actions and how many there are in all."""
+
+    actions: list[Action]
+    total: int
+
+
+def search(*, session: Session, flt: ActionFilter, limit: int = 50) -> ActionPage:
     """Matching actions, soonest due first (undated last), and the total count."""
     stmt = _filtered(select(Action), flt).order_by(
         Action.due_date.is_(None), Action.due_date, Action.board_id, Action.ref
@@ -106,9 +114,9 @@ def search(*, session: Session, flt: ActionFilter, limit: int = 50) -> tuple[lis
         stmt = stmt.options(joinedload(Action.owner))  # one owner: already in the identity map
     found = list(session.scalars(stmt.limit(limit)))
     if len(found) < limit:
-        return found, len(found)
+        return ActionPage(found, len(found))
     total = session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0
-    return found, total
+    return ActionPage(found, total)
 
 
 def last_notes(*, session: Session, action_ids: Sequence[int]) -> dict[int, ActionUpdate]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from store.models import (
     ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, OutboxMessage, OutboxStatus, ProposalStatus,
 )
+from store.outbox import PostedMessage
 
 
 def create_proposal(
@@ -98,10 +99,10 @@ def proposal_ask_key(proposal_id: int, slack_user_id: str) -> str:
     return f"agenda-proposal:{proposal_id}:{slack_user_id}"
 
 
-def delivered_proposal_asks(*, session: Session, proposal_id: int) -> list[tuple[str, str]]:
-    """(channel, ts) of every DM asking a decider about the proposal that Slack has taken (recorded on the
+def delivered_proposal_asks(*, session: Session, proposal_id: int) -> list[PostedMessage]:
+    """Where Slack put every DM asking a decider about the proposal that Slack has taken (recorded on the
     outbox row when it was sent), so a decision made anywhere can take their buttons away."""
-    return [(channel, ts) for channel, ts in session.execute(
+    return [PostedMessage(channel, ts) for channel, ts in session.execute(
         select(OutboxMessage.slack_channel, OutboxMessage.slack_ts)
         .where(OutboxMessage.key.startswith(proposal_ask_key(proposal_id, ""), autoescape=True),
                OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.slack_channel.is_not(None),

@@ -6,9 +6,12 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -81,6 +84,11 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def upsert_insert(session: Session, table: Any) -> Any:
+    """An INSERT for the session's dialect that can take `on_conflict_do_nothing` / `on_conflict_do_update`."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def alembic_config(url: str) -> Config:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from store.actions import ActionPage
 from store.agenda import publication_message_key
 from store.models import Action, ActionStatus, AgendaProposal, AgendaPublication, Meeting, OutboxMessage, OutboxStatus
 
 
-def open_actions_of(*, session: Session, owner_id: int, limit: int, offset: int = 0) -> tuple[list[Action], int]:
+def open_actions_of(*, session: Session, owner_id: int, limit: int, offset: int = 0) -> ActionPage:
     """A page of the member's open actions on every board, soonest due first (so overdue first, undated last),
     and how many there are in all."""
     mine = (Action.owner_id == owner_id, Action.status == ActionStatus.OPEN)
@@ -23,9 +24,9 @@ def open_actions_of(*, session: Session, owner_id: int, limit: int, offset: int 
         .limit(limit).offset(offset)
     ))
     if len(page) < limit and (page or not offset):
-        return page, len(page) + offset  # a short page that exists ends the list: no need to count
+        return ActionPage(page, len(page) + offset)  # a short page that exists ends the list: no need to count
     # A full page, or an empty one past the end (a stale "Next" after actions were closed): count them.
-    return page, session.scalar(select(func.count()).where(*mine)) or 0
+    return ActionPage(page, session.scalar(select(func.count()).where(*mine)) or 0)
 
 
 def overdue_count_of(*, session: Session, owner_id: int, today: dt.date) -> int:

@@ -13,16 +13,52 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from store.db import upsert_insert
 from store.models import OutboxMessage, OutboxStatus
 
 Render = Callable[[str, dict[str, Any]], dict[str, Any]]
 CLAIM_LOCK_KEY = int.from_bytes(hashlib.sha256(b"lspbot:outbox-claim").digest()[:8], "big", signed=True)
+
+
+class QueuedMessage(NamedTuple):
+    """A message to queue: to a user's DM or a channel, the template and its data, and its outbox key."""
+
+    target_kind: str  # "user" or "channel"
+    target: str
+    template: str
+    data: dict[str, Any]
+    key: str
+
+
+class ClaimedMessage(NamedTuple):
+    """A message claimed for delivery, detached from the session that claimed it."""
+
+    id: int
+    target_kind: str
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class PostedMessage(NamedTuple):
+    """Where Slack put a message the bot posted."""
+
+    channel: str
+    ts: str
+
+
+class MessageState(NamedTuple):
+    """Where a message stands: sent, failed (and why) or pending (until when)."""
+
+    id: int
+    status: OutboxStatus
+    last_error: str | None
+    next_attempt_at: dt.datetime
 
 
 class Outbox:
@@ -54,8 +90,8 @@ class Outbox:
                    "title": title or filename}
         self._enqueue_payload("user", user_id, payload, key or f"file:{uuid.uuid4()}")
 
-    def many(self, messages: Sequence[tuple[str, str, str, dict[str, Any], str]]) -> None:
-        """Queue many messages, each (target kind, target, template, data, key), in one statement."""
+    def many(self, messages: Sequence[QueuedMessage]) -> None:
+        """Queue many messages in one statement."""
         if not messages:
             return
         rows = [dict(key=key, target_kind=kind, target=target, payload=self._render(template, data))
@@ -87,9 +123,7 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    stmt = upsert_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     # RETURNING, not rowcount: SQLAlchemy 2.1 reports no rowcount for an INSERT on PostgreSQL.
     return session.execute(stmt.returning(OutboxMessage.id)).first() is not None
 
@@ -99,15 +133,13 @@ def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.da
     skipping keys already queued; the keys inserted."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = OutboxMessage.__table__
     queued = set(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_([r["key"] for r in rows]))))
     params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
               for row in rows if row["key"] not in queued]
     if params:
         # One executemany (no RETURNING, so no batching into pages); a key queued meanwhile is skipped.
-        session.connection().execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), params)
+        session.connection().execute(upsert_insert(session, table).on_conflict_do_nothing(index_elements=["key"]), params)
     return [p["key"] for p in params]
 
 
@@ -116,7 +148,7 @@ def exists(*, session: Session, key: str) -> bool:
 
 
 def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta,
-          only: Sequence[int] | None = None) -> list[OutboxMessage]:
+          only: Sequence[int] | None = None) -> list[ClaimedMessage]:
     """Claim up to `limit` due messages, oldest first, for this worker until the lease ends.
 
     A message waits while an earlier one to the same target is still pending and either waiting for
@@ -164,7 +196,7 @@ def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta
     for row in rows:
         row.claimed_until = now + lease
     session.flush()
-    return rows
+    return [ClaimedMessage(row.id, row.target_kind, row.target, row.payload, row.attempts) for row in rows]
 
 
 def mark_sent(*, session: Session, message_id: int, now: dt.datetime, channel: str | None, ts: str | None) -> None:
@@ -232,11 +264,11 @@ def ids_for_keys(*, session: Session, keys: Sequence[str]) -> list[int]:
     return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.key.in_(list(keys))).order_by(OutboxMessage.id)))
 
 
-def states(*, session: Session, ids: Sequence[int]) -> list[tuple[int, OutboxStatus, str | None, dt.datetime]]:
-    """(id, status, last error, next attempt) of these messages."""
+def states(*, session: Session, ids: Sequence[int]) -> list[MessageState]:
+    """Where each of these messages stands."""
     if not ids:
         return []
-    return [tuple(row) for row in session.execute(
+    return [MessageState(*row) for row in session.execute(
         select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.last_error, OutboxMessage.next_attempt_at)
         .where(OutboxMessage.id.in_(list(ids))).order_by(OutboxMessage.id))]
 

@@ -31,7 +31,7 @@ from handlers.board_settings import board_config
 from jobs.base import Job, JobReport
 from jobs.registry import JOBS
 from store import boards, db
-from store import reminders as reminder_store
+from store import job_runs
 from store.models import Board, OutboxMessage
 from store.outbox import Outbox
 
@@ -68,7 +68,7 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
         if board is None:
             return RunResult(job.id, f"board {board_id}", occasion, ran=False)
         result = RunResult(job.id, board.name, occasion, ran=True)
-        first = reminder_store.claim_run(session=session, job_id=job.id, board_id=board_id, occasion=occasion,
+        first = job_runs.claim_run(session=session, job_id=job.id, board_id=board_id, occasion=occasion,
                                          how=how, now=runtime.clock.now(), runner=RUNNER)
         if not first and how != "manual":
             session.rollback()
@@ -79,7 +79,7 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
         result.report = job.run(session, FixedClock(occasion), outbox, board)
         result.queued = outbox.queued
         result.keys = list(outbox.keys)
-        reminder_store.finish_run(session=session, job_id=job.id, board_id=board_id, occasion=occasion,
+        job_runs.finish_run(session=session, job_id=job.id, board_id=board_id, occasion=occasion,
                                   queued=outbox.queued, summary="\n".join(result.report.lines))
         if dry_run:
             session.flush()
@@ -131,7 +131,7 @@ def run_due(runtime: Runtime, *, how: str = "catch-up", job_ids: list[str] | Non
                 if job_ids and job.id not in job_ids:
                     continue
                 occasion = due_occasion(job, board, now)
-                if occasion and not reminder_store.has_run(session=session, job_id=job.id, board_id=board.id,
+                if occasion and not job_runs.has_run(session=session, job_id=job.id, board_id=board.id,
                                                            occasion=occasion):
                     todo.append((job, board.id, occasion))
     results = []
@@ -169,7 +169,7 @@ def upcoming(runtime: Runtime) -> list[Upcoming]:
     now = runtime.clock.now()
     out = []
     with db.session_scope(runtime.sessions) as session:
-        last = reminder_store.last_runs(session=session)
+        last = job_runs.last_runs(session=session)
         for board in boards.list_all(session=session):
             for job in JOBS.values():
                 trigger = job.trigger(board)

@@ -33,8 +33,9 @@ from bot.runtime import is_database_unavailable
 from bot.slack.api import Delivery, DeliveryError
 from store import db
 from store import outbox as outbox_store
-from store import reminders as reminder_store
+from store import dm_channels as dm_channel_store
 from store.models import OutboxStatus
+from store.outbox import ClaimedMessage, MessageState
 
 log = logging.getLogger("lspbot.sender")
 
@@ -52,9 +53,6 @@ def backoff(attempts: int) -> float:
     return float(min(2 ** max(attempts, 1), 300))
 
 
-Claimed = tuple[int, str, str, dict[str, Any], int]  # id, target kind, target, payload, attempts
-
-
 @dataclass
 class DeliveryOutcome:
     """What became of some messages: how many went, which failed and why, how many are still pending."""
@@ -64,13 +62,13 @@ class DeliveryOutcome:
     pending: int = 0
 
     @classmethod
-    def of(cls, rows: Sequence[tuple[int, OutboxStatus, str | None, dt.datetime]]) -> DeliveryOutcome:
+    def of(cls, rows: Sequence[MessageState]) -> DeliveryOutcome:
         out = cls()
-        for message_id, status, error, _ in rows:
-            if status == OutboxStatus.SENT:
+        for row in rows:
+            if row.status == OutboxStatus.SENT:
                 out.sent += 1
-            elif status == OutboxStatus.FAILED:
-                out.failed.append((message_id, error or "unknown error"))
+            elif row.status == OutboxStatus.FAILED:
+                out.failed.append((row.id, row.last_error or "unknown error"))
             else:
                 out.pending += 1
         return out
@@ -119,17 +117,14 @@ class OutboxSender:
         number of messages attempted."""
         claimed_at = self._monotonic()  # before the claim: the lease runs from no later than this
         with db.session_scope(self.sessions) as session:
-            claimed: list[Claimed] = [
-                (m.id, m.target_kind, m.target, m.payload, m.attempts)
-                for m in outbox_store.claim(session=session, now=self.clock.now(), limit=self.batch, lease=self.lease,
-                                                 only=only)
-            ]
+            claimed = outbox_store.claim(session=session, now=self.clock.now(), limit=self.batch, lease=self.lease,
+                                         only=only)
         if not claimed:
             return 0
         lease_ends = claimed_at + self.lease.total_seconds()
-        queues: OrderedDict[tuple[str, str], deque[Claimed]] = OrderedDict()
+        queues: OrderedDict[tuple[str, str], deque[ClaimedMessage]] = OrderedDict()
         for message in claimed:
-            queues.setdefault((message[1], message[2]), deque()).append(message)
+            queues.setdefault((message.target_kind, message.target), deque()).append(message)
         handled = 0
         while queues and not self._stop.is_set():
             target, wait = self._next_ready(queues)
@@ -146,18 +141,18 @@ class OutboxSender:
                 # After a failure the target's later messages wait behind it (released below).
                 del queues[target]
                 if not ok and queue:
-                    self._release([m[0] for m in queue])
-        self._release([m[0] for q in queues.values() for m in q])
+                    self._release([m.id for m in queue])
+        self._release([m.id for q in queues.values() for m in q])
         return handled
 
-    def may_send(self, message: Claimed, lease_ends: float) -> bool:
+    def may_send(self, message: ClaimedMessage, lease_ends: float) -> bool:
         """Whether `message`, its target's pace waited for, is sure to be done (sent or given up) before the
         batch's lease ends at `lease_ends` (on the monotonic clock), however slow Slack is."""
         worst_case = getattr(self.delivery, "worst_case", None)
-        longest = worst_case(message[1], message[2], message[3]) if worst_case else DEFAULT_WORST_CASE
+        longest = worst_case(message.target_kind, message.target, message.payload) if worst_case else DEFAULT_WORST_CASE
         return self._monotonic() + longest + LEASE_SAFETY <= lease_ends
 
-    def _next_ready(self, queues: OrderedDict[tuple[str, str], deque[Claimed]]) -> tuple[tuple[str, str], float]:
+    def _next_ready(self, queues: OrderedDict[tuple[str, str], deque[ClaimedMessage]]) -> tuple[tuple[str, str], float]:
         """The first target (in claim order) that may be sent to now, else the one ready soonest."""
         delay_for = getattr(self.delivery, "delay_for", None)
         best, best_wait = next(iter(queues)), float("inf")
@@ -169,7 +164,7 @@ class OutboxSender:
                 best, best_wait = target, wait
         return best, best_wait
 
-    def _deliver_one(self, message: Claimed) -> bool:
+    def _deliver_one(self, message: ClaimedMessage) -> bool:
         message_id, kind, target, payload, attempts = message
         try:
             sent = self.delivery.deliver(kind, target, payload)
@@ -180,7 +175,7 @@ class OutboxSender:
             outbox_store.mark_sent(session=session, message_id=message_id, now=self.clock.now(),
                                    channel=sent.channel, ts=sent.ts)
             if kind == "user" and sent.channel:
-                reminder_store.remember_dm_channel(session=session, slack_user_id=target, channel_id=sent.channel)
+                dm_channel_store.remember_dm_channel(session=session, slack_user_id=target, channel_id=sent.channel)
         if self.on_sent:
             self.on_sent(message_id)
         return True
@@ -238,7 +233,7 @@ class OutboxSender:
             outcome = DeliveryOutcome.of(rows)
             if not outcome.pending or self._monotonic() >= deadline:
                 return outcome
-            next_at = min(at for _, status, _, at in rows if status == OutboxStatus.PENDING)
+            next_at = min(row.next_attempt_at for row in rows if row.status == OutboxStatus.PENDING)
             wait = (next_at - self.clock.now()).total_seconds()
             sleep(min(max(wait, 0.05), max(deadline - self._monotonic(), 0.05), 5.0))
 
@@ -275,7 +270,7 @@ def build_sender(runtime: Any, *, pacer_interval: float | None = None, batch: in
 
     settings = runtime.settings
     with db.session_scope(runtime.sessions) as session:
-        known = reminder_store.dm_channels(session=session)
+        known = dm_channel_store.dm_channels(session=session)
     pacer = Pacer(pacer_interval) if pacer_interval is not None else None
     delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False),
                              pacer, dm_channels=known)

@@ -1,0 +1,60 @@
+"""The reminder log: one row per reminder and occasion (its key is unique, so a reminder never goes twice),
+and which outbox message carried it.
+
+Bulk writes go out as one executemany statement, so a job's statement count does not grow with the number of
+actions it looks at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.db import upsert_insert
+from store.models import OutboxMessage, OutboxStatus, ReminderLog
+
+
+class DeliveredReminder(NamedTuple):
+    """A reminder message Slack has taken: its outbox key and where it was posted."""
+
+    message_key: str
+    channel: str
+    ts: str
+
+
+def log_reminders(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add reminder-log rows (dicts of ReminderLog columns) in one statement; existing keys are kept."""
+    if rows:
+        session.connection().execute(
+            upsert_insert(session, ReminderLog.__table__).on_conflict_do_nothing(index_elements=["key"]), list(rows))
+
+
+def log_reminder(*, session: Session, key: str, board_id: int, kind: str, occasion: dt.date, now: dt.datetime,
+                 action_id: int | None = None, member_id: int | None = None, detail: str | None = None,
+                 message_key: str | None = None) -> bool:
+    """Log one reminder; False if its key was logged before (so it must not be sent again)."""
+    stmt = upsert_insert(session, ReminderLog).values(
+        key=key, board_id=board_id, kind=kind, occasion=occasion, sent_at=now, action_id=action_id,
+        member_id=member_id, detail=detail, message_key=message_key).on_conflict_do_nothing(index_elements=["key"])
+    return session.execute(stmt.returning(ReminderLog.id)).first() is not None
+
+
+def delivered_reminders_of(*, session: Session, action_id: int, limit: int = 10) -> list[DeliveredReminder]:
+    """The reminder DMs that listed the action and that Slack has taken, newest first (at most `limit`), so
+    closing it by command can redraw them without its buttons."""
+    return [DeliveredReminder(key, channel, ts) for key, channel, ts in session.execute(
+        select(OutboxMessage.key, OutboxMessage.slack_channel, OutboxMessage.slack_ts)
+        .join(ReminderLog, ReminderLog.message_key == OutboxMessage.key)
+        .where(ReminderLog.action_id == action_id, OutboxMessage.status == OutboxStatus.SENT,
+               OutboxMessage.slack_channel.is_not(None), OutboxMessage.slack_ts.is_not(None))
+        .order_by(OutboxMessage.id.desc()).limit(limit))]
+
+
+def actions_in_message(*, session: Session, message_key: str) -> list[int]:
+    """The action ids a reminder message listed, in the order it listed them."""
+    return list(session.scalars(select(ReminderLog.action_id).where(
+        ReminderLog.message_key == message_key, ReminderLog.action_id.is_not(None)).order_by(ReminderLog.id)))
