@@ -11,7 +11,7 @@ from handlers import access
 from handlers.actions import EDITORS, close_action, record_progress
 from handlers.chase import next_reminder_date, refresh_reminder
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
-from handlers.board_settings import board_config
+from handlers.board_rules import board_config
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form
 from handlers.parsing import check_text, parse_id

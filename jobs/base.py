@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.base import Clock
-from handlers.board_settings import BoardConfig, board_config
-from jobs.calendar import WorkingCalendar
+from handlers.board_rules import BoardConfig, WorkingCalendar, board_config
 from jobs.triggers import WorkingDayTrigger
 from store.models import Board
 from store.outbox import Outbox

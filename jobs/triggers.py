@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 
-from jobs.calendar import WorkingCalendar, at_local
+from handlers.board_rules import WorkingCalendar, at_local
 
 _TINY = dt.timedelta(microseconds=1)
 

@@ -144,9 +144,8 @@ def test_the_longest_deadline_allowed_still_has_its_summary_inside_the_quarter(h
     """quarterly_deadline_working_days is at most 40: the summary (the working day after the deadline, sent up
     to a week late) must fall in the quarter the reminders run in, or it would never be sent."""
     from handlers.base import InvalidInput
-    from handlers.board_settings import SETTINGS, BoardConfig, board_config
+    from handlers.board_rules import SETTINGS, BoardConfig, WorkingCalendar, board_config
     from jobs.base import BoardDay
-    from jobs.calendar import WorkingCalendar
     from jobs.quarterly_reminders import quarter_dates
     from store.models import Board
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.runtime import Runtime, run_command
 from bot.services.scheduler import JobScheduler
-from jobs.calendar import WorkingCalendar
+from handlers.board_rules import WorkingCalendar
 from jobs.registry import JOBS
 from jobs.triggers import WorkingDayTrigger
 from store import db
@@ -78,7 +78,7 @@ def test_apscheduler_runs_the_missed_occasion_once_on_start(runtime: Runtime, cl
 
 def test_settings_stored_under_wider_ranges_are_read_as_the_nearest_allowed_value():
     """Ranges narrowed since a board stored its settings: the stored value is brought into range, not dropped."""
-    from handlers.board_settings import board_config
+    from handlers.board_rules import board_config
     from store.models import Board
 
     def read(key, value):

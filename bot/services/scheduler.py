@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from bot.clock import FixedClock
 from bot.services.leader import DEFAULT_POLL, LeaderElection
 from bot.runtime import Runtime
-from handlers.board_settings import board_config
+from handlers.board_rules import board_config
 from jobs.base import Job, JobReport
 from jobs.registry import JOBS
 from store import boards, db
