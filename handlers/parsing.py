@@ -109,10 +109,6 @@ def mention_id(token: str) -> str | None:
     return m.group(1) if m else None
 
 
-def is_mention(token: str) -> bool:
-    return bool(MENTION_RE.match(token) or PLAIN_MENTION_RE.match(token))
-
-
 MAX_ID = 2**31 - 1  # row ids are 32-bit integers on PostgreSQL
 
 

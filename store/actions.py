@@ -119,22 +119,6 @@ def search(*, session: Session, flt: ActionFilter, limit: int = 50) -> ActionPag
     return ActionPage(found, total)
 
 
-def last_notes(*, session: Session, action_ids: Sequence[int]) -> dict[int, ActionUpdate]:
-    """The latest history entry of each action, in one query."""
-    if not action_ids:
-        return {}
-    latest = (
-        select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("last_id"))
-        .where(ActionUpdate.action_id.in_(list(action_ids)))
-        .group_by(ActionUpdate.action_id)
-        .subquery()
-    )
-    rows = session.scalars(
-        select(ActionUpdate).options(joinedload(ActionUpdate.author)).join(latest, ActionUpdate.id == latest.c.last_id)
-    )
-    return {row.action_id: row for row in rows}
-
-
 @dataclass(frozen=True)
 class ExportRow:
     ref: int

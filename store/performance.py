@@ -124,14 +124,6 @@ def count_returns(*, session: Session, board_id: int) -> int:
     ) or 0
 
 
-def return_history(*, session: Session, item_id: int, quarter: str) -> list[QuarterlyReturn]:
-    """Every return sent for an item and quarter, oldest first."""
-    return list(session.scalars(
-        select(QuarterlyReturn).where(QuarterlyReturn.item_id == item_id, QuarterlyReturn.quarter == quarter)
-        .order_by(QuarterlyReturn.id)
-    ))
-
-
 def lead_members(*, session: Session, item: PerformanceItem) -> list[Member]:
     """Who answers for an item: a project's lead, or the board's members from an outcome's lead organisation."""
     if item.lead_member_id is not None:

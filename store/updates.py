@@ -81,16 +81,6 @@ def submit(
     return entry, previous
 
 
-def history(*, session: Session, meeting_id: int, organisation_id: int) -> list[PartnerUpdate]:
-    """Every version an organisation sent for a meeting, oldest first."""
-    return list(session.scalars(
-        select(PartnerUpdate)
-        .options(joinedload(PartnerUpdate.author))
-        .where(PartnerUpdate.meeting_id == meeting_id, PartnerUpdate.organisation_id == organisation_id)
-        .order_by(PartnerUpdate.id)
-    ))
-
-
 def board_organisations(*, session: Session, board_id: int) -> list[Organisation]:
     """The organisations represented on a board (by its current members), alphabetical."""
     represented = (

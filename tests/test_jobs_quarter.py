@@ -81,9 +81,6 @@ def test_a_quarter_left_alone(runtime: Runtime, clock: FixedClock, quarter_board
     simulate(runtime, clock, dt.datetime(2019, 10, 14, 8, 30, tzinfo=LONDON),
              dt.datetime(2019, 12, 31, 23, 0, tzinfo=LONDON), on_run=collect)
 
-    def keys_on(day: dt.date, prefix: str) -> list[str]:
-        return [m.key for m in by_day.get(day, []) if m.key.startswith(prefix)]
-
     def days_with(prefix: str) -> list[dt.date]:
         return sorted(d for d, ms in by_day.items() if any(m.key.startswith(prefix) for m in ms))
 
