@@ -7,12 +7,12 @@ import hmac
 import io
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.runtime import Runtime
@@ -22,15 +22,26 @@ log = logging.getLogger("lspbot.web")
 
 SLACK_PATH = "/slack/events"
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; refuse anything larger
-MAX_AGE = 5 * 60  # Slack's window: a signature older (or newer) than this is refused
 
 
-def signed_by_slack(body: bytes, timestamp: str, signature: str, secret: str, now: float | None = None) -> bool:
-    """Slack's v0 signature over the raw bytes, within the 5-minute window."""
-    if not timestamp.isdigit() or abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE:
+class RawBodyVerifier(SignatureVerifier):
+    """slack_sdk's signature check (Slack's 5-minute window, constant-time comparison) over the raw bytes of any
+    body: the SDK decodes a body as UTF-8 before hashing it, which a body that is not UTF-8 fails."""
+
+    def generate_signature(self, *, timestamp: str, body: str | bytes) -> str | None:
+        try:
+            return super().generate_signature(timestamp=timestamp, body=body)
+        except UnicodeDecodeError:
+            raw = body if isinstance(body, bytes) else body.encode()
+            digest = hmac.new(self.signing_secret.encode(), b"v0:%s:%s" % (timestamp.encode(), raw), hashlib.sha256)
+            return "v0=" + digest.hexdigest()
+
+
+def signed_by_slack(body: bytes, timestamp: str, signature: str, secret: str) -> bool:
+    """Whether Slack signed the body (v0) within its 5-minute window; older or newer is refused."""
+    if not secret or not timestamp.isdigit():
         return False
-    expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return RawBodyVerifier(secret).is_valid(body=body, timestamp=timestamp, signature=signature)
 
 
 def make_wsgi(app: App, runtime: Runtime) -> Callable[..., Iterable[bytes]]:
