@@ -119,29 +119,49 @@ def _read_date(phrase: str, today: dt.date, next_meeting: Callable[[], dt.date |
     return _parse_absolute(phrase, text, today)
 
 
-def _parse_absolute(phrase: str, text: str, today: dt.date) -> dt.date:
+def parse_absolute_date(phrase: str, today: dt.date | None = None) -> dt.date:
+    """A date written out: `2019-07-15`, `15/07/2019` (day first), `15 July 2019`, `Monday 15th July 2019`, from 1900
+    to 2999. Without `today` the year is required; with it, `15 July` is the coming one (or one at most
+    RECENT_PAST_DAYS back) and `the 15th` is in this month."""
+    day = _parse_absolute(phrase, _normalise(phrase), today)
+    if not EARLIEST <= day <= LATEST:
+        raise DateParseError(phrase, f"{day.year} is not a year a board plans for")
+    return day
+
+
+def _parse_absolute(phrase: str, text: str, today: dt.date | None) -> dt.date:
+    """The one reading of absolute dates (see parse_absolute_date)."""
     if not re.search(r"\d", text):
         raise DateParseError(phrase)
     # Only words that can belong to a date; anything else means dateutil would be guessing.
     words = re.findall(r"[a-z]+", text)
     allowed = {"st", "nd", "rd", "th", "of", "the"}
+    has_month = False
     for w in words:
         if w in allowed or w in _WEEKDAY_ABBR:
             continue
         if not any(month.startswith(w) and len(w) >= 3 for month in _MONTHS):
             raise DateParseError(phrase)
+        has_month = True
     iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    british = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    has_year = bool(re.search(r"\b\d{4}\b|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", text))
+    if today is None and not iso and not british and not (has_year and has_month):
+        raise DateParseError(phrase, "not a date with its year, like 2019-07-15")
     try:
         if iso:
             return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-        default = dt.datetime(today.year, today.month, 1)
+        if british:
+            return dt.date(int(british.group(3)), int(british.group(2)), int(british.group(1)))
+        default = dt.datetime(today.year, today.month, 1) if today else dt.datetime(2000, 1, 1)
         parsed = du_parser.parse(text, dayfirst=True, default=default).date()
     except (ValueError, OverflowError) as exc:
         raise DateParseError(phrase) from exc
-    has_year = bool(re.search(r"\b\d{4}\b|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", text))
-    if not has_year and parsed.year != today.year:
+    if today is None or has_year:
+        return parsed
+    if parsed.year != today.year:
         raise DateParseError(phrase)  # e.g. "32 July" read as the year 2032
-    if not has_year and parsed < today - dt.timedelta(days=RECENT_PAST_DAYS):
+    if parsed < today - dt.timedelta(days=RECENT_PAST_DAYS):
         # "15 January" said in December means next January; "15 July" said on 16 July means yesterday
         # (a due date there is refused as past; `/agenda draft 15 July` finds the meeting just held).
         parsed = parsed + relativedelta(years=1)

@@ -11,12 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from dateutil import parser as du_parser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.base import Attachment, DomainError, InvalidInput, Reply, Request
-from handlers.dates import EARLIEST, LATEST
+from handlers.dates import parse_absolute_date
 from handlers.plan import (
     USAGE,
     DEFAULT_DURATION,
@@ -125,22 +124,6 @@ def _uncell(value: str | None) -> str:
     return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
 
 
-def parse_csv_date(text: str) -> dt.date:
-    """`2019-07-15`, `15/07/2019` or `15 July 2019`; the year is required."""
-    text = text.strip()
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
-        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
-        day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    elif not re.search(r"\b\d{4}\b", text) or re.search(r"[a-z]", text.lower()) is None:
-        raise ValueError("not a date")
-    else:
-        day = du_parser.parse(text, dayfirst=True, default=dt.datetime(2000, 1, 1)).date()
-    if not EARLIEST <= day <= LATEST:
-        raise ValueError("not a year a board plans for")
-    return day
-
-
 _CSV_PROBLEMS = (
     ("unexpected end of data", ("the quote that opens this cell is never closed, so the rest of the file would be "
                                 "read into it; close the quote (\"like this\") or remove it")),
@@ -218,7 +201,7 @@ def _read_standing(number: int, cells: dict[str, str], found: list[_Standing], e
     starts_on = None
     if cells.get("date"):
         try:
-            starts_on = parse_csv_date(cells["date"])
+            starts_on = parse_absolute_date(cells["date"])
         except (ValueError, OverflowError):
             errors.append(RowError(number, "date", f"“{cells['date']}” is not a date (use 2019-07-15)"))
     for column in ("time", "venue"):
@@ -267,7 +250,7 @@ def read_plan_csv(text: str) -> PlanFile:
             _read_standing(number, cells, out.standing, errors)
             continue
         try:
-            day = parse_csv_date(cells["date"])
+            day = parse_absolute_date(cells["date"])
         except (ValueError, OverflowError):
             errors.append(RowError(number, "date", f"“{cells['date']}” is not a date (use 2019-07-15)"
                                    if cells["date"] else "no date"))

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from handlers.dates import DateParseError, parse_date
+from handlers.dates import DateParseError, parse_absolute_date, parse_date
 
 TUESDAY = dt.date(2019, 7, 16)
 FRIDAY = dt.date(2019, 7, 19)
@@ -75,3 +75,21 @@ def test_dateutil_alone_would_misread_relative_phrases() -> None:
 
     assert parser.parse("in 2 weeks", fuzzy=True, default=dt.datetime(2019, 7, 16)).date() == dt.date(2019, 7, 2)
     assert parse_date("in 2 weeks", TUESDAY) == dt.date(2019, 7, 30)
+
+
+@pytest.mark.parametrize(("phrase", "expected"), [
+    ("2019-07-15", dt.date(2019, 7, 15)), ("15/07/2019", dt.date(2019, 7, 15)), ("5/8/2019", dt.date(2019, 8, 5)),
+    ("15 July 2019", dt.date(2019, 7, 15)), ("Monday 15th July 2019", dt.date(2019, 7, 15)),
+    ("July 2019", dt.date(2019, 7, 1)),
+])
+def test_absolute_dates_with_their_year(phrase: str, expected: dt.date) -> None:
+    """The one reading of written-out dates: the plan CSV and the command line use it without a `today`."""
+    assert parse_absolute_date(phrase) == expected
+    assert parse_date(phrase, TUESDAY) == expected
+
+
+@pytest.mark.parametrize("phrase", ["15 July", "2019", "15.07.2019", "07/15/2019", "15 July 2019 10am", "Q3 2019",
+                                    "next Thursday", "9999-12-31", "2019-02-30", ""])
+def test_absolute_dates_without_a_today_need_their_year(phrase: str) -> None:
+    with pytest.raises(DateParseError):
+        parse_absolute_date(phrase)

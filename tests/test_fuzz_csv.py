@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.runtime import Runtime, run_command
-from handlers.plan_io import CSV_COLUMNS, PlanImportError, csv_rows, import_plan_csv, parse_csv_date
+from handlers.dates import parse_absolute_date
+from handlers.plan_io import CSV_COLUMNS, PlanImportError, csv_rows, import_plan_csv
 from store import boards, db
 from store.models import Meeting, PlanItem
 from tests.conftest import ADMIN
@@ -86,7 +87,7 @@ def test_any_csv_imports_whole_or_not_at_all(runtime: Runtime, text: str) -> Non
             title = cells["item"].strip()
             if title[:1] == "'" and title[1:2] in ("=", "+", "-", "@"):  # a spreadsheet-safe export's quote
                 title = title[1:]
-            expected.add((parse_csv_date(cells["date"]), title.lower()))
+            expected.add((parse_absolute_date(cells["date"]), title.lower()))
     with db.session_scope(runtime.sessions) as session:
         stored = {(d, t.lower()) for d, t in session.execute(
             select(Meeting.date, PlanItem.title).join(PlanItem, PlanItem.meeting_id == Meeting.id))}

@@ -117,6 +117,7 @@ def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:
 
     from handlers.agenda import agenda_files, file_stem
     from handlers.agenda_compile import compile_agenda
+    from handlers.dates import DateParseError, parse_absolute_date
     from store import meetings
 
     def work(session, now: dt.datetime) -> int:
@@ -124,8 +125,8 @@ def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:
         today = now.astimezone(ZoneInfo(board.timezone)).date()
         if args.date:
             try:
-                day = dt.date.fromisoformat(args.date)
-            except ValueError:
+                day = parse_absolute_date(args.date)
+            except DateParseError:
                 raise CliError(f"--date {args.date!r} is not a date like 2019-07-15") from None
             meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
             if meeting is None:
