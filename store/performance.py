@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.models import Member, Membership, Organisation, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag
+from store.versions import NewVersion, current_version, is_current, store_version
 
 
 def create_item(
@@ -73,12 +74,9 @@ def get_item(*, session: Session, item_id: int) -> PerformanceItem | None:
 
 
 def current_return(*, session: Session, item_id: int, quarter: str) -> QuarterlyReturn | None:
-    return session.scalar(
-        select(QuarterlyReturn)
-        .options(joinedload(QuarterlyReturn.author))
-        .where(QuarterlyReturn.item_id == item_id, QuarterlyReturn.quarter == quarter,
-               QuarterlyReturn.replaced_at.is_(None))
-    )
+    """The item's current return for the quarter, if one was sent."""
+    return current_version(session=session, model=QuarterlyReturn, scope={"item_id": item_id, "quarter": quarter},
+                           options=(joinedload(QuarterlyReturn.author),))
 
 
 def submit_return(
@@ -90,17 +88,13 @@ def submit_return(
     commentary: str,
     author: Member,
     now: dt.datetime,
-) -> tuple[QuarterlyReturn, QuarterlyReturn | None]:
+) -> NewVersion[QuarterlyReturn]:
     """Store an item's return for a quarter; the latest wins and the earlier one stays in the history."""
-    previous = current_return(session=session, item_id=item.id, quarter=quarter)
-    if previous is not None:
-        session.execute(update(QuarterlyReturn).where(QuarterlyReturn.id == previous.id).values(replaced_at=now))
-        session.flush()
-    entry = QuarterlyReturn(item_id=item.id, quarter=quarter, rag=rag, commentary=commentary, author_id=author.id,
-                            submitted_at=now)
-    session.add(entry)
-    session.flush()
-    return entry, previous
+    return store_version(
+        session=session, model=QuarterlyReturn, scope={"item_id": item.id, "quarter": quarter}, now=now,
+        options=(joinedload(QuarterlyReturn.author),),
+        make=lambda _previous: QuarterlyReturn(item_id=item.id, quarter=quarter, rag=rag, commentary=commentary,
+                                               author_id=author.id, submitted_at=now))
 
 
 def returns_for(*, session: Session, board_id: int, quarters: Sequence[str]) -> dict[tuple[int, str], QuarterlyReturn]:
@@ -110,7 +104,7 @@ def returns_for(*, session: Session, board_id: int, quarters: Sequence[str]) -> 
         .options(joinedload(QuarterlyReturn.author))
         .join(PerformanceItem, PerformanceItem.id == QuarterlyReturn.item_id)
         .where(PerformanceItem.board_id == board_id, QuarterlyReturn.quarter.in_(list(quarters)),
-               QuarterlyReturn.replaced_at.is_(None))
+               is_current(QuarterlyReturn))
     )
     return {(r.item_id, r.quarter): r for r in rows}
 
@@ -120,7 +114,7 @@ def count_returns(*, session: Session, board_id: int) -> int:
     return session.scalar(
         select(func.count(QuarterlyReturn.id))
         .join(PerformanceItem, PerformanceItem.id == QuarterlyReturn.item_id)
-        .where(PerformanceItem.board_id == board_id, QuarterlyReturn.replaced_at.is_(None))
+        .where(PerformanceItem.board_id == board_id, is_current(QuarterlyReturn))
     ) or 0
 
 
@@ -160,7 +154,7 @@ def leads_without_return(*, session: Session, board_id: int, quarter: str) -> li
         select(QuarterlyReturn.item_id)
         .join(PerformanceItem, PerformanceItem.id == QuarterlyReturn.item_id)
         .where(PerformanceItem.board_id == board_id, QuarterlyReturn.quarter == quarter,
-               QuarterlyReturn.replaced_at.is_(None))
+               is_current(QuarterlyReturn))
     ))
     return [
         MissingReturn(item=item, leads=lead_members(session=session, item=item))

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.models import Action, ActionStatus, Meeting, Member, Organisation, PartnerUpdate
+from store.versions import is_current
 
 NO_ORGANISATION = "(no organisation)"
 
@@ -124,7 +125,7 @@ def meetings_held(*, session: Session, board_id: int, start: dt.date, end: dt.da
     """The board's meetings from `start` to `end` inclusive, with the updates and actions each produced."""
     updates = (
         select(PartnerUpdate.meeting_id, func.count(PartnerUpdate.id).label("n"))
-        .where(PartnerUpdate.replaced_at.is_(None)).group_by(PartnerUpdate.meeting_id).subquery()
+        .where(is_current(PartnerUpdate)).group_by(PartnerUpdate.meeting_id).subquery()
     )
     actions = (
         select(Action.meeting_id, func.count(Action.id).label("n"))

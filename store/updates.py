@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.models import AgendaPublication, Meeting, Member, Membership, Organisation, PartnerUpdate
+from store.versions import NewVersion, current_version, is_current, store_version
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,10 @@ class MeetingUpdates:
 
 
 def current(*, session: Session, meeting_id: int, organisation_id: int) -> PartnerUpdate | None:
-    return session.scalar(
-        select(PartnerUpdate)
-        .options(joinedload(PartnerUpdate.author))
-        .where(PartnerUpdate.meeting_id == meeting_id, PartnerUpdate.organisation_id == organisation_id,
-               PartnerUpdate.replaced_at.is_(None))
-    )
+    """The organisation's current update for the meeting, if it sent one."""
+    return current_version(session=session, model=PartnerUpdate,
+                           scope={"meeting_id": meeting_id, "organisation_id": organisation_id},
+                           options=(joinedload(PartnerUpdate.author),))
 
 
 def submit(
@@ -57,28 +56,23 @@ def submit(
     text: str,
     now: dt.datetime,
     late: bool,
-) -> tuple[PartnerUpdate, PartnerUpdate | None]:
+) -> NewVersion[PartnerUpdate]:
     """Store an organisation's update for a meeting, replacing (and keeping) its current one.
 
     Returns the new update and the one it replaced, if any.
     """
-    previous = current(session=session, meeting_id=meeting.id, organisation_id=organisation.id)
-    if previous is not None:
-        session.execute(update(PartnerUpdate).where(PartnerUpdate.id == previous.id).values(replaced_at=now))
-        session.flush()
-    entry = PartnerUpdate(
-        board_id=meeting.board_id,
-        meeting_id=meeting.id,
-        organisation_id=organisation.id,
-        author_id=author.id,
-        text=text,
-        submitted_at=now,
-        first_submitted_at=previous.first_submitted_at if previous is not None else now,
-        late=late,
-    )
-    session.add(entry)
-    session.flush()
-    return entry, previous
+    return store_version(
+        session=session, model=PartnerUpdate, scope={"meeting_id": meeting.id, "organisation_id": organisation.id},
+        now=now, options=(joinedload(PartnerUpdate.author),), make=lambda previous: PartnerUpdate(
+            board_id=meeting.board_id,
+            meeting_id=meeting.id,
+            organisation_id=organisation.id,
+            author_id=author.id,
+            text=text,
+            submitted_at=now,
+            first_submitted_at=previous.first_submitted_at if previous is not None else now,
+            late=late,
+        ))
 
 
 def board_organisations(*, session: Session, board_id: int) -> list[Organisation]:
@@ -98,7 +92,7 @@ def current_updates(*, session: Session, meeting_id: int) -> list[PartnerUpdate]
     return list(session.scalars(
         select(PartnerUpdate)
         .options(joinedload(PartnerUpdate.author), joinedload(PartnerUpdate.organisation))
-        .where(PartnerUpdate.meeting_id == meeting_id, PartnerUpdate.replaced_at.is_(None))
+        .where(PartnerUpdate.meeting_id == meeting_id, is_current(PartnerUpdate))
         .order_by(PartnerUpdate.first_submitted_at, PartnerUpdate.id)
     ))
 
