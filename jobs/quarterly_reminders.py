@@ -17,7 +17,8 @@ the latest step due instead (the summary supersedes the chase, the chase the not
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -34,10 +35,20 @@ TEMPLATE = "slack/reminder_quarterly.json.j2"
 SUMMARY_TEMPLATE = "slack/digest_quarterly_summary.json.j2"
 
 
-def quarter_dates(day: BoardDay) -> tuple[Quarter, Any, Any, Any, Any]:
-    """(window, first working day, chase day, deadline, summary day): the window is the quarter containing
-    `day`, in whose first weeks the returns for the quarter before it are collected."""
-    quarter = Quarter.containing(day.today, int(day.config.year_start_month))
+class QuarterDates(NamedTuple):
+    """The days of a quarter's returns. The window is the quarter containing the day, in whose first weeks the
+    returns for the quarter before it are collected; no chase day when it would fall on or before the first."""
+
+    window: Quarter
+    first: dt.date
+    chase: dt.date | None
+    deadline: dt.date
+    summary: dt.date
+
+
+def quarter_dates(day: BoardDay) -> QuarterDates:
+    """The window, first working day, chase day, deadline and summary day of the quarter containing `day`."""
+    quarter = Quarter.containing(day.today, day.config.year_start_month)
     first = day.calendar.next_working_day(quarter.start)
     deadline = day.calendar.add_working_days(first, day.config.quarterly_deadline_working_days)
     chase_gap = day.config.quarterly_chase_working_days
@@ -45,7 +56,7 @@ def quarter_dates(day: BoardDay) -> tuple[Quarter, Any, Any, Any, Any]:
     if chase is not None and chase <= first:
         chase = None
     summary = day.calendar.add_working_days(deadline, 1)
-    return quarter, first, chase, deadline, summary
+    return QuarterDates(quarter, first, chase, deadline, summary)
 
 
 def _lead_name(item: Any) -> str:

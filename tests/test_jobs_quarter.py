@@ -158,5 +158,5 @@ def test_the_longest_deadline_allowed_still_has_its_summary_inside_the_quarter(h
             start = dt.date(year, month, 1)
             day = BoardDay(now=dt.datetime(year, month, 1, 9, tzinfo=LONDON), today=start, config=config,
                            calendar=calendar)
-            window, _first, _chase, _deadline, summary = quarter_dates(day)
-            assert calendar.add_working_days(summary, 5) <= window.end, (start, summary, window.end)
+            dates = quarter_dates(day)
+            assert calendar.add_working_days(dates.summary, 5) <= dates.window.end, (start, dates)
