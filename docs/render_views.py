@@ -70,11 +70,6 @@ def build_board(runtime: Runtime, clock: FixedClock) -> None:
         boards.set_timezone(session=session, slack_user_id=ALICE, timezone="Europe/Paris")
 
 
-def render_views() -> str:
-    """docs/views.md as text."""
-    return render_all()[0]
-
-
 def render_all() -> tuple[str, str]:
     """docs/views.md, and the examples block of docs/commands.md (the Home tab, a reminder, the /action add form)."""
     with tempfile.TemporaryDirectory() as folder:

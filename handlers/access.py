@@ -55,8 +55,3 @@ def require_member(actor: Actor) -> Member:
 def require_manager(actor: Actor, what: str) -> None:
     if not actor.manages_board:
         raise Forbidden(f"Only the chair, vice-chair or secretariat of {actor.board.name} can {what}.")
-
-
-def require_reader(actor: Actor) -> None:
-    if not (actor.is_member or actor.is_admin):
-        raise Forbidden(f"You are not a member of {actor.board.name}. Ask its chair or secretariat to add you.")

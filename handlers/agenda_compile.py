@@ -96,9 +96,6 @@ class Agenda:
     published_at: dt.datetime | None = None
     changes: list[str] = field(default_factory=list)
 
-    def section(self, key: str) -> list[AgendaEntry]:
-        return [e for e in self.entries if e.key == key]
-
     def snapshot(self) -> dict[str, Any]:
         """What publication records, to tell later drafts what changed."""
         m = self.meeting

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.models import Member, Membership, Organisation, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag
-from store.versions import NewVersion, current_version, is_current, store_version
+from store.versions import NewVersion, is_current, store_version
 
 
 def create_item(
@@ -71,12 +71,6 @@ def find_items(*, session: Session, board_id: int, name: str) -> list[Performanc
 
 def get_item(*, session: Session, item_id: int) -> PerformanceItem | None:
     return session.get(PerformanceItem, item_id)
-
-
-def current_return(*, session: Session, item_id: int, quarter: str) -> QuarterlyReturn | None:
-    """The item's current return for the quarter, if one was sent."""
-    return current_version(session=session, model=QuarterlyReturn, scope={"item_id": item_id, "quarter": quarter},
-                           options=(joinedload(QuarterlyReturn.author),))
 
 
 def submit_return(
