@@ -6,7 +6,7 @@ from handlers.base import MANAGING_ROLES, Actor, Forbidden, NotFound, Request, U
 from store import boards
 from store.models import Board, Member
 
-__all__ = ["MANAGING_ROLES", "Actor", "actor_for", "require_manager", "require_member", "require_reader",
+__all__ = ["MANAGING_ROLES", "Actor", "actor_for", "require_manager", "require_member",
            "resolve_board"]
 
 

@@ -71,7 +71,7 @@ def at_local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     """`time` on `day` in `tz`, as an aware UTC instant (a time skipped by the spring change moves forward)."""
     local = dt.datetime.combine(day, time, tz)
     # zoneinfo keeps non-existent wall times as given; normalise through UTC and back.
-    return local.astimezone(dt.timezone.utc)
+    return local.astimezone(dt.UTC)
 
 
 # ---------------------------------------------------------------- the settings' types and ranges

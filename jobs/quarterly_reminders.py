@@ -88,7 +88,7 @@ def quarterly_reminders(session: Session, clock: Clock, outbox: Outbox, board: B
         return report
     items = performance_store.list_items(session=session, board_id=board.id)
     missing = performance_store.leads_without_return(session=session, board_id=board.id, quarter=quarter.label)
-    common = {"board": board.name, "board_id": board.id, "quarter": quarter.title, "quarter_label": quarter.label,
+    common: dict[str, Any] = {"board": board.name, "board_id": board.id, "quarter": quarter.title, "quarter_label": quarter.label,
               "deadline": deadline}
     if step == "summary":
         returned = performance_store.returns_for(session=session, board_id=board.id, quarters=[quarter.label])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -102,7 +102,7 @@ def proposal_ask_key(proposal_id: int, slack_user_id: str) -> str:
 def delivered_proposal_asks(*, session: Session, proposal_id: int) -> list[PostedMessage]:
     """Where Slack put every DM asking a decider about the proposal that Slack has taken (recorded on the
     outbox row when it was sent), so a decision made anywhere can take their buttons away."""
-    return [PostedMessage(channel, ts) for channel, ts in session.execute(
+    return [PostedMessage(cast(str, channel), cast(str, ts)) for channel, ts in session.execute(
         select(OutboxMessage.slack_channel, OutboxMessage.slack_ts)
         .where(OutboxMessage.key.startswith(proposal_ask_key(proposal_id, ""), autoescape=True),
                OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.slack_channel.is_not(None),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -65,7 +65,7 @@ def chase_candidates(*, session: Session, board_id: int, horizon: dt.date) -> li
         .order_by(Action.due_date, Action.ref)
     )
     return [
-        ChaseCandidate(action_id=r[0], ref=r[1], text=r[2], due=r[3], owner_id=r[4], owner_slack_id=r[5],
+        ChaseCandidate(action_id=r[0], ref=r[1], text=r[2], due=cast(dt.date, r[3]), owner_id=r[4], owner_slack_id=r[5],
                        owner_name=r[6], stage=r[7] or 0, chased_due=r[8], overdue_reminders=r[9] or 0,
                        snoozed_until=r[10], escalated_on=r[11], disowned_by=r[12], has_state=r[13] is not None)
         for r in session.execute(stmt)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -17,5 +19,5 @@ def remember_dm_channel(*, session: Session, slack_user_id: str, channel_id: str
 
 def dm_channels(*, session: Session) -> dict[str, str]:
     """Every known DM channel, by Slack user id."""
-    return dict(session.execute(select(Member.slack_user_id, Member.dm_channel_id)
-                                .where(Member.dm_channel_id.is_not(None))).tuples().all())
+    rows = session.execute(select(Member.slack_user_id, Member.dm_channel_id).where(Member.dm_channel_id.is_not(None)))
+    return {user: cast(str, channel) for user, channel in rows}

@@ -40,5 +40,5 @@ def last_runs(*, session: Session) -> dict[tuple[str, int], JobRun]:
 
 def has_run(*, session: Session, job_id: str, board_id: int, occasion: dt.datetime) -> bool:
     """Whether this occasion of the job was claimed for the board."""
-    return session.scalar(select(func.count()).where(JobRun.job_id == job_id, JobRun.board_id == board_id,
-                                                     JobRun.occasion == occasion)) > 0
+    return (session.scalar(select(func.count()).where(JobRun.job_id == job_id, JobRun.board_id == board_id,
+                                                      JobRun.occasion == occasion)) or 0) > 0

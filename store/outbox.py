@@ -13,9 +13,9 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store.db import upsert_insert
@@ -144,7 +144,7 @@ def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.da
 
 
 def exists(*, session: Session, key: str) -> bool:
-    return session.scalar(select(func.count()).where(OutboxMessage.key == key)) > 0
+    return (session.scalar(select(func.count()).where(OutboxMessage.key == key)) or 0) > 0
 
 
 def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta,
@@ -251,9 +251,9 @@ def retry_failed(*, session: Session, now: dt.datetime, ids: Sequence[int] | Non
     stmt = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
     if ids:
         stmt = stmt.where(OutboxMessage.id.in_(list(ids)))
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(
         stmt.values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_until=None, attempts=0)
-    )
+    ))
     return result.rowcount or 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,7 +46,7 @@ def log_reminder(*, session: Session, key: str, board_id: int, kind: str, occasi
 def delivered_reminders_of(*, session: Session, action_id: int, limit: int = 10) -> list[DeliveredReminder]:
     """The reminder DMs that listed the action and that Slack has taken, newest first (at most `limit`), so
     closing it by command can redraw them without its buttons."""
-    return [DeliveredReminder(key, channel, ts) for key, channel, ts in session.execute(
+    return [DeliveredReminder(key, cast(str, channel), cast(str, ts)) for key, channel, ts in session.execute(
         select(OutboxMessage.key, OutboxMessage.slack_channel, OutboxMessage.slack_ts)
         .join(ReminderLog, ReminderLog.message_key == OutboxMessage.key)
         .where(ReminderLog.action_id == action_id, OutboxMessage.status == OutboxStatus.SENT,
