@@ -201,17 +201,17 @@ def changes_since(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             out.append(f"{label} changed from {old or 'not set'} to {new or 'not set'}.")
     old_items = {(e["key"], e["title"].lower()): e for e in before["entries"]}
     new_items = {(e["key"], e["title"].lower()): e for e in after["entries"]}
-    for key, entry in new_items.items():
-        if key not in old_items:
+    for item_key, entry in new_items.items():
+        if item_key not in old_items:
             out.append(f"Added: {entry['number']}. {entry['title']}" + (f" ({entry['lead']})" if entry["lead"] else "") + ".")
         else:
-            old = old_items[key]
+            old = old_items[item_key]
             if old["lead"] != entry["lead"]:
                 out.append(f"{entry['title']}: lead changed from {old['lead'] or 'none'} to {entry['lead'] or 'none'}.")
             if old["kind"] != entry["kind"]:
                 out.append(f"{entry['title']}: now {entry['kind']} (was {old['kind']}).")
-    for key, entry in old_items.items():
-        if key not in new_items:
+    for item_key, entry in old_items.items():
+        if item_key not in new_items:
             out.append(f"Removed: {entry['title']}.")
     if before.get("open_actions") != after.get("open_actions"):
         out.append(f"Open actions under review: {before.get('open_actions')} then, {after.get('open_actions')} now.")

@@ -215,7 +215,7 @@ def _read_standing(number: int, cells: dict[str, str], found: list[_Standing], e
         errors.append(RowError(number, "lead", "longer than 300 characters"))
     elif any(s.title.lower() == title.lower() for s in found):
         errors.append(RowError(number, "item", f"“{title}” is declared a standing item twice"))
-    if len(errors) == before:
+    if m is not None and len(errors) == before:
         found.append(_Standing(number, title, lead, kind, int(m.group(1) or 1), starts_on))
 
 

@@ -112,7 +112,7 @@ def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay
                                        occasion=day.today, now=day.now, detail=str(len(escalated))):
         return  # the digest of this digest day has gone already
     rows = [{"ref": a.ref, "text": a.text, "owner_id": a.owner.slack_user_id, "due": a.due_date,
-             "days": (day.today - a.due_date).days, "reminders": c.overdue_reminders,
+             "days": (day.today - a.due_date).days if a.due_date else 0, "reminders": c.overdue_reminders,
              "disowned": c.disowned_by == a.owner_id} for a, c in escalated]
     recipients = boards.members_with_roles(session=session, board_id=board.id, roles=(Role.CHAIR, Role.SECRETARIAT))
     for person in recipients:

@@ -52,7 +52,7 @@ def request_updates(session: Session, clock: Clock, outbox: Outbox, board: Board
                                                message_key=key):
                 continue
             outbox.to_user(member.slack_user_id, TEMPLATE, {
-                "board": board.name, "board_id": board.id, "organisation": member.organisation.name,
+                "board": board.name, "board_id": board.id, "organisation": member.organisation.name if member.organisation else "",
                 "meeting_date": meeting.date, "venue": meeting.venue, "reply_by": reply_by,
                 "second": which == "second"}, key=key)
             asked += 1

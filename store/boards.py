@@ -138,4 +138,4 @@ def set_timezone(*, session: Session, slack_user_id: str, timezone: str) -> bool
     result = session.execute(update(Member).where(Member.slack_user_id == slack_user_id,
                                                   (Member.timezone.is_(None)) | (Member.timezone != timezone))
                              .values(timezone=timezone))
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))

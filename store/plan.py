@@ -27,7 +27,8 @@ def set_cadence(*, session: Session, board: Board, values: dict[str, Any]) -> No
     session.flush()
 
 
-def _next_ref(session: Session, model: type, board_id: int) -> int:
+def _next_ref(session: Session, model: type[PlanItem] | type[StandingItem], board_id: int) -> int:
+    """The next per-board reference number (P4, S2, A7) of a model with `ref` and `board_id` columns."""
     return (session.scalar(select(func.max(model.ref)).where(model.board_id == board_id)) or 0) + 1
 
 
