@@ -7,7 +7,7 @@ forward-plan items and 3 approved proposals, the meeting before it, and 2,000 ac
 (200 raised at the previous meeting, 1,000 more still open with a progress note each, 40% of the open
 ones overdue, the rest closed). Then times, in process, the two things a chair waits for after
 `/agenda draft`: compiling the agenda and rendering the Block Kit message (fitted to Slack's limits),
-and compiling it and building the .docx. Prints p50 and p95 of each.
+and compiling it and rendering the Word template (with the Markdown beside it). Prints p50 and p95 of each.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy import insert
 
 from bot.render.environment import Renderer
 from handlers.agenda_compile import agenda_data, compile_agenda
+from handlers.base import Document
 from store import db
 from store.models import (
     Action,
@@ -41,7 +42,6 @@ from store.models import (
     PlanItem,
     Role,
 )
-from templates.documents import render_docx
 
 LONDON = ZoneInfo("Europe/London")
 ORGANISATIONS, PLAN_ITEMS, ACTIONS, RAISED, OPEN = 40, 50, 2000, 200, 1000
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                     payload = renderer("slack/agenda_draft.json.j2", data)
                     sizes[kind] = len(payload["blocks"])
                 else:
-                    sizes[kind] = len(render_docx(data))
+                    sizes[kind] = len(renderer.documents(Document("agenda", data, "agenda"))[0].content)
                 elapsed = time.perf_counter() - start
             if run >= 2:
                 timings[kind].append(elapsed * 1000)

@@ -11,7 +11,6 @@ from handlers import access, forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.base import (
-    Attachment,
     Conflict,
     Document,
     Forbidden,
@@ -36,7 +35,6 @@ from store import agenda as agenda_store
 from store import audit, boards, meetings
 from store import plan as plan_store
 from store.models import AgendaProposal, Board, Meeting, Member, ProposalStatus, Role
-from templates.documents import MARKDOWN_TEMPLATE, render_docx, render_markdown
 
 OPTIONS = ("board", "lead", "for")
 _PROPOSAL_REF = re.compile(r"^#?[Aa]?(\d{1,9})$")
@@ -263,11 +261,11 @@ def _meeting_for(req: Request, board: Board, phrase: str) -> Meeting:
     return _upcoming_meeting(req, board, None)
 
 
-def agenda_files(agenda: Agenda, *, published: bool = False) -> tuple[dict[str, Any], bytes, str]:
-    """Template data, the Word document and the Markdown of an agenda."""
-    data = agenda_data(agenda)
-    data["published"] = published
-    return data, render_docx(data), render_markdown(data)
+def agenda_document(agenda: Agenda, *, published: bool = False) -> Document:
+    """The agenda as a document (Word and Markdown, from templates/docs/agenda.*), for the transport to render."""
+    data = dict(agenda_data(agenda), published=published)
+    title = f"{'Agenda' if published else 'Draft agenda'} — {agenda.board}, {agenda.meeting['date']:%-d %B %Y}"
+    return Document(template="agenda", data=data, basename=file_stem(agenda), title=title)
 
 
 def file_stem(agenda: Agenda) -> str:
@@ -275,30 +273,19 @@ def file_stem(agenda: Agenda) -> str:
     return f"{slug}-agenda-{agenda.meeting['date'].isoformat()}"
 
 
-def draft_reply(req: Request, board: Board, meeting: Meeting, *, files_after_ack: bool = False) -> Reply:
-    """The draft as Block Kit, with its Word and Markdown files (made now, or by the transport after the ack)."""
-    agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
-    stem = file_stem(agenda)
-    title = f"Draft agenda — {board.name}, {meeting.date:%-d %B %Y}"
-    if files_after_ack:
-        data = dict(agenda_data(agenda), published=False)
-        files: dict[str, Any] = {"documents": [Document(template=MARKDOWN_TEMPLATE, data=data, basename=stem,
-                                                        title=title, kind="agenda")]}
-    else:
-        data, docx_bytes, markdown = agenda_files(agenda)
-        files = {"attachments": [
-            Attachment(f"{stem}.docx", docx_bytes, title),
-            Attachment(f"{stem}.md", markdown.encode(), f"Draft agenda (Markdown) — {meeting.date:%-d %B %Y}")]}
+def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
+    """The draft as Block Kit; its Word and Markdown files are made by the transport after the ack."""
+    document = agenda_document(compile_agenda(req.session, board, meeting, req.today(board.timezone)))
     # The draft is the requester's alone: its time is shown on their clock (the documents keep the venue's).
-    when = dict(data["meeting"], time=time_label(meeting.starts_at, board.timezone, viewer_zone(req)))
-    return Reply("slack/agenda_draft.json.j2", dict(data, version=None, meeting=when), **files)
+    when = dict(document.data["meeting"], time=time_label(meeting.starts_at, board.timezone, viewer_zone(req)))
+    return Reply("slack/agenda_draft.json.j2", dict(document.data, version=None, meeting=when), documents=[document])
 
 
 def handle_agenda_draft(req: Request) -> Reply:
     """Compile the next (or named) meeting's agenda: Block Kit here, Word and Markdown in the DM."""
     parsed, board = req.parsed, req.board
     meeting = _meeting_for(req, board, " ".join(a.value for a in parsed.args))
-    return draft_reply(req, board, meeting, files_after_ack=True)
+    return draft_reply(req, board, meeting)
 
 
 def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
@@ -307,11 +294,11 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
     if agenda.published_version is not None and not agenda.changes:
         raise Conflict(f"Version {agenda.published_version} of this agenda is already published and nothing has "
                        "changed since.")
-    data = agenda_data(agenda)
-    data["published"] = True
-    markdown = render_markdown(data)
+    document = agenda_document(agenda, published=True)
+    data = document.data
     publication = agenda_store.publish(session=req.session, board_id=board.id, meeting_id=meeting.id, by=req.user_id,
-                                       snapshot=agenda.snapshot(), markdown=markdown, now=req.now())
+                                       snapshot=agenda.snapshot(), markdown=req.notify.markdown(document),
+                                       now=req.now())
     data.update(version=publication.version, published_at=publication.published_at)
     req.notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data,
                           key=agenda_store.publication_message_key(meeting.id, publication.version))
@@ -345,7 +332,7 @@ def handle_publish_button(req: Request) -> Reply:
 def handle_regenerate_button(req: Request) -> Reply:
     """A fresh draft in place of the old one; its Word and Markdown files are made after the ack."""
     board, meeting = _button_meeting(req, "draft the agenda")
-    return draft_reply(req, board, meeting, files_after_ack=True)
+    return draft_reply(req, board, meeting)
 
 
 # ---------------------------------------------------------------- declarations

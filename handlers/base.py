@@ -29,6 +29,10 @@ class Notifier(Protocol):
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None: ...
 
+    def markdown(self, document: Document) -> str:
+        """The Markdown of a document, for a record kept with what is sent (a published agenda)."""
+        ...
+
 
 MANAGING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
 
@@ -150,10 +154,11 @@ class Chart:
 
 @dataclass
 class Document:
-    """A document rendered after the ack from a Markdown template (as .md and .docx) with its charts (.png).
+    """A document described as data: its template name (`templates/docs/<template>.docx` makes the Word version,
+    `<template>.md.j2` the Markdown, both from `data`), the files' base name, a title and its charts (.png).
 
-    Handlers gather the data; the transport renders and sends the files to the requester's DM,
-    so slow rendering (Word, matplotlib) never holds up Slack's 3-second acknowledgement.
+    Handlers and jobs gather the data; bot/render makes the files. For a command that is after the ack, so slow
+    rendering (Word, matplotlib) never holds up Slack's 3-second acknowledgement.
     """
 
     template: str
@@ -161,7 +166,6 @@ class Document:
     basename: str
     title: str = ""
     charts: list[Chart] = field(default_factory=list)
-    kind: str = "markdown"  # "agenda": the agenda's own Word template (templates/documents.py) makes the .docx
 
 
 @dataclass

@@ -140,7 +140,7 @@ def _chart(data: dict[str, Any], title: str) -> Chart:
 
 def quarter_document(data: dict[str, Any]) -> Document:
     title = f"{data['board']}: Borough Plan performance, {data['quarter_title']}"
-    return Document(template="docs/report_quarter.md.j2", data=data, basename=data["basename"], title=title,
+    return Document(template="report_quarter", data=data, basename=data["basename"], title=title,
                     charts=[_chart(data, title)])
 
 
@@ -231,7 +231,7 @@ def annual_report_data(*, session: Session, board: Board, year: int, today: dt.d
 
 def annual_document(data: dict[str, Any]) -> Document:
     title = f"{data['board']}: annual report {data['year_label']}"
-    return Document(template="docs/report_annual.md.j2", data=data, basename=data["basename"], title=title,
+    return Document(template="report_annual", data=data, basename=data["basename"], title=title,
                     charts=[_chart(data, title)])
 
 

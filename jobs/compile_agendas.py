@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from handlers.agenda import agenda_files, file_stem
+from handlers.agenda import agenda_document
 from handlers.agenda_compile import compile_agenda
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
@@ -41,15 +41,10 @@ def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board
                                            occasion=day.today, now=day.now, detail=meeting.date.isoformat(),
                                            message_key=key):
             continue
-        agenda = compile_agenda(session, board, meeting, day.today)
-        data, docx, markdown = agenda_files(agenda)
-        stem = file_stem(agenda)
+        document = agenda_document(compile_agenda(session, board, meeting, day.today))
         for chair in chairs:
-            outbox.to_user(chair.slack_user_id, TEMPLATE, dict(data, version=None), key=f"{key}:{chair.id}")
-            outbox.file_to_user(chair.slack_user_id, f"{stem}.docx", docx, key=f"{key}:{chair.id}:docx",
-                                title=f"Draft agenda — {board.name}, {meeting.date:%-d %B %Y}")
-            outbox.file_to_user(chair.slack_user_id, f"{stem}.md", markdown.encode(), key=f"{key}:{chair.id}:md",
-                                title=f"Draft agenda (Markdown) — {meeting.date:%-d %B %Y}")
+            outbox.to_user(chair.slack_user_id, TEMPLATE, dict(document.data, version=None), key=f"{key}:{chair.id}")
+            outbox.document_to_user(chair.slack_user_id, document, key=f"{key}:{chair.id}")
         report.say(f"sent the agenda draft for {meeting.date:%a %-d %b %Y} to the chair")
     if not report.lines:
         report.say("no agenda draft due today")

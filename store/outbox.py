@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -21,8 +21,26 @@ from sqlalchemy.orm import Session, aliased
 from store.db import upsert_insert
 from store.models import OutboxMessage, OutboxStatus
 
-Render = Callable[[str, dict[str, Any]], dict[str, Any]]
 CLAIM_LOCK_KEY = int.from_bytes(hashlib.sha256(b"lspbot:outbox-claim").digest()[:8], "big", signed=True)
+
+
+class File(Protocol):
+    """A rendered file (handlers.base.Attachment)."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+class Render(Protocol):
+    """What renders for the outbox (bot.render.Renderer): a Slack message from a template and its data, and a
+    document (handlers.base.Document) into its files or its Markdown."""
+
+    def __call__(self, template: str, data: dict[str, Any]) -> dict[str, Any]: ...
+
+    def documents(self, document: Any) -> Sequence[File]: ...
+
+    def markdown(self, document: Any) -> str: ...
 
 
 class QueuedMessage(NamedTuple):
@@ -89,6 +107,17 @@ class Outbox:
         payload = {"_method": "files.upload", "filename": filename, "content_hex": content.hex(),
                    "title": title or filename}
         self._enqueue_payload("user", user_id, payload, key or f"file:{uuid.uuid4()}")
+
+    def document_to_user(self, user_id: str, document: Any, *, key: str) -> None:
+        """Render a document (handlers.base.Document: Word, Markdown, charts) and queue its files into the user's DM,
+        each keyed `<key>:<what follows the document's base name>` (`<key>:docx`, `<key>:md`)."""
+        for file in self._render.documents(document):
+            suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
+            self.file_to_user(user_id, file.filename, file.content, title=file.title, key=f"{key}:{suffix}")
+
+    def markdown(self, document: Any) -> str:
+        """The Markdown of a document (handlers.base.Document), for a record kept with what is sent."""
+        return self._render.markdown(document)
 
     def many(self, messages: Sequence[QueuedMessage]) -> None:
         """Queue many messages in one statement."""

@@ -11,7 +11,6 @@ from typing import Any
 import docx
 from sqlalchemy import insert
 
-from bot.render.documents import render_document
 from bot.runtime import run_command
 from store import db
 from store.models import Action, ActionStatus, Board, Meeting, Member, PlanItem
@@ -60,7 +59,7 @@ def test_huge_agenda_is_split_or_summarised_never_failing(runtime, clock):
     assert "…and 290 more in the Word document." in text
     assert "83. Item 80" in text and "84. Any other business" in text
     assert "<!channel>" not in str(outcome.payload)
-    [word] = [a for a in render_document(outcome.documents[0]) if a.filename.endswith(".docx")]
+    [word] = [a for a in runtime.renderer.documents(outcome.documents[0]) if a.filename.endswith(".docx")]
     document = docx.Document(io.BytesIO(word.content))
     assert len(document.tables[0].rows) == 301
     assert sum(1 for p in document.paragraphs if p.style.name == "Heading 2") == 85

@@ -15,7 +15,6 @@ import docx
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.render.documents import render_document
 from bot.runtime import Outcome, Runtime, run_command
 from store import db
 from store.models import (
@@ -174,12 +173,14 @@ def test_hostile_text_is_stored_as_typed_and_shown_as_text(runtime: Runtime):
     assert "{{ 7*7 }}" in shown and "&lt;!channel&gt;" in shown and "DROP TABLE actions" in shown
 
     # The documents: Word carries the text exactly; Markdown escapes it.
-    files = {a.filename.rsplit(".", 1)[1]: a.content for d in draft.documents for a in render_document(d)}
+    files = {a.filename.rsplit(".", 1)[1]: a.content for d in draft.documents
+             for a in runtime.renderer.documents(d)}
     word = docx_text(files["docx"])
     for text in (HOSTILE, TITLE, SHORT, board_name):
         assert text in word, f"not in the Word agenda: {text[:60]}"
     assert_markdown_inert(files["md"].decode(), [HOSTILE, TITLE, SHORT])
-    documents = {a.filename.rsplit(".", 1)[1]: a.content for d in report.documents for a in render_document(d)}
+    documents = {a.filename.rsplit(".", 1)[1]: a.content for d in report.documents
+                 for a in runtime.renderer.documents(d)}
     assert HOSTILE in docx_text(documents["docx"])
     assert_markdown_inert(documents["md"].decode(), [HOSTILE, SHORT])
 

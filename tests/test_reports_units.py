@@ -1,14 +1,12 @@
-"""Quarters of a configurable reporting year, the action figures by partner, and Markdown into Word."""
+"""Quarters of a configurable reporting year and the action figures by partner (the documents made from them:
+tests/test_documents.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-import docx
 import pytest
 
-from bot.render.documents import markdown_to_docx, md
 from store.models import ActionStatus
 from store.quarters import Quarter, year_bounds, year_start_month
 from store.reports import ActionFact, partner_actions
@@ -80,58 +78,3 @@ def test_actions_by_partner_split_what_was_raised_and_count_overdue_at_the_date(
     assert (pct.raised, pct.completed_on_time, pct.completed_late, pct.completed, pct.overdue) == (3, 2, 1, 3, 0)
     assert (police.raised, police.still_open, police.dropped, police.overdue) == (2, 1, 1, 2)
     assert totals.total.raised == 5 and totals.total.overdue == 2
-
-
-def test_markdown_becomes_word_with_escaped_user_text_tables_and_shaded_rag_cells():
-    user_text = "Costs * rose | by 5% _and_ <!channel>\n- not a list\n# not a heading"
-    markdown = "\n".join([
-        "# Report",
-        "",
-        "## Section",
-        "",
-        md(user_text),
-        "",
-        "| Item | Q1 |",
-        "|---|---|",
-        f"| {md('A|B')} | Amber |",
-        "",
-        "- **bold** bullet",
-        "1. numbered",
-        "",
-        "> quoted",
-    ])
-    document = docx.Document(io.BytesIO(markdown_to_docx(markdown, title="Report")))
-    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
-    assert paragraphs[0] == ("Title", "Report") and paragraphs[1] == ("Heading 1", "Section")
-    assert paragraphs[2] == ("Normal", user_text)  # escapes undone, line breaks kept
-    assert ("List Bullet", "bold bullet") in paragraphs and ("List Number", "numbered") in paragraphs
-    assert ("Quote", "quoted") in paragraphs
-    cells = [[c.text for c in row.cells] for row in document.tables[0].rows]
-    assert cells == [["Item", "Q1"], ["A|B", "Amber"]]
-    shading = document.tables[0].cell(1, 1)._tc.xml
-    assert 'w:fill="FFE0B2"' in shading
-    assert document.core_properties.title == "Report"
-
-
-def test_each_numbered_list_in_word_counts_from_its_own_first_number():
-    """Word numbers a list by its w:num: every list gets its own, restarted at the list's first number; items
-    with blank lines between them stay one list, as in Markdown."""
-    markdown = "\n".join([
-        "**15 July**", "", "1. Northolt", "2. Apprenticeships", "3. Data sharing", "",
-        "**10 October**", "", "1. Annual report", "", "2. Theme setting", "",  # a loose list: still one
-        "## Later", "", "1. Performance update", "",
-        "**20 January**", "", "4. Fourth item", "5. Fifth item",  # a list that starts at 4 keeps its start
-    ])
-    document = docx.Document(io.BytesIO(markdown_to_docx(markdown)))
-    numbering = document.part.numbering_part.element
-    lists: dict[int, list[str]] = {}
-    for p in document.paragraphs:
-        if p.style.name == "List Number":
-            lists.setdefault(p._p.pPr.numPr.numId.val, []).append(p.text)
-    assert list(lists.values()) == [["Northolt", "Apprenticeships", "Data sharing"], ["Annual report", "Theme setting"],
-                                    ["Performance update"], ["Fourth item", "Fifth item"]]
-    style_num = document.styles["List Number"].element.pPr.numPr.numId.val
-    for num_id, start in zip(lists, (1, 1, 1, 4)):
-        num = numbering.num_having_numId(num_id)
-        assert num.abstractNumId.val == numbering.num_having_numId(style_num).abstractNumId.val  # the style's look
-        assert [(o.ilvl, o.startOverride.val) for o in num.lvlOverride_lst] == [(0, start)]

@@ -54,7 +54,10 @@ def _board(session, name: str | None):
     return every[0]
 
 
-def _run(settings: Settings, work) -> int:
+def _run(settings: Settings, work, *, documents_to: str | None = None) -> int:
+    """Run `work(session, now)` in one transaction. With `documents_to`, the work returns documents
+    (handlers.base.Document): they are rendered into that folder and each file's path printed."""
+    from bot.render.documents import write_documents
     from bot.runtime import build_runtime
     from handlers.base import DomainError
     from store import db
@@ -62,7 +65,12 @@ def _run(settings: Settings, work) -> int:
     runtime = build_runtime(settings)
     try:
         with db.session_scope(runtime.sessions) as session:
-            return work(session, runtime.clock.now())
+            result = work(session, runtime.clock.now())
+            if documents_to is None:
+                return result
+            for path in write_documents(runtime.renderer, result, Path(documents_to)):
+                print(path)
+            return 0
     except CliError as exc:
         print(f"lspbot: {exc}", file=sys.stderr)
         return 2
@@ -115,7 +123,7 @@ def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:
     from zoneinfo import ZoneInfo
 
-    from handlers.agenda import agenda_files, file_stem
+    from handlers.agenda import agenda_document
     from handlers.agenda_compile import compile_agenda
     from handlers.dates import DateParseError, parse_absolute_date
     from store import meetings
@@ -135,15 +143,6 @@ def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:
             meeting = meetings.next_meeting(session=session, board_id=board.id, after=today)
             if meeting is None:
                 raise CliError(f"{board.name} has no meeting to come; give --date")
-        agenda = compile_agenda(session, board, meeting, today)
-        _, docx_bytes, markdown = agenda_files(agenda)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        stem = file_stem(agenda)
-        (out / f"{stem}.docx").write_bytes(docx_bytes)
-        (out / f"{stem}.md").write_text(markdown, encoding="utf-8")
-        print(out / f"{stem}.docx")
-        print(out / f"{stem}.md")
-        return 0
+        return [agenda_document(compile_agenda(session, board, meeting, today))]
 
-    return _run(settings, work)
+    return _run(settings, work, documents_to=args.out)

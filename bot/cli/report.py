@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.cli.plan import CliError, _board, _run
@@ -32,14 +31,6 @@ def _today(board, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(board.timezone)).date()
 
 
-def _write(documents: list, out: str) -> int:
-    from bot.render.documents import write_documents
-
-    for path in write_documents(documents, Path(out)):
-        print(path)
-    return 0
-
-
 def cmd_report_annual(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.reports import annual_document, annual_report_data
     from store.quarters import Quarter, year_bounds, year_start_month
@@ -52,9 +43,9 @@ def cmd_report_annual(args: argparse.Namespace, settings: Settings) -> int:
         if year_bounds(year, start_month)[0] > today:
             raise CliError(f"the year {year} has not started yet")
         data = annual_report_data(session=session, board=board, year=year, today=today)
-        return _write([annual_document(data)], args.out)
+        return [annual_document(data)]
 
-    return _run(settings, work)
+    return _run(settings, work, documents_to=args.out)
 
 
 def cmd_report_quarter(args: argparse.Namespace, settings: Settings) -> int:
@@ -75,7 +66,7 @@ def cmd_report_quarter(args: argparse.Namespace, settings: Settings) -> int:
         if quarter.start > today:
             raise CliError(f"{quarter.title} has not started yet")
         data = quarter_report_data(session=session, board=board, quarter=quarter, today=today)
-        return _write([quarter_document(data)], args.out)
+        return [quarter_document(data)]
 
-    return _run(settings, work)
+    return _run(settings, work, documents_to=args.out)
 

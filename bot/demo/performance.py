@@ -82,7 +82,7 @@ def run_performance_demo(runtime: Runtime, console: Console, out: TextIO, workdi
     out.write(f"\n{console.name_of('UBELL01')} (UBELL01)> {line}\n")
     outcome = run_command(runtime, "/lsp", user_id="UBELL01", channel_id=channel, text="report quarter")
     console.show(outcome)
-    written = write_documents(outcome.documents, workdir)
+    written = write_documents(runtime.renderer, outcome.documents, workdir)
     if written:
         out.write("\nThe quarterly report, its chart and the Markdown are in " + str(workdir) + ":\n")
         for path in written:

@@ -70,7 +70,7 @@ def run_plan_demo(runtime: Runtime, console: Console, out: TextIO, workdir: Path
     _step(out, console, "UROPER01", "/agenda proposals")
     out.write("\n— The chair asks for the October agenda —\n")
     outcome = _step(out, console, "UBELL01", "/agenda draft")
-    written = write_documents(outcome.documents, workdir) if outcome else []
+    written = write_documents(runtime.renderer, outcome.documents, workdir) if outcome else []
     if written:
         out.write("\nThe chair's agenda draft is in " + str(workdir) + ":\n")
         for path in written:

@@ -1,14 +1,14 @@
-"""Documents from Markdown templates: one Jinja2 template in templates/docs/ gives both the .md and the .docx.
+"""Documents: each one a Word template (`templates/docs/<name>.docx`, Jinja tags filled in by docxtpl) and a
+Markdown template (`templates/docs/<name>.md.j2`) rendered with the same data, and its charts as PNG.
 
-The Word document is built with python-docx from the rendered Markdown, which keeps to a small
-subset: `#`/`##`/`###` headings, paragraphs, `- ` and `1. ` lists (in Word each numbered list counts from
-its own first number), `> ` quotes, pipe tables, `**bold**`, `_italic_`, backslash escapes and
-`![caption](chart.png)` for a chart drawn with the document. Table cells that read Red, Amber, Green or "no return" are shaded in Word. User text
-goes into templates through the `md` filter (or `cell` inside tables), which escapes Markdown.
+In Word every value is escaped for XML (docxtpl's autoescape) and stripped of the control characters a Word
+document cannot hold; its line breaks stay line breaks. In Markdown user text goes through the `md` filter
+(or `cell` inside tables), which escapes Markdown and HTML.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -16,29 +16,29 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docx import Document as new_docx
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Inches, Pt
-from jinja2 import Environment
+from docx.shared import Cm
+from docxtpl import DocxTemplate, InlineImage
+from jinja2 import BaseLoader, Environment, TemplateError
+from markupsafe import Markup
 
 from bot.render.environment import build_environment
+from bot.render.templates import TemplateFolders
 from handlers.base import Attachment, Document
 from store import db
 from store.outbox import Outbox
 
 if TYPE_CHECKING:
+    from bot.render.environment import Renderer
     from bot.runtime import Runtime
 
 log = logging.getLogger("lspbot.documents")
 
 _ESCAPE = re.compile(r"([\\`*_\[\]|<>#&~])")  # & too: typed "&amp;" must not become an entity
 _LINE_START = re.compile(r"^(\s*)([-+>]|\d+\.)", re.M)
-_IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)$")
-_NUMBERED = re.compile(r"^(\d{1,9})\.\s+")
-CELL_SHADES = {"green": "C8E6C9", "amber": "FFE0B2", "red": "FFCDD2", "no return": "EEEEEE"}
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters Word documents cannot hold
+CELL_SHADES = {"green": "C8E6C9", "amber": "FFE0B2", "red": "FFCDD2", None: "EEEEEE"}  # None: no return
+CHART_WIDTH = Cm(16)  # within the 17 cm between the shipped templates' margins
 
 
 def md(value: Any) -> str:
@@ -53,10 +53,9 @@ def cell(value: Any) -> str:
     return _ESCAPE.sub(r"\\\1", " ".join(str(value).split()))
 
 
-def docs_environment() -> Environment:
-    env = build_environment()
-    env.filters.update(md=md, cell=cell)
-    return env
+def shade(rag: str | None) -> str:
+    """The fill of a Word table cell showing a RAG status: green, amber, red, grey for no return, none otherwise."""
+    return CELL_SHADES.get(rag, "auto")
 
 
 def tidy_markdown(text: str) -> str:
@@ -66,232 +65,137 @@ def tidy_markdown(text: str) -> str:
     return text.strip() + "\n"
 
 
-# ---------------------------------------------------------------- Markdown -> Word
+def docs_environment(loader: BaseLoader | None = None) -> Environment:
+    """The messages' Jinja2 environment (filters, StrictUndefined) with the Markdown escapes and `shade`."""
+    env = build_environment(loader=loader) if loader else build_environment()
+    env.filters.update(md=md, cell=cell)
+    env.globals.update(shade=shade)
+    return env
 
-def _split_escaped(line: str, sep: str = "|") -> list[str]:
-    """Split on `sep` not preceded by a backslash escape."""
-    parts, buf, i = [], [], 0
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\" and i + 1 < len(line):
-            buf.append(line[i : i + 2])
-            i += 2
+
+def _word_text(value: Any) -> Any:
+    """Each value printed into a Word document: text loses the characters XML cannot hold (Markup from a macro
+    has been through here already, and an InlineImage is Word's own XML)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _NOT_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return value
+
+
+def word_environment(env: Environment) -> Environment:
+    """The documents' environment for Word templates: every value XML-escaped and cleaned."""
+    return env.overlay(autoescape=True, finalize=_word_text)
+
+
+def restart_numbered_lists(document: Any) -> None:
+    """Give each numbered list (paragraphs in the "List Number" style with nothing between them) a numbering of its
+    own: a w:num on the style's abstract numbering, restarted at 1 as Word's "Restart at 1" does, so separate lists
+    count from 1 instead of running on from the list before."""
+    try:
+        style = document.styles["List Number"]
+    except KeyError:
+        return
+    props = style.element.pPr
+    if props is None or props.numPr is None or props.numPr.numId is None:
+        return  # a template whose list style is not numbered
+    numbering = document.part.numbering_part.element
+    abstract_id = numbering.num_having_numId(props.numPr.numId.val).abstractNumId.val
+    current = None
+    for block in document.element.body.iterchildren():
+        if block.tag != qn("w:p") or block.style != style.style_id:
+            current = None
             continue
-        if ch == sep:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-        i += 1
-    parts.append("".join(buf))
-    return parts
+        if current is None:
+            num = numbering.add_num(abstract_id)
+            num.add_lvlOverride(ilvl=0).add_startOverride(1)
+            current = num.numId
+        num_pr = block.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val = 0
+        num_pr.get_or_add_numId().val = current
 
 
-def _add_inline(paragraph: Any, text: str) -> None:
-    """Add runs for `**bold**`, `_italic_` and escapes; a trailing two-space break becomes a line break."""
-    bold = italic = False
-    buf: list[str] = []
+class DocumentRenderer:
+    """Renders documents from the templates in use (the shipped ones, or a deployment's own)."""
 
-    def flush() -> None:
-        if buf:
-            run = paragraph.add_run("".join(buf))
-            run.bold, run.italic = bold or None, italic or None
-            buf.clear()
+    def __init__(self, templates: TemplateFolders | None = None) -> None:
+        self.templates = templates or TemplateFolders()
+        self.markdown_env = docs_environment(self.templates.loader())
+        self.word_env = word_environment(self.markdown_env)
 
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            buf.append(text[i + 1])
-            i += 2
-        elif text.startswith("**", i):
-            flush()
-            bold = not bold
-            i += 2
-        elif ch == "_" or ch == "*":
-            flush()
-            italic = not italic
-            i += 1
-        elif ch == "\n":
-            flush()
-            paragraph.add_run().add_break()
-            i += 1
-        else:
-            buf.append(ch)
-            i += 1
-    flush()
+    def markdown(self, name: str, data: dict[str, Any]) -> str:
+        """The Markdown of `docs/<name>.md.j2`."""
+        return tidy_markdown(self.markdown_env.get_template(f"docs/{name}.md.j2").render(**data))
 
+    def word(self, name: str, data: dict[str, Any], pictures: dict[str, bytes] | None = None, *,
+             title: str = "") -> bytes:
+        """The Word document from `docs/<name>.docx` with the same data, and `images`: the pictures by file name."""
+        template = DocxTemplate(self.templates.path(f"docs/{name}.docx"))
+        images = {filename: InlineImage(template, io.BytesIO(png), width=CHART_WIDTH)
+                  for filename, png in (pictures or {}).items()}
+        template.render({**data, "images": images}, self.word_env, autoescape=True)
+        restart_numbered_lists(template.docx)
+        template.docx.core_properties.title = _NOT_XML.sub("", title)
+        out = io.BytesIO()
+        template.save(out)
+        return out.getvalue()
 
-def _plain(text: str) -> str:
-    """Cell text without Markdown emphasis or escapes (to pick a shade)."""
-    return re.sub(r"\\(.)", r"\1", text.replace("**", "").replace("_", "")).strip().lower()
+    def render(self, document: Document) -> list[Attachment]:
+        """The .docx, the .md and each chart's .png of a document."""
+        pictures: dict[str, bytes] = {}
+        if document.charts:
+            from bot.render import charts  # matplotlib loads on the first report, not when the bot starts
 
-
-def _shade(cell_obj: Any, colour: str) -> None:
-    props = cell_obj._tc.get_or_add_tcPr()
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), colour)
-    props.append(shading)
+            pictures = {chart.filename: charts.draw(chart.kind, chart.data) for chart in document.charts}
+        title = document.title or document.basename
+        return [
+            Attachment(f"{document.basename}.docx", self.word(document.template, document.data, pictures, title=title),
+                       title=f"{title} (Word)"),
+            Attachment(f"{document.basename}.md", self.markdown(document.template, document.data).encode("utf-8"),
+                       title=f"{title} (Markdown)"),
+            *[Attachment(name, png, title=f"{title} (chart)") for name, png in pictures.items()],
+        ]
 
 
-def _add_table(doc: Any, rows: list[list[str]]) -> None:
-    width = max(len(r) for r in rows)
-    table = doc.add_table(rows=len(rows), cols=width)
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.LEFT
-    for r, row in enumerate(rows):
-        for c in range(width):
-            text = row[c] if c < len(row) else ""
-            target = table.cell(r, c)
-            paragraph = target.paragraphs[0]
-            _add_inline(paragraph, f"**{text}**" if r == 0 and text else text)
-            for run in paragraph.runs:
-                run.font.size = Pt(9)
-            shade = CELL_SHADES.get(_plain(text)) if r else None
-            if shade:
-                _shade(target, shade)
+# ---------------------------------------------------------------- checking a custom template
 
 
-def _list_numbering(doc: Any, start: int) -> int:
-    """A new w:num for one numbered list: the "List Number" style's abstract numbering, restarted at `start`
-    (as Word's own "Restart at 1" does), so each list counts from its first item instead of running on
-    from the list before it. Returns its numId."""
-    style_num_id = doc.styles["List Number"].element.pPr.numPr.numId.val
-    numbering = doc.part.numbering_part.element
-    abstract_id = numbering.num_having_numId(style_num_id).abstractNumId.val
-    num = numbering.add_num(abstract_id)
-    num.add_lvlOverride(ilvl=0).add_startOverride(start)
-    return num.numId
+@functools.lru_cache(maxsize=1)
+def _checking_environments() -> tuple[Environment, Environment]:
+    env = docs_environment()
+    return env, word_environment(env)
 
 
-def _number_paragraph(paragraph: Any, num_id: int) -> None:
-    """Put a list paragraph on the numbering `num_id` (level 0)."""
-    num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
-    num_pr.get_or_add_ilvl().val = 0
-    num_pr.get_or_add_numId().val = num_id
+def check_template(name: str, path: Path) -> None:
+    """Raise if a template cannot be used: a .j2 file that does not compile, a .docx that is not a Word document
+    or whose Jinja tags (in the body, headers or footers) do not compile."""
+    text_env, word_env = _checking_environments()
+    if not name.endswith(".docx"):
+        text_env.compile(path.read_text(encoding="utf-8"), name=name, filename=str(path))
+        return
+    template = DocxTemplate(path)
+    template.init_docx()
+    parts = [template.get_xml()] + [template.get_part_xml(part) for uri in (template.HEADER_URI, template.FOOTER_URI)
+                                    for _, part in template.get_headers_footers(uri)]
+    for xml in parts:
+        source = template.patch_xml(re.sub(r"<w:p([ >])", r"\n<w:p\1", xml))
+        try:
+            word_env.compile(source)
+        except TemplateError as exc:
+            lineno = getattr(exc, "lineno", None) or 0
+            near = " ".join(re.sub(r"<[^>]+>", "", line) for line in source.splitlines()[max(lineno - 2, 0):lineno])
+            message = getattr(exc, "message", None) or str(exc)
+            near = " ".join(near.split())[-120:]
+            raise TemplateError(f"{exc.__class__.__name__}: {message.rstrip('.')} (near “{near}”)") from None
 
 
-def markdown_to_docx(markdown: str, images: dict[str, bytes] | None = None, *, title: str = "") -> bytes:
-    """A Word document from the Markdown subset the document templates use."""
-    images = images or {}
-    markdown = _NOT_XML.sub("", markdown)
-    doc = new_docx()
-    doc.core_properties.title = title
-    doc.core_properties.author = "lspbot"
-    lines = markdown.split("\n")
-    paragraph_lines: list[str] = []
-    numbered: list[int] = []  # the numId of the numbered list being written; empty once any other block comes
-
-    def flush_paragraph() -> None:
-        if paragraph_lines:
-            text = "".join(l[:-2] + "\n" if l.endswith("  ") else l + " " for l in paragraph_lines).strip()
-            _add_inline(doc.add_paragraph(), text)
-            paragraph_lines.clear()
-            numbered.clear()
-
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        if not stripped or stripped == "---":
-            flush_paragraph()
-            i += 1
-            continue
-        if stripped.startswith("|"):
-            flush_paragraph()
-            rows: list[list[str]] = []
-            while i < len(lines) and lines[i].strip().startswith("|"):
-                cells = [c.strip() for c in _split_escaped(lines[i].strip().strip("|"))]
-                if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
-                    rows.append(cells)
-                i += 1
-            if rows:
-                _add_table(doc, rows)
-            numbered.clear()
-            continue
-        if m := re.match(r"^(#{1,4})\s+(.*)$", stripped):
-            flush_paragraph()
-            heading = doc.add_heading(level=min(len(m.group(1)) - 1, 3))
-            _add_inline(heading, m.group(2))
-        elif m := _IMAGE.match(stripped):
-            flush_paragraph()
-            data = images.get(m.group("src"))
-            if data:
-                doc.add_picture(io.BytesIO(data), width=Inches(6.3))
-            if m.group("alt"):
-                caption = doc.add_paragraph()
-                _add_inline(caption, f"_{m.group('alt')}_")
-        elif stripped.startswith(("- ", "* ")):
-            flush_paragraph()
-            _add_inline(doc.add_paragraph(style="List Bullet"), stripped[2:])
-        elif m := _NUMBERED.match(stripped):
-            flush_paragraph()
-            if not numbered:  # a new list (blank lines between items keep one list, as in Markdown)
-                numbered.append(_list_numbering(doc, int(m.group(1))))
-            paragraph = doc.add_paragraph(style="List Number")
-            _number_paragraph(paragraph, numbered[0])
-            _add_inline(paragraph, _NUMBERED.sub("", stripped, count=1))
-            i += 1
-            continue
-        elif stripped.startswith(">"):
-            flush_paragraph()
-            quote: list[str] = []
-            while i < len(lines) and lines[i].strip().startswith(">"):
-                quote.append(lines[i].strip()[1:].lstrip())
-                i += 1
-            text = "".join(l[:-2] + "\n" if l.endswith("  ") else l + " " for l in quote).strip()
-            _add_inline(doc.add_paragraph(style="Quote"), text)
-            numbered.clear()
-            continue
-        else:
-            paragraph_lines.append(line)
-            i += 1
-            continue
-        numbered.clear()  # a heading, table, picture, bullet or quote ends a numbered list
-        i += 1
-    flush_paragraph()
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+# ---------------------------------------------------------------- delivery
 
 
-# ---------------------------------------------------------------- rendering and delivery
-
-def render_document(document: Document, env: Environment | None = None) -> list[Attachment]:
-    """The .docx, the .md and each chart's .png of a document."""
-    if document.kind == "agenda":
-        return agenda_attachments(document)
-    from bot.render import charts  # matplotlib loads on the first report, not when the bot starts
-
-    env = env or docs_environment()
-    pictures = {chart.filename: charts.draw(chart.kind, chart.data) for chart in document.charts}
-    markdown = tidy_markdown(env.get_template(document.template).render(**document.data))
-    title = document.title or document.basename
-    return [
-        Attachment(f"{document.basename}.docx", markdown_to_docx(markdown, pictures, title=title), title=f"{title} (Word)"),
-        Attachment(f"{document.basename}.md", markdown.encode("utf-8"), title=f"{title} (Markdown)"),
-        *[Attachment(name, png, title=f"{title} (chart)") for name, png in pictures.items()],
-    ]
-
-
-def agenda_attachments(document: Document) -> list[Attachment]:
-    """An agenda's Word document (from its own Word template) and Markdown."""
-    from templates.documents import render_docx, render_markdown
-
-    title = document.title or document.basename
-    return [Attachment(f"{document.basename}.docx", render_docx(document.data), title=title),
-            Attachment(f"{document.basename}.md", render_markdown(document.data).encode(), title=f"{title} (Markdown)")]
-
-
-def write_documents(documents: list[Document], folder: Path) -> list[Path]:
+def write_documents(renderer: Renderer, documents: list[Document], folder: Path) -> list[Path]:
     """Render documents into a folder; the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
-    env = docs_environment()
     written = []
     for document in documents:
-        for attachment in render_document(document, env):
+        for attachment in renderer.documents(document):
             path = folder / attachment.filename
             path.write_bytes(attachment.content)
             written.append(path)
@@ -301,8 +205,7 @@ def write_documents(documents: list[Document], folder: Path) -> list[Path]:
 def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) -> int:
     """Render documents and queue them as files to the user's DM (after the ack); the number of files queued."""
     try:
-        env = docs_environment()
-        files = [a for document in documents for a in render_document(document, env)]
+        files = [a for document in documents for a in runtime.renderer.documents(document)]
     except Exception:
         incident = uuid.uuid4().hex[:8]
         log.exception("could not render documents for %s (incident %s)", user_id, incident)

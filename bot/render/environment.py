@@ -6,13 +6,19 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from handlers.ids import ActionId, CallbackId
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+from bot.render.templates import SHIPPED_DIR, TemplateFolders
+from handlers.ids import ActionId, CallbackId
+
+if TYPE_CHECKING:
+    from bot.render.documents import DocumentRenderer
+    from handlers.base import Attachment, Document
+
+TEMPLATE_DIR = SHIPPED_DIR
 
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100  # a modal or the Home tab
@@ -101,9 +107,10 @@ def board_option(b: dict[str, Any]) -> dict[str, Any]:
     return option({"text": b["name"], "value": b["id"]})
 
 
-def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
+def build_environment(template_dir: Path = TEMPLATE_DIR, *, loader: BaseLoader | None = None) -> Environment:
+    """The Jinja2 environment of every template: from `loader` if given (custom templates first), else the folder."""
     env = Environment(
-        loader=FileSystemLoader(str(template_dir)),
+        loader=loader or FileSystemLoader(str(template_dir)),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         trim_blocks=True,
@@ -119,10 +126,28 @@ def build_environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
 
 
 class Renderer:
-    """Renders a named template with data into a Slack message payload within Slack's limits."""
+    """Renders a named template with data into a Slack message payload within Slack's limits, and a document
+    (`handlers.base.Document`) into its files, both from the same templates (the shipped ones or a deployment's)."""
 
-    def __init__(self, env: Environment | None = None) -> None:
-        self.env = env or build_environment()
+    def __init__(self, env: Environment | None = None, templates: TemplateFolders | None = None) -> None:
+        self.templates = templates or TemplateFolders()
+        self.env = env or build_environment(loader=self.templates.loader())
+        self._documents: DocumentRenderer | None = None
+
+    def documents(self, document: Document) -> list[Attachment]:
+        """A document's files: Word, Markdown and its charts."""
+        return self._document_renderer().render(document)
+
+    def markdown(self, document: Document) -> str:
+        """A document's Markdown alone."""
+        return self._document_renderer().markdown(document.template, document.data)
+
+    def _document_renderer(self) -> DocumentRenderer:
+        if self._documents is None:
+            from bot.render.documents import DocumentRenderer  # docxtpl loads with the first document
+
+            self._documents = DocumentRenderer(self.templates)
+        return self._documents
 
     def text(self, template: str, data: dict[str, Any]) -> str:
         return self.env.get_template(template).render(**data)
