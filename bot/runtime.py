@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.render.environment import Renderer
+from bot.render.templates import TemplateFolders, load_templates
 from bot.settings import Settings
 from handlers.base import Attachment, Document, DomainError, Reply, Request
 from handlers.parsing import clean_text
@@ -58,9 +59,19 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
         settings=settings,
         engine=engine,
         sessions=db.make_session_factory(engine),
-        renderer=Renderer(),
+        renderer=Renderer(templates=templates_in_use(settings)),
         clock=clock,
     )
+
+
+def templates_in_use(settings: Settings) -> TemplateFolders:
+    """The templates to use: the shipped ones, and those of LSPBOT_TEMPLATES_DIR that replace them (each broken
+    one is logged, one line naming the file and the error, and the shipped one used instead)."""
+    if settings.templates_dir is None:
+        return TemplateFolders()
+    from bot.render.documents import check_template
+
+    return load_templates(settings.templates_dir, check_template)
 
 
 @dataclass

@@ -32,6 +32,7 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     now: dt.datetime | None = None  # LSPBOT_NOW: start the clock at this instant (staging, tests)
     log_level: str = "INFO"
+    templates_dir: Path | None = None  # LSPBOT_TEMPLATES_DIR: templates here replace the shipped ones of the same name
 
     def __repr__(self) -> str:
         """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""
@@ -79,6 +80,9 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
     api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     if not api_url.endswith("/"):
         api_url += "/"
+    templates_dir = Path(raw_dir).expanduser() if (raw_dir := get("LSPBOT_TEMPLATES_DIR")) else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        raise SettingsError(f"LSPBOT_TEMPLATES_DIR: no such folder: {raw_dir}")
     admins = frozenset(a.strip() for a in (get("LSPBOT_ADMINS", "") or "").replace(";", ",").split(",") if a.strip())
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -90,4 +94,5 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         admins=admins,
         now=now,
         log_level=get("LSPBOT_LOG_LEVEL", "INFO").upper(),
+        templates_dir=templates_dir,
     )

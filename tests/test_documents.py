@@ -1,12 +1,16 @@
 """The Word and Markdown documents: each made from its templates in templates/docs/ (a .docx with Jinja tags and a
 .md.j2) with the same data; Word on A4, the board's name in the header, page numbers in the footer, each numbered
-list counting from 1."""
+list counting from 1. A deployment's own templates (LSPBOT_TEMPLATES_DIR) replace the shipped ones; a broken one is
+reported at start-up, one line naming the file and the Jinja error, and the shipped one is used instead."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import docx
@@ -14,10 +18,13 @@ import pytest
 from docx.oxml.ns import qn
 
 from bot.render.environment import Renderer
-from bot.runtime import Runtime, run_command
+from bot.render.templates import SHIPPED_DIR
+from bot.runtime import Runtime, build_runtime, run_command
+from bot.settings import SettingsError
 from handlers.base import Attachment
 from handlers.reports import annual_document, quarter_document
 from tests.conftest import ADMIN
+from tests.conftest import test_settings as settings_from
 
 BOARD = "LSP Executive & <Partners>"
 CHAIR = "UDOCCHR1"
@@ -209,6 +216,66 @@ def test_text_reaches_word_as_typed_and_never_as_markup():
     assert documents[1].tables[0].cell(1, 1).text == f"{typed}\nsecond linebellpage"
     assert len(documents[1].paragraphs) == len(documents[0].paragraphs)
     assert not any(t in ("yes", "49") or " 49 " in t for t in texts)
+
+
+@pytest.fixture
+def custom_templates(tmp_path: Path) -> Path:
+    """A council's own templates: a letterhead in the annual report's Word header and its own Markdown heading (both
+    good), a quarterly report whose Word template has an if never closed, an agenda Markdown template with a syntax
+    error (given by file name alone), and a Word file no shipped template is named like."""
+    folder = tmp_path / "council-templates"
+    (folder / "docs").mkdir(parents=True)
+    annual = docx.Document(str(SHIPPED_DIR / "docs" / "report_annual.docx"))
+    annual.sections[0].header.paragraphs[0].insert_paragraph_before("Ealing Council letterhead")
+    annual.save(str(folder / "docs" / "report_annual.docx"))
+    markdown = (SHIPPED_DIR / "docs" / "report_annual.md.j2").read_text(encoding="utf-8")
+    (folder / "docs" / "report_annual.md.j2").write_text(
+        markdown.replace("# {{ board|md }}: annual report", "# Ealing Council: {{ board|md }}, annual report"),
+        encoding="utf-8")
+    quarter = docx.Document(str(SHIPPED_DIR / "docs" / "report_quarter.docx"))
+    quarter.add_paragraph("{% if in_progress %}Never closed")
+    quarter.save(str(folder / "docs" / "report_quarter.docx"))
+    (folder / "agenda.md.j2").write_text("# {{ board|md }\n", encoding="utf-8")
+    shutil.copy(SHIPPED_DIR / "docs" / "report_annual.docx", folder / "docs" / "minutes.docx")
+    return folder
+
+
+def test_custom_templates_replace_the_shipped_ones_and_a_broken_one_is_reported_at_start_up(
+        custom_templates: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    settings = settings_from(f"sqlite:///{tmp_path / 'lspbot.db'}", LSPBOT_TEMPLATES_DIR=str(custom_templates))
+    with caplog.at_level(logging.INFO, logger="lspbot.templates"):
+        runtime = build_runtime(settings, migrate=True)
+    try:
+        errors = sorted(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+        assert len(errors) == 3, errors
+        agenda, minutes, quarter = errors
+        assert str(custom_templates / "agenda.md.j2") in agenda and "using the shipped docs/agenda.md.j2" in agenda
+        assert "unexpected '}'" in agenda and "(line 1)" in agenda
+        assert str(custom_templates / "docs" / "report_quarter.docx") in quarter
+        assert "TemplateSyntaxError: Unexpected end of template" in quarter and "Never closed”)" in quarter
+        assert str(custom_templates / "docs" / "minutes.docx") in minutes and "no shipped template" in minutes
+        assert all("\n" not in line for line in errors)
+
+        # The good ones are used: the letterhead in Word, the council's heading in Markdown, from the same data.
+        files = by_name(runtime.renderer.documents(annual_document(annual_data())))
+        word = docx.Document(io.BytesIO(files[f"{ANNUAL_STEM}.docx"]))
+        assert [p.text for p in word.sections[0].header.paragraphs] == ["Ealing Council letterhead", BOARD]
+        assert [t for s, t in paragraphs(word) if s == "Heading 1"] == ANNUAL_HEADINGS
+        assert files[f"{ANNUAL_STEM}.md"].decode().startswith(
+            "# Ealing Council: LSP Executive \\& \\<Partners\\>, annual report 2019/20\n")
+        # The broken ones are not: the shipped templates stand in.
+        files = by_name(runtime.renderer.documents(quarter_document(quarter_data())))
+        word = docx.Document(io.BytesIO(files[f"{QUARTER_STEM}.docx"]))
+        assert paragraphs(word)[0] == ("Title", f"{BOARD}: Borough Plan performance, Q1 2019/20 (Apr–Jun 2019)")
+        assert not any("Never closed" in p.text for p in word.paragraphs)
+        assert runtime.renderer.templates.path("docs/agenda.md.j2") == SHIPPED_DIR / "docs" / "agenda.md.j2"
+    finally:
+        runtime.close()
+
+
+def test_templates_dir_must_be_a_folder(tmp_path: Path):
+    with pytest.raises(SettingsError, match="LSPBOT_TEMPLATES_DIR"):
+        settings_from("sqlite://", LSPBOT_TEMPLATES_DIR=str(tmp_path / "missing"))
 
 
 def test_agenda_draft_in_word_and_markdown(runtime: Runtime):
