@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from bot.render.documents import DocumentRenderer
 from bot.render.environment import Renderer
 from handlers.agenda_compile import agenda_data, compile_agenda
 from handlers.base import Document
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = db.make_engine(url)
     sessions = db.make_session_factory(engine)
     renderer = Renderer()
+    documents = DocumentRenderer()
     today = NOW.date()
     timings: dict[str, list[float]] = {"blockkit": [], "docx": []}
     sizes: dict[str, int] = {}
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                     payload = renderer("slack/agenda_draft.json.j2", data)
                     sizes[kind] = len(payload["blocks"])
                 else:
-                    sizes[kind] = len(renderer.documents(Document("agenda", data, "agenda"))[0].content)
+                    sizes[kind] = len(documents.render(Document("agenda", data, "agenda"))[0].content)
                 elapsed = time.perf_counter() - start
             if run >= 2:
                 timings[kind].append(elapsed * 1000)

@@ -175,7 +175,7 @@ class Console:
         outcome = run_command(self.runtime, command, user_id=self.user_id, channel_id=self.channel_id, text=text)
         self.show(outcome)
         if outcome.documents:  # as in Slack: rendered after the reply, sent as files to the DM
-            from bot.render.documents import send_documents
+            from bot.runtime import send_documents
 
             send_documents(self.runtime, self.user_id, outcome.documents)
         self.sender.drain()

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, OffsetClock, SystemClock
+from bot.render.documents import DocumentRenderer, check_template
 from bot.render.environment import Renderer
 from bot.render.templates import TemplateFolders, load_templates
 from bot.settings import Settings
@@ -59,19 +60,18 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
         settings=settings,
         engine=engine,
         sessions=db.make_session_factory(engine),
-        renderer=Renderer(templates=templates_in_use(settings)),
+        renderer=renderer_for(settings),
         clock=clock,
     )
 
 
-def templates_in_use(settings: Settings) -> TemplateFolders:
-    """The templates to use: the shipped ones, and those of LSPBOT_TEMPLATES_DIR that replace them (each broken
-    one is logged, one line naming the file and the error, and the shipped one used instead)."""
-    if settings.templates_dir is None:
-        return TemplateFolders()
-    from bot.render.documents import check_template
-
-    return load_templates(settings.templates_dir, check_template)
+def renderer_for(settings: Settings) -> Renderer:
+    """Messages and documents from the shipped templates and those of LSPBOT_TEMPLATES_DIR that replace them (each
+    broken one is logged, one line naming the file and the error, and the shipped one used instead)."""
+    templates = TemplateFolders()
+    if settings.templates_dir is not None:
+        templates = load_templates(settings.templates_dir, check_template)
+    return Renderer(templates=templates, documents=DocumentRenderer(templates))
 
 
 @dataclass
@@ -189,3 +189,25 @@ def run_command(
 
     return run_handler(runtime, handle, user_id=user_id, channel_id=channel_id, text=text, user_name=user_name,
                        what=command)
+
+
+def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) -> int:
+    """Render documents and queue them as files to the user's DM (after the ack); the number of files queued."""
+    try:
+        files = [a for document in documents for a in runtime.renderer.documents(document)]
+    except Exception:
+        incident = uuid.uuid4().hex[:8]
+        logging.getLogger("lspbot.documents").exception("could not render documents for %s (incident %s)", user_id,
+                                                        incident)
+        with db.session_scope(runtime.sessions) as session:
+            Outbox(session, runtime.renderer, runtime.clock.now).to_user(user_id, "slack/error.json.j2", {
+                "title": "Something went wrong on our side", "examples": [],
+                "message": f"The documents could not be produced. Quote incident {incident} to your secretariat."})
+        runtime.wake_sender()
+        return 0
+    with db.session_scope(runtime.sessions) as session:
+        outbox = Outbox(session, runtime.renderer, runtime.clock.now)
+        for attachment in files:
+            outbox.file_to_user(user_id, attachment.filename, attachment.content, title=attachment.title)
+    runtime.wake_sender()
+    return len(files)

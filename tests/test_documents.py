@@ -17,7 +17,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from bot.render.environment import Renderer
+from bot.render.documents import DocumentRenderer
 from bot.render.templates import SHIPPED_DIR
 from bot.runtime import Runtime, build_runtime, run_command
 from bot.settings import SettingsError
@@ -46,7 +46,7 @@ def item_row(name: str, kind: str, lead: str, rags: list[str | None], commentary
             "commentary": commentary, "author": "alice" if latest else "",
             "submitted_at": dt.datetime(2019, 7, 16, 9, 0) if latest else None, "milestones": [],
             "history": [{"quarter": q, "rag": r if r != "future" else None, "commentary": commentary if i == 0 else "",
-                         "author": "alice", "due": r != "future"} for i, (q, r) in enumerate(zip(quarters, rags))]}
+                         "author": "alice", "due": r != "future"} for i, (q, r) in enumerate(zip(quarters, rags, strict=True))]}
 
 
 def annual_data() -> dict[str, Any]:
@@ -133,7 +133,7 @@ def assert_house_layout(document: Any, board: str) -> None:
 
 
 def test_annual_report_word_and_markdown_from_the_same_data():
-    files = by_name(Renderer().documents(annual_document(annual_data())))
+    files = by_name(DocumentRenderer().render(annual_document(annual_data())))
     assert set(files) == {f"{ANNUAL_STEM}.docx", f"{ANNUAL_STEM}.md", f"{ANNUAL_STEM}-chart.png"}
     word = docx.Document(io.BytesIO(files[f"{ANNUAL_STEM}.docx"]))
     assert_house_layout(word, BOARD)
@@ -180,7 +180,7 @@ def test_annual_report_word_and_markdown_from_the_same_data():
 
 
 def test_quarterly_report_word_has_its_tables_rag_shading_and_chart():
-    files = by_name(Renderer().documents(quarter_document(quarter_data())))
+    files = by_name(DocumentRenderer().render(quarter_document(quarter_data())))
     word = docx.Document(io.BytesIO(files[f"{QUARTER_STEM}.docx"]))
     assert_house_layout(word, BOARD)
     texts = paragraphs(word)
@@ -208,8 +208,8 @@ def test_text_reaches_word_as_typed_and_never_as_markup():
     plain = annual_data()
     hostile = annual_data()
     hostile["meetings"][0]["theme"] = typed + "\r\nsecond line\x07bell\x0cpage\x00"
-    renderer = Renderer()
-    documents = [docx.Document(io.BytesIO(by_name(renderer.documents(annual_document(data)))[f"{ANNUAL_STEM}.docx"]))
+    renderer = DocumentRenderer()
+    documents = [docx.Document(io.BytesIO(by_name(renderer.render(annual_document(data)))[f"{ANNUAL_STEM}.docx"]))
                  for data in (plain, hostile)]
     texts = [p.text for p in documents[1].paragraphs]
     assert f"Monday 8 April 2019: {typed}\nsecond linebellpage" in texts

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
-import logging
 import re
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,14 +23,9 @@ from markupsafe import Markup
 from bot.render.environment import build_environment
 from bot.render.templates import TemplateFolders
 from handlers.base import Attachment, Document
-from store import db
-from store.outbox import Outbox
 
 if TYPE_CHECKING:
     from bot.render.environment import Renderer
-    from bot.runtime import Runtime
-
-log = logging.getLogger("lspbot.documents")
 
 _ESCAPE = re.compile(r"([\\`*_\[\]|<>#&~])")  # & too: typed "&amp;" must not become an entity
 _LINE_START = re.compile(r"^(\s*)([-+>]|\d+\.)", re.M)
@@ -187,7 +180,7 @@ def check_template(name: str, path: Path) -> None:
             raise TemplateError(f"{exc.__class__.__name__}: {message.rstrip('.')} (near “{near}”)") from None
 
 
-# ---------------------------------------------------------------- delivery
+# ---------------------------------------------------------------- writing to a folder
 
 
 def write_documents(renderer: Renderer, documents: list[Document], folder: Path) -> list[Path]:
@@ -200,24 +193,3 @@ def write_documents(renderer: Renderer, documents: list[Document], folder: Path)
             path.write_bytes(attachment.content)
             written.append(path)
     return written
-
-
-def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) -> int:
-    """Render documents and queue them as files to the user's DM (after the ack); the number of files queued."""
-    try:
-        files = [a for document in documents for a in runtime.renderer.documents(document)]
-    except Exception:
-        incident = uuid.uuid4().hex[:8]
-        log.exception("could not render documents for %s (incident %s)", user_id, incident)
-        with db.session_scope(runtime.sessions) as session:
-            Outbox(session, runtime.renderer, runtime.clock.now).to_user(user_id, "slack/error.json.j2", {
-                "title": "Something went wrong on our side", "examples": [],
-                "message": f"The documents could not be produced. Quote incident {incident} to your secretariat."})
-        runtime.wake_sender()
-        return 0
-    with db.session_scope(runtime.sessions) as session:
-        outbox = Outbox(session, runtime.renderer, runtime.clock.now)
-        for attachment in files:
-            outbox.file_to_user(user_id, attachment.filename, attachment.content, title=attachment.title)
-    runtime.wake_sender()
-    return len(files)

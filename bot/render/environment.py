@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -15,7 +15,6 @@ from bot.render.templates import SHIPPED_DIR, TemplateFolders
 from handlers.ids import ActionId, CallbackId
 
 if TYPE_CHECKING:
-    from bot.render.documents import DocumentRenderer
     from handlers.base import Attachment, Document
 
 TEMPLATE_DIR = SHIPPED_DIR
@@ -125,28 +124,36 @@ def build_environment(template_dir: Path = TEMPLATE_DIR, *, loader: BaseLoader |
     return env
 
 
-class Renderer:
-    """Renders a named template with data into a Slack message payload within Slack's limits, and a document
-    (`handlers.base.Document`) into its files, both from the same templates (the shipped ones or a deployment's)."""
+class DocumentFiles(Protocol):
+    """What makes a document's files (bot.render.documents.DocumentRenderer)."""
 
-    def __init__(self, env: Environment | None = None, templates: TemplateFolders | None = None) -> None:
+    def render(self, document: Document) -> list[Attachment]: ...
+
+    def markdown(self, name: str, data: dict[str, Any]) -> str: ...
+
+
+class Renderer:
+    """Renders a named template with data into a Slack message payload within Slack's limits, and, given a
+    document renderer, a document (`handlers.base.Document`) into its files, both from the same templates (the
+    shipped ones or a deployment's)."""
+
+    def __init__(self, env: Environment | None = None, templates: TemplateFolders | None = None,
+                 documents: DocumentFiles | None = None) -> None:
         self.templates = templates or TemplateFolders()
         self.env = env or build_environment(loader=self.templates.loader())
-        self._documents: DocumentRenderer | None = None
+        self._documents = documents
 
     def documents(self, document: Document) -> list[Attachment]:
         """A document's files: Word, Markdown and its charts."""
-        return self._document_renderer().render(document)
+        return self._document_files().render(document)
 
     def markdown(self, document: Document) -> str:
         """A document's Markdown alone."""
-        return self._document_renderer().markdown(document.template, document.data)
+        return self._document_files().markdown(document.template, document.data)
 
-    def _document_renderer(self) -> DocumentRenderer:
+    def _document_files(self) -> DocumentFiles:
         if self._documents is None:
-            from bot.render.documents import DocumentRenderer  # docxtpl loads with the first document
-
-            self._documents = DocumentRenderer(self.templates)
+            raise RuntimeError("this renderer makes messages only: it was given no document renderer")
         return self._documents
 
     def text(self, template: str, data: dict[str, Any]) -> str:

@@ -115,13 +115,13 @@ def table(doc, header: list[str], rows: list[list[str]]):
     for cell_width in grid._tbl.iter(qn("w:tcW")):
         cell_width.set(qn("w:type"), "auto")
         cell_width.set(qn("w:w"), "0")
-    for cell, text in zip(grid.rows[0].cells, header):
+    for cell, text in zip(grid.rows[0].cells, header, strict=True):
         cell.paragraphs[0].add_run(text).bold = True
     header_props = grid.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     header_props.append(repeat)
-    for row, texts in zip(grid.rows[1:], rows):
-        for cell, text in zip(row.cells, texts):
+    for row, texts in zip(grid.rows[1:], rows, strict=True):
+        for cell, text in zip(row.cells, texts, strict=True):
             if isinstance(text, list):  # paragraphs of their own (an if/else in a cell)
                 first, *rest = text
                 _cell_text(cell.paragraphs[0], first)

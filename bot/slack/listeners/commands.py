@@ -13,10 +13,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.render.documents import send_documents
 from bot.slack.listeners.interactions import open_modal
 from bot.slack.people import remember_timezone
-from bot.runtime import Outcome, Runtime, run_command
+from bot.runtime import Outcome, Runtime, run_command, send_documents
 from handlers.parsing import slack_unescape
 from handlers.router import SLASH_COMMANDS
 

@@ -21,9 +21,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.render.documents import send_documents
 from bot.slack.home import publish_home
-from bot.runtime import Outcome, Runtime, run_handler
+from bot.runtime import Outcome, Runtime, run_handler, send_documents
 from handlers.base import Reply, Request
 from handlers.registry import Registry, Success
 
