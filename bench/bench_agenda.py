@@ -54,7 +54,7 @@ def fill(url: str) -> int:
     engine = db.make_engine(url)
     db.upgrade(engine)
     sessions = db.make_session_factory(engine)
-    now = NOW.astimezone(dt.timezone.utc)
+    now = NOW.astimezone(dt.UTC)
     with db.session_scope(sessions) as s:
         board = Board(name="LSP Executive", channel_id="CBENCH1", timezone="Europe/London", settings={},
                       created_at=now)

@@ -43,7 +43,7 @@ def main() -> int:
     engine = db.make_engine(url)
     db.upgrade(engine)
     sessions = db.make_session_factory(engine)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with db.session_scope(sessions) as session:
         for n in range(args.per_channel):
             for c in range(args.channels):

@@ -42,7 +42,7 @@ def fill(url: str) -> list[tuple[str, str]]:
     """Create the data set; returns (user id, channel id) of each member."""
     engine = db.make_engine(url)
     db.upgrade(engine)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     today = now.date()
     rnd = random.Random(7)
     with engine.begin() as conn:

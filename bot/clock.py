@@ -17,7 +17,7 @@ class SystemClock:
     """The real clock."""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
 
 class FixedClock:
@@ -26,7 +26,7 @@ class FixedClock:
     def __init__(self, at: dt.datetime) -> None:
         if at.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self._at = at.astimezone(dt.timezone.utc)
+        self._at = at.astimezone(dt.UTC)
         self._lock = threading.Lock()
 
     def now(self) -> dt.datetime:
@@ -35,7 +35,7 @@ class FixedClock:
 
     def set(self, at: dt.datetime) -> None:
         with self._lock:
-            self._at = at.astimezone(dt.timezone.utc)
+            self._at = at.astimezone(dt.UTC)
 
     def advance(self, delta: dt.timedelta) -> None:
         with self._lock:
@@ -46,7 +46,7 @@ class OffsetClock:
     """Real time shifted to start at a given instant: `LSPBOT_NOW` for staged runs and end-to-end tests."""
 
     def __init__(self, start: dt.datetime) -> None:
-        self._start = start.astimezone(dt.timezone.utc)
+        self._start = start.astimezone(dt.UTC)
         self._t0 = time.monotonic()
 
     def now(self) -> dt.datetime:

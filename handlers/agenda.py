@@ -185,7 +185,7 @@ def decide_proposal(
         if message:
             req.notify.update_message(message[0], message[1], "slack/agenda_proposal_dm.json.j2", data)
         who = proposal.decided_by.display_name if proposal.decided_by else "someone"
-        when = proposal.decided_at.astimezone(dt.timezone.utc) if proposal.decided_at else None
+        when = proposal.decided_at.astimezone(dt.UTC) if proposal.decided_at else None
         return Reply("slack/agenda_note.json.j2", {"text": (
             f"Thanks — A{proposal.ref} “{proposal.title}” was already {proposal.status} by {who}"
             + (f" on {when:%-d %B %Y}" if when else "") + ", so nothing has changed.")})
@@ -212,7 +212,7 @@ def _button_proposal(req: Request) -> tuple[Board, Actor, AgendaProposal]:
         if proposal_id else None
     if proposal is None:
         raise NotFound("That proposal no longer exists.")
-    board = boards.get(session=req.session, board_id=proposal.board_id)
+    board = boards.get_existing(session=req.session, board_id=proposal.board_id)
     return board, access.actor_for(req, board), proposal
 
 
@@ -319,7 +319,7 @@ def _button_meeting(req: Request, what: str) -> tuple[Board, Meeting]:
     meeting = req.session.get(Meeting, meeting_id) if meeting_id else None
     if meeting is None:
         raise NotFound("That meeting is no longer in the plan.")
-    board = boards.get(session=req.session, board_id=meeting.board_id)
+    board = boards.get_existing(session=req.session, board_id=meeting.board_id)
     access.require_manager(access.actor_for(req, board), what)
     return board, meeting
 

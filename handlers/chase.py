@@ -60,7 +60,7 @@ def due_words(due: dt.date, today: dt.date) -> tuple[str, int]:
 
 def message_key(board_id: int, member_id: int, occasion: dt.datetime) -> str:
     """The outbox key of one owner's reminder on one occasion."""
-    return f"chase:{board_id}:{member_id}:{occasion.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%MZ}"
+    return f"chase:{board_id}:{member_id}:{occasion.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}"
 
 
 def chase_item(*, action_id: int, ref: int, text: str, due: dt.date, today: dt.date, key: str,

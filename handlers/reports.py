@@ -72,14 +72,14 @@ def _item_row(item: PerformanceItem, quarters: list[Quarter], returns: dict[tupl
     """An item's returns for the quarters given (oldest first). A return reports on a quarter that has ended,
     so a quarter still in progress (or not started) with no return is `future`, not missing."""
     history = [returns.get((item.id, q.label)) for q in quarters]
-    due = [q.end < today or r is not None for q, r in zip(quarters, history)]
+    due = [q.end < today or r is not None for q, r in zip(quarters, history, strict=True)]
     latest = history[-1]
     return {
         "name": item.name,
         "kind": item.kind.value,
         "lead": lead_label(item),
         **lead_fields(item),
-        "rags": [r.rag.value if r else (None if started else "future") for r, started in zip(history, due)],
+        "rags": [r.rag.value if r else (None if started else "future") for r, started in zip(history, due, strict=True)],
         "rag": latest.rag.value if latest else None,
         "missing": latest is None,
         "commentary": latest.commentary if latest else "",
@@ -87,7 +87,7 @@ def _item_row(item: PerformanceItem, quarters: list[Quarter], returns: dict[tupl
         "submitted_at": latest.submitted_at if latest else None,
         "history": [{"quarter": q.short, "rag": r.rag.value if r else None, "commentary": r.commentary if r else "",
                      "author": r.author.display_name if r else "", "due": started}
-                    for q, r, started in zip(quarters, history, due)],
+                    for q, r, started in zip(quarters, history, due, strict=True)],
         "milestones": item.milestones or [],
     }
 
@@ -196,16 +196,17 @@ def annual_report_data(*, session: Session, board: Board, year: int, today: dt.d
     taken = planned_items(session, board, [
         m for m in meeting_store.list_between(session=session, board_id=board.id, start=start, end=min(end, today))
         if m.id in held_ids])
-    meetings = []
+    meetings: list[dict[str, Any]] = []
     for m in held:
-        rows = taken.get(m.id, [])
-        items = [{"title": i.title, "lead": i.lead, "kind": i.kind, "standing": _is_standing(i)}
-                 for i in [*(i for i in rows if not _is_standing(i)), *(i for i in rows if _is_standing(i))]]
-        meetings.append({"date": m.date, "venue": m.venue, "theme": m.theme, "host": m.host, "agenda_items": items,
-                         "partner_updates": m.partner_updates, "actions_raised": m.actions_raised})
-    items = perf_store.list_items(session=session, board_id=board.id)
+        planned = taken.get(m.id, [])
+        agenda_items = [{"title": i.title, "lead": i.lead, "kind": i.kind, "standing": _is_standing(i)}
+                        for i in [*(i for i in planned if not _is_standing(i)), *(i for i in planned if _is_standing(i))]]
+        meetings.append({"date": m.date, "venue": m.venue, "theme": m.theme, "host": m.host,
+                         "agenda_items": agenda_items, "partner_updates": m.partner_updates,
+                         "actions_raised": m.actions_raised})
+    tracked = perf_store.list_items(session=session, board_id=board.id)
     returns = perf_store.returns_for(session=session, board_id=board.id, quarters=[q.label for q in quarters])
-    rows = [_item_row(item, quarters, returns, today) for item in items]
+    rows = [_item_row(item, quarters, returns, today) for item in tracked]
     year_label = quarters[0].year_label
     basename = f"{slug(board.name)}-{year_label.replace('/', '-')}-annual-report"
     return {

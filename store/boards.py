@@ -22,6 +22,11 @@ def get(*, session: Session, board_id: int) -> Board | None:
     return session.get(Board, board_id)
 
 
+def get_existing(*, session: Session, board_id: int) -> Board:
+    """The board a row of it names (its foreign key guarantees the board is there)."""
+    return session.get_one(Board, board_id)
+
+
 def list_all(*, session: Session) -> list[Board]:
     return list(session.scalars(select(Board).order_by(Board.name)))
 

@@ -77,7 +77,7 @@ def _draw_partner_actions(ax: Any, partners: list[dict[str, Any]]) -> None:
         values = [int(p.get(key, 0)) for p in partners]
         bars = ax.barh([y + (1 - k) * height for y in positions], values, height=height,
                        color=BAR_COLOURS[key], label=key.capitalize())
-        for bar, value in zip(bars, values):
+        for bar, value in zip(bars, values, strict=True):
             if value:
                 ax.text(bar.get_width() + 0.05, bar.get_y() + height / 2, str(value), va="center", fontsize=7)
     ax.set_yticks(positions, names, fontsize=7)

@@ -205,10 +205,10 @@ class JobScheduler:
         with self._lock:
             if self._scheduler is not None:
                 return
-            scheduler = BackgroundScheduler(timezone=dt.timezone.utc, job_defaults={
+            scheduler = BackgroundScheduler(timezone=dt.UTC, job_defaults={
                 "coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600})
             scheduler.add_job(self.sync, "interval", seconds=self.sync_every, id="lspbot-sync",
-                              next_run_time=dt.datetime.now(dt.timezone.utc))
+                              next_run_time=dt.datetime.now(dt.UTC))
             # Published before start(): the first sync runs at once on APScheduler's thread and looks it up.
             self._scheduler = scheduler
             scheduler.start()
