@@ -14,9 +14,11 @@ from handlers import (
     agenda_forms,
     home,
     lsp,
+    meetings,
     performance,
     plan,
-    plan_io,
+    plan_ics,
+    plan_items,
     reminders,
     reports,
     updates,
@@ -25,7 +27,7 @@ from handlers.base import Reply, Request
 from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut, Topic, Who, help_data
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
-DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, plan_io, agenda, agenda_forms, updates, performance, reports,
+DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, updates, performance, reports,
                                    reminders, home, lsp)
 
 

@@ -1,4 +1,4 @@
-"""The forward plan in and out: CSV import (all or nothing) and export, and the iCalendar feed."""
+"""The forward plan in and out as CSV: import (all or nothing) and export. The calendar feed is handlers/plan_ics.py."""
 
 from __future__ import annotations
 
@@ -10,27 +10,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.base import Attachment, DomainError, InvalidInput, Reply, Request
+from handlers.base import DomainError, InvalidInput
 from handlers.dates import parse_absolute_date
 from handlers.plan import (
-    USAGE,
-    DEFAULT_DURATION,
     every_label,
     meeting_data,
     meeting_snapshot,
     parse_kind,
     parse_time,
-    planned_items,
     starts_at,
 )
-from handlers.registry import Command
 from store import audit, meetings
 from store import plan as plan_store
-from store.models import AuditRecord, Board, ItemKind, Meeting
+from store.models import Board, ItemKind
 
 CSV_COLUMNS = ("date", "time", "item", "lead", "kind", "venue")
 REQUIRED_COLUMNS = ("date", "item")
@@ -414,101 +408,3 @@ def export_rows(*, session: Session, board: Board, since: dt.date | None = None)
         rows.append([standing.starts_on.isoformat(), "", standing.title, standing.lead,
                      f"{standing.kind}, {every_label(standing.every)}", ""])
     return rows
-
-
-def event_uid(board: Board, meeting_id: int) -> str:
-    """A UID that stays the same for a meeting however often the calendar is exported or the meeting changes,
-    and differs between installations: the board's Slack channel id (fixed for the board's life) is in it."""
-    return f"meeting-{meeting_id}.board-{board.id}.{board.channel_id}@lspbot"
-
-
-_SCHEDULE_FIELDS = ("date", "starts_at", "venue")
-
-
-@dataclass
-class EventRevision:
-    """How often a meeting's date, time or venue changed (the event's SEQUENCE) and when it last changed."""
-
-    sequence: int
-    last_modified: dt.datetime
-
-
-def event_revisions(session: Session, found: list[Meeting]) -> dict[int, EventRevision]:
-    """Read from the meetings' audit records: every change of date, time or venue counts once, so exporting twice
-    gives the same SEQUENCE and a calendar replaces an invitation only when the meeting really moved."""
-    out = {m.id: EventRevision(0, m.created_at) for m in found}
-    if not found:
-        return out
-    rows = session.execute(
-        select(AuditRecord.entity_id, AuditRecord.at, AuditRecord.before, AuditRecord.after)
-        .where(AuditRecord.entity == "meeting", AuditRecord.entity_id.in_(list(out)))
-        .order_by(AuditRecord.id)
-    )
-    for meeting_id, at, before, after in rows:
-        revision = out[meeting_id]
-        revision.last_modified = max(revision.last_modified, at)
-        if before and after and any(before.get(k) != after.get(k) for k in _SCHEDULE_FIELDS):
-            revision.sequence += 1
-    return out
-
-
-def plan_ics(session: Session, board: Board, now: dt.datetime) -> tuple[bytes, int]:
-    """Every meeting of the board as one VEVENT each, times in the board's zone with its VTIMEZONE.
-
-    DTSTAMP and LAST-MODIFIED are the meeting's last change (its own record or one of its items), not the time of
-    the export, so the same plan exports to the same file; SEQUENCE counts changes of date, time or venue, which
-    is what Outlook reads to let an updated invitation replace the one it has."""
-    found = meetings.list_between(session=session, board_id=board.id, start=dt.date(1900, 1, 1))
-    items = planned_items(session, board, found)
-    own = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in found])
-    revisions = event_revisions(session, found)
-    duration = dt.timedelta(minutes=int(plan_store.cadence(board).get("duration") or DEFAULT_DURATION))
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//lspbot//forward plan//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"{board.name} meetings")
-    cal.add("x-wr-timezone", board.timezone)
-    for meeting in found:
-        info: dict[str, Any] = meeting_data(meeting, board)
-        event = icalendar.Event()
-        revision = revisions[meeting.id]
-        changed = max([revision.last_modified] + [i.updated_at for i in own[meeting.id]])
-        event.add("uid", event_uid(board, meeting.id))
-        event.add("dtstamp", changed)
-        event.add("last-modified", changed)
-        event.add("sequence", revision.sequence)
-        if meeting.starts_at is not None:
-            local = meeting.starts_at.astimezone(ZoneInfo(board.timezone))
-            event.add("dtstart", local)
-            event.add("dtend", local + duration)
-        else:
-            event.add("dtstart", meeting.date)
-            event.add("dtend", meeting.date + dt.timedelta(days=1))
-        event.add("summary", f"{board.name}" + (f": {meeting.theme}" if meeting.theme else ""))
-        location = info["venue"] + (f" (host: {info['host']})" if info["host"] else "")
-        event.add("location", location)
-        lines = [f"- {i.title}" + (f" — lead: {i.lead}" if i.lead else "") + f" ({i.kind})" for i in items[meeting.id]]
-        event.add("description", "Forward plan:\n" + "\n".join(lines) if lines else "Forward plan: no items yet.")
-        cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal.to_ical(), len(found)
-
-
-# ---------------------------------------------------------------- /plan ics
-
-
-def handle_plan_ics(req: Request) -> Reply:
-    """The board's meetings as an iCalendar file, sent to the requester."""
-    board = req.board
-    content, count = plan_ics(req.session, board, req.now())
-    filename = re.sub(r"[^A-Za-z0-9]+", "-", board.name).strip("-").lower() + "-meetings.ics"
-    return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "ics", "count": count,
-                                             "filename": filename},
-                 attachments=[Attachment(filename, content, f"{board.name} meetings")])
-
-
-COMMANDS = (
-    Command("/plan", ("ics",), handle_plan_ics, usage=USAGE[8], summary="the meetings as a calendar file, in your DM",
-            topic="plan"),
-)

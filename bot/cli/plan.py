@@ -103,7 +103,8 @@ def cmd_plan_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.main import _csv_safe
-    from handlers.plan_io import export_rows, plan_ics
+    from handlers.plan_ics import plan_ics
+    from handlers.plan_io import export_rows
 
     def work(session, now: dt.datetime) -> int:
         board = _board(session, args.board)

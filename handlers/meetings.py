@@ -1,0 +1,177 @@
+"""`/plan cadence`, `/plan meeting add|edit`, `/plan generate`: the board's meetings and how often it meets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from dateutil.rrule import rrulestr
+
+from handlers.base import Conflict, InvalidInput, Reply, Request, UsageError
+from handlers.parsing import check_text
+from handlers.plan import (
+    CADENCE_PRESETS,
+    PLAIN_OPTIONS,
+    USAGE,
+    is_time,
+    meeting_data,
+    meeting_snapshot,
+    parse_meeting_date,
+    parse_time,
+    plan_change,
+    record_change,
+    starts_at,
+)
+from handlers.registry import Kind, Option
+from store import boards, meetings
+from store import plan as plan_store
+from store.models import Board, Meeting
+
+
+# ---------------------------------------------------------------- meetings
+
+
+def handle_plan_cadence(req: Request) -> Reply:
+    """Set the recurrence rule (a preset or an RFC 5545 RRULE), default time, venue and length."""
+    parsed, board = req.parsed, req.board
+    values: dict[str, Any] = {}
+    if parsed.args:
+        rule_text = " ".join(a.value for a in parsed.args).strip()
+        rule = CADENCE_PRESETS.get(rule_text.lower(), rule_text)
+        if rule.upper().startswith("RRULE:"):
+            rule = rule[6:]
+        try:
+            rrulestr(rule, dtstart=dt.datetime(2020, 1, 1))
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"“{rule_text}” is not a recurrence rule: {exc}.",
+                               examples=["quarterly", "monthly", "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=+3MO"]) from exc
+        values["rrule"] = rule.upper()
+    if "time" in parsed.options:
+        values["time"] = parse_time(parsed.options["time"]).strftime("%H:%M")
+    if "venue" in parsed.options:
+        values["venue"] = check_text(parsed.options["venue"], "venue")[:200]
+    if "duration" in parsed.options:  # checked against its declaration: whole minutes, 15 to 600
+        values["duration"] = int(parsed.options["duration"])
+    if not values:
+        raise UsageError("Give a cadence, a time, a venue or a duration.", examples=USAGE[3:4])
+    before = plan_store.cadence(board)
+    plan_store.set_cadence(session=req.session, board=board, values=values)
+    record_change(req, "board", board.id, "cadence", before, plan_store.cadence(board))
+    return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "cadence",
+                                             "cadence": plan_store.cadence(board)})
+
+
+def _host(req: Request, name: str) -> int:
+    org = boards.find_organisation(session=req.session, name=name)
+    if org is None:
+        raise InvalidInput(f"“{name}” is not an organisation I know. Hosts are partner organisations of the board's "
+                           "members (`/lsp member list`).", field="host")
+    return org.id
+
+
+def handle_meeting_add(req: Request) -> Reply:
+    """Add a meeting, or change the time, venue, host or theme of one already planned."""
+    parsed, board = req.parsed, req.board
+    args = [a.value for a in parsed.args]
+    time_text = parsed.options.get("time")
+    if args and is_time(args[-1]) and len(args) > 1:
+        time_text = args.pop()
+    if not args:
+        raise UsageError("Which date?", examples=USAGE[1:2])
+    day = parse_meeting_date(req, board, " ".join(args))
+    if day < req.today(board.timezone):
+        raise InvalidInput(f"{day:%A %-d %B %Y} is in the past.", field="date")
+    at = parse_time(time_text) if time_text else None
+    venue = check_text(parsed.options["venue"], "venue")[:200] if "venue" in parsed.options else None
+    host_id = _host(req, parsed.options["host"]) if parsed.options.get("host") else None
+    theme = check_text(parsed.options["theme"], "theme")[:300] if "theme" in parsed.options else None
+    meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
+    if meeting is not None:
+        if at is None and venue is None and host_id is None and theme is None:
+            raise Conflict(f"{board.name} already has a meeting on {day:%A %-d %B %Y}. Give a time, venue, host or "
+                           "theme to change it.", examples=[f'/plan meeting add {day.isoformat()} venue:"Southall"'])
+        before = meeting_snapshot(meeting)
+        if at is not None:
+            meeting.starts_at = starts_at(day, at, board.timezone)
+        if venue is not None:
+            meeting.venue = venue
+        if host_id is not None:
+            meeting.host_organisation_id = host_id
+        if theme is not None:
+            meeting.theme = theme
+        req.session.flush()
+        req.session.refresh(meeting)
+        record_change(req, "meeting", meeting.id, "update", before, meeting_snapshot(meeting))
+        change = "changed"
+    else:
+        cad = plan_store.cadence(board)
+        if at is None and cad.get("time"):
+            at = parse_time(cad["time"])
+        meeting = meetings.create(session=req.session, board_id=board.id, date=day,
+                                  starts_at=starts_at(day, at, board.timezone),
+                                  venue=venue or cad.get("venue") or "TBC", now=req.now(),
+                                  host_organisation_id=host_id, theme=theme)
+        req.session.refresh(meeting)
+        record_change(req, "meeting", meeting.id, "create", None, meeting_snapshot(meeting))
+        change = "added"
+    return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "meeting", "change": change,
+                                             "meeting": meeting_data(meeting, board)})
+
+
+def cadence_dates(board: Board, year: int) -> list[dt.date]:
+    """The dates the board's recurrence rule gives in a year."""
+    rule = plan_store.cadence(board).get("rrule")
+    if not rule:
+        raise UsageError(f"{board.name} has no meeting cadence yet. Set one first.", examples=USAGE[3:4])
+    start = dt.datetime(year, 1, 1)
+    occurrences = rrulestr(rule, dtstart=start).between(start, dt.datetime(year, 12, 31, 23, 59), inc=True)
+    return [o.date() for o in occurrences]
+
+
+def handle_plan_generate(req: Request) -> Reply:
+    """Lay out a year of meetings from the cadence; dates already planned or past are left alone."""
+    parsed, board = req.parsed, req.board
+    if len(parsed.args) != 1 or not re.fullmatch(r"\d{4}", parsed.args[0].value):
+        raise UsageError("Which year?", examples=["/plan generate 2020"])
+    year = int(parsed.args[0].value)
+    today = req.today(board.timezone)
+    if not today.year - 1 <= year <= today.year + 10:
+        raise InvalidInput(f"{year} is too far from {today.year} to plan.", field="year")
+    cad = plan_store.cadence(board)
+    at = parse_time(cad["time"]) if cad.get("time") else None
+    created: list[Meeting] = []
+    kept: list[dt.date] = []
+    past: list[dt.date] = []
+    for day in cadence_dates(board, year):
+        if day < today:
+            past.append(day)
+        elif meetings.get_by_date(session=req.session, board_id=board.id, date=day) is not None:
+            kept.append(day)
+        else:
+            created.append(meetings.create(session=req.session, board_id=board.id, date=day,
+                                           starts_at=starts_at(day, at, board.timezone),
+                                           venue=cad.get("venue") or "TBC", now=req.now()))
+    if not created:
+        raise Conflict(f"Nothing to add: the cadence gives {len(kept) + len(past)} dates in {year}, "
+                       f"{len(kept)} already planned and {len(past)} already past.")
+    for meeting in created:
+        req.session.refresh(meeting)
+        record_change(req, "meeting", meeting.id, "create", None, meeting_snapshot(meeting))
+    return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "generated", "year": year,
+                                             "meetings": [meeting_data(m, board) for m in created],
+                                             "kept": kept, "past": past})
+
+
+# ---------------------------------------------------------------- declarations
+
+COMMANDS = (
+    plan_change(("meeting", "add"), handle_meeting_add, "change the meetings", aliases=(("meeting", "edit"),),
+                usage=USAGE[1], summary="add a meeting, or change one (`meeting edit`)"),
+    plan_change(("generate",), handle_plan_generate, "change the meetings", usage=USAGE[2],
+                summary="a year's meetings from the cadence"),
+    plan_change(("cadence",), handle_plan_cadence, "set the meeting cadence", usage=USAGE[3],
+                options=(*(o for o in PLAIN_OPTIONS if o.name != "duration"),
+                         Option("duration", Kind.NUMBER, low=15, high=600, help="minutes")),
+                summary="how often the board meets, when and where"),
+)
