@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--database", help="a PostgreSQL URL of an empty database (default: a new SQLite file)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.fake_slack import FakeSlack
+    from tests.support.fake_slack import FakeSlack
 
     url = args.database or f"sqlite:///{tempfile.mkdtemp(prefix='lspbot-bench-drain-')}/bench.db"
     engine = db.make_engine(url)

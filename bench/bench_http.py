@@ -125,7 +125,7 @@ def main() -> None:
     people = fill(url)
     print(f"filled {ACTIONS:,} actions, {MEMBERS:,} members, {BOARDS} boards in {time.perf_counter() - t0:.1f}s ({url.split(':')[0]})")
 
-    from tests.fake_slack import FakeSlack
+    from tests.support.fake_slack import FakeSlack
 
     fake = FakeSlack().start()
     secret = reference_apps.SECRET

@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--replicas", type=int, default=None, help="lspbot serve processes (default: 1 on SQLite, 2 on PostgreSQL)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from tests.fake_slack import FakeSlack
+    from tests.support.fake_slack import FakeSlack
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='lspbot-bench-load-')}/load.db"
     replicas = args.replicas or (2 if url.startswith("postgresql") else 1)

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
-from tests.fake_slack import FakeSlack, check_ack
+from tests.support.fake_slack import FakeSlack, check_ack
 
 LONDON = ZoneInfo("Europe/London")
 SIGNING_SECRET = "test-signing-secret"

@@ -3,7 +3,7 @@ Slack's `check_ack`): what Slack would refuse in an ack is refused here, and wha
 
 from __future__ import annotations
 
-from tests.fake_slack import check_ack
+from tests.support.fake_slack import check_ack
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "Recorded *#1*"}}
 

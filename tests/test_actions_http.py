@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import BoardFixture, ServerProcess, db_rows, wait_until
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 
 def count_actions(server: ServerProcess, board: BoardFixture) -> int:

@@ -13,7 +13,7 @@ import docx
 from sqlalchemy import create_engine, text
 
 from tests.conftest import BoardFixture, ServerProcess, SlackUser, blocks_text, db_rows, run_lspbot, wait_until
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 PLAN_CSV = (
     "date,time,item,lead,kind,venue\n"

@@ -23,9 +23,9 @@ from tests.conftest import (
     make_database,
     start_server,
 )
-from tests.fake_slack import FakeSlack
-from tests.integrity import changed_tables, consistency_problems, table_counts
-from tests.tcp_proxy import TcpProxy
+from tests.support.fake_slack import FakeSlack
+from tests.support.integrity import changed_tables, consistency_problems, table_counts
+from tests.support.tcp_proxy import TcpProxy
 from tests.conftest import wait_until
 
 ELECTED = "this replica now runs the scheduled jobs"

@@ -33,7 +33,7 @@ from tests.conftest import (
     run_lspbot,
     wait_until,
 )
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 
 def queue(runtime_or_sessions, messages: list[tuple[str, str]], now: dt.datetime, prefix: str = "m") -> None:

@@ -24,8 +24,8 @@ from bot.runtime import Runtime
 from bot.slack.api import make_client
 from handlers.ids import ActionId, CallbackId
 from tests.conftest import ADMIN, BOT_TOKEN, sign
-from tests.fake_slack import FakeSlack
-from tests.integrity import consistency_problems
+from tests.support.fake_slack import FakeSlack
+from tests.support.integrity import consistency_problems
 from tests.test_parsers_property import CHAIR, CHANNEL, MEMBER, ensure_board
 
 PEOPLE = [CHAIR, MEMBER, ADMIN, "UOUTSIDER"]

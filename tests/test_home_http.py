@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from tests.conftest import BoardFixture, HttpResult, ServerProcess, SlackUser, blocks_text, db_rows
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 from tests.test_agenda_http import posts_to, sent_message, sql
 from tests.test_updates_http import submit_view, text_input
 

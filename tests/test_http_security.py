@@ -11,8 +11,8 @@ import urllib.parse
 import pytest
 
 from tests.conftest import ADMIN, ServerProcess, http, sign
-from tests.fake_slack import FakeSlack
-from tests.integrity import changed_tables, table_counts
+from tests.support.fake_slack import FakeSlack
+from tests.support.integrity import changed_tables, table_counts
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

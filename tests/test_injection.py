@@ -30,7 +30,7 @@ from store.models import (
     QuarterlyReturn,
 )
 from tests.conftest import ADMIN, ServerProcess, db_rows, http, serve_one_backend, sign
-from tests.integrity import TABLES, consistency_problems, table_counts
+from tests.support.integrity import TABLES, consistency_problems, table_counts
 
 CHANNEL = "CINJECT1"
 CHAIR, ALICE = "UINJCHR1", "UINJALC1"

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from tests.conftest import BoardFixture, ServerProcess, SlackUser, blocks_text, db_rows, run_lspbot
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 
 def jobs(server: ServerProcess, *args: str) -> str:

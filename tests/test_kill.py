@@ -36,8 +36,8 @@ from tests.conftest import (
     lspbot_env,
     start_server,
 )
-from tests.fake_slack import FakeSlack
-from tests.integrity import connect, consistency_problems, write_watch
+from tests.support.fake_slack import FakeSlack
+from tests.support.integrity import connect, consistency_problems, write_watch
 
 WORKERS = 6
 MEMBERS = [f"UKILLM{w:02d}" for w in range(WORKERS)]  # one owner per worker: six DM channels paced side by side

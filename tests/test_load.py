@@ -13,8 +13,8 @@ from bench import load_client
 from store import db
 from store.models import Organisation
 from tests.conftest import ADMIN, SIGNING_SECRET, ServerProcess, start_server
-from tests.fake_slack import FakeSlack
-from tests.integrity import consistency_problems
+from tests.support.fake_slack import FakeSlack
+from tests.support.integrity import consistency_problems
 
 RATE, SECONDS = 50, 3
 

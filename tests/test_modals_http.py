@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from tests.conftest import BoardFixture, HttpResult, ServerProcess, SlackUser, blocks_text, db_rows
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 from tests.test_updates_http import dm_containing, opened_view
 
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from bot.runtime import Runtime, run_command
 from store import db
 from store.models import AuditRecord
-from tests.catalogue import SLASH_COMMANDS, uncovered
+from tests.support.catalogue import SLASH_COMMANDS, uncovered
 from tests.conftest import ADMIN
-from tests.integrity import changed_tables, table_counts
+from tests.support.integrity import changed_tables, table_counts
 
 CHANNEL = "CPROP01"
 CHAIR = "UPCHAIR1"

@@ -30,10 +30,10 @@ from handlers.base import Forbidden
 from handlers.ids import ActionId, CallbackId
 from store import db
 from store.models import Action, AgendaProposal, Board, Meeting, PerformanceItem, PerformanceKind
-from tests.catalogue import REGISTRY, SLASH_COMMANDS, uncovered
+from tests.support.catalogue import REGISTRY, SLASH_COMMANDS, uncovered
 from tests.conftest import ADMIN, BOT_TOKEN, ROOT, sign
-from tests.fake_slack import FakeSlack, check_ack
-from tests.integrity import changed_tables, table_counts
+from tests.support.fake_slack import FakeSlack, check_ack
+from tests.support.integrity import changed_tables, table_counts
 from tests.test_fuzz_payloads import Inline
 
 CHANNEL = "CPERM01"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from tests.conftest import BoardFixture, ServerProcess, db_rows, run_lspbot
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 LONDON = ZoneInfo("Europe/London")
 

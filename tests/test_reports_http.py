@@ -14,7 +14,7 @@ from pathlib import Path
 import docx
 
 from tests.conftest import BoardFixture, ServerProcess, db_rows, run_lspbot
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 from tests.test_agenda_http import load_plan, sql
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -23,7 +23,7 @@ from tests.conftest import (
     sign,
     start_server,
 )
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 BOT_TOKEN = "xoxb-SECRET-BOT-7f3a9e"
 SIGNING_SECRET = "SECRET-SIGNING-c41d07"

@@ -24,7 +24,7 @@ from tests.conftest import (
     run_lspbot,
     serve_one_backend,
 )
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 from tests.test_delivery import delivered, drain_with_time, queue
 
 

@@ -32,8 +32,8 @@ from tests.conftest import (
     run_lspbot,
     wait_until,
 )
-from tests.fake_slack import FakeSlack
-from tests.fake_socket_mode import FakeSocketMode
+from tests.support.fake_slack import FakeSlack
+from tests.support.fake_socket_mode import FakeSocketMode
 from tests.test_home_http import home_buttons, next_home, publishes
 
 APP_TOKEN = "xapp-1-A0LSP-1-test"

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from tests.conftest import BoardFixture, HttpResult, ServerProcess, SlackUser, db_rows
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 from tests.test_agenda_http import click
 
 

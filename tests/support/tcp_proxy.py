@@ -1,5 +1,6 @@
-"""A TCP proxy on 127.0.0.1 in front of a server (the shared PostgreSQL), to take the database away from one
-process and give it back without stopping the server every other test is using.
+"""A TCP proxy on 127.0.0.1 in front of a server, to take the database away from one process and give it back.
+
+The server (the shared PostgreSQL) keeps running for every other test meanwhile.
 
 `cut()` drops every open connection and refuses new ones, as a stopped server would; `restore()` listens
 again on the same port.

@@ -1,5 +1,8 @@
-"""What a database holds, for the reliability tests: row counts of every table, the invariants that say
-nothing was half-written, and whether a write transaction is open right now (to land a SIGKILL in one)."""
+"""What a database holds, for the reliability tests: row counts, invariants and open write transactions.
+
+Row counts of every table, the invariants that say nothing was half-written, and whether a write
+transaction is open right now (to land a SIGKILL in one).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Which commands each slash command has, from the command registry, so that a table-driven test
-(permissions, fuzzing) fails when a command is declared without a row of its own."""
+"""The commands each slash command has, from the registry, for the table-driven tests' coverage checks.
+
+A table-driven test (permissions, fuzzing) fails when a command is declared without a row of its own.
+"""
 
 from __future__ import annotations
 
