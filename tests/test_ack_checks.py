@@ -1,5 +1,5 @@
-"""The check every signed request's acknowledgement goes through (tests/conftest.py `valid_ack`, the fake
-Slack's `check_ack`): what Slack would refuse in an ack is refused here, and what it takes passes."""
+"""The check every signed request's acknowledgement goes through (`valid_ack` of tests/support/slack_requests.py,
+the fake Slack's `check_ack`): what Slack would refuse in an ack is refused here, and what it takes passes."""
 
 from __future__ import annotations
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from tests.conftest import BoardFixture, ServerProcess, db_rows, wait_until
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess
+from tests.support.waiting import wait_until
 
 
 def count_actions(server: ServerProcess, board: BoardFixture) -> int:

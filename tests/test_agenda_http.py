@@ -12,8 +12,11 @@ from typing import Any
 import docx
 from sqlalchemy import create_engine, text
 
-from tests.conftest import BoardFixture, ServerProcess, SlackUser, blocks_text, db_rows, run_lspbot, wait_until
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess, run_lspbot
+from tests.support.slack_requests import SlackUser, blocks_text
+from tests.support.waiting import wait_until
 
 PLAN_CSV = (
     "date,time,item,lead,kind,venue\n"
@@ -353,7 +356,7 @@ def test_agenda_bad_input_and_permissions_write_nothing(server, board):
 
 
 def test_demo_shows_the_plan_a_proposal_and_leaves_the_agenda_documents(tmp_path: Path):
-    from tests.conftest import lspbot_env
+    from tests.support.settings import lspbot_env
 
     env = lspbot_env(f"sqlite:///{tmp_path / 'unused.db'}", "http://127.0.0.1:9/api/")
     done = run_lspbot(["demo", "--out", str(tmp_path / "demo")], env, cwd=tmp_path)

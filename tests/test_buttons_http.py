@@ -10,8 +10,10 @@ from typing import Any
 
 import docx
 
-from tests.conftest import BoardFixture, blocks_text, db_rows
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture
+from tests.support.slack_requests import blocks_text
 from tests.test_agenda_http import click as click_with_url
 from tests.test_agenda_http import sent_message
 from tests.test_jobs_http import buttons, click, jobs, sent_row

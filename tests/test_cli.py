@@ -9,7 +9,9 @@ import sys
 
 from sqlalchemy import create_engine, inspect, text
 
-from tests.conftest import ServerProcess, db_rows, lspbot_env, run_lspbot
+from tests.support.databases import db_rows
+from tests.support.server import ServerProcess, run_lspbot
+from tests.support.settings import lspbot_env
 
 
 def test_missing_setting_stops_with_one_line(tmp_path, fake_slack_server):

@@ -7,7 +7,7 @@ import importlib.util
 import re
 
 from handlers.catalogue import REGISTRY
-from tests.conftest import ROOT
+from tests.support.settings import ROOT
 
 
 def _renderer():

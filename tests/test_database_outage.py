@@ -14,19 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import (
-    ADMIN,
-    SlackUser,
-    backends,
-    db_rows,
-    http,
-    make_database,
-    start_server,
-)
+from tests.support.databases import backends, db_rows, make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import changed_tables, consistency_problems, table_counts
+from tests.support.server import start_server
+from tests.support.settings import ADMIN
+from tests.support.slack_requests import SlackUser, http
 from tests.support.tcp_proxy import TcpProxy
-from tests.conftest import wait_until
+from tests.support.waiting import wait_until
 
 ELECTED = "this replica now runs the scheduled jobs"
 DEPOSED = "lost the scheduler lock"

@@ -20,20 +20,12 @@ from jobs.registry import JOBS
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
-from tests.conftest import (
-    ADMIN,
-    BOT_TOKEN,
-    DEFAULT_NOW,
-    LONDON,
-    ROOT,
-    ServerProcess,
-    blocks_text,
-    db_rows,
-    lspbot_env,
-    run_lspbot,
-    wait_until,
-)
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import ServerProcess, run_lspbot
+from tests.support.settings import ADMIN, BOT_TOKEN, DEFAULT_NOW, LONDON, ROOT, lspbot_env
+from tests.support.slack_requests import blocks_text
+from tests.support.waiting import wait_until
 
 
 def queue(runtime_or_sessions, messages: list[tuple[str, str]], now: dt.datetime, prefix: str = "m") -> None:
@@ -177,11 +169,11 @@ def start_scheduler(database_url: str, fake: FakeSlack, log_path, *, now: dt.dat
 
 def migrated(database, fake: FakeSlack, tmp_path) -> Runtime:
     from bot.runtime import build_runtime
-    from tests.conftest import test_settings
+    from tests.support.settings import settings_for
 
     done = run_lspbot(["db", "upgrade"], lspbot_env(database.url, fake.url), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    return build_runtime(test_settings(database.url), clock=FixedClock(DEFAULT_NOW), migrate=False)
+    return build_runtime(settings_for(database.url), clock=FixedClock(DEFAULT_NOW), migrate=False)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -266,10 +258,12 @@ def test_two_serve_replicas_on_postgresql_deliver_every_message_exactly_once(fak
     jobs' DMs and bursts of channel posts all arrive exactly once and in order per channel; one replica ran the
     jobs (job_runs says which); killed, the other takes over."""
     from bot.runtime import build_runtime
-    from tests.conftest import make_database, start_server, test_settings
+    from tests.support.databases import make_database
+    from tests.support.server import start_server
+    from tests.support.settings import settings_for
 
     database = make_database("postgresql", tmp_path, migrated=True)  # fails (never skips) if unreachable
-    runtime = build_runtime(test_settings(database.url), clock=FixedClock(dt.datetime(2019, 7, 16, 10, 0, tzinfo=LONDON)),
+    runtime = build_runtime(settings_for(database.url), clock=FixedClock(dt.datetime(2019, 7, 16, 10, 0, tzinfo=LONDON)),
                             migrate=False)
     replicas: dict[int, ServerProcess] = {}
     names: dict[int, str] = {}

@@ -18,8 +18,8 @@ from handlers.dates import parse_absolute_date
 from handlers.plan_io import CSV_COLUMNS, PlanImportError, csv_rows, import_plan_csv
 from store import boards, db
 from store.models import Meeting, PlanItem
-from tests.conftest import ADMIN
 from tests.support.integrity import changed_tables, consistency_problems, table_counts
+from tests.support.settings import ADMIN
 
 DATES = st.one_of(
     st.dates(min_value=__import__("datetime").date(2018, 1, 1), max_value=__import__("datetime").date(2021, 12, 31))

@@ -19,13 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_bolt import BoltRequest
 
-from bot.slack.app import create_app
 from bot.runtime import Runtime
 from bot.slack.api import make_client
+from bot.slack.app import create_app
 from handlers.ids import ActionId, CallbackId
-from tests.conftest import ADMIN, BOT_TOKEN, sign
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import consistency_problems
+from tests.support.settings import ADMIN, BOT_TOKEN
+from tests.support.slack_requests import sign
 from tests.test_parsers_property import CHAIR, CHANNEL, MEMBER, ensure_board
 
 PEOPLE = [CHAIR, MEMBER, ADMIN, "UOUTSIDER"]

@@ -11,8 +11,10 @@ import json
 import time
 from typing import Any
 
-from tests.conftest import BoardFixture, HttpResult, ServerProcess, SlackUser, blocks_text, db_rows
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess
+from tests.support.slack_requests import HttpResult, SlackUser, blocks_text
 from tests.test_agenda_http import posts_to, sent_message, sql
 from tests.test_updates_http import submit_view, text_input
 

@@ -10,9 +10,11 @@ import urllib.parse
 
 import pytest
 
-from tests.conftest import ADMIN, ServerProcess, http, sign
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import changed_tables, table_counts
+from tests.support.server import ServerProcess
+from tests.support.settings import ADMIN
+from tests.support.slack_requests import http, sign
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -29,8 +29,11 @@ from store.models import (
     PlanItem,
     QuarterlyReturn,
 )
-from tests.conftest import ADMIN, ServerProcess, db_rows, http, serve_one_backend, sign
+from tests.support.databases import db_rows
 from tests.support.integrity import TABLES, consistency_problems, table_counts
+from tests.support.server import ServerProcess, serve_one_backend
+from tests.support.settings import ADMIN
+from tests.support.slack_requests import http, sign
 
 CHANNEL = "CINJECT1"
 CHAIR, ALICE = "UINJCHR1", "UINJALC1"

@@ -16,7 +16,8 @@ from bot.services.scheduler import run_due, run_job
 from jobs.registry import JOBS
 from store import boards, db
 from store.models import ActionChase, OutboxMessage
-from tests.conftest import ADMIN, LONDON, blocks_text
+from tests.support.settings import ADMIN, LONDON
+from tests.support.slack_requests import blocks_text
 
 CHANNEL = "CJOBS1"
 CHAIR, SECRETARY, ALICE, BOB = "UCHAIR1", "USECRET1", "UALICE1", "UBOB1"

@@ -7,8 +7,10 @@ import json
 import time
 from typing import Any
 
-from tests.conftest import BoardFixture, ServerProcess, SlackUser, blocks_text, db_rows, run_lspbot
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess, run_lspbot
+from tests.support.slack_requests import SlackUser, blocks_text
 
 
 def jobs(server: ServerProcess, *args: str) -> str:
@@ -178,7 +180,7 @@ def test_jobs_run_delivers_and_reports_exactly_what_it_queued(runtime, clock, da
     from bot.runtime import run_command
     from store import db
     from store import outbox as outbox_store
-    from tests.conftest import ADMIN, lspbot_env
+    from tests.support.settings import ADMIN, lspbot_env
     from tests.test_delivery import sender_for
 
     channel, chair = "CJOBSRUN", "UJRCHAIR"

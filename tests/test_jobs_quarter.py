@@ -15,7 +15,8 @@ from store import boards, db, meetings
 from store import performance as performance_store
 from store import updates as update_store
 from store.models import OutboxMessage, PerformanceKind, Rag
-from tests.conftest import ADMIN, LONDON, blocks_text
+from tests.support.settings import ADMIN, LONDON
+from tests.support.slack_requests import blocks_text
 
 CHANNEL = "CQUARTER1"
 CHAIR, SECRETARY, ALICE, BOB = "UQCHAIR1", "UQSEC1", "UQALICE1", "UQBOB1"

@@ -26,18 +26,12 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.bench_chase import AT, fill
-from tests.conftest import (
-    ADMIN,
-    DEFAULT_NOW,
-    ROOT,
-    SlackUser,
-    TestDatabase,
-    db_rows,
-    lspbot_env,
-    start_server,
-)
+from tests.support.databases import TestDatabase, db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import connect, consistency_problems, write_watch
+from tests.support.server import start_server
+from tests.support.settings import ADMIN, DEFAULT_NOW, ROOT, lspbot_env
+from tests.support.slack_requests import SlackUser
 
 WORKERS = 6
 MEMBERS = [f"UKILLM{w:02d}" for w in range(WORKERS)]  # one owner per worker: six DM channels paced side by side

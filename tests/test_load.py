@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from bench import load_client
 from store import db
 from store.models import Organisation
-from tests.conftest import ADMIN, SIGNING_SECRET, ServerProcess, start_server
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import consistency_problems
+from tests.support.server import ServerProcess, start_server
+from tests.support.settings import ADMIN, SIGNING_SECRET
 
 RATE, SECONDS = 50, 3
 

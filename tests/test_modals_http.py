@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import BoardFixture, HttpResult, ServerProcess, SlackUser, blocks_text, db_rows
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess
+from tests.support.slack_requests import HttpResult, SlackUser, blocks_text
 from tests.test_updates_http import dm_containing, opened_view
 
 

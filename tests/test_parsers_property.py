@@ -11,8 +11,8 @@ from bot.runtime import Runtime, run_command
 from store import db
 from store.models import AuditRecord
 from tests.support.catalogue import SLASH_COMMANDS, uncovered
-from tests.conftest import ADMIN
 from tests.support.integrity import changed_tables, table_counts
+from tests.support.settings import ADMIN
 
 CHANNEL = "CPROP01"
 CHAIR = "UPCHAIR1"

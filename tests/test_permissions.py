@@ -23,17 +23,18 @@ from slack_bolt import BoltRequest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.slack.app import create_app
 from bot.runtime import Outcome, Runtime, run_command
 from bot.slack.api import make_client
+from bot.slack.app import create_app
 from handlers.base import Forbidden
 from handlers.ids import ActionId, CallbackId
 from store import db
 from store.models import Action, AgendaProposal, Board, Meeting, PerformanceItem, PerformanceKind
 from tests.support.catalogue import REGISTRY, SLASH_COMMANDS, uncovered
-from tests.conftest import ADMIN, BOT_TOKEN, ROOT, sign
 from tests.support.fake_slack import FakeSlack, check_ack
 from tests.support.integrity import changed_tables, table_counts
+from tests.support.settings import ADMIN, BOT_TOKEN, ROOT
+from tests.support.slack_requests import sign
 from tests.test_fuzz_payloads import Inline
 
 CHANNEL = "CPERM01"

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from tests.conftest import BoardFixture, ServerProcess, db_rows, run_lspbot
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess, run_lspbot
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import docx
 
-from tests.conftest import BoardFixture, ServerProcess, db_rows, run_lspbot
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess, run_lspbot
 from tests.test_agenda_http import load_plan, sql
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -227,7 +228,7 @@ def test_lspbot_report_annual_writes_the_documents(server, board, tmp_path):
 
 
 def test_demo_collects_updates_and_returns_and_leaves_the_quarterly_report(tmp_path: Path):
-    from tests.conftest import lspbot_env
+    from tests.support.settings import lspbot_env
 
     env = lspbot_env(f"sqlite:///{tmp_path / 'unused.db'}", "http://127.0.0.1:9/api/")
     done = run_lspbot(["demo", "--out", str(tmp_path / "demo")], env, cwd=tmp_path)

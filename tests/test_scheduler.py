@@ -16,7 +16,8 @@ from jobs.registry import JOBS
 from jobs.triggers import WorkingDayTrigger
 from store import db
 from store.models import JobRun, OutboxMessage
-from tests.conftest import ADMIN, LONDON, blocks_text
+from tests.support.settings import ADMIN, LONDON
+from tests.support.slack_requests import blocks_text
 
 UTC = dt.timezone.utc
 

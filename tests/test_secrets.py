@@ -12,18 +12,11 @@ from sqlalchemy.engine import make_url
 
 from bot.cli.main import build_parser
 from bot.settings import load_settings
-from tests.conftest import (
-    ADMIN,
-    TestDatabase,
-    backends,
-    http,
-    lspbot_env,
-    make_database,
-    run_lspbot,
-    sign,
-    start_server,
-)
+from tests.support.databases import TestDatabase, backends, make_database
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import run_lspbot, start_server
+from tests.support.settings import ADMIN, lspbot_env
+from tests.support.slack_requests import http, sign
 
 BOT_TOKEN = "xoxb-SECRET-BOT-7f3a9e"
 SIGNING_SECRET = "SECRET-SIGNING-c41d07"

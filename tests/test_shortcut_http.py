@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import BoardFixture, HttpResult, SlackUser, blocks_text
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture
+from tests.support.slack_requests import HttpResult, SlackUser, blocks_text
 from tests.test_modals_http import actions, block, errors, submit
 from tests.test_updates_http import dm_containing, opened_view
 

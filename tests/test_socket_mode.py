@@ -18,22 +18,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import (
-    ADMIN,
-    BOT_TOKEN,
-    ROOT,
-    ServerProcess,
-    SlackUser,
-    TestDatabase,
-    blocks_text,
-    db_rows,
-    lspbot_env,
-    make_database,
-    run_lspbot,
-    wait_until,
-)
+from tests.support.databases import TestDatabase, db_rows, make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_socket_mode import FakeSocketMode
+from tests.support.server import ServerProcess, run_lspbot
+from tests.support.settings import ADMIN, BOT_TOKEN, ROOT, lspbot_env
+from tests.support.slack_requests import SlackUser, blocks_text
+from tests.support.waiting import wait_until
 from tests.test_home_http import home_buttons, next_home, publishes
 
 APP_TOKEN = "xapp-1-A0LSP-1-test"

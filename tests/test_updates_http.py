@@ -11,8 +11,10 @@ import json
 import time
 from typing import Any
 
-from tests.conftest import BoardFixture, HttpResult, ServerProcess, SlackUser, db_rows
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import BoardFixture, ServerProcess
+from tests.support.slack_requests import HttpResult, SlackUser
 from tests.test_agenda_http import click
 
 

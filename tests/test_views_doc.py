@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from tests.conftest import ROOT
+from tests.support.settings import ROOT
 
 
 def test_the_rendered_views_in_the_docs_are_current() -> None:

@@ -1,0 +1,102 @@
+"""`lspbot` as a real process: its command line, `lspbot serve` on a free port, and a board set up on it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import backends, make_database
+from tests.support.fake_slack import FakeSlack
+from tests.support.settings import ROOT, lspbot_env
+from tests.support.slack_requests import SlackUser, http
+
+
+@dataclass
+class ServerProcess:
+    """A running `lspbot serve`: its process, address, database and environment."""
+
+    process: subprocess.Popen
+    base_url: str
+    database_url: str
+    env: dict[str, str]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def run_lspbot(args: list[str], env: dict[str, str], *, input: str | None = None, cwd: Path | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real `lspbot` command line."""
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, input=input, capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd or ROOT)
+
+
+def start_server(database_url: str, slack_url: str, *, migrate: bool = True, log_path: Path | None = None,
+                 args: tuple[str, ...] = (), **extra: str) -> ServerProcess:
+    """Start `lspbot serve` on a free port and wait until /healthz answers (its log in `log_path` if given)."""
+    env = lspbot_env(database_url, slack_url, **extra)
+    if migrate:
+        done = run_lspbot(["db", "upgrade"], env)
+        assert done.returncode == 0, done.stderr
+    stderr = open(log_path, "w") if log_path else subprocess.PIPE  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    if log_path:
+        stderr.close()  # the server has its own copy
+    deadline = time.monotonic() + 30
+    line = ""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if "listening on" in line or proc.poll() is not None:
+            break
+    if "listening on" not in line:
+        proc.kill()
+        raise RuntimeError(f"lspbot serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}")
+    base_url = line.strip().rsplit(" ", 1)[-1]
+    server = ServerProcess(proc, base_url, database_url, env)
+    for _ in range(100):
+        if http("GET", base_url + "/healthz").status == 200:
+            return server
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError("lspbot serve never became healthy")
+
+
+def serve_one_backend(fake_slack_server: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`lspbot serve` on one backend only (PostgreSQL when the tests have it), for a module whose tests are
+    about the transport or Slack, not the database: override `server` there with
+    `@pytest.fixture(scope="module", name="server")` around `yield from serve_one_backend(...)`."""
+    db = make_database(backends()[-1], tmp_path_factory.mktemp("serve"), migrated=True)
+    proc = start_server(db.url, fake_slack_server.url, migrate=False)
+    yield proc
+    proc.stop()
+    db.drop()
+
+
+@dataclass
+class BoardFixture:
+    """A fresh board on the running server, with a chair, a secretary and two members."""
+
+    channel_id: str
+    name: str
+    chair: SlackUser
+    secretary: SlackUser
+    alice: SlackUser
+    bob: SlackUser
+    admin: SlackUser
+    outsider: SlackUser
+
+    def user(self, user_id: str) -> SlackUser:
+        return self.admin.as_user(user_id)
