@@ -5,42 +5,17 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
-from typing import Any
 
 import docx
-from sqlalchemy import create_engine, text
 
 from tests.support.databases import db_rows
+from tests.support.delivery import sent_message
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess, run_lspbot
-from tests.support.slack_requests import SlackUser, blocks_text
+from tests.support.server import BoardFixture, ServerProcess, load_plan, run_lspbot, sql
+from tests.support.slack_requests import blocks_text
+from tests.support.slack_ui import click, posts_to
 from tests.support.waiting import wait_until
-
-PLAN_CSV = (
-    "date,time,item,lead,kind,venue\n"
-    "2019-07-15,10:00,Northolt final recommendations,LB Ealing/DWP,for decision,TBC\n"
-    "2019-10-10,10:00,LSP Annual Report for Scrutiny,LB Ealing,for decision,TBC\n"
-    "2019-10-10,,Future policy 'theme' setting,LSP Executive,for discussion,\n"
-    "2019-10-10,,Borough Plan Performance Update,LB Ealing,standing item,\n"
-    "2020-01-20,10:00,Borough Plan Performance Update,LB Ealing,standing item,TBC\n"
-)
-
-
-def load_plan(server: ServerProcess, board: BoardFixture, tmp_path: Path) -> None:
-    """The slide's first meetings, 15 July (already past) included, loaded as the secretariat would."""
-    path = tmp_path / "plan.csv"
-    path.write_text(PLAN_CSV)
-    done = run_lspbot(["plan", "import", str(path), "--board", board.name, "--include-past"], server.env)
-    assert done.returncode == 0, done.stderr
-
-
-def sql(server: ServerProcess, statement: str, **params: Any) -> None:
-    engine = create_engine(server.database_url)
-    with engine.begin() as conn:
-        conn.execute(text(statement), params)
-    engine.dispose()
 
 
 def proposal_row(server: ServerProcess, board: BoardFixture, ref: int) -> tuple:
@@ -48,42 +23,6 @@ def proposal_row(server: ServerProcess, board: BoardFixture, ref: int) -> tuple:
                    "SELECT p.id, p.status, p.decline_reason, m.slack_user_id, p.decided_at FROM agenda_proposals p "
                    "JOIN boards b ON b.id = p.board_id LEFT JOIN members m ON m.id = p.decided_by_id "
                    "WHERE b.channel_id = :c AND p.ref = :r", c=board.channel_id, r=ref)[0]
-
-
-def sent_message(server: ServerProcess, key: str) -> tuple[str, str]:
-    """(channel, ts) Slack gave the outbox message with this key (recorded just after delivery)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        rows = db_rows(server.database_url, "SELECT slack_channel, slack_ts FROM outbox WHERE key = :k AND "
-                       "status = 'sent'", k=key)
-        if rows and rows[0][1]:
-            return rows[0]
-        time.sleep(0.02)
-    raise AssertionError(f"outbox message {key} was never sent")
-
-
-def posts_to(fake_slack: FakeSlack, channel: str, timeout: float = 10) -> list:
-    """Successful chat.postMessage calls to one channel, waiting for the first (others' messages may interleave)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [c for c in fake_slack.messages() if c.params.get("channel") == channel]
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"nothing was posted to {channel}")
-
-
-def click(user: SlackUser, action_id: str, value: str, *, channel: str, ts: str, response_url: str) -> Any:
-    """A signed `block_actions` interaction, as Slack posts it when a button is clicked."""
-    return user.interact({
-        "type": "block_actions", "team": {"id": "T0LSP", "domain": "lsp"}, "api_app_id": "A0LSP", "token": "x",
-        "user": {"id": user.user_id, "username": user.user_name or user.user_id.lower(), "team_id": "T0LSP"},
-        "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
-        "channel": {"id": channel, "name": "directmessage"}, "message": {"ts": ts, "type": "message", "text": ""},
-        "trigger_id": "12345.98765.abcd", "response_url": response_url,
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                     "action_ts": "1563265800.000100", "text": {"type": "plain_text", "text": action_id}}],
-    })
 
 
 def test_member_proposes_chair_approves_with_the_button(server, board, fake_slack: FakeSlack):

@@ -11,13 +11,11 @@ from typing import Any
 import docx
 
 from tests.support.databases import db_rows
+from tests.support.delivery import sent_message, sent_row
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture
+from tests.support.server import BoardFixture, jobs
 from tests.support.slack_requests import blocks_text
-from tests.test_agenda_http import click as click_with_url
-from tests.test_agenda_http import sent_message
-from tests.test_jobs_http import buttons, click, jobs, sent_row
-from tests.test_updates_http import dm_containing, opened_view, submit_view, text_input
+from tests.support.slack_ui import buttons, click, click_reminder, dm_containing, opened_view, submit_view, text_input
 
 
 def update_of(fake: FakeSlack, channel: str, ts: str, after: int = 0, timeout: float = 10) -> dict[str, Any]:
@@ -50,7 +48,7 @@ def test_reminder_buttons_after_the_action_moved_on(server, board: BoardFixture,
     # #1 is closed with the command; the reminder's Done, clicked afterwards, changes nothing.
     assert "Closed" in board.alice.command("/action", "done #1 Sent on Monday").text
     fake_slack.reset()
-    click(board.alice, "action_done", found[(1, "Done")], channel, ts, fake_slack)
+    click_reminder(board.alice, "action_done", found[(1, "Done")], channel, ts, fake_slack)
     answer = fake_slack.wait_for("respond")[0].params
     assert answer["text"] == "#1 is already done, so nothing has changed. Thank you." and not answer["replace_original"]
     redrawn = update_of(fake_slack, channel, ts)
@@ -63,18 +61,18 @@ def test_reminder_buttons_after_the_action_moved_on(server, board: BoardFixture,
 
     # Snooze and Add update on it are answered the same way.
     fake_slack.reset()
-    click(board.alice, "action_snooze", found[(1, "Snooze a week")], channel, ts, fake_slack)
+    click_reminder(board.alice, "action_snooze", found[(1, "Snooze a week")], channel, ts, fake_slack)
     assert "already done" in fake_slack.wait_for("respond")[0].params["text"]
     fake_slack.reset()
-    click(board.alice, "action_add_update", found[(1, "Add update")], channel, ts, fake_slack)
+    click_reminder(board.alice, "action_add_update", found[(1, "Add update")], channel, ts, fake_slack)
     assert "already done" in fake_slack.wait_for("respond")[0].params["text"]
     assert fake_slack.calls("views.open") == []
 
     # Not mine, twice: the secretariat hears once.
     fake_slack.reset()
-    click(board.alice, "action_not_mine", found[(2, "Not mine")], channel, ts, fake_slack)
+    click_reminder(board.alice, "action_not_mine", found[(2, "Not mine")], channel, ts, fake_slack)
     update_of(fake_slack, channel, ts)
-    click(board.alice, "action_not_mine", found[(2, "Not mine")], channel, ts, fake_slack)
+    click_reminder(board.alice, "action_not_mine", found[(2, "Not mine")], channel, ts, fake_slack)
     assert "already knows #2 is not yours" in fake_slack.wait_for("respond")[0].params["text"]
     assert "is not theirs" in blocks_text(dm_containing(fake_slack, board.secretary, "is not theirs"))
     assert len([c for c in fake_slack.messages() if c.params["channel"] == "D" + board.secretary.user_id[1:]]) == 1
@@ -92,12 +90,12 @@ def test_publish_takes_the_drafts_place_so_it_is_not_clicked_twice(server, board
                  if e["action_id"] == "agenda_publish")
     fake_slack.reset()
     url = fake_slack.url + "response/draft"
-    click_with_url(chair, "agenda_publish", value, channel=board.channel_id, ts="1563265800.000200", response_url=url)
+    click(chair, "agenda_publish", value, channel=board.channel_id, ts="1563265800.000200", response_url=url)
     replaced = fake_slack.wait_for("response/draft")[0].params
     assert replaced["replace_original"] is True and "Published version 1" in replaced["text"]
     assert "agenda_publish" not in json.dumps(replaced["blocks"])
     # The same draft's button again (another copy of it): refused, the draft left alone, nothing published.
-    click_with_url(chair, "agenda_publish", value, channel=board.channel_id, ts="1563265800.000200", response_url=url)
+    click(chair, "agenda_publish", value, channel=board.channel_id, ts="1563265800.000200", response_url=url)
     again = fake_slack.wait_for("response/draft", 2)[1].params
     assert again["replace_original"] is False and "already published and nothing has changed" in again["text"]
     assert db_rows(server.database_url, "SELECT count(*) FROM agenda_publications p JOIN boards b ON b.id = "
@@ -106,7 +104,7 @@ def test_publish_takes_the_drafts_place_so_it_is_not_clicked_twice(server, board
     # Regenerate: the fresh draft takes the old one's place at once; its Word and Markdown files are made
     # after the ack and arrive in the chair's DM.
     fake_slack.reset()
-    click_with_url(chair, "agenda_regenerate", value, channel=board.channel_id, ts="1563265800.000200",
+    click(chair, "agenda_regenerate", value, channel=board.channel_id, ts="1563265800.000200",
                    response_url=url)
     fresh = fake_slack.wait_for("response/draft")[0].params
     assert fresh["replace_original"] is True and "Nothing has changed since version 1" in blocks_text(fresh)
@@ -126,7 +124,7 @@ def test_the_request_for_an_update_says_when_it_is_in(server, board: BoardFixtur
     board_id = db_rows(server.database_url, "SELECT id FROM boards WHERE channel_id = :c", c=board.channel_id)[0][0]
     dm, ts = "D" + board.alice.user_id[1:], "1563265800.000900"
     fake_slack.reset()
-    click_with_url(board.alice, "partner_update_open", str(board_id), channel=dm, ts=ts,
+    click(board.alice, "partner_update_open", str(board_id), channel=dm, ts=ts,
                    response_url=fake_slack.url + "response/alice")
     view = opened_view(fake_slack)
     assert json.loads(view["private_metadata"])["ts"] == ts
@@ -148,7 +146,7 @@ def test_a_leads_quarterly_reminder_shows_which_returns_are_in(server, board: Bo
     board_id = db_rows(server.database_url, "SELECT id FROM boards WHERE channel_id = :c", c=board.channel_id)[0][0]
     dm, ts = "D" + bob.user_id[1:], "1563265800.000950"
     fake_slack.reset()
-    click_with_url(bob, "quarterly_return_open", str(board_id), channel=dm, ts=ts,
+    click(bob, "quarterly_return_open", str(board_id), channel=dm, ts=ts,
                    response_url=fake_slack.url + "response/bob")
     view = opened_view(fake_slack)
     item = next(o["value"] for o in view["blocks"][1]["element"]["options"] if o["text"]["text"] == "Data sharing")
@@ -164,7 +162,7 @@ def test_a_leads_quarterly_reminder_shows_which_returns_are_in(server, board: Bo
 
     # The board channel's notice is everyone's: a return sent from its button leaves it as it is.
     fake_slack.reset()
-    click_with_url(bob, "quarterly_return_open", str(board_id), channel=board.channel_id, ts="1563265800.000960",
+    click(bob, "quarterly_return_open", str(board_id), channel=board.channel_id, ts="1563265800.000960",
                    response_url=fake_slack.url + "response/bob")
     assert "channel" not in json.loads(opened_view(fake_slack)["private_metadata"])
 

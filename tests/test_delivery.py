@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
 
 import pytest
 
@@ -21,44 +20,12 @@ from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
 from tests.support.databases import db_rows
+from tests.support.delivery import delivered, drain_with_time, queue, sender_for
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import ServerProcess, run_lspbot
 from tests.support.settings import ADMIN, BOT_TOKEN, DEFAULT_NOW, LONDON, ROOT, lspbot_env
 from tests.support.slack_requests import blocks_text
 from tests.support.waiting import wait_until
-
-
-def queue(runtime_or_sessions, messages: list[tuple[str, str]], now: dt.datetime, prefix: str = "m") -> None:
-    """Queue plain messages (channel, text) straight into the outbox, keyed by their text."""
-    sessions = getattr(runtime_or_sessions, "sessions", runtime_or_sessions)
-    with db.session_scope(sessions) as session:
-        for channel, text in messages:
-            outbox_store.enqueue(session=session, key=f"{prefix}:{text}", target_kind="channel", target=channel,
-                                 payload={"text": text}, now=now)
-
-
-def delivered(fake: FakeSlack) -> dict[str, list[str]]:
-    """Texts that reached the fake, in arrival order, per channel."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for call in fake.messages():
-        out[call.params["channel"]].append(call.params["text"])
-    return out
-
-
-def sender_for(runtime: Runtime, fake: FakeSlack, clock: FixedClock, interval: float = 0.0) -> OutboxSender:
-    delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False), Pacer(interval))
-    return OutboxSender(runtime.sessions, delivery, clock)
-
-
-def drain_with_time(sender: OutboxSender, runtime: Runtime, clock: FixedClock, rounds: int = 30) -> None:
-    """Drain, moving the clock on so that retries fall due, until nothing is pending."""
-    for _ in range(rounds):
-        sender.drain()
-        with db.session_scope(runtime.sessions) as session:
-            if not outbox_store.pending_count(session=session):
-                return
-        clock.advance(dt.timedelta(seconds=5))
-    raise AssertionError("the outbox never drained")
 
 
 def test_429_and_500_answers_still_deliver_everything_in_order(runtime: Runtime, clock: FixedClock, fake_slack: FakeSlack):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import urllib.parse
-from concurrent.futures import Executor, Future
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -23,27 +22,16 @@ from bot.runtime import Runtime
 from bot.slack.api import make_client
 from bot.slack.app import create_app
 from handlers.ids import ActionId, CallbackId
+from tests.support.bolt import Inline
 from tests.support.fake_slack import FakeSlack
+from tests.support.fuzz_board import CHAIR, CHANNEL, MEMBER, ensure_board
 from tests.support.integrity import consistency_problems
 from tests.support.settings import ADMIN, BOT_TOKEN
 from tests.support.slack_requests import sign
-from tests.test_parsers_property import CHAIR, CHANNEL, MEMBER, ensure_board
 
 PEOPLE = [CHAIR, MEMBER, ADMIN, "UOUTSIDER"]
 FIELDS = ["note", "note_block", "reason", "update_text", "return_item", "return_rag", "return_commentary", "text",
           "owner", "due", "meeting", "board", "title", "lead", "quarter"]
-
-
-class Inline(Executor):
-    """Runs a submitted function at once (Bolt's after-ack listeners, so each example finishes in the test)."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed back through the future, as a pool would
-            future.set_exception(exc)
-        return future
 
 
 class Errors(logging.Handler):

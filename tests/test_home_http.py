@@ -12,29 +12,11 @@ import time
 from typing import Any
 
 from tests.support.databases import db_rows
+from tests.support.delivery import sent_message
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess
+from tests.support.server import BoardFixture, ServerProcess, sql
 from tests.support.slack_requests import HttpResult, SlackUser, blocks_text
-from tests.test_agenda_http import posts_to, sent_message, sql
-from tests.test_updates_http import submit_view, text_input
-
-
-def publishes(fake: FakeSlack, user: SlackUser) -> list[dict[str, Any]]:
-    """Every Home view published for the user, oldest first."""
-    views = [c.params["view"] for c in fake.calls("views.publish")
-             if c.params.get("user_id") == user.user_id and c.params.get("_ok", True)]
-    return [json.loads(v) if isinstance(v, str) else v for v in views]
-
-
-def next_home(fake: FakeSlack, user: SlackUser, seen: int, timeout: float = 10) -> dict[str, Any]:
-    """The first Home view published for the user after the `seen` they already had."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        views = publishes(fake, user)
-        if len(views) > seen:
-            return views[seen]
-        time.sleep(0.02)
-    raise AssertionError(f"no Home view was published for {user.user_id}: {fake.invalid()}")
+from tests.support.slack_ui import home_buttons, next_home, posts_to, publishes, submit_view, text_input
 
 
 def open_home(fake: FakeSlack, user: SlackUser) -> dict[str, Any]:
@@ -46,18 +28,6 @@ def open_home(fake: FakeSlack, user: SlackUser) -> dict[str, Any]:
 
 def text_of(view: dict[str, Any]) -> str:
     return blocks_text(view)
-
-
-def home_buttons(view: dict[str, Any]) -> dict[tuple[int, str], str]:
-    """{(action ref, button label): value} of the Home tab's action list."""
-    out, ref = {}, None
-    for block in view["blocks"]:
-        if block["type"] == "section" and block["text"]["text"].startswith("*#"):
-            ref = int(block["text"]["text"][2:block["text"]["text"].index("*", 2)])
-        if block["type"] == "actions" and block.get("block_id", "").startswith("home_action_"):
-            for element in block["elements"]:
-                out[(ref, element["text"]["text"])] = element["value"]
-    return out
 
 
 def refs_in_order(view: dict[str, Any]) -> list[int]:

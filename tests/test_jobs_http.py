@@ -4,58 +4,13 @@ then the reminder's buttons clicked through signed interactions."""
 from __future__ import annotations
 
 import json
-import time
-from typing import Any
 
 from tests.support.databases import db_rows
+from tests.support.delivery import sent_row
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess, run_lspbot
-from tests.support.slack_requests import SlackUser, blocks_text
-
-
-def jobs(server: ServerProcess, *args: str) -> str:
-    done = run_lspbot(["jobs", *args], server.env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def sent_row(server: ServerProcess, target: str, like: str) -> tuple[str, str, dict[str, Any]]:
-    """(channel, ts, payload) of the sent outbox message to `target` whose key starts with `like`."""
-    for _ in range(200):
-        rows = db_rows(server.database_url, "SELECT slack_channel, slack_ts, payload FROM outbox WHERE target = :t "
-                       "AND key LIKE :k AND status = 'sent' ORDER BY id DESC", t=target, k=like + "%")
-        if rows:
-            channel, ts, payload = rows[0]
-            return channel, ts, payload if isinstance(payload, dict) else json.loads(payload)
-        time.sleep(0.02)
-    raise AssertionError(f"no sent {like} message to {target}")
-
-
-def buttons(payload: dict[str, Any]) -> dict[tuple[int, str], str]:
-    """{(action ref, button label): value} of a reminder."""
-    out = {}
-    ref = None
-    for block in payload["blocks"]:
-        if block["type"] == "section":
-            text = block["text"]["text"]
-            if text.startswith("*#"):
-                ref = int(text[2:text.index("*", 2)])
-        if block["type"] == "actions":
-            for element in block["elements"]:
-                out[(ref, element["text"]["text"])] = element["value"]
-    return out
-
-
-def click(user: SlackUser, action_id: str, value: str, channel: str, ts: str, fake: FakeSlack):
-    return user.interact({
-        "type": "block_actions", "team": {"id": "T0LSP", "domain": "lsp"}, "api_app_id": "A0LSP", "token": "x",
-        "user": {"id": user.user_id, "username": user.user_name or user.user_id.lower(), "team_id": "T0LSP"},
-        "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
-        "channel": {"id": channel, "name": "directmessage"}, "message": {"ts": ts, "type": "message", "text": ""},
-        "trigger_id": "12345.98765.abcd", "response_url": fake.url + "respond",
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                     "action_ts": "1563265800.000100", "text": {"type": "plain_text", "text": action_id}}],
-    })
+from tests.support.server import BoardFixture, ServerProcess, jobs, run_lspbot
+from tests.support.slack_requests import blocks_text
+from tests.support.slack_ui import buttons, click_reminder
 
 
 def chase_row(server: ServerProcess, board: BoardFixture, ref: int) -> tuple:
@@ -98,14 +53,14 @@ def test_jobs_run_delivers_one_dm_per_owner_and_the_buttons_work(server, board: 
     assert set(label for _, label in found) == {"Done", "Add update", "Snooze a week", "Not mine"}
 
     # Bob may not close Alice's action from her reminder.
-    r = click(board.bob, "action_done", found[(1, "Done")], channel, ts, fake_slack)
+    r = click_reminder(board.bob, "action_done", found[(1, "Done")], channel, ts, fake_slack)
     assert r.status == 200
     refusal = fake_slack.wait_for("respond")[0]
     assert "Only alice" in json.dumps(refusal.params) or "Not allowed" in json.dumps(refusal.params)
     assert chase_row(server, board, 1)[3] == "open"
 
     # Snooze #2: the next reminder (its due date, Friday) moves a week on; the due date stays.
-    r = click(board.alice, "action_snooze", found[(2, "Snooze a week")], channel, ts, fake_slack)
+    r = click_reminder(board.alice, "action_snooze", found[(2, "Snooze a week")], channel, ts, fake_slack)
     assert r.status == 200
     update = fake_slack.wait_for("chat.update")[-1]
     assert update.params["ts"] == ts and "Snoozed: no reminder before Fri 26 Jul 2019" in blocks_text(update.params)
@@ -115,13 +70,13 @@ def test_jobs_run_delivers_one_dm_per_owner_and_the_buttons_work(server, board: 
 
     # Done on #1 closes it, through the same path as /action done.
     fake_slack.reset()
-    click(board.alice, "action_done", found[(1, "Done")], channel, ts, fake_slack)
+    click_reminder(board.alice, "action_done", found[(1, "Done")], channel, ts, fake_slack)
     update = fake_slack.wait_for("chat.update")[-1]
     assert "*Done*" in blocks_text(update.params)
     assert chase_row(server, board, 1)[2:] == ("done", "done")
 
     # Add update opens the modal; submitting it records a progress note.
-    click(board.alice, "action_add_update", found[(2, "Add update")], channel, ts, fake_slack)
+    click_reminder(board.alice, "action_add_update", found[(2, "Add update")], channel, ts, fake_slack)
     opened = fake_slack.wait_for("views.open")[0]
     view = opened.params["view"]
     view = json.loads(view) if isinstance(view, str) else view
@@ -148,7 +103,7 @@ def test_jobs_run_delivers_one_dm_per_owner_and_the_buttons_work(server, board: 
     # Not mine on Bob's reminder tells the secretariat.
     bchannel, bts, bpayload = sent_row(server, bob, "chase:")
     fake_slack.reset()
-    click(board.bob, "action_not_mine", buttons(bpayload)[(3, "Not mine")], bchannel, bts, fake_slack)
+    click_reminder(board.bob, "action_not_mine", buttons(bpayload)[(3, "Not mine")], bchannel, bts, fake_slack)
     told = fake_slack.wait_for("chat.postMessage")[0]
     assert told.params["channel"] == "D" + board.secretary.user_id[1:]
     assert "is not theirs" in blocks_text(told.params) and "Draft the data-sharing protocol" in blocks_text(told.params)
@@ -180,8 +135,8 @@ def test_jobs_run_delivers_and_reports_exactly_what_it_queued(runtime, clock, da
     from bot.runtime import run_command
     from store import db
     from store import outbox as outbox_store
+    from tests.support.delivery import sender_for
     from tests.support.settings import ADMIN, lspbot_env
-    from tests.test_delivery import sender_for
 
     channel, chair = "CJOBSRUN", "UJRCHAIR"
     owners = ["UJRALICE", "UJRBOB", "UJRCAROL"]

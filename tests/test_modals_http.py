@@ -10,40 +10,9 @@ from typing import Any
 
 from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess
-from tests.support.slack_requests import HttpResult, SlackUser, blocks_text
-from tests.test_updates_http import dm_containing, opened_view
-
-
-def submit(user: SlackUser, view: dict[str, Any], **fields: Any) -> HttpResult:
-    """A signed `view_submission` of the form with these values (text, owner, due, meeting, board, title, lead)."""
-    values: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name in ("text", "title", "lead"):
-            element = {"type": "plain_text_input", "value": value}
-        elif name == "owner":
-            element = {"type": "users_select", "selected_user": value}
-        elif name == "due":
-            element = {"type": "datepicker", "selected_date": value}
-        else:
-            element = {"type": "static_select",
-                       "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value} if value else None}
-        values[name] = {name: element}
-    return user.interact({
-        "type": "view_submission", "team": {"id": "T0LSP"}, "api_app_id": "A0LSP", "token": "x",
-        "user": {"id": user.user_id, "username": user.user_name or user.user_id.lower()}, "trigger_id": "1.2.3",
-        "view": {"id": "V1", "type": "modal", "callback_id": view["callback_id"],
-                 "private_metadata": view["private_metadata"], "state": {"values": values}},
-    })
-
-
-def errors(r: HttpResult) -> dict[str, str]:
-    assert r.status == 200 and r.json().get("response_action") == "errors", r.body
-    return r.json()["errors"]
-
-
-def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return next(b for b in view["blocks"] if b.get("block_id") == block_id)
+from tests.support.server import BoardFixture, ServerProcess, board_actions
+from tests.support.slack_requests import blocks_text
+from tests.support.slack_ui import block, dm_containing, errors, opened_view, submit
 
 
 def options(element: dict[str, Any]) -> list[tuple[str, str]]:
@@ -54,15 +23,6 @@ def options(element: dict[str, Any]) -> list[tuple[str, str]]:
 def meeting_ids(server: ServerProcess, channel: str) -> dict[str, int]:
     return {str(d)[:10]: i for i, d in db_rows(server.database_url, "SELECT m.id, m.date FROM meetings m JOIN "
                                                 "boards b ON b.id = m.board_id WHERE b.channel_id = :c", c=channel)}
-
-
-def actions(server: ServerProcess, channel: str) -> list[tuple]:
-    """(ref, text, owner, due, meeting date, creator, permalink) of a board's actions."""
-    return db_rows(server.database_url,
-                   "SELECT a.ref, a.text, o.slack_user_id, a.due_date, m.date, c.slack_user_id, a.source_permalink "
-                   "FROM actions a JOIN boards b ON b.id = a.board_id JOIN members o ON o.id = a.owner_id "
-                   "JOIN members c ON c.id = a.created_by_id LEFT JOIN meetings m ON m.id = a.meeting_id "
-                   "WHERE b.channel_id = :c ORDER BY a.ref", c=channel)
 
 
 def test_action_add_alone_opens_the_form_and_refusals_stay_on_their_field(server, board: BoardFixture,
@@ -87,12 +47,12 @@ def test_action_add_alone_opens_the_form_and_refusals_stay_on_their_field(server
                                                  owner=board.outsider.user_id))["owner"]
     assert "in the past" in errors(submit(board.alice, view, text="Draft it", due="2019-07-01"))["due"]
     assert "Choose one of" in errors(submit(board.alice, view, text="Draft it", meeting="999999"))["meeting"]
-    assert actions(server, board.channel_id) == []
+    assert board_actions(server, board.channel_id) == []
 
     r = submit(board.alice, view, text="Draft the data-sharing protocol", owner=board.bob.user_id, due="2019-07-26",
                meeting=str(meetings["2019-10-10"]))
     assert r.status == 200 and not r.body.strip()  # accepted: the form closes
-    [(ref, text, owner, due, meeting, creator, permalink)] = actions(server, board.channel_id)
+    [(ref, text, owner, due, meeting, creator, permalink)] = board_actions(server, board.channel_id)
     assert (ref, text, owner, str(due)[:10], str(meeting)[:10], creator, permalink) == (
         1, "Draft the data-sharing protocol", board.bob.user_id, "2019-07-26", "2019-10-10", board.alice.user_id, None)
     assert "Recorded on" in str(dm_containing(fake_slack, board.alice, "Draft the data-sharing protocol")["blocks"])
@@ -132,8 +92,8 @@ def test_a_member_of_two_boards_picks_the_board_on_the_form(server, board: Board
     r = submit(board.alice, view, text="Book the venue", board=board_ids[f"Delivery {board.name}"],
                meeting=str(second["2019-11-05"]))
     assert r.status == 200 and not r.body.strip()
-    assert [row[:3] for row in actions(server, other_channel)] == [(1, "Book the venue", board.alice.user_id)]
-    assert actions(server, board.channel_id) == []
+    assert [row[:3] for row in board_actions(server, other_channel)] == [(1, "Book the venue", board.alice.user_id)]
+    assert board_actions(server, board.channel_id) == []
 
 
 def test_agenda_add_alone_opens_the_proposal_form(server, board: BoardFixture, fake_slack: FakeSlack):

@@ -8,15 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.runtime import Runtime, run_command
-from store import db
-from store.models import AuditRecord
 from tests.support.catalogue import SLASH_COMMANDS, uncovered
+from tests.support.fuzz_board import CHAIR, CHANNEL, MEMBER, ensure_board, setup_board
 from tests.support.integrity import changed_tables, table_counts
 from tests.support.settings import ADMIN
-
-CHANNEL = "CPROP01"
-CHAIR = "UPCHAIR1"
-MEMBER = "UPMEMB1"
 
 # Words that steer the text into each parser's deeper paths: every declared command
 # (test_every_subcommand_is_fuzzed checks that against the registry).
@@ -64,29 +59,6 @@ FRAGMENTS = st.sampled_from([
 TEXT = st.lists(st.one_of(FRAGMENTS, FRAGMENTS, st.text(max_size=30)), max_size=6).map(" ".join)
 
 
-def ensure_board(runtime: Runtime) -> None:
-    """The board of _setup, made on the first example (hypothesis runs every example on the same database)."""
-    with db.session_scope(runtime.sessions) as session:
-        fresh = session.query(AuditRecord).count() == 0
-    if fresh:
-        _setup(runtime)
-
-
-def _setup(runtime: Runtime) -> None:
-    for user, command, text in (
-            (ADMIN, "/lsp", f'board create "Prop" chair:<@{CHAIR}|c> org:"LB Ealing"'),
-            (CHAIR, "/lsp", f'member add <@{MEMBER}|m> org:"Org"'),
-            (MEMBER, "/action", "add An action to poke at"),
-            (CHAIR, "/plan", "meeting add 2019-09-12 10:00"),
-            (CHAIR, "/plan", 'item add 2019-09-12 "Skills strategy" lead:"LB Ealing"'),
-            (CHAIR, "/plan", 'standing add "Borough Plan Performance Update" lead:"LB Ealing"'),
-            (MEMBER, "/agenda", 'add "Youth services"'),
-            (CHAIR, "/lsp", 'outcome add "Skills outcome" lead:"Org"'),
-            (CHAIR, "/lsp", f'project add "Southall joined-up approach" lead:<@{MEMBER}|m>')):
-        outcome = run_command(runtime, command, user_id=user, channel_id=CHANNEL, text=text)
-        assert outcome.ok, (command, text, outcome.payload.get("text"))
-
-
 # Found by fuzzing: each of these once answered "Something went wrong" (or, for a meeting on 9999-12-31,
 # broke every later calendar export and agenda of the board).
 EDGES = [("/plan", "0000"), ("/plan", "²²²²"), ("/plan", "cadence quarterly duration:²"),
@@ -97,7 +69,7 @@ EDGES = [("/plan", "0000"), ("/plan", "²²²²"), ("/plan", "cadence quarterly 
 
 
 def test_edge_values_are_refused_with_a_reason(runtime: Runtime) -> None:
-    _setup(runtime)
+    setup_board(runtime)
     for command, text in EDGES:
         outcome = run_command(runtime, command, user_id=CHAIR, channel_id=CHANNEL, text=text)
         assert not outcome.ok and outcome.error is not None, (command, text, outcome.payload.get("text"))

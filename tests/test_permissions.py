@@ -30,12 +30,12 @@ from handlers.base import Forbidden
 from handlers.ids import ActionId, CallbackId
 from store import db
 from store.models import Action, AgendaProposal, Board, Meeting, PerformanceItem, PerformanceKind
+from tests.support.bolt import Inline
 from tests.support.catalogue import REGISTRY, SLASH_COMMANDS, uncovered
 from tests.support.fake_slack import FakeSlack, check_ack
 from tests.support.integrity import changed_tables, table_counts
 from tests.support.settings import ADMIN, BOT_TOKEN, ROOT
 from tests.support.slack_requests import sign
-from tests.test_fuzz_payloads import Inline
 
 CHANNEL = "CPERM01"
 PEOPLE = {

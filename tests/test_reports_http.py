@@ -15,8 +15,7 @@ import docx
 
 from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess, run_lspbot
-from tests.test_agenda_http import load_plan, sql
+from tests.support.server import BoardFixture, ServerProcess, load_plan, run_lspbot, sql
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -8,10 +8,9 @@ import json
 from typing import Any
 
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture
+from tests.support.server import BoardFixture, board_actions
 from tests.support.slack_requests import HttpResult, SlackUser, blocks_text
-from tests.test_modals_http import actions, block, errors, submit
-from tests.test_updates_http import dm_containing, opened_view
+from tests.support.slack_ui import block, dm_containing, errors, opened_view, submit
 
 MESSAGE_TS = "1563265000.000100"
 
@@ -59,7 +58,7 @@ def test_an_action_made_from_a_message_keeps_a_link_to_it(server, board: BoardFi
     r = submit(board.alice, form, text="Send the Northolt report to partners and the CCG", owner=bob,
                due="2019-07-19")
     assert r.status == 200 and not r.body.strip()
-    [(ref, saved, owner, due, _, creator, link)] = actions(server, board.channel_id)
+    [(ref, saved, owner, due, _, creator, link)] = board_actions(server, board.channel_id)
     assert (ref, saved, owner, str(due)[:10], creator, link) == (
         1, "Send the Northolt report to partners and the CCG", bob, "2019-07-19", board.alice.user_id, permalink)
     assert f"<{permalink}|Original message>" in board.bob.command("/action", "show #1").text
@@ -105,5 +104,5 @@ def test_a_message_slack_gives_no_permalink_for_is_linked_from_the_workspace_add
     assert permalink == f"https://lsp.slack.com/archives/{private}/p{MESSAGE_TS.replace('.', '')}"
     r = submit(board.alice, form, text="Book Perceval House", owner=board.alice.user_id)
     assert r.status == 200 and not r.body.strip()
-    assert [a[-1] for a in actions(server, board.channel_id)] == [permalink]
+    assert [a[-1] for a in board_actions(server, board.channel_id)] == [permalink]
     assert fake_slack.invalid() == []

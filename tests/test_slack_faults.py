@@ -17,10 +17,10 @@ from bot.slack.api import Pacer, RateLimiter, SlackDelivery, make_client
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
+from tests.support.delivery import delivered, drain_with_time, queue
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, run_lspbot, serve_one_backend
 from tests.support.settings import BOT_TOKEN, lspbot_env
-from tests.test_delivery import delivered, drain_with_time, queue
 
 
 @pytest.fixture(scope="module", name="server")

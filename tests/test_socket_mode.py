@@ -24,8 +24,8 @@ from tests.support.fake_socket_mode import FakeSocketMode
 from tests.support.server import ServerProcess, run_lspbot
 from tests.support.settings import ADMIN, BOT_TOKEN, ROOT, lspbot_env
 from tests.support.slack_requests import SlackUser, blocks_text
+from tests.support.slack_ui import home_buttons, next_home, publishes
 from tests.support.waiting import wait_until
-from tests.test_home_http import home_buttons, next_home, publishes
 
 APP_TOKEN = "xapp-1-A0LSP-1-test"
 

@@ -8,14 +8,12 @@ April-June, the quarter just ended).
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess
-from tests.support.slack_requests import HttpResult, SlackUser
-from tests.test_agenda_http import click
+from tests.support.slack_ui import click, dm_containing, opened_view, submit_view, text_input
 
 
 def updates_rows(server: ServerProcess, board: BoardFixture) -> list[tuple]:
@@ -32,36 +30,6 @@ def returns_rows(server: ServerProcess, board: BoardFixture) -> list[tuple]:
                    "SELECT i.name, r.quarter, r.rag, r.commentary, r.replaced_at IS NULL FROM quarterly_returns r "
                    "JOIN performance_items i ON i.id = r.item_id JOIN boards b ON b.id = i.board_id "
                    "WHERE b.channel_id = :c ORDER BY r.id", c=board.channel_id)
-
-
-def submit_view(user: SlackUser, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> HttpResult:
-    """A signed `view_submission` of an opened modal, with the given state values."""
-    return user.interact({
-        "type": "view_submission", "team": {"id": "T0LSP"}, "api_app_id": "A0LSP", "token": "x",
-        "user": {"id": user.user_id, "username": user.user_name or user.user_id.lower()}, "trigger_id": "1.2.3",
-        "view": {"id": "V1", "type": "modal", "callback_id": view["callback_id"],
-                 "private_metadata": view["private_metadata"], "state": {"values": values}},
-    })
-
-
-def text_input(block: str, value: str) -> dict[str, Any]:
-    return {block: {block: {"type": "plain_text_input", "value": value}}}
-
-
-def dm_containing(fake_slack: FakeSlack, user: SlackUser, needle: str, timeout: float = 10) -> dict[str, Any]:
-    """The first direct message to a user whose blocks contain `needle` (waiting for the outbox to send it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for call in fake_slack.messages():
-            if call.params.get("channel") == "D" + user.user_id[1:] and needle in str(call.params.get("blocks")):
-                return call.params
-        time.sleep(0.02)
-    raise AssertionError(f"no DM to {user.user_id} containing {needle!r}: {[c.params for c in fake_slack.messages()]}")
-
-
-def opened_view(fake_slack: FakeSlack) -> dict[str, Any]:
-    view = fake_slack.wait_for("views.open")[0].params["view"]
-    return json.loads(view) if isinstance(view, str) else view
 
 
 def test_update_goes_to_the_next_meeting_and_a_resubmission_keeps_the_first(server, board, fake_slack: FakeSlack):

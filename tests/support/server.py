@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from tests.support.databases import backends, make_database
+from tests.support.databases import backends, db_rows, make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.settings import ROOT, lspbot_env
 from tests.support.slack_requests import SlackUser, http
@@ -100,3 +102,45 @@ class BoardFixture:
 
     def user(self, user_id: str) -> SlackUser:
         return self.admin.as_user(user_id)
+
+
+PLAN_CSV = (
+    "date,time,item,lead,kind,venue\n"
+    "2019-07-15,10:00,Northolt final recommendations,LB Ealing/DWP,for decision,TBC\n"
+    "2019-10-10,10:00,LSP Annual Report for Scrutiny,LB Ealing,for decision,TBC\n"
+    "2019-10-10,,Future policy 'theme' setting,LSP Executive,for discussion,\n"
+    "2019-10-10,,Borough Plan Performance Update,LB Ealing,standing item,\n"
+    "2020-01-20,10:00,Borough Plan Performance Update,LB Ealing,standing item,TBC\n"
+)
+
+
+def load_plan(server: ServerProcess, board: BoardFixture, tmp_path: Path) -> None:
+    """The slide's first meetings, 15 July (already past) included, loaded as the secretariat would."""
+    path = tmp_path / "plan.csv"
+    path.write_text(PLAN_CSV)
+    done = run_lspbot(["plan", "import", str(path), "--board", board.name, "--include-past"], server.env)
+    assert done.returncode == 0, done.stderr
+
+
+def sql(server: ServerProcess, statement: str, **params: Any) -> None:
+    """Write straight to the server's database (what no command can do, such as moving a date into the past)."""
+    engine = create_engine(server.database_url)
+    with engine.begin() as conn:
+        conn.execute(text(statement), params)
+    engine.dispose()
+
+
+def jobs(server: ServerProcess, *args: str) -> str:
+    """`lspbot jobs …` against the server's database; its output."""
+    done = run_lspbot(["jobs", *args], server.env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def board_actions(server: ServerProcess, channel: str) -> list[tuple]:
+    """(ref, text, owner, due, meeting date, creator, permalink) of a board's actions."""
+    return db_rows(server.database_url,
+                   "SELECT a.ref, a.text, o.slack_user_id, a.due_date, m.date, c.slack_user_id, a.source_permalink "
+                   "FROM actions a JOIN boards b ON b.id = a.board_id JOIN members o ON o.id = a.owner_id "
+                   "JOIN members c ON c.id = a.created_by_id LEFT JOIN meetings m ON m.id = a.meeting_id "
+                   "WHERE b.channel_id = :c ORDER BY a.ref", c=channel)

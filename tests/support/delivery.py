@@ -1,0 +1,78 @@
+"""The outbox from the tests' side: messages queued in-process, a sender to drain them, and what was sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+from bot.clock import FixedClock
+from bot.runtime import Runtime
+from bot.services.sender import OutboxSender
+from bot.slack.api import Pacer, SlackDelivery, make_client
+from store import db
+from store import outbox as outbox_store
+from tests.support.databases import db_rows
+from tests.support.fake_slack import FakeSlack
+from tests.support.server import ServerProcess
+from tests.support.settings import BOT_TOKEN
+
+
+def queue(runtime_or_sessions, messages: list[tuple[str, str]], now: dt.datetime, prefix: str = "m") -> None:
+    """Queue plain messages (channel, text) straight into the outbox, keyed by their text."""
+    sessions = getattr(runtime_or_sessions, "sessions", runtime_or_sessions)
+    with db.session_scope(sessions) as session:
+        for channel, text in messages:
+            outbox_store.enqueue(session=session, key=f"{prefix}:{text}", target_kind="channel", target=channel,
+                                 payload={"text": text}, now=now)
+
+
+def delivered(fake: FakeSlack) -> dict[str, list[str]]:
+    """Texts that reached the fake, in arrival order, per channel."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for call in fake.messages():
+        out[call.params["channel"]].append(call.params["text"])
+    return out
+
+
+def sender_for(runtime: Runtime, fake: FakeSlack, clock: FixedClock, interval: float = 0.0) -> OutboxSender:
+    """An outbox sender in-process, delivering to the fake Slack without retries, paced `interval` seconds."""
+    delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False), Pacer(interval))
+    return OutboxSender(runtime.sessions, delivery, clock)
+
+
+def drain_with_time(sender: OutboxSender, runtime: Runtime, clock: FixedClock, rounds: int = 30) -> None:
+    """Drain, moving the clock on so that retries fall due, until nothing is pending."""
+    for _ in range(rounds):
+        sender.drain()
+        with db.session_scope(runtime.sessions) as session:
+            if not outbox_store.pending_count(session=session):
+                return
+        clock.advance(dt.timedelta(seconds=5))
+    raise AssertionError("the outbox never drained")
+
+
+def sent_message(server: ServerProcess, key: str) -> tuple[str, str]:
+    """(channel, ts) Slack gave the outbox message with this key (recorded just after delivery)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = db_rows(server.database_url, "SELECT slack_channel, slack_ts FROM outbox WHERE key = :k AND "
+                       "status = 'sent'", k=key)
+        if rows and rows[0][1]:
+            return rows[0]
+        time.sleep(0.02)
+    raise AssertionError(f"outbox message {key} was never sent")
+
+
+def sent_row(server: ServerProcess, target: str, like: str) -> tuple[str, str, dict[str, Any]]:
+    """(channel, ts, payload) of the sent outbox message to `target` whose key starts with `like`."""
+    for _ in range(200):
+        rows = db_rows(server.database_url, "SELECT slack_channel, slack_ts, payload FROM outbox WHERE target = :t "
+                       "AND key LIKE :k AND status = 'sent' ORDER BY id DESC", t=target, k=like + "%")
+        if rows:
+            channel, ts, payload = rows[0]
+            return channel, ts, payload if isinstance(payload, dict) else json.loads(payload)
+        time.sleep(0.02)
+    raise AssertionError(f"no sent {like} message to {target}")
