@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from typing import Any
 
 import docx
@@ -16,18 +15,17 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, jobs
 from tests.support.slack_requests import blocks_text
 from tests.support.slack_ui import buttons, click, click_reminder, dm_containing, opened_view, submit_view, text_input
+from tests.support.waiting import wait_until
 
 
 def update_of(fake: FakeSlack, channel: str, ts: str, after: int = 0, timeout: float = 10) -> dict[str, Any]:
     """The first `chat.update` of one message (the outbox may still be sending an earlier test's updates)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def updates() -> list[dict[str, Any]] | None:
         found = [c.params for c in fake.calls("chat.update")
                  if (c.params.get("channel"), c.params.get("ts")) == (channel, ts) and c.params.get("_ok", True)]
-        if len(found) > after:
-            return found[after]
-        time.sleep(0.02)
-    raise AssertionError(f"no chat.update of {channel} {ts}")
+        return found if len(found) > after else None
+
+    return wait_until(updates, timeout, interval=0.02, what=f"a chat.update of {channel} {ts}")[after]
 
 
 def alice_chased_about_two_actions(server, board: BoardFixture, fake_slack: FakeSlack):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from typing import Any
 
 from tests.support.databases import db_rows
@@ -17,6 +16,7 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess, sql
 from tests.support.slack_requests import HttpResult, SlackUser, blocks_text
 from tests.support.slack_ui import home_buttons, next_home, posts_to, publishes, submit_view, text_input
+from tests.support.waiting import wait_until
 
 
 def open_home(fake: FakeSlack, user: SlackUser) -> dict[str, Any]:
@@ -219,11 +219,9 @@ def test_times_are_shown_on_each_readers_clock(server, board: BoardFixture, fake
     # Her first command is answered in the board's zone (nothing waits on Slack inside the ack); her zone
     # is looked up after the ack and kept.
     assert "*Thursday 10 October 2019* · 10:00 ·" in alice.command("/plan").text
-    deadline = time.monotonic() + 10
-    while db_rows(server.database_url, "SELECT timezone FROM members WHERE slack_user_id = :u",
-                  u=alice.user_id) != [("Asia/Kolkata",)]:
-        assert time.monotonic() < deadline, "the time zone was never cached"
-        time.sleep(0.02)
+    wait_until(lambda: db_rows(server.database_url, "SELECT timezone FROM members WHERE slack_user_id = :u",
+                               u=alice.user_id) == [("Asia/Kolkata",)], 10, interval=0.02,
+               what="the time zone to be cached")
     assert "*Thursday 10 October 2019* · 14:30 your time (10:00 in London) ·" in alice.command("/plan").text
     assert "Time: 10:00 ·" in board.chair.command("/agenda", "draft").text  # the chair is in London
     # In the channel every reader's Slack shows the time on their own clock; the venue's time stays beside it.

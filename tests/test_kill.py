@@ -32,6 +32,7 @@ from tests.support.integrity import connect, consistency_problems, write_watch
 from tests.support.server import start_server
 from tests.support.settings import ADMIN, DEFAULT_NOW, ROOT, lspbot_env
 from tests.support.slack_requests import SlackUser
+from tests.support.waiting import wait_until
 
 WORKERS = 6
 MEMBERS = [f"UKILLM{w:02d}" for w in range(WORKERS)]  # one owner per worker: six DM channels paced side by side
@@ -79,8 +80,8 @@ def test_serve_killed_mid_command_and_mid_drain(database: TestDatabase, fake_sla
     try:
         for t in threads:
             t.start()
-        while len(answered) < 2 * WORKERS:  # the sender is delivering their DMs, one a second per person
-            time.sleep(0.01)
+        # the sender is delivering their DMs, one a second per person
+        wait_until(lambda: len(answered) >= 2 * WORKERS, 60, interval=0.01, what=f"{2 * WORKERS} answered commands")
         landed = kill_when_writing(server.process, database.url)
     finally:
         stop.set()
@@ -102,10 +103,8 @@ def test_serve_killed_mid_command_and_mid_drain(database: TestDatabase, fake_sla
     try:
         r = SlackUser(restarted.base_url, chair.user_id, chair.channel_id).command("/action", "add After restart")
         assert r.status == 200 and "recorded" in r.text, r.text
-        deadline = time.monotonic() + 60
-        while db_rows(database.url, "SELECT count(*) FROM outbox WHERE status <> 'sent'")[0][0]:
-            assert time.monotonic() < deadline, "the restarted sender left messages behind"
-            time.sleep(0.1)
+        wait_until(lambda: not db_rows(database.url, "SELECT count(*) FROM outbox WHERE status <> 'sent'")[0][0],
+                   60, interval=0.1, what="the restarted sender to send every message")
     finally:
         restarted.stop()
     # Every DM of an action went out; only the one in flight at the kill may have gone twice.

@@ -4,7 +4,6 @@ with a catch-up of the run missed while the bot was down."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from store import db
 from store.models import JobRun, OutboxMessage
 from tests.support.settings import ADMIN, LONDON
 from tests.support.slack_requests import blocks_text
+from tests.support.waiting import wait_until
 
 UTC = dt.timezone.utc
 
@@ -52,14 +52,12 @@ def test_apscheduler_runs_the_missed_occasion_once_on_start(runtime: Runtime, cl
     scheduler = JobScheduler(runtime, sync_every=3600)
     scheduler.start()
     try:
-        deadline = time.monotonic() + 15
-        runs: list[JobRun] = []
-        while time.monotonic() < deadline:
+        def every_job_ran() -> bool:
             with db.session_scope(runtime.sessions) as session:
-                runs = list(session.scalars(select(JobRun).order_by(JobRun.id)))
-            if len(runs) >= len(JOBS):
-                break
-            time.sleep(0.3)  # not too often: each look takes SQLite's write lock, which the scheduler needs
+                return len(session.scalars(select(JobRun)).all()) >= len(JOBS)
+
+        # not too often: each look takes SQLite's write lock, which the scheduler needs
+        wait_until(every_job_ran, 15, interval=0.3, what="every job's catch-up run")
         assert scheduler.running and scheduler.leader.is_leader  # SQLite: the single process runs the jobs
         apjobs = {j.id: j for j in scheduler._scheduler.get_jobs()}
         assert {f"{job_id}@1" for job_id in JOBS} <= set(apjobs)

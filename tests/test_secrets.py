@@ -5,7 +5,6 @@ they are read from the environment (or .env) only, never from the command line."
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 
 from sqlalchemy.engine import make_url
@@ -17,6 +16,7 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.server import run_lspbot, start_server
 from tests.support.settings import ADMIN, lspbot_env
 from tests.support.slack_requests import http, sign
+from tests.support.waiting import wait_until
 
 BOT_TOKEN = "xoxb-SECRET-BOT-7f3a9e"
 SIGNING_SECRET = "SECRET-SIGNING-c41d07"
@@ -65,9 +65,7 @@ def test_no_secret_in_the_debug_log_or_any_reply(fake_slack: FakeSlack, tmp_path
         command("USECCHR1", "/action", "add Another one <@USECMEM1|m>")
         post({"payload": json.dumps({"type": "block_actions", "user": {"id": "USECMEM1"}, "trigger_id": "1.2",
                                      "actions": [{"action_id": "action_done", "value": "not|a|number"}]})})
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "invalid_auth" not in log.read_text():
-            time.sleep(0.05)
+        wait_until(lambda: "invalid_auth" in log.read_text(), 10, what="Slack's invalid_auth in the log")
         listing = run_lspbot(["outbox", "list", "--status", "all"], lspbot_env(url, fake_slack.url, **secrets))
     finally:
         server.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections import defaultdict
 from typing import Any
 
@@ -18,6 +17,7 @@ from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import ServerProcess
 from tests.support.settings import BOT_TOKEN
+from tests.support.waiting import wait_until
 
 
 def queue(runtime_or_sessions, messages: list[tuple[str, str]], now: dt.datetime, prefix: str = "m") -> None:
@@ -56,23 +56,19 @@ def drain_with_time(sender: OutboxSender, runtime: Runtime, clock: FixedClock, r
 
 def sent_message(server: ServerProcess, key: str) -> tuple[str, str]:
     """(channel, ts) Slack gave the outbox message with this key (recorded just after delivery)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    def sent() -> tuple[str, str] | None:
         rows = db_rows(server.database_url, "SELECT slack_channel, slack_ts FROM outbox WHERE key = :k AND "
                        "status = 'sent'", k=key)
-        if rows and rows[0][1]:
-            return rows[0]
-        time.sleep(0.02)
-    raise AssertionError(f"outbox message {key} was never sent")
+        return rows[0] if rows and rows[0][1] else None
+
+    return wait_until(sent, 10, interval=0.02, what=f"outbox message {key} to be sent")
 
 
 def sent_row(server: ServerProcess, target: str, like: str) -> tuple[str, str, dict[str, Any]]:
     """(channel, ts, payload) of the sent outbox message to `target` whose key starts with `like`."""
-    for _ in range(200):
-        rows = db_rows(server.database_url, "SELECT slack_channel, slack_ts, payload FROM outbox WHERE target = :t "
-                       "AND key LIKE :k AND status = 'sent' ORDER BY id DESC", t=target, k=like + "%")
-        if rows:
-            channel, ts, payload = rows[0]
-            return channel, ts, payload if isinstance(payload, dict) else json.loads(payload)
-        time.sleep(0.02)
-    raise AssertionError(f"no sent {like} message to {target}")
+    rows = wait_until(lambda: db_rows(server.database_url, "SELECT slack_channel, slack_ts, payload FROM outbox "
+                                      "WHERE target = :t AND key LIKE :k AND status = 'sent' ORDER BY id DESC",
+                                      t=target, k=like + "%"),
+                      10, interval=0.02, what=f"a sent {like} message to {target}")
+    channel, ts, payload = rows[0]
+    return channel, ts, payload if isinstance(payload, dict) else json.loads(payload)

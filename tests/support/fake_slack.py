@@ -22,6 +22,8 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from tests.support.waiting import wait_until
+
 MAX_BLOCKS_MESSAGE = 50
 MAX_BLOCKS_VIEW = 100
 MAX_SECTION_TEXT = 3000
@@ -247,14 +249,15 @@ class FakeSlack:
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Block until `count` successful calls of `method` arrived (the app sends after its ack)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = [c for c in self.calls(method) if c.status == 200 and c.params.get("_ok", True)]
-            if len(got) >= count:
-                return got
-            time.sleep(0.02)
-        got = [c for c in self.calls(method) if c.status == 200 and c.params.get("_ok", True)]
-        raise AssertionError(f"expected {count} {method} calls, got {len(got)}: {[c.params for c in self.calls()]}")
+        def succeeded() -> list[Call]:
+            return [c for c in self.calls(method) if c.status == 200 and c.params.get("_ok", True)]
+
+        def enough() -> list[Call] | None:
+            got = succeeded()
+            return got if len(got) >= count else None
+
+        return wait_until(enough, timeout, interval=0.02, what=lambda: f"{count} {method} calls, got "
+                          f"{len(succeeded())}: {[c.params for c in self.calls()]}")
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
+
+from tests.support.waiting import wait_until
 
 
 class FakeSocketMode:
@@ -103,10 +104,9 @@ class FakeSocketMode:
     # ---- inspection
     def wait_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """Block until the app acknowledged the envelope; the ack."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ack() -> dict[str, Any] | None:
             with self._lock:
-                if envelope_id in self.acks:
-                    return self.acks[envelope_id]
-            time.sleep(0.02)
-        raise AssertionError(f"no ack for envelope {envelope_id}; the app sent {self.received}")
+                return self.acks.get(envelope_id)
+
+        return wait_until(ack, timeout, interval=0.02, what=lambda: f"the ack of envelope {envelope_id}; "
+                          f"the app sent {self.received}")

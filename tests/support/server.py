@@ -17,6 +17,7 @@ from tests.support.databases import backends, db_rows, make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.settings import ROOT, lspbot_env
 from tests.support.slack_requests import SlackUser, http
+from tests.support.waiting import wait_until
 
 
 @dataclass
@@ -68,12 +69,13 @@ def start_server(database_url: str, slack_url: str, *, migrate: bool = True, log
         raise RuntimeError(f"lspbot serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}")
     base_url = line.strip().rsplit(" ", 1)[-1]
     server = ServerProcess(proc, base_url, database_url, env)
-    for _ in range(100):
-        if http("GET", base_url + "/healthz").status == 200:
-            return server
-        time.sleep(0.05)
-    server.stop()
-    raise RuntimeError("lspbot serve never became healthy")
+    try:
+        wait_until(lambda: http("GET", base_url + "/healthz").status == 200, 5, interval=0.05,
+                   what="lspbot serve to answer /healthz")
+    except AssertionError:
+        server.stop()
+        raise
+    return server
 
 
 def serve_one_backend(fake_slack_server: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import HttpResult, SlackUser
+from tests.support.waiting import wait_until
 
 
 def click(user: SlackUser, action_id: str, value: str, *, channel: str, ts: str, response_url: str) -> HttpResult:
@@ -99,24 +99,17 @@ def opened_view(fake_slack: FakeSlack) -> dict[str, Any]:
 
 def dm_containing(fake_slack: FakeSlack, user: SlackUser, needle: str, timeout: float = 10) -> dict[str, Any]:
     """The first direct message to a user whose blocks contain `needle` (waiting for the outbox to send it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for call in fake_slack.messages():
-            if call.params.get("channel") == "D" + user.user_id[1:] and needle in str(call.params.get("blocks")):
-                return call.params
-        time.sleep(0.02)
-    raise AssertionError(f"no DM to {user.user_id} containing {needle!r}: {[c.params for c in fake_slack.messages()]}")
+    return wait_until(lambda: next((c.params for c in fake_slack.messages() if c.params.get("channel") ==
+                                    "D" + user.user_id[1:] and needle in str(c.params.get("blocks"))), None),
+                      timeout, interval=0.02,
+                      what=lambda: f"a DM to {user.user_id} containing {needle!r}: "
+                                   f"{[c.params for c in fake_slack.messages()]}")
 
 
 def posts_to(fake_slack: FakeSlack, channel: str, timeout: float = 10) -> list:
     """Successful chat.postMessage calls to one channel, waiting for the first (others' messages may interleave)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [c for c in fake_slack.messages() if c.params.get("channel") == channel]
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"nothing was posted to {channel}")
+    return wait_until(lambda: [c for c in fake_slack.messages() if c.params.get("channel") == channel], timeout,
+                      interval=0.02, what=f"a post to {channel}")
 
 
 def publishes(fake: FakeSlack, user: SlackUser) -> list[dict[str, Any]]:
@@ -128,13 +121,12 @@ def publishes(fake: FakeSlack, user: SlackUser) -> list[dict[str, Any]]:
 
 def next_home(fake: FakeSlack, user: SlackUser, seen: int, timeout: float = 10) -> dict[str, Any]:
     """The first Home view published for the user after the `seen` they already had."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def published() -> list[dict[str, Any]] | None:
         views = publishes(fake, user)
-        if len(views) > seen:
-            return views[seen]
-        time.sleep(0.02)
-    raise AssertionError(f"no Home view was published for {user.user_id}: {fake.invalid()}")
+        return views if len(views) > seen else None
+
+    return wait_until(published, timeout, interval=0.02,
+                      what=lambda: f"a Home view published for {user.user_id}: {fake.invalid()}")[seen]
 
 
 def home_buttons(view: dict[str, Any]) -> dict[tuple[int, str], str]:
