@@ -21,7 +21,7 @@ def ensure_board(runtime: Runtime) -> None:
 
 
 def setup_board(runtime: Runtime) -> None:
-    """A board with a member, an action, a meeting with an item, a standing item, a proposal, an outcome and a project."""
+    """A board with a member, an action, a meeting and its item, a standing item, a proposal, an outcome, a project."""
     for user, command, text in (
             (ADMIN, "/lsp", f'board create "Prop" chair:<@{CHAIR}|c> org:"LB Ealing"'),
             (CHAIR, "/lsp", f'member add <@{MEMBER}|m> org:"Org"'),

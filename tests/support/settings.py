@@ -1,4 +1,4 @@
-"""The bot's settings in the tests: its secrets, admin and start time, in-process or as a real `lspbot`'s environment."""
+"""The bot's settings in the tests: secrets, admin and start time, in-process or as a real `lspbot`'s environment."""
 
 from __future__ import annotations
 

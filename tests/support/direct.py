@@ -1,0 +1,72 @@
+"""Handlers called directly, without HTTP or Bolt: a `Request` on a session, and a notifier that keeps what it gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from handlers.base import Clock, Reply, Request
+from handlers.catalogue import REGISTRY
+from handlers.registry import dispatch
+from tests.support.settings import ADMIN
+
+
+@dataclass
+class Sent:
+    """One message a handler asked to send."""
+
+    kind: str  # "user", "channel", "update" or "file"
+    target: str
+    template: str
+    data: dict[str, Any]
+
+
+@dataclass
+class RecordingNotifier:
+    """The `Notifier` a handler sends through, keeping each message instead of queueing it in the outbox."""
+
+    sent: list[Sent] = field(default_factory=list)
+
+    def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
+        self.sent.append(Sent("user", user_id, template, data))
+
+    def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
+        self.sent.append(Sent("channel", channel_id, template, data))
+
+    def update_message(self, channel_id: str, ts: str, template: str, data: dict[str, Any], *,
+                       key: str | None = None) -> None:
+        self.sent.append(Sent("update", f"{channel_id}/{ts}", template, data))
+
+    def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
+                     key: str | None = None) -> None:
+        self.sent.append(Sent("file", user_id, filename, {"title": title, "size": len(content)}))
+
+    def to(self, target: str) -> list[Sent]:
+        """What was sent to one person or channel, in order."""
+        return [s for s in self.sent if s.target == target]
+
+
+@dataclass
+class Caller:
+    """Runs slash commands through the registry's dispatcher as one person, in one channel, on one session."""
+
+    session: Session
+    clock: Clock
+    notify: RecordingNotifier
+    user_id: str
+    channel_id: str | None
+    admins: frozenset[str] = frozenset({ADMIN})
+
+    def request(self, text: str = "", **values: Any) -> Request:
+        return Request(session=self.session, clock=self.clock, user_id=self.user_id, channel_id=self.channel_id,
+                       text=text, notify=self.notify, admins=self.admins, values=values)
+
+    def __call__(self, command: str, text: str = "") -> Reply:
+        """`command` (`/action`) with `text`, routed, checked and parsed by its declaration, then handled."""
+        return dispatch(REGISTRY, command, self.request(text))
+
+    def as_user(self, user_id: str, channel_id: str | None = None) -> Caller:
+        return Caller(self.session, self.clock, self.notify, user_id,
+                      self.channel_id if channel_id is None else channel_id, self.admins)
