@@ -14,9 +14,10 @@ from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from tests.support.databases import TestDatabase, backends, make_database
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess, start_server
+from tests.support.server import BOARD_PEOPLE, BoardFixture, ServerProcess, board_people_id, serve_with_board_people
 from tests.support.settings import ADMIN, DEFAULT_NOW, settings_for
 from tests.support.slack_requests import SlackUser
+from tests.support.waiting import wait_until
 
 # --------------------------------------------------------------------------- databases
 
@@ -61,7 +62,7 @@ def fake_slack(fake_slack_server: FakeSlack) -> FakeSlack:
 def server(request: pytest.FixtureRequest, fake_slack_server: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`lspbot serve` as a subprocess, one per test module and backend, against the fake Slack."""
     db = make_database(request.param, tmp_path_factory.mktemp("serve"), migrated=True)
-    proc = start_server(db.url, fake_slack_server.url, migrate=False)
+    proc = serve_with_board_people(db.url, fake_slack_server.url)
     yield proc
     proc.stop()
     db.drop()
@@ -69,11 +70,12 @@ def server(request: pytest.FixtureRequest, fake_slack_server: FakeSlack, tmp_pat
 
 @pytest.fixture
 def board(server: ServerProcess, fake_slack: FakeSlack) -> BoardFixture:
-    """A fresh board on the running server, with a chair, a secretary and two members."""
-    suffix = uuid.uuid4().hex[:6].upper()
+    """A fresh board on the running server, with a chair, a secretary and two members (people the server has
+    written to before, when it has them: see `known_board_people`), and an outsider it has never met."""
+    suffix = server.board_suffixes.pop() if server.board_suffixes else uuid.uuid4().hex[:6].upper()
     channel = f"C{suffix}"
     admin = SlackUser(server.base_url, ADMIN, channel)
-    ids = {k: f"U{k[:3].upper()}{suffix}" for k in ("chair", "secretary", "alice", "bob", "outsider")}
+    ids = {k: board_people_id(k, suffix) for k in (*BOARD_PEOPLE, "outsider")}
     name = f"Board {suffix}"
     r = admin.command("/lsp", f'board create "{name}" chair:<@{ids["chair"]}|chair> org:"LB Ealing"')
     assert r.status == 200 and "now runs in this channel" in r.text, r.text
@@ -82,7 +84,9 @@ def board(server: ServerProcess, fake_slack: FakeSlack) -> BoardFixture:
                            ("bob", "Metropolitan Police", "member")):
         r = chair.command("/lsp", f'member add <@{ids[key]}|{key}> org:"{org}" role:{role}')
         assert r.status == 200 and "joined" in r.text, r.text
-    fake_slack.wait_for("chat.postMessage", 4)  # the welcome DMs, sent after the acks
+    welcomed = {"D" + ids[k][1:] for k in BOARD_PEOPLE}  # the welcome DMs, sent after the acks
+    wait_until(lambda: welcomed <= {c.params.get("channel") for c in fake_slack.messages()}, 10, interval=0.02,
+               what=lambda: f"the welcome DMs to {sorted(welcomed)}: {[c.params for c in fake_slack.messages()]}")
     fake_slack.reset()
     return BoardFixture(channel, name, chair, admin.as_user(ids["secretary"]), admin.as_user(ids["alice"]),
                         admin.as_user(ids["bob"]), admin, admin.as_user(ids["outsider"]))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ class ServerProcess:
     base_url: str
     database_url: str
     env: dict[str, str]
+    board_suffixes: list[str] = field(default_factory=list)  # of boards' people known before it started
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -78,12 +80,44 @@ def start_server(database_url: str, slack_url: str, *, migrate: bool = True, log
     return server
 
 
+BOARD_PEOPLE = ("chair", "secretary", "alice", "bob")
+
+
+def board_people_id(person: str, suffix: str) -> str:
+    """The Slack id of one of a board's people (`BoardFixture`): `UALI3F09C2` for alice of board 3F09C2."""
+    return f"U{person[:3].upper()}{suffix}"
+
+
+def known_board_people(database_url: str, boards: int = 40) -> list[str]:
+    """Suffixes for `boards` boards whose people (all but the outsider) have a member record with their DM channel,
+    as people the bot has written to before: a server started afterwards needs no conversations.open for them
+    (Slack's tier allows one every 1.2 seconds after a burst of 20), so their DMs go at once."""
+    suffixes = [uuid.uuid4().hex[:6].upper() for _ in range(boards)]
+    people = [board_people_id(person, suffix) for suffix in suffixes for person in BOARD_PEOPLE]
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO members (slack_user_id, display_name, dm_channel_id) VALUES (:u, :u, :d)"),
+                         [{"u": u, "d": "D" + u[1:]} for u in people])
+    finally:
+        engine.dispose()
+    return suffixes
+
+
+def serve_with_board_people(database_url: str, slack_url: str) -> ServerProcess:
+    """`lspbot serve` on a migrated database, knowing the DM channels of the people of the boards it will have."""
+    suffixes = known_board_people(database_url)
+    server = start_server(database_url, slack_url, migrate=False)
+    server.board_suffixes.extend(suffixes)
+    return server
+
+
 def serve_one_backend(fake_slack_server: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`lspbot serve` on one backend only (PostgreSQL when the tests have it), for a module whose tests are
     about the transport or Slack, not the database: override `server` there with
     `@pytest.fixture(scope="module", name="server")` around `yield from serve_one_backend(...)`."""
     db = make_database(backends()[-1], tmp_path_factory.mktemp("serve"), migrated=True)
-    proc = start_server(db.url, fake_slack_server.url, migrate=False)
+    proc = serve_with_board_people(db.url, fake_slack_server.url)
     yield proc
     proc.stop()
     db.drop()
