@@ -14,8 +14,16 @@ from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from tests.support.databases import TestDatabase, backends, make_database
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BOARD_PEOPLE, BoardFixture, ServerProcess, board_people_id, serve_with_board_people
-from tests.support.settings import ADMIN, DEFAULT_NOW, settings_for
+from tests.support.server import (
+    BOARD_PEOPLE,
+    BoardFixture,
+    DemoRun,
+    ServerProcess,
+    board_people_id,
+    run_lspbot,
+    serve_with_board_people,
+)
+from tests.support.settings import ADMIN, DEFAULT_NOW, lspbot_env, settings_for
 from tests.support.slack_requests import SlackUser
 from tests.support.waiting import wait_until
 
@@ -66,6 +74,15 @@ def server(request: pytest.FixtureRequest, fake_slack_server: FakeSlack, tmp_pat
     yield proc
     proc.stop()
     db.drop()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """`lspbot demo` run once for the tests that read what it shows and the documents it leaves (it renders every
+    document, so each run takes seconds); in a folder of its own, with a database URL it must not touch."""
+    folder = tmp_path_factory.mktemp("demo-run")
+    env = lspbot_env("sqlite:///unused.db", "http://127.0.0.1:9/api/")
+    return DemoRun(run_lspbot(["demo", "--out", str(folder / "demo")], env, cwd=folder), folder)
 
 
 @pytest.fixture

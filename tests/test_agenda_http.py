@@ -12,7 +12,7 @@ import docx
 from tests.support.databases import db_rows
 from tests.support.delivery import sent_message
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess, load_plan, run_lspbot, sql
+from tests.support.server import BoardFixture, DemoRun, ServerProcess, load_plan, run_lspbot, sql
 from tests.support.slack_requests import blocks_text
 from tests.support.slack_ui import click, posts_to
 from tests.support.waiting import wait_until
@@ -294,11 +294,8 @@ def test_agenda_bad_input_and_permissions_write_nothing(server, board):
     assert counts() == before
 
 
-def test_demo_shows_the_plan_a_proposal_and_leaves_the_agenda_documents(tmp_path: Path):
-    from tests.support.settings import lspbot_env
-
-    env = lspbot_env(f"sqlite:///{tmp_path / 'unused.db'}", "http://127.0.0.1:9/api/")
-    done = run_lspbot(["demo", "--out", str(tmp_path / "demo")], env, cwd=tmp_path)
+def test_demo_shows_the_plan_a_proposal_and_leaves_the_agenda_documents(demo: DemoRun):
+    done = demo.done
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Monday 30 March 2020" in out and "New Vice Chair — LSP Executive Chair" in out
@@ -314,7 +311,7 @@ def test_demo_shows_the_plan_a_proposal_and_leaves_the_agenda_documents(tmp_path
     assert "Approved A1 “Community hubs in Southall”" in out
     assert "6. Community hubs in Southall" in out
     assert "*7. Borough Plan Performance Update* — LB Ealing · _standing item_" in out
-    folder = tmp_path / "demo"
+    folder = demo.folder
     assert f"The chair's agenda draft is in {folder}" in out
     document = docx.Document(str(folder / "lsp-executive-agenda-2019-10-10.docx"))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]

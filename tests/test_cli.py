@@ -10,7 +10,7 @@ import sys
 from sqlalchemy import create_engine, inspect, text
 
 from tests.support.databases import db_rows
-from tests.support.server import ServerProcess, run_lspbot
+from tests.support.server import DemoRun, ServerProcess, run_lspbot
 from tests.support.settings import lspbot_env
 
 
@@ -93,9 +93,8 @@ def test_actions_export_csv(server: ServerProcess, board, tmp_path):
     assert piped.stdout == "ref,board," and piped.stderr == "", piped.stderr
 
 
-def test_demo_runs_on_a_throwaway_database(tmp_path):
-    env = lspbot_env("sqlite:///unused.db", "http://127.0.0.1:9/api/")
-    done = run_lspbot(["demo", "--out", str(tmp_path / "demo")], env, cwd=tmp_path)
+def test_demo_runs_on_a_throwaway_database(demo: DemoRun):
+    done = demo.done
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "LSP Executive" in out and "Cllr Julian Bell" in out
@@ -105,7 +104,7 @@ def test_demo_runs_on_a_throwaway_database(tmp_path):
     # It ends, as it began, with the action list: the last exchange before the closing note.
     last = out[out.rindex("> "):]
     assert last.startswith("> /action list all") and "All open actions" in last and "Demo finished" in last
-    assert not (tmp_path / "lspbot.db").exists(), "the demo must not touch the working directory's database"
+    assert not (demo.cwd / "lspbot.db").exists(), "the demo must not touch the working directory's database"
 
 
 def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, board, tmp_path):

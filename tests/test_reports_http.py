@@ -15,7 +15,7 @@ import docx
 
 from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess, load_plan, run_lspbot, sql
+from tests.support.server import BoardFixture, DemoRun, ServerProcess, load_plan, run_lspbot, sql
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -226,11 +226,8 @@ def test_lspbot_report_annual_writes_the_documents(server, board, tmp_path):
         assert done.returncode == 2 and expected in done.stderr, (args, done.stderr)
 
 
-def test_demo_collects_updates_and_returns_and_leaves_the_quarterly_report(tmp_path: Path):
-    from tests.support.settings import lspbot_env
-
-    env = lspbot_env(f"sqlite:///{tmp_path / 'unused.db'}", "http://127.0.0.1:9/api/")
-    done = run_lspbot(["demo", "--out", str(tmp_path / "demo")], env, cwd=tmp_path)
+def test_demo_collects_updates_and_returns_and_leaves_the_quarterly_report(demo: DemoRun):
+    done = demo.done
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "*Borough Plan outcome 9 (placeholder)* — lead Southall Community Alliance" in out
@@ -241,7 +238,7 @@ def test_demo_collects_updates_and_returns_and_leaves_the_quarterly_report(tmp_p
     assert "*No update yet:* Ealing CVS, Ealing Hospital, LB Ealing, West London College" in out
     assert "Only the lead of “High-need families”, Robert Creighton (Ealing PCT)" in out
     assert "== Performance — Q1 2019/20 (Apr–Jun 2019) ==" in out and "4 green, 2 amber, 2 red, 5 without" in out
-    folder = tmp_path / "demo"
+    folder = demo.folder
     assert_png((folder / "lsp-executive-2019-Q1-performance-chart.png").read_bytes())
     document = docx.Document(str(folder / "lsp-executive-2019-Q1-performance.docx"))
     rag = table_rows(document.tables[1])

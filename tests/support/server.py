@@ -41,6 +41,18 @@ class ServerProcess:
                 self.process.wait()
 
 
+@dataclass
+class DemoRun:
+    """What `lspbot demo` did: its exit, output and errors, and the folder it ran in (its documents in `demo/`)."""
+
+    done: subprocess.CompletedProcess
+    cwd: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.cwd / "demo"
+
+
 def run_lspbot(args: list[str], env: dict[str, str], *, input: str | None = None, cwd: Path | None = None,
                timeout: float = 120) -> subprocess.CompletedProcess:
     """Run the real `lspbot` command line."""
