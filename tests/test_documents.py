@@ -23,8 +23,7 @@ from bot.runtime import Runtime, build_runtime, run_command
 from bot.settings import SettingsError
 from handlers.base import Attachment
 from handlers.reports import annual_document, quarter_document
-from tests.conftest import ADMIN
-from tests.conftest import test_settings as settings_from
+from tests.support.settings import ADMIN, settings_for
 
 BOARD = "LSP Executive & <Partners>"
 CHAIR = "UDOCCHR1"
@@ -242,7 +241,7 @@ def custom_templates(tmp_path: Path) -> Path:
 
 def test_custom_templates_replace_the_shipped_ones_and_a_broken_one_is_reported_at_start_up(
         custom_templates: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture):
-    settings = settings_from(f"sqlite:///{tmp_path / 'lspbot.db'}", LSPBOT_TEMPLATES_DIR=str(custom_templates))
+    settings = settings_for(f"sqlite:///{tmp_path / 'lspbot.db'}", LSPBOT_TEMPLATES_DIR=str(custom_templates))
     with caplog.at_level(logging.INFO, logger="lspbot.templates"):
         runtime = build_runtime(settings, migrate=True)
     try:
@@ -275,7 +274,7 @@ def test_custom_templates_replace_the_shipped_ones_and_a_broken_one_is_reported_
 
 def test_templates_dir_must_be_a_folder(tmp_path: Path):
     with pytest.raises(SettingsError, match="LSPBOT_TEMPLATES_DIR"):
-        settings_from("sqlite://", LSPBOT_TEMPLATES_DIR=str(tmp_path / "missing"))
+        settings_for("sqlite://", LSPBOT_TEMPLATES_DIR=str(tmp_path / "missing"))
 
 
 def test_agenda_draft_in_word_and_markdown(runtime: Runtime):

@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 
 from store import db
 from store.models import Base
-from tests.conftest import TestDatabase
+from tests.support.databases import TestDatabase
 
 
 def test_the_models_match_the_migrations(database: TestDatabase) -> None:
