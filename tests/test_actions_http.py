@@ -140,7 +140,7 @@ def test_overdue_list_marks_overdue(server, board):
 
 def test_permissions_are_enforced(server, board):
     board.alice.command("/action", "add Alice's own action")
-    for verb in ("done #1", "update #1 note", "reassign #1 <@%s|bob>" % board.bob.user_id, "due #1 Friday",
+    for verb in ("done #1", "update #1 note", f"reassign #1 <@{board.bob.user_id}|bob>", "due #1 Friday",
                  "drop #1 reason"):
         r = board.bob.command("/action", verb)
         assert "Not allowed" in r.text, (verb, r.text)

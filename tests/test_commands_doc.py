@@ -30,5 +30,5 @@ def test_every_declaration_has_a_row_in_the_docs() -> None:
         if cmd.usage:
             assert f"`{cmd.usage.replace('|', chr(92) + '|')}`" in doc, cmd.name
     for declared in (*REGISTRY.buttons, *REGISTRY.forms, *REGISTRY.shortcuts):
-        slack_id = getattr(declared, "action_id", None) or getattr(declared, "callback_id")
+        slack_id = getattr(declared, "action_id", None) or declared.callback_id
         assert f"`{slack_id}`" in doc, slack_id

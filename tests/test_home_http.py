@@ -226,7 +226,7 @@ def test_times_are_shown_on_each_readers_clock(server, board: BoardFixture, fake
     assert "Time: 10:00 ·" in board.chair.command("/agenda", "draft").text  # the chair is in London
     # In the channel every reader's Slack shows the time on their own clock; the venue's time stays beside it.
     board.chair.command("/agenda", "publish")
-    start = int(dt.datetime(2019, 10, 10, 9, 0, tzinfo=dt.timezone.utc).timestamp())
+    start = int(dt.datetime(2019, 10, 10, 9, 0, tzinfo=dt.UTC).timestamp())
     posted = posts_to(fake_slack, board.channel_id)
     assert f"Time: <!date^{start}^{{time}}|" in blocks_text(posted[0].params)
     assert "your time (10:00 at the venue)" in blocks_text(posted[0].params)

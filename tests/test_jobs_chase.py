@@ -85,7 +85,7 @@ def test_cadence_day_by_day_across_a_bank_holiday_and_summer_time(chase_board: B
     assert dt.date(2019, 4, 18) in days and dt.date(2019, 4, 23) in days
     # 09:00 in London either side of the change on Sunday 31 March: 09:00 GMT, then 08:00 UTC.
     assert all(f.astimezone(LONDON).time() == dt.time(9, 0) for f in fire_times)
-    utc_hours = {f.astimezone(LONDON).date(): f.astimezone(dt.timezone.utc).hour for f in fire_times}
+    utc_hours = {f.astimezone(LONDON).date(): f.astimezone(dt.UTC).hour for f in fire_times}
     assert utc_hours[dt.date(2019, 3, 29)] == 9 and utc_hours[dt.date(2019, 4, 1)] == 8
 
     sent: dict[dt.date, dict[str, str]] = {}

@@ -250,7 +250,7 @@ def test_ics_export_keeps_uids_and_london_times_across_summer_time(server, board
     assert [s.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") for s in starts] == [
         "2019-10-10 10:00", "2019-11-14 10:00", "2020-01-20 10:00", "2020-03-30 10:00", "2020-07-13 10:00",
         "2020-11-16 10:00"]
-    utc_hours = [s.astimezone(dt.timezone.utc).hour for s in starts]
+    utc_hours = [s.astimezone(dt.UTC).hour for s in starts]
     assert utc_hours == [9, 10, 10, 9, 9, 10]  # BST, GMT, GMT, BST, BST, GMT
     assert [e.decoded("dtend") - e.decoded("dtstart") for e in events] == [dt.timedelta(hours=2)] * 6
     march = events[3]

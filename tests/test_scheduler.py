@@ -19,7 +19,7 @@ from tests.support.settings import ADMIN, LONDON
 from tests.support.slack_requests import blocks_text
 from tests.support.waiting import wait_until
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_trigger_as_apscheduler_calls_it_across_summer_time_and_bank_holidays():

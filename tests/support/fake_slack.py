@@ -94,7 +94,7 @@ def _dropped_keys(sent: Any, parsed: Any, path: str = "") -> list[str]:
     if isinstance(sent, list) and isinstance(parsed, list):
         if len(sent) != len(parsed):
             return [f"{path}[]"]
-        return [m for i, (a, b) in enumerate(zip(sent, parsed)) for m in _dropped_keys(a, b, f"{path}[{i}]")]
+        return [m for i, (a, b) in enumerate(zip(sent, parsed, strict=True)) for m in _dropped_keys(a, b, f"{path}[{i}]")]
     return []
 
 
