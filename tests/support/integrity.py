@@ -15,6 +15,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from store.models import Base
+from tests.support.waiting import wait_until
 
 TABLES = [t.name for t in Base.metadata.sorted_tables]
 
@@ -103,3 +104,11 @@ def write_watch(database_url: str) -> Iterator[Callable[[], bool]]:
         probe = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                      "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")
         yield lambda: bool(conn.execute(probe).scalar())
+
+
+def wait_for_orphaned_writes(database_url: str, timeout: float = 10.0) -> None:
+    """After a client is killed, wait until no write transaction of another connection is left open: PostgreSQL
+    finishes one whose COMMIT had already reached it (or rolls it back) only when it notices the socket closed,
+    so what a test reads straight after the kill could still change. SQLite's lock goes with the process."""
+    with write_watch(database_url) as writing:
+        wait_until(lambda: not writing(), timeout=timeout, what="the killed process's open transaction to end")
