@@ -75,8 +75,24 @@ def _word_text(value: Any) -> Any:
 
 
 def word_environment(env: Environment) -> Environment:
-    """The documents' environment for Word templates: every value XML-escaped and cleaned."""
-    return env.overlay(autoescape=True, finalize=_word_text)
+    """The documents' environment for Word templates: every value XML-escaped and cleaned. docxtpl compiles each
+    part of the document (body, headers, footers) from its XML at every render: the same XML compiles once."""
+    word = env.overlay(autoescape=True, finalize=_word_text)
+    word.from_string = functools.lru_cache(maxsize=32)(word.from_string)  # type: ignore[method-assign]
+    return word
+
+
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # as docxtpl's resolve_listing finds them
+_LISTING = re.compile(r"[\t\a\n\f]")  # what docxtpl's resolve_listing turns into tabs, paragraphs and breaks
+
+
+class WordTemplate(DocxTemplate):
+    """docxtpl's template, turning tabs and line breaks in printed values into Word's only in the paragraphs that
+    have one (docxtpl runs its regular expressions over every run of every paragraph)."""
+
+    def resolve_listing(self, xml: str) -> str:
+        resolve = super().resolve_listing
+        return _PARAGRAPH.sub(lambda m: resolve(m.group(0)) if _LISTING.search(m.group(0)) else m.group(0), xml)
 
 
 def restart_numbered_lists(document: Any) -> None:
@@ -121,7 +137,7 @@ class DocumentRenderer:
     def word(self, name: str, data: dict[str, Any], pictures: dict[str, bytes] | None = None, *,
              title: str = "") -> bytes:
         """The Word document from `docs/<name>.docx` with the same data, and `images`: the pictures by file name."""
-        template = DocxTemplate(self.templates.path(f"docs/{name}.docx"))
+        template = WordTemplate(self.templates.path(f"docs/{name}.docx"))
         images = {filename: InlineImage(template, io.BytesIO(png), width=CHART_WIDTH)
                   for filename, png in (pictures or {}).items()}
         template.render({**data, "images": images}, self.word_env, autoescape=True)
