@@ -32,3 +32,11 @@ def test_every_declaration_has_a_row_in_the_docs() -> None:
     for declared in (*REGISTRY.buttons, *REGISTRY.forms, *REGISTRY.shortcuts):
         slack_id = getattr(declared, "action_id", None) or declared.callback_id
         assert f"`{slack_id}`" in doc, slack_id
+
+
+def test_the_slack_manifest_has_every_declared_command_and_shortcut() -> None:
+    """The app's manifest (what a secretariat pastes into Slack) asks for exactly the declared slash commands and
+    message shortcuts, so none is declared without reaching the bot and none reaches it undeclared."""
+    manifest = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
+    assert sorted(re.findall(r"^\s*- command: (/\w+)", manifest, re.M)) == sorted(REGISTRY.slash_commands)
+    assert sorted(re.findall(r"^\s*callback_id: (\w+)", manifest, re.M)) == sorted(s.callback_id for s in REGISTRY.shortcuts)
