@@ -188,7 +188,8 @@ class Registry:
     forms: Sequence[Form] = ()
     shortcuts: Sequence[Shortcut] = ()
     topics: Sequence[Topic] = ()
-    _index: dict[str, dict[tuple[str, ...], Command]] = field(default_factory=dict, repr=False)
+    _index: dict[str, dict[tuple[str, ...], Command]] = field(default_factory=dict, init=False, repr=False)
+    _longest: int = field(default=0, init=False, repr=False)  # the most words a declaration has
 
     def __post_init__(self) -> None:
         for cmd in self.commands:
@@ -197,6 +198,7 @@ class Registry:
                 if words in table:
                     raise ValueError(f"{cmd.command} {' '.join(words)} is declared twice")
                 table[words] = cmd
+                self._longest = max(self._longest, len(words))
         callbacks = [f.callback_id for f in self.forms] + [s.callback_id for s in self.shortcuts]
         for kind, ids in (("button", [b.action_id for b in self.buttons]), ("form or shortcut", callbacks)):
             if len(set(ids)) != len(ids):
@@ -219,7 +221,7 @@ class Registry:
         table = self._index.get(command, {})
         words = text.split()
         lowered = [w.lower() for w in words]
-        for n in range(min(len(words), 3), -1, -1):
+        for n in range(min(len(words), self._longest), -1, -1):
             found = table.get(tuple(lowered[:n]))
             if found is None or (found.bare and take_board_option(_after_words(text, n))[0]):
                 continue
