@@ -112,6 +112,11 @@ class Request:
         self._board, self._actor = board, actor
 
     @property
+    def chosen_board(self) -> Board | None:
+        """The board the dispatcher resolved, if it did (a form opened for a `board:` named with the command)."""
+        return self._board
+
+    @property
     def board(self) -> Board:
         if self._board is None:
             raise RuntimeError("the command is not declared as acting on a board")

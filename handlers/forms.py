@@ -19,6 +19,8 @@ def board_choices(req: Request) -> tuple[Board | None, list[Board]]:
     """The board a form is for (the channel's, or the member's only one) and, when that is not clear
     (a DM, several boards), every board the member sits on to choose from. Refused, as the commands are, to
     anyone not on the board (or on none)."""
+    if req.chosen_board is not None:  # named with the command and checked by the dispatcher
+        return req.chosen_board, []
     try:
         board = access.resolve_board(req)
     except UsageError:  # several boards and no board channel: the form asks which

@@ -370,14 +370,14 @@ COMMANDS = (
             examples=('/lsp outcome add "People have good jobs" lead:"LB Ealing"',)),
     Command("/lsp", ("outcome", "list"), handle_outcome_list, topic="report",
             aliases=(("outcome",), ("outcomes",), ("outcome", "ls"), ("outcomes", "list"), ("outcomes", "ls")),
-            bare=True, usage="/lsp outcome list", summary="the outcomes, their leads and last quarter's RAG"),
+            usage="/lsp outcome list", summary="the outcomes, their leads and last quarter's RAG"),
     Command("/lsp", ("project", "add"), handle_project_add, aliases=(("projects", "add"),), who=Who.MANAGERS,
             doing="add projects", parsed=True, options=(Option("lead"),), topic="report",
             usage='/lsp project add "<name>" lead:@member ["milestone" ...]', summary="track an LSP project",
             examples=('/lsp project add "Southall joined-up approach" lead:@janpal "Partners mapped by 30 September 2019"',)),
     Command("/lsp", ("project", "list"), handle_project_list, topic="report",
             aliases=(("project",), ("projects",), ("project", "ls"), ("projects", "list"), ("projects", "ls")),
-            bare=True, usage="/lsp project list", summary="the projects, their leads, milestones and last quarter's RAG"),
+            usage="/lsp project list", summary="the projects, their leads, milestones and last quarter's RAG"),
 )
 
 

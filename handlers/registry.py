@@ -11,14 +11,13 @@ permission test's catalogue. A handler keeps only the checks that depend on the 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from handlers import access
 from handlers.base import Forbidden, InvalidInput, Parsed, Reply, Request, UsageError
-from handlers.parsing import normalise_quotes, parse
+from handlers.parsing import parse, tokenize
 
 Handler = Callable[[Request], Reply]
 
@@ -193,6 +192,8 @@ class Registry:
 
     def __post_init__(self) -> None:
         for cmd in self.commands:
+            if not cmd.board and cmd.who not in (Who.ANYONE, Who.ADMINS):
+                raise ValueError(f"{cmd.name}: without a board only ANYONE or ADMINS can be checked")
             table = self._index.setdefault(cmd.command, {})
             for words in cmd.every_words:
                 if words in table:
@@ -223,18 +224,33 @@ class Registry:
         lowered = [w.lower() for w in words]
         for n in range(min(len(words), self._longest), -1, -1):
             found = table.get(tuple(lowered[:n]))
-            if found is None or (found.bare and take_board_option(_after_words(text, n))[0]):
+            if found is None:
                 continue
+            if (found.bare or self._is_group(command, tuple(lowered[:n]))) and _words_beyond(text, n):
+                continue  # `/lsp member frobnicate`: not `/lsp member` (the list) with text
             if n or not words or found.fallback:
                 return found, _after_words(text, n)
         fallback = next((c for c in table.values() if c.fallback), None)
         return fallback, text.strip()
+
+    def _is_group(self, command: str, words: tuple[str, ...]) -> bool:
+        """Whether other declarations go on from these words (`/lsp member` before `add`, `list`, `remove`)."""
+        return bool(words) and any(w[:len(words)] == words and len(w) > len(words)
+                                   for w in self._index.get(command, {}))
 
     def near(self, command: str, text: str) -> list[str]:
         """Usage lines to suggest for text that names no command: those sharing its first word, else all of them."""
         first = text.split()[0].lower() if text.split() else ""
         mine = [c for c in self.of(command) if c.usage]
         return [c.usage for c in mine if first and c.words[:1] == (first,)][:8] or [c.usage for c in mine][:8]
+
+
+def _words_beyond(text: str, n: int) -> bool:
+    """Whether the text goes on after its first `n` words (a `board:` option aside)."""
+    try:
+        return bool(take_board_option(_after_words(text, n))[0])
+    except UsageError:
+        return True
 
 
 def _after_words(text: str, n: int) -> str:
@@ -244,17 +260,46 @@ def _after_words(text: str, n: int) -> str:
     return rest.strip()
 
 
-_BOARD_OPTION = re.compile(r'(?:^|\s)board:(?:"([^"]*)"|(\S+))', re.I)
-
-
 def take_board_option(text: str) -> tuple[str, str | None]:
-    """Pull a `board:"Name"` option out of the text; (the text without it, the board's name or None)."""
-    normalised = normalise_quotes(text)
-    m = _BOARD_OPTION.search(normalised)
-    if m is None:
+    """Pull `board:"Name"` (or `board:Name`) out of the text; (the text without it, the board's name or None).
+
+    Only a word of its own counts: `board:` inside quoted text ("Review board:terms") stays part of the text. A
+    text whose quotes do not close is left as it is, for the command to say so. Two different boards named is
+    refused; an empty `board:` names none."""
+    try:
+        tokens = tokenize(text)
+    except UsageError:
         return text.strip(), None
-    name = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
-    return (text[: m.start()] + text[m.end():]).strip(), name
+    names: list[str] = []
+    cuts: list[tuple[int, int]] = []
+    for tok in tokens:
+        key, sep, value = tok.raw.partition(":")
+        if sep and key.lower() == "board" and not tok.raw.startswith('"'):
+            cuts.append((tok.start, tok.end))
+            name = tokenize(value)[0].value.strip() if value.strip() else ""
+            if name and name.casefold() not in {n.casefold() for n in names}:
+                names.append(name)
+    if len(names) > 1:
+        raise UsageError(f"Name one board, not {len(names)}: {', '.join(f'“{n}”' for n in names)}.",
+                         examples=['board:"LSP Executive"'])
+    if not cuts:
+        return text.strip(), None
+    pieces, last = [], 0
+    for start, end in cuts:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    out = pieces[0]
+    for piece in pieces[1:]:  # one space where the option stood, the text's own line breaks kept
+        if out.endswith("\n") and piece.startswith("\n"):  # the option had a line of its own
+            piece = piece[1:]
+        elif out.endswith((" ", "\t")) and piece[:1].isspace():
+            out = out.rstrip(" \t") if piece[:1] in "\r\n" else out
+            piece = piece if piece[:1] in "\r\n" else piece.lstrip(" \t")
+        elif out and piece and not out[-1].isspace() and not piece[0].isspace():
+            out += " "
+        out += piece
+    return out.strip(), names[0] if names else None
 
 
 def refusal(cmd: Command | Button | Form | Shortcut, actor: access.Actor) -> Forbidden:
@@ -289,9 +334,11 @@ def read_options(cmd: Command, text: str) -> Parsed:
             if opt.required:
                 raise UsageError(f"`{cmd.name}` needs `{opt.name}:`.", examples=[cmd.usage, *cmd.examples][:3])
             continue
-        if opt.kind is Kind.CHOICE and value.lower() not in opt.choices:
-            raise InvalidInput(f"`{opt.name}:{value}` is not one of {', '.join(opt.choices)}.",
-                               examples=[f"{opt.name}:{c}" for c in opt.choices[:3]], field=opt.name)
+        if opt.kind is Kind.CHOICE:
+            if value.lower() not in opt.choices:
+                raise InvalidInput(f"`{opt.name}:{value}` is not one of {', '.join(opt.choices)}.",
+                                   examples=[f"{opt.name}:{c}" for c in opt.choices[:3]], field=opt.name)
+            parsed.options[opt.name] = value.lower()
         if opt.kind is Kind.NUMBER:
             if not (value.isascii() and value.isdigit()) or not opt.low <= int(value) <= opt.high:
                 unit = f" ({opt.help})" if opt.help else ""
@@ -315,7 +362,7 @@ def run(registry: Registry, cmd: Command, req: Request, rest: str) -> Reply:
     if cmd.board:
         rest, board_name = take_board_option(rest)
     opener = registry.opener_of(cmd)
-    if opener is not None and not rest:
+    if opener is not None and not rest and board_name is None:
         return opener(req)  # the form offers the boards to choose from
     if cmd.board:
         board = access.resolve_board(req, board_name)
@@ -323,6 +370,8 @@ def run(registry: Registry, cmd: Command, req: Request, rest: str) -> Reply:
         if not cmd.who.allows(actor):
             raise refusal(cmd, actor)
         req.on_board(board, actor)
+        if opener is not None and not rest:
+            return opener(req)  # the form for the board named
     elif cmd.who is Who.ADMINS and not req.is_admin:
         raise Forbidden(f"Only lspbot admins (LSPBOT_ADMINS) can {cmd.doing or 'do that'}.")
     req.rest = rest

@@ -103,7 +103,9 @@ def test_find_reads_aliases_case_and_the_longest_match_of_the_first_words():
 def test_a_bare_command_with_text_goes_to_the_fallback_or_is_unknown():
     assert REGISTRY.find("/lsp", 'member list board:"Direct Board"')[0].name == "/lsp member list"
     assert REGISTRY.find("/lsp", "member")[0].name == "/lsp member list"
-    assert REGISTRY.find("/lsp", "member list everyone") == (None, "member list everyone")
+    assert REGISTRY.find("/lsp", "member list everyone")[0].name == "/lsp member list"  # as before: words ignored
+    assert REGISTRY.find("/lsp", "member frobnicate") == (None, "member frobnicate")  # a group word, then nonsense
+    assert REGISTRY.find("/lsp", 'member board:"Direct Board"')[0].name == "/lsp member list"
     update, rest = REGISTRY.find("/update", "help the youth service with funding")
     assert update.fallback and update.name == "/update" and rest == "help the youth service with funding"
     assert REGISTRY.find("/update", "help")[0].name == "/update help"
@@ -115,6 +117,17 @@ def test_the_bare_command_and_words_it_does_not_know_go_to_the_fallback():
     assert REGISTRY.find("/plan", "")[0].name == "/plan show"
     assert REGISTRY.find("/lsp", "")[0].name == "/lsp help"
     assert REGISTRY.find("/action", "")[0].name == "/action help"
+
+
+def test_board_inside_quoted_text_stays_text_and_two_boards_are_refused():
+    assert take_board_option('"Review board:structure" by Friday') == ('"Review board:structure" by Friday', None)
+    assert take_board_option("Write board:Health it by Friday") == ("Write it by Friday", "Health")
+    assert take_board_option("list board:") == ("list", None)
+    assert take_board_option("first line\nboard:Health\nsecond line") == ("first line\nsecond line", "Health")
+    assert take_board_option('it\'s "unclosed board:Health') == ('it\'s "unclosed board:Health', None)
+    assert take_board_option("a board:Health board:HEALTH") == ("a", "Health")
+    with pytest.raises(UsageError, match="Name one board"):
+        take_board_option('a board:Health board:"LSP Executive"')
 
 
 def test_the_board_option_is_taken_out_with_straight_or_curly_quotes():
@@ -196,6 +209,15 @@ def test_action_add_reads_what_is_text_and_what_is_not(as_chair: Caller, text: s
                                                        due: dt.date | None):
     action = as_chair("/action", text).data["action"]
     assert (action["text"], action["owner_id"], action["due"]) == (expected, owner, due)
+
+
+def test_board_in_a_quoted_title_is_the_title_and_a_form_checks_the_board_named(as_chair: Caller):
+    action = as_chair("/action", 'add "Review board:structure" by Friday').data["action"]
+    assert (action["text"], action["board"]) == ("Review board:structure", BOARD)
+    with pytest.raises(NotFound, match="There is no board called “Nope”"):
+        as_chair("/action", 'add board:"Nope"')  # before the form opens, as when the command has text
+    opened = as_chair("/action", f'add board:"{BOARD}"')
+    assert opened.open_modal is not None and opened.open_modal["data"]["board"]["name"] == BOARD
 
 
 def test_action_add_refuses_a_past_date_someone_off_the_board_and_no_text(as_chair: Caller):
