@@ -265,7 +265,8 @@ def agenda_document(agenda: Agenda, *, published: bool = False) -> Document:
     """The agenda as a document (Word and Markdown, from templates/docs/agenda.*), for the transport to render."""
     data = dict(agenda_data(agenda), published=published)
     title = f"{'Agenda' if published else 'Draft agenda'} — {agenda.board}, {agenda.meeting['date']:%-d %B %Y}"
-    return Document(template="agenda", data=data, basename=file_stem(agenda), title=title)
+    return Document(template="agenda", data=data, basename=file_stem(agenda), title=title,
+                    board=agenda.board)
 
 
 def file_stem(agenda: Agenda) -> str:

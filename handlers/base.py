@@ -161,6 +161,8 @@ class Chart:
 class Document:
     """A document described as data: its template name (`templates/docs/<template>.docx` makes the Word version,
     `<template>.md.j2` the Markdown, both from `data`), the files' base name, a title and its charts (.png).
+    A Word file's properties carry the board's name as its title, the document's title as its subject, and
+    "lspbot" as its author.
 
     Handlers and jobs gather the data; bot/render makes the files. For a command that is after the ack, so slow
     rendering (Word, matplotlib) never holds up Slack's 3-second acknowledgement.
@@ -171,6 +173,7 @@ class Document:
     basename: str
     title: str = ""
     charts: list[Chart] = field(default_factory=list)
+    board: str = ""
 
 
 @dataclass

@@ -141,7 +141,7 @@ def _chart(data: dict[str, Any], title: str) -> Chart:
 def quarter_document(data: dict[str, Any]) -> Document:
     title = f"{data['board']}: Borough Plan performance, {data['quarter_title']}"
     return Document(template="report_quarter", data=data, basename=data["basename"], title=title,
-                    charts=[_chart(data, title)])
+                    charts=[_chart(data, title)], board=data["board"])
 
 
 def agenda_note(*, session: Session, board: Board, meeting_date: dt.date, title: str) -> str:
@@ -233,7 +233,7 @@ def annual_report_data(*, session: Session, board: Board, year: int, today: dt.d
 def annual_document(data: dict[str, Any]) -> Document:
     title = f"{data['board']}: annual report {data['year_label']}"
     return Document(template="report_annual", data=data, basename=data["basename"], title=title,
-                    charts=[_chart(data, title)])
+                    charts=[_chart(data, title)], board=data["board"])
 
 
 # ---------------------------------------------------------------- declarations

@@ -136,7 +136,7 @@ def test_annual_report_word_and_markdown_from_the_same_data():
     assert set(files) == {f"{ANNUAL_STEM}.docx", f"{ANNUAL_STEM}.md", f"{ANNUAL_STEM}-chart.png"}
     word = docx.Document(io.BytesIO(files[f"{ANNUAL_STEM}.docx"]))
     assert_house_layout(word, BOARD)
-    assert word.core_properties.title == f"{BOARD}: annual report 2019/20"
+    assert (word.core_properties.title, word.core_properties.subject) == (BOARD, f"{BOARD}: annual report 2019/20")
     texts = paragraphs(word)
     assert texts[0] == ("Title", f"{BOARD}: annual report 2019/20")
     assert [t for s, t in texts if s == "Heading 1"] == ANNUAL_HEADINGS

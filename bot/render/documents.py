@@ -31,7 +31,7 @@ _ESCAPE = re.compile(r"([\\`*_\[\]|<>#&~])")  # & too: typed "&amp;" must not be
 _LINE_START = re.compile(r"^(\s*)([-+>]|\d+\.)", re.M)
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters Word documents cannot hold
 CELL_SHADES = {"green": "C8E6C9", "amber": "FFE0B2", "red": "FFCDD2", None: "EEEEEE"}  # None: no return
-CHART_WIDTH = Cm(16)  # within the 17 cm between the shipped templates' margins
+CHART_WIDTH = Cm(15.5)  # within the 15.9 cm between the shipped templates' margins (2.54 cm on A4)
 
 
 def md(value: Any) -> str:
@@ -135,14 +135,18 @@ class DocumentRenderer:
         return tidy_markdown(self.markdown_env.get_template(f"docs/{name}.md.j2").render(**data))
 
     def word(self, name: str, data: dict[str, Any], pictures: dict[str, bytes] | None = None, *,
-             title: str = "") -> bytes:
-        """The Word document from `docs/<name>.docx` with the same data, and `images`: the pictures by file name."""
+             title: str = "", subject: str = "") -> bytes:
+        """The Word document from `docs/<name>.docx` with the same data, and `images`: the pictures by file name.
+        Its properties: `title` (the board's name), `subject` (what the document is) and "lspbot" as author, whatever
+        a template saved in Word says (Word writes its user's name there)."""
         template = WordTemplate(self.templates.path(f"docs/{name}.docx"))
         images = {filename: InlineImage(template, io.BytesIO(png), width=CHART_WIDTH)
                   for filename, png in (pictures or {}).items()}
         template.render({**data, "images": images}, self.word_env, autoescape=True)
         restart_numbered_lists(template.docx)
-        template.docx.core_properties.title = _NOT_XML.sub("", title)
+        properties = template.docx.core_properties
+        properties.title, properties.subject = _NOT_XML.sub("", title), _NOT_XML.sub("", subject)
+        properties.author = properties.last_modified_by = "lspbot"
         out = io.BytesIO()
         template.save(out)
         return out.getvalue()
@@ -156,7 +160,8 @@ class DocumentRenderer:
             pictures = {chart.filename: charts.draw(chart.kind, chart.data) for chart in document.charts}
         title = document.title or document.basename
         return [
-            Attachment(f"{document.basename}.docx", self.word(document.template, document.data, pictures, title=title),
+            Attachment(f"{document.basename}.docx", self.word(document.template, document.data, pictures,
+                                                              title=document.board or title, subject=title),
                        title=f"{title} (Word)"),
             Attachment(f"{document.basename}.md", self.markdown(document.template, document.data).encode("utf-8"),
                        title=f"{title} (Markdown)"),

@@ -26,10 +26,13 @@ from docx.shared import Cm, Pt, RGBColor
 HERE = Path(__file__).resolve().parent
 INK = RGBColor(0x1F, 0x2A, 0x44)  # headings: a dark navy
 GREY = RGBColor(0x59, 0x59, 0x59)
+MARGIN = Cm(2.54)  # one inch all round: Word's "Normal" margins, the usual ones of a UK council's papers
 
 
 def new_document(title: str) -> Document:
-    """An empty A4 document in the house style, the board's name in the header and page numbers in the footer."""
+    """An empty A4 document in the house style (margins of 2.54 cm, as UK councils' documents have), the board's
+    name in the header and page numbers in the footer. The title property is the board's name, set when a document
+    is made (bot/render/documents.py), as the author is again."""
     doc = Document()
     doc.core_properties.title = ""
     doc.core_properties.author = "lspbot"
@@ -37,9 +40,9 @@ def new_document(title: str) -> Document:
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-    section.left_margin = section.right_margin = Cm(2.0)
-    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.0)
-    section.header_distance = section.footer_distance = Cm(1.0)
+    section.left_margin = section.right_margin = MARGIN
+    section.top_margin = section.bottom_margin = MARGIN
+    section.header_distance = section.footer_distance = Cm(1.25)
     styles = doc.styles
     normal = styles["Normal"]
     normal.font.name, normal.font.size = "Arial", Pt(11)

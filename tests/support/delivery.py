@@ -72,3 +72,11 @@ def sent_row(server: ServerProcess, target: str, like: str) -> tuple[str, str, d
                       10, interval=0.02, what=f"a sent {like} message to {target}")
     channel, ts, payload = rows[0]
     return channel, ts, payload if isinstance(payload, dict) else json.loads(payload)
+
+
+def queued_files(server: ServerProcess, target: str) -> dict[str, bytes]:
+    """The files queued in the outbox for one person (their DM) or channel, by file name: the bytes that are sent."""
+    rows = db_rows(server.database_url, "SELECT payload FROM outbox WHERE target = :t ORDER BY id", t=target)
+    return {p["filename"]: bytes.fromhex(p["content_hex"]) for p in
+            (json.loads(x[0]) if isinstance(x[0], str) else x[0] for x in rows)
+            if p.get("_method") == "files.upload"}
