@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -34,9 +35,10 @@ class ReviewAction:
     organisation: str
     due: dt.date | None
     status: str
-    last_note: str
+    last_note: str  # the last note a person wrote
     overdue_days: int
     raised_at_previous: bool
+    events: list[str] = field(default_factory=list)  # lspbot's entries since that note: "3 Jun 2019: Reassigned …"
 
 
 @dataclass
@@ -133,17 +135,20 @@ def compile_action_review(session: Session, board: Board, meeting: Meeting, toda
     open_actions, _ = action_store.search(session=session, flt=action_store.ActionFilter(board_ids=[board.id]),
                                           limit=ALL_ACTIONS)
     still_open = [a for a in open_actions if a.id not in raised_ids]
-    notes = agenda_store.last_note_texts(session=session, action_ids=[a.id for a in raised + still_open])
+    histories = agenda_store.review_histories(session=session, action_ids=[a.id for a in raised + still_open])
+    tz = ZoneInfo(board.timezone)
     orgs = {m.member_id: (m.member.organisation.name if m.member.organisation else "")
             for m in boards.list_members(session=session, board_id=board.id)}
 
     def row(action: Any, at_previous: bool) -> ReviewAction:
+        history = histories.get(action.id) or agenda_store.ReviewHistory()
         overdue = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
         return ReviewAction(
             ref=action.ref, text=action.text, owner_name=action.owner.display_name,
             owner_id=action.owner.slack_user_id, organisation=orgs.get(action.owner_id, ""), due=action.due_date,
-            status=action.status.value, last_note=notes.get(action.id, ""),
+            status=action.status.value, last_note=history.note,
             overdue_days=max(overdue, 0), raised_at_previous=at_previous,
+            events=[f"{e.at.astimezone(tz):%-d %b %Y}: {e.text}" for e in history.events],
         )
 
     return ActionReview(previous_meeting=previous.date if previous else None,

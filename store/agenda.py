@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import func, select
@@ -79,19 +81,53 @@ def decide(
     proposal.decline_reason = reason
 
 
-def last_note_texts(*, session: Session, action_ids: Sequence[int]) -> dict[int, str]:
-    """The latest non-empty history note of each action, as text, in one query (the agenda lists hundreds)."""
+SYSTEM_EVENTS = ("reassigned", "redated")  # history entries lspbot writes itself, not a person's note
+
+
+@dataclass(frozen=True)
+class ActionEvent:
+    """A change to an action recorded in its history by lspbot (reassigned, due date changed)."""
+
+    at: dt.datetime
+    text: str
+
+
+@dataclass
+class ReviewHistory:
+    """For the agenda's action review: the last note a person wrote, and the events since it."""
+
+    note: str = ""
+    events: list[ActionEvent] = field(default_factory=list)
+
+
+def review_histories(*, session: Session, action_ids: Sequence[int], events: int = 3) -> dict[int, ReviewHistory]:
+    """Each action's last non-empty note written by a person (a progress note, or one given on closing or reopening)
+    and up to `events` of lspbot's own entries after it (oldest first), in two queries (the agenda lists hundreds)."""
     if not action_ids:
         return {}
+    ids = list(action_ids)
     latest = (
         select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("last_id"))
-        .where(ActionUpdate.action_id.in_(list(action_ids)), ActionUpdate.note != "")
+        .where(ActionUpdate.action_id.in_(ids), ActionUpdate.note != "", ActionUpdate.kind.not_in(SYSTEM_EVENTS))
         .group_by(ActionUpdate.action_id)
         .subquery()
     )
-    rows = session.execute(select(ActionUpdate.action_id, ActionUpdate.note)
-                           .join(latest, ActionUpdate.id == latest.c.last_id))
-    return {action_id: note for action_id, note in rows}
+    out: dict[int, ReviewHistory] = defaultdict(ReviewHistory)
+    last_ids: dict[int, int] = {}
+    for action_id, update_id, note in session.execute(
+            select(ActionUpdate.action_id, ActionUpdate.id, ActionUpdate.note)
+            .join(latest, ActionUpdate.id == latest.c.last_id)):
+        out[action_id].note = note
+        last_ids[action_id] = update_id
+    for action_id, update_id, note, at in session.execute(
+            select(ActionUpdate.action_id, ActionUpdate.id, ActionUpdate.note, ActionUpdate.created_at)
+            .where(ActionUpdate.action_id.in_(ids), ActionUpdate.kind.in_(SYSTEM_EVENTS))
+            .order_by(ActionUpdate.action_id, ActionUpdate.id)):
+        if update_id > last_ids.get(action_id, 0):
+            out[action_id].events.append(ActionEvent(at=at, text=note))
+    for history in out.values():
+        del history.events[:-events]
+    return dict(out)
 
 
 def proposal_ask_key(proposal_id: int, slack_user_id: str) -> str:

@@ -5,7 +5,6 @@ the published agenda's Word document in the channel; the action review's notes; 
 from __future__ import annotations
 
 import io
-import json
 
 import docx
 from docx.oxml.ns import qn
@@ -47,3 +46,29 @@ def test_every_word_document_is_a4_with_council_margins_title_author_and_page_nu
     assert len(chair_docs) == 2 and len(alice_docs) == 1
     for document in [*chair_docs.values(), *alice_docs.values()]:
         assert_council_page(document, board)
+
+
+def review_table(document: docx.document.Document) -> dict[str, list[str]]:
+    """The action review's rows by action number: each cell's text."""
+    return {row.cells[0].text: [c.text for c in row.cells] for row in document.tables[0].rows[1:]}
+
+
+def test_last_progress_note_is_a_persons_and_system_events_are_shown_as_events(server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    chair.command("/action", f"add Map support for young people <@{board.alice.user_id}|alice> by 2019-09-30")
+    board.alice.command("/action", "update #1 Met the youth service; mapping half done")
+    chair.command("/action", f"reassign #1 <@{board.bob.user_id}|bob>")
+    chair.command("/action", "due #1 2019-11-15")
+    r = chair.command("/agenda", "draft")
+    assert "Met the youth service; mapping half done" in r.text
+    assert "Due date changed from 30 Sep 2019 to 15 Nov 2019" in r.text
+    stem = "-".join(board.name.lower().split()) + "-agenda-2019-10-10"
+    document = word_files(server, chair.user_id, 1)[f"{stem}.docx"]
+    note_cell = review_table(document)["1"][5].split("\n")
+    assert note_cell == ["Met the youth service; mapping half done",
+                         "16 Jul 2019: Reassigned from alice to bob",
+                         "16 Jul 2019: Due date changed from 30 Sep 2019 to 15 Nov 2019"]
+    markdown = queued_files(server, chair.user_id)[f"{stem}.md"].decode()
+    assert ("| Met the youth service; mapping half done<br>_16 Jul 2019: Reassigned from alice to bob_"
+            "<br>_16 Jul 2019: Due date changed from 30 Sep 2019 to 15 Nov 2019_ |") in markdown

@@ -197,7 +197,7 @@ def agenda() -> Document:
         "{{ a.owner_name }}{% if a.organisation %} ({{ a.organisation }}){% endif %}",
         '{{ a.due|date_short if a.due else "—" }}',
         ["{%p if a.overdue_days > 0 %}", "**" + status, "{%p else %}", status, "{%p endif %}"],
-        '{{ a.last_note or "—" }}'], 6))
+        ['{{ a.last_note or "—" }}', "{%p for ev in a.events %}", "{{ ev }}", "{%p endfor %}"]], 6))
     tag(doc, "else")
     p(doc, "{{ words.no_actions }}")
     tag(doc, "endif")
