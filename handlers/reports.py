@@ -24,6 +24,7 @@ from handlers.performance import (
     previous_quarters,
 )
 from handlers.plan import PlannedItem, planned_items
+from store import agenda as agenda_store
 from store import meetings as meeting_store
 from store import performance as perf_store
 from store import reports as report_store
@@ -196,11 +197,18 @@ def annual_report_data(*, session: Session, board: Board, year: int, today: dt.d
     taken = planned_items(session, board, [
         m for m in meeting_store.list_between(session=session, board_id=board.id, start=start, end=min(end, today))
         if m.id in held_ids])
+    # And the members' proposals the chair approved that were on the agenda as last published, between the two.
+    published = agenda_store.latest_publications(session=session, meeting_ids=list(held_ids))
     meetings: list[dict[str, Any]] = []
     for m in held:
         planned = taken.get(m.id, [])
-        agenda_items = [{"title": i.title, "lead": i.lead, "kind": i.kind, "standing": _is_standing(i)}
-                        for i in [*(i for i in planned if not _is_standing(i)), *(i for i in planned if _is_standing(i))]]
+        proposals = [{"title": e["title"], "lead": e["lead"], "kind": e["kind"], "standing": False}
+                     for e in (published[m.id].snapshot.get("entries", []) if m.id in published else [])
+                     if e.get("key") == "proposal"]
+        agenda_items = [*({"title": i.title, "lead": i.lead, "kind": i.kind, "standing": False}
+                          for i in planned if not _is_standing(i)), *proposals,
+                        *({"title": i.title, "lead": i.lead, "kind": i.kind, "standing": True}
+                          for i in planned if _is_standing(i))]
         meetings.append({"date": m.date, "venue": m.venue, "theme": m.theme, "host": m.host,
                          "agenda_items": agenda_items, "partner_updates": m.partner_updates,
                          "actions_raised": m.actions_raised})

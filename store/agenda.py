@@ -158,6 +158,18 @@ def latest_publication(*, session: Session, meeting_id: int) -> AgendaPublicatio
     )
 
 
+def latest_publications(*, session: Session, meeting_ids: Sequence[int]) -> dict[int, AgendaPublication]:
+    """The last published version of each meeting's agenda that has one."""
+    if not meeting_ids:
+        return {}
+    last = (select(AgendaPublication.meeting_id, func.max(AgendaPublication.version).label("version"))
+            .where(AgendaPublication.meeting_id.in_(list(meeting_ids))).group_by(AgendaPublication.meeting_id)
+            .subquery())
+    return {p.meeting_id: p for p in session.scalars(
+        select(AgendaPublication).join(last, (AgendaPublication.meeting_id == last.c.meeting_id)
+                                       & (AgendaPublication.version == last.c.version)))}
+
+
 def publish(
     *, session: Session, board_id: int, meeting_id: int, by: str, snapshot: dict[str, Any], markdown: str,
     now: dt.datetime,

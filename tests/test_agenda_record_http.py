@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 
 from tests.support.delivery import queued_files
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess
+from tests.support.server import BoardFixture, ServerProcess, sql
 from tests.support.waiting import wait_until
 
 
@@ -72,3 +72,34 @@ def test_last_progress_note_is_a_persons_and_system_events_are_shown_as_events(s
     markdown = queued_files(server, chair.user_id)[f"{stem}.md"].decode()
     assert ("| Met the youth service; mapping half done<br>_16 Jul 2019: Reassigned from alice to bob_"
             "<br>_16 Jul 2019: Due date changed from 30 Sep 2019 to 15 Nov 2019_ |") in markdown
+
+
+def move_meeting_to(server: ServerProcess, board: BoardFixture, old: str, new: str) -> None:
+    """Move a meeting to another day (into the past: what no command does), its time left unset."""
+    sql(server, "UPDATE meetings SET date = :new, starts_at = NULL WHERE date = :old AND board_id = "
+        "(SELECT id FROM boards WHERE channel_id = :c)", new=new, old=old, c=board.channel_id)
+
+
+def test_annual_report_items_taken_include_approved_proposals_on_the_published_agenda(
+        server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    chair.command("/plan", 'item add 2019-10-10 "LSP Annual Report for Scrutiny" lead:"LB Ealing" kind:decision')
+    board.alice.command("/agenda", 'add "Joint apprenticeship programme" lead:"Ealing PCT"')
+    board.bob.command("/agenda", 'add "A declined idea"')
+    board.bob.command("/agenda", 'add "Approved after publication"')
+    chair.command("/agenda", "approve A1")
+    chair.command("/agenda", "decline A2 Not this time")
+    assert "Published version 1" in chair.command("/agenda", "publish").text
+    chair.command("/agenda", "approve A3")  # never published: not taken
+    move_meeting_to(server, board, "2019-10-10", "2019-07-10")
+
+    r = chair.command("/lsp", "report annual 2019")
+    assert "1 meeting held, 2 items taken" in r.text
+    stem = "-".join(board.name.lower().split()) + "-2019-20-annual-report"
+    document = word_files(server, chair.user_id, 1)[f"{stem}.docx"]
+    numbered = [p.text for p in document.paragraphs if p.style.name == "List Number"]
+    assert numbered == ["LSP Annual Report for Scrutiny (lead: LB Ealing), for decision",
+                        "Joint apprenticeship programme (lead: Ealing PCT), for discussion"]
+    markdown = queued_files(server, chair.user_id)[f"{stem}.md"].decode()
+    assert "Joint apprenticeship programme" in markdown and "Approved after publication" not in markdown
