@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Action, ActionStatus, Meeting, Member, Organisation, PartnerUpdate
+from store.models import Action, ActionStatus, AuditRecord, Meeting, Member, Organisation, PartnerUpdate
 from store.versions import is_current
 
 NO_ORGANISATION = "(no organisation)"
@@ -18,13 +18,34 @@ NO_ORGANISATION = "(no organisation)"
 
 @dataclass(frozen=True)
 class ActionFact:
-    """What the reports need of one action."""
+    """What the reports need of one action: where it stands now, and from its history (the audit records of its
+    due-date changes, closures and reopenings, in order) where it stood on an earlier day."""
 
     organisation: str
     created_on: dt.date
     closed_on: dt.date | None
     due: dt.date | None
     status: ActionStatus
+    due_changes: tuple[tuple[dt.date, dt.date | None, dt.date | None], ...] = ()  # (on, due before, due after)
+    status_changes: tuple[tuple[dt.date, str], ...] = ()  # (on, status after)
+
+    def due_on(self, day: dt.date) -> dt.date | None:
+        """The due date the action had at the end of `day`."""
+        for on, before, _ in self.due_changes:
+            if on > day:
+                return before
+        return self.due
+
+    def open_on(self, day: dt.date) -> bool:
+        """Whether the action was open at the end of `day` (created open; closed and reopened as its history says)."""
+        if not self.status_changes:  # no history of closing: what its closing date says
+            return self.closed_on > day if self.closed_on is not None else self.status == ActionStatus.OPEN
+        status = ActionStatus.OPEN.value
+        for on, after in self.status_changes:
+            if on > day:
+                break
+            status = after
+        return status == ActionStatus.OPEN.value
 
 
 @dataclass
@@ -34,7 +55,8 @@ class PartnerActions:
     `raised` counts the actions created in the period; `completed_on_time`, `completed_late`,
     `still_open` and `dropped` split those same actions by where they stand now (so they add up to
     `raised`); `completed` counts actions closed as done within the period whenever they were
-    raised, and `overdue` those open and past their due date at the end of the period (or today).
+    raised, and `overdue` those open and past their due date at the end of the period (or today), as their
+    history says they stood then.
     """
 
     organisation: str
@@ -56,11 +78,33 @@ class ActionTotals:
     total: PartnerActions = field(default_factory=lambda: PartnerActions("All partners"))
 
 
+_DUE_CHANGES = ("redate",)
+_STATUS_CHANGES = ("done", "dropped", "reopen")
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value[:10]) if value else None
+
+
 def action_facts(*, session: Session, board_id: int, timezone: str) -> list[ActionFact]:
-    """Every action of a board with its owner's organisation, dates in the board's time zone."""
+    """Every action of a board with its owner's organisation and its history, dates in the board's time zone."""
     tz = ZoneInfo(timezone)
+    due_changes: dict[int, list[tuple[dt.date, dt.date | None, dt.date | None]]] = defaultdict(list)
+    status_changes: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    history = session.execute(
+        select(AuditRecord.entity_id, AuditRecord.at, AuditRecord.operation, AuditRecord.before, AuditRecord.after)
+        .where(AuditRecord.entity == "action", AuditRecord.operation.in_(_DUE_CHANGES + _STATUS_CHANGES),
+               AuditRecord.entity_id.in_(select(Action.id).where(Action.board_id == board_id)))
+        .order_by(AuditRecord.at, AuditRecord.id)
+    )
+    for action_id, at, operation, before, after in history:
+        on = at.astimezone(tz).date()
+        if operation in _DUE_CHANGES:
+            due_changes[action_id].append((on, _day((before or {}).get("due_date")), _day((after or {}).get("due_date"))))
+        else:
+            status_changes[action_id].append((on, str((after or {}).get("status", ""))))
     rows = session.execute(
-        select(Action.created_at, Action.closed_at, Action.due_date, Action.status, Organisation.name)
+        select(Action.id, Action.created_at, Action.closed_at, Action.due_date, Action.status, Organisation.name)
         .join(Member, Member.id == Action.owner_id)
         .outerjoin(Organisation, Organisation.id == Member.organisation_id)
         .where(Action.board_id == board_id)
@@ -73,8 +117,10 @@ def action_facts(*, session: Session, board_id: int, timezone: str) -> list[Acti
             closed_on=closed.astimezone(tz).date() if closed else None,
             due=due,
             status=status,
+            due_changes=tuple(due_changes.get(action_id, ())),
+            status_changes=tuple(status_changes.get(action_id, ())),
         )
-        for created, closed, due, status, org in rows
+        for action_id, created, closed, due, status, org in rows
     ]
 
 
@@ -98,8 +144,8 @@ def partner_actions(facts: list[ActionFact], *, start: dt.date, end: dt.date, as
                 row.still_open += 1
         if fact.status == ActionStatus.DONE and fact.closed_on is not None and start <= fact.closed_on <= end:
             row.completed += 1
-        still_open_then = fact.closed_on > as_at if fact.closed_on is not None else fact.status == ActionStatus.OPEN
-        if fact.created_on <= as_at and still_open_then and fact.due is not None and fact.due < as_at:
+        due_then = fact.due_on(as_at)  # overdue as it stood at `as_at`, not by today's due date
+        if fact.created_on <= as_at and fact.open_on(as_at) and due_then is not None and due_then < as_at:
             row.overdue += 1
     partners = sorted((r for r in by_org.values() if any(
         (r.raised, r.completed, r.overdue))), key=lambda r: r.organisation.lower())

@@ -103,3 +103,26 @@ def test_annual_report_items_taken_include_approved_proposals_on_the_published_a
                         "Joint apprenticeship programme (lead: Ealing PCT), for discussion"]
     markdown = queued_files(server, chair.user_id)[f"{stem}.md"].decode()
     assert "Joint apprenticeship programme" in markdown and "Approved after publication" not in markdown
+
+
+def test_quarter_report_counts_overdue_as_the_action_stood_at_the_quarters_end(server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    for text in ("Extended after the quarter", "Done after the quarter", "Done in the quarter"):
+        chair.command("/action", f"add {text} <@{board.alice.user_id}|alice> by 2019-12-31")
+    # Raised in May, each due in June (what no command does: a due date in the past).
+    sql(server, "UPDATE actions SET created_at = :at, due_date = :due WHERE board_id = "
+        "(SELECT id FROM boards WHERE channel_id = :c)", at="2019-05-01 09:00:00", due="2019-06-01",
+        c=board.channel_id)
+    chair.command("/action", "due #1 2019-08-30")  # today, 16 July: overdue at the end of June all the same
+    chair.command("/action", "done #2 Finished in July")
+    chair.command("/action", "done #3 Finished in June")
+    sql(server, "UPDATE audit_log SET at = :at WHERE operation = 'done' AND entity = 'action' AND entity_id = "
+        "(SELECT a.id FROM actions a JOIN boards b ON b.id = a.board_id WHERE b.channel_id = :c AND a.ref = 3)",
+        at="2019-06-20 12:00:00", c=board.channel_id)
+    sql(server, "UPDATE actions SET closed_at = :at WHERE ref = 3 AND board_id = "
+        "(SELECT id FROM boards WHERE channel_id = :c)", at="2019-06-20 12:00:00", c=board.channel_id)
+
+    r = board.alice.command("/lsp", "report quarter")  # April-June, the quarter just ended
+    assert "*Actions this quarter:* 3 raised, 1 completed, 2 overdue" in r.text
+    r = board.alice.command("/lsp", "report quarter 2019-Q2")  # July-September, in progress: as today
+    assert "*Actions this quarter:* 0 raised, 1 completed, 0 overdue" in r.text
