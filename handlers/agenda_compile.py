@@ -104,10 +104,15 @@ class Agenda:
         return {
             "meeting": {"date": m["date"].isoformat(), "time": m["time"], "venue": m["venue"], "host": m["host"],
                         "theme": m["theme"]},
-            "entries": [{"key": e.key, "title": e.title, "lead": e.lead, "kind": e.kind, "number": e.number}
+            "entries": [{"key": e.key, "title": e.title, "lead": e.lead, "kind": e.kind, "number": e.number,
+                         "note": e.note}
                         for e in self.entries if e.key in ("plan", "proposal", "standing")],
             "open_actions": self.review.open_count,
             "missing_updates": list(self.partner_updates.missing),
+            "updates": {u["organisation"]: u["text"] for u in self.partner_updates.submitted},
+            "actions": {str(a.ref): {"text": a.text, "owner": a.owner_name, "due": a.due.isoformat() if a.due else None,
+                                     "status": a.status, "note": a.last_note}
+                        for a in self.review.raised + self.review.still_open},
         }
 
 
@@ -215,6 +220,8 @@ def changes_since(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                 out.append(f"{entry['title']}: lead changed from {old['lead'] or 'none'} to {entry['lead'] or 'none'}.")
             if old["kind"] != entry["kind"]:
                 out.append(f"{entry['title']}: now {entry['kind']} (was {old['kind']}).")
+            if "note" in old and old["note"] != entry["note"]:
+                out.append(f"{entry['title']}: " + (f"now “{entry['note']}”." if entry["note"] else "note removed."))
     for item_key, entry in old_items.items():
         if item_key not in new_items:
             out.append(f"Removed: {entry['title']}.")
@@ -223,7 +230,46 @@ def changes_since(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     sent = set(before.get("missing_updates", [])) - set(after.get("missing_updates", []))
     if sent:
         out.append("Partner updates since received from: " + ", ".join(sorted(sent)) + ".")
+    out += _update_changes(before.get("updates"), after["updates"])
+    out += _action_changes(before.get("actions"), after["actions"])
     return out
+
+
+def _update_changes(before: dict[str, str] | None, after: dict[str, str]) -> list[str]:
+    """Partner updates revised since publication (new ones are named with those received, above)."""
+    if before is None:  # published before versions recorded the updates' text
+        return []
+    return [f"Partner update from {org} revised." for org, text in sorted(after.items())
+            if org in before and before[org] != text]
+
+
+def _action_changes(before: dict[str, dict[str, Any]] | None, after: dict[str, dict[str, Any]]) -> list[str]:
+    """What changed in the actions under review: added, no longer listed, and each one's status, owner, due date,
+    wording and last progress note."""
+    if before is None:  # published before versions recorded the actions reviewed
+        return []
+    out: list[str] = []
+    for ref, new in sorted(after.items(), key=lambda kv: int(kv[0])):
+        old = before.get(ref)
+        if old is None:
+            out.append(f"Action #{ref} added to the review: {new['text']}.")
+            continue
+        if old["status"] != new["status"]:
+            out.append(f"Action #{ref}: now {new['status']} (was {old['status']}).")
+        if old["owner"] != new["owner"]:
+            out.append(f"Action #{ref}: owner changed from {old['owner']} to {new['owner']}.")
+        if old["due"] != new["due"]:
+            out.append(f"Action #{ref}: due date changed from {_due(old['due'])} to {_due(new['due'])}.")
+        if old["text"] != new["text"]:
+            out.append(f"Action #{ref}: now reads “{new['text']}”.")
+        if old["note"] != new["note"]:
+            out.append(f"Action #{ref}: new progress note.")
+    out += [f"Action #{ref} no longer under review." for ref in sorted(set(before) - set(after), key=int)]
+    return out
+
+
+def _due(iso: str | None) -> str:
+    return f"{dt.date.fromisoformat(iso):%-d %b %Y}" if iso else "none"
 
 
 def agenda_data(agenda: Agenda, *, summary_limit: int = 10) -> dict[str, Any]:

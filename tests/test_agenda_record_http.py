@@ -126,3 +126,39 @@ def test_quarter_report_counts_overdue_as_the_action_stood_at_the_quarters_end(s
     assert "*Actions this quarter:* 3 raised, 1 completed, 2 overdue" in r.text
     r = board.alice.command("/lsp", "report quarter 2019-Q2")  # July-September, in progress: as today
     assert "*Actions this quarter:* 0 raised, 1 completed, 0 overdue" in r.text
+
+
+def channel_post(fake_slack: FakeSlack, board: BoardFixture, title: str) -> dict:
+    """The board channel's post whose text starts with `title` (waiting for it), its parameters."""
+    return wait_until(lambda: next((c.params for c in fake_slack.messages() if c.params.get("channel") ==
+                                    board.channel_id and c.params.get("text", "").startswith(title)), None),
+                      what=f"“{title}” in {board.channel_id}")
+
+
+def test_a_partner_update_or_action_revised_after_publication_is_a_change_to_publish(
+        server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    board.alice.command("/update", "The flu programme starts in October.")
+    chair.command("/action", f"add Map support for young people <@{board.alice.user_id}|alice> by 2019-09-30")
+    assert "Published version 1" in chair.command("/agenda", "publish").text
+    assert "already published and nothing has changed" in chair.command("/agenda", "publish").text
+
+    board.alice.command("/update", "Revised: the flu programme starts on 1 October.")
+    r = chair.command("/agenda", "draft")
+    assert "Changed since version 1" in r.text and "Partner update from Ealing PCT revised." in r.text
+    assert "Revised: the flu programme starts on 1 October." in r.text
+    assert "Published version 2" in chair.command("/agenda", "publish").text
+    assert "Revised: the flu programme starts on 1 October." in str(channel_post(fake_slack, board, "Agenda v2"))
+
+    board.alice.command("/action", "update #1 Met the youth service")
+    chair.command("/action", "due #1 2019-10-31")
+    r = chair.command("/agenda", "draft")
+    assert "Changed since version 2" in r.text
+    assert "Action #1: due date changed from 30 Sep 2019 to 31 Oct 2019." in r.text
+    assert "Action #1: new progress note." in r.text
+    assert "Published version 3" in chair.command("/agenda", "publish").text
+    chair.command("/action", "done #1 Mapped")
+    r = chair.command("/agenda", "draft")
+    assert "Action #1 no longer under review." in r.text
+    assert "Published version 4" in chair.command("/agenda", "publish").text
