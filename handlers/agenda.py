@@ -261,9 +261,11 @@ def _meeting_for(req: Request, board: Board, phrase: str) -> Meeting:
     return _upcoming_meeting(req, board, None)
 
 
-def agenda_document(agenda: Agenda, *, published: bool = False) -> Document:
-    """The agenda as a document (Word and Markdown, from templates/docs/agenda.*), for the transport to render."""
-    data = dict(agenda_data(agenda), published=published)
+def agenda_document(agenda: Agenda, *, published: bool = False, word_attached: bool = True) -> Document:
+    """The agenda as a document (Word and Markdown, from templates/docs/agenda.*), for the transport to render.
+    `word_attached`: its Word version goes where its message goes (the channel, the chair's DM), so the message
+    may send readers to it for what it leaves out."""
+    data = dict(agenda_data(agenda), published=published, word_attached=word_attached)
     title = f"{'Agenda' if published else 'Draft agenda'} — {agenda.board}, {agenda.meeting['date']:%-d %B %Y}"
     return Document(template="agenda", data=data, basename=file_stem(agenda), title=title,
                     board=agenda.board)
@@ -276,7 +278,8 @@ def file_stem(agenda: Agenda) -> str:
 
 def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
     """The draft as Block Kit; its Word and Markdown files are made by the transport after the ack."""
-    document = agenda_document(compile_agenda(req.session, board, meeting, req.today(board.timezone)))
+    document = agenda_document(compile_agenda(req.session, board, meeting, req.today(board.timezone)),
+                               word_attached=False)  # an ephemeral reply: the files go to the DM
     # The draft is the requester's alone: its time is shown on their clock (the documents keep the venue's).
     when = dict(document.data["meeting"], time=time_label(meeting.starts_at, board.timezone, viewer_zone(req)))
     return Reply("slack/agenda_draft.json.j2", dict(document.data, version=None, meeting=when), documents=[document])
@@ -290,7 +293,8 @@ def handle_agenda_draft(req: Request) -> Reply:
 
 
 def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
-    """Post the agenda to the board's channel and record the version; refused if nothing changed."""
+    """Post the agenda to the board's channel, its Word version with it, and record the version; refused if
+    nothing changed."""
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
     if agenda.published_version is not None and not agenda.changes:
         raise Conflict(f"Version {agenda.published_version} of this agenda is already published and nothing has "
@@ -301,8 +305,9 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
                                        snapshot=agenda.snapshot(), markdown=req.notify.markdown(document),
                                        now=req.now())
     data.update(version=publication.version, published_at=publication.published_at)
-    req.notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data,
-                          key=agenda_store.publication_message_key(meeting.id, publication.version))
+    key = agenda_store.publication_message_key(meeting.id, publication.version)
+    req.notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data, key=key)
+    req.notify.document_to_channel(board.channel_id, document, key=f"{key}:file")
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda", entity_id=publication.id,
                  operation="publish", after={"meeting": meeting.date.isoformat(), "version": publication.version})
     return Reply("slack/agenda_note.json.j2", {"icon": ":mega:", "channel": board.channel_id, "text": (

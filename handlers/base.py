@@ -29,6 +29,11 @@ class Notifier(Protocol):
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None: ...
 
+    def document_to_channel(self, channel_id: str, document: Document, *, key: str,
+                            formats: tuple[str, ...] = ("docx",)) -> None:
+        """Render a document and post its files of the given formats (the Word version) into a channel."""
+        ...
+
     def markdown(self, document: Document) -> str:
         """The Markdown of a document, for a record kept with what is sent (a published agenda)."""
         ...

@@ -115,6 +115,17 @@ class Outbox:
             suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
             self.file_to_user(user_id, file.filename, file.content, title=file.title, key=f"{key}:{suffix}")
 
+    def document_to_channel(self, channel_id: str, document: Any, *, key: str,
+                            formats: tuple[str, ...] = ("docx",)) -> None:
+        """Render a document and queue its files of the given formats (by default the Word version alone) as uploads
+        into a channel, each keyed `<key>:<format>`."""
+        for file in self._render.documents(document):
+            suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
+            if suffix in formats:
+                payload = {"_method": "files.upload", "filename": file.filename, "content_hex": file.content.hex(),
+                           "title": file.title or file.filename}
+                self._enqueue_payload("channel", channel_id, payload, f"{key}:{suffix}")
+
     def markdown(self, document: Any) -> str:
         """The Markdown of a document (handlers.base.Document), for a record kept with what is sent."""
         return self._render.markdown(document)

@@ -56,7 +56,7 @@ def test_huge_agenda_is_split_or_summarised_never_failing(runtime, clock):
     assert [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]] == \
         ["agenda_publish", "agenda_regenerate"]
     text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
-    assert "…and 290 more in the Word document." in text
+    assert "…and 290 more in the Word version sent to your direct messages." in text
     assert "83. Item 80" in text and "84. Any other business" in text
     assert "<!channel>" not in str(outcome.payload)
     [word] = [a for a in runtime.renderer.documents(outcome.documents[0]) if a.filename.endswith(".docx")]

@@ -162,3 +162,30 @@ def test_a_partner_update_or_action_revised_after_publication_is_a_change_to_pub
     r = chair.command("/agenda", "draft")
     assert "Action #1 no longer under review." in r.text
     assert "Published version 4" in chair.command("/agenda", "publish").text
+
+
+def test_publish_posts_the_word_agenda_to_the_channel_with_the_message(server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    for n in range(12):
+        chair.command("/action", f"add Action number {n + 1} <@{board.alice.user_id}|alice> by 2019-09-30")
+    r = chair.command("/agenda", "draft")
+    assert "…and 2 more in the Word version sent to your direct messages." in r.text
+    assert "in the Word document" not in r.text
+    stem = "-".join(board.name.lower().split()) + "-agenda-2019-10-10"
+    draft = word_files(server, chair.user_id, 1)[f"{stem}.docx"]
+    assert [p.text for p in draft.paragraphs if p.style.name == "Heading 1"] == \
+        ["Draft agenda — Thursday 10 October 2019"]
+
+    assert "Published version 1" in chair.command("/agenda", "publish").text
+    post = channel_post(fake_slack, board, "Agenda v1")
+    assert "…and 2 more in the Word document." in str(post["blocks"])
+    published = word_files(server, board.channel_id, 1)
+    assert list(published) == [f"{stem}.docx"]  # the Word version alone, in the channel
+    document = published[f"{stem}.docx"]
+    assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == ["Agenda — Thursday 10 October 2019"]
+    assert len(document.tables[0].rows) == 13
+    assert_council_page(document, board)
+    uploads = wait_until(lambda: [c for c in fake_slack.calls("files.completeUploadExternal")
+                                  if c.params.get("channel_id") == board.channel_id], what="the upload to the channel")
+    assert len(uploads) == 1

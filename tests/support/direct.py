@@ -43,6 +43,14 @@ class RecordingNotifier:
                      key: str | None = None) -> None:
         self.sent.append(Sent("file", user_id, filename, {"title": title, "size": len(content)}))
 
+    def document_to_channel(self, channel_id: str, document: Any, *, key: str,
+                            formats: tuple[str, ...] = ("docx",)) -> None:
+        self.sent.extend(Sent("file", channel_id, f"{document.basename}.{f}", {"title": document.title})
+                         for f in formats)
+
+    def markdown(self, document: Any) -> str:
+        return ""
+
     def to(self, target: str) -> list[Sent]:
         """What was sent to one person or channel, in order."""
         return [s for s in self.sent if s.target == target]
