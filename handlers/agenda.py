@@ -10,7 +10,9 @@ from typing import Any
 from handlers import access, forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
+from handlers.agenda_record import from_record, to_record
 from handlers.base import (
+    Attachment,
     Conflict,
     Document,
     Forbidden,
@@ -272,12 +274,46 @@ def agenda_document(agenda: Agenda, *, published: bool = False, word_attached: b
 
 
 def file_stem(agenda: Agenda) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", agenda.board).strip("-").lower()
-    return f"{slug}-agenda-{agenda.meeting['date'].isoformat()}"
+    return _stem(agenda.board, agenda.meeting["date"])
+
+
+def _stem(board: str, day: dt.date) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", board).strip("-").lower()
+    return f"{slug}-agenda-{day.isoformat()}"
+
+
+def _taken_place(req: Request, board: Board, meeting: Meeting) -> bool:
+    return meeting.date < req.today(board.timezone)
+
+
+def record_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
+    """A meeting that has taken place: its agenda as last published (the record), never one compiled from today's
+    data; its Word and Markdown versions go to the DM as a draft's do."""
+    when = f"{meeting.date:%A %-d %B %Y}"
+    published = agenda_store.latest_publication(session=req.session, meeting_id=meeting.id)
+    if published is None:
+        raise NotFound(f"The meeting on {when} has taken place and its agenda was never published, so there is no "
+                       "agenda on record for it.")
+    if "record" not in published.snapshot:  # published before the record was kept: its Markdown is
+        return Reply("slack/agenda_note.json.j2", {"text": (
+            f"The meeting on {when} has taken place. Its agenda as published (version {published.version}) is "
+            "attached.")}, attachments=[Attachment(f"{_stem(board.name, meeting.date)}.md",
+                                                   published.markdown.encode("utf-8"),
+                                                   title=f"Agenda — {board.name}, {meeting.date:%-d %B %Y}")])
+    data = from_record(published.snapshot["record"])
+    day = data["meeting"]["date"]  # as published
+    title = f"Agenda — {data['board']}, {day:%-d %B %Y} (version {published.version}, as published)"
+    document = Document(template="agenda", data=dict(data, word_attached=True), basename=_stem(data["board"], day),
+                        title=title, board=data["board"])
+    return Reply("slack/agenda_draft.json.j2", dict(data, word_attached=False, on_record=True),
+                 documents=[document])
 
 
 def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
-    """The draft as Block Kit; its Word and Markdown files are made by the transport after the ack."""
+    """The draft as Block Kit; its Word and Markdown files are made by the transport after the ack. A meeting that
+    has taken place shows its agenda as published instead."""
+    if _taken_place(req, board, meeting):
+        return record_reply(req, board, meeting)
     document = agenda_document(compile_agenda(req.session, board, meeting, req.today(board.timezone)),
                                word_attached=False)  # an ephemeral reply: the files go to the DM
     # The draft is the requester's alone: its time is shown on their clock (the documents keep the venue's).
@@ -295,6 +331,10 @@ def handle_agenda_draft(req: Request) -> Reply:
 def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
     """Post the agenda to the board's channel, its Word version with it, and record the version; refused if
     nothing changed."""
+    if _taken_place(req, board, meeting):
+        raise InvalidInput(f"The meeting on {meeting.date:%A %-d %B %Y} has already taken place; its agenda as "
+                           "published stays on record and can't be published again.",
+                           examples=[f"/agenda draft {meeting.date.isoformat()}"])
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
     if agenda.published_version is not None and not agenda.changes:
         raise Conflict(f"Version {agenda.published_version} of this agenda is already published and nothing has "
@@ -305,6 +345,7 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
                                        snapshot=agenda.snapshot(), markdown=req.notify.markdown(document),
                                        now=req.now())
     data.update(version=publication.version, published_at=publication.published_at)
+    publication.snapshot = dict(publication.snapshot, record=to_record(data))  # what the board saw, kept as it was
     key = agenda_store.publication_message_key(meeting.id, publication.version)
     req.notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data, key=key)
     req.notify.document_to_channel(board.channel_id, document, key=f"{key}:file")

@@ -9,9 +9,11 @@ import io
 import docx
 from docx.oxml.ns import qn
 
+from tests.support.databases import db_rows
 from tests.support.delivery import queued_files
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess, sql
+from tests.support.slack_ui import click
 from tests.support.waiting import wait_until
 
 
@@ -168,7 +170,7 @@ def test_publish_posts_the_word_agenda_to_the_channel_with_the_message(server, b
     chair = board.chair
     chair.command("/plan", "meeting add 2019-10-10 10:00")
     for n in range(12):
-        chair.command("/action", f"add Action number {n + 1} <@{board.alice.user_id}|alice> by 2019-09-30")
+        chair.command("/action", f"add Action number {n + 1} <@{chair.user_id}|chair> by 2019-09-30")  # no DMs
     r = chair.command("/agenda", "draft")
     assert "…and 2 more in the Word version sent to your direct messages." in r.text
     assert "in the Word document" not in r.text
@@ -189,3 +191,45 @@ def test_publish_posts_the_word_agenda_to_the_channel_with_the_message(server, b
     uploads = wait_until(lambda: [c for c in fake_slack.calls("files.completeUploadExternal")
                                   if c.params.get("channel_id") == board.channel_id], what="the upload to the channel")
     assert len(uploads) == 1
+
+
+def test_a_past_meetings_agenda_is_the_record_and_cannot_be_published_again(server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    chair.command("/plan", 'item add 2019-10-10 "LSP Annual Report for Scrutiny" lead:"LB Ealing" kind:decision')
+    board.alice.command("/update", "The flu programme starts in October.")
+    assert "Published version 1" in chair.command("/agenda", "publish").text
+    meeting_id = db_rows(server.database_url, "SELECT m.id FROM meetings m JOIN boards b ON b.id = m.board_id "
+                         "WHERE b.channel_id = :c", c=board.channel_id)[0][0]
+    move_meeting_to(server, board, "2019-10-10", "2019-07-10")
+    # Since the meeting: the plan and the update change, which today's compilation would show.
+    sql(server, "UPDATE plan_items SET title = 'Renamed since' WHERE board_id = "
+        "(SELECT id FROM boards WHERE channel_id = :c)", c=board.channel_id)
+    sql(server, "UPDATE partner_updates SET text = 'Rewritten since' WHERE meeting_id IN (SELECT m.id FROM meetings m "
+        "JOIN boards b ON b.id = m.board_id WHERE b.channel_id = :c)", c=board.channel_id)
+    fake_slack.reset()
+
+    r = chair.command("/agenda", "draft 10 July 2019")
+    assert r.json()["response_type"] == "ephemeral"
+    t = r.text
+    assert "Agenda v1" in t and "LSP Annual Report for Scrutiny" in t and "The flu programme starts in October." in t
+    assert "Renamed since" not in t and "Rewritten since" not in t
+    assert "agenda as published" in t and not [b for b in r.json()["blocks"] if b["type"] == "actions"]
+    stem = "-".join(board.name.lower().split()) + "-agenda-2019-10-10"
+    document = word_files(server, chair.user_id, 1)[f"{stem}.docx"]  # named for the date it was published for
+    texts = [p.text for p in document.paragraphs]
+    assert "Agenda — Thursday 10 October 2019" in texts and "4.  LSP Annual Report for Scrutiny" in texts
+    assert not any("Renamed since" in text or "Rewritten since" in text for text in texts)
+
+    before = db_rows(server.database_url, "SELECT count(*) FROM agenda_publications")[0][0]
+    r = chair.command("/agenda", "publish 10 July 2019")
+    assert "has already taken place" in r.text
+    r = click(chair, "agenda_publish", str(meeting_id), channel=board.channel_id,
+              ts="1563265800.000200", response_url=fake_slack.url + "response/publish")
+    assert "has already taken place" in fake_slack.wait_for("response/publish")[0].params["text"]
+    assert db_rows(server.database_url, "SELECT count(*) FROM agenda_publications")[0][0] == before
+
+    # A past meeting whose agenda was never published has no record to show.
+    chair.command("/plan", "meeting add 2019-11-14 10:00")
+    move_meeting_to(server, board, "2019-11-14", "2019-06-14")
+    assert "never published" in chair.command("/agenda", "draft 14 June 2019").text
