@@ -400,9 +400,11 @@ COMMANDS = (
     Command("/agenda", ("decline",), handle_agenda_decline, who=Who.DECIDERS, doing="decide on proposals",
             parsed=True, usage=USAGE[3], summary="decline a proposal, saying why"),
     Command("/agenda", ("draft",), handle_agenda_draft, who=Who.MANAGERS, doing="draft the agenda", parsed=True,
-            usage=USAGE[4], summary="the next (or named) meeting's agenda: here, and in Word and Markdown in your DM"),
+            usage=USAGE[4], summary="the next (or named) meeting's agenda: here, and in Word and Markdown in your DM "
+            "(a meeting that has taken place: its agenda as published)"),
     Command("/agenda", ("publish",), handle_agenda_publish, who=Who.MANAGERS, doing="publish the agenda",
-            parsed=True, usage=USAGE[5], summary="post the agenda to the board's channel"),
+            parsed=True, usage=USAGE[5], summary="post the agenda, with its Word version, to the board's channel "
+            "(not for a meeting that has taken place)"),
 )
 
 
