@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 board = s.get(Board, meeting.board_id)
                 start = time.perf_counter()
                 agenda = compile_agenda(s, board, meeting, today)
-                data = dict(agenda_data(agenda), published=False, version=None)
+                data = dict(agenda_data(agenda), published=False, version=None, word_attached=False)
                 if kind == "blockkit":
                     payload = renderer("slack/agenda_draft.json.j2", data)
                     sizes[kind] = len(payload["blocks"])
