@@ -20,7 +20,8 @@ import holidays
 
 from handlers.base import InvalidInput
 from handlers.dates import WEEKDAYS
-from store.models import Board
+from store import meetings
+from store.models import Board, Meeting
 
 # ---------------------------------------------------------------- the working-day calendar
 
@@ -72,6 +73,13 @@ def at_local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     local = dt.datetime.combine(day, time, tz)
     # zoneinfo keeps non-existent wall times as given; normalise through UTC and back.
     return local.astimezone(dt.UTC)
+
+
+def next_meeting(*, session: Any, board: Board, now: dt.datetime) -> Meeting | None:
+    """The board's "next meeting", the same in every command: once a meeting has started (its start time on the
+    board's clock), the next meeting is the following one; a meeting without a time is next for all its day."""
+    today = now.astimezone(ZoneInfo(board.timezone)).date()
+    return meetings.first_not_started(session=session, board_id=board.id, today=today, now=now)
 
 
 # ---------------------------------------------------------------- the settings' types and ranges

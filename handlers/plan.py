@@ -20,6 +20,7 @@ from handlers.base import (
     Request,
     UsageError,
 )
+from handlers.board_rules import board_config, next_meeting
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.registry import Command, Handler, Kind, Option, Topic, Who
@@ -98,14 +99,14 @@ def parse_meeting_date(req: Request, board: Board, phrase: str) -> dt.date:
     today = req.today(board.timezone)
 
     def upcoming() -> dt.date | None:
-        found = meetings.next_meeting(session=req.session, board_id=board.id, after=today)
+        found = next_meeting(session=req.session, board=board, now=req.now())
         return found.date if found else None
 
     try:
-        return parse_date(phrase, today, upcoming)
+        return parse_date(phrase, today, upcoming, year_start_month=board_config(board).year_start_month)
     except DateParseError as exc:
-        raise InvalidInput(f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.", examples=DATE_EXAMPLES,
-                           field="date") from exc
+        raise InvalidInput(f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.",
+                           examples=exc.examples or DATE_EXAMPLES, field="date") from exc
 
 
 def parse_option_date(req: Request, board: Board, key: str, phrase: str) -> dt.date:

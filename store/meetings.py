@@ -17,6 +17,16 @@ def next_meeting(*, session: Session, board_id: int, after: dt.date) -> Meeting 
     )
 
 
+def first_not_started(*, session: Session, board_id: int, today: dt.date, now: dt.datetime) -> Meeting | None:
+    """The first meeting from `today` on that has not started by `now`: one with a start time has started at
+    that instant; one without a time is upcoming for the whole of its day."""
+    stmt = select(Meeting).where(Meeting.board_id == board_id, Meeting.date >= today).order_by(Meeting.date).limit(2)
+    for meeting in session.scalars(stmt):
+        if meeting.date > today or meeting.starts_at is None or meeting.starts_at > now:
+            return meeting
+    return next_meeting(session=session, board_id=board_id, after=today + dt.timedelta(days=1))
+
+
 def previous_meeting(*, session: Session, board_id: int, before: dt.date) -> Meeting | None:
     return session.scalar(
         select(Meeting).where(Meeting.board_id == board_id, Meeting.date < before).order_by(Meeting.date.desc()).limit(1)
