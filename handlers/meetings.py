@@ -8,7 +8,10 @@ from typing import Any
 
 from dateutil.rrule import rrulestr
 
-from handlers.base import Conflict, InvalidInput, Reply, Request, UsageError
+from handlers import access
+from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.board_rules import WorkingCalendar, board_config
+from handlers.ids import ActionId
 from handlers.parsing import check_text
 from handlers.plan import (
     CADENCE_PRESETS,
@@ -23,7 +26,7 @@ from handlers.plan import (
     record_change,
     starts_at,
 )
-from handlers.registry import Kind, Option
+from handlers.registry import Button, Kind, Option, Who, read_options, refusal
 from store import boards, meetings
 from store import plan as plan_store
 from store.models import Board, Meeting
@@ -87,6 +90,9 @@ def handle_meeting_add(req: Request) -> Reply:
     host_id = _host(req, parsed.options["host"]) if parsed.options.get("host") else None
     theme = check_text(parsed.options["theme"], "theme")[:300] if "theme" in parsed.options else None
     meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
+    why = WorkingCalendar(board_config(board).holidays).why_not_working(day)
+    if meeting is None and why and parsed.options.get("force") != "yes":
+        return _confirm_non_working_day(req, board, day, why)
     if meeting is not None:
         if at is None and venue is None and host_id is None and theme is None:
             raise Conflict(f"{board.name} already has a meeting on {day:%A %-d %B %Y}. Give a time, venue, host or "
@@ -117,6 +123,37 @@ def handle_meeting_add(req: Request) -> Reply:
         change = "added"
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "meeting", "change": change,
                                              "meeting": meeting_data(meeting, board)})
+
+
+_CONFIRM_VALUE_LIMIT = 2000  # Slack's limit on a button's value
+
+
+def _confirm_non_working_day(req: Request, board: Board, day: dt.date, why: str) -> Reply:
+    """Ask before adding a meeting on a weekend or bank holiday: a button that adds it, or `force:yes`."""
+    text = f"{req.rest.strip()} force:yes"
+    value = f"{board.id}|{text}"
+    return Reply("slack/plan_confirm.json.j2", {
+        "board": board.name, "date": day, "why": why, "command": f"/plan meeting add {text}",
+        "value": value if len(value) <= _CONFIRM_VALUE_LIMIT else None,
+    })
+
+
+def handle_meeting_confirm_button(req: Request) -> Reply:
+    """"Add it anyway": the `/plan meeting add` that asked, run again with `force:yes` by whoever may change the
+    meetings of the board the button names."""
+    board_id, _, text = str(req.values.get("value") or "").partition("|")
+    board = boards.get(session=req.session, board_id=int(board_id)) if board_id.isdigit() else None
+    if board is None:
+        raise NotFound("That board no longer exists.")
+    actor = access.actor_for(req, board)
+    if not MEETING_ADD.who.allows(actor):
+        raise refusal(MEETING_ADD, actor)
+    req.on_board(board, actor)
+    req.rest = text
+    req.parsed = read_options(MEETING_ADD, text)
+    if req.parsed.options.get("force") != "yes":
+        raise InvalidInput("That button has lost what it was for. Type the command again.")
+    return handle_meeting_add(req)
 
 
 def cadence_dates(board: Board, year: int) -> list[dt.date]:
@@ -165,13 +202,22 @@ def handle_plan_generate(req: Request) -> Reply:
 
 # ---------------------------------------------------------------- declarations
 
+FORCE = Option("force", Kind.CHOICE, choices=("yes",),
+               help="`force:yes` adds a meeting on a weekend or bank holiday without asking")
+MEETING_ADD = plan_change(("meeting", "add"), handle_meeting_add, "change the meetings", aliases=(("meeting", "edit"),),
+                          usage=USAGE[1], options=(*PLAIN_OPTIONS, FORCE),
+                          summary="add a meeting, or change one (`meeting edit`); on a weekend or bank holiday it "
+                                  "asks first (a button) unless given `force:yes`")
 COMMANDS = (
-    plan_change(("meeting", "add"), handle_meeting_add, "change the meetings", aliases=(("meeting", "edit"),),
-                usage=USAGE[1], summary="add a meeting, or change one (`meeting edit`)"),
+    MEETING_ADD,
     plan_change(("generate",), handle_plan_generate, "change the meetings", usage=USAGE[2],
                 summary="a year's meetings from the cadence"),
     plan_change(("cadence",), handle_plan_cadence, "set the meeting cadence", usage=USAGE[3],
                 options=(*(o for o in PLAIN_OPTIONS if o.name != "duration"),
                          Option("duration", Kind.NUMBER, low=15, high=600, help="minutes")),
                 summary="how often the board meets, when and where"),
+)
+BUTTONS = (
+    Button(ActionId.PLAN_MEETING_CONFIRM, handle_meeting_confirm_button,
+           "add a meeting on a weekend or bank holiday after all", who=Who.MANAGERS, success="replace"),
 )

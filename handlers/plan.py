@@ -155,7 +155,21 @@ def local_time(meeting: Meeting, tz: str) -> dt.time | None:
 
 
 def starts_at(day: dt.date, at: dt.time | None, tz: str) -> dt.datetime | None:
-    return dt.datetime.combine(day, at, ZoneInfo(tz)) if at else None
+    """`at` on `day` on the board's clock. A time the clocks skip (spring) or pass twice (autumn) is refused
+    with the reason: the meeting's start would otherwise be a guess."""
+    if at is None:
+        return None
+    zone = ZoneInfo(tz)
+    local = dt.datetime.combine(day, at, zone)
+    back = local.astimezone(dt.UTC).astimezone(zone)
+    when = f"{at:%H:%M} on {day:%A %-d %B %Y}"
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise InvalidInput(f"{when} does not exist on the board's clock ({tz}): the clocks go forward that night "
+                           f"and skip it. Choose a time outside the hour they skip.", field="time")
+    if local.replace(fold=1).utcoffset() != local.utcoffset():
+        raise InvalidInput(f"{when} happens twice on the board's clock ({tz}): the clocks go back that night, so "
+                           "it is ambiguous. Choose a time outside the hour they repeat.", field="time")
+    return local
 
 
 def meeting_data(meeting: Meeting, board: Board) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 
 from bot.clock import FixedClock
@@ -116,3 +117,32 @@ def test_next_meeting_is_the_following_one_once_a_meeting_has_started(dated: Run
     assert "10 October" in text and "12 September" not in text
     text = ok(dated, "/plan", 'item add next meeting "Skills strategy" lead:"LB Ealing"')
     assert "10 October" in text and "12 September" not in text
+
+
+# ---------------------------------------------------------------- times on the board's clock
+
+
+def test_a_time_the_clocks_skip_or_repeat_is_refused_with_the_reason(dated: Runtime):
+    text = refused(dated, "/plan", "meeting add 29 March 2020 01:30 force:yes")
+    assert "01:30 on Sunday 29 March 2020 does not exist on the board's clock (Europe/London)" in text
+    assert "clocks go forward" in text
+    text = refused(dated, "/plan", "meeting add 25 October 2020 01:30 force:yes")
+    assert "01:30 on Sunday 25 October 2020 happens twice on the board's clock" in text and "clocks go back" in text
+    ok(dated, "/plan", "meeting add 25 October 2020 02:30 force:yes")
+    ok(dated, "/plan", "meeting add 29 March 2020 02:30 force:yes")
+
+
+def test_the_calendar_end_is_the_start_plus_the_duration(dated: Runtime):
+    ok(dated, "/plan", "cadence duration:120")
+    ok(dated, "/plan", "meeting add 27 October 2019 00:30 force:yes")  # the clocks go back at 02:00 BST
+    ok(dated, "/plan", "meeting add 10 October 2019 10:00")
+    ok(dated, "/plan", "meeting add 29 March 2020 00:30 force:yes")  # they go forward at 01:00 GMT
+    files = run(dated, "/plan", "ics").attachments
+    raw = files[0].content.decode()
+    events = {e.decoded("dtstart").date(): e for e in icalendar.Calendar.from_ical(files[0].content).walk("VEVENT")}
+    for event in events.values():
+        start, end = event.decoded("dtstart"), event.decoded("dtend")
+        assert end.astimezone(dt.UTC) - start.astimezone(dt.UTC) == dt.timedelta(hours=2)
+    assert "DTSTART;TZID=Europe/London:20191010T100000" in raw and "DTEND;TZID=Europe/London:20191010T120000" in raw
+    assert "DTEND:20191027T013000Z" in raw  # 01:30 GMT: a local 01:30 would be read as the first, BST, one
+    assert "DTEND;TZID=Europe/London:20200329T033000" in raw
