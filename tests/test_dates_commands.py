@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.runtime import Outcome, Runtime, run_command
+from store import db
+from store.models import Meeting
 from tests.support.settings import ADMIN
 
 LONDON = ZoneInfo("Europe/London")
@@ -146,3 +149,36 @@ def test_the_calendar_end_is_the_start_plus_the_duration(dated: Runtime):
     assert "DTSTART;TZID=Europe/London:20191010T100000" in raw and "DTEND;TZID=Europe/London:20191010T120000" in raw
     assert "DTEND:20191027T013000Z" in raw  # 01:30 GMT: a local 01:30 would be read as the first, BST, one
     assert "DTEND;TZID=Europe/London:20200329T033000" in raw
+
+
+# ---------------------------------------------------------------- /plan generate
+
+
+def meeting_dates(runtime: Runtime) -> list[dt.date]:
+    with db.session_scope(runtime.sessions) as session:
+        return list(session.scalars(select(Meeting.date).order_by(Meeting.date)))
+
+
+def test_generate_lays_meetings_on_working_days_and_a_second_run_replaces_the_empty_ones(dated: Runtime):
+    ok(dated, "/plan", 'cadence FREQ=MONTHLY;BYMONTH=1,4,12;BYMONTHDAY=25 time:10:00 venue:"Perceval House"')
+    text = ok(dated, "/plan", "generate 2020")
+    assert "3 meetings added for 2020" in text
+    assert ("Moved to the next working day: Saturday 25 January 2020 is a Saturday, so the meeting is on "
+            "Monday 27 January 2020.") in text
+    assert "Saturday 25 April 2020 is a Saturday, so the meeting is on Monday 27 April 2020." in text
+    # Christmas Day, then a weekend, then Boxing Day's substitute on Monday 28 December.
+    assert ("Friday 25 December 2020 is a bank holiday (Christmas Day), so the meeting is on Tuesday 29 December "
+            "2020.") in text
+    assert meeting_dates(dated) == [dt.date(2020, 1, 27), dt.date(2020, 4, 27), dt.date(2020, 12, 29)]
+
+    ok(dated, "/plan", 'item add 27 April 2020 "Skills strategy" lead:"LB Ealing"')  # this one now holds an item
+    ok(dated, "/plan", "meeting add 5 March 2020 14:00")  # added by hand: never the generator's to replace
+    ok(dated, "/plan", "cadence quarterly")  # the second Thursday of January, April, July and October
+    text = ok(dated, "/plan", "generate 2020")
+    assert "4 meetings added for 2020" in text and "Moved to the next working day" not in text
+    assert "Replaced (laid out from the cadence before, holding nothing): Mon 27 Jan 2020, Tue 29 Dec 2020." in text
+    assert "Kept though the cadence no longer gives it: Mon 27 Apr 2020, for its 1 plan item." in text
+    assert meeting_dates(dated) == [dt.date(2020, 1, 9), dt.date(2020, 3, 5), dt.date(2020, 4, 9),
+                                    dt.date(2020, 4, 27), dt.date(2020, 7, 9), dt.date(2020, 10, 8)]
+    text = refused(dated, "/plan", "generate 2020")
+    assert "Nothing to add" in text and "4 already planned" in text and "Mon 27 Apr 2020 (1 plan item)" in text
