@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from handlers.board_rules import board_config
+from handlers.board_rules import next_meeting as next_meeting_of
 from handlers.base import InvalidInput, Request, UsageError
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, normalise_quotes, tokenize
-from store import boards, meetings
+from store import boards
 from store.models import Board, Member
 
 _DATE_LEAD_WORDS = {"by", "due", "before"}
@@ -22,15 +24,16 @@ def parse_due(req: Request, board: Board, phrase: str) -> dt.date:
     today = req.today(board.timezone)
 
     def next_meeting() -> dt.date | None:
-        found = meetings.next_meeting(session=req.session, board_id=board.id, after=today + dt.timedelta(days=1))
+        found = next_meeting_of(session=req.session, board=board, now=req.now())
         return found.date if found else None
 
     phrase = re.sub(r"^(by|due|before)\s+", "", phrase.strip(), flags=re.I)
     try:
-        due = parse_date(phrase, today, next_meeting)
+        due = parse_date(phrase, today, next_meeting, year_start_month=board_config(board).year_start_month)
     except DateParseError as exc:
         raise InvalidInput(
-            f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.", examples=DATE_EXAMPLES, field="due"
+            f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.", examples=exc.examples or DATE_EXAMPLES,
+            field="due",
         ) from exc
     if due < today:
         raise InvalidInput(

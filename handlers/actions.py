@@ -9,7 +9,7 @@ from handlers import access
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_member, split_add_text
-from handlers.chase import refresh_reminder
+from handlers.chase import non_working_due_note, refresh_reminder
 from handlers.registry import Command, Topic, Who
 from handlers.parsing import (
     PLAIN_MENTION_RE,
@@ -154,7 +154,8 @@ def create_action(
     action.board = board
     _audit(req, action, "create", None)
     _notify_owner(req, action, "slack/action_assigned.json.j2", {"reason": "assigned"})
-    return Reply("slack/action_added.json.j2", {"action": describe(action, today), "by": req.user_id})
+    return Reply("slack/action_added.json.j2", {"action": describe(action, today), "by": req.user_id,
+                                                "due_note": non_working_due_note(board, due) if due else None})
 
 
 # ---------------------------------------------------------------- list / show
@@ -368,7 +369,8 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
     _audit(req, action, "redate", before)
     _notify_owner(req, action, "slack/action_changed.json.j2", {"change": "redated", "note": ""})
     return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
-                                                      "change": "redated", "note": ""})
+                                                      "change": "redated", "note": "",
+                                                      "due_note": non_working_due_note(action.board, due)})
 
 
 # ---------------------------------------------------------------- declarations
@@ -376,7 +378,10 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
 EDITORS = "its owner, the chair, vice-chair or secretariat, or an admin"
 
 TOPIC = Topic("action", "Actions", aliases=("actions",),
-              note="Dates: `Friday`, `next Friday`, `15 July`, `2019-07-15`, `in 2 weeks`, `end of month`, `next meeting`.")
+              note="Dates: `Friday`, `next Friday`, `15 July`, `2019-07-15`, `in 2 weeks`, `end of month`, `next meeting` "
+                   "(the first not yet started), `next week` (its Friday), `end of March`, `mid-April` (the 15th), "
+                   "`Q1` or `end of Q1` (of the board's year). A due date on a weekend or bank holiday is kept; "
+                   "reminders then find it overdue on the next working day.")
 
 COMMANDS = (
     Command("/action", ("add",), handle_action_add, aliases=(("new",),), who=Who.MEMBERS, doing="add actions",

@@ -11,6 +11,7 @@ from handlers import access, forms
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.agenda_record import from_record, to_record
+from handlers.board_rules import next_meeting
 from handlers.base import (
     Attachment,
     Conflict,
@@ -34,7 +35,7 @@ from handlers.plan import (
 )
 from handlers.zones import time_label, viewer_zone
 from store import agenda as agenda_store
-from store import audit, boards, meetings
+from store import audit, boards
 from store import plan as plan_store
 from store.models import AgendaProposal, Board, Meeting, Member, ProposalStatus, Role
 
@@ -67,7 +68,7 @@ def _upcoming_meeting(req: Request, board: Board, phrase: str | None, key: str |
     if phrase:
         day = parse_option_date(req, board, key, phrase) if key else parse_meeting_date(req, board, phrase)
         return existing_meeting(req, board, day)
-    found = meetings.next_meeting(session=req.session, board_id=board.id, after=req.today(board.timezone))
+    found = next_meeting(session=req.session, board=board, now=req.now())
     if found is None:
         raise NotFound(f"{board.name} has no meeting planned. The chair or secretariat adds one with "
                        "`/plan meeting add <date>`.")

@@ -20,7 +20,8 @@ import holidays
 
 from handlers.base import InvalidInput
 from handlers.dates import WEEKDAYS
-from store.models import Board
+from store import meetings
+from store.models import Board, Meeting
 
 # ---------------------------------------------------------------- the working-day calendar
 
@@ -35,6 +36,15 @@ def holiday_calendar(code: str, year: int) -> frozenset[dt.date]:
     return frozenset(found.keys())
 
 
+@functools.lru_cache(maxsize=256)
+def holiday_name(code: str, day: dt.date) -> str:
+    """The name of the public holiday of `code` on `day` (`Good Friday`), or "" if it is none."""
+    if code.lower() == "none":
+        return ""
+    country, _, subdiv = code.upper().partition("-")
+    return holidays.country_holidays(country, subdiv=subdiv or None, years=day.year).get(day) or ""
+
+
 class WorkingCalendar:
     """Which days are working days for a board: weekends and the public holidays of its country are skipped."""
 
@@ -43,6 +53,14 @@ class WorkingCalendar:
 
     def is_working_day(self, day: dt.date) -> bool:
         return day.weekday() < 5 and day not in holiday_calendar(self.holiday_code, day.year)
+
+    def why_not_working(self, day: dt.date) -> str | None:
+        """`a Saturday`, `a bank holiday (Good Friday)`, or None on a working day."""
+        if day.weekday() >= 5:
+            return f"a {day:%A}"
+        if day in holiday_calendar(self.holiday_code, day.year):
+            return f"a bank holiday ({holiday_name(self.holiday_code, day)})"
+        return None
 
     def next_working_day(self, day: dt.date) -> dt.date:
         """`day` itself if it is a working day, else the first one after it."""
@@ -72,6 +90,13 @@ def at_local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     local = dt.datetime.combine(day, time, tz)
     # zoneinfo keeps non-existent wall times as given; normalise through UTC and back.
     return local.astimezone(dt.UTC)
+
+
+def next_meeting(*, session: Any, board: Board, now: dt.datetime) -> Meeting | None:
+    """The board's "next meeting", the same in every command: once a meeting has started (its start time on the
+    board's clock), the next meeting is the following one; a meeting without a time is next for all its day."""
+    today = now.astimezone(ZoneInfo(board.timezone)).date()
+    return meetings.first_not_started(session=session, board_id=board.id, today=today, now=now)
 
 
 # ---------------------------------------------------------------- the settings' types and ranges

@@ -19,9 +19,10 @@ import datetime as dt
 from typing import Any
 
 from handlers.base import Request
+from handlers.board_rules import WorkingCalendar, board_config
 from store import chase as chase_store
 from store import reminder_log
-from store.models import ActionChase
+from store.models import ActionChase, Board
 
 CHASE_TEMPLATE = "slack/chase_actions.json.j2"
 MAX_WITH_BUTTONS = 20  # 2 blocks an action; Slack allows 50 blocks a message
@@ -47,6 +48,20 @@ def next_reminder_date(today: dt.date, due: dt.date, lead_days: int, every_days:
     """When the next reminder after today's would fall due."""
     stage = chase_stage(today, due, lead_days, every_days)
     return stage_date(max(stage + 1, 1 if lead_days else 2), due, lead_days, every_days)
+
+
+def non_working_due_note(board: Board, due: dt.date) -> str | None:
+    """What the reminders do with a due date on a weekend or bank holiday of the board's calendar, or None on a
+    working day. The chase job runs on working days only and never moves a due date: nothing is sent on the day,
+    and the first working day after it finds the action overdue."""
+    calendar = WorkingCalendar(board_config(board).holidays)
+    if calendar.is_working_day(due):
+        return None
+    after = calendar.next_working_day(due)
+    before = calendar.previous_working_day(due)
+    return (f"{due:%A %-d %B %Y} — not a working day. Reminders are not moved to a working day: none is sent on "
+            f"the day, and on {after:%A %-d %B} the action shows as overdue. If you meant the working day before, "
+            f"set it to {before:%A %-d %B}.")
 
 
 def due_words(due: dt.date, today: dt.date) -> tuple[str, int]:

@@ -1,4 +1,5 @@
-"""Natural due dates: `Friday`, `next Friday`, `15 July`, `2019-07-15`, `in 2 weeks`, `end of month`...
+"""Natural due dates: `Friday`, `next Friday`, `15 July`, `2019-07-15`, `in 2 weeks`, `end of month`, `end of March`,
+`mid-April`, `next week`, `Q1`...
 
 python-dateutil's parser reads absolute dates well but silently misreads relative
 phrases (`in 2 weeks` becomes the 2nd of this month), so relative phrases are matched
@@ -8,6 +9,7 @@ first by the small grammar below, built on `relativedelta`; only what is left go
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -25,6 +27,7 @@ _NUMBER_WORDS = {
 _UNITS = {"day": "days", "week": "weeks", "fortnight": "fortnights", "month": "months", "year": "years"}
 
 EXAMPLES = ("Friday", "next Friday", "15 July", "2019-07-15", "in 2 weeks", "end of month", "next meeting")
+YEAR_EXAMPLES = ("31 March {year}", "end of March {year}", "{year}-03-31")
 
 
 RECENT_PAST_DAYS = 92  # a day and month without a year, this far back at most, is this year's
@@ -33,10 +36,12 @@ RECENT_PAST_DAYS = 92  # a day and month without a year, this far back at most, 
 class DateParseError(ValueError):
     """The phrase is not a date we understand."""
 
-    def __init__(self, phrase: str, reason: str = "not a date I understand") -> None:
+    def __init__(self, phrase: str, reason: str = "not a date I understand",
+                 examples: tuple[str, ...] | None = None) -> None:
         super().__init__(f"{phrase!r}: {reason}")
         self.phrase = phrase
         self.reason = reason
+        self.examples = examples  # what to say instead, when the usual examples would not help
 
 
 def _normalise(phrase: str) -> str:
@@ -57,22 +62,91 @@ def _quarter_end(today: dt.date) -> dt.date:
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # a board's dates; 9999-12-31 + a day overflows
 
 
+def _month_number(word: str) -> int | None:
+    """1-12 for a month's name or its abbreviation of three letters or more."""
+    if len(word) < 3:
+        return None
+    for i, month in enumerate(_MONTHS[:12]):
+        if month.startswith(word):
+            return i + 1
+    return 9 if word == "sept" else None
+
+
+def _coming(today: dt.date, make: Callable[[int], dt.date], year: str | None) -> dt.date:
+    """The day `make(year)` of the given year; without one, read as `15 July` is: this year's unless it is more
+    than RECENT_PAST_DAYS back (then next year's)."""
+    if year:
+        return make(int(year))
+    day = make(today.year)
+    return day if day >= today - dt.timedelta(days=RECENT_PAST_DAYS) else make(today.year + 1)
+
+
+def _quarter_end_of_board(today: dt.date, quarter: int, year_start_month: int) -> dt.date:
+    """The last day of the board's quarter `quarter` (1-4) that has not ended before `today`."""
+    first_month = (year_start_month - 1 + 3 * (quarter - 1)) % 12 + 1
+    for year in (today.year - 1, today.year, today.year + 1):
+        end = dt.date(year, first_month, 1) + relativedelta(months=2, day=31)
+        if end >= today:
+            return end
+    raise AssertionError("a quarter ends within a year")  # pragma: no cover
+
+
+def _not_a_day(phrase: str, text: str) -> None:
+    """Refuse, with the reason, a day that does not exist in its month (`31/02`, `29 February 2019`)."""
+    day = month = year = None
+    if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?", text):
+        day, month, year = int(m.group(1)), int(m.group(2)), m.group(3)
+    elif m := re.fullmatch(r"(?:[a-z]+,? )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?([a-z]+),?(?: (\d{4}))?", text):
+        day, month, year = int(m.group(1)), _month_number(m.group(2)), m.group(3)
+    elif m := re.fullmatch(r"(?:[a-z]+,? )?([a-z]+) (\d{1,2})(?:st|nd|rd|th)?,?(?: (\d{4}))?", text):
+        day, month, year = int(m.group(2)), _month_number(m.group(1)), m.group(3)
+    if day is None or month is None or not 1 <= month <= 12:
+        return
+    name = _MONTHS[month - 1].capitalize()
+    if month == 2 and day == 29:
+        if year and not calendar.isleap(int(year)):
+            raise DateParseError(phrase, f"{year} is not a leap year, so February has 28 days")
+        return
+    longest = 29 if month == 2 else calendar.monthrange(2001, month)[1]
+    if day > longest or day == 0:
+        days = "28 days (29 in a leap year)" if month == 2 else f"{longest} days"
+        raise DateParseError(phrase, f"{name} has {days}, so there is no {day} {name}")
+
+
 def parse_date(
     phrase: str,
     today: dt.date,
     next_meeting: Callable[[], dt.date | None] | None = None,
+    *,
+    year_start_month: int = 4,
 ) -> dt.date:
-    """Turn a natural phrase into a date, relative to `today` in the board's time zone, from 1900 to 2999."""
-    day = _read_date(phrase, today, next_meeting)
+    """Turn a natural phrase into a date, relative to `today` in the board's time zone, from 1900 to 2999.
+    `Q1` and `end of Q1` are the board's quarters, counted from `year_start_month`."""
+    day = _read_date(phrase, today, next_meeting, year_start_month)
     if not EARLIEST <= day <= LATEST:
         raise DateParseError(phrase, f"{day.year} is not a year a board plans for")
     return day
 
 
-def _read_date(phrase: str, today: dt.date, next_meeting: Callable[[], dt.date | None] | None) -> dt.date:
+def _read_date(phrase: str, today: dt.date, next_meeting: Callable[[], dt.date | None] | None,
+               year_start_month: int = 4) -> dt.date:
     text = _normalise(phrase)
     if not text:
         raise DateParseError(phrase, "no date given")
+    if re.fullmatch(r"(?:the )?(?:end of )?(?:the )?(\d{4})", text):
+        year = re.findall(r"\d{4}", text)[0]
+        raise DateParseError(phrase, f"a year alone is not a date: say which day of {year}",
+                             tuple(e.format(year=year) for e in YEAR_EXAMPLES))
+    if m := re.fullmatch(r"(?:(?:the )?end of )?(?:the )?q([1-4])", text):
+        return _quarter_end_of_board(today, int(m.group(1)), year_start_month)
+    if m := re.fullmatch(r"(?:the )?(end|mid|middle)(?: of |-| |- )(?:the )?([a-z]+)(?: (\d{4}))?", text):
+        month = _month_number(m.group(2))
+        if month is not None:
+            if m.group(1) == "end":
+                return _coming(today, lambda y: dt.date(y, month, 1) + relativedelta(day=31), m.group(3))
+            return _coming(today, lambda y: dt.date(y, month, 15), m.group(3))
+    if text == "next week":  # the Friday of next week (Monday-start weeks), like "end of next week"
+        return today + dt.timedelta(days=7 - today.weekday() + 4)
     if text == "today":
         return today
     if text == "tomorrow":
@@ -113,9 +187,8 @@ def _read_date(phrase: str, today: dt.date, next_meeting: Callable[[], dt.date |
                 monday_next = today + dt.timedelta(days=7 - today.weekday())
                 return monday_next + dt.timedelta(days=day)
             return today + dt.timedelta(days=ahead)
-        if m.group(2) in ("week", "month"):
-            if m.group(1) == "next ":
-                return today + (relativedelta(weeks=1) if m.group(2) == "week" else relativedelta(months=1))
+        if m.group(2) == "month" and m.group(1) == "next ":
+            return today + relativedelta(months=1)
     return _parse_absolute(phrase, text, today)
 
 
@@ -133,6 +206,7 @@ def _parse_absolute(phrase: str, text: str, today: dt.date | None) -> dt.date:
     """The one reading of absolute dates (see parse_absolute_date)."""
     if not re.search(r"\d", text):
         raise DateParseError(phrase)
+    _not_a_day(phrase, text)
     # Only words that can belong to a date; anything else means dateutil would be guessing.
     words = re.findall(r"[a-z]+", text)
     allowed = {"st", "nd", "rd", "th", "of", "the"}

@@ -20,6 +20,7 @@ from handlers.base import (
     Request,
     UsageError,
 )
+from handlers.board_rules import board_config, next_meeting
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.registry import Command, Handler, Kind, Option, Topic, Who
@@ -98,14 +99,14 @@ def parse_meeting_date(req: Request, board: Board, phrase: str) -> dt.date:
     today = req.today(board.timezone)
 
     def upcoming() -> dt.date | None:
-        found = meetings.next_meeting(session=req.session, board_id=board.id, after=today)
+        found = next_meeting(session=req.session, board=board, now=req.now())
         return found.date if found else None
 
     try:
-        return parse_date(phrase, today, upcoming)
+        return parse_date(phrase, today, upcoming, year_start_month=board_config(board).year_start_month)
     except DateParseError as exc:
-        raise InvalidInput(f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.", examples=DATE_EXAMPLES,
-                           field="date") from exc
+        raise InvalidInput(f"I couldn't read “{exc.phrase}” as a date: {exc.reason}.",
+                           examples=exc.examples or DATE_EXAMPLES, field="date") from exc
 
 
 def parse_option_date(req: Request, board: Board, key: str, phrase: str) -> dt.date:
@@ -154,7 +155,21 @@ def local_time(meeting: Meeting, tz: str) -> dt.time | None:
 
 
 def starts_at(day: dt.date, at: dt.time | None, tz: str) -> dt.datetime | None:
-    return dt.datetime.combine(day, at, ZoneInfo(tz)) if at else None
+    """`at` on `day` on the board's clock. A time the clocks skip (spring) or pass twice (autumn) is refused
+    with the reason: the meeting's start would otherwise be a guess."""
+    if at is None:
+        return None
+    zone = ZoneInfo(tz)
+    local = dt.datetime.combine(day, at, zone)
+    back = local.astimezone(dt.UTC).astimezone(zone)
+    when = f"{at:%H:%M} on {day:%A %-d %B %Y}"
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise InvalidInput(f"{when} does not exist on the board's clock ({tz}): the clocks go forward that night "
+                           f"and skip it. Choose a time outside the hour they skip.", field="time")
+    if local.replace(fold=1).utcoffset() != local.utcoffset():
+        raise InvalidInput(f"{when} happens twice on the board's clock ({tz}): the clocks go back that night, so "
+                           "it is ambiguous. Choose a time outside the hour they repeat.", field="time")
+    return local
 
 
 def meeting_data(meeting: Meeting, board: Board) -> dict[str, Any]:

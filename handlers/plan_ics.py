@@ -57,6 +57,17 @@ def event_revisions(session: Session, found: list[Meeting]) -> dict[int, EventRe
     return out
 
 
+def meeting_end(start: dt.datetime, duration: dt.timedelta, zone: ZoneInfo) -> dt.datetime:
+    """The start plus the duration as an instant, shown on the board's clock. Wall-clock arithmetic across a
+    change of the clocks would make a meeting an hour too long or short, or end at a time the clock skips; an end
+    in the hour the autumn change repeats is given in UTC, since a calendar reads a repeated local time as its
+    first occurrence (RFC 5545)."""
+    end = (start.astimezone(dt.UTC) + duration).astimezone(zone)
+    if end.replace(fold=1 - end.fold).utcoffset() != end.utcoffset():
+        return end.astimezone(dt.UTC)
+    return end
+
+
 def plan_ics(session: Session, board: Board, now: dt.datetime) -> tuple[bytes, int]:
     """Every meeting of the board as one VEVENT each, times in the board's zone with its VTIMEZONE.
 
@@ -84,9 +95,9 @@ def plan_ics(session: Session, board: Board, now: dt.datetime) -> tuple[bytes, i
         event.add("last-modified", changed)
         event.add("sequence", revision.sequence)
         if meeting.starts_at is not None:
-            local = meeting.starts_at.astimezone(ZoneInfo(board.timezone))
-            event.add("dtstart", local)
-            event.add("dtend", local + duration)
+            zone = ZoneInfo(board.timezone)
+            event.add("dtstart", meeting.starts_at.astimezone(zone))
+            event.add("dtend", meeting_end(meeting.starts_at, duration, zone))
         else:
             event.add("dtstart", meeting.date)
             event.add("dtend", meeting.date + dt.timedelta(days=1))

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers import access, forms, performance
 from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.board_rules import next_meeting
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
@@ -30,7 +31,7 @@ def _strip_outer_quotes(text: str) -> str:
 
 
 def _upcoming(req: Request, board: Board) -> Meeting:
-    meeting = meetings.next_meeting(session=req.session, board_id=board.id, after=req.today(board.timezone))
+    meeting = next_meeting(session=req.session, board=board, now=req.now())
     if meeting is None:
         raise NotFound(f"{board.name} has no meeting coming up, so there is nothing to send an update for. "
                        "The chair or secretariat can add one with `/plan meeting add`.")
@@ -168,7 +169,7 @@ def _meeting_on(req: Request, board: Board, phrase: str) -> Meeting:
     today = req.today(board.timezone)
 
     def next_date() -> dt.date | None:
-        found = meetings.next_meeting(session=req.session, board_id=board.id, after=today)
+        found = next_meeting(session=req.session, board=board, now=req.now())
         return found.date if found else None
 
     try:

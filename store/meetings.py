@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Meeting
+from store.models import Action, AgendaProposal, AgendaPublication, AuditRecord, Meeting, PartnerUpdate, PlanItem
+
+GENERATED = "generate"  # the audit operation of a meeting laid out by `/plan generate`
 
 
 def next_meeting(*, session: Session, board_id: int, after: dt.date) -> Meeting | None:
@@ -15,6 +17,16 @@ def next_meeting(*, session: Session, board_id: int, after: dt.date) -> Meeting 
     return session.scalar(
         select(Meeting).where(Meeting.board_id == board_id, Meeting.date >= after).order_by(Meeting.date).limit(1)
     )
+
+
+def first_not_started(*, session: Session, board_id: int, today: dt.date, now: dt.datetime) -> Meeting | None:
+    """The first meeting from `today` on that has not started by `now`: one with a start time has started at
+    that instant; one without a time is upcoming for the whole of its day."""
+    stmt = select(Meeting).where(Meeting.board_id == board_id, Meeting.date >= today).order_by(Meeting.date).limit(2)
+    for meeting in session.scalars(stmt):
+        if meeting.date > today or meeting.starts_at is None or meeting.starts_at > now:
+            return meeting
+    return next_meeting(session=session, board_id=board_id, after=today + dt.timedelta(days=1))
 
 
 def previous_meeting(*, session: Session, board_id: int, before: dt.date) -> Meeting | None:
@@ -50,3 +62,41 @@ def create(
     session.add(meeting)
     session.flush()
     return meeting
+
+
+def generated_ids(*, session: Session, meeting_ids: list[int]) -> set[int]:
+    """Which of these meetings `/plan generate` laid out (from their audit records)."""
+    if not meeting_ids:
+        return set()
+    return set(session.scalars(select(AuditRecord.entity_id).where(
+        AuditRecord.entity == "meeting", AuditRecord.operation == GENERATED, AuditRecord.entity_id.in_(meeting_ids))))
+
+
+_CONTENTS = (
+    (PlanItem, PlanItem.meeting_id, "plan item"),
+    (AgendaProposal, AgendaProposal.meeting_id, "proposal"),
+    (AgendaPublication, AgendaPublication.meeting_id, "published agenda"),
+    (PartnerUpdate, PartnerUpdate.meeting_id, "partner update"),
+    (Action, Action.meeting_id, "action raised at it"),
+)
+
+
+def contents(*, session: Session, meeting_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """What each meeting holds that replacing it would lose: (what, how many) for its plan items, proposals,
+    published agendas, partner updates and the actions raised at it; a meeting holding none is absent."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    if not meeting_ids:
+        return out
+    for model, column, what in _CONTENTS:
+        rows = session.execute(select(column, func.count()).select_from(model).where(column.in_(meeting_ids))
+                               .group_by(column))
+        for meeting_id, count in rows:
+            if meeting_id is not None:
+                out.setdefault(meeting_id, []).append((what, count))
+    return out
+
+
+def delete(*, session: Session, meeting: Meeting) -> None:
+    """Remove a meeting that holds nothing (see `contents`)."""
+    session.delete(meeting)
+    session.flush()

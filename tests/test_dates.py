@@ -93,3 +93,47 @@ def test_absolute_dates_with_their_year(phrase: str, expected: dt.date) -> None:
 def test_absolute_dates_without_a_today_need_their_year(phrase: str) -> None:
     with pytest.raises(DateParseError):
         parse_absolute_date(phrase)
+
+
+@pytest.mark.parametrize(("phrase", "today", "year_start_month", "expected"), [
+    ("end of March", TUESDAY, 4, dt.date(2020, 3, 31)),  # more than 92 days back: next year's
+    ("end of July", TUESDAY, 4, dt.date(2019, 7, 31)),
+    ("end of March 2021", TUESDAY, 4, dt.date(2021, 3, 31)),
+    ("end of Feb", dt.date(2020, 1, 6), 4, dt.date(2020, 2, 29)),
+    ("mid-April", dt.date(2019, 3, 20), 4, dt.date(2019, 4, 15)),
+    ("mid October", TUESDAY, 4, dt.date(2019, 10, 15)),
+    ("middle of August", TUESDAY, 4, dt.date(2019, 8, 15)),
+    ("next week", TUESDAY, 4, dt.date(2019, 7, 26)),  # the Friday of next week
+    ("next week", dt.date(2019, 7, 21), 4, dt.date(2019, 7, 26)),  # said on a Sunday
+    ("next week", FRIDAY, 4, dt.date(2019, 7, 26)),
+    ("Q1", TUESDAY, 4, dt.date(2020, 6, 30)),  # April-June 2019 has ended: the coming Q1
+    ("end of Q2", TUESDAY, 4, dt.date(2019, 9, 30)),
+    ("q4", TUESDAY, 4, dt.date(2020, 3, 31)),
+    ("end of Q1", TUESDAY, 1, dt.date(2020, 3, 31)),
+    ("Q3", TUESDAY, 1, dt.date(2019, 9, 30)),
+])
+def test_common_phrases(phrase: str, today: dt.date, year_start_month: int, expected: dt.date) -> None:
+    assert parse_date(phrase, today, year_start_month=year_start_month) == expected
+
+
+@pytest.mark.parametrize(("phrase", "reason"), [
+    ("31/02", "February has 28 days (29 in a leap year), so there is no 31 February"),
+    ("30 February", "February has 28 days (29 in a leap year), so there is no 30 February"),
+    ("29 February 2019", "2019 is not a leap year, so February has 28 days"),
+    ("29/02/2019", "2019 is not a leap year, so February has 28 days"),
+    ("31 June", "June has 30 days, so there is no 31 June"),
+    ("April 31st", "April has 30 days, so there is no 31 April"),
+    ("by 2021", "a year alone is not a date: say which day of 2021"),
+    ("end of 2021", "a year alone is not a date: say which day of 2021"),
+])
+def test_refusals_say_why(phrase: str, reason: str) -> None:
+    with pytest.raises(DateParseError) as err:
+        parse_date(phrase, TUESDAY)
+    assert err.value.reason == reason
+
+
+def test_a_bare_year_comes_with_examples_of_that_year() -> None:
+    with pytest.raises(DateParseError) as err:
+        parse_date("2021", TUESDAY)
+    assert err.value.examples == ("31 March 2021", "end of March 2021", "2021-03-31")
+    assert parse_date("29 February 2020", TUESDAY) == dt.date(2020, 2, 29)

@@ -272,3 +272,23 @@ def test_a_catch_up_happens_only_on_the_day_of_its_occasion_and_before_the_eveni
     # A run on time is never held back, whatever the hour.
     b.command(CHAIR, "/lsp", "board set chase_time 21:00")
     assert caught_up(dt.datetime(2019, 3, 29, 21, 0, 30, tzinfo=LONDON)) == [("Fri 21:00", 2)]  # Alice and Bob
+
+
+def test_a_due_date_on_a_sunday_is_confirmed_with_what_the_reminders_then_do(chase_board: Board):
+    """The confirmation of a due date on a non-working day tells the truth about the chase: nothing on the day
+    itself, and the first working day after it finds the action overdue (the date is never moved)."""
+    b = chase_board
+    b.clock.set(dt.datetime(2019, 3, 20, 10, 0, tzinfo=LONDON))
+    said = b.command(CHAIR, "/action", f"add File the return <@{ALICE}|ualice1> by 31 March 2019")
+    assert "Sunday 31 March 2019 — not a working day" in said
+    assert "on Monday 1 April the action shows as overdue" in said and "Friday 29 March" in said
+    sent: dict[dt.date, str] = {}
+    for day in range(28, 33):
+        at = dt.datetime(2019, 3, 1, 9, 0, tzinfo=LONDON) + dt.timedelta(days=day - 1)
+        before = b.last_id()
+        b.run(at)
+        texts = dm_texts(b.queued(before))
+        if ALICE in texts:
+            sent[at.date()] = texts[ALICE]
+    assert sorted(sent) == [dt.date(2019, 3, 28), dt.date(2019, 4, 1)]  # nothing at the weekend
+    assert "overdue" not in sent[dt.date(2019, 3, 28)] and "overdue" in sent[dt.date(2019, 4, 1)]

@@ -12,6 +12,8 @@ import icalendar
 from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess, run_lspbot
+from tests.support.slack_requests import blocks_text
+from tests.support.slack_ui import click
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -446,3 +448,28 @@ def test_csv_export_carries_standing_items_and_import_declares_them_again(server
     assert done.returncode == 1 and "Nothing was imported: 2 problems" in done.stderr, done.stderr
     assert "row 2, column time: a standing item has no time of its own" in done.stderr
     assert "row 2, column kind: “every other week” is not how often a standing item comes" in done.stderr
+
+
+def test_a_meeting_on_a_weekend_or_bank_holiday_is_asked_about_first(server, board, fake_slack: FakeSlack):
+    chair = board.chair
+    r = chair.command("/plan", 'meeting add 14 September 2019 10:00 venue:"Perceval House"')
+    assert "Saturday 14 September 2019* is a Saturday, not a working day" in r.text, r.text
+    assert "force:yes" in r.text and board_meetings(server, board) == []
+    value = next(e["value"] for b in r.json()["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == "plan_meeting_confirm")
+    url = fake_slack.url + "response/confirm"
+    click(board.alice, "plan_meeting_confirm", value, channel=board.channel_id, ts="1563265800.000300",
+          response_url=url)
+    refused = fake_slack.wait_for("response/confirm")[0].params
+    assert "Not allowed" in blocks_text(refused) and board_meetings(server, board) == []
+    click(chair, "plan_meeting_confirm", value, channel=board.channel_id, ts="1563265800.000300", response_url=url)
+    added = fake_slack.wait_for("response/confirm", 2)[1].params
+    assert added["replace_original"] is True and "Meeting added" in blocks_text(added)
+    assert [(str(d)[:10], v) for d, v in board_meetings(server, board)] == [("2019-09-14", "Perceval House")]
+
+    r = chair.command("/plan", "meeting add 26 August 2019")
+    assert "is a bank holiday (Late Summer Bank Holiday)" in r.text, r.text
+    r = chair.command("/plan", "meeting add 26 August 2019 force:yes")
+    assert "Meeting added" in r.text and len(board_meetings(server, board)) == 2
+    r = chair.command("/plan", "meeting add 14 September 2019 11:00")  # changing it asks nothing more
+    assert "Meeting changed" in r.text and "11:00" in r.text
