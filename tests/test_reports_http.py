@@ -128,6 +128,7 @@ def test_a_named_quarter_and_bad_report_requests(server, board, fake_slack, tmp_
     r = board.alice.command("/lsp", "report quarter 2018-Q4")
     assert "Performance — Q4 2018/19 (Jan–Mar 2019)" in r.text and "1 green, 0 amber, 0 red, 3 without" in r.text
     assert "*Actions this quarter:* 0 raised" in r.text
+    fake_slack.wait_for("files.completeUploadExternal", 6, timeout=30)  # this report's three files after Q2's
     fake_slack.reset()
     files_before = db_rows(server.database_url, "SELECT count(*) FROM outbox WHERE key LIKE 'file:%'")[0][0]
     cases = [
