@@ -289,7 +289,7 @@ def handle_action_reopen(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
     if action.status == ActionStatus.OPEN:
-        raise Conflict(f"#{action.ref} is already open.")
+        raise Conflict(f"#{action.ref} is already open.", title="Already open")
     before = audit.snapshot(action, _SNAPSHOT)
     action.status = ActionStatus.OPEN
     action.closed_at = None
@@ -313,7 +313,7 @@ def handle_action_reassign(req: Request) -> Reply:
 
 def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Member) -> Reply:
     if new_owner.id == action.owner_id:
-        raise Conflict(f"#{action.ref} is already {new_owner.display_name}'s.")
+        raise Conflict(f"#{action.ref} is already {new_owner.display_name}'s.", title="Nothing to change")
     before = audit.snapshot(action, _SNAPSHOT)
     previous = action.owner
     action.owner_id = new_owner.id

@@ -104,7 +104,7 @@ def propose(req: Request, board: Board, member: Member, title: str, lead: str, m
     for other in agenda_store.list_proposals(session=req.session, board_id=board.id, since=meeting.date):
         if other.meeting_id == meeting.id and other.title.lower() == title.lower() and other.status != "declined":
             raise Conflict(f"“{title}” is already proposed for that meeting (A{other.ref}, {other.status}).",
-                           field="title")
+                           field="title", title="Already proposed")
     proposal = agenda_store.create_proposal(
         session=req.session, board_id=board.id, meeting=meeting, title=title, lead=lead,
         lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead), proposer=member, now=req.now())
@@ -339,7 +339,7 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
     if agenda.published_version is not None and not agenda.changes:
         raise Conflict(f"Version {agenda.published_version} of this agenda is already published and nothing has "
-                       "changed since.")
+                       "changed since.", title="Already published")
     document = agenda_document(agenda, published=True)
     data = document.data
     publication = agenda_store.publish(session=req.session, board_id=board.id, meeting_id=meeting.id, by=req.user_id,

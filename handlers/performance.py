@@ -131,7 +131,7 @@ def handle_item_add(req: Request, kind: PerformanceKind) -> Reply:
         raise UsageError("Milestones belong to projects; an outcome has a name and a lead organisation.",
                          examples=lsp_examples()[:1])
     if perf_store.get_item_by_name(session=req.session, board_id=board.id, name=name):
-        raise Conflict(f"{board.name} already tracks “{name}”.")
+        raise Conflict(f"{board.name} already tracks “{name}”.", title="Already tracked")
     milestones = _milestones(req, board, milestone_texts)
     lead_org = lead_member = None
     if kind == PerformanceKind.OUTCOME:

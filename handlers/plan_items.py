@@ -60,7 +60,7 @@ def handle_item_add(req: Request) -> Reply:
                          examples=[f'/plan item add {day.isoformat()} "{title[:60]}" lead:"LB Ealing/DWP"'])
     author = parsed.options.get("author", "").strip()[:200] or None
     if plan_store.find_item(session=req.session, meeting_id=meeting.id, title=title):
-        raise Conflict(f"“{title}” is already on the plan for {day:%-d %B %Y}.")
+        raise Conflict(f"“{title}” is already on the plan for {day:%-d %B %Y}.", title="Already planned")
     item = plan_store.add_item(session=req.session, board_id=board.id, meeting=meeting, title=title, lead=lead,
                                lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead),
                                kind=kind.value, now=req.now(), report_author=author)
@@ -94,7 +94,7 @@ def handle_item_move(req: Request) -> Reply:
     day = parse_meeting_date(req, board, " ".join(a.value for a in parsed.args[1:]))
     meeting = existing_meeting(req, board, day)
     if meeting.id == item.meeting_id:
-        raise Conflict(f"P{item.ref} is already planned for {day:%-d %B %Y}.")
+        raise Conflict(f"P{item.ref} is already planned for {day:%-d %B %Y}.", title="Already planned")
     before = item_snapshot(item)
     plan_store.move_item(session=req.session, item=item, meeting=meeting, now=req.now())
     record_change(req, "plan_item", item.id, "move", before, item_snapshot(item))
@@ -131,7 +131,7 @@ def handle_standing_add(req: Request) -> Reply:
     kind = parse_kind(parsed.options["kind"]) if parsed.options.get("kind") else ItemKind.STANDING
     lead = parsed.options.get("lead", "").strip()[:300]
     if any(s.title.lower() == title.lower() for s in plan_store.standing_items(session=req.session, board_id=board.id)):
-        raise Conflict(f"“{title}” is already a standing item.")
+        raise Conflict(f"“{title}” is already a standing item.", title="Already a standing item")
     item = plan_store.add_standing(session=req.session, board_id=board.id, title=title, lead=lead,
                                    lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead),
                                    kind=kind.value, every=int(every_text), starts_on=starts_on, now=req.now())

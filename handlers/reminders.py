@@ -103,7 +103,7 @@ def handle_chase_snooze(req: Request) -> Reply:
     if action.status != ActionStatus.OPEN:
         return _stale(req, action, key)
     if action.due_date is None:
-        raise Conflict(f"#{action.ref} has no due date, so there is no reminder to snooze.")
+        raise Conflict(f"#{action.ref} has no due date, so there is no reminder to snooze.", title="No due date")
     config = board_config(action.board)
     today = req.today(action.board.timezone)
     upcoming = max(next_reminder_date(today, action.due_date, config.chase_lead_days,
