@@ -14,7 +14,7 @@ from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Option, Who
-from handlers.parsing import check_text, normalise_quotes, parse_id, tokenize
+from handlers.parsing import check_text, opens_quote, parse_id, tokenize
 from store import audit, boards
 from store import performance as perf_store
 from store.models import Board, Member, PerformanceItem, PerformanceKind, Rag
@@ -189,14 +189,13 @@ def handle_item_list(req: Request, kind: PerformanceKind) -> Reply:
 
 def _take_options(text: str, names: tuple[str, ...]) -> tuple[list[Token], dict[str, str], str]:
     """Tokens that are not options, the options, and the text with the options and first token cut out."""
-    normalised = normalise_quotes(text)
-    tokens = tokenize(normalised)
+    tokens = tokenize(text)
     options: dict[str, str] = {}
     args: list[Token] = []
     cuts: list[tuple[int, int]] = []
     for tok in tokens:
         key, sep, value = tok.raw.partition(":")
-        if sep and key.lower() in names and not tok.raw.startswith('"'):
+        if sep and key.lower() in names and not opens_quote(tok.raw):
             options[key.lower()] = tokenize(value)[0].value if value.strip() else ""
             cuts.append((tok.start, tok.end))
         else:

@@ -14,7 +14,7 @@ from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Who
-from handlers.parsing import check_text, normalise_quotes, parse_id
+from handlers.parsing import check_text, parse_id, whole_quoted
 from store import audit, boards, meetings
 from store import updates as update_store
 from store.models import Board, Meeting, Member, Organisation
@@ -24,10 +24,8 @@ MODAL_TEXT = "update_text"  # block_id and action_id of the modal's text box
 
 def _strip_outer_quotes(text: str) -> str:
     """`"List of events ..."` typed in quotes (to get past the subcommand words) is stored without them."""
-    plain = normalise_quotes(text)
-    if len(plain) >= 2 and plain[0] == plain[-1] == '"' and plain.count('"') == 2:
-        return text[1:-1].strip()
-    return text
+    inner = whole_quoted(text.strip())
+    return inner.strip() if inner is not None else text
 
 
 def _upcoming(req: Request, board: Board) -> Meeting:

@@ -3,7 +3,8 @@ the board's words with headings that fit, mentions, quotes, paging."""
 
 from __future__ import annotations
 
-from tests.support.server import BoardFixture
+from tests.support.databases import db_rows
+from tests.support.server import BoardFixture, ServerProcess
 from tests.support.slack_requests import HttpResult
 
 
@@ -39,3 +40,25 @@ def test_refusals_have_a_heading_that_fits(board: BoardFixture):
     assert board.chair.command("/plan", "meeting add 2019-10-10 10:00").status == 200
     r = board.chair.command("/plan", "meeting add 2019-10-10")
     assert "already has a meeting" in r.text and "*Already planned*" in r.text, r.text
+
+
+def action_texts(server: ServerProcess, board: BoardFixture) -> list[str]:
+    return [row[0] for row in db_rows(server.database_url, "SELECT a.text FROM actions a JOIN boards b ON "
+                                      "b.id = a.board_id WHERE b.channel_id = :c ORDER BY a.ref", c=board.channel_id)]
+
+
+def test_quotes_inside_quoted_text_keep_their_meaning(server: ServerProcess, board: BoardFixture):
+    bob = f"<@{board.bob.user_id}|bob>"
+    typed = [
+        (f'"Agree the \\"protocol\\" with partners" {bob} by Friday', 'Agree the "protocol" with partners'),
+        (f'"Agree the "protocol" with partners" {bob} by Friday', 'Agree the "protocol" with partners'),
+        (f"\u201cCirculate the \u201cprotocol\u201d\u201d {bob} by Friday", "Circulate the \u201cprotocol\u201d"),
+        (f"Check the council\u2019s \u2018draft\u2019 plan {bob} by Friday", "Check the council\u2019s \u2018draft\u2019 plan"),
+    ]
+    for text, meant in typed:
+        r = board.chair.command("/action", f"add {text}")
+        assert "Recorded" in r.text, (text, r.text)
+        assert meant in r.text, (text, r.text)
+    assert action_texts(server, board) == [meant for _, meant in typed]
+    r = board.chair.command("/action", f'add "Agree the protocol {bob} by Friday')
+    assert "never closed" in r.text and '\\"' in r.text, r.text
