@@ -10,11 +10,13 @@ from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_member, split_add_text
 from handlers.chase import non_working_due_note, refresh_reminder
-from handlers.registry import Command, Topic, Who
+from handlers.ids import ActionId
+from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
 from handlers.parsing import (
     PLAIN_MENTION_RE,
     check_text,
     mention_id,
+    parse_id,
     parse_ref,
     tokenize,
 )
@@ -161,10 +163,38 @@ def create_action(
 # ---------------------------------------------------------------- list / show
 
 
+LIST_PAGE = 40  # actions on one page of `/action list`
+LIST_USAGE = "/action list [mine | @user | overdue | all | done | dropped] [page:2]"
+
+
 def handle_action_list(req: Request) -> Reply:
-    """`mine` (default), `@user`, `overdue`, `all`, `done`."""
-    scope = req.parsed.args[0].raw if req.parsed.args else "mine"
-    board, actor = req.board, req.actor
+    """`mine` (default), `@user`, `overdue`, `all`, `done`, `dropped`; `page:N` for the actions after the first pages."""
+    args = req.parsed.args
+    if len(args) > 1:
+        stray = " ".join(a.raw for a in args[1:])
+        raise UsageError(f"“{stray}” is not part of a list I know: name one list, and a page if you want one.",
+                         examples=["/action list all", "/action list all page:2", "/action list overdue"])
+    scope = args[0].raw if args else "mine"
+    page = int(req.parsed.options.get("page") or 1)  # checked against its declaration: a whole number
+    return action_list(req, req.board, req.actor, scope, page)
+
+
+def handle_action_list_more(req: Request) -> Reply:
+    """The "More" button under a list of actions: its value is `<board id>|<list>|<page>`."""
+    board_id, _, rest = str(req.values.get("value") or "").partition("|")
+    scope, _, page_text = rest.rpartition("|")
+    board_ref, page = parse_id(board_id), parse_id(page_text)
+    board = boards.get(session=req.session, board_id=board_ref) if board_ref else None
+    if board is None or page is None or not scope:
+        raise NotFound("That list is no longer there. Type `/action list` again.")
+    actor = access.actor_for(req, board)
+    if not LIST_MORE.who.allows(actor):
+        raise refusal(LIST_MORE, actor)
+    return action_list(req, board, actor, scope, page)
+
+
+def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int) -> Reply:
+    """One page of a list of a board's actions, with a way to the next when there are more."""
     today = _today(req, board)
     flt_kwargs: dict[str, Any] = {"board_ids": [board.id]}
     title: str
@@ -172,7 +202,8 @@ def handle_action_list(req: Request) -> Reply:
     if lowered == "mine":
         if actor.member is None:
             return Reply("slack/action_list.json.j2", {"title": "Your open actions", "actions": [], "total": 0,
-                                                       "board": board.name, "empty": "You have no actions."})
+                                                       "board": board.name, "empty": "You have no actions.",
+                                                       "first": 1, "more": None})
         flt_kwargs["owner_id"] = actor.member.id
         title = "Your open actions"
     elif lowered == "overdue":
@@ -190,16 +221,29 @@ def handle_action_list(req: Request) -> Reply:
         member = resolve_member(req, board, scope)
         flt_kwargs["owner_id"] = member.id
         title = f"Open actions of {member.display_name}"
+        scope = f"<@{member.slack_user_id}>"
     else:
-        raise UsageError(f"`/action list {scope}` is not a list I know.", examples=["/action list [mine | @user | overdue | all | done]"])
-    found, total = action_store.search(session=req.session, flt=action_store.ActionFilter(**flt_kwargs), limit=40)
+        raise UsageError(f"`/action list {scope}` is not a list I know.", examples=[LIST_USAGE])
+    offset = (page - 1) * LIST_PAGE
+    found, total = action_store.search(session=req.session, flt=action_store.ActionFilter(**flt_kwargs),
+                                       limit=LIST_PAGE, offset=offset)
+    if page > 1 and not found:
+        last = max(1, -(-total // LIST_PAGE))
+        raise NotFound(f"There is no page {page}: the list has {total} action{'s' if total != 1 else ''}, "
+                       f"{last} page{'s' if last != 1 else ''} of {LIST_PAGE}.",
+                       examples=[f"/action list {scope} page:{last}" if last > 1 else f"/action list {scope}"])
+    more = None
+    if offset + len(found) < total:
+        more = {"value": f"{board.id}|{scope}|{page + 1}", "command": f"/action list {scope} page:{page + 1}"}
     return Reply(
         "slack/action_list.json.j2",
         {
-            "title": title,
+            "title": title if page == 1 else f"{title} (page {page})",
             "board": board.name,
             "actions": [describe(a, today) for a in found],
             "total": total,
+            "first": offset + 1,
+            "more": more,
             "empty": "Nothing here.",
         },
     )
@@ -390,7 +434,9 @@ COMMANDS = (
             examples=("/action add Draft the data-sharing protocol @bob by Friday",),
             opens_form=True),
     Command("/action", ("list",), handle_action_list, aliases=(("ls",),), parsed=True,
-            usage="/action list [mine | @user | overdue | all | done]", summary="list actions, soonest due first"),
+            options=(Option("page", Kind.NUMBER, low=1, high=10_000, help="a page of the list after the first"),),
+            usage=LIST_USAGE, summary=f"list actions, soonest due first, {LIST_PAGE} to a page",
+            examples=("/action list all page:2",)),
     Command("/action", ("show",), handle_action_show, usage="/action show #12",
             summary="one action and its history"),
     Command("/action", ("update",), handle_action_update, aliases=(("note",),), narrower=EDITORS,
@@ -408,3 +454,6 @@ COMMANDS = (
     Command("/action", ("reopen",), handle_action_reopen, narrower=EDITORS,
             usage="/action reopen #12", summary="reopen a closed action"),
 )
+
+LIST_MORE = Button(ActionId.ACTION_LIST_MORE, handle_action_list_more, "the next page of a list of actions")
+BUTTONS = (LIST_MORE,)

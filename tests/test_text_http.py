@@ -3,9 +3,13 @@ the board's words with headings that fit, mentions, quotes, paging."""
 
 from __future__ import annotations
 
+import re
+
 from tests.support.databases import db_rows
+from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess
-from tests.support.slack_requests import HttpResult
+from tests.support.slack_requests import HttpResult, blocks_text
+from tests.support.slack_ui import click
 
 
 def examples_of(reply: HttpResult) -> list[str]:
@@ -62,3 +66,41 @@ def test_quotes_inside_quoted_text_keep_their_meaning(server: ServerProcess, boa
     assert action_texts(server, board) == [meant for _, meant in typed]
     r = board.chair.command("/action", f'add "Agree the protocol {bob} by Friday')
     assert "never closed" in r.text and '\\"' in r.text, r.text
+
+
+def test_a_long_list_of_actions_offers_the_next_page(server: ServerProcess, board: BoardFixture,
+                                                     fake_slack: FakeSlack):
+    bob = f"<@{board.bob.user_id}|bob>"
+    for n in range(1, 46):
+        assert "Recorded" in board.chair.command("/action", f'add "Paged action {n:02d}" {bob} by 2019-08-{n % 28 + 1:02d}').text
+    first = board.alice.command("/action", "list all")
+    assert first.text.count("Paged action") == 40 and "Showing 1–40 of 45" in first.text, first.text
+    assert "`/action list all page:2`" in first.text
+    more = [e for b in first.json()["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [e["text"]["text"] for e in more] == ["More"], more
+
+    typed = board.alice.command("/action", "list all page:2")
+    assert typed.text.count("Paged action") == 5 and "Showing 41–45 of 45" in typed.text, typed.text
+    assert not [b for b in typed.json()["blocks"] if b["type"] == "actions"]
+    seen = set(re.findall(r"Paged action \d\d", first.text + typed.text))
+    assert len(seen) == 45
+
+    fake_slack.reset()
+    click(board.alice, more[0]["action_id"], more[0]["value"], channel=board.channel_id, ts="1563265800.000100",
+          response_url=fake_slack.url + "respond")
+    answer = fake_slack.wait_for("respond")[0].params
+    assert blocks_text(answer).count("Paged action") == 5 and "(page 2)" in blocks_text(answer), answer
+    assert not answer.get("replace_original")
+    # An outsider's click on the same button is refused like the command.
+    fake_slack.reset()
+    click(board.outsider, more[0]["action_id"], more[0]["value"], channel=board.channel_id, ts="1563265800.000100",
+          response_url=fake_slack.url + "respond")
+    assert "not a member" in fake_slack.wait_for("respond")[0].params["text"]
+
+    # Nothing is silently ignored: a page past the end and words no list takes are refused with what works.
+    r = board.alice.command("/action", "list all page:3")
+    assert "There is no page 3" in r.text and "/action list all page:2" in r.text, r.text
+    r = board.alice.command("/action", "list all overdue")
+    assert "“overdue” is not part of a list I know" in r.text, r.text
+    r = board.alice.command("/action", "list all page:two")
+    assert "`page:two` must be a whole number" in r.text, r.text
