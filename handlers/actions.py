@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from handlers import access
+from handlers import access, mentions
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_member, split_add_text
@@ -113,14 +113,60 @@ def _notify_owner(req: Request, action: Action, template: str, data: dict[str, A
 
 
 def handle_action_add(req: Request) -> Reply:
-    """Record a new action; its owner defaults to the sender."""
+    """Record a new action; its owner defaults to the sender. Naming two people asks which one owns it."""
     body, owner_token, due_phrase = split_add_text(req.rest)
     board, actor = req.board, req.actor
     creator = access.require_member(actor)
-    text = check_text(body, "action text")
-    owner = resolve_member(req, board, owner_token) if owner_token else creator
+    check_text(body, "action text")
+    named = mentions.mentioned_members(req.session, board.id, body)
+    text = check_text(mentions.plain_names(req.session, body), "action text")
+    owner = resolve_member(req, board, owner_token) if owner_token else None
     due = parse_due(req, board, due_phrase) if due_phrase else None
-    return create_action(req, actor, board, text=text, owner=owner, due=due)
+    people = [*named, *([owner] if owner is not None and owner not in named else [])]
+    if len(people) > 1:
+        return ask_owner(req, board, text, people, due, due_phrase)
+    return create_action(req, actor, board, text=text, owner=owner or creator, due=due)
+
+
+OWNER_CHOICES = 5  # buttons the question offers at most
+OWNER_VALUE_LIMIT = 2000  # Slack's limit on a button's value, which carries the action until an owner is chosen
+
+
+def ask_owner(req: Request, board: Board, text: str, people: list[Member], due: dt.date | None,
+              due_phrase: str | None) -> Reply:
+    """Two or more people named: one action has one owner, so ask which (a button each), or say how to type it."""
+    names = [p.display_name for p in people]
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    first = people[0]
+    handle = first.display_name if PLAIN_MENTION_RE.match(f"@{first.display_name}") else first.slack_user_id
+    example = f'/action add "{quoted}" @{handle}' + (f" {due_phrase}" if due_phrase else "")
+    values = {p.slack_user_id: f"{board.id}|{p.slack_user_id}|{due.isoformat() if due else ''}|{text}" for p in people}
+    if len(people) > OWNER_CHOICES or max(len(v.encode()) for v in values.values()) > OWNER_VALUE_LIMIT:
+        raise UsageError(f"This names {len(people)} people ({', '.join(names)}), and an action has one owner. Type it "
+                         "again with only its owner mentioned, at the end.", examples=[example],
+                         title="Who owns it?")
+    return Reply("slack/action_owner_question.json.j2", {
+        "board": board.name, "text": text, "due": due, "example": example,
+        "people": [{"id": p.slack_user_id, "name": p.display_name, "value": values[p.slack_user_id]} for p in people],
+    })
+
+
+def handle_owner_chosen(req: Request) -> Reply:
+    """An "Owner: …" button of the question `/action add` asks when it names two people: record the action."""
+    board_ref, owner_id, due_text, text = (str(req.values.get("value") or "").split("|", 3) + ["", "", ""])[:4]
+    board_id = parse_id(board_ref)
+    board = boards.get(session=req.session, board_id=board_id) if board_id else None
+    if board is None or not text.strip():
+        raise NotFound("That question is no longer there. Type `/action add` again.")
+    actor = access.actor_for(req, board)
+    if not OWNER_CHOSEN.who.allows(actor):
+        raise refusal(OWNER_CHOSEN, actor)
+    owner = resolve_member(req, board, f"<@{owner_id}>")
+    try:
+        due = dt.date.fromisoformat(due_text) if due_text else None
+    except ValueError:
+        due = None
+    return create_action(req, actor, board, text=check_text(text, "action text"), owner=owner, due=due)
 
 
 def create_action(
@@ -455,5 +501,8 @@ COMMANDS = (
             usage="/action reopen #12", summary="reopen a closed action"),
 )
 
+OWNER_CHOSEN = Button(ActionId.ACTION_OWNER_CHOSEN, handle_owner_chosen,
+                      "record an action naming two people, with the owner chosen", who=Who.MEMBERS,
+                      success="replace")
 LIST_MORE = Button(ActionId.ACTION_LIST_MORE, handle_action_list_more, "the next page of a list of actions")
-BUTTONS = (LIST_MORE,)
+BUTTONS = (OWNER_CHOSEN, LIST_MORE)

@@ -244,6 +244,7 @@ BUTTONS = [
     Button(ActionId.AGENDA_PUBLISH, "meeting", MANAGERS),
     Button(ActionId.AGENDA_REGENERATE, "meeting", MANAGERS),
     Button(ActionId.PLAN_MEETING_CONFIRM, "board|2019-09-14 10:00 force:yes", MANAGERS),  # a Saturday
+    Button(ActionId.ACTION_OWNER_CHOSEN, "board|UOWNER01||Agree the protocol with Vera and Owen", MEMBERS),
     Button(ActionId.ACTION_LIST_MORE, "board|all|1", READERS),
     Button(ActionId.HOME_PAGE_NEXT, "1", EVERYONE, where="home"),  # one's own Home tab
     Button(ActionId.HOME_PAGE_PREVIOUS, "0", EVERYONE, where="home"),

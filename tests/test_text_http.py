@@ -104,3 +104,47 @@ def test_a_long_list_of_actions_offers_the_next_page(server: ServerProcess, boar
     assert "“overdue” is not part of a list I know" in r.text, r.text
     r = board.alice.command("/action", "list all page:two")
     assert "`page:two` must be a whole number" in r.text, r.text
+
+
+def action_rows(server: ServerProcess, board: BoardFixture) -> list[tuple[str, str]]:
+    return [tuple(row) for row in db_rows(server.database_url, "SELECT a.text, m.slack_user_id FROM actions a JOIN boards b "
+                                          "ON b.id = a.board_id JOIN members m ON m.id = a.owner_id "
+                                          "WHERE b.channel_id = :c ORDER BY a.ref", c=board.channel_id)]
+
+
+def test_an_action_naming_two_people_asks_who_owns_it(server: ServerProcess, board: BoardFixture,
+                                                      fake_slack: FakeSlack):
+    alice, bob = board.alice.user_id, board.bob.user_id
+    r = board.chair.command("/action", f"add Ask <@{alice}|alice> and <@{bob}|bob> to agree the protocol by Friday")
+    assert "Who owns this action?" in r.text and "<@" not in r.text, r.text
+    assert action_rows(server, board) == []
+    buttons = {e["text"]["text"]: e for b in r.json()["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert sorted(buttons) == ["Owner: alice", "Owner: bob"], buttons
+    example = '/action add "Ask alice and bob to agree the protocol" @alice by Friday'
+    assert f"`{example}`" in r.text, r.text
+
+    shown = run_example(board, example)  # the way to type it, shown with the question, works as shown
+    assert "Recorded" in shown.text, shown.text
+    assert action_rows(server, board) == [("Ask alice and bob to agree the protocol", alice)]
+
+    fake_slack.reset()
+    chosen = buttons["Owner: bob"]
+    click(board.chair, chosen["action_id"], chosen["value"], channel=board.channel_id, ts="1563265800.000100",
+          response_url=fake_slack.url + "respond")
+    answer = fake_slack.wait_for("respond")[0].params
+    assert "Recorded" in blocks_text(answer) and answer.get("replace_original"), answer
+    assert action_rows(server, board)[1:] == [("Ask alice and bob to agree the protocol", bob)]
+
+    # The owner at the end and another person inside the text: two people, the same question.
+    r = board.chair.command("/action", f"add Agree the protocol with <@{alice}|alice> <@{bob}|bob> by Friday")
+    assert "Who owns this action?" in r.text, r.text
+    # One person mentioned inside the text: recorded for the sender, the mention kept as the name.
+    r = board.chair.command("/action", f"add Thank <@{alice}|alice> for the venue by Friday")
+    assert "Recorded" in r.text, r.text
+    assert action_rows(server, board)[-1] == ("Thank alice for the venue", board.chair.user_id)
+    # An outsider's click on a question's button is refused.
+    fake_slack.reset()
+    click(board.outsider, chosen["action_id"], chosen["value"], channel=board.channel_id, ts="1563265800.000100",
+          response_url=fake_slack.url + "respond")
+    assert "not a member" in fake_slack.wait_for("respond")[0].params["text"]
+    assert len(action_rows(server, board)) == 3
