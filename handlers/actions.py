@@ -319,7 +319,7 @@ def handle_action_show(req: Request) -> Reply:
 def handle_action_update(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
-    note = check_text(note, "progress note")
+    note = mentions.typed_text(req.session, note, "progress note")
     _require_open(action)
     return record_progress(req, actor, action, note)
 
@@ -340,7 +340,7 @@ def handle_action_done(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
     if note:
-        note = check_text(note, "note")
+        note = mentions.typed_text(req.session, note, "note")
     _require_open(action)
     return close_action(req, actor, action, ActionStatus.DONE, note)
 
@@ -370,7 +370,7 @@ def handle_action_drop(req: Request) -> Reply:
     _require_edit(actor, action)
     if not reason.strip():
         raise UsageError(f"Say why #{action.ref} is being dropped.", examples=[f"/action drop #{action.ref} Superseded by the Borough Plan review"])
-    reason = check_text(reason, "reason")
+    reason = mentions.typed_text(req.session, reason, "reason")
     _require_open(action)
     return close_action(req, actor, action, ActionStatus.DROPPED, reason)
 

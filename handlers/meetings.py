@@ -8,7 +8,7 @@ from typing import Any
 
 from dateutil.rrule import rrulestr
 
-from handlers import access
+from handlers import access, mentions
 from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import WorkingCalendar, board_config
 from handlers.ids import ActionId
@@ -93,7 +93,7 @@ def handle_meeting_add(req: Request) -> Reply:
     at = parse_time(time_text) if time_text else None
     venue = check_text(parsed.options["venue"], "venue")[:200] if "venue" in parsed.options else None
     host_id = _host(req, parsed.options["host"]) if parsed.options.get("host") else None
-    theme = check_text(parsed.options["theme"], "theme")[:300] if "theme" in parsed.options else None
+    theme = mentions.typed_text(req.session, parsed.options["theme"], "theme")[:300] if "theme" in parsed.options else None
     meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
     why = WorkingCalendar(board_config(board).holidays).why_not_working(day)
     if meeting is None and why and parsed.options.get("force") != "yes":

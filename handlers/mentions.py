@@ -9,6 +9,7 @@ import re
 
 from sqlalchemy.orm import Session
 
+from handlers.parsing import check_text
 from store import boards
 from store.models import Member
 
@@ -38,3 +39,8 @@ def mentioned_members(session: Session, board_id: int, text: str) -> list[Member
         if boards.get_membership(session=session, board_id=board_id, member_id=member.id) is not None:
             found.append(member)
     return found
+
+
+def typed_text(session: Session, text: str, what: str) -> str:
+    """Free text as a person typed it (`check_text`), with the people it mentions kept as their names."""
+    return check_text(plain_names(session, text), what)

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from handlers import access, forms
+from handlers import access, forms, mentions
 from handlers.actions import resolve_member
 from handlers.base import Token, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.dates import DateParseError, parse_date
@@ -253,7 +253,7 @@ def handle_quarterly_return(req: Request) -> Reply:
     if not commentary:
         raise UsageError(f"Add a line of commentary on “{item.name}” after the RAG status.",
                          examples=[f'/update quarterly "{item.name}" rag:{rag.value} Two of three milestones met'])
-    commentary = check_text(commentary, "commentary")
+    commentary = mentions.typed_text(req.session, commentary, "commentary")
     return submit_return(req, board, member, actor.manages_board, item, quarter, rag, commentary)
 
 
@@ -333,7 +333,7 @@ def handle_return_modal_submit(req: Request) -> Reply:
     commentary = (req.values.get(FIELD_COMMENTARY) or "").strip()
     if not commentary:
         raise InvalidInput("Add a line of commentary.", field=FIELD_COMMENTARY)
-    commentary = check_text(commentary, "commentary")
+    commentary = mentions.typed_text(req.session, commentary, "commentary")
     quarter = parse_quarter(meta["quarter"], board) if meta.get("quarter") else reporting_quarter(req, board)
     reply = submit_return(req, board, member, manages, item, quarter, rag, commentary)
     req.notify.to_user(req.user_id, reply.template, reply.data)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers import access
+from handlers import access, mentions
 from handlers.actions import EDITORS, close_action, record_progress
 from handlers.chase import next_reminder_date, refresh_reminder
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
 from handlers.board_rules import board_config
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form
-from handlers.parsing import check_text, parse_id
+from handlers.parsing import parse_id
 from store import audit, boards
 from store import chase as chase_store
 from store.models import Action, ActionChase, ActionStatus, Role
@@ -88,7 +88,7 @@ def handle_chase_update_submit(req: Request) -> Reply:
     """The modal's progress note, recorded through `record_progress` like `/action update`."""
     actor, action, _ = _load(req)
     _, key, channel_id, ts = (str(req.values.get("private_metadata") or "").split("|") + ["", "", "", ""])[:4]
-    note = check_text(str(req.values.get("note") or ""), "progress note")
+    note = mentions.typed_text(req.session, str(req.values.get("note") or ""), "progress note")
     if action.status != ActionStatus.OPEN:
         raise Conflict(f"#{action.ref} is already {action.status.value}.")
     record_progress(req, actor, action, note)

@@ -3,13 +3,18 @@ the board's words with headings that fit, mentions, quotes, paging."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+
+import docx
 
 from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess
 from tests.support.slack_requests import HttpResult, blocks_text
 from tests.support.slack_ui import click
+from tests.support.waiting import wait_until
 
 
 def examples_of(reply: HttpResult) -> list[str]:
@@ -70,9 +75,8 @@ def test_quotes_inside_quoted_text_keep_their_meaning(server: ServerProcess, boa
 
 def test_a_long_list_of_actions_offers_the_next_page(server: ServerProcess, board: BoardFixture,
                                                      fake_slack: FakeSlack):
-    bob = f"<@{board.bob.user_id}|bob>"
-    for n in range(1, 46):
-        assert "Recorded" in board.chair.command("/action", f'add "Paged action {n:02d}" {bob} by 2019-08-{n % 28 + 1:02d}').text
+    for n in range(1, 46):  # the chair's own (nobody is sent 45 DMs)
+        assert "Recorded" in board.chair.command("/action", f'add "Paged action {n:02d}" by 2019-08-{n % 28 + 1:02d}').text
     first = board.alice.command("/action", "list all")
     assert first.text.count("Paged action") == 40 and "Showing 1–40 of 45" in first.text, first.text
     assert "`/action list all page:2`" in first.text
@@ -148,3 +152,52 @@ def test_an_action_naming_two_people_asks_who_owns_it(server: ServerProcess, boa
           response_url=fake_slack.url + "respond")
     assert "not a member" in fake_slack.wait_for("respond")[0].params["text"]
     assert len(action_rows(server, board)) == 3
+
+
+def queued_files(server: ServerProcess, user_id: str) -> dict[str, bytes]:
+    """The files queued for someone's DM (the bytes that are sent)."""
+    rows = db_rows(server.database_url, "SELECT payload FROM outbox WHERE target = :u AND target_kind = 'user' "
+                   "ORDER BY id", u=user_id)
+    return {p["filename"]: bytes.fromhex(p["content_hex"]) for p in
+            (json.loads(x[0]) if isinstance(x[0], str) else x[0] for x in rows) if p.get("_method") == "files.upload"}
+
+
+def test_mentions_typed_in_text_print_as_names_and_a_lead_mention_links_the_member(
+        server: ServerProcess, board: BoardFixture, fake_slack: FakeSlack):
+    chair, alice, bob = board.chair, board.alice.user_id, board.bob.user_id
+    assert chair.command("/plan", "meeting add 2019-10-10 10:00").status == 200
+    r = chair.command("/plan", f'item add 2019-10-10 "Protocol drafted by <@{alice}|alice>" lead:"<@{bob}|bob>"')
+    assert "Item added" in r.text and "<@" not in r.body.decode().replace(f"<@{chair.user_id}>", ""), r.text
+    lead = db_rows(server.database_url, "SELECT p.title, p.lead, p.lead_links FROM plan_items p JOIN boards b ON "
+                   "b.id = p.board_id WHERE b.channel_id = :c", c=board.channel_id)[0]
+    links = json.loads(lead[2]) if isinstance(lead[2], str) else lead[2]
+    assert lead[:2] == ("Protocol drafted by alice", "bob")
+    assert [(link["kind"], link["slack_user_id"]) for link in links] == [("member", bob)]
+
+    assert "Recorded" in chair.command("/action", f"add Draft the protocol <@{bob}|bob> by 2019-09-30").text
+    r = board.bob.command("/action", f"update #1 Spoke to <@{alice}|alice> about the data")
+    assert "<@" not in r.body.decode().replace(f"<@{bob}>", ""), r.text
+    r = board.bob.command("/update", f"Met <@{alice}|alice> about the hubs")
+    assert r.status == 200 and ":warning:" not in r.text, r.text
+    stored = db_rows(server.database_url, "SELECT u.note FROM action_updates u JOIN actions a ON a.id = u.action_id "
+                     "JOIN boards b ON b.id = a.board_id WHERE b.channel_id = :c", c=board.channel_id)
+    assert ("Spoke to alice about the data",) in stored
+    updates = db_rows(server.database_url, "SELECT text FROM partner_updates")
+    assert ("Met alice about the hubs",) in updates, updates
+
+    fake_slack.reset()
+    r = chair.command("/agenda", "draft")
+    assert "Protocol drafted by alice" in r.text and "Met alice about the hubs" in r.text, r.text
+    assert f"<@{alice}" not in r.body.decode()
+    stem = "-".join(board.name.lower().split()) + "-agenda-2019-10-10"
+    wait_until(lambda: len(queued_files(server, chair.user_id)) >= 2, what="the agenda's files in the outbox")
+    files = queued_files(server, chair.user_id)
+    markdown = files[f"{stem}.md"].decode()
+    word = "\n".join(p.text for p in docx.Document(io.BytesIO(files[f"{stem}.docx"])).paragraphs)
+    word += "\n".join(c.text for t in docx.Document(io.BytesIO(files[f"{stem}.docx"])).tables
+                      for row in t.rows for c in row.cells)
+    for shown in (markdown, word):
+        assert "Protocol drafted by alice" in shown and "Met alice about the hubs" in shown
+        assert "<@" not in shown and "UALI" not in shown
+    # Nobody is notified by the text: only the owner hears of their action, never alice of these mentions.
+    assert not [c for c in fake_slack.messages() if alice[1:] in str(c.params.get("channel"))]
