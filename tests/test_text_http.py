@@ -201,3 +201,23 @@ def test_mentions_typed_in_text_print_as_names_and_a_lead_mention_links_the_memb
         assert "<@" not in shown and "UALI" not in shown
     # Nobody is notified by the text: only the owner hears of their action, never alice of these mentions.
     assert not [c for c in fake_slack.messages() if alice[1:] in str(c.params.get("channel"))]
+
+
+def test_an_option_value_with_spaces_needs_no_quotes_where_it_is_unambiguous(server: ServerProcess,
+                                                                             board: BoardFixture):
+    chair = board.chair
+    assert "Healthy lives" in chair.command("/lsp", 'outcome add "Healthy lives" lead:"Ealing PCT"').text
+    r = chair.command("/update", 'quarterly "Healthy lives" rag:green On track quarter:Q1 2019')
+    assert ":warning:" not in r.text, r.text
+    r = chair.command("/update", 'quarterly "Healthy lives" rag:amber quarter:2018/19 Q4 Slipping a little')
+    assert ":warning:" not in r.text, r.text
+    rows = db_rows(server.database_url, "SELECT q.quarter, q.rag, q.commentary FROM quarterly_returns q JOIN "
+                   "performance_items p ON p.id = q.item_id JOIN boards b ON b.id = p.board_id WHERE b.channel_id = :c "
+                   "ORDER BY q.quarter", c=board.channel_id)
+    assert [tuple(row) for row in rows] == [("2018-Q4", "amber", "Slipping a little"), ("2019-Q1", "green", "On track")]
+    # A quarter that cannot be read shows examples that work as typed, unquoted ones included.
+    r = chair.command("/update", 'quarterly "Healthy lives" rag:green On track quarter:Q9')
+    examples = examples_of(r)
+    assert '/update quarterly "Healthy lives" rag:green On track quarter:Q2 2019' in examples, r.text
+    for example in examples:
+        assert ":warning:" not in run_example(board, example).text, example
