@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from collections.abc import Callable
@@ -9,11 +10,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.runtime import Outcome, Runtime, run_command
-from bot.services.sender import OutboxSender
 from bot.slack.api import Delivered
 from handlers.catalogue import REGISTRY
 from handlers.parsing import slack_unescape
 from store import boards, db
+from store import outbox as outbox_store
 
 FORM_UNAVAILABLE_BLOCK = "form_unavailable"  # a form's fallback reply says here that Slack could not open it
 FORMS_IN_SLACK = "(Forms open in Slack; the console shows none. Type the command with its text instead:)"
@@ -127,7 +128,10 @@ class Console:
         self.user_id = user_id
         self.channel_id = channel_id
         self.out = out
-        self.sender = OutboxSender(runtime.sessions, ConsoleDelivery(out, self.name_of, files=files), runtime.clock)
+        self.delivery = ConsoleDelivery(out, self.name_of, files=files)
+        # Only what its own commands queue is the console's to show: on a live database, a member's reminder
+        # queued by the bot's jobs meanwhile is left to the bot's sender, to reach Slack.
+        runtime.outbox_hold = HOLD
 
     def name_of(self, user_id: str) -> str:
         with db.session_scope(self.runtime.sessions) as session:
@@ -177,9 +181,19 @@ class Console:
         if outcome.documents:  # as in Slack: rendered after the reply, sent as files to the DM
             from bot.runtime import send_documents
 
-            send_documents(self.runtime, self.user_id, outcome.documents)
-        self.sender.drain()
+            outcome.queued += send_documents(self.runtime, self.user_id, outcome.documents)
+        self.deliver(outcome.queued)
         return outcome
+
+    def deliver(self, keys: list[str]) -> None:
+        """Show the messages its command queued (held for it, so no sender takes them) and mark them sent."""
+        with db.session_scope(self.runtime.sessions) as session:
+            mine = outbox_store.pending_with_keys(session=session, keys=keys)
+        for message in mine:
+            sent = self.delivery.deliver(message.target_kind, message.target, message.payload)
+            with db.session_scope(self.runtime.sessions) as session:
+                outbox_store.mark_sent(session=session, message_id=message.id, now=self.runtime.clock.now(),
+                                       channel=sent.channel, ts=sent.ts)
 
     def loop(self, stdin: TextIO = sys.stdin) -> None:
         interactive = stdin.isatty()
@@ -227,6 +241,7 @@ def _complete_commands() -> None:
     readline.parse_and_bind("tab: complete")
 
 
+HOLD = dt.timedelta(minutes=10)  # how long the messages a console command queues are kept from the bot's senders
 CONSOLE_CHANNEL = "CCONSOLE1"  # where a console on a database with no board yet starts, so a board can be made
 
 

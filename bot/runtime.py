@@ -42,6 +42,12 @@ class Runtime:
     # When Slack was last asked the time zone of someone it could not be kept for (no member record, no zone):
     # they are not asked again for a while, so their every command does not cost a users.info call.
     zone_lookups: dict[str, dt.datetime] = field(default_factory=dict)
+    # Set by the console: what its commands queue is held for it (no sender takes it) and delivered by it.
+    outbox_hold: dt.timedelta | None = None
+
+    def outbox(self, session: Session) -> Outbox:
+        """The notifier of one unit of work."""
+        return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -86,6 +92,7 @@ class Outcome:
     documents: list[Document] = field(default_factory=list)  # to render and send after the ack
     error: DomainError | None = None  # the refusal behind a failed outcome (modals show it on its field)
     show: bool = False  # shown to the clicker even where a button's message updates itself
+    queued: list[str] = field(default_factory=list)  # the keys of the messages it queued in the outbox
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -105,13 +112,13 @@ def run_in_unit_of_work(
     what: str,
 ) -> Outcome:
     """Run domain work in one transaction, render its reply, commit; turn refusals into error replies."""
-    queued = 0
+    queued: list[str] = []
     try:
         with db.session_scope(runtime.sessions) as session:
-            outbox = Outbox(session, runtime.renderer, runtime.clock.now)
+            outbox = runtime.outbox(session)
             reply = work(session, outbox)
             payload = runtime.renderer(reply.template, reply.data)
-            queued = outbox.queued
+            queued = outbox.keys
     except DomainError as exc:
         refused = error_outcome(runtime, exc.title, exc.message, exc.examples)
         refused.error = exc
@@ -133,7 +140,7 @@ def run_in_unit_of_work(
     if queued:
         runtime.wake_sender()
     return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,
-                   open_modal=reply.open_modal, documents=reply.documents, show=reply.show)
+                   open_modal=reply.open_modal, documents=reply.documents, show=reply.show, queued=queued)
 
 
 def run_handler(
@@ -191,8 +198,8 @@ def run_command(
                        what=command)
 
 
-def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) -> int:
-    """Render documents and queue them as files to the user's DM (after the ack); the number of files queued."""
+def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) -> list[str]:
+    """Render documents and queue them as files to the user's DM (after the ack); the keys of what was queued."""
     try:
         files = [a for document in documents for a in runtime.renderer.documents(document)]
     except Exception:
@@ -200,14 +207,15 @@ def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) ->
         logging.getLogger("lspbot.documents").exception("could not render documents for %s (incident %s)", user_id,
                                                         incident)
         with db.session_scope(runtime.sessions) as session:
-            Outbox(session, runtime.renderer, runtime.clock.now).to_user(user_id, "slack/error.json.j2", {
+            outbox = runtime.outbox(session)
+            outbox.to_user(user_id, "slack/error.json.j2", {
                 "title": "Something went wrong on our side", "examples": [],
                 "message": f"The documents could not be produced. Quote incident {incident} to your secretariat."})
         runtime.wake_sender()
-        return 0
+        return outbox.keys
     with db.session_scope(runtime.sessions) as session:
-        outbox = Outbox(session, runtime.renderer, runtime.clock.now)
+        outbox = runtime.outbox(session)
         for attachment in files:
             outbox.file_to_user(user_id, attachment.filename, attachment.content, title=attachment.title)
     runtime.wake_sender()
-    return len(files)
+    return outbox.keys

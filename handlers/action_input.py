@@ -10,7 +10,7 @@ from handlers.board_rules import next_meeting as next_meeting_of
 from handlers.base import InvalidInput, Request, UsageError
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
-from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, normalise_quotes, tokenize
+from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, tokenize, whole_quoted
 from store import boards
 from store.models import Board, Member
 
@@ -92,10 +92,8 @@ def split_add_text(text: str) -> tuple[str, str | None, str | None]:
 
 
 def _strip_outer_quotes(body: str) -> str:
-    body = normalise_quotes(body).strip()
-    if len(body) >= 2 and body[0] == body[-1] == '"' and body.count('"') == 2:
-        return body[1:-1]
-    return body
+    """Text typed wholly in quotes as what it means (inner quotes kept, `\\"` a quote); anything else as typed."""
+    return whole_quoted(body.strip()) or body.strip()
 
 
 def _date_clause_start(tokens: list[Token]) -> int | None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from handlers import access
+from handlers import access, mentions
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_member, split_add_text
 from handlers.chase import non_working_due_note, refresh_reminder
-from handlers.registry import Command, Topic, Who
+from handlers.ids import ActionId
+from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
 from handlers.parsing import (
     PLAIN_MENTION_RE,
     check_text,
     mention_id,
+    parse_id,
     parse_ref,
     tokenize,
 )
@@ -111,14 +113,60 @@ def _notify_owner(req: Request, action: Action, template: str, data: dict[str, A
 
 
 def handle_action_add(req: Request) -> Reply:
-    """Record a new action; its owner defaults to the sender."""
+    """Record a new action; its owner defaults to the sender. Naming two people asks which one owns it."""
     body, owner_token, due_phrase = split_add_text(req.rest)
     board, actor = req.board, req.actor
     creator = access.require_member(actor)
-    text = check_text(body, "action text")
-    owner = resolve_member(req, board, owner_token) if owner_token else creator
+    check_text(body, "action text")
+    named = mentions.mentioned_members(req.session, board.id, body)
+    text = check_text(mentions.plain_names(req.session, body), "action text")
+    owner = resolve_member(req, board, owner_token) if owner_token else None
     due = parse_due(req, board, due_phrase) if due_phrase else None
-    return create_action(req, actor, board, text=text, owner=owner, due=due)
+    people = [*named, *([owner] if owner is not None and owner not in named else [])]
+    if len(people) > 1:
+        return ask_owner(req, board, text, people, due, due_phrase)
+    return create_action(req, actor, board, text=text, owner=owner or creator, due=due)
+
+
+OWNER_CHOICES = 5  # buttons the question offers at most
+OWNER_VALUE_LIMIT = 2000  # Slack's limit on a button's value, which carries the action until an owner is chosen
+
+
+def ask_owner(req: Request, board: Board, text: str, people: list[Member], due: dt.date | None,
+              due_phrase: str | None) -> Reply:
+    """Two or more people named: one action has one owner, so ask which (a button each), or say how to type it."""
+    names = [p.display_name for p in people]
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    first = people[0]
+    handle = first.display_name if PLAIN_MENTION_RE.match(f"@{first.display_name}") else first.slack_user_id
+    example = f'/action add "{quoted}" @{handle}' + (f" {due_phrase}" if due_phrase else "")
+    values = {p.slack_user_id: f"{board.id}|{p.slack_user_id}|{due.isoformat() if due else ''}|{text}" for p in people}
+    if len(people) > OWNER_CHOICES or max(len(v.encode()) for v in values.values()) > OWNER_VALUE_LIMIT:
+        raise UsageError(f"This names {len(people)} people ({', '.join(names)}), and an action has one owner. Type it "
+                         "again with only its owner mentioned, at the end.", examples=[example],
+                         title="Who owns it?")
+    return Reply("slack/action_owner_question.json.j2", {
+        "board": board.name, "text": text, "due": due, "example": example,
+        "people": [{"id": p.slack_user_id, "name": p.display_name, "value": values[p.slack_user_id]} for p in people],
+    })
+
+
+def handle_owner_chosen(req: Request) -> Reply:
+    """An "Owner: …" button of the question `/action add` asks when it names two people: record the action."""
+    board_ref, owner_id, due_text, text = (str(req.values.get("value") or "").split("|", 3) + ["", "", ""])[:4]
+    board_id = parse_id(board_ref)
+    board = boards.get(session=req.session, board_id=board_id) if board_id else None
+    if board is None or not text.strip():
+        raise NotFound("That question is no longer there. Type `/action add` again.")
+    actor = access.actor_for(req, board)
+    if not OWNER_CHOSEN.who.allows(actor):
+        raise refusal(OWNER_CHOSEN, actor)
+    owner = resolve_member(req, board, f"<@{owner_id}>")
+    try:
+        due = dt.date.fromisoformat(due_text) if due_text else None
+    except ValueError:
+        due = None
+    return create_action(req, actor, board, text=check_text(text, "action text"), owner=owner, due=due)
 
 
 def create_action(
@@ -161,10 +209,38 @@ def create_action(
 # ---------------------------------------------------------------- list / show
 
 
+LIST_PAGE = 40  # actions on one page of `/action list`
+LIST_USAGE = "/action list [mine | @user | overdue | all | done | dropped] [page:2]"
+
+
 def handle_action_list(req: Request) -> Reply:
-    """`mine` (default), `@user`, `overdue`, `all`, `done`."""
-    scope = req.parsed.args[0].raw if req.parsed.args else "mine"
-    board, actor = req.board, req.actor
+    """`mine` (default), `@user`, `overdue`, `all`, `done`, `dropped`; `page:N` for the actions after the first pages."""
+    args = req.parsed.args
+    if len(args) > 1:
+        stray = " ".join(a.raw for a in args[1:])
+        raise UsageError(f"“{stray}” is not part of a list I know: name one list, and a page if you want one.",
+                         examples=["/action list all", "/action list all page:2", "/action list overdue"])
+    scope = args[0].raw if args else "mine"
+    page = int(req.parsed.options.get("page") or 1)  # checked against its declaration: a whole number
+    return action_list(req, req.board, req.actor, scope, page)
+
+
+def handle_action_list_more(req: Request) -> Reply:
+    """The "More" button under a list of actions: its value is `<board id>|<list>|<page>`."""
+    board_id, _, rest = str(req.values.get("value") or "").partition("|")
+    scope, _, page_text = rest.rpartition("|")
+    board_ref, page = parse_id(board_id), parse_id(page_text)
+    board = boards.get(session=req.session, board_id=board_ref) if board_ref else None
+    if board is None or page is None or not scope:
+        raise NotFound("That list is no longer there. Type `/action list` again.")
+    actor = access.actor_for(req, board)
+    if not LIST_MORE.who.allows(actor):
+        raise refusal(LIST_MORE, actor)
+    return action_list(req, board, actor, scope, page)
+
+
+def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int) -> Reply:
+    """One page of a list of a board's actions, with a way to the next when there are more."""
     today = _today(req, board)
     flt_kwargs: dict[str, Any] = {"board_ids": [board.id]}
     title: str
@@ -172,7 +248,8 @@ def handle_action_list(req: Request) -> Reply:
     if lowered == "mine":
         if actor.member is None:
             return Reply("slack/action_list.json.j2", {"title": "Your open actions", "actions": [], "total": 0,
-                                                       "board": board.name, "empty": "You have no actions."})
+                                                       "board": board.name, "empty": "You have no actions.",
+                                                       "first": 1, "more": None})
         flt_kwargs["owner_id"] = actor.member.id
         title = "Your open actions"
     elif lowered == "overdue":
@@ -190,16 +267,29 @@ def handle_action_list(req: Request) -> Reply:
         member = resolve_member(req, board, scope)
         flt_kwargs["owner_id"] = member.id
         title = f"Open actions of {member.display_name}"
+        scope = f"<@{member.slack_user_id}>"
     else:
-        raise UsageError(f"`/action list {scope}` is not a list I know.", examples=["/action list [mine | @user | overdue | all | done]"])
-    found, total = action_store.search(session=req.session, flt=action_store.ActionFilter(**flt_kwargs), limit=40)
+        raise UsageError(f"`/action list {scope}` is not a list I know.", examples=[LIST_USAGE])
+    offset = (page - 1) * LIST_PAGE
+    found, total = action_store.search(session=req.session, flt=action_store.ActionFilter(**flt_kwargs),
+                                       limit=LIST_PAGE, offset=offset)
+    if page > 1 and not found:
+        last = max(1, -(-total // LIST_PAGE))
+        raise NotFound(f"There is no page {page}: the list has {total} action{'s' if total != 1 else ''}, "
+                       f"{last} page{'s' if last != 1 else ''} of {LIST_PAGE}.",
+                       examples=[f"/action list {scope} page:{last}" if last > 1 else f"/action list {scope}"])
+    more = None
+    if offset + len(found) < total:
+        more = {"value": f"{board.id}|{scope}|{page + 1}", "command": f"/action list {scope} page:{page + 1}"}
     return Reply(
         "slack/action_list.json.j2",
         {
-            "title": title,
+            "title": title if page == 1 else f"{title} (page {page})",
             "board": board.name,
             "actions": [describe(a, today) for a in found],
             "total": total,
+            "first": offset + 1,
+            "more": more,
             "empty": "Nothing here.",
         },
     )
@@ -229,7 +319,7 @@ def handle_action_show(req: Request) -> Reply:
 def handle_action_update(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
-    note = check_text(note, "progress note")
+    note = mentions.typed_text(req.session, note, "progress note")
     _require_open(action)
     return record_progress(req, actor, action, note)
 
@@ -250,7 +340,7 @@ def handle_action_done(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
     if note:
-        note = check_text(note, "note")
+        note = mentions.typed_text(req.session, note, "note")
     _require_open(action)
     return close_action(req, actor, action, ActionStatus.DONE, note)
 
@@ -280,7 +370,7 @@ def handle_action_drop(req: Request) -> Reply:
     _require_edit(actor, action)
     if not reason.strip():
         raise UsageError(f"Say why #{action.ref} is being dropped.", examples=[f"/action drop #{action.ref} Superseded by the Borough Plan review"])
-    reason = check_text(reason, "reason")
+    reason = mentions.typed_text(req.session, reason, "reason")
     _require_open(action)
     return close_action(req, actor, action, ActionStatus.DROPPED, reason)
 
@@ -289,7 +379,7 @@ def handle_action_reopen(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
     if action.status == ActionStatus.OPEN:
-        raise Conflict(f"#{action.ref} is already open.")
+        raise Conflict(f"#{action.ref} is already open.", title="Already open")
     before = audit.snapshot(action, _SNAPSHOT)
     action.status = ActionStatus.OPEN
     action.closed_at = None
@@ -313,7 +403,7 @@ def handle_action_reassign(req: Request) -> Reply:
 
 def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Member) -> Reply:
     if new_owner.id == action.owner_id:
-        raise Conflict(f"#{action.ref} is already {new_owner.display_name}'s.")
+        raise Conflict(f"#{action.ref} is already {new_owner.display_name}'s.", title="Nothing to change")
     before = audit.snapshot(action, _SNAPSHOT)
     previous = action.owner
     action.owner_id = new_owner.id
@@ -390,7 +480,9 @@ COMMANDS = (
             examples=("/action add Draft the data-sharing protocol @bob by Friday",),
             opens_form=True),
     Command("/action", ("list",), handle_action_list, aliases=(("ls",),), parsed=True,
-            usage="/action list [mine | @user | overdue | all | done]", summary="list actions, soonest due first"),
+            options=(Option("page", Kind.NUMBER, low=1, high=10_000, help="a page of the list after the first"),),
+            usage=LIST_USAGE, summary=f"list actions, soonest due first, {LIST_PAGE} to a page",
+            examples=("/action list all page:2",)),
     Command("/action", ("show",), handle_action_show, usage="/action show #12",
             summary="one action and its history"),
     Command("/action", ("update",), handle_action_update, aliases=(("note",),), narrower=EDITORS,
@@ -408,3 +500,9 @@ COMMANDS = (
     Command("/action", ("reopen",), handle_action_reopen, narrower=EDITORS,
             usage="/action reopen #12", summary="reopen a closed action"),
 )
+
+OWNER_CHOSEN = Button(ActionId.ACTION_OWNER_CHOSEN, handle_owner_chosen,
+                      "record an action naming two people, with the owner chosen", who=Who.MEMBERS,
+                      success="replace")
+LIST_MORE = Button(ActionId.ACTION_LIST_MORE, handle_action_list_more, "the next page of a list of actions")
+BUTTONS = (OWNER_CHOSEN, LIST_MORE)

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from handlers import access, forms
+from handlers import access, forms, mentions
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.agenda_record import from_record, to_record
@@ -98,13 +98,14 @@ def handle_agenda_add(req: Request) -> Reply:
 
 def propose(req: Request, board: Board, member: Member, title: str, lead: str, meeting: Meeting) -> Reply:
     """Record a proposal and ask the chair to decide (the command and the form both come here)."""
+    title = mentions.typed_text(req.session, title, "title")
     if len(title) > 300:
         raise InvalidInput("A title can be at most 300 characters.", field="title")
-    lead = lead.strip()[:300]
+    lead = mentions.plain_names(req.session, lead).strip()[:300]
     for other in agenda_store.list_proposals(session=req.session, board_id=board.id, since=meeting.date):
         if other.meeting_id == meeting.id and other.title.lower() == title.lower() and other.status != "declined":
             raise Conflict(f"“{title}” is already proposed for that meeting (A{other.ref}, {other.status}).",
-                           field="title")
+                           field="title", title="Already proposed")
     proposal = agenda_store.create_proposal(
         session=req.session, board_id=board.id, meeting=meeting, title=title, lead=lead,
         lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead), proposer=member, now=req.now())
@@ -160,7 +161,7 @@ def handle_agenda_decline(req: Request) -> Reply:
     board, actor, proposal, reason = _proposal_by_ref(req, "decline")
     _require_decider(actor)
     if proposal.status == ProposalStatus.PENDING.value:
-        reason = check_text(reason, "reason") if reason.strip() else ""
+        reason = mentions.typed_text(req.session, reason, "reason") if reason.strip() else ""
         if not reason:
             raise UsageError("Say why, so the proposer and the board know.",
                              examples=[f"/agenda decline A{proposal.ref} Covered under the Borough Plan update"])
@@ -249,7 +250,7 @@ def handle_decline_submission(req: Request) -> Reply:
     board, actor, proposal = _button_proposal(req)
     reason = str(req.values.get("reason") or "").strip()
     if proposal.status == ProposalStatus.PENDING.value:
-        reason = check_text(reason, "reason")
+        reason = mentions.typed_text(req.session, reason, "reason")
     message = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
     return decide_proposal(req, board, actor, proposal, ProposalStatus.DECLINED, reason, message)
 
@@ -339,7 +340,7 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
     if agenda.published_version is not None and not agenda.changes:
         raise Conflict(f"Version {agenda.published_version} of this agenda is already published and nothing has "
-                       "changed since.")
+                       "changed since.", title="Already published")
     document = agenda_document(agenda, published=True)
     data = document.data
     publication = agenda_store.publish(session=req.session, board_id=board.id, meeting_id=meeting.id, by=req.user_id,

@@ -199,9 +199,12 @@ class DomainError(Exception):
 
     title = "Sorry, that didn't work"
 
-    def __init__(self, message: str, *, examples: tuple[str, ...] | list[str] = (), field: str | None = None) -> None:
+    def __init__(self, message: str, *, examples: tuple[str, ...] | list[str] = (), field: str | None = None,
+                 title: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if title:  # a heading that fits this refusal better than its kind's
+            self.title = title
         self.examples = list(examples)
         self.field = field
 

@@ -19,6 +19,8 @@ class ActionId(str, enum.Enum):
     AGENDA_PUBLISH = "agenda_publish"  # value: the meeting id
     AGENDA_REGENERATE = "agenda_regenerate"  # value: the meeting id
     PLAN_MEETING_CONFIRM = "plan_meeting_confirm"  # value: the board id, "|", the `/plan meeting add` text to run
+    ACTION_OWNER_CHOSEN = "action_owner_chosen"  # which of the people named owns it; value: board|user|due|text
+    ACTION_LIST_MORE = "action_list_more"  # the next page of `/action list`; value: board id|list|page
     HOME_PAGE_NEXT = "home_page_next"  # the Home tab's next page of actions; value: the page number
     HOME_PAGE_PREVIOUS = "home_page_previous"  # value: the page number
 

@@ -45,9 +45,10 @@ def handle_board_create(req: Request) -> Reply:
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"`{tz}` is not a time zone I know.", examples=["tz:Europe/London"]) from None
     if boards.get_by_channel(session=req.session, channel_id=req.channel_id):
-        raise Conflict("This channel already belongs to a board.")
+        raise Conflict("This channel already belongs to a board: one board per channel. Create the new board in a "
+                       "channel of its own.", title="Channel taken")
     if boards.get_by_name(session=req.session, name=name):
-        raise Conflict(f"There is already a board called “{name}”.")
+        raise Conflict(f"There is already a board called “{name}”.", title="Name taken")
     board = boards.create(session=req.session, name=name, channel_id=req.channel_id, timezone=tz, now=req.now())
     org = boards.get_or_create_organisation(session=req.session, name=parsed.options["org"]) if parsed.options.get("org") else None
     chair = boards.upsert_member(session=req.session, slack_user_id=chair_id, display_name=chair_name, organisation=org)

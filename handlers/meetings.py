@@ -8,7 +8,7 @@ from typing import Any
 
 from dateutil.rrule import rrulestr
 
-from handlers import access
+from handlers import access, mentions
 from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import WorkingCalendar, board_config
 from handlers.ids import ActionId
@@ -34,6 +34,9 @@ from store.models import Board, Meeting
 
 # ---------------------------------------------------------------- meetings
 
+CADENCE_EXAMPLES = ["/plan cadence quarterly", "/plan cadence monthly time:10:00",
+                    "/plan cadence FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"]
+
 
 def handle_plan_cadence(req: Request) -> Reply:
     """Set the recurrence rule (a preset or an RFC 5545 RRULE), default time, venue and length."""
@@ -46,9 +49,11 @@ def handle_plan_cadence(req: Request) -> Reply:
             rule = rule[6:]
         try:
             rrulestr(rule, dtstart=dt.datetime(2020, 1, 1))
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"“{rule_text}” is not a recurrence rule: {exc}.",
-                               examples=["quarterly", "monthly", "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=+3MO"]) from exc
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+            # dateutil's own words ("not enough values to unpack") mean nothing to a board: say what is understood.
+            raise InvalidInput(f"“{rule_text}” is not a cadence I know. Say {', '.join(CADENCE_PRESETS)}, or give an "
+                               "iCalendar recurrence rule (RRULE), such as FREQ=WEEKLY;INTERVAL=2;BYDAY=TH for every "
+                               "other Thursday.", examples=CADENCE_EXAMPLES) from exc
         values["rrule"] = rule.upper()
     if "time" in parsed.options:
         values["time"] = parse_time(parsed.options["time"]).strftime("%H:%M")
@@ -88,7 +93,7 @@ def handle_meeting_add(req: Request) -> Reply:
     at = parse_time(time_text) if time_text else None
     venue = check_text(parsed.options["venue"], "venue")[:200] if "venue" in parsed.options else None
     host_id = _host(req, parsed.options["host"]) if parsed.options.get("host") else None
-    theme = check_text(parsed.options["theme"], "theme")[:300] if "theme" in parsed.options else None
+    theme = mentions.typed_text(req.session, parsed.options["theme"], "theme")[:300] if "theme" in parsed.options else None
     meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
     why = WorkingCalendar(board_config(board).holidays).why_not_working(day)
     if meeting is None and why and parsed.options.get("force") != "yes":
@@ -96,7 +101,7 @@ def handle_meeting_add(req: Request) -> Reply:
     if meeting is not None:
         if at is None and venue is None and host_id is None and theme is None:
             raise Conflict(f"{board.name} already has a meeting on {day:%A %-d %B %Y}. Give a time, venue, host or "
-                           "theme to change it.", examples=[f'/plan meeting add {day.isoformat()} venue:"Southall"'])
+                           "theme to change it.", title="Already planned", examples=[f'/plan meeting add {day.isoformat()} venue:"Southall"'])
         before = meeting_snapshot(meeting)
         if at is not None:
             meeting.starts_at = starts_at(day, at, board.timezone)
@@ -225,7 +230,7 @@ def handle_plan_generate(req: Request) -> Reply:
             if day != cadence_day:
                 moved.append({"from": cadence_day, "to": day, "why": why})
     if not created and not removed:
-        raise Conflict(f"Nothing to add: the cadence gives {len(kept) + len(past)} dates in {year}, "
+        raise Conflict(title="Nothing to add", message=f"Nothing to add: the cadence gives {len(kept) + len(past)} dates in {year}, "
                        f"{len(kept)} already planned and {len(past)} already past."
                        + (" Kept though the cadence no longer gives them, for what they hold: "
                           + "; ".join(f"{h['date']:%a %-d %b %Y} ({h['holds']})" for h in held) + "." if held else ""))

@@ -29,9 +29,56 @@ def normalise_quotes(text: str) -> str:
     return text
 
 
+# What opens quoted text, and what closes it. Quotes nest: curly ones pair up (`“the “protocol””`, what a phone or a
+# Mac makes of `"the "protocol""`), and inside straight ones a quote after a space (or a bracket) and before a word
+# opens an inner pair (`"the "protocol" today"`). Either way the inner quotes are kept as typed; `\\"` is always a
+# quote inside the text.
+OPENING_QUOTES = {'"': '"', "\u201c": "\u201d", "\u201d": "\u201d"}
+_ESCAPED = {'"', "\u201c", "\u201d", "\\"}
+_BEFORE_INNER = " \t\n([{"
+
+
+def opens_quote(raw: str) -> bool:
+    """Whether a token as typed begins with a quote (so `"kind:x"` is text, not an option)."""
+    return raw[:1] in OPENING_QUOTES
+
+
+def _opens_inner(text: str, j: int, opener: str) -> bool:
+    """Whether the quote at `text[j]`, inside text quoted with `opener`, opens an inner pair."""
+    if opener == "\u201c":
+        return text[j] == "\u201c"
+    if opener == '"' and text[j] == '"':
+        return text[j - 1] in _BEFORE_INNER and j + 1 < len(text) and not text[j + 1].isspace()
+    return False
+
+
+def _quoted(text: str, i: int) -> tuple[str, int]:
+    """The quoted text opened at `text[i]`, as meant (inner quotes kept, `\\"` a quote), and the index after its
+    closing quote."""
+    opener = text[i]
+    closer = OPENING_QUOTES[opener]
+    depth, j, out = 1, i + 1, []
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\" and j + 1 < len(text) and text[j + 1] in _ESCAPED:
+            out.append(text[j + 1])
+            j += 2
+            continue
+        if _opens_inner(text, j, opener):
+            depth += 1
+        elif ch == closer:
+            depth -= 1
+            if depth == 0:
+                return "".join(out), j + 1
+        out.append(ch)
+        j += 1
+    raise UsageError("A quote is opened but never closed. To put a quote inside quoted text, write it as \\\".",
+                     examples=['"Quoted title"', '"Agree the \\"protocol\\" with partners"'])
+
+
 def tokenize(text: str) -> list[Token]:
-    """Split on white space, keeping "quoted strings" (straight or curly quotes) together."""
-    text = normalise_quotes(text)
+    """Split on white space, keeping "quoted strings" (straight or curly quotes) together: a token's `value` is
+    what was meant (quotes taken off, `\\"` inside them a quote), its `raw` the text as typed."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -47,18 +94,26 @@ def tokenize(text: str) -> list[Token]:
                 # Slack entities (<@U123|Some Name>, <#C1|general>, <!here>) stay whole.
                 buf.append(text[i : close + 1])
                 i = close + 1
-            elif ch == '"':
-                close = text.find('"', i + 1)
-                if close == -1:
-                    raise UsageError("A quote is opened but never closed.", examples=['"Quoted title"'])
-                buf.append(text[i + 1 : close])
+            elif ch in OPENING_QUOTES:
+                value, i = _quoted(text, i)
+                buf.append(value)
                 quoted = True
-                i = close + 1
             else:
                 buf.append(ch)
                 i += 1
         tokens.append(Token("".join(buf), text[start:i], quoted, start, i))
     return tokens
+
+
+def whole_quoted(text: str) -> str | None:
+    """What text typed wholly inside one pair of quotes means (`"the \\"protocol\\""` → `the "protocol"`), else None."""
+    if not opens_quote(text):
+        return None
+    try:
+        value, end = _quoted(text, 0)
+    except UsageError:
+        return None
+    return value if end == len(text) else None
 
 
 def parse(text: str, option_names: tuple[str, ...] = (), phrase_options: tuple[str, ...] = ()) -> Parsed:
@@ -72,7 +127,7 @@ def parse(text: str, option_names: tuple[str, ...] = (), phrase_options: tuple[s
     open_option: str | None = None  # an option given unquoted, which the next unquoted words may continue
     for tok in tokenize(text):
         key, sep, value = tok.raw.partition(":")
-        if sep and key.lower() in option_names and not tok.raw.startswith('"'):
+        if sep and key.lower() in option_names and not opens_quote(tok.raw):
             first = tokenize(value)[0] if value.strip() else None
             out.options[key.lower()] = first.value if first else ""
             open_option = None if first and first.quoted else key.lower()

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from handlers import access, forms
+from handlers import access, forms, mentions
 from handlers.actions import resolve_member
 from handlers.base import Token, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Option, Who
-from handlers.parsing import check_text, normalise_quotes, parse_id, tokenize
+from handlers.parsing import check_text, opens_quote, parse_id, tokenize
 from store import audit, boards
 from store import performance as perf_store
 from store.models import Board, Member, PerformanceItem, PerformanceKind, Rag
@@ -47,11 +48,13 @@ def reporting_quarter(req: Request, board: Board) -> Quarter:
     return Quarter.reported_on(req.today(board.timezone), year_start_month(board.settings))
 
 
-def parse_quarter(raw: str, board: Board) -> Quarter:
+def parse_quarter(raw: str, board: Board, shown: Callable[[str], str] = str) -> Quarter:
+    """A quarter of the board's reporting year; refused with examples, each written as `shown` makes it (a
+    whole command, so that it works as shown)."""
     try:
         return Quarter.parse(raw, year_start_month(board.settings))
     except ValueError:
-        raise InvalidInput(f"I couldn't read “{raw}” as a quarter.", examples=list(QUARTER_EXAMPLES),
+        raise InvalidInput(f"I couldn't read “{raw}” as a quarter.", examples=[shown(q) for q in QUARTER_EXAMPLES],
                            field="quarter") from None
 
 
@@ -131,7 +134,7 @@ def handle_item_add(req: Request, kind: PerformanceKind) -> Reply:
         raise UsageError("Milestones belong to projects; an outcome has a name and a lead organisation.",
                          examples=lsp_examples()[:1])
     if perf_store.get_item_by_name(session=req.session, board_id=board.id, name=name):
-        raise Conflict(f"{board.name} already tracks “{name}”.")
+        raise Conflict(f"{board.name} already tracks “{name}”.", title="Already tracked")
     milestones = _milestones(req, board, milestone_texts)
     lead_org = lead_member = None
     if kind == PerformanceKind.OUTCOME:
@@ -189,16 +192,26 @@ def handle_item_list(req: Request, kind: PerformanceKind) -> Reply:
 
 def _take_options(text: str, names: tuple[str, ...]) -> tuple[list[Token], dict[str, str], str]:
     """Tokens that are not options, the options, and the text with the options and first token cut out."""
-    normalised = normalise_quotes(text)
-    tokens = tokenize(normalised)
+    tokens = tokenize(text)
     options: dict[str, str] = {}
     args: list[Token] = []
     cuts: list[tuple[int, int]] = []
-    for tok in tokens:
+    absorbed = 0
+    for i, tok in enumerate(tokens):
+        if absorbed:
+            absorbed -= 1
+            continue
         key, sep, value = tok.raw.partition(":")
-        if sep and key.lower() in names and not tok.raw.startswith('"'):
+        if sep and key.lower() in names and not opens_quote(tok.raw):
             options[key.lower()] = tokenize(value)[0].value if value.strip() else ""
-            cuts.append((tok.start, tok.end))
+            end = tok.end
+            if key.lower() == "quarter" and value.strip() and not opens_quote(value):
+                # `quarter:Q2 2019`, `quarter:2019/20 Q2`: the words that complete a quarter belong to it, unquoted.
+                absorbed = _quarter_words(options["quarter"], tokens[i + 1:])
+                if absorbed:
+                    options["quarter"] = " ".join([options["quarter"], *(t.value for t in tokens[i + 1:i + 1 + absorbed])])
+                    end = tokens[i + absorbed].end
+            cuts.append((tok.start, end))
         else:
             if not args:
                 cuts.append((tok.start, tok.end))
@@ -209,6 +222,19 @@ def _take_options(text: str, names: tuple[str, ...]) -> tuple[list[Token], dict[
         last = end
     remainder.append(text[last:])
     return args, options, re.sub(r"[ \t]{2,}", " ", "".join(remainder)).strip()
+
+
+def _quarter_words(value: str, following: list[Token]) -> int:
+    """How many of the unquoted words after an unquoted `quarter:` value complete a quarter with it (0, 1 or 2)."""
+    for n in (2, 1):
+        words = following[:n]
+        if len(words) == n and not any(t.quoted for t in words):
+            try:
+                Quarter.parse(" ".join([value, *(t.value for t in words)]))
+            except ValueError:
+                continue
+            return n
+    return 0
 
 
 def find_item(req: Request, board: Board, name: str) -> PerformanceItem:
@@ -250,11 +276,14 @@ def handle_quarterly_return(req: Request) -> Reply:
                          examples=['/update quarterly "Southall" rag:amber Venue agreed; partners mapped'])
     item = find_item(req, board, args[0].value)
     rag = parse_rag(options.get("rag"))
-    quarter = parse_quarter(options["quarter"], board) if options.get("quarter") else reporting_quarter(req, board)
+    said = commentary or "Two of three milestones met"
+    quarter = (parse_quarter(options["quarter"], board,
+                             lambda q: f'/update quarterly "{item.name}" rag:{rag.value} {said} quarter:{q}')
+               if options.get("quarter") else reporting_quarter(req, board))
     if not commentary:
         raise UsageError(f"Add a line of commentary on “{item.name}” after the RAG status.",
                          examples=[f'/update quarterly "{item.name}" rag:{rag.value} Two of three milestones met'])
-    commentary = check_text(commentary, "commentary")
+    commentary = mentions.typed_text(req.session, commentary, "commentary")
     return submit_return(req, board, member, actor.manages_board, item, quarter, rag, commentary)
 
 
@@ -334,7 +363,7 @@ def handle_return_modal_submit(req: Request) -> Reply:
     commentary = (req.values.get(FIELD_COMMENTARY) or "").strip()
     if not commentary:
         raise InvalidInput("Add a line of commentary.", field=FIELD_COMMENTARY)
-    commentary = check_text(commentary, "commentary")
+    commentary = mentions.typed_text(req.session, commentary, "commentary")
     quarter = parse_quarter(meta["quarter"], board) if meta.get("quarter") else reporting_quarter(req, board)
     reply = submit_return(req, board, member, manages, item, quarter, rag, commentary)
     req.notify.to_user(req.user_id, reply.template, reply.data)

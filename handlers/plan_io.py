@@ -139,7 +139,7 @@ def csv_rows(text: str) -> list[list[str]]:
         except StopIteration:
             return rows
         except csv.Error as exc:
-            what = next((say for key, say in _CSV_PROBLEMS if key in str(exc)), f"not readable as CSV ({exc})")
+            what = next((say for key, say in _CSV_PROBLEMS if key in str(exc)), "not readable as CSV")
             lines = f" (line {first_line} of the file)" if first_line != len(rows) + 1 else ""
             cell = _quote_problem_cell(text.lstrip("\ufeff"), first_line)
             header = [h.strip().lower() for h in rows[0]] if rows else []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 
+from handlers import mentions
 from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, UsageError
-from handlers.parsing import Parsed, check_text, refuse_stray
+from handlers.parsing import Parsed, refuse_stray
 from handlers.plan import (
     OPTIONS_PHRASED,
     PlannedItem,
@@ -48,19 +49,19 @@ def handle_item_add(req: Request) -> Reply:
     date_text, title = _split_date_and_title(parsed)
     if not date_text:
         raise UsageError("For which meeting? Put its date before the title.", examples=USAGE[4:5])
-    title = check_text(title, "title")
+    title = mentions.typed_text(req.session, title, "title")
     if len(title) > 300:
         raise InvalidInput("A title can be at most 300 characters.", field="title")
     day = parse_meeting_date(req, board, date_text)
     meeting = existing_meeting(req, board, day)
     kind = parse_kind(parsed.options["kind"]) if parsed.options.get("kind") else ItemKind.DISCUSSION
-    lead = parsed.options.get("lead", "").strip()[:300]
+    lead = mentions.plain_names(req.session, parsed.options.get("lead", "")).strip()[:300]
     if not lead:
         raise UsageError("Who leads this item? Give the lead as on the plan: an organisation, a member or both.",
                          examples=[f'/plan item add {day.isoformat()} "{title[:60]}" lead:"LB Ealing/DWP"'])
     author = parsed.options.get("author", "").strip()[:200] or None
     if plan_store.find_item(session=req.session, meeting_id=meeting.id, title=title):
-        raise Conflict(f"“{title}” is already on the plan for {day:%-d %B %Y}.")
+        raise Conflict(f"“{title}” is already on the plan for {day:%-d %B %Y}.", title="Already planned")
     item = plan_store.add_item(session=req.session, board_id=board.id, meeting=meeting, title=title, lead=lead,
                                lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead),
                                kind=kind.value, now=req.now(), report_author=author)
@@ -94,7 +95,7 @@ def handle_item_move(req: Request) -> Reply:
     day = parse_meeting_date(req, board, " ".join(a.value for a in parsed.args[1:]))
     meeting = existing_meeting(req, board, day)
     if meeting.id == item.meeting_id:
-        raise Conflict(f"P{item.ref} is already planned for {day:%-d %B %Y}.")
+        raise Conflict(f"P{item.ref} is already planned for {day:%-d %B %Y}.", title="Already planned")
     before = item_snapshot(item)
     plan_store.move_item(session=req.session, item=item, meeting=meeting, now=req.now())
     record_change(req, "plan_item", item.id, "move", before, item_snapshot(item))
@@ -120,7 +121,7 @@ def handle_standing_add(req: Request) -> Reply:
     """Declare an item that appears at every meeting (or every Nth) from today or `from:<date>`."""
     parsed, board = req.parsed, req.board
     title = quoted_title(parsed, USAGE[7])
-    title = check_text(title if title is not None else " ".join(a.value for a in parsed.args), "title")
+    title = mentions.typed_text(req.session, title if title is not None else " ".join(a.value for a in parsed.args), "title")
     if len(title) > 300:
         raise InvalidInput("A title can be at most 300 characters.", field="title")
     every_text = parsed.options.get("every", "1").lower().removesuffix("th").removesuffix("nd").removesuffix("rd")
@@ -129,9 +130,9 @@ def handle_standing_add(req: Request) -> Reply:
     starts_on = parse_option_date(req, board, "from", parsed.options["from"]) if parsed.options.get("from") \
         else req.today(board.timezone)
     kind = parse_kind(parsed.options["kind"]) if parsed.options.get("kind") else ItemKind.STANDING
-    lead = parsed.options.get("lead", "").strip()[:300]
+    lead = mentions.plain_names(req.session, parsed.options.get("lead", "")).strip()[:300]
     if any(s.title.lower() == title.lower() for s in plan_store.standing_items(session=req.session, board_id=board.id)):
-        raise Conflict(f"“{title}” is already a standing item.")
+        raise Conflict(f"“{title}” is already a standing item.", title="Already a standing item")
     item = plan_store.add_standing(session=req.session, board_id=board.id, title=title, lead=lead,
                                    lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead),
                                    kind=kind.value, every=int(every_text), starts_on=starts_on, now=req.now())

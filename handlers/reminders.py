@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers import access
+from handlers import access, mentions
 from handlers.actions import EDITORS, close_action, record_progress
 from handlers.chase import next_reminder_date, refresh_reminder
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
 from handlers.board_rules import board_config
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form
-from handlers.parsing import check_text, parse_id
+from handlers.parsing import parse_id
 from store import audit, boards
 from store import chase as chase_store
 from store.models import Action, ActionChase, ActionStatus, Role
@@ -88,7 +88,7 @@ def handle_chase_update_submit(req: Request) -> Reply:
     """The modal's progress note, recorded through `record_progress` like `/action update`."""
     actor, action, _ = _load(req)
     _, key, channel_id, ts = (str(req.values.get("private_metadata") or "").split("|") + ["", "", "", ""])[:4]
-    note = check_text(str(req.values.get("note") or ""), "progress note")
+    note = mentions.typed_text(req.session, str(req.values.get("note") or ""), "progress note")
     if action.status != ActionStatus.OPEN:
         raise Conflict(f"#{action.ref} is already {action.status.value}.")
     record_progress(req, actor, action, note)
@@ -103,7 +103,7 @@ def handle_chase_snooze(req: Request) -> Reply:
     if action.status != ActionStatus.OPEN:
         return _stale(req, action, key)
     if action.due_date is None:
-        raise Conflict(f"#{action.ref} has no due date, so there is no reminder to snooze.")
+        raise Conflict(f"#{action.ref} has no due date, so there is no reminder to snooze.", title="No due date")
     config = board_config(action.board)
     today = req.today(action.board.timezone)
     upcoming = max(next_reminder_date(today, action.due_date, config.chase_lead_days,

@@ -61,7 +61,7 @@ def handle_report_quarter(req: Request) -> Reply:
     today = req.today(board.timezone)
     start_month = year_start_month(board.settings)
     # With no quarter named, the last one complete: the one whose returns are being collected.
-    quarter = parse_quarter(" ".join(args), board) if args else Quarter.reported_on(today, start_month)
+    quarter = parse_quarter(" ".join(args), board, lambda q: f"/lsp report quarter {q}") if args else Quarter.reported_on(today, start_month)
     if quarter.start > today:
         raise InvalidInput(f"{quarter.title} has not started yet.", examples=examples()[:2])
     data = quarter_report_data(session=req.session, board=board, quarter=quarter, today=today)

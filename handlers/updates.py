@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from handlers import access, forms, performance
+from handlers import access, forms, performance, mentions
 from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import next_meeting
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
@@ -14,7 +14,7 @@ from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Who
-from handlers.parsing import check_text, normalise_quotes, parse_id
+from handlers.parsing import parse_id, whole_quoted
 from store import audit, boards, meetings
 from store import updates as update_store
 from store.models import Board, Meeting, Member, Organisation
@@ -24,10 +24,8 @@ MODAL_TEXT = "update_text"  # block_id and action_id of the modal's text box
 
 def _strip_outer_quotes(text: str) -> str:
     """`"List of events ..."` typed in quotes (to get past the subcommand words) is stored without them."""
-    plain = normalise_quotes(text)
-    if len(plain) >= 2 and plain[0] == plain[-1] == '"' and plain.count('"') == 2:
-        return text[1:-1].strip()
-    return text
+    inner = whole_quoted(text.strip())
+    return inner.strip() if inner is not None else text
 
 
 def _upcoming(req: Request, board: Board) -> Meeting:
@@ -56,7 +54,7 @@ def handle_update_submit(req: Request) -> Reply:
     member = access.require_member(req.actor)
     if not body:
         return open_update_modal(req, board, member)
-    body = check_text(_strip_outer_quotes(body), "update")
+    body = mentions.typed_text(req.session, _strip_outer_quotes(body), "update")
     return submit_update(req, board, member, _upcoming(req, board), body)
 
 
@@ -130,7 +128,7 @@ def handle_update_modal_submit(req: Request) -> Reply:
     text = req.values.get(MODAL_TEXT) or ""
     if not text.strip():
         raise InvalidInput("Write your organisation's update.", field=MODAL_TEXT)
-    text = check_text(text, "update")
+    text = mentions.typed_text(req.session, text, "update")
     meeting = req.session.get(Meeting, meta["meeting_id"]) if isinstance(meta.get("meeting_id"), int) else None
     if meeting is None or meeting.board_id != board.id or meeting.date < req.today(board.timezone):
         meeting = _upcoming(req, board)

@@ -105,15 +105,15 @@ class ActionPage(NamedTuple):
     total: int
 
 
-def search(*, session: Session, flt: ActionFilter, limit: int = 50) -> ActionPage:
-    """Matching actions, soonest due first (undated last), and the total count."""
+def search(*, session: Session, flt: ActionFilter, limit: int = 50, offset: int = 0) -> ActionPage:
+    """Matching actions, soonest due first (undated last), from the `offset`th, and the total count."""
     stmt = _filtered(select(Action), flt).order_by(
         Action.due_date.is_(None), Action.due_date, Action.board_id, Action.ref
     )
     if flt.owner_id is None:
         stmt = stmt.options(joinedload(Action.owner))  # one owner: already in the identity map
-    found = list(session.scalars(stmt.limit(limit)))
-    if len(found) < limit:
+    found = list(session.scalars(stmt.offset(offset).limit(limit)))
+    if not offset and len(found) < limit:
         return ActionPage(found, len(found))
     total = session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0
     return ActionPage(found, total)

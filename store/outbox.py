@@ -82,10 +82,14 @@ class MessageState(NamedTuple):
 class Outbox:
     """Queues rendered messages in the caller's transaction (the handlers' and jobs' notifier)."""
 
-    def __init__(self, session: Session, render: Render, now: Callable[[], dt.datetime]) -> None:
+    def __init__(self, session: Session, render: Render, now: Callable[[], dt.datetime], *,
+                 hold: dt.timedelta | None = None) -> None:
         self._session = session
         self._render = render
         self._now = now
+        # Held: queued as claimed for this long, so no sender takes them; the one that queued them delivers them
+        # itself (the console, which prints its own messages and leaves everyone else's to the bot).
+        self._hold = hold
         self.queued = 0
         self.keys: list[str] = []  # of the messages queued (a key queued before is not queued again)
 
@@ -136,7 +140,7 @@ class Outbox:
             return
         rows = [dict(key=key, target_kind=kind, target=target, payload=self._render(template, data))
                 for kind, target, template, data, key in messages]
-        keys = enqueue_many(session=self._session, rows=rows, now=self._now())
+        keys = enqueue_many(session=self._session, rows=rows, now=self._now(), hold=self._hold)
         self.queued += len(keys)
         self.keys.extend(keys)
 
@@ -144,15 +148,18 @@ class Outbox:
         self._enqueue_payload(kind, target, self._render(template, data), key or f"adhoc:{uuid.uuid4()}")
 
     def _enqueue_payload(self, kind: str, target: str, payload: dict[str, Any], key: str) -> None:
-        if enqueue(session=self._session, key=key, target_kind=kind, target=target, payload=payload, now=self._now()):
+        if enqueue(session=self._session, key=key, target_kind=kind, target=target, payload=payload, now=self._now(),
+                   hold=self._hold):
             self.queued += 1
             self.keys.append(key)
 
 
 def enqueue(
-    *, session: Session, key: str, target_kind: str, target: str, payload: dict[str, Any], now: dt.datetime
+    *, session: Session, key: str, target_kind: str, target: str, payload: dict[str, Any], now: dt.datetime,
+    hold: dt.timedelta | None = None,
 ) -> bool:
-    """Insert a message unless one with the same key exists; True if inserted."""
+    """Insert a message unless one with the same key exists; True if inserted. `hold`: inserted as claimed for
+    that long (by whoever queues it, who delivers it)."""
     values = dict(
         key=key,
         target_kind=target_kind,
@@ -162,20 +169,23 @@ def enqueue(
         attempts=0,
         next_attempt_at=now,
         created_at=now,
+        claimed_until=now + hold if hold else None,
     )
     stmt = upsert_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     # RETURNING, not rowcount: SQLAlchemy 2.1 reports no rowcount for an INSERT on PostgreSQL.
     return session.execute(stmt.returning(OutboxMessage.id)).first() is not None
 
 
-def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[str]:
+def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime,
+                 hold: dt.timedelta | None = None) -> list[str]:
     """Insert messages (dicts with key, target_kind, target, payload) in one executemany statement,
     skipping keys already queued; the keys inserted."""
     if not rows:
         return []
     table = OutboxMessage.__table__
     queued = set(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_([r["key"] for r in rows]))))
-    params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+    params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+                   claimed_until=now + hold if hold else None)
               for row in rows if row["key"] not in queued]
     if params:
         # One executemany (no RETURNING, so no batching into pages); a key queued meanwhile is skipped.
@@ -302,6 +312,16 @@ def ids_for_keys(*, session: Session, keys: Sequence[str]) -> list[int]:
     if not keys:
         return []
     return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.key.in_(list(keys))).order_by(OutboxMessage.id)))
+
+
+def pending_with_keys(*, session: Session, keys: Sequence[str]) -> list[ClaimedMessage]:
+    """The messages with these keys still pending, oldest first (those a console queued, held for it)."""
+    if not keys:
+        return []
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(list(keys)),
+                                                       OutboxMessage.status == OutboxStatus.PENDING)
+                           .order_by(OutboxMessage.id))
+    return [ClaimedMessage(row.id, row.target_kind, row.target, row.payload, row.attempts) for row in rows]
 
 
 def states(*, session: Session, ids: Sequence[int]) -> list[MessageState]:

@@ -149,3 +149,30 @@ def test_the_console_says_forms_open_in_slack_and_shows_the_typed_command(server
     assert quarterly.startswith('Send the return as `/update quarterly "<outcome or project>" '
                                 'rag:<red|amber|green> <commentary>` instead.')
     assert "/action add" in action.split("lspbot (")[0] and "/agenda add" in agenda.split("lspbot (")[0]
+
+
+def test_the_console_shows_only_what_its_own_commands_queue(database, fake_slack_server, tmp_path):
+    """On a live database the console prints, and marks sent, only the messages its own commands queued: a member's
+    reminder the bot queued meanwhile stays pending, for the bot's sender to take to Slack."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from store import outbox as outbox_store
+
+    engine = create_engine(database.url)
+    with Session(engine) as session, session.begin():
+        outbox_store.enqueue(session=session, key="chase:real-reminder", target_kind="user", target="UMEMBER1",
+                             payload={"text": "A real reminder for a member"},
+                             now=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+    engine.dispose()
+    env = lspbot_env(database.url, fake_slack_server.url)
+    script = ('/lsp board create "Console board" chair:<@UCHAIR1|carol> org:"LB Ealing"\n'
+              ":as UCHAIR1\n/action add Book the venue <@UCHAIR1|carol> by Friday\n")
+    done = run_lspbot(["console", "--as", "UADMIN", "--channel", "CCONSOLE9"], env, input=script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Recorded on" in done.stdout and "DM to @carol" in done.stdout and "Not allowed" not in done.stdout, done.stdout
+    assert "A real reminder" not in done.stdout
+    rows = db_rows(database.url, "SELECT key, status FROM outbox ORDER BY id")
+    assert rows[0] == ("chase:real-reminder", "pending")
+    assert len(rows) > 1 and {status for _, status in rows[1:]} == {"sent"}, rows

@@ -131,7 +131,7 @@ def test_bad_input_is_refused_clearly_and_writes_nothing(server, board):
         'meeting add 2019-11-11 host:"Nobody Ltd"': "“Nobody Ltd” is not an organisation I know",
         "item move P9 2019-10-10": "no item P9",
         "item move X1 2019-10-10": "not a plan item reference",
-        "cadence FREQ=SOMETIMES": "not a recurrence rule",
+        "cadence FREQ=SOMETIMES": "not a cadence I know",
         "generate 2020": "no meeting cadence yet",
         "generate twenty": "Which year?",
         "frobnicate": "not a command I know",
