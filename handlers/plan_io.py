@@ -1,53 +1,30 @@
-"""The forward plan in and out as CSV: import (all or nothing) and export. The calendar feed is handlers/plan_ics.py."""
+"""The forward plan in and out as CSV: import (all or nothing) and export. Reading the file is handlers/plan_csv.py;
+the calendar feed is handlers/plan_ics.py."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handlers.base import DomainError, InvalidInput
-from handlers.dates import parse_absolute_date
-from handlers.plan import (
-    every_label,
-    meeting_data,
-    meeting_snapshot,
-    parse_kind,
-    parse_time,
-    starts_at,
+from handlers.plan import every_label, item_snapshot, meeting_data, meeting_snapshot, parse_time, starts_at
+from handlers.plan_csv import (
+    CSV_COLUMNS,
+    PlanImportError,
+    PlannedMeeting,
+    RowError,
+    StandingRow,
+    csv_rows,
+    read_plan_csv,
 )
-from store import audit, meetings
+from store import audit, boards, meetings
 from store import plan as plan_store
-from store.models import Board, ItemKind
+from store.models import Board, PlanItem
 
-CSV_COLUMNS = ("date", "time", "item", "lead", "kind", "venue")
-REQUIRED_COLUMNS = ("date", "item")
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
-
-
-class PlanImportError(InvalidInput):
-    """A CSV that can't be imported; `errors` names each bad cell by row number and column."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        shown = "\n".join(str(e) for e in errors[:50])
-        more = f"\n…and {len(errors) - 50} more." if len(errors) > 50 else ""
-        super().__init__(f"Nothing was imported: {len(errors)} problem{'s' if len(errors) != 1 else ''}.\n{shown}{more}")
-        self.errors = errors
+__all__ = ["CSV_COLUMNS", "ImportSummary", "PlanImportError", "csv_rows", "export_rows", "import_plan_csv"]
 
 
 @dataclass
@@ -57,255 +34,49 @@ class ImportSummary:
     items_added: int = 0
     items_changed: int = 0
     items_unchanged: int = 0
+    items_moved: int = 0
     standing_added: int = 0
     standing_changed: int = 0
     standing_unchanged: int = 0
 
     def changes(self) -> int:
         """Meetings and items added or changed so far."""
-        return self.meetings_added + self.meetings_changed + self.items_added + self.items_changed
+        return (self.meetings_added + self.meetings_changed + self.items_added + self.items_changed
+                + self.items_moved)
 
     def line(self) -> str:
         """`2 meetings added, 0 changed; 5 items added, 0 changed, 0 already there[; standing items: …]`."""
+        moved = f", {self.items_moved} moved to another meeting" if self.items_moved else ""
         text = (f"{self.meetings_added} meetings added, {self.meetings_changed} changed; "
-                f"{self.items_added} items added, {self.items_changed} changed, {self.items_unchanged} already there")
+                f"{self.items_added} items added, {self.items_changed} changed{moved}, "
+                f"{self.items_unchanged} already there")
         if self.standing_added or self.standing_changed or self.standing_unchanged:
             text += (f"; standing items: {self.standing_added} added, {self.standing_changed} changed, "
                      f"{self.standing_unchanged} already there")
         return text + "."
 
 
-@dataclass
-class _Meeting:
-    row: int
-    time: dt.time | None = None
-    time_row: int = 0
-    venue: str | None = None
-    venue_row: int = 0
-    items: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, title, lead, kind)
-
-
-@dataclass
-class _Standing:
-    """A standing item declared by a row whose kind ends in `every meeting` / `every 2nd meeting`."""
-
-    row: int
-    title: str
-    lead: str
-    kind: str
-    every: int
-    starts_on: dt.date | None  # None: from the day of the import
-
-
-@dataclass
-class PlanFile:
-    meetings: dict[dt.date, _Meeting] = field(default_factory=dict)
-    standing: list[_Standing] = field(default_factory=list)
-
-
-_EVERY = re.compile(r"^every\s+(?:(\d{1,2})(?:st|nd|rd|th)?\s+)?meetings?$", re.IGNORECASE)
-
-
-def split_standing_kind(text: str) -> tuple[str, str] | None:
-    """`standing item, every 2nd meeting` -> ("standing item", "every 2nd meeting"); None for a plain kind."""
-    head, _, tail = text.rpartition(",") if "," in text else ("", "", text)
-    return (head.strip(), tail.strip()) if tail.strip().lower().startswith("every") else None
-
-
-def _uncell(value: str | None) -> str:
-    """A cell's text, without the quote a spreadsheet-safe export put before `=`, `+`, `-`, `@`."""
-    value = (value or "").strip()
-    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
-
-
-_CSV_PROBLEMS = (
-    ("unexpected end of data", ("the quote that opens this cell is never closed, so the rest of the file would be "
-                                "read into it; close the quote (\"like this\") or remove it")),
-    ("expected after", ("a quoted cell has more text after its closing quote; quote the whole cell, and write a "
-                        "quote inside a cell as two (\"\")")),
-)
-
-
-def csv_rows(text: str) -> list[list[str]]:
-    """The file's rows: any line endings (old Macs end lines with a lone CR), a byte-order mark ignored.
-    The csv module reads strictly: a quote never closed, or text after a closing quote, refuses the file with
-    the row where that cell starts instead of swallowing the rest of the file into one cell."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None), strict=True)
-    rows: list[list[str]] = []
-    while True:
-        first_line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return rows
-        except csv.Error as exc:
-            what = next((say for key, say in _CSV_PROBLEMS if key in str(exc)), "not readable as CSV")
-            lines = f" (line {first_line} of the file)" if first_line != len(rows) + 1 else ""
-            cell = _quote_problem_cell(text.lstrip("\ufeff"), first_line)
-            header = [h.strip().lower() for h in rows[0]] if rows else []
-            column = ("file" if cell is None else header[cell] if cell < len(header) and header[cell]
-                      else str(cell + 1))
-            raise PlanImportError([RowError(len(rows) + 1, column, what + lines)]) from None
-        rows.append(row)
-
-
-def _quote_problem_cell(text: str, line: int) -> int | None:
-    """Which cell (from 0) of the record starting at `line` has the quote the csv module refused, if it can be told."""
-    rest = "\n".join(io.StringIO(text, newline=None).read().split("\n")[line - 1:])
-    cell, i = 0, 0
-    while i < len(rest) and rest[i] != "\n":
-        if rest[i] == '"':
-            j = i + 1
-            while True:
-                close = rest.find('"', j)
-                if close == -1:
-                    return cell  # never closed
-                if rest[close + 1:close + 2] == '"':
-                    j = close + 2  # a doubled quote inside the cell
-                    continue
-                break
-            i = close + 1
-            if i < len(rest) and rest[i] not in ",\n":
-                return cell  # text after the closing quote
-        else:
-            while i < len(rest) and rest[i] not in ",\n":
-                i += 1
-        if i < len(rest) and rest[i] == ",":
-            cell, i = cell + 1, i + 1
-        else:
-            break
-    return None
-
-
-def _read_standing(number: int, cells: dict[str, str], found: list[_Standing], errors: list[RowError]) -> None:
-    """A row declaring a standing item: its date (blank: from the import) is the first meeting it may appear at."""
-    head, every_text = split_standing_kind(cells["kind"]) or ("", "")
-    title, lead = cells.get("item", ""), cells.get("lead", "")
-    before = len(errors)
-    m = _EVERY.match(every_text)
-    if not m or not 1 <= int(m.group(1) or 1) <= 12:
-        errors.append(RowError(number, "kind", f"“{every_text}” is not how often a standing item comes: use every "
-                               "meeting, or every 2nd meeting up to every 12th meeting"))
-    kind = ItemKind.STANDING.value
-    if head:
-        try:
-            kind = parse_kind(head).value
-        except DomainError:
-            errors.append(RowError(number, "kind", f"“{head}” is not one of " + ", ".join(k.value for k in ItemKind)))
-    starts_on = None
-    if cells.get("date"):
-        try:
-            starts_on = parse_absolute_date(cells["date"])
-        except (ValueError, OverflowError):
-            errors.append(RowError(number, "date", f"“{cells['date']}” is not a date (use 2019-07-15)"))
-    for column in ("time", "venue"):
-        if cells.get(column):
-            errors.append(RowError(number, column, f"a standing item has no {column} of its own; leave it blank"))
-    if not title:
-        errors.append(RowError(number, "item", "a standing item needs its title"))
-    elif len(title) > 300:
-        errors.append(RowError(number, "item", "longer than 300 characters"))
-    elif len(lead) > 300:
-        errors.append(RowError(number, "lead", "longer than 300 characters"))
-    elif any(s.title.lower() == title.lower() for s in found):
-        errors.append(RowError(number, "item", f"“{title}” is declared a standing item twice"))
-    if m is not None and len(errors) == before:
-        found.append(_Standing(number, title, lead, kind, int(m.group(1) or 1), starts_on))
-
-
-def read_plan_csv(text: str) -> PlanFile:
-    """Check every row; the meetings, items and standing items the file describes, or PlanImportError naming
-    every bad cell."""
-    errors: list[RowError] = []
-    rows = csv_rows(text)
-    if not rows:
-        raise PlanImportError([RowError(1, "date", "the file is empty; the first row names the columns "
-                                        + ", ".join(CSV_COLUMNS))])
-    header, reader = rows[0], rows[1:]
-    columns = [h.strip().lower() for h in header]
-    for name in columns:
-        if name and name not in CSV_COLUMNS:
-            errors.append(RowError(1, name, f"unknown column (the columns are {', '.join(CSV_COLUMNS)})"))
-    for name in REQUIRED_COLUMNS:
-        if name not in columns:
-            errors.append(RowError(1, name, "missing column"))
-    if errors:
-        raise PlanImportError(errors)
-    out = PlanFile()
-    plan = out.meetings
-    for number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(columns):
-            errors.append(RowError(number, str(len(columns) + 1), f"{len(row)} cells where the header has {len(columns)}"))
-            continue
-        cells = {name: _uncell(row[i]) if i < len(row) else "" for i, name in enumerate(columns)}
-        if split_standing_kind(cells.get("kind", "")):
-            _read_standing(number, cells, out.standing, errors)
-            continue
-        try:
-            day = parse_absolute_date(cells["date"])
-        except (ValueError, OverflowError):
-            errors.append(RowError(number, "date", f"“{cells['date']}” is not a date (use 2019-07-15)"
-                                   if cells["date"] else "no date"))
-            continue
-        entry = plan.setdefault(day, _Meeting(row=number))
-        if cells.get("time"):
-            try:
-                at = parse_time(cells["time"])
-            except DomainError:
-                errors.append(RowError(number, "time", f"“{cells['time']}” is not a time (use 10:00)"))
-            else:
-                if entry.time is not None and entry.time != at:
-                    errors.append(RowError(number, "time", f"{at:%H:%M} differs from {entry.time:%H:%M} "
-                                           f"given for {day.isoformat()} in row {entry.time_row}"))
-                entry.time, entry.time_row = at, entry.time_row or number
-        if cells.get("venue"):
-            venue = cells["venue"]
-            if len(venue) > 200:
-                errors.append(RowError(number, "venue", "longer than 200 characters"))
-            elif entry.venue is not None and entry.venue != venue:
-                errors.append(RowError(number, "venue", f"“{venue}” differs from “{entry.venue}” given for "
-                                       f"{day.isoformat()} in row {entry.venue_row}"))
-            else:
-                entry.venue, entry.venue_row = venue, entry.venue_row or number
-        title, lead = cells.get("item", ""), cells.get("lead", "")
-        kind = ItemKind.DISCUSSION.value
-        if cells.get("kind"):
-            try:
-                kind = parse_kind(cells["kind"]).value
-            except DomainError:
-                errors.append(RowError(number, "kind", f"“{cells['kind']}” is not one of "
-                                       + ", ".join(k.value for k in ItemKind)))
-        if not title:
-            if lead or cells.get("kind"):
-                errors.append(RowError(number, "item", "a lead or kind is given but no item"))
-            continue
-        if len(title) > 300:
-            errors.append(RowError(number, "item", "longer than 300 characters"))
-        elif len(lead) > 300:
-            errors.append(RowError(number, "lead", "longer than 300 characters"))
-        elif any(t.lower() == title.lower() for _, t, _, _ in entry.items):
-            errors.append(RowError(number, "item", f"“{title}” is listed twice for {day.isoformat()}"))
-        else:
-            entry.items.append((number, title, lead, kind))
-    if errors:
-        raise PlanImportError(errors)
-    return out
-
 
 def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str,
                     include_past: bool = False) -> ImportSummary:
     """Apply a forward-plan CSV to a board: all of it, or (on any bad cell) nothing.
 
-    Meetings are matched by date and items by title within their meeting, so importing the same
-    file twice changes nothing. A meeting before today (the board's) that the file would add or change is
-    refused, as `/plan` refuses it, unless `include_past` says the file is the board's history; one already
+    Meetings are matched by date. An item is matched by its `ref` (P12) when this board has it, wherever the
+    file puts it: at another date it is moved there, with another title it is renamed. Without a ref (or with
+    one this board doesn't have: a file from another board) it is matched by title within its meeting. So
+    importing the same file twice changes nothing, and an export edited in a spreadsheet goes back as edited.
+    A meeting before today (the board's) that the file would add or change, or an item it would move from one,
+    is refused, as `/plan` refuses it, unless `include_past` says the file is the board's history; one already
     there as the file has it (an earlier export) goes through.
     """
     read = read_plan_csv(text)
     plan = read.meetings
     today = now.astimezone(ZoneInfo(board.timezone)).date()
+    problems = _host_problems(session=session, plan=plan)
+    by_ref = _items_by_ref(session=session, board=board, plan=plan, problems=problems)
+    if problems:
+        raise PlanImportError(problems)
+    claimed = {item.id for item in by_ref.values()}
     past: list[RowError] = []
     summary = ImportSummary()
     _import_standing(session=session, board=board, declared=read.standing, now=now, actor=actor, summary=summary)
@@ -313,39 +84,61 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     for day in sorted(plan):
         entry = plan[day]
         changes_before = summary.changes()
+        host = boards.find_organisation(session=session, name=entry.host) if entry.host else None
         meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
         if meeting is None:
             at = entry.time or (parse_time(defaults["time"]) if defaults.get("time") else None)
             meeting = meetings.create(session=session, board_id=board.id, date=day,
                                       starts_at=starts_at(day, at, board.timezone),
-                                      venue=entry.venue or defaults.get("venue") or "TBC", now=now)
+                                      venue=entry.venue or defaults.get("venue") or "TBC", now=now,
+                                      host_organisation_id=host.id if host else None, theme=entry.theme)
             summary.meetings_added += 1
             audit.record(session=session, at=now, actor=actor, entity="meeting", entity_id=meeting.id,
-                         operation="import", after={"date": day.isoformat(), "venue": meeting.venue})
+                         operation="import", after=meeting_snapshot(meeting))
         else:
             new_start = starts_at(day, entry.time, board.timezone) if entry.time else meeting.starts_at
-            if new_start != meeting.starts_at or (entry.venue and entry.venue != meeting.venue):
+            new_host = host.id if host else meeting.host_organisation_id
+            new_theme = entry.theme or meeting.theme
+            if (new_start, entry.venue or meeting.venue, new_host, new_theme) != (
+                    meeting.starts_at, meeting.venue, meeting.host_organisation_id, meeting.theme):
                 before = meeting_snapshot(meeting)
                 meeting.starts_at = new_start
                 meeting.venue = entry.venue or meeting.venue
+                meeting.host_organisation_id, meeting.theme = new_host, new_theme
                 summary.meetings_changed += 1
                 audit.record(session=session, at=now, actor=actor, entity="meeting", entity_id=meeting.id,
                              operation="import", before=before, after=meeting_snapshot(meeting))
-        for _, title, lead, kind in entry.items:
-            links = plan_store.link_lead(session=session, board=board, lead=lead)
-            item = plan_store.find_item(session=session, meeting_id=meeting.id, title=title)
+        for row in entry.items:
+            links = plan_store.link_lead(session=session, board=board, lead=row.lead)
+            item = by_ref.get(row.ref) if row.ref is not None else None
             if item is None:
-                item = plan_store.add_item(session=session, board_id=board.id, meeting=meeting, title=title,
-                                           lead=lead, lead_links=links, kind=kind, now=now)
+                item = plan_store.find_item(session=session, meeting_id=meeting.id, title=row.title)
+                if item is not None and item.id in claimed:
+                    item = None  # the file puts that item elsewhere by its ref; this row is another one
+            if item is None:
+                item = plan_store.add_item(session=session, board_id=board.id, meeting=meeting, title=row.title,
+                                           lead=row.lead, lead_links=links, kind=row.kind, now=now)
                 summary.items_added += 1
                 audit.record(session=session, at=now, actor=actor, entity="plan_item", entity_id=item.id,
-                             operation="import", after={"title": title, "lead": lead, "kind": kind,
-                                                        "meeting": day.isoformat()})
-            elif (item.lead, item.kind) != (lead, kind):
-                item.lead, item.kind, item.lead_links, item.updated_at = lead, kind, links, now
+                             operation="import", after=item_snapshot(item))
+                continue
+            before = item_snapshot(item)
+            if item.meeting_id != meeting.id:
+                if item.meeting.date < today and not include_past:
+                    past.append(RowError(row.row, "date", f"P{item.ref} was on the agenda of "
+                                         f"{item.meeting.date:%-d %B %Y}, which has already taken place; it can't "
+                                         "move now (to load a board's history, import with --include-past)"))
+                plan_store.move_item(session=session, item=item, meeting=meeting, now=now)
+                summary.items_moved += 1
+            elif (item.title, item.lead, item.kind) != (row.title, row.lead, row.kind):
                 summary.items_changed += 1
             else:
                 summary.items_unchanged += 1
+                continue
+            item.title, item.lead, item.kind, item.lead_links, item.updated_at = (row.title, row.lead, row.kind,
+                                                                                  links, now)
+            audit.record(session=session, at=now, actor=actor, entity="plan_item", entity_id=item.id,
+                         operation="import", before=before, after=item_snapshot(item))
         if day < today and not include_past and summary.changes() != changes_before:
             past.append(RowError(entry.row, "date", f"{day:%-d %B %Y} has already taken place; nothing is planned "
                                                     "for a past meeting (to load a board's history, import with "
@@ -356,15 +149,58 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     return summary
 
 
-def _import_standing(*, session: Session, board: Board, declared: list[_Standing], now: dt.datetime, actor: str,
+def _host_problems(*, session: Session, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
+    """A `host` cell naming no organisation lspbot knows, as `/plan meeting add host:` refuses it."""
+    return [RowError(entry.host_row, "host", f"“{entry.host}” is not an organisation I know (hosts are the "
+                                             "partner organisations of the board's members)")
+            for entry in plan.values()
+            if entry.host and boards.find_organisation(session=session, name=entry.host) is None]
+
+
+def _items_by_ref(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting],
+                  problems: list[RowError]) -> dict[int, PlanItem]:
+    """The board's items the file names by ref. A row that gives another title and another date than the item
+    of its ref has (most likely a file from another board) is refused: change one at a time, or clear the ref."""
+    found: dict[int, PlanItem] = {}
+    for day, entry in plan.items():
+        for row in entry.items:
+            if row.ref is None:
+                continue
+            item = plan_store.get_item(session=session, board_id=board.id, ref=row.ref)
+            if item is None:
+                continue  # not this board's: the row is a new item (matched by title)
+            if item.title.lower() != row.title.lower() and item.meeting.date != day:
+                problems.append(RowError(row.row, "ref", f"P{row.ref} is “{item.title}” on "
+                                         f"{item.meeting.date.isoformat()} here; this row changes both its title "
+                                         "and its date (change one at a time, or clear the ref for a new item)"))
+                continue
+            found[row.ref] = item
+    return found
+
+
+def _import_standing(*, session: Session, board: Board, declared: list[StandingRow], now: dt.datetime, actor: str,
                      summary: ImportSummary) -> None:
-    """Declare the file's standing items on the board, matched by title; one already there takes the file's lead,
-    kind, frequency and start (a blank date keeps its start)."""
-    existing = {s.title.lower(): s for s in plan_store.standing_items(session=session, board_id=board.id)}
+    """Declare the file's standing items on the board, matched by ref (S3, when this board has it) or else by title;
+    one already there takes the file's title, lead, kind, frequency and start (a blank date keeps its start)."""
+    declared_items = plan_store.standing_items(session=session, board_id=board.id)
+    by_ref = {s.ref: s for s in declared_items}
+    claimed = {by_ref[e.ref].id for e in declared if e.ref in by_ref}
+    existing = {s.title.lower(): s for s in declared_items if s.id not in claimed}
     today = now.astimezone(ZoneInfo(board.timezone)).date()
+    problems: list[RowError] = []
+    for entry in declared:
+        mine = by_ref.get(entry.ref) if entry.ref is not None else None
+        if (mine is not None and mine.title.lower() != entry.title.lower() and entry.starts_on is not None
+                and entry.starts_on != mine.starts_on):
+            problems.append(RowError(entry.row, "ref", f"S{mine.ref} is “{mine.title}” from "
+                                     f"{mine.starts_on.isoformat()} here; this row changes both its title and its "
+                                     "date (change one at a time, or clear the ref for a new standing item)"))
+    if problems:
+        raise PlanImportError(problems)
     for entry in declared:
         links = plan_store.link_lead(session=session, board=board, lead=entry.lead)
-        item = existing.get(entry.title.lower())
+        item = by_ref.get(entry.ref) if entry.ref is not None else None
+        item = item or existing.get(entry.title.lower())
         if item is None:
             item = plan_store.add_standing(session=session, board_id=board.id, title=entry.title, lead=entry.lead,
                                            lead_links=links, kind=entry.kind, every=entry.every,
@@ -374,15 +210,16 @@ def _import_standing(*, session: Session, board: Board, declared: list[_Standing
                          operation="import", after=dict(_standing_snapshot(item), title=item.title))
             continue
         starts_on = entry.starts_on or item.starts_on
-        if (item.lead, item.kind, item.every, item.starts_on) == (entry.lead, entry.kind, entry.every, starts_on):
+        if (item.title, item.lead, item.kind, item.every, item.starts_on) == (entry.title, entry.lead, entry.kind,
+                                                                               entry.every, starts_on):
             summary.standing_unchanged += 1
             continue
-        before = _standing_snapshot(item)
-        item.lead, item.lead_links, item.kind, item.every, item.starts_on = (entry.lead, links, entry.kind,
-                                                                             entry.every, starts_on)
+        before = dict(_standing_snapshot(item), title=item.title)
+        item.title, item.lead, item.lead_links, item.kind, item.every, item.starts_on = (
+            entry.title, entry.lead, links, entry.kind, entry.every, starts_on)
         summary.standing_changed += 1
         audit.record(session=session, at=now, actor=actor, entity="standing_item", entity_id=item.id,
-                     operation="import", before=before, after=_standing_snapshot(item))
+                     operation="import", before=before, after=dict(_standing_snapshot(item), title=item.title))
 
 
 def _standing_snapshot(item: Any) -> dict[str, Any]:
@@ -391,20 +228,22 @@ def _standing_snapshot(item: Any) -> dict[str, Any]:
 
 
 def export_rows(*, session: Session, board: Board, since: dt.date | None = None) -> list[list[str]]:
-    """The plan as CSV rows (header first) in the import's columns: one row per item, a bare row for an empty
-    meeting, then one row per standing item (kind `standing item, every 2nd meeting`, dated from its start)."""
+    """The plan as CSV rows (header first) in the import's columns: one row per item with its ref (P12), a bare row
+    for an empty meeting, then one row per standing item (S3; kind `standing item, every 2nd meeting`, dated from
+    its start)."""
     found = meetings.list_between(session=session, board_id=board.id, start=since or dt.date(1900, 1, 1))
     items = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in found])
     rows = [list(CSV_COLUMNS)]
     for meeting in found:
         info = meeting_data(meeting, board)
-        base = [meeting.date.isoformat(), info["time"] or ""]
+        day, at = meeting.date.isoformat(), info["time"] or ""
+        place = [info["venue"], info["host"] or "", info["theme"] or ""]
         if not items[meeting.id]:
-            rows.append(base + ["", "", "", info["venue"]])
+            rows.append(["", day, at, "", "", ""] + place)
         for item in items[meeting.id]:
-            rows.append(base + [item.title, item.lead, item.kind, info["venue"]])
+            rows.append([f"P{item.ref}", day, at, item.title, item.lead, item.kind] + place)
     for standing in plan_store.standing_items(session=session, board_id=board.id):
-        # Declared once: the date it starts from, no time or venue, and how often it comes after its kind.
-        rows.append([standing.starts_on.isoformat(), "", standing.title, standing.lead,
-                     f"{standing.kind}, {every_label(standing.every)}", ""])
+        # Declared once: the date it starts from, no time, venue, host or theme, and how often it comes after its kind.
+        rows.append([f"S{standing.ref}", standing.starts_on.isoformat(), "", standing.title, standing.lead,
+                     f"{standing.kind}, {every_label(standing.every)}", "", "", ""])
     return rows

@@ -201,11 +201,11 @@ def test_csv_import_then_export_round_trips_and_view_shows_it(server, board, tmp
     exported = run_lspbot(["plan", "export", "--format", "csv", "--board", board.name], server.env)
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout.splitlines() == [
-        "date,time,item,lead,kind,venue",
-        "2019-07-15,10:00,Northolt final recommendations,LB Ealing/DWP,for decision,TBC",
-        "2019-10-10,10:00,LSP Annual Report for Scrutiny,LB Ealing,for decision,TBC",
-        "2019-10-10,10:00,Future policy 'theme' setting,LSP Executive,for discussion,TBC",
-        "2020-01-20,10:00,Borough Plan Performance Update,LB Ealing,standing item,Southall Town Hall",
+        "ref,date,time,item,lead,kind,venue,host,theme",
+        "P1,2019-07-15,10:00,Northolt final recommendations,LB Ealing/DWP,for decision,TBC,,",
+        "P2,2019-10-10,10:00,LSP Annual Report for Scrutiny,LB Ealing,for decision,TBC,,",
+        "P3,2019-10-10,10:00,Future policy 'theme' setting,LSP Executive,for discussion,TBC,,",
+        "P4,2020-01-20,10:00,Borough Plan Performance Update,LB Ealing,standing item,Southall Town Hall,,",
     ]
     # The exported file goes back in without --include-past: its past meeting is there already, unchanged ...
     again = tmp_path / "exported.csv"
@@ -411,8 +411,8 @@ def test_csv_export_carries_standing_items_and_import_declares_them_again(server
 
     exported = export(board.name)
     assert exported[-2:] == [
-        '2019-07-16,,Borough Plan Performance Update,LB Ealing,"standing item, every meeting",',  # from today
-        '2020-01-20,,Partnership risks,Metropolitan Police,"for decision, every 2nd meeting",',
+        'S1,2019-07-16,,Borough Plan Performance Update,LB Ealing,"standing item, every meeting",,,',  # from today
+        'S2,2020-01-20,,Partnership risks,Metropolitan Police,"for decision, every 2nd meeting",,,',
     ]
     assert not any("standing" in line for line in exported[:-2])  # not copied into each meeting
 
@@ -441,7 +441,7 @@ def test_csv_export_carries_standing_items_and_import_declares_them_again(server
                         ",,Partnership risks,Metropolitan Police,\"for decision, every 3rd meeting\",\n")
     done = run_lspbot(["plan", "import", str(csv_file), "--board", copy], server.env)
     assert "standing items: 0 added, 1 changed, 0 already there" in done.stdout, done.stdout + done.stderr
-    assert '2020-01-20,,Partnership risks,Metropolitan Police,"for decision, every 3rd meeting",' in export(copy)
+    assert 'S2,2020-01-20,,Partnership risks,Metropolitan Police,"for decision, every 3rd meeting",,,' in export(copy)
     csv_file.write_text("date,time,item,lead,kind,venue\n"
                         "2020-01-20,10:00,Partnership risks,Metropolitan Police,\"standing item, every other week\",\n")
     done = run_lspbot(["plan", "import", str(csv_file), "--board", copy], server.env)
@@ -473,3 +473,89 @@ def test_a_meeting_on_a_weekend_or_bank_holiday_is_asked_about_first(server, boa
     assert "Meeting added" in r.text and len(board_meetings(server, board)) == 2
     r = chair.command("/plan", "meeting add 14 September 2019 11:00")  # changing it asks nothing more
     assert "Meeting changed" in r.text and "11:00" in r.text
+
+
+def test_csv_round_trip_keeps_host_and_theme_and_moves_an_item_by_its_ref(server, board, tmp_path: Path):
+    chair = board.chair
+    r = chair.command("/plan", 'meeting add 2019-10-10 10:00 venue:"Perceval House" host:"LB Ealing" '
+                               'theme:"Skills, jobs and the high street"')
+    assert "added" in r.text, r.text
+    chair.command("/plan", 'meeting add 2020-01-20 10:00 host:"Metropolitan Police" theme:"Community safety"')
+    chair.command("/plan", 'item add 2019-10-10 "LSP Annual Report" lead:"LB Ealing" kind:decision')
+    chair.command("/plan", 'item add 2019-10-10 "Youth offer" lead:"Ealing PCT"')
+    chair.command("/plan", 'standing add "Partnership risks" lead:"Metropolitan Police" from:2019-10-10')
+
+    def export(name: str) -> list[str]:
+        done = run_lspbot(["plan", "export", "--format", "csv", "--board", name], server.env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    def import_(name: str, lines: list[str]) -> str:
+        csv_file = tmp_path / "plan.csv"
+        csv_file.write_text("\n".join(lines) + "\n")
+        done = run_lspbot(["plan", "import", str(csv_file), "--board", name], server.env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    exported = export(board.name)
+    assert exported == [
+        "ref,date,time,item,lead,kind,venue,host,theme",
+        'P1,2019-10-10,10:00,LSP Annual Report,LB Ealing,for decision,Perceval House,LB Ealing,'
+        '"Skills, jobs and the high street"',
+        'P2,2019-10-10,10:00,Youth offer,Ealing PCT,for discussion,Perceval House,LB Ealing,'
+        '"Skills, jobs and the high street"',
+        ",2020-01-20,10:00,,,,TBC,Metropolitan Police,Community safety",
+        'S1,2019-10-10,,Partnership risks,Metropolitan Police,"standing item, every meeting",,,',
+    ]
+
+    # Export then import into another board gives back the same plan, host and theme included.
+    copy = f"Copy {board.name}"
+    r = board.admin.command("/lsp", f'board create "{copy}" chair:<@{board.chair.user_id}|chair>',
+                            channel_id=board.channel_id + "X")
+    assert "now runs in this channel" in r.text, r.text
+    assert "2 meetings added" in import_(copy, exported)
+    assert export(copy) == exported
+    hosts = db_rows(server.database_url, "SELECT m.date, o.name, m.theme FROM meetings m JOIN boards b ON "
+                    "b.id = m.board_id LEFT JOIN organisations o ON o.id = m.host_organisation_id "
+                    "WHERE b.name = :n ORDER BY m.date", n=copy)
+    assert [(str(d)[:10], h, t) for d, h, t in hosts] == [
+        ("2019-10-10", "LB Ealing", "Skills, jobs and the high street"),
+        ("2020-01-20", "Metropolitan Police", "Community safety")]
+
+    # An item moved to another date in the spreadsheet is moved on import, not duplicated; its ref stays.
+    edited = [exported[0], exported[1],
+              exported[2].replace("P2,2019-10-10,10:00,Youth offer", "P2,2020-01-20,10:00,Youth offer")
+                         .replace("Perceval House,LB Ealing,\"Skills, jobs and the high street\"",
+                                  "TBC,Metropolitan Police,Community safety"),
+              exported[4]]
+    before = plan_counts(server, board)
+    out = import_(board.name, edited)
+    assert "0 items added, 0 changed, 1 moved to another meeting, 1 already there" in out, out
+    assert plan_counts(server, board)[:2] == before[:2]
+    assert export(board.name) == [
+        exported[0], exported[1],
+        "P2,2020-01-20,10:00,Youth offer,Ealing PCT,for discussion,TBC,Metropolitan Police,Community safety",
+        exported[4]]
+    r = chair.command("/plan", "all")
+    sections = [b["text"]["text"] for b in r.json()["blocks"] if b["type"] == "section"]
+    assert [s.split("*")[1] for s in sections if "Youth offer" in s] == ["Monday 20 January 2020"], sections
+    # Importing the same file again changes nothing; a retitled row with its ref renames the item.
+    assert "0 items added, 0 changed, 2 already there" in import_(board.name, edited)
+    assert "0 items added, 1 changed, 1 already there" in import_(
+        board.name, [line.replace("Youth offer", "Youth offer 2020") for line in edited])
+    assert plan_counts(server, board)[:2] == before[:2]
+    # A ref whose row changes both the title and the date is not taken for that item.
+    csv_file = tmp_path / "both.csv"
+    csv_file.write_text("ref,date,item\nP1,2020-01-20,Something else\n")
+    done = run_lspbot(["plan", "import", str(csv_file), "--board", board.name], server.env)
+    assert done.returncode == 1 and "row 2, column ref: P1 is “LSP Annual Report” on 2019-10-10 here" in done.stderr
+
+    # A file from before the ref, host and theme columns still goes in, matched by title.
+    csv_file.write_text("date,time,item,lead,kind,venue\n"
+                        "2019-10-10,10:00,LSP Annual Report,LB Ealing,for decision,Perceval House\n"
+                        "2019-10-10,10:00,Borough Plan update,LB Ealing,for information,Perceval House\n")
+    done = run_lspbot(["plan", "import", str(csv_file), "--board", board.name], server.env)
+    assert done.returncode == 0 and "0 meetings added, 0 changed; 1 items added, 0 changed, 1 already there" \
+        in done.stdout, done.stdout + done.stderr
+    assert "P3,2019-10-10,10:00,Borough Plan update,LB Ealing,for information,Perceval House,LB Ealing," \
+           '"Skills, jobs and the high street"' in export(board.name)

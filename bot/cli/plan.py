@@ -14,7 +14,7 @@ from bot.settings import Settings
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     plan = sub.add_parser("plan", help="the forward plan: import from CSV, export as CSV or iCalendar")
     psub = plan.add_subparsers(dest="plan_command", required=True)
-    imp = psub.add_parser("import", help="load meetings and items from a CSV (date,time,item,lead,kind,venue); "
+    imp = psub.add_parser("import", help="load meetings and items from a CSV (ref,date,time,item,lead,kind,venue,host,theme); "
                                          "all rows or none")
     imp.add_argument("file", metavar="FILE.csv")
     imp.add_argument("--board", metavar="NAME", help="the board (needed when there is more than one)")
