@@ -15,6 +15,7 @@ from handlers import (
     home,
     lsp,
     meetings,
+    organisations,
     performance,
     plan,
     plan_ics,
@@ -28,7 +29,7 @@ from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
 DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, updates, performance, reports,
-                                   reminders, home, lsp)
+                                   reminders, home, lsp, organisations)
 
 
 def _gather(name: str) -> list:

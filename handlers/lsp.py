@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers import board_settings
 from handlers.base import Conflict, Forbidden, InvalidInput, Reply, Request, UsageError
+from handlers.organisations import NEW_ORG, organisation_named
 from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id
 from handlers.registry import Command, Option, Topic, Who
 from store import audit, boards
@@ -50,7 +51,7 @@ def handle_board_create(req: Request) -> Reply:
     if boards.get_by_name(session=req.session, name=name):
         raise Conflict(f"There is already a board called “{name}”.", title="Name taken")
     board = boards.create(session=req.session, name=name, channel_id=req.channel_id, timezone=tz, now=req.now())
-    org = boards.get_or_create_organisation(session=req.session, name=parsed.options["org"]) if parsed.options.get("org") else None
+    org = organisation_named(req, parsed.options["org"]) if parsed.options.get("org") else None
     chair = boards.upsert_member(session=req.session, slack_user_id=chair_id, display_name=chair_name, organisation=org)
     boards.set_role(session=req.session, board=board, member=chair, role=Role.CHAIR)
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="board", entity_id=board.id,
@@ -81,7 +82,7 @@ def handle_member_add(req: Request) -> Reply:
     existing = boards.get_member(session=req.session, slack_user_id=user_id)
     if org_name is None and (existing is None or existing.organisation is None):
         raise UsageError("Which organisation do they represent?", examples=['/lsp member add @name org:"Ealing PCT"'])
-    org = boards.get_or_create_organisation(session=req.session, name=org_name) if org_name else None
+    org = organisation_named(req, org_name) if org_name else None
     member = boards.upsert_member(session=req.session, slack_user_id=user_id, display_name=display, organisation=org)
     before = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id)
     before_role = before.role.value if before else None
@@ -141,10 +142,10 @@ TOPIC = Topic("lsp", "Boards and members", aliases=("boards", "board", "members"
 
 COMMANDS = (
     Command("/lsp", ("board", "create"), handle_board_create, who=Who.ADMINS, board=False, doing="create boards",
-            parsed=True, options=(Option("chair", required=False), Option("org"), Option("tz", aliases=("timezone",))),
+            parsed=True, options=(Option("chair", required=False), Option("org"), Option("tz", aliases=("timezone",)), NEW_ORG),
             usage='/lsp board create "LSP Executive" chair:@alice', summary="bind this channel to a board (admins)"),
     Command("/lsp", ("member", "add"), handle_member_add, who=Who.MANAGERS, doing="add members", parsed=True,
-            options=(Option("org"), Option("role"), Option("name")),
+            options=(Option("org"), Option("role"), Option("name"), NEW_ORG),
             usage='/lsp member add @bob org:"Ealing PCT" [role:member|vice-chair|secretariat]',
             summary="add or change a member", narrower="the chair, vice-chair, secretariat and admins; only an admin appoints a chair",
             examples=('/lsp member add @bob org:"Ealing PCT" role:member',)),

@@ -16,6 +16,7 @@ from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form, Topic
 from handlers.registry import Command, Option, Who
 from handlers.parsing import check_text, opens_quote, parse_id, tokenize
+from handlers.organisations import NEW_ORG, organisation_named
 from store import audit, boards
 from store import performance as perf_store
 from store.models import Board, Member, PerformanceItem, PerformanceKind, Rag
@@ -138,7 +139,7 @@ def handle_item_add(req: Request, kind: PerformanceKind) -> Reply:
     milestones = _milestones(req, board, milestone_texts)
     lead_org = lead_member = None
     if kind == PerformanceKind.OUTCOME:
-        lead_org = boards.get_or_create_organisation(session=req.session, name=check_text(lead, "lead organisation"))
+        lead_org = organisation_named(req, check_text(lead, "lead organisation"), field="lead", option="lead")
     else:
         lead_member = resolve_member(req, board, parsed.options.get("lead", ""))
     item = perf_store.create_item(session=req.session, board_id=board.id, kind=kind, name=name, created_by=req.user_id,
@@ -394,7 +395,7 @@ TOPIC = Topic("report", "Outcomes, projects and reports",
 
 COMMANDS = (
     Command("/lsp", ("outcome", "add"), handle_outcome_add, aliases=(("outcomes", "add"),), who=Who.MANAGERS,
-            doing="add outcomes", parsed=True, options=(Option("lead"),), topic="report",
+            doing="add outcomes", parsed=True, options=(Option("lead"), NEW_ORG), topic="report",
             usage='/lsp outcome add "<name>" lead:"<organisation>"', summary="track a Borough Plan outcome",
             examples=('/lsp outcome add "People have good jobs" lead:"LB Ealing"',)),
     Command("/lsp", ("outcome", "list"), handle_outcome_list, topic="report",

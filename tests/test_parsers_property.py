@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "/lsp": ["", "help", "board create", "member add", "member list", "member ls", "member remove", "board",
              "member", "board set", "board settings", "outcome add", "outcome list", "outcomes", "project add",
              "project list", "projects", "report quarter", "report annual", "report q", "report quarterly",
-             "report year", "report yearly", "report"],
+             "report year", "report yearly", "report", "org list", "orgs", "organisations", "org"],
     "/action": ["", "add", "new", "list", "ls", "show", "update", "note", "done", "close", "reassign", "due", "drop",
                 "reopen", "help"],
     "/plan": ["", "help", "show", "all", "2020", "meeting add", "meeting edit", "generate", "cadence", "item add",
@@ -47,7 +47,7 @@ def test_every_subcommand_is_fuzzed() -> None:
 FRAGMENTS = st.sampled_from([
     "#1", "#0", "#999999999", "99999999999999999999", "²", "<@UPMEMB1|m>", "<@UPCHAIR1>", "<@UNOBODY>", "@UPMEMB1",
     "@", "<!channel>", "by Friday", "by", "in 2 weeks", "in", "by 1 June 2019", "by 2019-02-30", '"', '""',
-    "“quoted”", "org:", 'org:"X"', "role:chair", "role:", "chair:", "board:", 'board:"Nope"', 'board:"Prop"',
+    "“quoted”", "org:", 'org:"X"', "new_org:yes", "role:chair", "role:", "chair:", "board:", 'board:"Nope"', 'board:"Prop"',
     "tz:Nowhere/Else", "{{ 7*7 }}", "'; DROP TABLE actions; --", "\x00", "\u202e", "\u2028", "🙂", "x" * 3001, "\n",
     "\t", "P1", "P0", "S1", "A1", "A99", "2019-09-12", "2019-13-45", "next meeting", "10:00", "25:99", "lead:",
     'lead:"LB Ealing"', "kind:decision", "kind:nonsense", "every:2", "every:0", "every:-1", "from:2019-09-12",

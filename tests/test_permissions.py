@@ -79,6 +79,8 @@ CASES = [
     Case("/lsp", 'member add <@UNEWBIE1|newbie> org:"Ealing PCT" role:chair', frozenset({"admin"})),
     Case("/lsp", "member list", READERS),
     Case("/lsp", "member ls", READERS),
+    Case("/lsp", "org list", READERS),
+    Case("/lsp", "orgs", READERS),
     Case("/lsp", "member remove <@UMEMBER1>", MANAGERS),
     Case("/lsp", "member remove <@UCHAIR01>", frozenset({"admin"})),
     Case("/lsp", "board set chase_time 10:00", CHAIR),
