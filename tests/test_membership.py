@@ -9,21 +9,28 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import urllib.parse
 from dataclasses import dataclass
 
 import pytest
+from slack_bolt import BoltRequest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.runtime import Outcome, Runtime, run_command, run_handler
 from bot.services.scheduler import run_job
+from bot.slack.api import make_client
+from bot.slack.app import create_app
 from handlers import home, reminders
 from jobs.registry import JOBS
 from store import agenda as agenda_store
 from store import boards, db
 from store.models import Action, Member, OutboxMessage, PerformanceItem
-from tests.support.settings import ADMIN, LONDON
-from tests.support.slack_requests import blocks_text
+from tests.support.bolt import Inline
+from tests.support.fake_slack import FakeSlack
+from tests.support.settings import ADMIN, BOT_TOKEN, LONDON
+from tests.support.slack_requests import blocks_text, sign
 
 CHANNEL = "CROLES1"
 CHAIR, VICE, SECRETARY, ALICE, BOB, CAROL = "UCHAIR1", "UVICE1", "USECRET1", "UALICE1", "UBOB1", "UCAROL1"
@@ -277,6 +284,27 @@ def test_a_member_who_left_clicking_an_old_reminder_is_told_they_are_no_longer_o
     outcome = run_handler(board.runtime, reminders.handle_chase_done, user_id=ALICE, channel_id="DALICE1",
                           values={"value": value})
     assert "Only bob (the owner)" in blocks_text(outcome.payload)
+
+
+def test_a_click_through_slack_on_an_old_reminder_by_a_member_who_left(board: Board, bob_left: OutboxMessage,
+                                                                         fake_slack: FakeSlack):
+    """The same click as Slack sends it (signed, through the Bolt app and its listeners): the answer posted back
+    to Bob says he is no longer on the board."""
+    app = create_app(board.runtime, client=make_client(BOT_TOKEN, fake_slack.url, timeout=2), listener_executor=Inline())
+    payload = {"type": "block_actions", "user": {"id": BOB, "username": "bob", "team_id": "T0LSP"},
+               "team": {"id": "T0LSP"}, "api_app_id": "A0LSP", "trigger_id": "1.2.3",
+               "response_url": fake_slack.url + "respond", "channel": {"id": "DBOB1"},
+               "container": {"type": "message", "channel_id": "DBOB1", "message_ts": "1.000001"},
+               "actions": [{"action_id": "action_done", "block_id": "b", "type": "button",
+                            "value": _done_value(bob_left.payload), "action_ts": "1.2"}]}
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+    response = app.dispatch(BoltRequest(body=body, headers={
+        "content-type": "application/x-www-form-urlencoded", **{k.lower(): v for k, v in sign(body.encode()).items()}}))
+    assert response.status == 200
+    answers = " ".join(str(c.params.get("text", "")) + json.dumps(c.params.get("blocks", ""))
+                       for c in fake_slack.calls() if c.method != "auth.test")
+    assert "You are no longer on Roles Board" in answers, answers
+    assert "(the owner)" not in answers
 
 
 def _done_value(payload: dict) -> str:
