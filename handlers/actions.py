@@ -101,9 +101,13 @@ def _audit(req: Request, action: Action, operation: str, before: dict[str, Any] 
     )
 
 
+def _on_board(req: Request, action: Action, member: Member) -> bool:
+    return boards.get_membership(session=req.session, board_id=action.board_id, member_id=member.id) is not None
+
+
 def _notify_owner(req: Request, action: Action, template: str, data: dict[str, Any]) -> None:
-    """DM the owner about a change someone else made."""
-    if action.owner.slack_user_id != req.user_id:
+    """DM the owner about a change someone else made (not an owner who has left the board)."""
+    if action.owner.slack_user_id != req.user_id and _on_board(req, action, action.owner):
         req.notify.to_user(
             action.owner.slack_user_id,
             template,
@@ -427,7 +431,7 @@ def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Membe
             "slack/action_assigned.json.j2",
             {"action": describe(action, today), "by": req.user_id, "reason": "reassigned"},
         )
-    if previous.slack_user_id != req.user_id:
+    if previous.slack_user_id != req.user_id and _on_board(req, action, previous):
         req.notify.to_user(
             previous.slack_user_id,
             "slack/action_changed.json.j2",

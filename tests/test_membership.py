@@ -256,6 +256,13 @@ def test_the_chair_and_secretariat_list_the_actions_of_a_member_who_left(board: 
         listed = board.ok(person, "/action", f"list <@{BOB}|bob>")
         assert "Circulate the minutes" in listed and "Map youth provision" in listed and "owner left the board" in listed
     assert "not a member of Roles Board" in board.refused(ALICE, "/action", f"list <@{BOB}|bob>")
+    # Changing or moving one of his actions tells the new owner, never him.
+    before = board.last_id()
+    board.ok(SECRETARY, "/action", "update #2 Partly mapped: Southall done")
+    board.ok(CHAIR, "/action", f"reassign #1 <@{CAROL}|carol>")
+    assert not board.dms(BOB, before)
+    assert any("Circulate the minutes" in t for t in board.dms(CAROL, before))
+    assert "Circulate the minutes" not in board.ok(CHAIR, "/action", f"list <@{BOB}|bob>")
 
 
 def test_quarterly_reminders_of_a_project_whose_lead_left_go_to_the_secretariat(board: Board,
