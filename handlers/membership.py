@@ -65,6 +65,13 @@ def hand_chair_to(req: Request, board: Board, new_chair: Member) -> list[Member]
         req.notify.to_user(new_chair.slack_user_id, "slack/agenda_proposal_dm.json.j2",
                            {"p": proposal_data(proposal), "board": board.name},
                            key=agenda_store.proposal_ask_key(proposal.id, new_chair.slack_user_id))
+        for old in previous:  # the previous chair's ask loses its buttons: the decision is not theirs now
+            sent = agenda_store.delivered_ask_to(session=req.session, proposal_id=proposal.id,
+                                                 slack_user_id=old.slack_user_id)
+            if sent is not None:
+                req.notify.update_message(sent.channel, sent.ts, "slack/agenda_note.json.j2", {
+                    "text": f"A{proposal.ref} “{proposal.title}” now waits for {new_chair.display_name}, the new chair "
+                            f"of {board.name}, to decide."}, key=f"agenda-proposal-handed-over:{proposal.id}:{sent.ts}")
     was = " and ".join(m.display_name for m in previous)
     if new_chair.slack_user_id != req.user_id:
         req.notify.to_user(new_chair.slack_user_id, "slack/member_note.json.j2", {

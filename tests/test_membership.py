@@ -26,7 +26,7 @@ from handlers import home, reminders
 from jobs.registry import JOBS
 from store import agenda as agenda_store
 from store import boards, db
-from store.models import Action, Member, OutboxMessage, PerformanceItem
+from store.models import Action, Member, OutboxMessage, OutboxStatus, PerformanceItem
 from tests.support.bolt import Inline
 from tests.support.fake_slack import FakeSlack
 from tests.support.settings import ADMIN, BOT_TOKEN, LONDON
@@ -116,6 +116,10 @@ def test_role_chair_hands_the_chair_over(board: Board):
     board.ok(ALICE, "/agenda", 'add "Youth services"')
     refused = board.refused(VICE, "/lsp", f"member add <@{ALICE}|alice> role:chair")
     assert "Only the chair" in refused
+    with db.session_scope(board.runtime.sessions) as session:  # Slack took the chair's ask: it is in their DM
+        ask = session.scalar(select(OutboxMessage).where(OutboxMessage.target == CHAIR,
+                                                         OutboxMessage.key.startswith("agenda-proposal:")))
+        ask.status, ask.slack_channel, ask.slack_ts = OutboxStatus.SENT, "DCHAIR1", "1555.000100"
     before = board.last_id()
     reply = board.ok(CHAIR, "/lsp", f"member add <@{ALICE}|alice> role:chair")
     assert f"<@{ALICE}> is now chair" in reply
@@ -130,6 +134,10 @@ def test_role_chair_hands_the_chair_over(board: Board):
         proposal_id = agenda_store.list_proposals(session=session, board_id=board.board_id)[0].id
     asks = [m for m in board.queued(before) if m.key == agenda_store.proposal_ask_key(proposal_id, ALICE)]
     assert len(asks) == 1 and "Youth services" in blocks_text(asks[0].payload)
+    # The old chair's ask loses its Approve / Decline buttons and says where the decision went.
+    redrawn = [m.payload for m in board.queued(before) if m.payload.get("_method") == "chat.update"]
+    assert len(redrawn) == 1 and redrawn[0]["channel"] == "DCHAIR1" and redrawn[0]["ts"] == "1555.000100"
+    assert "now waits for alice, the new chair" in blocks_text(redrawn[0]) and "actions" not in json.dumps(redrawn[0])
     assert board.run(ALICE, "/agenda", "approve A1").ok
     # The old chair, now a member, can no longer decide; an admin can hand the chair on again.
     assert "Only the chair" in board.refused(CHAIR, "/lsp", f"member add <@{BOB}|bob> role:chair")
