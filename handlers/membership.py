@@ -101,7 +101,7 @@ class Holdings:
         org = member.organisation.name if member.organisation else ""
         return ([f"#{a.ref} {a.text}" + (f" (due {a.due_date:%a %-d %b %Y})" if a.due_date else "")
                  for a in self.actions]
-                + [f"Project “{p.name}”: they lead it" for p in self.projects]
+                + [f"{p.kind.value.capitalize()} “{p.name}”: they lead it" for p in self.projects]
                 + [f"Outcome “{o.name}”: led by {org}, whose only member on the board they are" for o in self.outcomes])
 
 
@@ -133,7 +133,7 @@ def hand_over(req: Request, board: Board, leaving: Member, successor: Member, he
         audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="performance_item",
                      entity_id=project.id, operation="lead", before={"lead_member": leaving.slack_user_id},
                      after={"lead_member": successor.slack_user_id})
-        moved.append(f"Project “{project.name}”: you lead it now")
+        moved.append(f"{project.kind.value.capitalize()} “{project.name}”: you lead it now")
     for outcome in held.outcomes:
         if successor.organisation is not None:
             outcome.lead_organisation_id = successor.organisation.id
