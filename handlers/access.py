@@ -42,14 +42,16 @@ def actor_for(req: Request, board: Board) -> Actor:
     membership = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
     if member is not None and membership is not None and req.user_name and member.display_name == member.slack_user_id:
         member.display_name = req.user_name
-    return Actor(board=board, member=member, membership=membership, is_admin=req.is_admin)
+    left = member is not None and membership is None and boards.left_board(
+        session=req.session, board_id=board.id, member_id=member.id)
+    return Actor(board=board, member=member, membership=membership, is_admin=req.is_admin, left=left)
 
 
 def require_member(actor: Actor) -> Member:
     """The actor's member record, refusing anyone not on the board (admins get one made)."""
     if actor.member is not None and actor.membership is not None:
         return actor.member
-    raise Forbidden(f"You are not a member of {actor.board.name}. Ask its chair or secretariat to add you.")
+    raise Forbidden(actor.not_on_board)
 
 
 def require_manager(actor: Actor, what: str) -> None:

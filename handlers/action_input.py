@@ -63,6 +63,20 @@ def resolve_member(req: Request, board: Board, token: str) -> Member:
     return member
 
 
+def resolve_former_member(req: Request, board: Board, token: str) -> Member | None:
+    """Someone taken off the board, from a mention or `@name` (None when the token names no such person)."""
+    user_id = mention_id(token)
+    member = None
+    if user_id:
+        member = boards.get_member(session=req.session, slack_user_id=user_id)
+    elif m := PLAIN_MENTION_RE.match(token):
+        member = boards.get_member(session=req.session, slack_user_id=m.group(1)) or boards.find_member_by_name(
+            session=req.session, name=m.group(1))
+    if member is not None and boards.left_board(session=req.session, board_id=board.id, member_id=member.id):
+        return member
+    return None
+
+
 def split_add_text(text: str) -> tuple[str, str | None, str | None]:
     """`<text> [@owner] [by <date>]` into (text, owner token, date phrase)."""
     tokens = tokenize(text)

@@ -8,7 +8,7 @@ from typing import Any
 from handlers import access, mentions
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
-from handlers.action_input import parse_due, resolve_member, split_add_text
+from handlers.action_input import parse_due, resolve_former_member, resolve_member, split_add_text
 from handlers.chase import non_working_due_note, refresh_reminder
 from handlers.ids import ActionId
 from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
@@ -74,6 +74,8 @@ def _load(req: Request) -> tuple[Actor, Action, str]:
 
 
 def _require_edit(actor: Actor, action: Action) -> None:
+    if actor.left and not actor.manages_board:
+        raise Forbidden(actor.not_on_board)
     if not actor.may_edit_action(action):
         raise Forbidden(
             f"Only {action.owner.display_name} (the owner), the chair, the vice-chair or the secretariat "
@@ -99,9 +101,13 @@ def _audit(req: Request, action: Action, operation: str, before: dict[str, Any] 
     )
 
 
+def _on_board(req: Request, action: Action, member: Member) -> bool:
+    return boards.get_membership(session=req.session, board_id=action.board_id, member_id=member.id) is not None
+
+
 def _notify_owner(req: Request, action: Action, template: str, data: dict[str, Any]) -> None:
-    """DM the owner about a change someone else made."""
-    if action.owner.slack_user_id != req.user_id:
+    """DM the owner about a change someone else made (not an owner who has left the board)."""
+    if action.owner.slack_user_id != req.user_id and _on_board(req, action, action.owner):
         req.notify.to_user(
             action.owner.slack_user_id,
             template,
@@ -264,9 +270,10 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
         flt_kwargs["statuses"] = (ActionStatus.DROPPED,)
         title = "Dropped actions"
     elif mention_id(scope) or PLAIN_MENTION_RE.match(scope):
-        member = resolve_member(req, board, scope)
+        former = resolve_former_member(req, board, scope) if actor.manages_board else None
+        member = former or resolve_member(req, board, scope)
         flt_kwargs["owner_id"] = member.id
-        title = f"Open actions of {member.display_name}"
+        title = f"Open actions of {member.display_name}" + (" (owner left the board)" if former else "")
         scope = f"<@{member.slack_user_id}>"
     else:
         raise UsageError(f"`/action list {scope}` is not a list I know.", examples=[LIST_USAGE])
@@ -424,7 +431,7 @@ def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Membe
             "slack/action_assigned.json.j2",
             {"action": describe(action, today), "by": req.user_id, "reason": "reassigned"},
         )
-    if previous.slack_user_id != req.user_id:
+    if previous.slack_user_id != req.user_id and _on_board(req, action, previous):
         req.notify.to_user(
             previous.slack_user_id,
             "slack/action_changed.json.j2",

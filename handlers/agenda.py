@@ -145,6 +145,8 @@ def _proposal_by_ref(req: Request, verb: str) -> tuple[Board, Actor, AgendaPropo
 
 
 def _require_decider(actor: Actor) -> Member:
+    if actor.left and not actor.manages_board:
+        raise Forbidden(actor.not_on_board)
     if not actor.manages_board:
         raise Forbidden(f"Only the chair, vice-chair or secretariat of {actor.board.name} can decide on proposals.")
     if actor.member is None:

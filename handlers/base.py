@@ -50,6 +50,15 @@ class Actor:
     member: Member | None
     membership: Membership | None
     is_admin: bool
+    left: bool = False  # was on the board and was taken off it
+
+    @property
+    def not_on_board(self) -> str:
+        """Why someone not on the board may not act there: never there, or no longer."""
+        if self.left:
+            return (f"You are no longer on {self.board.name}, so this is not yours to act on any more. If that is a "
+                    "mistake, its chair or secretariat can add you back with `/lsp member add`.")
+        return f"You are not a member of {self.board.name}. Ask its chair or secretariat to add you."
 
     @property
     def role(self) -> Role | None:

@@ -191,6 +191,7 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("missed_run_grace_hours", 6, _int_between(1, 12),
                 "a run missed while the bot was down still happens on return within this many hours, "
                 "the same day before 20:00"),
+    SettingSpec("vice_chairs_max", 1, _int_between(1, 10), "how many vice-chairs the board may have at once"),
 )}
 
 
@@ -218,6 +219,7 @@ class BoardConfig:
     quarterly_chase_working_days: int
     quarterly_time: str
     missed_run_grace_hours: int
+    vice_chairs_max: int
 
     def value_of(self, key: str) -> Any:
         """The setting named `key` (one of SETTINGS)."""

@@ -20,6 +20,7 @@ from handlers.parsing import parse_id
 from handlers.performance import reporting_quarter
 from handlers.zones import time_label, viewer_zone, zone_city
 from store import boards
+from store import chase as chase_store
 from store import home as home_store
 from store import performance as perf_store
 from store import updates as update_store
@@ -139,7 +140,9 @@ def _summaries(req: Request, memberships: list[Membership]) -> dict[str, Any]:
         upcoming = home_store.upcoming_meetings(session=req.session, board_id=board.id, after=today, limit=1)
         agenda = home_store.published_agendas(session=req.session, meeting_ids=[upcoming[0].id]).get(
             upcoming[0].id) if upcoming else None
+        left = chase_store.orphaned_actions(session=req.session, board_id=board.id)
         items.append({
+            "left": [{"ref": a.ref, "owner_name": a.owner.display_name} for a in left],
             "board": board.name, "channel_id": board.channel_id, "open": counts.open_actions,
             "overdue": counts.overdue_actions, "proposals": counts.proposals_waiting,
             "next_meeting": upcoming[0].date if upcoming else None,

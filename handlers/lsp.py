@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers import board_settings
+from handlers import board_settings, membership
+from handlers.action_input import resolve_member
 from handlers.base import Conflict, Forbidden, InvalidInput, Reply, Request, UsageError
 from handlers.organisations import NEW_ORG, organisation_named
 from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id
@@ -62,18 +63,19 @@ def handle_board_create(req: Request) -> Reply:
 
 
 def handle_member_add(req: Request) -> Reply:
-    """Add (or change) a member of this board, with their organisation and role."""
+    """Add (or change) a member of this board, with their organisation and role.
+
+    Without `role:` an existing member keeps theirs. `role:chair` hands the chair over (the chair or an admin):
+    the board has exactly one, so the previous chair becomes a member; the only chair is never demoted."""
     parsed, board = req.parsed, req.board
     if len(parsed.args) != 1:
         raise UsageError("Name one person to add.", examples=['/lsp member add @bob org:"Ealing PCT" role:member'])
     user_id, display = _user_token_parts(parsed.args[0].raw)
     display = parsed.options.get("name") or display
-    role_name = (parsed.options.get("role") or "member").lower()
-    role = _ROLE_NAMES.get(role_name)
-    if role is None:
-        raise InvalidInput(f"`{role_name}` is not a role. Use member, vice-chair or secretariat.", field="role")
-    if role == Role.CHAIR and not req.is_admin:
-        raise Forbidden("Only an admin can appoint a chair.")
+    role_name = parsed.options.get("role")
+    role = _ROLE_NAMES.get(role_name.lower()) if role_name is not None else None
+    if role_name is not None and role is None:
+        raise InvalidInput(f"`{role_name}` is not a role. Use member, vice-chair, secretariat or chair.", field="role")
     org_name = parsed.options.get("org")
     if org_name is not None:
         org_name = check_text(org_name, "organisation")
@@ -82,39 +84,76 @@ def handle_member_add(req: Request) -> Reply:
     existing = boards.get_member(session=req.session, slack_user_id=user_id)
     if org_name is None and (existing is None or existing.organisation is None):
         raise UsageError("Which organisation do they represent?", examples=['/lsp member add @name org:"Ealing PCT"'])
+    before = boards.get_membership(session=req.session, board_id=board.id, member_id=existing.id) if existing else None
+    before_role = before.role if before else None
+    role = role or before_role or Role.MEMBER
+    if role == Role.CHAIR and before_role != Role.CHAIR:
+        membership.refuse_chair_appointment(req, board)
+    if existing is not None and before_role == Role.CHAIR and role != Role.CHAIR:
+        membership.refuse_losing_the_chair(req, board, existing, f"make them {role.value}")
     org = organisation_named(req, org_name) if org_name else None
     member = boards.upsert_member(session=req.session, slack_user_id=user_id, display_name=display, organisation=org)
-    before = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id)
-    before_role = before.role.value if before else None
+    if role == Role.VICE_CHAIR and before_role != Role.VICE_CHAIR:
+        membership.refuse_too_many_vice_chairs(req, board, member)
     boards.set_role(session=req.session, board=board, member=member, role=role)
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="membership", entity_id=member.id,
                  operation="add" if before is None else "change",
-                 before={"role": before_role} if before_role else None,
+                 before={"role": before_role.value} if before_role else None,
                  after={"board": board.name, "role": role.value, "organisation": member.organisation.name if member.organisation else None})
-    if before is None and user_id != req.user_id:
+    previous_chairs = []
+    if role == Role.CHAIR and before_role != Role.CHAIR:
+        previous_chairs = membership.hand_chair_to(req, board, member)
+    elif before is None and user_id != req.user_id:
         req.notify.to_user(user_id, "slack/board_welcome.json.j2", {"board": board.name, "role": role.value, "by": req.user_id})
     return Reply("slack/member_added.json.j2", {
         "board": board.name, "user_id": user_id, "role": role.value,
         "organisation": member.organisation.name if member.organisation else "", "changed": before is not None,
+        "previous_chairs": [m.slack_user_id for m in previous_chairs],
     })
 
 
 def handle_member_remove(req: Request) -> Reply:
-    """Take someone off this board (the chair only by an admin)."""
+    """Take someone off this board. The only chair stays (the chair is handed over first); what they answer for
+    (open actions, projects, outcomes only they represent) is listed, and `handover:@y` moves it all to y."""
     parsed, board = req.parsed, req.board
     if len(parsed.args) != 1:
         raise UsageError("Name one person to remove.", examples=["/lsp member remove @bob"])
     user_id, _ = _user_token_parts(parsed.args[0].raw)
     member = boards.get_member(session=req.session, slack_user_id=user_id)
-    membership = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
-    if member is None or membership is None:
+    existing = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
+    if member is None or existing is None:
         raise InvalidInput(f"{member.display_name if member else user_id} is not a member of {board.name}.")
-    if membership.role == Role.CHAIR and not req.is_admin:
-        raise Forbidden("Only an admin can remove the chair.")
-    req.session.delete(membership)
+    if existing.role == Role.CHAIR:
+        membership.refuse_losing_the_chair(req, board, member, "remove them")
+        if not req.is_admin:
+            raise Forbidden("Only an admin can remove a chair.")
+    successor = None
+    if parsed.options.get("handover"):
+        successor = resolve_member(req, board, parsed.options["handover"])
+        if successor.id == member.id:
+            raise InvalidInput("Hand over to someone staying on the board.", field="handover",
+                               examples=["/lsp member remove @bob handover:@carol"])
+    held = membership.holdings_of(req, board, member)
+    lines = held.lines(member)
+    moved = membership.hand_over(req, board, member, successor, held) if successor is not None and held else []
+    req.session.delete(existing)
+    req.session.flush()
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="membership", entity_id=member.id,
-                 operation="remove", before={"board": board.name, "role": membership.role.value})
-    return Reply("slack/member_removed.json.j2", {"board": board.name, "user_id": user_id})
+                 operation="remove", before={"board": board.name, "board_id": board.id, "role": existing.role.value},
+                 after={"handover": successor.slack_user_id} if successor is not None else None)
+    name = member.display_name
+    if not held:
+        text, hint = f"{name} is no longer a member of {board.name}. Their closed actions stay on the record.", ""
+    elif successor is not None:
+        text = f"{name} is no longer a member of {board.name}. What they answered for is {successor.display_name}'s now:"
+        hint = f"{successor.display_name} has been told, in one message." if moved and successor.slack_user_id != req.user_id else ""
+    else:
+        text = (f"{name} is no longer a member of {board.name}. They still answer for these, shown as "
+                "“owner left the board” until someone takes them on:")
+        hint = ("Move them with `/action reassign #N @someone`, `/lsp project lead \"<project>\" @someone` and "
+                "`/lsp outcome lead \"<outcome>\" \"<organisation>\"`. Meanwhile their actions go to the chair's "
+                "escalation digest and Home, not to them.")
+    return Reply("slack/member_note.json.j2", {"text": text, "items": lines, "hint": hint})
 
 
 def handle_member_list(req: Request) -> Reply:
@@ -146,12 +185,16 @@ COMMANDS = (
             usage='/lsp board create "LSP Executive" chair:@alice', summary="bind this channel to a board (admins)"),
     Command("/lsp", ("member", "add"), handle_member_add, who=Who.MANAGERS, doing="add members", parsed=True,
             options=(Option("org"), Option("role"), Option("name"), NEW_ORG),
-            usage='/lsp member add @bob org:"Ealing PCT" [role:member|vice-chair|secretariat]',
-            summary="add or change a member", narrower="the chair, vice-chair, secretariat and admins; only an admin appoints a chair",
-            examples=('/lsp member add @bob org:"Ealing PCT" role:member',)),
+            usage='/lsp member add @bob org:"Ealing PCT" [role:member|vice-chair|secretariat|chair]',
+            summary="add a member, or change one's organisation or role (without `role:` their role stays); "
+                    "`role:chair` hands the chair over",
+            narrower="the chair, vice-chair, secretariat and admins; only the chair or an admin hands the chair over",
+            examples=('/lsp member add @bob org:"Ealing PCT" role:member', "/lsp member add @carol role:chair")),
     Command("/lsp", ("member", "remove"), handle_member_remove, who=Who.MANAGERS, doing="remove members",
-            parsed=True, usage="/lsp member remove @bob", summary="remove a member",
-            narrower="the chair, vice-chair, secretariat and admins; only an admin removes the chair"),
+            parsed=True, options=(Option("handover"),), usage="/lsp member remove @bob [handover:@carol]",
+            summary="remove a member; `handover:` gives their open actions, projects and outcomes to someone else",
+            narrower="the chair, vice-chair, secretariat and admins; the chair is handed over first, never removed",
+            examples=("/lsp member remove @bob handover:@carol",)),
     Command("/lsp", ("member", "list"), handle_member_list, aliases=(("member", "ls"), ("member",)),
             usage="/lsp member list", summary="who sits on the board"),
     Command("/lsp", ("board", "settings"), board_settings.handle_board_settings,

@@ -12,7 +12,7 @@ from handlers import access, mentions
 from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import WorkingCalendar, board_config
 from handlers.ids import ActionId
-from handlers.parsing import check_text
+from handlers.parsing import parse_id, check_text
 from handlers.plan import (
     CADENCE_PRESETS,
     PLAIN_OPTIONS,
@@ -147,7 +147,8 @@ def handle_meeting_confirm_button(req: Request) -> Reply:
     """"Add it anyway": the `/plan meeting add` that asked, run again with `force:yes` by whoever may change the
     meetings of the board the button names."""
     board_id, _, text = str(req.values.get("value") or "").partition("|")
-    board = boards.get(session=req.session, board_id=int(board_id)) if board_id.isdigit() else None
+    board_key = parse_id(board_id)  # digits within a row id's range, else no board
+    board = boards.get(session=req.session, board_id=board_key) if board_key else None
     if board is None:
         raise NotFound("That board no longer exists.")
     actor = access.actor_for(req, board)

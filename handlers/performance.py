@@ -188,6 +188,56 @@ def handle_item_list(req: Request, kind: PerformanceKind) -> Reply:
     })
 
 
+def handle_project_lead(req: Request) -> Reply:
+    """`/lsp project lead "<project>" @member`: a project's new lead (told by DM)."""
+    return _change_lead(req, PerformanceKind.PROJECT)
+
+
+def handle_outcome_lead(req: Request) -> Reply:
+    """`/lsp outcome lead "<outcome>" "<organisation>"`: the organisation that now leads an outcome."""
+    return _change_lead(req, PerformanceKind.OUTCOME)
+
+
+def _change_lead(req: Request, kind: PerformanceKind) -> Reply:
+    parsed, board = req.parsed, req.board
+    example = ('/lsp outcome lead "People have good jobs" "LB Ealing"' if kind == PerformanceKind.OUTCOME
+               else '/lsp project lead "Southall joined-up approach" @janpal')
+    if len(parsed.args) != 2:
+        raise UsageError(f"Name the {kind.value} (in quotes) and its new lead.", examples=[example])
+    name, lead = parsed.args[0].value, parsed.args[1]
+    items = [i for i in perf_store.find_items(session=req.session, board_id=board.id, name=name) if i.kind == kind]
+    if not items:
+        known = [i.name for i in perf_store.list_items(session=req.session, board_id=board.id, kind=kind)]
+        raise NotFound(f"{board.name} tracks no {kind.value} called “{name}”.",
+                       examples=[f'/lsp {kind.value} lead "{n}" …' for n in known[:5]] or [f"/lsp {kind.value} add"])
+    if len(items) > 1:
+        raise UsageError(f"“{name}” could be any of: " + "; ".join(f"“{i.name}”" for i in items)
+                         + ". Give the full name in quotes.", examples=[example])
+    item = items[0]
+    before = lead_label(item)
+    if kind == PerformanceKind.PROJECT:
+        member = resolve_member(req, board, lead.raw)
+        if item.lead_member_id == member.id:
+            raise Conflict(f"{member.display_name} already leads “{item.name}”.")
+        item.lead_member_id, item.lead_member = member.id, member
+        if member.slack_user_id != req.user_id:
+            req.notify.to_user(member.slack_user_id, "slack/member_note.json.j2", {
+                "text": f"You now lead the project “{item.name}” on {board.name}.", "items": [],
+                "hint": "Its quarterly returns come to you: `/update quarterly` sends one."})
+    else:
+        org = boards.get_or_create_organisation(session=req.session, name=check_text(lead.value, "lead organisation"))
+        if item.lead_organisation_id == org.id and item.lead_member_id is None:
+            raise Conflict(f"{org.name} already leads “{item.name}”.")
+        item.lead_organisation_id, item.lead_organisation = org.id, org
+        item.lead_member_id, item.lead_member = None, None
+    req.session.flush()
+    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="performance_item", entity_id=item.id,
+                 operation="lead", before={"lead": before}, after={"lead": lead_label(item)})
+    return Reply("slack/member_note.json.j2", {
+        "text": f"{lead_label(item)} now leads the {kind.value} “{item.name}” on {board.name} (was {before}).",
+        "items": [], "hint": "Its quarterly returns go to the new lead."})
+
+
 # ---------------------------------------------------------------- quarterly returns
 
 
@@ -405,6 +455,14 @@ COMMANDS = (
             doing="add projects", parsed=True, options=(Option("lead"),), topic="report",
             usage='/lsp project add "<name>" lead:@member ["milestone" ...]', summary="track an LSP project",
             examples=('/lsp project add "Southall joined-up approach" lead:@janpal "Partners mapped by 30 September 2019"',)),
+    Command("/lsp", ("outcome", "lead"), handle_outcome_lead, aliases=(("outcomes", "lead"),), who=Who.MANAGERS,
+            doing="change an outcome's lead", parsed=True, topic="report",
+            usage='/lsp outcome lead "<outcome>" "<organisation>"', summary="change the organisation leading an outcome",
+            examples=('/lsp outcome lead "People have good jobs" "Ealing PCT"',)),
+    Command("/lsp", ("project", "lead"), handle_project_lead, aliases=(("projects", "lead"),), who=Who.MANAGERS,
+            doing="change a project's lead", parsed=True, topic="report",
+            usage='/lsp project lead "<project>" @member', summary="change a project's lead (they are told)",
+            examples=('/lsp project lead "Southall joined-up approach" @janpal',)),
     Command("/lsp", ("project", "list"), handle_project_list, topic="report",
             aliases=(("project",), ("projects",), ("project", "ls"), ("projects", "list"), ("projects", "ls")),
             usage="/lsp project list", summary="the projects, their leads, milestones and last quarter's RAG"),

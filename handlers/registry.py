@@ -307,7 +307,7 @@ def refusal(cmd: Command | Button | Form | Shortcut, actor: access.Actor) -> For
     board = actor.board.name
     doing = getattr(cmd, "doing", "") or "do that"
     if cmd.who in (Who.READERS, Who.MEMBERS):
-        return Forbidden(f"You are not a member of {board}. Ask its chair or secretariat to add you.")
+        return Forbidden(actor.not_on_board)
     if cmd.who in (Who.MANAGERS, Who.DECIDERS):
         return Forbidden(f"Only the chair, vice-chair or secretariat of {board} can {doing}.")
     if cmd.who is Who.CHAIR:

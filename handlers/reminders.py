@@ -37,6 +37,8 @@ def _load(req: Request) -> tuple[access.Actor, Action, str]:
         raise NotFound("That action no longer exists.")
     action = found[0].action
     actor = access.actor_for(req, action.board)
+    if actor.left and not actor.manages_board:
+        raise Forbidden(actor.not_on_board)
     if not actor.may_edit_action(action):
         raise Forbidden(f"Only {action.owner.display_name} (the owner), the chair, the vice-chair or the "
                         f"secretariat can change #{action.ref}.")

@@ -39,10 +39,13 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
     today = day.today
     candidates = chase_store.chase_candidates(session=session, board_id=board.id,
                                                  horizon=today + dt.timedelta(days=lead))
+    on_board = boards.member_ids_on(session=session, board_id=board.id)
     by_owner: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     states: list[dict[str, Any]] = []
     escalated_now = 0
     for c in candidates:
+        if c.owner_id not in on_board:
+            continue  # the owner has left the board: never chased; the chair's digest and Home show the action
         same_due = c.chased_due == c.due
         if c.disowned_by is not None and c.disowned_by == c.owner_id:
             continue  # the owner said "not mine"; the secretariat has been told
@@ -103,20 +106,26 @@ def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay
     digest_day = digest_day_due(day.today, day.config.digest_weekday)
     if day.today != day.calendar.next_working_day(digest_day):
         return
-    escalated = chase_store.escalated_actions(session=session, board_id=board.id)
-    if not escalated:
+    orphaned = chase_store.orphaned_actions(session=session, board_id=board.id)
+    left = {a.id for a in orphaned}
+    escalated = [e for e in chase_store.escalated_actions(session=session, board_id=board.id) if e.action.id not in left]
+    if not escalated and not orphaned:
         return
     year, week, _ = digest_day.isocalendar()
     key = f"digest:{board.id}:{year}-W{week:02d}"  # the digest day's week: one digest per digest day
     if not reminder_log.log_reminder(session=session, key=key, board_id=board.id, kind="digest",
-                                       occasion=day.today, now=day.now, detail=str(len(escalated))):
+                                       occasion=day.today, now=day.now, detail=str(len(escalated) + len(orphaned))):
         return  # the digest of this digest day has gone already
     rows = [{"ref": a.ref, "text": a.text, "owner_id": a.owner.slack_user_id, "due": a.due_date,
              "days": (day.today - a.due_date).days if a.due_date else 0, "reminders": c.overdue_reminders,
              "disowned": c.disowned_by == a.owner_id} for a, c in escalated]
+    left_rows = [{"ref": a.ref, "text": a.text, "owner_name": a.owner.display_name, "due": a.due_date,
+                  "days": max((day.today - a.due_date).days, 0) if a.due_date else 0} for a in orphaned]
     recipients = boards.members_with_roles(session=session, board_id=board.id, roles=(Role.CHAIR, Role.SECRETARIAT))
     for person in recipients:
         outbox.to_user(person.slack_user_id, DIGEST_TEMPLATE,
-                       {"board": board.name, "actions": rows, "escalate_after": day.config.escalate_after},
+                       {"board": board.name, "actions": rows, "left": left_rows,
+                        "escalate_after": day.config.escalate_after},
                        key=f"{key}:{person.id}")
-    report.say(f"escalation digest of {len(rows)} action(s) to {len(recipients)} (chair and secretariat)")
+    report.say(f"escalation digest of {len(rows)} action(s)" + (f" and {len(left_rows)} whose owner left the board"
+               if left_rows else "") + f" to {len(recipients)} (chair and secretariat)")

@@ -114,6 +114,16 @@ def quarterly_reminders(session: Session, clock: Clock, outbox: Outbox, board: B
     for lead, lead_items in by_lead.values():
         outbox.to_user(lead.slack_user_id, TEMPLATE, dict(common, step=step, items=lead_items),
                        key=f"{key}:{lead.id}")
+    # A project whose lead has left the board: its return is the secretariat's (the chair's, with none) to send.
+    orphans = [{"name": m.item.name, "lead": f"{m.item.lead_member.display_name} (left the board)"}
+               for m in missing if not m.leads and m.item.lead_member is not None]
+    if orphans:
+        covering = boards.members_with_roles(session=session, board_id=board.id, roles=(Role.SECRETARIAT,)) \
+            or boards.members_with_roles(session=session, board_id=board.id, roles=(Role.CHAIR,))
+        for person in covering:
+            outbox.to_user(person.slack_user_id, TEMPLATE, dict(common, step=step, items=orphans, covering=True),
+                           key=f"{key}:covering:{person.id}")
+        report.say(f"{len(orphans)} return(s) whose lead left the board to {len(covering)} (secretariat)")
     report.say(f"{'notice and ' if step == 'open' and items else ''}{'chase' if step == 'chase' else 'reminder'} of "
                f"{quarter.label} returns (due {deadline:%a %-d %b %Y}) to {len(by_lead)} lead(s)")
     return report

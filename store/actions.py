@@ -171,3 +171,11 @@ def export_rows(*, session: Session, board_id: int | None = None, batch: int = 1
             last_update_at=note_at,
             timezone=zone,
         )
+
+
+def open_actions_of(*, session: Session, board_id: int, owner_id: int) -> list[Action]:
+    """The member's open actions on one board, by number."""
+    return list(session.scalars(
+        select(Action).options(joinedload(Action.owner), joinedload(Action.board))
+        .where(Action.board_id == board_id, Action.owner_id == owner_id, Action.status == ActionStatus.OPEN)
+        .order_by(Action.ref)))

@@ -146,6 +146,16 @@ def delivered_proposal_asks(*, session: Session, proposal_id: int) -> list[Poste
         .order_by(OutboxMessage.id))]
 
 
+def delivered_ask_to(*, session: Session, proposal_id: int, slack_user_id: str) -> PostedMessage | None:
+    """Where Slack put the DM asking one decider about the proposal, once it has been sent."""
+    row = session.execute(
+        select(OutboxMessage.slack_channel, OutboxMessage.slack_ts)
+        .where(OutboxMessage.key == proposal_ask_key(proposal_id, slack_user_id),
+               OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.slack_channel.is_not(None),
+               OutboxMessage.slack_ts.is_not(None))).first()
+    return PostedMessage(cast(str, row[0]), cast(str, row[1])) if row is not None else None
+
+
 def publication_message_key(meeting_id: int, version: int) -> str:
     """The outbox key of a published agenda's channel post (where Slack put it is recorded on that row)."""
     return f"agenda-publish:{meeting_id}:v{version}"

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from store.models import Board, Member, Membership, Organisation, Role
+from store.models import AuditRecord, Board, Member, Membership, Organisation, Role
 
 
 def get_by_channel(*, session: Session, channel_id: str) -> Board | None:
@@ -144,3 +144,19 @@ def set_timezone(*, session: Session, slack_user_id: str, timezone: str) -> bool
                                                   (Member.timezone.is_(None)) | (Member.timezone != timezone))
                              .values(timezone=timezone))
     return bool(getattr(result, "rowcount", 0))
+
+
+def left_board(*, session: Session, board_id: int, member_id: int) -> bool:
+    """Whether the member was taken off the board (and has not been added back): the audit trail says so."""
+    if get_membership(session=session, board_id=board_id, member_id=member_id) is not None:
+        return False
+    board = session.get(Board, board_id)
+    removals = session.scalars(select(AuditRecord.before).where(
+        AuditRecord.entity == "membership", AuditRecord.operation == "remove", AuditRecord.entity_id == member_id))
+    return any(isinstance(b, dict) and (b.get("board_id") == board_id or (board is not None and b.get("board") == board.name))
+               for b in removals)
+
+
+def member_ids_on(*, session: Session, board_id: int) -> set[int]:
+    """The ids of everyone on the board."""
+    return set(session.scalars(select(Membership.member_id).where(Membership.board_id == board_id)))

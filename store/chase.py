@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from store.db import upsert_insert
-from store.models import Action, ActionChase, ActionStatus, Member
+from store.models import Action, ActionChase, ActionStatus, Member, Membership
 
 
 @dataclass
@@ -119,3 +119,12 @@ def escalated_actions(*, session: Session, board_id: int) -> list[EscalatedActio
         .order_by(Action.due_date, Action.ref)
     )
     return [EscalatedAction(a, c) for a, c in rows]
+
+
+def orphaned_actions(*, session: Session, board_id: int) -> list[Action]:
+    """Open actions of the board whose owner is no longer on it, soonest due first (undated last)."""
+    on_board = select(Membership.member_id).where(Membership.board_id == board_id)
+    return list(session.scalars(
+        select(Action).options(joinedload(Action.owner))
+        .where(Action.board_id == board_id, Action.status == ActionStatus.OPEN, Action.owner_id.not_in(on_board))
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.ref)))

@@ -114,8 +114,10 @@ def count_returns(*, session: Session, board_id: int) -> int:
 
 def lead_members(*, session: Session, item: PerformanceItem) -> list[Member]:
     """Who answers for an item: a project's lead, or the board's members from an outcome's lead organisation."""
-    if item.lead_member_id is not None:
-        member = session.get(Member, item.lead_member_id)
+    if item.lead_member_id is not None:  # a lead who has left the board answers for nothing there any more
+        on_board = session.scalar(select(Membership.id).where(Membership.board_id == item.board_id,
+                                                              Membership.member_id == item.lead_member_id))
+        member = session.get(Member, item.lead_member_id) if on_board is not None else None
         return [member] if member is not None else []
     if item.lead_organisation_id is None:
         return []
@@ -155,3 +157,20 @@ def leads_without_return(*, session: Session, board_id: int, quarter: str) -> li
         for item in list_items(session=session, board_id=board_id)
         if item.id not in returned
     ]
+
+
+def projects_led_by(*, session: Session, board_id: int, member_id: int) -> list[PerformanceItem]:
+    """The board's items whose lead is this member (projects), in the order they were added."""
+    return list(session.scalars(select(PerformanceItem).where(
+        PerformanceItem.board_id == board_id, PerformanceItem.lead_member_id == member_id).order_by(PerformanceItem.id)))
+
+
+def outcomes_only_member_leads(*, session: Session, board_id: int, member: Member) -> list[PerformanceItem]:
+    """The board's items led by the member's organisation where the member is that organisation's only one on the
+    board (with them gone, nobody would answer for it)."""
+    if member.organisation_id is None:
+        return []
+    items = list(session.scalars(select(PerformanceItem).where(
+        PerformanceItem.board_id == board_id, PerformanceItem.lead_member_id.is_(None),
+        PerformanceItem.lead_organisation_id == member.organisation_id).order_by(PerformanceItem.id)))
+    return [i for i in items if [m.id for m in lead_members(session=session, item=i)] == [member.id]]

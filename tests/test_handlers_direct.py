@@ -145,7 +145,8 @@ def test_an_unknown_subcommand_suggests_the_commands_of_its_group(as_chair: Call
     assert len(refused.value.examples) == 3
     with pytest.raises(UsageError) as refused:
         as_chair("/lsp", "outcome frobnicate")
-    assert refused.value.examples == ['/lsp outcome add "<name>" lead:"<organisation>"', "/lsp outcome list"]
+    assert refused.value.examples == ['/lsp outcome add "<name>" lead:"<organisation>"', "/lsp outcome list",
+                                      '/lsp outcome lead "<outcome>" "<organisation>"']
 
 
 def test_words_sharing_no_group_are_shown_every_usage_and_plan_reads_them_as_a_scope(as_chair: Caller):
@@ -385,13 +386,13 @@ def test_the_role_check_refuses_in_the_words_of_who_may(as_chair: Caller, user: 
     assert refused.value.message == refusal
 
 
-def test_admins_manage_any_board_but_only_an_admin_appoints_a_chair(as_chair: Caller):
+def test_admins_manage_any_board_but_only_the_chair_or_an_admin_hands_the_chair_over(as_chair: Caller):
     assert as_(as_chair, ADMIN)("/plan", "meeting add 2019-11-14").data["change"] == "added"
-    with pytest.raises(Forbidden, match="Only an admin can appoint a chair."):
-        as_chair("/lsp", f"member add <@{BOB}|bob> role:chair")
+    with pytest.raises(Forbidden, match=r"Only the chair of .* \(or an lspbot admin\) can hand the chair over."):
+        as_(as_chair, SECRETARY)("/lsp", f"member add <@{BOB}|bob> role:chair")
     with pytest.raises(InvalidInput, match="`boss` is not a role."):
         as_chair("/lsp", f"member add <@{BOB}|bob> role:boss")
-    with pytest.raises(Forbidden, match="Only an admin can remove the chair."):
+    with pytest.raises(Forbidden, match="is the only chair of .* Hand the chair over first"):
         as_(as_chair, SECRETARY)("/lsp", f"member remove <@{CHAIR}|chair>")
 
 

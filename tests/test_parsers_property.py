@@ -17,7 +17,7 @@ from tests.support.settings import ADMIN
 # (test_every_subcommand_is_fuzzed checks that against the registry).
 SUBCOMMANDS = {
     "/lsp": ["", "help", "board create", "member add", "member list", "member ls", "member remove", "board",
-             "member", "board set", "board settings", "outcome add", "outcome list", "outcomes", "project add",
+             "member", "board set", "board settings", "outcome add", "outcome list", "outcome lead", "outcomes", "project add", "project lead",
              "project list", "projects", "report quarter", "report annual", "report q", "report quarterly",
              "report year", "report yearly", "report", "org list", "orgs", "organisations", "org"],
     "/action": ["", "add", "new", "list", "ls", "show", "update", "note", "done", "close", "reassign", "due", "drop",

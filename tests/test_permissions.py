@@ -76,13 +76,14 @@ CASES = [
     Case("/lsp", "", EVERYONE),
     Case("/lsp", 'board create "Second Board" chair:<@UCHAIR02|c2>', frozenset({"admin"}), channel="CPERM02"),
     Case("/lsp", 'member add <@UNEWBIE1|newbie> org:"Ealing PCT"', MANAGERS),
-    Case("/lsp", 'member add <@UNEWBIE1|newbie> org:"Ealing PCT" role:chair', frozenset({"admin"})),
+    Case("/lsp", 'member add <@UNEWBIE1|newbie> org:"Ealing PCT" role:chair', CHAIR),  # hands the chair over
     Case("/lsp", "member list", READERS),
     Case("/lsp", "member ls", READERS),
     Case("/lsp", "org list", READERS),
     Case("/lsp", "orgs", READERS),
     Case("/lsp", "member remove <@UMEMBER1>", MANAGERS),
-    Case("/lsp", "member remove <@UCHAIR01>", frozenset({"admin"})),
+    Case("/lsp", "member remove <@UOWNER01> handover:<@UMEMBER1|m>", MANAGERS),
+    Case("/lsp", "member remove <@UCHAIR01>", frozenset()),  # the only chair: handed over first, never removed
     Case("/lsp", "board set chase_time 10:00", CHAIR),
     Case("/lsp", "board settings", READERS),
     Case("/lsp", 'outcome add "Fewer NEETs" lead:"Ealing PCT"', MANAGERS),
@@ -91,6 +92,8 @@ CASES = [
     Case("/lsp", 'project add "Northolt hub" lead:<@UMEMBER1|m> "Venue agreed by 30 September 2019"', MANAGERS),
     Case("/lsp", "project list", READERS),
     Case("/lsp", "projects ls", READERS),
+    Case("/lsp", 'project lead "Southall joined-up approach" <@UMEMBER1|m>', MANAGERS),
+    Case("/lsp", 'outcome lead "Skills outcome" "Ealing PCT"', MANAGERS),
     Case("/lsp", "report quarter 2019-Q1", READERS),
     Case("/lsp", "report annual 2019", CHAIR),
     # /action
