@@ -16,6 +16,7 @@ from bot.services.scheduler import run_due, run_job
 from jobs.registry import JOBS
 from store import boards, db
 from store.models import ActionChase, OutboxMessage
+from tests.support.delivery import last_queued_id, queued_since
 from tests.support.settings import ADMIN, LONDON
 from tests.support.slack_requests import blocks_text
 
@@ -42,13 +43,10 @@ class Board:
         return run_job(self.runtime, JOBS["chase-actions"], self.board_id, at, how=how)
 
     def queued(self, since_id: int = 0) -> list[OutboxMessage]:
-        with db.session_scope(self.runtime.sessions) as session:
-            return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id > since_id)
-                                        .order_by(OutboxMessage.id)))
+        return queued_since(self.runtime, since_id)
 
     def last_id(self) -> int:
-        rows = self.queued()
-        return rows[-1].id if rows else 0
+        return last_queued_id(self.runtime)
 
 
 @pytest.fixture

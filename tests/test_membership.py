@@ -28,6 +28,7 @@ from store import agenda as agenda_store
 from store import boards, db
 from store.models import Action, Member, OutboxMessage, OutboxStatus, PerformanceItem
 from tests.support.bolt import Inline
+from tests.support.delivery import last_queued_id, queued_since
 from tests.support.fake_slack import FakeSlack
 from tests.support.settings import ADMIN, BOT_TOKEN, LONDON
 from tests.support.slack_requests import blocks_text, sign
@@ -61,13 +62,10 @@ class Board:
                     for m in boards.list_members(session=session, board_id=self.board_id)}
 
     def queued(self, since_id: int = 0) -> list[OutboxMessage]:
-        with db.session_scope(self.runtime.sessions) as session:
-            return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id > since_id)
-                                        .order_by(OutboxMessage.id)))
+        return queued_since(self.runtime, since_id)
 
     def last_id(self) -> int:
-        rows = self.queued()
-        return rows[-1].id if rows else 0
+        return last_queued_id(self.runtime)
 
     def dms(self, user: str, since_id: int = 0) -> list[str]:
         return [blocks_text(m.payload) for m in self.queued(since_id) if m.target_kind == "user" and m.target == user]

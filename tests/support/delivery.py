@@ -7,12 +7,15 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.clock import FixedClock
 from bot.runtime import Runtime
 from bot.services.sender import OutboxSender
 from bot.slack.api import Pacer, SlackDelivery, make_client
 from store import db
 from store import outbox as outbox_store
+from store.models import OutboxMessage
 from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import ServerProcess
@@ -80,3 +83,16 @@ def queued_files(server: ServerProcess, target: str) -> dict[str, bytes]:
     return {p["filename"]: bytes.fromhex(p["content_hex"]) for p in
             (json.loads(x[0]) if isinstance(x[0], str) else x[0] for x in rows)
             if p.get("_method") == "files.upload"}
+
+
+def queued_since(runtime: Runtime, since_id: int = 0) -> list[OutboxMessage]:
+    """The outbox's messages after `since_id`, oldest first (what a job or command just queued)."""
+    with db.session_scope(runtime.sessions) as session:
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id > since_id)
+                                    .order_by(OutboxMessage.id)))
+
+
+def last_queued_id(runtime: Runtime) -> int:
+    """The id of the outbox's newest message (0 when it is empty), to read what comes after it."""
+    rows = queued_since(runtime)
+    return rows[-1].id if rows else 0
