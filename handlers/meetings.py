@@ -71,10 +71,10 @@ def handle_plan_cadence(req: Request) -> Reply:
 
 
 def _host(req: Request, name: str) -> int:
-    org = boards.find_organisation(session=req.session, name=name)
+    org = boards.find_organisation(session=req.session, board_id=req.board.id, name=name)
     if org is None:
-        raise InvalidInput(f"“{name}” is not an organisation I know. Hosts are partner organisations of the board's "
-                           "members (`/lsp member list`).", field="host")
+        raise InvalidInput(f"“{name}” is not on {req.board.name}'s list of organisations. Hosts are the board's "
+                           "partner organisations (`/lsp org list`).", field="host")
     return org.id
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from handlers.base import InvalidInput
 from handlers.plan import every_label, item_snapshot, meeting_data, meeting_snapshot, parse_time, starts_at
 from handlers.plan_csv import (
     CSV_COLUMNS,
@@ -72,7 +73,7 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     read = read_plan_csv(text)
     plan = read.meetings
     today = now.astimezone(ZoneInfo(board.timezone)).date()
-    problems = _host_problems(session=session, plan=plan)
+    problems = _host_problems(session=session, board=board, plan=plan) + _time_problems(board=board, plan=plan)
     by_ref = _items_by_ref(session=session, board=board, plan=plan, problems=problems)
     if problems:
         raise PlanImportError(problems)
@@ -84,7 +85,7 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     for day in sorted(plan):
         entry = plan[day]
         changes_before = summary.changes()
-        host = boards.find_organisation(session=session, name=entry.host) if entry.host else None
+        host = boards.find_organisation(session=session, board_id=board.id, name=entry.host) if entry.host else None
         meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
         if meeting is None:
             at = entry.time or (parse_time(defaults["time"]) if defaults.get("time") else None)
@@ -149,12 +150,23 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     return summary
 
 
-def _host_problems(*, session: Session, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
-    """A `host` cell naming no organisation lspbot knows, as `/plan meeting add host:` refuses it."""
-    return [RowError(entry.host_row, "host", f"“{entry.host}” is not an organisation I know (hosts are the "
-                                             "partner organisations of the board's members)")
+def _host_problems(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
+    """A `host` cell naming no organisation on the board's list, as `/plan meeting add host:` refuses it."""
+    return [RowError(entry.host_row, "host", f"“{entry.host}” is not on {board.name}'s list of organisations "
+                                             "(hosts are the board's partner organisations: `/lsp org list`)")
             for entry in plan.values()
-            if entry.host and boards.find_organisation(session=session, name=entry.host) is None]
+            if entry.host and boards.find_organisation(session=session, board_id=board.id, name=entry.host) is None]
+
+
+def _time_problems(*, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
+    """A `time` cell the board's clock skips or passes twice that day, as `/plan meeting add` refuses it."""
+    problems = []
+    for day, entry in sorted(plan.items()):
+        try:
+            starts_at(day, entry.time, board.timezone)
+        except InvalidInput as exc:
+            problems.append(RowError(entry.time_row or entry.row, "time", exc.message))
+    return problems
 
 
 def _items_by_ref(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting],

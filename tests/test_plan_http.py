@@ -165,6 +165,16 @@ def test_csv_import_is_all_or_nothing_with_errors_by_row_and_column(server, boar
     assert "row 7, column item: a lead or kind is given but no item" in err
     assert plan_counts(server, board) == before
 
+    clocks = tmp_path / "clocks.csv"  # the spring and autumn changes of 2020 on the board's clock (London)
+    clocks.write_text("date,time,item,lead,kind,venue\n"
+                      "2020-03-29,01:30,Night shift one,LB Ealing,,TBC\n"
+                      "2020-10-25,01:30,Night shift two,LB Ealing,,TBC\n")
+    done = run_lspbot(["plan", "import", str(clocks), "--board", board.name], server.env)
+    assert done.returncode == 1
+    assert "row 2, column time: 01:30 on Sunday 29 March 2020 does not exist on the board's clock" in done.stderr
+    assert "row 3, column time: 01:30 on Sunday 25 October 2020 happens twice on the board's clock" in done.stderr
+    assert plan_counts(server, board) == before
+
     wrong_header = tmp_path / "header.csv"
     wrong_header.write_text("date,title,lead\n2019-10-10,Thing,LB Ealing\n")
     done = run_lspbot(["plan", "import", str(wrong_header), "--board", board.name], server.env)
