@@ -24,17 +24,22 @@ def _words(name: str) -> list[str]:
     return _PUNCTUATION.sub(" ", folded).split()
 
 
+def _numbers(words: list[str]) -> list[str]:
+    return [w for w in words if any(c.isdigit() for c in w)]
+
+
 def looks_like(typed: str, known: str) -> bool:
     """Whether `typed` is a near-miss spelling of `known`: the same words once case, `&`/`and`, punctuation and
-    spaces are set aside, or nine tenths the same letters ("Metropolitan Polise"), or the same number of words
-    with each (of three letters or more) the start of the other's ("Met Police" / "Metropolitan Police")."""
+    spaces are set aside; or, with the same number of words, nine tenths the same letters and the same numbers
+    ("Metropolitan Polise"), or each word (of three letters or more) the start of the other's ("Met Police" /
+    "Metropolitan Police")."""
     a, b = _words(typed), _words(known)
     if not a or a == b:
         return bool(a)
-    if difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio() >= 0.9:  # a slip of the keyboard
-        return True
     if len(a) != len(b):
         return False
+    if _numbers(a) == _numbers(b) and difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio() >= 0.9:
+        return True  # a slip of the keyboard ("Metropolitan Polise"); "Partner 1" and "Partner 10" stay apart
     return all(x == y or (x.isalpha() and y.isalpha() and min(len(x), len(y)) >= 3
                           and (x.startswith(y) or y.startswith(x))) for x, y in zip(a, b, strict=True))
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.base import InvalidInput
+from handlers.organisations import looks_like
 from handlers.plan import every_label, item_snapshot, meeting_data, meeting_snapshot, parse_time, starts_at
 from handlers.plan_csv import (
     CSV_COLUMNS,
@@ -85,7 +86,8 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     for day in sorted(plan):
         entry = plan[day]
         changes_before = summary.changes()
-        host = boards.find_organisation(session=session, board_id=board.id, name=entry.host) if entry.host else None
+        host = boards.get_or_create_organisation(session=session, board_id=board.id, name=entry.host[:200]) \
+            if entry.host else None
         meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
         if meeting is None:
             at = entry.time or (parse_time(defaults["time"]) if defaults.get("time") else None)
@@ -151,11 +153,19 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
 
 
 def _host_problems(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
-    """A `host` cell naming no organisation on the board's list, as `/plan meeting add host:` refuses it."""
-    return [RowError(entry.host_row, "host", f"“{entry.host}” is not on {board.name}'s list of organisations "
-                                             "(hosts are the board's partner organisations: `/lsp org list`)")
-            for entry in plan.values()
-            if entry.host and boards.find_organisation(session=session, board_id=board.id, name=entry.host) is None]
+    """A `host` cell that nearly matches an organisation on the board's list without being it ("Did you mean
+    …?", as `/plan meeting add host:` asks); a new name is added to the list on import."""
+    known = [org.name for org, _ in boards.organisations(session=session, board_id=board.id)]
+    problems = []
+    for entry in plan.values():
+        if not entry.host or boards.find_organisation(session=session, board_id=board.id, name=entry.host):
+            continue
+        close = [name for name in known if looks_like(entry.host, name)]
+        if close:
+            problems.append(RowError(entry.host_row, "host", f"did you mean “{close[0]}”? “{entry.host}” is not on "
+                                     f"{board.name}'s list of organisations but looks like one that is; give the "
+                                     "known name exactly"))
+    return problems
 
 
 def _time_problems(*, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:

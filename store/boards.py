@@ -178,7 +178,7 @@ def set_role(*, session: Session, board: Board, member: Member, role: Role,
     membership = session.scalar(select(Membership).where(Membership.board_id == board.id,
                                                          Membership.member_id == member.id))
     if membership is None:
-        membership = Membership(board_id=board.id, member_id=member.id, role=role)
+        membership = Membership(board_id=board.id, member=member, role=role)  # in member.memberships at once
         session.add(membership)
     membership.role, membership.left_at = role, None
     if organisation is not None:

@@ -128,7 +128,7 @@ def test_bad_input_is_refused_clearly_and_writes_nothing(server, board):
         "meeting add 2019-10-10": "already has a meeting on Thursday 10 October 2019",
         "meeting add 2019-07-01": "in the past",
         "meeting add 2019-11-11 25:00": "is not a time",
-        'meeting add 2019-11-11 host:"Nobody Ltd"': "“Nobody Ltd” is not an organisation I know",
+        'meeting add 2019-11-11 host:"Ealing P.C.T"': "Did you mean “Ealing PCT”?",
         "item move P9 2019-10-10": "no item P9",
         "item move X1 2019-10-10": "not a plan item reference",
         "cadence FREQ=SOMETIMES": "not a cadence I know",
