@@ -62,15 +62,15 @@ def fill(url: str) -> int:
         s.flush()
         members = []
         for i in range(ORGANISATIONS):
-            org = Organisation(name=f"Partner organisation {i:02d}")
+            org = Organisation(board_id=board.id, name=f"Partner organisation {i:02d}")
             s.add(org)
             s.flush()
-            member = Member(slack_user_id=f"UB{i:05d}", display_name=f"Member {i:02d}", organisation_id=org.id)
+            member = Member(slack_user_id=f"UB{i:05d}", display_name=f"Member {i:02d}")
             s.add(member)
             s.flush()
             role = Role.CHAIR if i == 0 else Role.MEMBER
-            s.add(Membership(board_id=board.id, member_id=member.id, role=role))
-            members.append(member)
+            s.add(Membership(board_id=board.id, member_id=member.id, role=role, organisation_id=org.id))
+            members.append((member, org.id))
         previous = Meeting(board_id=board.id, date=dt.date(2019, 7, 15), venue="TBC", created_at=now,
                            starts_at=dt.datetime(2019, 7, 15, 10, tzinfo=LONDON))
         meeting = Meeting(board_id=board.id, date=dt.date(2019, 10, 10), venue="Perceval House", created_at=now,
@@ -87,7 +87,7 @@ def fill(url: str) -> int:
         ])
         s.execute(insert(AgendaProposal), [
             dict(board_id=board.id, ref=i + 1, meeting_id=meeting.id, title=f"Proposal {i + 1}", lead="",
-                 lead_links=[], proposer_id=members[i + 1].id, status="approved", created_at=now)
+                 lead_links=[], proposer_id=members[i + 1][0].id, status="approved", created_at=now)
             for i in range(3)
         ])
         rows = []
@@ -95,22 +95,22 @@ def fill(url: str) -> int:
             is_open = i < RAISED + OPEN and (i >= RAISED or i % 2 == 0)
             due = dt.date(2019, 9, 20) + dt.timedelta(days=(-30 if i % 5 < 2 else 30) + i % 20)
             rows.append(dict(board_id=board.id, ref=i + 1, text=f"Action {i + 1}: follow up the partnership work",
-                             owner_id=members[i % ORGANISATIONS].id, due_date=due,
+                             owner_id=members[i % ORGANISATIONS][0].id, due_date=due,
                              status=ActionStatus.OPEN if is_open else ActionStatus.DONE,
-                             meeting_id=previous.id if i < RAISED else None, created_by_id=members[0].id,
+                             meeting_id=previous.id if i < RAISED else None, created_by_id=members[0][0].id,
                              created_at=now, updated_at=now))
         s.execute(insert(Action), rows)
         board.next_action_ref = ACTIONS + 1
         ids = [a for (a,) in s.execute(Action.__table__.select().with_only_columns(Action.id)
                                        .where(Action.status == ActionStatus.OPEN))]
-        s.execute(insert(ActionUpdate), [dict(action_id=a, author_id=members[0].id, kind="progress",
+        s.execute(insert(ActionUpdate), [dict(action_id=a, author_id=members[0][0].id, kind="progress",
                                               note="Met the partners; report due next month", created_at=now)
                                          for a in ids])
         s.execute(insert(PartnerUpdate), [
-            dict(board_id=board.id, meeting_id=meeting.id, organisation_id=m.organisation_id, author_id=m.id,
+            dict(board_id=board.id, meeting_id=meeting.id, organisation_id=org_id, author_id=m.id,
                  text=f"Update from partner {i:02d}: " + "progress on the shared priorities this quarter. " * 6,
                  submitted_at=now + dt.timedelta(minutes=i), first_submitted_at=now + dt.timedelta(minutes=i),
-                 late=False) for i, m in enumerate(members)])
+                 late=False) for i, (m, org_id) in enumerate(members)])
         meeting_id = meeting.id
     engine.dispose()
     return meeting_id

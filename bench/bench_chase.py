@@ -49,12 +49,12 @@ def fill(url: str, actions: int, owners: int) -> int:
     rnd = random.Random(11)
     needing: set[int] = set()
     with engine.begin() as conn:
-        conn.execute(insert(Organisation), [{"id": i + 1, "name": f"Partner {i + 1}"} for i in range(40)])
         conn.execute(insert(Board), [{"id": 1, "name": "Bench Board", "channel_id": "CBENCH", "timezone": "Europe/London",
                                       "settings": {}, "created_at": now, "next_action_ref": actions + 1}])
-        conn.execute(insert(Member), [{"id": m + 1, "slack_user_id": f"UB{m + 1:06d}", "display_name": f"Member {m + 1}",
-                                       "organisation_id": m % 40 + 1} for m in range(owners)])
-        conn.execute(insert(Membership), [{"board_id": 1, "member_id": m + 1,
+        conn.execute(insert(Organisation), [{"id": i + 1, "board_id": 1, "name": f"Partner {i + 1}"} for i in range(40)])
+        conn.execute(insert(Member), [{"id": m + 1, "slack_user_id": f"UB{m + 1:06d}", "display_name": f"Member {m + 1}"}
+                                      for m in range(owners)])
+        conn.execute(insert(Membership), [{"board_id": 1, "member_id": m + 1, "organisation_id": m % 40 + 1,
                                            "role": Role.CHAIR if m == 0 else Role.MEMBER} for m in range(owners)])
         rows = []
         for i in range(actions):

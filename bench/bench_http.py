@@ -46,14 +46,16 @@ def fill(url: str) -> list[tuple[str, str]]:
     today = now.date()
     rnd = random.Random(7)
     with engine.begin() as conn:
-        conn.execute(insert(Organisation), [{"id": i + 1, "name": f"Partner {i + 1}"} for i in range(40)])
         conn.execute(insert(Board), [{"id": b + 1, "name": f"Board {b + 1}", "channel_id": f"CBENCH{b + 1:03d}",
                                       "timezone": "Europe/London", "settings": {}, "created_at": now,
                                       "next_action_ref": ACTIONS // BOARDS + 1} for b in range(BOARDS)])
-        conn.execute(insert(Member), [{"id": m + 1, "slack_user_id": f"UBENCH{m + 1:05d}", "display_name": f"Member {m + 1}",
-                                       "organisation_id": m % 40 + 1} for m in range(MEMBERS)])
+        conn.execute(insert(Organisation), [{"id": b * 40 + i + 1, "board_id": b + 1, "name": f"Partner {i + 1}"}
+                                            for b in range(BOARDS) for i in range(40)])
+        conn.execute(insert(Member), [{"id": m + 1, "slack_user_id": f"UBENCH{m + 1:05d}", "display_name": f"Member {m + 1}"}
+                                      for m in range(MEMBERS)])
         per_board = MEMBERS // BOARDS
         conn.execute(insert(Membership), [{"board_id": m // per_board + 1, "member_id": m + 1,
+                                           "organisation_id": (m // per_board) * 40 + m % 40 + 1,
                                            "role": Role.CHAIR if m % per_board == 0 else Role.MEMBER}
                                           for m in range(MEMBERS)])
         rows = []

@@ -10,12 +10,12 @@ from dataclasses import replace
 import re
 from typing import Any
 
-from handlers import access, actions, forms
+from handlers import access, actions, forms, mentions
 from handlers.action_input import parse_due, resolve_member
 from handlers.base import InvalidInput, Reply, Request
 from handlers.ids import CallbackId
 from handlers.registry import Form, Shortcut, Who, help_reply
-from handlers.parsing import MAX_TEXT, check_text, slack_unescape
+from handlers.parsing import MAX_TEXT, slack_unescape
 from store import boards
 from store.models import Board
 
@@ -60,7 +60,7 @@ def handle_action_modal_submit(req: Request) -> Reply:
     board = forms.chosen_board(req, meta, FIELD_BOARD)
     actor = access.actor_for(req, board)
     access.require_member(actor)
-    text = check_text(str(req.values.get(FIELD_TEXT) or ""), "action text")
+    text = mentions.typed_text(req.session, str(req.values.get(FIELD_TEXT) or ""), "action text")
     owner_id = req.values.get(FIELD_OWNER) or req.user_id
     owner = resolve_member(req, board, f"<@{owner_id}>")
     due = parse_due(req, board, str(req.values[FIELD_DUE])) if req.values.get(FIELD_DUE) else None

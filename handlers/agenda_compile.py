@@ -142,7 +142,7 @@ def compile_action_review(session: Session, board: Board, meeting: Meeting, toda
     still_open = [a for a in open_actions if a.id not in raised_ids]
     histories = agenda_store.review_histories(session=session, action_ids=[a.id for a in raised + still_open])
     tz = ZoneInfo(board.timezone)
-    orgs = {m.member_id: (m.member.organisation.name if m.member.organisation else "")
+    orgs = {m.member_id: (m.organisation.name if m.organisation else "")
             for m in boards.list_members(session=session, board_id=board.id)}
 
     def row(action: Any, at_previous: bool) -> ReviewAction:

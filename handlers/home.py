@@ -115,12 +115,12 @@ def _owed(req: Request, member: Member, memberships: list[Membership]) -> dict[s
     for m in memberships:
         board = m.board
         today = req.today(board.timezone)
-        if member.organisation is not None:
+        if m.organisation is not None:
             upcoming = home_store.upcoming_meetings(session=req.session, board_id=board.id, after=today, limit=1)
             if upcoming and update_store.current(session=req.session, meeting_id=upcoming[0].id,
-                                                 organisation_id=member.organisation.id) is None:
+                                                 organisation_id=m.organisation.id) is None:
                 items.append({"kind": "update", "board": board.name, "board_id": board.id,
-                              "organisation": member.organisation.name, "meeting_date": upcoming[0].date})
+                              "organisation": m.organisation.name, "meeting_date": upcoming[0].date})
         quarter = reporting_quarter(req, board)
         missing = [entry.item.name for entry in perf_store.leads_without_return(
             session=req.session, board_id=board.id, quarter=quarter.label) if any(l.id == member.id for l in entry.leads)]

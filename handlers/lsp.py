@@ -52,9 +52,9 @@ def handle_board_create(req: Request) -> Reply:
     if boards.get_by_name(session=req.session, name=name):
         raise Conflict(f"There is already a board called “{name}”.", title="Name taken")
     board = boards.create(session=req.session, name=name, channel_id=req.channel_id, timezone=tz, now=req.now())
-    org = organisation_named(req, parsed.options["org"]) if parsed.options.get("org") else None
-    chair = boards.upsert_member(session=req.session, slack_user_id=chair_id, display_name=chair_name, organisation=org)
-    boards.set_role(session=req.session, board=board, member=chair, role=Role.CHAIR)
+    org = organisation_named(req, parsed.options["org"], board=board) if parsed.options.get("org") else None
+    chair = boards.upsert_member(session=req.session, slack_user_id=chair_id, display_name=chair_name)
+    boards.set_role(session=req.session, board=board, member=chair, role=Role.CHAIR, organisation=org)
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="board", entity_id=board.id,
                  operation="create", after={"name": name, "channel_id": req.channel_id, "chair": chair_id, "timezone": tz})
     if chair_id != req.user_id:
@@ -82,9 +82,11 @@ def handle_member_add(req: Request) -> Reply:
         if len(org_name) > 200:
             raise InvalidInput("An organisation name can be at most 200 characters.")
     existing = boards.get_member(session=req.session, slack_user_id=user_id)
-    if org_name is None and (existing is None or existing.organisation is None):
-        raise UsageError("Which organisation do they represent?", examples=['/lsp member add @name org:"Ealing PCT"'])
     before = boards.get_membership(session=req.session, board_id=board.id, member_id=existing.id) if existing else None
+    had = boards.organisation_of(session=req.session, board_id=board.id, member_id=existing.id) if existing else None
+    if org_name is None and had is None:  # someone coming back represents whom they did before
+        raise UsageError(f"Which organisation do they represent on {board.name}?",
+                         examples=['/lsp member add @name org:"Ealing PCT"'])
     before_role = before.role if before else None
     role = role or before_role or Role.MEMBER
     if role == Role.CHAIR and before_role != Role.CHAIR:
@@ -92,14 +94,16 @@ def handle_member_add(req: Request) -> Reply:
     if existing is not None and before_role == Role.CHAIR and role != Role.CHAIR:
         membership.refuse_losing_the_chair(req, board, existing, f"make them {role.value}")
     org = organisation_named(req, org_name) if org_name else None
-    member = boards.upsert_member(session=req.session, slack_user_id=user_id, display_name=display, organisation=org)
+    member = boards.upsert_member(session=req.session, slack_user_id=user_id, display_name=display)
     if role == Role.VICE_CHAIR and before_role != Role.VICE_CHAIR:
         membership.refuse_too_many_vice_chairs(req, board, member)
-    boards.set_role(session=req.session, board=board, member=member, role=role)
+    before_org = before.organisation.name if before is not None and before.organisation else None
+    added = boards.set_role(session=req.session, board=board, member=member, role=role, organisation=org)
+    org_now = added.organisation.name if added.organisation else None
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="membership", entity_id=member.id,
                  operation="add" if before is None else "change",
-                 before={"role": before_role.value} if before_role else None,
-                 after={"board": board.name, "role": role.value, "organisation": member.organisation.name if member.organisation else None})
+                 before={"role": before_role.value, "organisation": before_org} if before_role else None,
+                 after={"board": board.name, "role": role.value, "organisation": org_now})
     previous_chairs = []
     if role == Role.CHAIR and before_role != Role.CHAIR:
         previous_chairs = membership.hand_chair_to(req, board, member)
@@ -107,7 +111,7 @@ def handle_member_add(req: Request) -> Reply:
         req.notify.to_user(user_id, "slack/board_welcome.json.j2", {"board": board.name, "role": role.value, "by": req.user_id})
     return Reply("slack/member_added.json.j2", {
         "board": board.name, "user_id": user_id, "role": role.value,
-        "organisation": member.organisation.name if member.organisation else "", "changed": before is not None,
+        "organisation": org_now or "", "changed": before is not None,
         "previous_chairs": [m.slack_user_id for m in previous_chairs],
     })
 
@@ -134,10 +138,9 @@ def handle_member_remove(req: Request) -> Reply:
             raise InvalidInput("Hand over to someone staying on the board.", field="handover",
                                examples=["/lsp member remove @bob handover:@carol"])
     held = membership.holdings_of(req, board, member)
-    lines = held.lines(member)
+    lines = held.lines()
     moved = membership.hand_over(req, board, member, successor, held) if successor is not None and held else []
-    req.session.delete(existing)
-    req.session.flush()
+    boards.leave(session=req.session, membership=existing, now=req.now())
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="membership", entity_id=member.id,
                  operation="remove", before={"board": board.name, "board_id": board.id, "role": existing.role.value},
                  after={"handover": successor.slack_user_id} if successor is not None else None)
@@ -162,14 +165,14 @@ def handle_member_list(req: Request) -> Reply:
     order = {Role.CHAIR: 0, Role.VICE_CHAIR: 1, Role.SECRETARIAT: 2, Role.MEMBER: 3}
     rows = sorted(
         boards.list_members(session=req.session, board_id=board.id),
-        key=lambda m: (order[m.role], (m.member.organisation.name if m.member.organisation else "").lower(),
+        key=lambda m: (order[m.role], (m.organisation.name if m.organisation else "").lower(),
                        m.member.display_name.lower()),
     )
     return Reply("slack/member_list.json.j2", {
         "board": board.name,
         "members": [
             {"user_id": m.member.slack_user_id, "name": m.member.display_name, "role": m.role.value,
-             "organisation": m.member.organisation.name if m.member.organisation else ""}
+             "organisation": m.organisation.name if m.organisation else ""}
             for m in rows
         ],
     })

@@ -12,6 +12,7 @@ from handlers import access, mentions
 from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import WorkingCalendar, board_config
 from handlers.ids import ActionId
+from handlers.organisations import NEW_ORG, organisation_named
 from handlers.parsing import parse_id, check_text
 from handlers.plan import (
     CADENCE_PRESETS,
@@ -71,11 +72,9 @@ def handle_plan_cadence(req: Request) -> Reply:
 
 
 def _host(req: Request, name: str) -> int:
-    org = boards.find_organisation(session=req.session, name=name)
-    if org is None:
-        raise InvalidInput(f"“{name}” is not an organisation I know. Hosts are partner organisations of the board's "
-                           "members (`/lsp member list`).", field="host")
-    return org.id
+    """The hosting organisation, from the board's list: a new name is added to it, one that nearly matches an
+    organisation on it is asked about ("Did you mean …?", `new_org:yes` to add it as typed)."""
+    return organisation_named(req, check_text(name, "host")[:200], field="host", option="host").id
 
 
 def handle_meeting_add(req: Request) -> Reply:
@@ -92,12 +91,12 @@ def handle_meeting_add(req: Request) -> Reply:
         raise InvalidInput(f"{day:%A %-d %B %Y} is in the past.", field="date")
     at = parse_time(time_text) if time_text else None
     venue = check_text(parsed.options["venue"], "venue")[:200] if "venue" in parsed.options else None
-    host_id = _host(req, parsed.options["host"]) if parsed.options.get("host") else None
     theme = mentions.typed_text(req.session, parsed.options["theme"], "theme")[:300] if "theme" in parsed.options else None
     meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
     why = WorkingCalendar(board_config(board).holidays).why_not_working(day)
     if meeting is None and why and parsed.options.get("force") != "yes":
         return _confirm_non_working_day(req, board, day, why)
+    host_id = _host(req, parsed.options["host"]) if parsed.options.get("host") else None
     if meeting is not None:
         if at is None and venue is None and host_id is None and theme is None:
             raise Conflict(f"{board.name} already has a meeting on {day:%A %-d %B %Y}. Give a time, venue, host or "
@@ -249,7 +248,7 @@ def handle_plan_generate(req: Request) -> Reply:
 FORCE = Option("force", Kind.CHOICE, choices=("yes",),
                help="`force:yes` adds a meeting on a weekend or bank holiday without asking")
 MEETING_ADD = plan_change(("meeting", "add"), handle_meeting_add, "change the meetings", aliases=(("meeting", "edit"),),
-                          usage=USAGE[1], options=(*PLAIN_OPTIONS, FORCE),
+                          usage=USAGE[1], options=(*PLAIN_OPTIONS, FORCE, NEW_ORG),
                           summary="add a meeting, or change one (`meeting edit`); on a weekend or bank holiday it "
                                   "asks first (a button) unless given `force:yes`")
 COMMANDS = (

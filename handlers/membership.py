@@ -97,12 +97,12 @@ class Holdings:
     def __bool__(self) -> bool:
         return bool(self.actions or self.projects or self.outcomes)
 
-    def lines(self, member: Member) -> list[str]:
-        org = member.organisation.name if member.organisation else ""
+    def lines(self) -> list[str]:
         return ([f"#{a.ref} {a.text}" + (f" (due {a.due_date:%a %-d %b %Y})" if a.due_date else "")
                  for a in self.actions]
                 + [f"{p.kind.value.capitalize()} “{p.name}”: they lead it" for p in self.projects]
-                + [f"Outcome “{o.name}”: led by {org}, whose only member on the board they are" for o in self.outcomes])
+                + [f"Outcome “{o.name}”: led by {o.lead_organisation.name if o.lead_organisation else 'their organisation'}"
+                   ", whose only member on the board they are" for o in self.outcomes])
 
 
 def holdings_of(req: Request, board: Board, member: Member) -> Holdings:
@@ -134,18 +134,20 @@ def hand_over(req: Request, board: Board, leaving: Member, successor: Member, he
                      entity_id=project.id, operation="lead", before={"lead_member": leaving.slack_user_id},
                      after={"lead_member": successor.slack_user_id})
         moved.append(f"{project.kind.value.capitalize()} “{project.name}”: you lead it now")
+    successor_org = successor.organisation_on(board.id)
     for outcome in held.outcomes:
-        if successor.organisation is not None:
-            outcome.lead_organisation_id = successor.organisation.id
-            outcome.lead_organisation = successor.organisation
-            lead = successor.organisation.name
+        before = outcome.lead_organisation.name if outcome.lead_organisation else None
+        if successor_org is not None:
+            outcome.lead_organisation_id = successor_org.id
+            outcome.lead_organisation = successor_org
+            lead = successor_org.name
         else:
             outcome.lead_member_id = successor.id
             outcome.lead_member = successor
             lead = successor.display_name
         audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="performance_item",
                      entity_id=outcome.id, operation="lead",
-                     before={"lead_organisation": leaving.organisation.name if leaving.organisation else None},
+                     before={"lead_organisation": before},
                      after={"lead": lead})
         moved.append(f"Outcome “{outcome.name}”: led by {lead} now")
     if moved and successor.slack_user_id != req.user_id:

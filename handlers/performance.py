@@ -62,7 +62,7 @@ def parse_quarter(raw: str, board: Board, shown: Callable[[str], str] = str) -> 
 def lead_label(item: PerformanceItem) -> str:
     """`LB Ealing`, or `Janpal Basran (Southall Community Alliance)`."""
     if item.lead_member is not None:
-        org = item.lead_member.organisation
+        org = item.lead_member.organisation_on(item.board_id)
         return f"{item.lead_member.display_name} ({org.name})" if org else item.lead_member.display_name
     return item.lead_organisation.name if item.lead_organisation else "no lead"
 
@@ -73,7 +73,7 @@ def lead_fields(item: PerformanceItem) -> dict[str, Any]:
     return {
         "lead": lead_label(item),
         "lead_id": member.slack_user_id if member else None,
-        "lead_org": member.organisation.name if member and member.organisation else None,
+        "lead_org": org.name if member and (org := member.organisation_on(item.board_id)) else None,
     }
 
 
@@ -225,7 +225,7 @@ def _change_lead(req: Request, kind: PerformanceKind) -> Reply:
                 "text": f"You now lead the project “{item.name}” on {board.name}.", "items": [],
                 "hint": "Its quarterly returns come to you: `/update quarterly` sends one."})
     else:
-        org = boards.get_or_create_organisation(session=req.session, name=check_text(lead.value, "lead organisation"))
+        org = organisation_named(req, check_text(lead.value, "lead organisation"), field="lead", option="lead")
         if item.lead_organisation_id == org.id and item.lead_member_id is None:
             raise Conflict(f"{org.name} already leads “{item.name}”.")
         item.lead_organisation_id, item.lead_organisation = org.id, org
@@ -456,7 +456,7 @@ COMMANDS = (
             usage='/lsp project add "<name>" lead:@member ["milestone" ...]', summary="track an LSP project",
             examples=('/lsp project add "Southall joined-up approach" lead:@janpal "Partners mapped by 30 September 2019"',)),
     Command("/lsp", ("outcome", "lead"), handle_outcome_lead, aliases=(("outcomes", "lead"),), who=Who.MANAGERS,
-            doing="change an outcome's lead", parsed=True, topic="report",
+            doing="change an outcome's lead", parsed=True, topic="report", options=(NEW_ORG,),
             usage='/lsp outcome lead "<outcome>" "<organisation>"', summary="change the organisation leading an outcome",
             examples=('/lsp outcome lead "People have good jobs" "Ealing PCT"',)),
     Command("/lsp", ("project", "lead"), handle_project_lead, aliases=(("projects", "lead"),), who=Who.MANAGERS,

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from handlers.base import InvalidInput
+from handlers.organisations import looks_like
 from handlers.plan import every_label, item_snapshot, meeting_data, meeting_snapshot, parse_time, starts_at
 from handlers.plan_csv import (
     CSV_COLUMNS,
@@ -72,7 +74,7 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     read = read_plan_csv(text)
     plan = read.meetings
     today = now.astimezone(ZoneInfo(board.timezone)).date()
-    problems = _host_problems(session=session, plan=plan)
+    problems = _host_problems(session=session, board=board, plan=plan) + _time_problems(board=board, plan=plan)
     by_ref = _items_by_ref(session=session, board=board, plan=plan, problems=problems)
     if problems:
         raise PlanImportError(problems)
@@ -84,7 +86,8 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     for day in sorted(plan):
         entry = plan[day]
         changes_before = summary.changes()
-        host = boards.find_organisation(session=session, name=entry.host) if entry.host else None
+        host = boards.get_or_create_organisation(session=session, board_id=board.id, name=entry.host[:200]) \
+            if entry.host else None
         meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
         if meeting is None:
             at = entry.time or (parse_time(defaults["time"]) if defaults.get("time") else None)
@@ -149,12 +152,31 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     return summary
 
 
-def _host_problems(*, session: Session, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
-    """A `host` cell naming no organisation lspbot knows, as `/plan meeting add host:` refuses it."""
-    return [RowError(entry.host_row, "host", f"“{entry.host}” is not an organisation I know (hosts are the "
-                                             "partner organisations of the board's members)")
-            for entry in plan.values()
-            if entry.host and boards.find_organisation(session=session, name=entry.host) is None]
+def _host_problems(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
+    """A `host` cell that nearly matches an organisation on the board's list without being it ("Did you mean
+    …?", as `/plan meeting add host:` asks); a new name is added to the list on import."""
+    known = [org.name for org, _ in boards.organisations(session=session, board_id=board.id)]
+    problems = []
+    for entry in plan.values():
+        if not entry.host or boards.find_organisation(session=session, board_id=board.id, name=entry.host):
+            continue
+        close = [name for name in known if looks_like(entry.host, name)]
+        if close:
+            problems.append(RowError(entry.host_row, "host", f"did you mean “{close[0]}”? “{entry.host}” is not on "
+                                     f"{board.name}'s list of organisations but looks like one that is; give the "
+                                     "known name exactly"))
+    return problems
+
+
+def _time_problems(*, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
+    """A `time` cell the board's clock skips or passes twice that day, as `/plan meeting add` refuses it."""
+    problems = []
+    for day, entry in sorted(plan.items()):
+        try:
+            starts_at(day, entry.time, board.timezone)
+        except InvalidInput as exc:
+            problems.append(RowError(entry.time_row or entry.row, "time", exc.message))
+    return problems
 
 
 def _items_by_ref(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting],

@@ -37,12 +37,13 @@ def _upcoming(req: Request, board: Board) -> Meeting:
 
 
 def _organisation_of(member: Member, board: Board) -> Organisation:
-    if member.organisation is None:
+    organisation = member.organisation_on(board.id)
+    if organisation is None:
         raise InvalidInput(
             f"Your organisation is not recorded on {board.name}, so I can't tell whose update this is. "
             "Ask the chair or secretariat to set it with `/lsp member add @you org:\"Your organisation\"`."
         )
-    return member.organisation
+    return organisation
 
 
 # ---------------------------------------------------------------- submit

@@ -45,14 +45,15 @@ def request_updates(session: Session, clock: Clock, outbox: Outbox, board: Board
             continue
         reply_by = day.calendar.previous_working_day(meeting.date - dt.timedelta(days=1))
         asked = 0
-        for member in update_store.members_without_update(session=session, meeting_id=meeting.id):
+        for membership in update_store.members_without_update(session=session, meeting_id=meeting.id):
+            member = membership.member
             key = f"update-ask:{meeting.id}:{which}:{member.id}"
             if not reminder_log.log_reminder(session=session, key=key, board_id=board.id, kind="update-request",
                                                occasion=day.today, now=day.now, member_id=member.id, detail=which,
                                                message_key=key):
                 continue
             outbox.to_user(member.slack_user_id, TEMPLATE, {
-                "board": board.name, "board_id": board.id, "organisation": member.organisation.name if member.organisation else "",
+                "board": board.name, "board_id": board.id, "organisation": membership.organisation.name if membership.organisation else "",
                 "meeting_date": meeting.date, "venue": meeting.venue, "reply_by": reply_by,
                 "second": which == "second"}, key=key)
             asked += 1

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from store import boards
-from store.models import Action, ActionStatus, ActionUpdate, Board, Member, Organisation
+from store.models import Action, ActionStatus, ActionUpdate, Board, Member, Membership, Organisation
 
 
 def get_by_ref(*, session: Session, board_id: int, ref: int) -> Action | None:
@@ -148,7 +148,8 @@ def export_rows(*, session: Session, board_id: int | None = None, batch: int = 1
                Board.timezone)
         .join(Board, Board.id == Action.board_id)
         .join(owner, owner.id == Action.owner_id)
-        .outerjoin(Organisation, Organisation.id == owner.organisation_id)
+        .outerjoin(Membership, (Membership.member_id == Action.owner_id) & (Membership.board_id == Action.board_id))
+        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
         .outerjoin(latest, latest.c.action_id == Action.id)
         .outerjoin(last, and_(last.id == latest.c.last_id))
         .order_by(Board.name, Action.ref)

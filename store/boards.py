@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from store.models import AuditRecord, Board, Member, Membership, Organisation, Role
+from store.models import (
+    AgendaProposal,
+    Board,
+    Meeting,
+    Member,
+    Membership,
+    Organisation,
+    PartnerUpdate,
+    PerformanceItem,
+    PlanItem,
+    Role,
+    StandingItem,
+)
 
 
 def get_by_channel(*, session: Session, channel_id: str) -> Board | None:
@@ -49,70 +63,141 @@ def take_action_ref(*, session: Session, board_id: int) -> int:
     return ref - 1
 
 
-def get_or_create_organisation(*, session: Session, name: str) -> Organisation:
-    name = " ".join(name.split())
-    org = session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
+def get_or_create_organisation(*, session: Session, board_id: int, name: str) -> Organisation:
+    """The board's organisation of that name (case and spaces aside), added to its list if it is new."""
+    org = find_organisation(session=session, board_id=board_id, name=name)
     if org is None:
-        org = Organisation(name=name)
+        org = Organisation(board_id=board_id, name=" ".join(name.split()))
         session.add(org)
         session.flush()
     return org
 
 
-def find_organisation(*, session: Session, name: str) -> Organisation | None:
-    return session.scalar(select(Organisation).where(func.lower(Organisation.name) == " ".join(name.split()).lower()))
+def find_organisation(*, session: Session, board_id: int, name: str) -> Organisation | None:
+    return session.scalar(select(Organisation).where(
+        Organisation.board_id == board_id, func.lower(Organisation.name) == " ".join(name.split()).lower()))
+
+
+def organisations(*, session: Session, board_id: int) -> list[tuple[Organisation, int]]:
+    """The board's list of organisations, each with how many current members represent it."""
+    members = (select(Membership.organisation_id, func.count(Membership.id).label("n"))
+               .where(Membership.board_id == board_id, Membership.left_at.is_(None))
+               .group_by(Membership.organisation_id).subquery())
+    rows = session.execute(select(Organisation, members.c.n)
+                           .outerjoin(members, members.c.organisation_id == Organisation.id)
+                           .where(Organisation.board_id == board_id))
+    return sorted(((org, n or 0) for org, n in rows), key=lambda r: r[0].name.casefold())
+
+
+def rename_organisation(*, session: Session, organisation: Organisation, name: str) -> dict[str, int]:
+    """Rename a board's organisation. Members, meetings, updates and outcomes refer to it by id and follow; a
+    plan item's or proposal's lead, kept as typed, has the part that named it rewritten. How many of each."""
+    old, organisation.name = organisation.name, name
+    board_id = organisation.board_id
+    counts = {
+        "members": _count(session, select(Membership.id).where(
+            Membership.organisation_id == organisation.id, Membership.left_at.is_(None))),
+        "meetings": _count(session, select(Meeting.id).where(Meeting.host_organisation_id == organisation.id)),
+        "updates": _count(session, select(PartnerUpdate.id).where(PartnerUpdate.organisation_id == organisation.id)),
+        "outcomes": _count(session, select(PerformanceItem.id).where(
+            PerformanceItem.lead_organisation_id == organisation.id)),
+        "leads": 0,
+    }
+    models: tuple[type[PlanItem] | type[StandingItem] | type[AgendaProposal], ...] = (
+        PlanItem, StandingItem, AgendaProposal)
+    row: PlanItem | StandingItem | AgendaProposal
+    for model in models:
+        for row in session.scalars(select(model).where(model.board_id == board_id)):  # type: ignore[assignment]
+            links = row.lead_links or []
+            if not any(link.get("kind") == "organisation" and link.get("id") == organisation.id for link in links):
+                continue
+            new_links = []
+            for link in links:
+                if link.get("kind") == "organisation" and link.get("id") == organisation.id:
+                    if link.get("text", "").strip().lower() == old.lower():  # named in full: the new name
+                        row.lead = _replace_part(row.lead, link["text"], name)
+                        link = {**link, "text": name}
+                    link = {**link, "name": name}
+                new_links.append(link)
+            row.lead_links = new_links
+            counts["leads"] += 1
+    session.flush()
+    return counts
+
+
+def _replace_part(lead: str, part: str, name: str) -> str:
+    """`lead` ("LB Ealing/Met Police") with the part that reads `part` replaced by `name`."""
+    return re.sub(rf"(?<![^\s/,&+;]){re.escape(part.strip())}(?![^\s/,&+;])", lambda _: name, lead, count=1)
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def organisation_of(*, session: Session, board_id: int, member_id: int) -> Organisation | None:
+    """The organisation someone represents (or represented, if they left) on a board."""
+    return session.scalar(select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
+                          .where(Membership.board_id == board_id, Membership.member_id == member_id))
 
 
 def get_member(*, session: Session, slack_user_id: str) -> Member | None:
-    return session.scalar(
-        select(Member).options(joinedload(Member.organisation)).where(Member.slack_user_id == slack_user_id)
-    )
+    return session.scalar(select(Member).where(Member.slack_user_id == slack_user_id))
 
 
 def find_member_by_name(*, session: Session, name: str, board_id: int | None = None) -> Member | None:
     """A member by display name (case-insensitive), preferring members of the given board."""
     stmt = select(Member).where(func.lower(Member.display_name) == name.lower())
     if board_id is not None:
-        stmt = stmt.join(Membership).where(Membership.board_id == board_id)
+        stmt = stmt.join(Membership).where(Membership.board_id == board_id, Membership.left_at.is_(None))
     return session.scalars(stmt.limit(1)).first()
 
 
-def upsert_member(
-    *, session: Session, slack_user_id: str, display_name: str | None = None, organisation: Organisation | None = None
-) -> Member:
+def upsert_member(*, session: Session, slack_user_id: str, display_name: str | None = None) -> Member:
     member = get_member(session=session, slack_user_id=slack_user_id)
     if member is None:
         member = Member(slack_user_id=slack_user_id, display_name=display_name or slack_user_id)
         session.add(member)
     if display_name:
         member.display_name = display_name
-    if organisation is not None:
-        member.organisation = organisation
     session.flush()
     return member
 
 
 def get_membership(*, session: Session, board_id: int, member_id: int) -> Membership | None:
+    """Someone's membership of a board, if they are on it now."""
     return session.scalar(
-        select(Membership).where(Membership.board_id == board_id, Membership.member_id == member_id)
+        select(Membership).options(joinedload(Membership.organisation))
+        .where(Membership.board_id == board_id, Membership.member_id == member_id, Membership.left_at.is_(None))
     )
 
 
-def set_role(*, session: Session, board: Board, member: Member, role: Role) -> Membership:
-    membership = get_membership(session=session, board_id=board.id, member_id=member.id)
+def set_role(*, session: Session, board: Board, member: Member, role: Role,
+             organisation: Organisation | None = None) -> Membership:
+    """Put someone on the board with a role (and, if given, the organisation they represent there); someone who
+    had left comes back on their old membership."""
+    membership = session.scalar(select(Membership).where(Membership.board_id == board.id,
+                                                         Membership.member_id == member.id))
     if membership is None:
-        membership = Membership(board_id=board.id, member_id=member.id, role=role)
+        membership = Membership(board_id=board.id, member=member, role=role)  # in member.memberships at once
         session.add(membership)
-    else:
-        membership.role = role
+    membership.role, membership.left_at = role, None
+    if organisation is not None:
+        membership.organisation_id, membership.organisation = organisation.id, organisation
     session.flush()
     return membership
+
+
+def leave(*, session: Session, membership: Membership, now: dt.datetime) -> None:
+    """Take someone off the board, keeping the row: the record still knows whom they represented."""
+    membership.left_at = now
+    session.flush()
 
 
 def memberships_of(*, session: Session, member_id: int) -> list[Membership]:
     return list(
         session.scalars(
-            select(Membership).options(joinedload(Membership.board)).where(Membership.member_id == member_id)
+            select(Membership).options(joinedload(Membership.board), joinedload(Membership.organisation))
+            .where(Membership.member_id == member_id, Membership.left_at.is_(None))
         )
     )
 
@@ -121,8 +206,8 @@ def list_members(*, session: Session, board_id: int) -> list[Membership]:
     return list(
         session.scalars(
             select(Membership)
-            .options(joinedload(Membership.member).joinedload(Member.organisation))
-            .where(Membership.board_id == board_id)
+            .options(joinedload(Membership.member), joinedload(Membership.organisation))
+            .where(Membership.board_id == board_id, Membership.left_at.is_(None))
         )
     )
 
@@ -132,7 +217,7 @@ def members_with_roles(*, session: Session, board_id: int, roles: tuple[Role, ..
         session.scalars(
             select(Member)
             .join(Membership)
-            .where(Membership.board_id == board_id, Membership.role.in_(roles))
+            .where(Membership.board_id == board_id, Membership.role.in_(roles), Membership.left_at.is_(None))
             .order_by(Member.id)
         )
     )
@@ -147,16 +232,12 @@ def set_timezone(*, session: Session, slack_user_id: str, timezone: str) -> bool
 
 
 def left_board(*, session: Session, board_id: int, member_id: int) -> bool:
-    """Whether the member was taken off the board (and has not been added back): the audit trail says so."""
-    if get_membership(session=session, board_id=board_id, member_id=member_id) is not None:
-        return False
-    board = session.get(Board, board_id)
-    removals = session.scalars(select(AuditRecord.before).where(
-        AuditRecord.entity == "membership", AuditRecord.operation == "remove", AuditRecord.entity_id == member_id))
-    return any(isinstance(b, dict) and (b.get("board_id") == board_id or (board is not None and b.get("board") == board.name))
-               for b in removals)
+    """Whether the member was taken off the board (and has not been added back)."""
+    return session.scalar(select(Membership.id).where(
+        Membership.board_id == board_id, Membership.member_id == member_id, Membership.left_at.is_not(None))) is not None
 
 
 def member_ids_on(*, session: Session, board_id: int) -> set[int]:
     """The ids of everyone on the board."""
-    return set(session.scalars(select(Membership.member_id).where(Membership.board_id == board_id)))
+    return set(session.scalars(select(Membership.member_id).where(Membership.board_id == board_id,
+                                                                  Membership.left_at.is_(None))))

@@ -123,7 +123,7 @@ def escalated_actions(*, session: Session, board_id: int) -> list[EscalatedActio
 
 def orphaned_actions(*, session: Session, board_id: int) -> list[Action]:
     """Open actions of the board whose owner is no longer on it, soonest due first (undated last)."""
-    on_board = select(Membership.member_id).where(Membership.board_id == board_id)
+    on_board = select(Membership.member_id).where(Membership.board_id == board_id, Membership.left_at.is_(None))
     return list(session.scalars(
         select(Action).options(joinedload(Action.owner))
         .where(Action.board_id == board_id, Action.status == ActionStatus.OPEN, Action.owner_id.not_in(on_board))

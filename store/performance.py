@@ -44,7 +44,7 @@ def list_items(*, session: Session, board_id: int, kind: PerformanceKind | None 
     stmt = (
         select(PerformanceItem)
         .options(joinedload(PerformanceItem.lead_organisation),
-                 joinedload(PerformanceItem.lead_member).joinedload(Member.organisation))
+                 joinedload(PerformanceItem.lead_member))
         .where(PerformanceItem.board_id == board_id)
     )
     if kind is not None:
@@ -116,7 +116,8 @@ def lead_members(*, session: Session, item: PerformanceItem) -> list[Member]:
     """Who answers for an item: a project's lead, or the board's members from an outcome's lead organisation."""
     if item.lead_member_id is not None:  # a lead who has left the board answers for nothing there any more
         on_board = session.scalar(select(Membership.id).where(Membership.board_id == item.board_id,
-                                                              Membership.member_id == item.lead_member_id))
+                                                              Membership.member_id == item.lead_member_id,
+                                                              Membership.left_at.is_(None)))
         member = session.get(Member, item.lead_member_id) if on_board is not None else None
         return [member] if member is not None else []
     if item.lead_organisation_id is None:
@@ -124,7 +125,8 @@ def lead_members(*, session: Session, item: PerformanceItem) -> list[Member]:
     return list(session.scalars(
         select(Member)
         .join(Membership, Membership.member_id == Member.id)
-        .where(Membership.board_id == item.board_id, Member.organisation_id == item.lead_organisation_id)
+        .where(Membership.board_id == item.board_id, Membership.left_at.is_(None),
+               Membership.organisation_id == item.lead_organisation_id)
         .order_by(Member.id)
     ))
 
@@ -133,7 +135,11 @@ def may_return(*, session: Session, item: PerformanceItem, member: Member) -> bo
     """Whether a member answers for the item (its lead, or one of its lead organisation's members)."""
     if item.lead_member_id is not None:
         return item.lead_member_id == member.id
-    return item.lead_organisation_id is not None and item.lead_organisation_id == member.organisation_id
+    if item.lead_organisation_id is None:
+        return False
+    return session.scalar(select(Membership.id).where(
+        Membership.board_id == item.board_id, Membership.member_id == member.id, Membership.left_at.is_(None),
+        Membership.organisation_id == item.lead_organisation_id)) is not None
 
 
 @dataclass(frozen=True)
@@ -168,9 +174,11 @@ def projects_led_by(*, session: Session, board_id: int, member_id: int) -> list[
 def outcomes_only_member_leads(*, session: Session, board_id: int, member: Member) -> list[PerformanceItem]:
     """The board's items led by the member's organisation where the member is that organisation's only one on the
     board (with them gone, nobody would answer for it)."""
-    if member.organisation_id is None:
+    organisation_id = session.scalar(select(Membership.organisation_id).where(
+        Membership.board_id == board_id, Membership.member_id == member.id))
+    if organisation_id is None:
         return []
     items = list(session.scalars(select(PerformanceItem).where(
         PerformanceItem.board_id == board_id, PerformanceItem.lead_member_id.is_(None),
-        PerformanceItem.lead_organisation_id == member.organisation_id).order_by(PerformanceItem.id)))
+        PerformanceItem.lead_organisation_id == organisation_id).order_by(PerformanceItem.id)))
     return [i for i in items if [m.id for m in lead_members(session=session, item=i)] == [member.id]]

@@ -170,9 +170,10 @@ def link_lead(*, session: Session, board: Board, lead: str) -> list[dict[str, An
     links: list[dict[str, Any]] = []
     if not lead.strip():
         return links
-    orgs = list(session.scalars(select(Organisation)))
+    orgs = list(session.scalars(select(Organisation).where(Organisation.board_id == board.id)))
     members = list(session.execute(
-        select(Member, Membership.role).join(Membership).where(Membership.board_id == board.id)
+        select(Member, Membership.role).join(Membership).where(Membership.board_id == board.id,
+                                                               Membership.left_at.is_(None))
     ))
     board_lower = board.name.lower()
     for part in (p.strip() for p in _LEAD_SPLIT.split(lead)):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Action, ActionStatus, AuditRecord, Meeting, Member, Organisation, PartnerUpdate
+from store.models import Action, ActionStatus, AuditRecord, Meeting, Membership, Organisation, PartnerUpdate
 from store.versions import is_current
 
 NO_ORGANISATION = "(no organisation)"
@@ -105,8 +105,8 @@ def action_facts(*, session: Session, board_id: int, timezone: str) -> list[Acti
             status_changes[action_id].append((on, str((after or {}).get("status", ""))))
     rows = session.execute(
         select(Action.id, Action.created_at, Action.closed_at, Action.due_date, Action.status, Organisation.name)
-        .join(Member, Member.id == Action.owner_id)
-        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(Membership, (Membership.member_id == Action.owner_id) & (Membership.board_id == Action.board_id))
+        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
         .where(Action.board_id == board_id)
         .order_by(Action.id)
     )

@@ -78,9 +78,8 @@ def submit(
 def board_organisations(*, session: Session, board_id: int) -> list[Organisation]:
     """The organisations represented on a board (by its current members), alphabetical."""
     represented = (
-        select(Member.organisation_id)
-        .join(Membership, Membership.member_id == Member.id)
-        .where(Membership.board_id == board_id)
+        select(Membership.organisation_id)
+        .where(Membership.board_id == board_id, Membership.left_at.is_(None))
     )
     return list(session.scalars(
         select(Organisation).where(Organisation.id.in_(represented)).order_by(func.lower(Organisation.name))
@@ -106,19 +105,19 @@ def organisations_without_update(*, session: Session, meeting_id: int) -> list[O
     return [org for org in board_organisations(session=session, board_id=board_id) if org.id not in sent]
 
 
-def members_without_update(*, session: Session, meeting_id: int) -> list[Member]:
-    """Board members whose organisation has sent no update for the meeting: whom to ask or chase."""
+def members_without_update(*, session: Session, meeting_id: int) -> list[Membership]:
+    """Board members whose organisation has sent no update for the meeting: whom to ask or chase (their
+    membership, which says which organisation they speak for on that board)."""
     board_id = session.scalar(select(Meeting.board_id).where(Meeting.id == meeting_id))
     if board_id is None:
         return []
     sent = select(PartnerUpdate.organisation_id).where(PartnerUpdate.meeting_id == meeting_id)
     return list(session.scalars(
-        select(Member)
-        .options(joinedload(Member.organisation))
-        .join(Membership, Membership.member_id == Member.id)
-        .where(Membership.board_id == board_id, Member.organisation_id.is_not(None),
-               Member.organisation_id.not_in(sent))
-        .order_by(Member.id)
+        select(Membership)
+        .options(joinedload(Membership.member), joinedload(Membership.organisation))
+        .where(Membership.board_id == board_id, Membership.left_at.is_(None),
+               Membership.organisation_id.is_not(None), Membership.organisation_id.not_in(sent))
+        .order_by(Membership.member_id)
     ))
 
 

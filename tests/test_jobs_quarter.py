@@ -39,7 +39,7 @@ def quarter_board(runtime: Runtime, clock: FixedClock) -> int:
         meetings.create(session=session, board_id=board.id, date=dt.date(2019, 10, 10),
                         starts_at=dt.datetime(2019, 10, 10, 10, 0, tzinfo=LONDON), venue="Southall Library",
                         now=clock.now())
-        pct = boards.find_organisation(session=session, name="Ealing PCT")
+        pct = boards.find_organisation(session=session, board_id=board.id, name="Ealing PCT")
         performance_store.create_item(session=session, board_id=board.id, kind=PerformanceKind.OUTCOME,
                                       name="Healthier lives", created_by=CHAIR, now=clock.now(), lead_organisation=pct)
         performance_store.create_item(session=session, board_id=board.id, kind=PerformanceKind.PROJECT,
@@ -70,7 +70,7 @@ def test_a_quarter_left_alone(runtime: Runtime, clock: FixedClock, quarter_board
     with db.session_scope(runtime.sessions) as session:
         meeting = meetings.get_by_date(session=session, board_id=quarter_board, date=dt.date(2019, 10, 10))
         alice = boards.get_member(session=session, slack_user_id=ALICE)
-        update_store.submit(session=session, meeting=meeting, organisation=alice.organisation, author=alice,
+        update_store.submit(session=session, meeting=meeting, organisation=alice.organisation_on(quarter_board), author=alice,
                             text="Flu clinics booked", now=dt.datetime(2019, 10, 5, 12, tzinfo=LONDON), late=False)
     simulate(runtime, clock, dt.datetime(2019, 10, 5, tzinfo=LONDON), dt.datetime(2019, 10, 14, 8, 0, tzinfo=LONDON),
              on_run=collect)

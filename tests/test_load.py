@@ -5,13 +5,14 @@ confirmed is in the database. No timing is asserted here; docs/benchmarks.md has
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from sqlalchemy import func, select
 
 from bench import load_client
 from store import db
-from store.models import Organisation
+from store.models import Board
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import consistency_problems
 from tests.support.server import ServerProcess, start_server
@@ -51,12 +52,13 @@ def test_a_read_never_queues_behind_a_writer(database):
     got: list[int] = []
     try:
         with db.session_scope(sessions) as writer:
-            writer.add(Organisation(name="Written, not committed"))
+            writer.add(Board(name="Written, not committed", channel_id="CWRITTEN", timezone="Europe/London",
+                             settings={}, created_at=dt.datetime.now(dt.UTC)))
             writer.flush()
 
             def read() -> None:
                 with db.read_scope(sessions) as reader:
-                    got.append(reader.scalar(select(func.count()).select_from(Organisation)))
+                    got.append(reader.scalar(select(func.count()).select_from(Board)))
 
             thread = threading.Thread(target=read, daemon=True)
             thread.start()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.runtime import Outcome, Runtime, run_command
 from handlers.organisations import looks_like
 from store import db
-from store.models import Member, Organisation
+from store.models import Member, Membership, Organisation
 from tests.support.settings import ADMIN
 
 CHANNEL, CHAIR, ALICE, BOB, CAROL = "CORGS001", "UORGCHR1", "UORGALC1", "UORGBOB1", "UORGCRL1"
@@ -26,8 +26,8 @@ def organisations(runtime: Runtime) -> list[str]:
 
 def organisation_of(runtime: Runtime, user: str) -> str | None:
     with db.session_scope(runtime.sessions) as session:
-        member = session.scalar(select(Member).where(Member.slack_user_id == user))
-        return member.organisation.name if member and member.organisation else None
+        return session.scalar(select(Organisation.name).join(Membership, Membership.organisation_id == Organisation.id)
+                              .join(Member, Member.id == Membership.member_id).where(Member.slack_user_id == user))
 
 
 def test_a_near_miss_organisation_is_asked_about_not_added(runtime: Runtime) -> None:
@@ -69,14 +69,17 @@ def test_a_near_miss_organisation_is_asked_about_not_added(runtime: Runtime) -> 
     listed = run(runtime, ALICE, "org list")
     assert listed.ok
     text = "\n".join(b["text"]["text"] for b in listed.payload["blocks"] if b["type"] == "section")
-    assert text == "Met Police — 1 member\nMetropolitan Police — 3 members", text
+    assert text == ("Ealing &amp; Hounslow CCG — no member at present\nMet Police — 1 member\n"
+                    "Metropolitan Police — 3 members"), text
 
 
 def test_what_counts_as_a_near_miss() -> None:
     assert looks_like("Met Police", "Metropolitan Police")
     assert looks_like("LB  Ealing", "lb ealing")
     assert looks_like("Ealing & Hounslow", "Ealing and Hounslow")
-    assert not looks_like("Partner 1", "Partner 10")
+    assert not looks_like("Partner 1", "Partner 10") and not looks_like("Org 1", "Org 10")
+    assert looks_like("Metropolitan Polise", "Metropolitan Police")
+    assert not looks_like("Ealing PCT", "Ealing CCG")
     assert not looks_like("LB Ealing", "LB Brent")
     assert not looks_like("Ealing PCT", "Ealing Police")
     assert not looks_like("Me", "Metropolitan")

@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "/lsp": ["", "help", "board create", "member add", "member list", "member ls", "member remove", "board",
              "member", "board set", "board settings", "outcome add", "outcome list", "outcome lead", "outcomes", "project add", "project lead",
              "project list", "projects", "report quarter", "report annual", "report q", "report quarterly",
-             "report year", "report yearly", "report", "org list", "orgs", "organisations", "org"],
+             "report year", "report yearly", "report", "org list", "orgs", "organisations", "org", "org rename"],
     "/action": ["", "add", "new", "list", "ls", "show", "update", "note", "done", "close", "reassign", "due", "drop",
                 "reopen", "help"],
     "/plan": ["", "help", "show", "all", "2020", "meeting add", "meeting edit", "generate", "cadence", "item add",

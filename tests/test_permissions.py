@@ -80,6 +80,7 @@ CASES = [
     Case("/lsp", "member list", READERS),
     Case("/lsp", "member ls", READERS),
     Case("/lsp", "org list", READERS),
+    Case("/lsp", 'org rename "Ealing PCT" "Ealing Primary Care Trust"', DECIDERS),
     Case("/lsp", "orgs", READERS),
     Case("/lsp", "member remove <@UMEMBER1>", MANAGERS),
     Case("/lsp", "member remove <@UOWNER01> handover:<@UMEMBER1|m>", MANAGERS),

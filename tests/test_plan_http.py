@@ -128,7 +128,7 @@ def test_bad_input_is_refused_clearly_and_writes_nothing(server, board):
         "meeting add 2019-10-10": "already has a meeting on Thursday 10 October 2019",
         "meeting add 2019-07-01": "in the past",
         "meeting add 2019-11-11 25:00": "is not a time",
-        'meeting add 2019-11-11 host:"Nobody Ltd"': "“Nobody Ltd” is not an organisation I know",
+        'meeting add 2019-11-11 host:"Ealing P.C.T"': "Did you mean “Ealing PCT”?",
         "item move P9 2019-10-10": "no item P9",
         "item move X1 2019-10-10": "not a plan item reference",
         "cadence FREQ=SOMETIMES": "not a cadence I know",
@@ -163,6 +163,16 @@ def test_csv_import_is_all_or_nothing_with_errors_by_row_and_column(server, boar
     assert "row 4, column time: 11:00 differs from 10:00 given for 2019-10-10 in row 2" in err
     assert "row 5, column kind: “for fun” is not one of" in err
     assert "row 7, column item: a lead or kind is given but no item" in err
+    assert plan_counts(server, board) == before
+
+    clocks = tmp_path / "clocks.csv"  # the spring and autumn changes of 2020 on the board's clock (London)
+    clocks.write_text("date,time,item,lead,kind,venue\n"
+                      "2020-03-29,01:30,Night shift one,LB Ealing,,TBC\n"
+                      "2020-10-25,01:30,Night shift two,LB Ealing,,TBC\n")
+    done = run_lspbot(["plan", "import", str(clocks), "--board", board.name], server.env)
+    assert done.returncode == 1
+    assert "row 2, column time: 01:30 on Sunday 29 March 2020 does not exist on the board's clock" in done.stderr
+    assert "row 3, column time: 01:30 on Sunday 25 October 2020 happens twice on the board's clock" in done.stderr
     assert plan_counts(server, board) == before
 
     wrong_header = tmp_path / "header.csv"

@@ -13,7 +13,7 @@ from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess
 from tests.support.slack_requests import HttpResult, blocks_text
-from tests.support.slack_ui import click
+from tests.support.slack_ui import click, opened_view, submit
 from tests.support.waiting import wait_until
 
 
@@ -221,3 +221,17 @@ def test_an_option_value_with_spaces_needs_no_quotes_where_it_is_unambiguous(ser
     assert '/update quarterly "Healthy lives" rag:green On track quarter:Q2 2019' in examples, r.text
     for example in examples:
         assert ":warning:" not in run_example(board, example).text, example
+
+
+def test_a_mention_typed_into_the_action_form_is_stored_as_the_name(server: ServerProcess, board: BoardFixture,
+                                                                    fake_slack: FakeSlack):
+    alice, bob = board.alice.user_id, board.bob.user_id
+    fake_slack.reset()
+    assert board.chair.command("/action", "add").status == 200
+    view = opened_view(fake_slack)
+    r = submit(board.chair, view, text=f"Send <@{alice}|alice> and <@{alice}> the minutes", owner=bob)
+    assert r.status == 200 and r.json().get("response_action") != "errors", r.body
+    texts = [t for (t,) in db_rows(server.database_url, "SELECT a.text FROM actions a JOIN boards b ON "
+                                   "b.id = a.board_id WHERE b.channel_id = :c", c=board.channel_id)]
+    assert "Send alice and alice the minutes" in texts, texts
+    assert not [t for t in texts if "<@" in t]

@@ -1,8 +1,7 @@
 """Alembic environment: runs against the connection handed in by store.db.upgrade, or the URL."""
 
 from alembic import context
-from sqlalchemy import create_engine
-
+from store.db import make_engine, migration_connection
 from store.models import Base
 
 config = context.config
@@ -16,11 +15,12 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.begin() as conn:
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with migration_connection(engine) as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+    engine.dispose()
 
 
 run()

@@ -81,10 +81,14 @@ class Board(Base):
 
 
 class Organisation(Base):
+    """A partner organisation on one board's list (each board keeps its own)."""
+
     __tablename__ = "organisations"
+    __table_args__ = (UniqueConstraint("board_id", "name", name="uq_organisations_board_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE", name="fk_organisations_board"))
+    name: Mapped[str] = mapped_column(String(200))
 
 
 class Member(Base):
@@ -93,15 +97,20 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slack_user_id: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     dm_channel_id: Mapped[str | None] = mapped_column(String(40))
     timezone: Mapped[str | None] = mapped_column(String(64))
 
-    organisation: Mapped[Organisation | None] = relationship()
     memberships: Mapped[list[Membership]] = relationship(back_populates="member")
+
+    def organisation_on(self, board_id: int) -> Organisation | None:
+        """The organisation they represent on a board (or represented, if they have left it)."""
+        return next((m.organisation for m in self.memberships if m.board_id == board_id), None)
 
 
 class Membership(Base):
+    """A person on a board: their role, the organisation they represent there, and when they left (a member
+    who leaves keeps the row, so the board's record still knows whom they represented)."""
+
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("board_id", "member_id"),)
 
@@ -109,9 +118,17 @@ class Membership(Base):
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id",
+                                                                   name="fk_memberships_organisation"))
+    left_at: Mapped[dt.datetime | None]
 
     board: Mapped[Board] = relationship(back_populates="memberships")
     member: Mapped[Member] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def current(self) -> bool:
+        return self.left_at is None
 
 
 class Meeting(Base):
