@@ -44,7 +44,7 @@ def upgrade() -> None:
     else:
         op.add_column("organisations", sa.Column("board_id", sa.Integer(), nullable=True))
         for constraint in sa.inspect(bind).get_unique_constraints("organisations"):
-            if constraint["column_names"] == ["name"]:
+            if constraint["column_names"] == ["name"] and constraint["name"]:
                 op.drop_constraint(constraint["name"], "organisations", type_="unique")
 
     _split_organisations_by_board(bind)
