@@ -86,6 +86,17 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def for_update(session: Session, stmt: Any, *models: Any) -> Any:
+    """`stmt`, a SELECT of the rows whose state the unit of work is about to decide on (is #12 still open? is the
+    proposal still pending?), made to read them under a lock held until commit: on PostgreSQL `FOR UPDATE OF`
+    the `models`' rows, so a concurrent change of the same rows waits, then reads what the first one wrote and
+    decides on that; on SQLite a writing unit of work already holds the database's write lock from its BEGIN
+    IMMEDIATE, so the read-decide-write is serial there as it is. Rows already in the session are read again."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=list(models))
+    return stmt.execution_options(populate_existing=True)
+
+
 def upsert_insert(session: Session, table: Any) -> Any:
     """An INSERT for the session's dialect that can take `on_conflict_do_nothing` / `on_conflict_do_update`."""
     return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
