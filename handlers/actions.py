@@ -65,7 +65,7 @@ def _author(req: Request, actor: Actor) -> Member:
 def _load(req: Request, *, change: bool = True) -> tuple[Actor, Action, str]:
     """The actor, the action named by the first word of the command's text, and the rest of the text. To `change`
     it, the action is read under a lock held until the change is committed: of several people changing it at
-    once, each decides on what the one before wrote (see `store.db.for_update`)."""
+    once, each decides on what the one before wrote (see `store.db.lock_rows`)."""
     first, _, remainder = req.rest.strip().partition(" ")
     if not first:
         raise UsageError("Which action? Give its number.", examples=["#12"])

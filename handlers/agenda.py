@@ -342,7 +342,7 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
                            "published stays on record and can't be published again.",
                            examples=[f"/agenda draft {meeting.date.isoformat()}"])
     # One publication at a time per meeting: a second "Publish" waits for the first to commit, then compiles the
-    # agenda afresh and finds it published (see `store.db.for_update`).
+    # agenda afresh and finds it published (see `store.db.lock_rows`).
     agenda_store.lock_meeting(session=req.session, meeting_id=meeting.id)
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
     if agenda.published_version is not None and not agenda.changes:

@@ -34,7 +34,7 @@ def _parse_value(req: Request) -> tuple[int, str]:
 def _load(req: Request) -> tuple[access.Actor, Action, str]:
     action_id, key = _parse_value(req)
     # Read under a lock held until commit, as `/action done` reads it: a click and a command (or two clicks) at
-    # once decide one after the other (see `store.db.for_update`).
+    # once decide one after the other (see `store.db.lock_rows`).
     action = action_store.get_for_update(session=req.session, action_id=action_id)
     if action is None:
         raise NotFound("That action no longer exists.")

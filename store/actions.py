@@ -16,16 +16,19 @@ from store.models import Action, ActionStatus, ActionUpdate, Board, Member, Orga
 
 def get_by_ref(*, session: Session, board_id: int, ref: int, for_update: bool = False) -> Action | None:
     """The board's action #ref (owner and board loaded); `for_update`: locked until commit, to decide a change on
-    (see `db.for_update`)."""
-    stmt = (select(Action).options(joinedload(Action.owner), joinedload(Action.board))
-            .where(Action.board_id == board_id, Action.ref == ref))
-    return session.scalar(db.for_update(session, stmt, Action) if for_update else stmt)
+    (see `db.lock_rows`)."""
+    where = (Action.board_id == board_id, Action.ref == ref)
+    if for_update:
+        db.lock_rows(session, Action, *where)
+    return session.scalar(db.fresh(select(Action).options(joinedload(Action.owner), joinedload(Action.board))
+                                   .where(*where)))
 
 
 def get_for_update(*, session: Session, action_id: int) -> Action | None:
-    """An action (owner and board loaded), locked until commit to decide a change on (see `db.for_update`)."""
-    stmt = select(Action).options(joinedload(Action.owner), joinedload(Action.board)).where(Action.id == action_id)
-    return session.scalar(db.for_update(session, stmt, Action))
+    """An action (owner and board loaded), locked until commit to decide a change on (see `db.lock_rows`)."""
+    db.lock_rows(session, Action, Action.id == action_id)
+    return session.scalar(db.fresh(select(Action).options(joinedload(Action.owner), joinedload(Action.board))
+                                   .where(Action.id == action_id)))
 
 
 def last_change(*, session: Session, action_id: int, kinds: Sequence[str]) -> ActionUpdate | None:

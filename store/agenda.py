@@ -48,21 +48,24 @@ def _loaded():
 
 def get_proposal(*, session: Session, proposal_id: int, for_update: bool = False) -> AgendaProposal | None:
     """A proposal; `for_update`: locked until commit, to decide on (two chairs at once: one decides, the other
-    reads the decision; see `db.for_update`)."""
-    stmt = _loaded().where(AgendaProposal.id == proposal_id)
-    return session.scalar(db.for_update(session, stmt, AgendaProposal) if for_update else stmt)
+    reads the decision; see `db.lock_rows`)."""
+    where = (AgendaProposal.id == proposal_id,)
+    if for_update:
+        db.lock_rows(session, AgendaProposal, *where)
+    return session.scalar(db.fresh(_loaded().where(*where)))
 
 
 def get_proposal_by_ref(*, session: Session, board_id: int, ref: int, for_update: bool = False) -> AgendaProposal | None:
     """A board's proposal A<ref>; `for_update` as for `get_proposal`."""
-    stmt = _loaded().where(AgendaProposal.board_id == board_id, AgendaProposal.ref == ref)
-    return session.scalar(db.for_update(session, stmt, AgendaProposal) if for_update else stmt)
+    where = (AgendaProposal.board_id == board_id, AgendaProposal.ref == ref)
+    if for_update:
+        db.lock_rows(session, AgendaProposal, *where)
+    return session.scalar(db.fresh(_loaded().where(*where)))
 
 
-def lock_meeting(*, session: Session, meeting_id: int) -> Meeting | None:
-    """A meeting, locked until commit: its agenda's publications (and its partner updates) are decided one at a
-    time (see `db.for_update`)."""
-    return session.scalar(db.for_update(session, select(Meeting).where(Meeting.id == meeting_id), Meeting))
+def lock_meeting(*, session: Session, meeting_id: int) -> None:
+    """Lock a meeting until commit: its agenda's publications are decided one at a time (see `db.lock_rows`)."""
+    db.lock_rows(session, Meeting, Meeting.id == meeting_id)
 
 
 def list_proposals(*, session: Session, board_id: int, since: dt.date | None = None) -> list[AgendaProposal]:

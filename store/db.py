@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,14 +86,24 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def for_update(session: Session, stmt: Any, *models: Any) -> Any:
-    """`stmt`, a SELECT of the rows whose state the unit of work is about to decide on (is #12 still open? is the
-    proposal still pending?), made to read them under a lock held until commit: on PostgreSQL `FOR UPDATE OF`
-    the `models`' rows, so a concurrent change of the same rows waits, then reads what the first one wrote and
-    decides on that; on SQLite a writing unit of work already holds the database's write lock from its BEGIN
-    IMMEDIATE, so the read-decide-write is serial there as it is. Rows already in the session are read again."""
+def lock_rows(session: Session, model: Any, *conditions: Any) -> list[int]:
+    """Lock the rows of `model` matching `conditions` until the unit of work ends, before reading the state a change
+    is decided on (is #12 still open? is the proposal still pending?), and return their ids. On PostgreSQL this is
+    `SELECT id … FOR UPDATE`: a concurrent change of the same rows waits here until the first commits. On SQLite a
+    writing unit of work already holds the database's write lock from its BEGIN IMMEDIATE, so it is serial there
+    as it is.
+
+    Read the rows after this, in a statement of its own with `fresh()`: a statement that waited for the lock sees
+    the row the other change wrote, but not rows of other tables joined to it (PostgreSQL re-checks the locked
+    row only), so the lock is taken alone."""
+    stmt = select(model.id).where(*conditions)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=list(models))
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+def fresh(stmt: Any) -> Any:
+    """`stmt` reading its rows again even if the session already holds them (after `lock_rows`)."""
     return stmt.execution_options(populate_existing=True)
 
 

@@ -46,11 +46,10 @@ def store_version(*, session: Session, model: type[Versioned], scope: Mapping[st
     row `make` builds from it (None for the first).
 
     The scope's `parent` row (model, id: the meeting of an organisation's update, the item of a return) is locked
-    first (`db.for_update`), so submissions to one scope at the same moment are stored one after the other: each
+    first (`db.lock_rows`), so submissions to one scope at the same moment are stored one after the other: each
     supersedes the one before and its sender is told whose it replaced, none fails on the unique index."""
     model_of_parent, parent_id = parent
-    session.scalar(db.for_update(session, select(model_of_parent.id).where(model_of_parent.id == parent_id),
-                                 model_of_parent))
+    db.lock_rows(session, model_of_parent, model_of_parent.id == parent_id)
     previous = current_version(session=session, model=model, scope=scope, options=options)
     if previous is not None:
         session.execute(update(model).where(model.id == previous.id).values(replaced_at=now))
