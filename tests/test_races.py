@@ -86,8 +86,11 @@ def collect_click_answers(fake_slack: FakeSlack, sent: list[Sent], wins: tuple[s
         return {c.method: c.params.get("text", "") for c in fake_slack.calls() if c.method.startswith("response/")}
 
     due = len(clicks) - (0 if command_won or "" not in wins else 1)
-    wait_until(lambda: len([s for s in clicks if s.response in answered()]) >= due, 10, interval=0.02,
-               what="the clicks' answers")
+    try:
+        wait_until(lambda: len([s for s in clicks if s.response in answered()]) >= due, 5, interval=0.02,
+                   what="the clicks' answers")
+    except AssertionError:
+        pass  # more than one click won: the count of winners below says so
     got = answered()
     for s in clicks:
         s.answer = got.get(s.response, "")
