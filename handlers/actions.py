@@ -9,6 +9,7 @@ from handlers import access, mentions
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import parse_due, resolve_former_member, resolve_member, split_add_text
+from handlers.dates import ago
 from handlers.chase import non_working_due_note, refresh_reminder
 from handlers.ids import ActionId
 from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
@@ -61,13 +62,15 @@ def _author(req: Request, actor: Actor) -> Member:
     return boards.upsert_member(session=req.session, slack_user_id=req.user_id, display_name=req.user_name)
 
 
-def _load(req: Request) -> tuple[Actor, Action, str]:
-    """The actor, the action named by the first word of the command's text, and the rest of the text."""
+def _load(req: Request, *, change: bool = True) -> tuple[Actor, Action, str]:
+    """The actor, the action named by the first word of the command's text, and the rest of the text. To `change`
+    it, the action is read under a lock held until the change is committed: of several people changing it at
+    once, each decides on what the one before wrote (see `store.db.lock_rows`)."""
     first, _, remainder = req.rest.strip().partition(" ")
     if not first:
         raise UsageError("Which action? Give its number.", examples=["#12"])
     ref = parse_ref(first)
-    action = action_store.get_by_ref(session=req.session, board_id=req.board.id, ref=ref)
+    action = action_store.get_by_ref(session=req.session, board_id=req.board.id, ref=ref, for_update=change)
     if action is None:
         raise NotFound(f"There is no action #{ref} on {req.board.name}.")
     return req.actor, action, remainder.strip()
@@ -83,9 +86,28 @@ def _require_edit(actor: Actor, action: Action) -> None:
         )
 
 
-def _require_open(action: Action) -> None:
+def last_change_said(req: Request, action: Action, kinds: tuple[str, ...]) -> tuple[str, str]:
+    """(" by Bob", " a moment ago") of the action's latest change of these kinds ("", "" when it has none)."""
+    last = action_store.last_change(session=req.session, action_id=action.id, kinds=kinds)
+    if last is None:
+        return "", ""
+    return f" by {last.author.display_name}", " " + ago(req.now(), last.created_at, action.board.timezone)
+
+
+def closed_said(req: Request, action: Action) -> str:
+    """"#12 was closed by Bob a moment ago": who closed (or dropped) the action, and when."""
+    verb = "closed" if action.status == ActionStatus.DONE else action.status.value
+    who, when = last_change_said(req, action, ("done", "dropped"))
+    return f"#{action.ref} was {verb}{who}{when}"
+
+
+def _require_open(req: Request, action: Action) -> None:
+    """Refuse a change to an action that is closed, saying who closed it and when (someone may have done it while
+    this request was on its way)."""
     if action.status != ActionStatus.OPEN:
-        raise Conflict(f"#{action.ref} is already {action.status.value}. Reopen it with `/action reopen #{action.ref}`.")
+        verb = "closed" if action.status == ActionStatus.DONE else action.status.value
+        raise Conflict(f"{closed_said(req, action)}, so nothing has changed. If it is still needed, reopen it with "
+                       f"`/action reopen #{action.ref}`.", title=f"Already {verb}")
 
 
 def _audit(req: Request, action: Action, operation: str, before: dict[str, Any] | None) -> None:
@@ -303,7 +325,7 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
 
 
 def handle_action_show(req: Request) -> Reply:
-    actor, action, _ = _load(req)
+    actor, action, _ = _load(req, change=False)
     today = _today(req, action.board)
     entries = action_store.history(session=req.session, action_id=action.id)
     return Reply(
@@ -327,7 +349,7 @@ def handle_action_update(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
     note = mentions.typed_text(req.session, note, "progress note")
-    _require_open(action)
+    _require_open(req, action)
     return record_progress(req, actor, action, note)
 
 
@@ -348,7 +370,7 @@ def handle_action_done(req: Request) -> Reply:
     _require_edit(actor, action)
     if note:
         note = mentions.typed_text(req.session, note, "note")
-    _require_open(action)
+    _require_open(req, action)
     return close_action(req, actor, action, ActionStatus.DONE, note)
 
 
@@ -378,7 +400,7 @@ def handle_action_drop(req: Request) -> Reply:
     if not reason.strip():
         raise UsageError(f"Say why #{action.ref} is being dropped.", examples=[f"/action drop #{action.ref} Superseded by the Borough Plan review"])
     reason = mentions.typed_text(req.session, reason, "reason")
-    _require_open(action)
+    _require_open(req, action)
     return close_action(req, actor, action, ActionStatus.DROPPED, reason)
 
 
@@ -386,7 +408,9 @@ def handle_action_reopen(req: Request) -> Reply:
     actor, action, note = _load(req)
     _require_edit(actor, action)
     if action.status == ActionStatus.OPEN:
-        raise Conflict(f"#{action.ref} is already open.", title="Already open")
+        who, when = last_change_said(req, action, ("reopened",))
+        raise Conflict(f"#{action.ref} was reopened{who}{when}, so nothing has changed." if who
+                       else f"#{action.ref} is already open.", title="Already open")
     before = audit.snapshot(action, _SNAPSHOT)
     action.status = ActionStatus.OPEN
     action.closed_at = None
@@ -404,13 +428,16 @@ def handle_action_reassign(req: Request) -> Reply:
     if not target:
         raise UsageError("Reassign to whom?", examples=[f"/action reassign #{action.ref} @carol"])
     new_owner = resolve_member(req, action.board, tokenize(target)[0].raw)
-    _require_open(action)
+    _require_open(req, action)
     return reassign_action(req, actor, action, new_owner)
 
 
 def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Member) -> Reply:
     if new_owner.id == action.owner_id:
-        raise Conflict(f"#{action.ref} is already {new_owner.display_name}'s.", title="Nothing to change")
+        who, when = last_change_said(req, action, ("reassigned",))
+        raise Conflict(f"#{action.ref} is already {new_owner.display_name}'s"
+                       + (f": it was reassigned to them{who}{when}" if who else "") + ", so nothing has changed.",
+                       title="Nothing to change")
     before = audit.snapshot(action, _SNAPSHOT)
     previous = action.owner
     action.owner_id = new_owner.id
@@ -447,11 +474,16 @@ def handle_action_due(req: Request) -> Reply:
     if not phrase:
         raise UsageError("What is the new due date?", examples=[f"/action due #{action.ref} next Friday"])
     due = parse_due(req, action.board, phrase)
-    _require_open(action)
+    _require_open(req, action)
     return redate_action(req, actor, action, due)
 
 
 def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> Reply:
+    if due == action.due_date:
+        who, when = last_change_said(req, action, ("redated",))
+        raise Conflict(f"#{action.ref} is already due on {due:%A %-d %B %Y}"
+                       + (f": the date was changed{who}{when}" if who else "") + ", so nothing has changed.",
+                       title="Nothing to change")
     before = audit.snapshot(action, _SNAPSHOT)
     old = action.due_date
     action.due_date = due

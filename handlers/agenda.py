@@ -12,6 +12,7 @@ from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.agenda_record import from_record, to_record
 from handlers.board_rules import next_meeting
+from handlers.dates import ago
 from handlers.base import (
     Attachment,
     Conflict,
@@ -137,7 +138,8 @@ def _proposal_by_ref(req: Request, verb: str) -> tuple[Board, Actor, AgendaPropo
     m = _PROPOSAL_REF.match(parsed.args[0].value)
     if not m:
         raise UsageError(f"`{parsed.args[0].value}` is not a proposal reference.", examples=[f"/agenda {verb} A3"])
-    proposal = agenda_store.get_proposal_by_ref(session=req.session, board_id=board.id, ref=int(m.group(1)))
+    proposal = agenda_store.get_proposal_by_ref(session=req.session, board_id=board.id, ref=int(m.group(1)),
+                                                for_update=True)
     if proposal is None:
         raise NotFound(f"There is no proposal A{m.group(1)} on {board.name}.")
     remainder = " ".join(a.value for a in parsed.args[1:])
@@ -191,10 +193,10 @@ def decide_proposal(
         if message:
             req.notify.update_message(message[0], message[1], "slack/agenda_proposal_dm.json.j2", data)
         who = proposal.decided_by.display_name if proposal.decided_by else "someone"
-        when = proposal.decided_at.astimezone(dt.UTC) if proposal.decided_at else None
+        when = f" {ago(req.now(), proposal.decided_at, board.timezone)}" if proposal.decided_at else ""
         return Reply("slack/agenda_note.json.j2", {"text": (
-            f"Thanks — A{proposal.ref} “{proposal.title}” was already {proposal.status} by {who}"
-            + (f" on {when:%-d %B %Y}" if when else "") + ", so nothing has changed.")})
+            f"Thanks — A{proposal.ref} “{proposal.title}” was {proposal.status} by {who}{when}, so nothing "
+            "has changed.")})
     agenda_store.decide(proposal=proposal, status=status, by=decider, now=req.now(), reason=reason)
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda_proposal", entity_id=proposal.id,
                  operation=status.value, before={"status": "pending"}, after={"status": status.value, "reason": reason})
@@ -339,10 +341,17 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
         raise InvalidInput(f"The meeting on {meeting.date:%A %-d %B %Y} has already taken place; its agenda as "
                            "published stays on record and can't be published again.",
                            examples=[f"/agenda draft {meeting.date.isoformat()}"])
+    # One publication at a time per meeting: a second "Publish" waits for the first to commit, then compiles the
+    # agenda afresh and finds it published (see `store.db.lock_rows`).
+    agenda_store.lock_meeting(session=req.session, meeting_id=meeting.id)
     agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
     if agenda.published_version is not None and not agenda.changes:
-        raise Conflict(f"Version {agenda.published_version} of this agenda is already published and nothing has "
-                       "changed since.", title="Already published")
+        last = agenda_store.latest_publication(session=req.session, meeting_id=meeting.id)
+        who = boards.get_member(session=req.session, slack_user_id=last.published_by) if last else None
+        said = (f" by {who.display_name if who else last.published_by} {ago(req.now(), last.published_at, board.timezone)}"
+                if last else "")
+        raise Conflict(f"Version {agenda.published_version} of this agenda was published{said}, and nothing has "
+                       "changed since, so it was not published again.", title="Already published")
     document = agenda_document(agenda, published=True)
     data = document.data
     publication = agenda_store.publish(session=req.session, board_id=board.id, meeting_id=meeting.id, by=req.user_id,

@@ -13,6 +13,7 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta
@@ -246,3 +247,17 @@ _MONTHS = [
     "january", "february", "march", "april", "may", "june", "july",
     "august", "september", "october", "november", "december", "sept",
 ]
+
+
+MOMENT = dt.timedelta(minutes=2)  # a change this recent was made "a moment ago"
+
+
+def ago(now: dt.datetime, at: dt.datetime, zone: str) -> str:
+    """When a change was made, as a reply tells someone whose own change came second: "a moment ago",
+    "5 minutes ago", or "on 3 July 2019 at 10:05" (in `zone`)."""
+    since = now - at
+    if since < MOMENT:
+        return "a moment ago"
+    if since < dt.timedelta(hours=1):
+        return f"{since.seconds // 60} minutes ago"
+    return f"on {at.astimezone(ZoneInfo(zone)):%-d %B %Y at %H:%M}"

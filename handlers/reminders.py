@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 
 from handlers import access, mentions
-from handlers.actions import EDITORS, close_action, record_progress
+from handlers.actions import EDITORS, close_action, closed_said, record_progress
 from handlers.chase import next_reminder_date, refresh_reminder
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request
 from handlers.board_rules import board_config
 from handlers.ids import ActionId, CallbackId
 from handlers.registry import Button, Form
 from handlers.parsing import parse_id
+from store import actions as action_store
 from store import audit, boards
 from store import chase as chase_store
 from store.models import Action, ActionChase, ActionStatus, Role
@@ -32,10 +33,11 @@ def _parse_value(req: Request) -> tuple[int, str]:
 
 def _load(req: Request) -> tuple[access.Actor, Action, str]:
     action_id, key = _parse_value(req)
-    found = chase_store.actions_with_chase(session=req.session, action_ids=[action_id])
-    if not found:
+    # Read under a lock held until commit, as `/action done` reads it: a click and a command (or two clicks) at
+    # once decide one after the other (see `store.db.lock_rows`).
+    action = action_store.get_for_update(session=req.session, action_id=action_id)
+    if action is None:
         raise NotFound("That action no longer exists.")
-    action = found[0].action
     actor = access.actor_for(req, action.board)
     if actor.left and not actor.manages_board:
         raise Forbidden(actor.not_on_board)
@@ -60,7 +62,7 @@ def _stale(req: Request, action: Action, key: str, why: str = "") -> Reply:
     """A click on a button whose action has moved on: nothing changes; the reminder is redrawn to show where
     things stand, and the clicker is told politely."""
     refresh_reminder(req, key, req.values.get("channel_id"), req.values.get("message_ts"))
-    why = why or f"#{action.ref} is already {action.status.value}"
+    why = why or closed_said(req, action)
     return Reply("slack/reminder_ack.json.j2", {"text": f"{why}, so nothing has changed. Thank you."}, show=True)
 
 
@@ -92,7 +94,7 @@ def handle_chase_update_submit(req: Request) -> Reply:
     _, key, channel_id, ts = (str(req.values.get("private_metadata") or "").split("|") + ["", "", "", ""])[:4]
     note = mentions.typed_text(req.session, str(req.values.get("note") or ""), "progress note")
     if action.status != ActionStatus.OPEN:
-        raise Conflict(f"#{action.ref} is already {action.status.value}.")
+        raise Conflict(f"{closed_said(req, action)}, so your note was not added.")
     record_progress(req, actor, action, note)
     _answer(req, action, "update")
     refresh_reminder(req, key, channel_id or None, ts or None)

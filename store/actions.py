@@ -10,16 +10,34 @@ from typing import NamedTuple
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from store import boards
+from store import boards, db
 from store.models import Action, ActionStatus, ActionUpdate, Board, Member, Membership, Organisation
 
 
-def get_by_ref(*, session: Session, board_id: int, ref: int) -> Action | None:
+def get_by_ref(*, session: Session, board_id: int, ref: int, for_update: bool = False) -> Action | None:
+    """The board's action #ref (owner and board loaded); `for_update`: locked until commit, to decide a change on
+    (see `db.lock_rows`)."""
+    where = (Action.board_id == board_id, Action.ref == ref)
+    if for_update:
+        db.lock_rows(session, Action, *where)
+    return session.scalar(db.fresh(select(Action).options(joinedload(Action.owner), joinedload(Action.board))
+                                   .where(*where)))
+
+
+def get_for_update(*, session: Session, action_id: int) -> Action | None:
+    """An action (owner and board loaded), locked until commit to decide a change on (see `db.lock_rows`)."""
+    db.lock_rows(session, Action, Action.id == action_id)
+    return session.scalar(db.fresh(select(Action).options(joinedload(Action.owner), joinedload(Action.board))
+                                   .where(Action.id == action_id)))
+
+
+def last_change(*, session: Session, action_id: int, kinds: Sequence[str]) -> ActionUpdate | None:
+    """The action's latest history entry of one of these kinds (who closed it, who reassigned it last), author
+    loaded."""
     return session.scalar(
-        select(Action)
-        .options(joinedload(Action.owner), joinedload(Action.board))
-        .where(Action.board_id == board_id, Action.ref == ref)
-    )
+        select(ActionUpdate).options(joinedload(ActionUpdate.author))
+        .where(ActionUpdate.action_id == action_id, ActionUpdate.kind.in_(list(kinds)))
+        .order_by(ActionUpdate.id.desc()).limit(1))
 
 
 def create(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from store.models import (
     ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, OutboxMessage, OutboxStatus, ProposalStatus,
 )
+from store import db
 from store.outbox import PostedMessage
 
 
@@ -46,14 +47,25 @@ def _loaded():
 
 
 def get_proposal(*, session: Session, proposal_id: int, for_update: bool = False) -> AgendaProposal | None:
-    stmt = _loaded().where(AgendaProposal.id == proposal_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=AgendaProposal)  # two chairs clicking at once: one decides, one sees it stale
-    return session.scalar(stmt)
+    """A proposal; `for_update`: locked until commit, to decide on (two chairs at once: one decides, the other
+    reads the decision; see `db.lock_rows`)."""
+    where = (AgendaProposal.id == proposal_id,)
+    if for_update:
+        db.lock_rows(session, AgendaProposal, *where)
+    return session.scalar(db.fresh(_loaded().where(*where)))
 
 
-def get_proposal_by_ref(*, session: Session, board_id: int, ref: int) -> AgendaProposal | None:
-    return session.scalar(_loaded().where(AgendaProposal.board_id == board_id, AgendaProposal.ref == ref))
+def get_proposal_by_ref(*, session: Session, board_id: int, ref: int, for_update: bool = False) -> AgendaProposal | None:
+    """A board's proposal A<ref>; `for_update` as for `get_proposal`."""
+    where = (AgendaProposal.board_id == board_id, AgendaProposal.ref == ref)
+    if for_update:
+        db.lock_rows(session, AgendaProposal, *where)
+    return session.scalar(db.fresh(_loaded().where(*where)))
+
+
+def lock_meeting(*, session: Session, meeting_id: int) -> None:
+    """Lock a meeting until commit: its agenda's publications are decided one at a time (see `db.lock_rows`)."""
+    db.lock_rows(session, Meeting, Meeting.id == meeting_id)
 
 
 def list_proposals(*, session: Session, board_id: int, since: dt.date | None = None) -> list[AgendaProposal]:

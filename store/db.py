@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +84,27 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def lock_rows(session: Session, model: Any, *conditions: Any) -> list[int]:
+    """Lock the rows of `model` matching `conditions` until the unit of work ends, before reading the state a change
+    is decided on (is #12 still open? is the proposal still pending?), and return their ids. On PostgreSQL this is
+    `SELECT id … FOR UPDATE`: a concurrent change of the same rows waits here until the first commits. On SQLite a
+    writing unit of work already holds the database's write lock from its BEGIN IMMEDIATE, so it is serial there
+    as it is.
+
+    Read the rows after this, in a statement of its own with `fresh()`: a statement that waited for the lock sees
+    the row the other change wrote, but not rows of other tables joined to it (PostgreSQL re-checks the locked
+    row only), so the lock is taken alone."""
+    stmt = select(model.id).where(*conditions)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+def fresh(stmt: Any) -> Any:
+    """`stmt` reading its rows again even if the session already holds them (after `lock_rows`)."""
+    return stmt.execution_options(populate_existing=True)
 
 
 def upsert_insert(session: Session, table: Any) -> Any:

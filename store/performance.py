@@ -86,7 +86,7 @@ def submit_return(
     """Store an item's return for a quarter; the latest wins and the earlier one stays in the history."""
     return store_version(
         session=session, model=QuarterlyReturn, scope={"item_id": item.id, "quarter": quarter}, now=now,
-        options=(joinedload(QuarterlyReturn.author),),
+        parent=(PerformanceItem, item.id), options=(joinedload(QuarterlyReturn.author),),
         make=lambda _previous: QuarterlyReturn(item_id=item.id, quarter=quarter, rag=rag, commentary=commentary,
                                                author_id=author.id, submitted_at=now))
 

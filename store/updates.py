@@ -63,7 +63,8 @@ def submit(
     """
     return store_version(
         session=session, model=PartnerUpdate, scope={"meeting_id": meeting.id, "organisation_id": organisation.id},
-        now=now, options=(joinedload(PartnerUpdate.author),), make=lambda previous: PartnerUpdate(
+        now=now, parent=(Meeting, meeting.id), options=(joinedload(PartnerUpdate.author),),
+        make=lambda previous: PartnerUpdate(
             board_id=meeting.board_id,
             meeting_id=meeting.id,
             organisation_id=organisation.id,

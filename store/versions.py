@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
+from store import db
 from store.models import PartnerUpdate, QuarterlyReturn
 
 Versioned = TypeVar("Versioned", PartnerUpdate, QuarterlyReturn)
@@ -39,10 +40,16 @@ def current_version(*, session: Session, model: type[Versioned], scope: Mapping[
 
 
 def store_version(*, session: Session, model: type[Versioned], scope: Mapping[str, Any], now: dt.datetime,
-                  make: Callable[[Versioned | None], Versioned],
+                  make: Callable[[Versioned | None], Versioned], parent: tuple[type[Any], int],
                   options: Sequence[ORMOption] = ()) -> NewVersion[Versioned]:
     """Supersede the scope's current row (kept, with `replaced_at` set to `now`; loaded with `options`) and add the
-    row `make` builds from it (None for the first)."""
+    row `make` builds from it (None for the first).
+
+    The scope's `parent` row (model, id: the meeting of an organisation's update, the item of a return) is locked
+    first (`db.lock_rows`), so submissions to one scope at the same moment are stored one after the other: each
+    supersedes the one before and its sender is told whose it replaced, none fails on the unique index."""
+    model_of_parent, parent_id = parent
+    db.lock_rows(session, model_of_parent, model_of_parent.id == parent_id)
     previous = current_version(session=session, model=model, scope=scope, options=options)
     if previous is not None:
         session.execute(update(model).where(model.id == previous.id).values(replaced_at=now))

@@ -96,7 +96,7 @@ def test_list_show_update_done_cycle(server, board, fake_slack):
     r = alice.command("/action", "list done")
     assert "First thing" in r.text
     r = alice.command("/action", "done #1")
-    assert "already done" in r.text
+    assert "#1 was closed by alice a moment ago" in r.text
     history = db_rows(server.database_url,
                       "SELECT u.kind, u.note FROM action_updates u JOIN actions a ON a.id = u.action_id "
                       "JOIN boards b ON b.id = a.board_id WHERE b.channel_id = :c AND a.ref = 1 ORDER BY u.id",

@@ -57,7 +57,7 @@ def test_member_proposes_chair_approves_with_the_button(server, board, fake_slac
     r = click(board.chair, "agenda_approve", str(pid), channel=channel, ts=ts, response_url=response_url)
     assert r.status == 200
     assert proposal_row(server, board, 1)[1:] == (status, reason, decided_by, decided_at)
-    assert "already approved" in fake_slack.wait_for("response/approve")[0].params["text"]
+    assert "was approved by chair a moment ago, so nothing has changed" in fake_slack.wait_for("response/approve")[0].params["text"]
     assert fake_slack.wait_for("chat.update")[0].params["ts"] == ts
 
     # Everyone on the board sees every proposal and its status.
@@ -222,7 +222,7 @@ def test_publish_records_the_version_and_later_drafts_show_changes(server, board
                    "JOIN boards b ON b.id = p.board_id WHERE b.channel_id = :c", c=board.channel_id)
     assert rows[0][:2] == (1, board.secretary.user_id) and "# " + board.name in rows[0][2]
     r = chair.command("/agenda", "publish")
-    assert "already published and nothing has changed" in r.text
+    assert "was published by secretary a moment ago, and nothing has changed since" in r.text
 
     r = chair.command("/agenda", "draft")
     assert "Nothing has changed since version 1" in r.text

@@ -144,7 +144,7 @@ def test_a_partner_update_or_action_revised_after_publication_is_a_change_to_pub
     board.alice.command("/update", "The flu programme starts in October.")
     chair.command("/action", f"add Map support for young people <@{board.alice.user_id}|alice> by 2019-09-30")
     assert "Published version 1" in chair.command("/agenda", "publish").text
-    assert "already published and nothing has changed" in chair.command("/agenda", "publish").text
+    assert "and nothing has changed since" in chair.command("/agenda", "publish").text
 
     board.alice.command("/update", "Revised: the flu programme starts on 1 October.")
     r = chair.command("/agenda", "draft")

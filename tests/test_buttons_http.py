@@ -48,7 +48,7 @@ def test_reminder_buttons_after_the_action_moved_on(server, board: BoardFixture,
     fake_slack.reset()
     click_reminder(board.alice, "action_done", found[(1, "Done")], channel, ts, fake_slack)
     answer = fake_slack.wait_for("respond")[0].params
-    assert answer["text"] == "#1 is already done, so nothing has changed. Thank you." and not answer["replace_original"]
+    assert answer["text"] == "#1 was closed by alice a moment ago, so nothing has changed. Thank you." and not answer["replace_original"]
     redrawn = update_of(fake_slack, channel, ts)
     assert "*Done*" in blocks_text(redrawn)
     assert "chase_" + str(found[(1, "Done")]).split("|")[0] not in json.dumps(redrawn["blocks"])  # its buttons are gone
@@ -60,10 +60,10 @@ def test_reminder_buttons_after_the_action_moved_on(server, board: BoardFixture,
     # Snooze and Add update on it are answered the same way.
     fake_slack.reset()
     click_reminder(board.alice, "action_snooze", found[(1, "Snooze a week")], channel, ts, fake_slack)
-    assert "already done" in fake_slack.wait_for("respond")[0].params["text"]
+    assert "#1 was closed by alice a moment ago" in fake_slack.wait_for("respond")[0].params["text"]
     fake_slack.reset()
     click_reminder(board.alice, "action_add_update", found[(1, "Add update")], channel, ts, fake_slack)
-    assert "already done" in fake_slack.wait_for("respond")[0].params["text"]
+    assert "#1 was closed by alice a moment ago" in fake_slack.wait_for("respond")[0].params["text"]
     assert fake_slack.calls("views.open") == []
 
     # Not mine, twice: the secretariat hears once.
@@ -95,7 +95,7 @@ def test_publish_takes_the_drafts_place_so_it_is_not_clicked_twice(server, board
     # The same draft's button again (another copy of it): refused, the draft left alone, nothing published.
     click(chair, "agenda_publish", value, channel=board.channel_id, ts="1563265800.000200", response_url=url)
     again = fake_slack.wait_for("response/draft", 2)[1].params
-    assert again["replace_original"] is False and "already published and nothing has changed" in again["text"]
+    assert again["replace_original"] is False and "and nothing has changed since" in again["text"]
     assert db_rows(server.database_url, "SELECT count(*) FROM agenda_publications p JOIN boards b ON b.id = "
                    "p.board_id WHERE b.channel_id = :c", c=board.channel_id) == [(1,)]
 

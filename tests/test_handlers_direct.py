@@ -305,10 +305,10 @@ def test_only_the_owner_and_the_boards_managers_change_an_action(as_chair: Calle
 def test_a_closed_action_is_a_conflict_until_it_is_reopened(as_chair: Caller):
     alice = as_(as_chair, ALICE)
     alice("/action", "done #1")
-    with pytest.raises(Conflict, match=r"#1 is already done. Reopen it with `/action reopen #1`."):
+    with pytest.raises(Conflict, match=r"#1 was closed by alice a moment ago, so nothing has changed. If it is still needed, reopen it with `/action reopen #1`."):
         alice("/action", "update #1 More figures")
     assert alice("/action", "reopen #1").data["action"]["status"] == "open"
-    with pytest.raises(Conflict, match="#1 is already open."):
+    with pytest.raises(Conflict, match="#1 was reopened by alice a moment ago, so nothing has changed."):
         alice("/action", "reopen #1")
 
 
@@ -464,7 +464,7 @@ def test_agenda_decline_needs_a_reason_and_tells_the_proposer(as_chair: Caller, 
     assert told.template == "slack/agenda_proposal_result.json.j2" and told.data["p"]["reason"] == \
         "Covered under the Borough Plan update"
     again = as_(as_chair, SECRETARY)("/agenda", "approve A1")
-    assert "was already declined by chair" in again.data["text"] and len(notes.to(ALICE)) == 1
+    assert "was declined by chair a moment ago, so nothing has changed" in again.data["text"] and len(notes.to(ALICE)) == 1
 
 
 def test_agenda_refers_to_proposals_by_their_reference(as_chair: Caller):

@@ -102,7 +102,7 @@ def test_home_tab_shows_and_moves_a_members_business(server, board: BoardFixture
     # The same button again: a polite note on Home, nothing written.
     seen += 1
     click_home(alice, "action_done", buttons[(1, "Done")])
-    assert "#1 is already done, so nothing has changed" in text_of(next_home(fake_slack, alice, seen))
+    assert "#1 was closed by alice a moment ago, so nothing has changed" in text_of(next_home(fake_slack, alice, seen))
     assert len(history(server, board, 1)) == 1
 
     # Bob may not close Alice's action, even with her button's value: refused on his own Home.
