@@ -114,12 +114,15 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.health import HealthProbe
     from bot.runtime import build_runtime
     from bot.services.scheduler import JobScheduler
     from bot.services.sender import build_sender
 
     settings.require("SLACK_BOT_TOKEN")
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, check_schema=True)
+    probe = HealthProbe(runtime.engine, runtime.health)
+    probe.start()
     sender = None if args.no_sender else build_sender(runtime, batch=args.outbox_batch)
     scheduler = JobScheduler(runtime, leader_poll=args.leader_poll, sync_every=args.sync_every)
     done = threading.Event()
@@ -137,6 +140,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         scheduler.stop()
         if sender:
             sender.stop()
+        probe.stop()
         runtime.close()
     return 0
 

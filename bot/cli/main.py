@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
+
 from bot.settings import Settings, SettingsError, load_settings
+from store.db import SchemaMismatch
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -42,6 +45,7 @@ def _setup_logging(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.health import HealthProbe
     from bot.slack.app import create_app
     from bot.runtime import build_runtime
     from bot.services.scheduler import JobScheduler
@@ -50,9 +54,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     required = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if args.socket else ["SLACK_SIGNING_SECRET"])
     settings.require(*required)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, check_schema=True)
+    probe = HealthProbe(runtime.engine, runtime.health)
     sender = build_sender(runtime, batch=args.outbox_batch)
     app = create_app(runtime)
+    probe.start()
     sender.start()
     scheduler = handler = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -78,6 +84,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if scheduler:
             scheduler.stop()
         sender.stop()
+        probe.stop()
         runtime.close()
     return 0
 
@@ -248,8 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(settings)
     try:
         return args.func(args, settings)
-    except SettingsError as exc:
+    except (SettingsError, SchemaMismatch) as exc:
         print(f"lspbot: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:  # at start-up: the database cannot be reached
+        reason = str(exc.orig or exc).strip().splitlines()
+        print(f"lspbot: the database cannot be reached: {reason[0] if reason else exc.__class__.__name__}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.health import DatabaseHealth
 from bot.runtime import is_database_unavailable
 from bot.slack.api import Delivery, DeliveryError
 from store import db
@@ -93,6 +94,7 @@ class OutboxSender:
         lease: dt.timedelta = LEASE,
         on_sent: Callable[[int], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        health: DatabaseHealth | None = None,
     ) -> None:
         self.sessions = sessions
         self.delivery = delivery
@@ -106,6 +108,7 @@ class OutboxSender:
         self._thread: threading.Thread | None = None
         self._monotonic = monotonic
         self.on_sent = on_sent
+        self.health = health or DatabaseHealth()
 
     def wake(self) -> None:
         self._wake.set()
@@ -243,10 +246,12 @@ class OutboxSender:
                 handled = self.drain_once()
             except Exception as exc:  # the database may be away; keep the thread alive and try again
                 if is_database_unavailable(exc):
-                    log.warning("outbox drain: database unavailable (%s); retrying", exc.__class__.__name__)
+                    self.health.failed("the outbox sender", exc)  # the outage is logged once, not per drain
                 else:
                     log.exception("outbox drain failed; retrying")
                 handled = 0
+            else:
+                self.health.succeeded()
             if handled == 0:
                 self._wake.wait(poll)
                 self._wake.clear()
@@ -274,6 +279,6 @@ def build_sender(runtime: Any, *, pacer_interval: float | None = None, batch: in
     pacer = Pacer(pacer_interval) if pacer_interval is not None else None
     delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False),
                              pacer, dm_channels=known)
-    sender = OutboxSender(runtime.sessions, delivery, runtime.clock, batch=batch)
+    sender = OutboxSender(runtime.sessions, delivery, runtime.clock, batch=batch, health=runtime.health)
     runtime.wake_sender = sender.wake
     return sender
