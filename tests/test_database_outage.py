@@ -87,7 +87,7 @@ HELD_COMMANDS = 15
 def test_a_database_that_stops_answering(backend: str, fake_slack: FakeSlack, tmp_path: Path):
     """The proxy holds everything from the moment a command has sent its INSERT (the server has begun the
     transaction and written in it); 15 commands sent at once meanwhile."""
-    database = make_database(backend, tmp_path)
+    database = make_database(backend, tmp_path, migrated=True)
     real = make_url(database.url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
     via_proxy = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
