@@ -141,11 +141,24 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from store import db
+    from store import backup, db
 
-    engine = db.make_engine(settings.database_url)
+    if args.db_command in ("backup", "restore"):
+        try:
+            if args.db_command == "backup":
+                backup.backup(settings.database_url, Path(args.out))
+                print(f"backed up to {args.out} ({Path(args.out).stat().st_size} bytes)")
+                return 0
+            backup.restore(settings.database_url, Path(args.file), replace=args.replace)
+        except backup.BackupError as exc:
+            print(f"lspbot: {exc}", file=sys.stderr)
+            return 1
+    engine = db.make_engine(settings.database_url, timeouts=settings.db_timeouts)
     try:
-        if args.db_command == "upgrade":
+        if args.db_command == "restore":
+            print(f"restored {args.file}: database at revision {db.current_revision(engine)}; "
+                  "`lspbot db upgrade` brings it up to this version")
+        elif args.db_command == "upgrade":
             db.upgrade(engine)
             print(f"database at revision {db.current_revision(engine)}")
         else:
@@ -229,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = dbp.add_subparsers(dest="db_command", required=True)
     dbsub.add_parser("upgrade", help="apply migrations")
     dbsub.add_parser("current", help="show the schema revision")
+    dump = dbsub.add_parser("backup", help="write a consistent copy of the database to a file, while the bot runs")
+    dump.add_argument("--out", required=True, metavar="FILE",
+                      help="the file to write (SQLite: a database file; PostgreSQL: pg_dump's custom format)")
+    load = dbsub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    load.add_argument("file", metavar="FILE", help="a file written by `lspbot db backup`")
+    load.add_argument("--replace", action="store_true", help="overwrite a database that is not empty")
     dbp.set_defaults(func=cmd_db)
 
     actions = sub.add_parser("actions", help="the action log")
