@@ -47,12 +47,20 @@ class Runtime:
     # Set by the console: what its commands queue is held for it (no sender takes it) and delivered by it.
     outbox_hold: dt.timedelta | None = None
     health: DatabaseHealth = field(default_factory=DatabaseHealth)
+    # The outbox's clock, of when a message is due and when a claim on it runs out: the real one in a running bot
+    # (LSPBOT_NOW moves `clock` only, so a process restarted with it neither holds back what its predecessor
+    # queued nor sees its claims last longer); `clock` itself when a test or the demo sets one.
+    outbox_clock_: Clock | None = None
     # A request's whole unit of work gives up after this many seconds (PostgreSQL; LSPBOT_DB_REQUEST_TIMEOUT)
     request_timeout: float | None = None
 
+    @property
+    def outbox_clock(self) -> Clock:
+        return self.outbox_clock_ or self.clock
+
     def outbox(self, session: Session) -> Outbox:
         """The notifier of one unit of work."""
-        return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold)
+        return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold, due_now=self.outbox_clock.now)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -73,8 +81,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
     except BaseException:
         engine.dispose()
         raise
+    outbox_clock = None  # a clock given (tests, the demo) governs the leases too
     if clock is None:
         clock = OffsetClock(settings.now) if settings.now else SystemClock()
+        outbox_clock = SystemClock()
     return Runtime(
         settings=settings,
         engine=engine,
@@ -82,6 +92,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
         renderer=renderer_for(settings),
         clock=clock,
         request_timeout=settings.db_request_timeout,
+        outbox_clock_=outbox_clock,
     )
 
 

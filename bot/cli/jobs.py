@@ -180,7 +180,7 @@ def cmd_outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
     runtime = build_runtime(settings)
     try:
         with db.session_scope(runtime.sessions) as session:
-            count = outbox_store.retry_failed(session=session, now=runtime.clock.now(), ids=args.ids or None)
+            count = outbox_store.retry_failed(session=session, now=runtime.outbox_clock.now(), ids=args.ids or None)
         print(f"requeued {count} failed message(s); the running bot (or `lspbot scheduler`) sends them")
     finally:
         runtime.close()
