@@ -56,7 +56,6 @@ def test_a_backup_taken_while_writing_restores_whole(database: TestDatabase, tmp
         runtime.close()
     assert done.returncode == 0 and done.stdout.startswith(f"backed up to {out}"), done.stderr
     assert written, "nothing was written while the backup was taken"
-    print(f"{len(written)} actions written while the backup was taken")
 
     (tmp_path / "restored").mkdir()
     restored = make_database(database.backend, tmp_path / "restored")  # empty
