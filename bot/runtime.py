@@ -51,7 +51,7 @@ class Runtime:
     # (LSPBOT_NOW moves `clock` only, so a process restarted with it neither holds back what its predecessor
     # queued nor sees its claims last longer); `clock` itself when a test or the demo sets one.
     outbox_clock_: Clock | None = None
-    # A request's whole unit of work gives up after this many seconds (PostgreSQL; LSPBOT_DB_REQUEST_TIMEOUT)
+    # A request's unit of work gives up after waiting this many seconds for the database (PostgreSQL)
     request_timeout: float | None = None
 
     @property
@@ -146,8 +146,8 @@ def run_in_unit_of_work(
 ) -> Outcome:
     """Run domain work in one transaction, render its reply, commit; turn refusals into error replies.
 
-    On PostgreSQL the whole of it, connecting and COMMIT included, has `runtime.request_timeout` seconds: a database
-    that does not answer in time gets the connection closed (the transaction dies with it, and no COMMIT is ever
+    On PostgreSQL it may spend `runtime.request_timeout` seconds in all waiting for the database, connecting and
+    COMMIT included: a database that does not answer in time gets the connection closed (the transaction dies with it, and no COMMIT is ever
     sent on it) and the person a "temporarily unavailable" reply. While the database is known to be down (the
     health probe runs) that reply comes at once."""
     if runtime.health.fail_fast:

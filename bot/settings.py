@@ -40,7 +40,7 @@ class Settings:
     db_statement_timeout: float = 30.0  # LSPBOT_DB_STATEMENT_TIMEOUT
     db_idle_in_transaction_timeout: float = 60.0  # LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT
     db_keepalive: int = 10  # LSPBOT_DB_KEEPALIVE
-    db_request_timeout: float = 2.0  # LSPBOT_DB_REQUEST_TIMEOUT: a Slack request's whole unit of work
+    db_request_timeout: float = 2.0  # LSPBOT_DB_REQUEST_TIMEOUT: a Slack request's waits for the database, in all
 
     def __repr__(self) -> str:
         """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""

@@ -38,7 +38,8 @@ class Timeouts:
       up (or vanished) cannot leave locks held (idle_in_transaction_session_timeout).
     - `keepalive`: TCP keepalives start after this much silence, and unacknowledged data gives up after about three
       times as long (tcp_user_timeout): a dead peer or a cut network is noticed by both ends.
-    - `request`: the whole unit of work of one Slack request (`deadline`), connection and COMMIT included.
+    - `request`: what one Slack request's unit of work may spend waiting for the database in all (`deadline`),
+      connecting and COMMIT included.
     """
 
     connect: int = 2
@@ -69,22 +70,27 @@ _deadline = threading.local()
 
 @contextlib.contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
-    """Within this block (on this thread) every PostgreSQL call, connecting, the pool's pre-ping and COMMIT included,
-    gives up once `seconds` have passed: the connection is closed (so a transaction that had begun is rolled back
-    by the server, and nothing more is sent on it) and OperationalError raised. None: no deadline."""
-    outer = getattr(_deadline, "at", None)
-    at = None if seconds is None else time.monotonic() + seconds
-    _deadline.at = at if outer is None else (outer if at is None else min(outer, at))
+    """Within this block (on this thread) the time spent waiting for PostgreSQL, connecting, the pool's pre-ping and
+    COMMIT included, may add up to `seconds` (the work in between, rendering included, does not count): a call
+    that would go past it gives up, the connection is closed (so a transaction that had begun is rolled back by
+    the server, and nothing more is sent on it) and OperationalError raised. None: no deadline."""
+    outer = getattr(_deadline, "budget", None)
+    if seconds is not None:
+        _deadline.budget = seconds if outer is None else min(outer, seconds)
     try:
         yield
     finally:
-        _deadline.at = outer
+        _deadline.budget = outer
 
 
 def time_left() -> float | None:
-    """Seconds left before this thread's deadline; None without one."""
-    at = getattr(_deadline, "at", None)
-    return None if at is None else at - time.monotonic()
+    """Seconds of waiting for the database left to this thread's deadline; None without one."""
+    return getattr(_deadline, "budget", None)
+
+
+def _spend(seconds: float) -> None:
+    if getattr(_deadline, "budget", None) is not None:
+        _deadline.budget -= seconds
 
 
 def _postgresql_connection_class(timeouts: Timeouts) -> Any:
@@ -99,6 +105,7 @@ def _postgresql_connection_class(timeouts: Timeouts) -> Any:
         def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
             left = time_left()
             limit = background if left is None else max(min(left, background), 0.001)
+            started = time.monotonic()
             try:
                 return super().wait(gen, interval=interval, timeout=limit if timeout is None else min(timeout, limit))
             except errors._WaitTimeout:
@@ -107,6 +114,8 @@ def _postgresql_connection_class(timeouts: Timeouts) -> Any:
                 self.pgconn.finish()
                 raise psycopg.OperationalError(
                     f"the database did not answer within {limit:.1f} s (connection closed)") from None
+            finally:
+                _spend(time.monotonic() - started)
 
     return DeadlineConnection
 
@@ -159,7 +168,11 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
                 import psycopg
 
                 raise psycopg.OperationalError("the request's deadline passed before the database could be reached")
-            return connection_class.connect(*cargs, **cparams)
+            started = time.monotonic()
+            try:
+                return connection_class.connect(*cargs, **cparams)
+            finally:
+                _spend(time.monotonic() - started)
 
     return engine
 
