@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, OffsetClock, SystemClock
+from bot.health import DatabaseHealth
 from bot.render.documents import DocumentRenderer, check_template
 from bot.render.environment import Renderer
 from bot.render.templates import TemplateFolders, load_templates
@@ -44,30 +46,53 @@ class Runtime:
     zone_lookups: dict[str, dt.datetime] = field(default_factory=dict)
     # Set by the console: what its commands queue is held for it (no sender takes it) and delivered by it.
     outbox_hold: dt.timedelta | None = None
+    health: DatabaseHealth = field(default_factory=DatabaseHealth)
+    # The outbox's clock, of when a message is due and when a claim on it runs out: the real one in a running bot
+    # (LSPBOT_NOW moves `clock` only, so a process restarted with it neither holds back what its predecessor
+    # queued nor sees its claims last longer); `clock` itself when a test or the demo sets one.
+    outbox_clock_: Clock | None = None
+    # A request's unit of work gives up after waiting this many seconds for the database (PostgreSQL)
+    request_timeout: float | None = None
+
+    @property
+    def outbox_clock(self) -> Clock:
+        return self.outbox_clock_ or self.clock
 
     def outbox(self, session: Session) -> Outbox:
         """The notifier of one unit of work."""
-        return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold)
+        return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold, due_now=self.outbox_clock.now)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None) -> Runtime:
-    """Connect to the database (bringing a SQLite file up to date) and build the shared parts."""
-    engine = db.make_engine(settings.database_url)
+def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None,
+                  check_schema: bool = False) -> Runtime:
+    """Connect to the database (bringing a SQLite file up to date) and build the shared parts. `check_schema`:
+    raise db.SchemaMismatch (one line) unless the schema is the one this code needs (`lspbot serve`, `scheduler`)."""
+    engine = db.make_engine(settings.database_url, timeouts=settings.db_timeouts)
     if migrate is None:
         migrate = engine.dialect.name == "sqlite"
-    if migrate:
-        db.upgrade(engine)
+    try:
+        if check_schema:
+            db.check_schema(engine, upgrading=migrate)
+        if migrate:
+            db.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    outbox_clock = None  # a clock given (tests, the demo) governs the leases too
     if clock is None:
         clock = OffsetClock(settings.now) if settings.now else SystemClock()
+        outbox_clock = SystemClock()
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=db.make_session_factory(engine),
         renderer=renderer_for(settings),
         clock=clock,
+        request_timeout=settings.db_request_timeout,
+        outbox_clock_=outbox_clock,
     )
 
 
@@ -96,8 +121,16 @@ class Outcome:
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
-    """A lost or refused database connection (as opposed to a bug)."""
-    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    """A lost, refused or silent database connection, or no connection free in time (as opposed to a bug)."""
+    return isinstance(exc, OperationalError | PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def unavailable_outcome(runtime: Runtime) -> Outcome:
+    return error_outcome(
+        runtime,
+        "Temporarily unavailable",
+        "The board's database could not be reached just now, so nothing was changed. Please try again in a minute.",
+    )
 
 
 def error_outcome(runtime: Runtime, title: str, message: str, examples: list[str] | None = None) -> Outcome:
@@ -111,32 +144,46 @@ def run_in_unit_of_work(
     *,
     what: str,
 ) -> Outcome:
-    """Run domain work in one transaction, render its reply, commit; turn refusals into error replies."""
+    """Run domain work in one transaction, render its reply, commit; turn refusals into error replies.
+
+    On PostgreSQL it may spend `runtime.request_timeout` seconds in all waiting for the database, connecting and
+    COMMIT included: a database that does not answer in time gets the connection closed (the transaction dies with it, and no COMMIT is ever
+    sent on it) and the person a "temporarily unavailable" reply. While the database is known to be down (the
+    health probe runs) that reply comes at once."""
+    if runtime.health.fail_fast:
+        log.debug("database unavailable: %s refused without trying", what)
+        return unavailable_outcome(runtime)
     queued: list[str] = []
+    committing = False
     try:
-        with db.session_scope(runtime.sessions) as session:
+        with db.deadline(runtime.request_timeout), db.session_scope(runtime.sessions) as session:
             outbox = runtime.outbox(session)
             reply = work(session, outbox)
             payload = runtime.renderer(reply.template, reply.data)
             queued = outbox.keys
+            session.flush()  # every change sent: from here on only the COMMIT can fail
+            committing = True
     except DomainError as exc:
         refused = error_outcome(runtime, exc.title, exc.message, exc.examples)
         refused.error = exc
         return refused
     except Exception as exc:
         if is_database_unavailable(exc):
-            log.warning("database unavailable during %s: %s", what, exc.__class__.__name__)
-            return error_outcome(
-                runtime,
-                "Temporarily unavailable",
-                "The board's database could not be reached just now, so nothing was changed. "
-                "Please try again in a minute.",
-            )
+            runtime.health.failed(what, exc)
+            if committing:  # the COMMIT went, or may have gone: whether it was applied is not known
+                return error_outcome(
+                    runtime,
+                    "Not confirmed",
+                    "The board's database stopped answering as the change was being saved, so it may or may not "
+                    "have been saved. Please check before trying again.",
+                )
+            return unavailable_outcome(runtime)
         incident = uuid.uuid4().hex[:8]
         log.exception("unexpected error in %s (incident %s)", what, incident)
         return error_outcome(
             runtime, "Something went wrong on our side", f"Nothing was changed. Quote incident {incident} to your secretariat."
         )
+    runtime.health.succeeded()
     if queued:
         runtime.wake_sender()
     return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from store.db import Timeouts
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///lspbot.db"
 SECRET_SETTINGS = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
@@ -33,6 +35,12 @@ class Settings:
     now: dt.datetime | None = None  # LSPBOT_NOW: start the clock at this instant (staging, tests)
     log_level: str = "INFO"
     templates_dir: Path | None = None  # LSPBOT_TEMPLATES_DIR: templates here replace the shipped ones of the same name
+    # PostgreSQL timeouts, in seconds (store.db.Timeouts says what each bounds)
+    db_connect_timeout: int = 2  # LSPBOT_DB_CONNECT_TIMEOUT
+    db_statement_timeout: float = 30.0  # LSPBOT_DB_STATEMENT_TIMEOUT
+    db_idle_in_transaction_timeout: float = 60.0  # LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT
+    db_keepalive: int = 10  # LSPBOT_DB_KEEPALIVE
+    db_request_timeout: float = 2.0  # LSPBOT_DB_REQUEST_TIMEOUT: a Slack request's waits for the database, in all
 
     def __repr__(self) -> str:
         """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""
@@ -51,6 +59,35 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def db_timeouts(self) -> Timeouts:
+        return Timeouts(connect=self.db_connect_timeout, statement=self.db_statement_timeout,
+                        idle_in_transaction=self.db_idle_in_transaction_timeout, keepalive=self.db_keepalive,
+                        request=self.db_request_timeout)
+
+
+# name: (lowest, highest, default); seconds
+DB_TIMEOUTS = {
+    "LSPBOT_DB_CONNECT_TIMEOUT": (2, 300, 2),
+    "LSPBOT_DB_STATEMENT_TIMEOUT": (1, 3600, 30),
+    "LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT": (1, 3600, 60),
+    "LSPBOT_DB_KEEPALIVE": (1, 3600, 10),
+    "LSPBOT_DB_REQUEST_TIMEOUT": (0.5, 2.5, 2),
+}
+
+
+def _seconds(name: str, raw: str | None) -> float:
+    low, high, default = DB_TIMEOUTS[name]
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        raise SettingsError(f"{name}: a number of seconds from {low} to {high} is needed, not {raw!r}")
+    return value
 
 
 def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
@@ -95,4 +132,10 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         now=now,
         log_level=get("LSPBOT_LOG_LEVEL", "INFO").upper(),
         templates_dir=templates_dir,
+        db_connect_timeout=int(_seconds("LSPBOT_DB_CONNECT_TIMEOUT", get("LSPBOT_DB_CONNECT_TIMEOUT"))),
+        db_statement_timeout=_seconds("LSPBOT_DB_STATEMENT_TIMEOUT", get("LSPBOT_DB_STATEMENT_TIMEOUT")),
+        db_idle_in_transaction_timeout=_seconds("LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT",
+                                                get("LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT")),
+        db_keepalive=int(_seconds("LSPBOT_DB_KEEPALIVE", get("LSPBOT_DB_KEEPALIVE"))),
+        db_request_timeout=_seconds("LSPBOT_DB_REQUEST_TIMEOUT", get("LSPBOT_DB_REQUEST_TIMEOUT")),
     )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,8 +26,103 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine; SQLite files get WAL mode, foreign keys and a busy timeout."""
+@dataclass(frozen=True)
+class Timeouts:
+    """How long lspbot waits for PostgreSQL (seconds). A server that stops answering, or a network that goes silent,
+    costs a request at most `request` and any other unit of work at most `statement` + `GRACE`; nothing waits for ever.
+
+    - `connect`: to open a connection (libpq's connect_timeout; 2 at the least).
+    - `statement`: the server cancels a statement running longer (statement_timeout), and the client stops waiting
+      for any one answer `GRACE` seconds later.
+    - `idle_in_transaction`: the server ends a session left idle inside a transaction this long, so a client that gave
+      up (or vanished) cannot leave locks held (idle_in_transaction_session_timeout).
+    - `keepalive`: TCP keepalives start after this much silence, and unacknowledged data gives up after about three
+      times as long (tcp_user_timeout): a dead peer or a cut network is noticed by both ends.
+    - `request`: what one Slack request's unit of work may spend waiting for the database in all (`deadline`),
+      connecting and COMMIT included.
+    """
+
+    connect: int = 2
+    statement: float = 30.0
+    idle_in_transaction: float = 60.0
+    keepalive: int = 10
+    request: float = 2.0
+
+    GRACE = 5.0
+
+    def connect_args(self) -> dict[str, Any]:
+        """libpq connection parameters."""
+        interval = max(1, self.keepalive // 3)
+        return {
+            "connect_timeout": max(2, self.connect),
+            "keepalives": 1,
+            "keepalives_idle": self.keepalive,
+            "keepalives_interval": interval,
+            "keepalives_count": 3,
+            "tcp_user_timeout": (self.keepalive + 3 * interval) * 1000,
+            "options": f"-c statement_timeout={int(self.statement * 1000)} "
+                       f"-c idle_in_transaction_session_timeout={int(self.idle_in_transaction * 1000)}",
+        }
+
+
+_deadline = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Within this block (on this thread) the time spent waiting for PostgreSQL, connecting, the pool's pre-ping and
+    COMMIT included, may add up to `seconds` (the work in between, rendering included, does not count): a call
+    that would go past it gives up, the connection is closed (so a transaction that had begun is rolled back by
+    the server, and nothing more is sent on it) and OperationalError raised. None: no deadline."""
+    outer = getattr(_deadline, "budget", None)
+    if seconds is not None:
+        _deadline.budget = seconds if outer is None else min(outer, seconds)
+    try:
+        yield
+    finally:
+        _deadline.budget = outer
+
+
+def time_left() -> float | None:
+    """Seconds of waiting for the database left to this thread's deadline; None without one."""
+    return getattr(_deadline, "budget", None)
+
+
+def _spend(seconds: float) -> None:
+    if getattr(_deadline, "budget", None) is not None:
+        _deadline.budget -= seconds
+
+
+def _postgresql_connection_class(timeouts: Timeouts) -> Any:
+    """A psycopg connection that never waits for an answer longer than the deadline (or, without one, than the
+    statement timeout and its grace): past it the connection is closed and OperationalError raised."""
+    import psycopg
+    from psycopg import errors
+
+    background = timeouts.statement + timeouts.GRACE
+
+    class DeadlineConnection(psycopg.Connection):
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            left = time_left()
+            limit = background if left is None else max(min(left, background), 0.001)
+            started = time.monotonic()
+            try:
+                return super().wait(gen, interval=interval, timeout=limit if timeout is None else min(timeout, limit))
+            except errors._WaitTimeout:
+                # The protocol stopped half-way: the connection is in an unknown state, so it is closed, and no
+                # COMMIT can follow on it (a transaction the server had begun is rolled back when it sees it gone).
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"the database did not answer within {limit:.1f} s (connection closed)") from None
+            finally:
+                _spend(time.monotonic() - started)
+
+    return DeadlineConnection
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engine:
+    """Create an engine; SQLite files get WAL mode, foreign keys and a busy timeout; PostgreSQL connections get
+    `timeouts` (the defaults unless given)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
@@ -48,10 +147,34 @@ def make_engine(url: str, **kwargs) -> Engine:
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, **kwargs)
+    timeouts = timeouts or Timeouts()
+    if kwargs.get("poolclass") is None:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_timeout", timeouts.request)  # a request does not queue for a connection longer
+    connect_args = timeouts.connect_args()
+    if given := make_url(url).query.get("options"):  # the URL's own server options come after ours
+        connect_args["options"] += f" {given if isinstance(given, str) else ' '.join(given)}"
+    connect_args.update(kwargs.pop("connect_args", {}))
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        connection_class = _postgresql_connection_class(timeouts)
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(_dialect, _record, cargs, cparams):
+            left = time_left()
+            if left is not None and left <= 0:
+                import psycopg
+
+                raise psycopg.OperationalError("the request's deadline passed before the database could be reached")
+            started = time.monotonic()
+            try:
+                return connection_class.connect(*cargs, **cparams)
+            finally:
+                _spend(time.monotonic() - started)
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -155,3 +278,39 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         heads = MigrationContext.configure(conn).get_current_heads()
     return ", ".join(sorted(heads)) or None
+
+
+class SchemaMismatch(Exception):
+    """The database's schema is not the one this code needs; the message is one line saying what to do."""
+
+
+@functools.cache
+def head_revision() -> str:
+    """The revision this code's migrations end at."""
+    from alembic.script import ScriptDirectory
+
+    return ", ".join(sorted(ScriptDirectory.from_config(alembic_config("")).get_heads()))
+
+
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config("")).walk_revisions())
+
+
+def check_schema(engine: Engine, *, upgrading: bool = False) -> None:
+    """Raise SchemaMismatch unless the database is at this code's head revision (`upgrading`: unless it is at a
+    revision this code knows, or empty, so that `upgrade` can bring it there)."""
+    current = current_revision(engine)
+    needed = head_revision()
+    if current == needed:
+        return
+    unknown = sorted(set((current or "").split(", ")) - known_revisions() - {""})
+    if unknown:
+        raise SchemaMismatch(
+            f"the database is at revision {current}, which this lspbot does not know (a newer version upgraded it): "
+            "run that version, or restore the backup taken before the upgrade")
+    if not upgrading:
+        raise SchemaMismatch(f"the database is at revision {current or 'none (it is empty)'}, this lspbot needs "
+                             f"{needed}: run `lspbot db upgrade`")

@@ -1,10 +1,13 @@
 """The outbox: messages written with the state they report, delivered later by the sender.
 
-Rows are claimed with a lease (`claimed_until`). On PostgreSQL the claim uses
+Rows are due from `next_attempt_at` and claimed with a lease (`claimed_until`), both on the outbox's
+clock, the real one (`LSPBOT_NOW` moves the bot's clock, of `created_at` and `sent_at`, not the
+outbox's), by a process named in `claimed_by`. On PostgreSQL the claim uses
 `SELECT ... FOR UPDATE SKIP LOCKED`, so several replicas drain one table without
 sending a row twice; on SQLite the write lock taken by `BEGIN IMMEDIATE` does the same.
 A process killed while holding a lease leaves its rows to be claimed again when the
-lease runs out: at most the message in flight at the kill can go twice.
+lease runs out, or at once by a process that knows it dead (its successor on the same host):
+at most the message in flight at the kill can go twice.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store.db import upsert_insert
@@ -83,10 +86,11 @@ class Outbox:
     """Queues rendered messages in the caller's transaction (the handlers' and jobs' notifier)."""
 
     def __init__(self, session: Session, render: Render, now: Callable[[], dt.datetime], *,
-                 hold: dt.timedelta | None = None) -> None:
+                 hold: dt.timedelta | None = None, due_now: Callable[[], dt.datetime] | None = None) -> None:
         self._session = session
         self._render = render
         self._now = now
+        self._due_now = due_now or now  # the outbox's clock (the real one in a running bot)
         # Held: queued as claimed for this long, so no sender takes them; the one that queued them delivers them
         # itself (the console, which prints its own messages and leaves everyone else's to the bot).
         self._hold = hold
@@ -140,7 +144,8 @@ class Outbox:
             return
         rows = [dict(key=key, target_kind=kind, target=target, payload=self._render(template, data))
                 for kind, target, template, data, key in messages]
-        keys = enqueue_many(session=self._session, rows=rows, now=self._now(), hold=self._hold)
+        keys = enqueue_many(session=self._session, rows=rows, now=self._now(), hold=self._hold,
+                            due=self._due_now())
         self.queued += len(keys)
         self.keys.extend(keys)
 
@@ -149,16 +154,17 @@ class Outbox:
 
     def _enqueue_payload(self, kind: str, target: str, payload: dict[str, Any], key: str) -> None:
         if enqueue(session=self._session, key=key, target_kind=kind, target=target, payload=payload, now=self._now(),
-                   hold=self._hold):
+                   hold=self._hold, due=self._due_now()):
             self.queued += 1
             self.keys.append(key)
 
 
 def enqueue(
     *, session: Session, key: str, target_kind: str, target: str, payload: dict[str, Any], now: dt.datetime,
-    hold: dt.timedelta | None = None,
+    hold: dt.timedelta | None = None, due: dt.datetime | None = None,
 ) -> bool:
-    """Insert a message unless one with the same key exists; True if inserted. `hold`: inserted as claimed for
+    """Insert a message unless one with the same key exists; True if inserted. `now`: when it was queued (the bot's
+    clock); `due`: from when it may be sent (the outbox's clock; default `now`). `hold`: inserted as claimed for
     that long (by whoever queues it, who delivers it)."""
     values = dict(
         key=key,
@@ -167,9 +173,9 @@ def enqueue(
         payload=payload,
         status=OutboxStatus.PENDING,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=due or now,
         created_at=now,
-        claimed_until=now + hold if hold else None,
+        claimed_until=(due or now) + hold if hold else None,
     )
     stmt = upsert_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     # RETURNING, not rowcount: SQLAlchemy 2.1 reports no rowcount for an INSERT on PostgreSQL.
@@ -177,15 +183,15 @@ def enqueue(
 
 
 def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime,
-                 hold: dt.timedelta | None = None) -> list[str]:
+                 hold: dt.timedelta | None = None, due: dt.datetime | None = None) -> list[str]:
     """Insert messages (dicts with key, target_kind, target, payload) in one executemany statement,
     skipping keys already queued; the keys inserted."""
     if not rows:
         return []
     table = OutboxMessage.__table__
     queued = set(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_([r["key"] for r in rows]))))
-    params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
-                   claimed_until=now + hold if hold else None)
+    params = [dict(row, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=due or now, created_at=now,
+                   claimed_until=(due or now) + hold if hold else None)
               for row in rows if row["key"] not in queued]
     if params:
         # One executemany (no RETURNING, so no batching into pages); a key queued meanwhile is skipped.
@@ -198,12 +204,23 @@ def exists(*, session: Session, key: str) -> bool:
 
 
 def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta,
-          only: Sequence[int] | None = None) -> list[ClaimedMessage]:
-    """Claim up to `limit` due messages, oldest first, for this worker until the lease ends.
+          only: Sequence[int] | None = None, claimant: str | None = None,
+          is_dead: Callable[[str], bool] | None = None) -> list[ClaimedMessage]:
+    """Claim up to `limit` due messages, oldest first, for `claimant` until the lease ends.
 
+    `now` is on the outbox's clock (the real one in a running bot, so that a process restarted with an earlier
+    `LSPBOT_NOW` neither holds back what its predecessor queued nor sees its claims last longer). A claim by a
+    process `is_dead` says has ended counts as run out.
     A message waits while an earlier one to the same target is still pending and either waiting for
     its retry or claimed by another worker, so each DM and channel gets its messages in order.
     `only`: these messages, and any earlier ones to their targets (which must go first)."""
+    dead: list[str] = []
+    if is_dead is not None:
+        holders = session.scalars(
+            select(OutboxMessage.claimed_by).distinct()
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_until >= now,
+                   OutboxMessage.claimed_by.is_not(None)))
+        dead = [holder for holder in holders if holder and is_dead(holder)]
     earlier = aliased(OutboxMessage)
     waiting_behind = (
         select(earlier.id)
@@ -212,7 +229,9 @@ def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta
             earlier.target == OutboxMessage.target,
             earlier.status == OutboxStatus.PENDING,
             earlier.id < OutboxMessage.id,
-            or_(earlier.next_attempt_at > now, earlier.claimed_until >= now),
+            or_(earlier.next_attempt_at > now,
+                and_(earlier.claimed_until >= now, or_(earlier.claimed_by.is_(None), earlier.claimed_by.not_in(dead)))
+                if dead else earlier.claimed_until >= now),
         )
         .exists()
     )
@@ -221,7 +240,8 @@ def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now,
+                *([OutboxMessage.claimed_by.in_(dead)] if dead else [])),
             ~waiting_behind,
         )
         .order_by(OutboxMessage.id)
@@ -245,6 +265,7 @@ def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta
     rows = list(session.scalars(stmt))
     for row in rows:
         row.claimed_until = now + lease
+        row.claimed_by = claimant
     session.flush()
     return [ClaimedMessage(row.id, row.target_kind, row.target, row.payload, row.attempts) for row in rows]
 
@@ -253,7 +274,7 @@ def mark_sent(*, session: Session, message_id: int, now: dt.datetime, channel: s
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, slack_channel=channel, slack_ts=ts,
+        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, claimed_by=None, slack_channel=channel, slack_ts=ts,
                 attempts=OutboxMessage.attempts + 1, last_error=None)
     )
 
@@ -263,7 +284,7 @@ def mark_retry(*, session: Session, message_id: int, at: dt.datetime, error: str
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(next_attempt_at=at, claimed_until=None,
+        .values(next_attempt_at=at, claimed_until=None, claimed_by=None,
                 attempts=OutboxMessage.attempts + (1 if count_attempt else 0), last_error=error[:2000])
     )
 
@@ -272,7 +293,7 @@ def mark_failed(*, session: Session, message_id: int, error: str) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.FAILED, claimed_until=None, attempts=OutboxMessage.attempts + 1,
+        .values(status=OutboxStatus.FAILED, claimed_until=None, claimed_by=None, attempts=OutboxMessage.attempts + 1,
                 last_error=error[:2000])
     )
 
@@ -283,7 +304,7 @@ def release(*, session: Session, message_ids: Sequence[int], at: dt.datetime) ->
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(list(message_ids)))
-            .values(claimed_until=None, next_attempt_at=at)
+            .values(claimed_until=None, claimed_by=None, next_attempt_at=at)
         )
 
 
@@ -297,12 +318,14 @@ def list_messages(
 
 
 def retry_failed(*, session: Session, now: dt.datetime, ids: Sequence[int] | None = None) -> int:
-    """Put failed messages back in the queue; the number requeued."""
+    """Put failed messages back in the queue, due at once (by `now`, or by when they were last due if that is
+    earlier, for a sender whose clock is behind this one's); the number requeued."""
     stmt = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
     if ids:
         stmt = stmt.where(OutboxMessage.id.in_(list(ids)))
+    due = case((OutboxMessage.next_attempt_at < now, OutboxMessage.next_attempt_at), else_=now)
     result = cast(CursorResult[Any], session.execute(
-        stmt.values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_until=None, attempts=0)
+        stmt.values(status=OutboxStatus.PENDING, next_attempt_at=due, claimed_until=None, claimed_by=None, attempts=0)
     ))
     return result.rowcount or 0
 

@@ -4,11 +4,17 @@ A TCP proxy of the test's own sits between the server and the shared PostgreSQL 
 using, so it is never stopped): cutting the proxy resets every connection and refuses new ones, as a
 stopped database would. Meanwhile commands answer with a clear temporary error and write nothing,
 /healthz says 503; once it is back, requests work again, the scheduler takes its lock back, the sender
-delivers what is queued, and the state is whole. (PostgreSQL only: SQLite is a file, not a server.)
+delivers what is queued, and the state is whole. Holding the proxy keeps every connection open but
+forwards nothing, as a hung server or a silent network would: commands still answer within Slack's
+3 seconds, /healthz within one, and a transaction cut off half-way is never committed.
+(PostgreSQL only: SQLite is a file, not a server.)
 """
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from tests.support.databases import backends, db_rows, make_database
 from tests.support.fake_slack import FakeSlack
-from tests.support.integrity import changed_tables, consistency_problems, table_counts
+from tests.support.integrity import changed_tables, consistency_problems, table_counts, wait_for_orphaned_writes
 from tests.support.server import start_server
 from tests.support.settings import ADMIN
 from tests.support.slack_requests import SlackUser, http
@@ -71,4 +77,69 @@ def test_database_away_and_back(backend: str, fake_slack: FakeSlack, tmp_path: P
     assert texts == ["Before the outage", "After the outage"]
     assert consistency_problems(database.url) == []
     assert "Traceback" not in log.read_text(), "an outage is a warning in the log, not a crash"
+    database.drop()
+
+
+HELD_COMMANDS = 15
+
+
+@pytest.mark.parametrize("backend", [b for b in backends() if b == "postgresql"])
+def test_a_database_that_stops_answering(backend: str, fake_slack: FakeSlack, tmp_path: Path):
+    """The proxy holds everything from the moment a command has sent its INSERT (the server has begun the
+    transaction and written in it); 15 commands sent at once meanwhile."""
+    database = make_database(backend, tmp_path, migrated=True)
+    real = make_url(database.url)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
+    via_proxy = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    log = tmp_path / "serve.log"
+    server = start_server(via_proxy, fake_slack.url, log_path=log, migrate=False)  # a copy of a migrated database
+    admin = SlackUser(server.base_url, ADMIN, "CHUNG001")
+    chair = admin.as_user("UHUNGCHR")
+    answers: list[tuple[float, int, str]] = []
+    try:
+        assert "now runs in this channel" in admin.command("/lsp", 'board create "Hung" chair:<@UHUNGCHR|c> org:"O"').text
+        assert "recorded" in chair.command("/action", "add Before the hang").text
+        before = table_counts(database.url)
+
+        proxy.hold_after(b"INSERT INTO actions")
+
+        def send(n: int) -> None:
+            started = time.monotonic()
+            r = chair.command("/action", f"add Held {n}")
+            answers.append((time.monotonic() - started, r.status, r.text))
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(HELD_COMMANDS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        started = time.monotonic()
+        health = http("GET", server.base_url + "/healthz")
+        health_took = time.monotonic() - started
+        assert health.status == 503 and health_took < 1.0, (health.status, health_took)
+        held_for = time.monotonic()
+        time.sleep(1.2)  # still held: the probe keeps failing, and logs nothing more
+        proxy.release()
+        wait_until(lambda: http("GET", server.base_url + "/healthz").status == 200, what="/healthz to recover")
+        wait_for_orphaned_writes(database.url)
+        assert changed_tables(before, table_counts(database.url)) == {}, "a command told it failed was written"
+        r = chair.command("/action", "add After the hang")
+        assert r.status == 200 and "recorded" in r.text, r.text
+    finally:
+        server.stop()
+        proxy.stop()
+    slowest = max(took for took, _, _ in answers)
+    print(f"{len(answers)} commands answered in at most {slowest:.2f} s; /healthz in {health_took:.3f} s; "
+          f"held for {time.monotonic() - held_for:.1f} s")
+    assert len(answers) == HELD_COMMANDS
+    for took, status, text in answers:
+        assert status == 200 and "Temporarily unavailable" in text and took < 2.5, (took, status, text)
+    texts = [t for (t,) in db_rows(database.url, "SELECT text FROM actions ORDER BY ref")]
+    assert texts == ["Before the hang", "After the hang"]
+    assert consistency_problems(database.url) == []
+    text = log.read_text()
+    assert "Traceback" not in text
+    errors = re.findall(r" ERROR [\w.]+: (.*)", text)
+    assert len(errors) == 2, errors
+    assert errors[0].startswith("database unavailable") and errors[1].startswith("database available again"), errors
     database.drop()

@@ -168,9 +168,9 @@ def test_sender_killed_mid_drain_and_restarted_delivers_everything(database, fak
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         assert len(fake_slack.messages()) < len(messages), "the kill came too late to test anything"
-        # Restart as a minute and a half later: the killed process's claims have run out.
-        second = start_scheduler(database.url, fake_slack, tmp_path / "second.log",
-                                 now=DEFAULT_NOW + dt.timedelta(seconds=90))
+        # Restarted with the same LSPBOT_NOW, as in staging: it takes over the killed process's claims at once
+        # (its predecessor on this host), without waiting for their lease.
+        second = start_scheduler(database.url, fake_slack, tmp_path / "second.log", now=DEFAULT_NOW)
         try:
             wait_until(lambda: len({c.params["text"] for c in fake_slack.messages()}) == len(messages), timeout=40,
                        what="every message")
@@ -295,3 +295,43 @@ def test_two_serve_replicas_on_postgresql_deliver_every_message_exactly_once(fak
             server.stop()
         runtime.close()
         database.drop()
+
+
+def test_claims_run_out_on_the_real_clock_whatever_lspbot_now_says(database, fake_slack: FakeSlack):
+    """Staging, where LSPBOT_NOW starts every process's clock at the same moment: a process that had been running
+    an hour claimed messages (a 2 s lease here) and vanished; one restarted with the same LSPBOT_NOW, its clock an
+    hour behind the vanished one's, sends them once the lease has run out, not an hour later. A claim by a
+    process of this host that is no longer running (a restart's predecessor) is taken over at once."""
+    from bot.runtime import build_runtime
+    from bot.services.sender import HOST, build_sender
+    from tests.support.settings import settings_for
+
+    def runtime_at(now: dt.datetime) -> Runtime:
+        settings = settings_for(database.url, LSPBOT_NOW=now.isoformat(), SLACK_API_URL=fake_slack.url)
+        return build_runtime(settings, migrate=False)
+
+    vanished, restarted = runtime_at(DEFAULT_NOW + dt.timedelta(hours=1)), runtime_at(DEFAULT_NOW)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    try:
+        for claimant, lease, messages in (("elsewhere/pid:[1]:4242:a1b2c3", 2, [("CNOW1", "a"), ("CNOW1", "b")]),
+                                          (f"{HOST}:{gone.pid}:d4e5f6", 60, [("CNOW2", "c")])):
+            with db.session_scope(vanished.sessions) as session:  # queued as the vanished process queues
+                for channel, text in messages:
+                    outbox_store.enqueue(session=session, key=f"m:{text}", target_kind="channel", target=channel,
+                                         payload={"text": text}, now=vanished.clock.now(),
+                                         due=vanished.outbox_clock.now())
+            with db.session_scope(vanished.sessions) as session:
+                assert len(outbox_store.claim(session=session, now=vanished.outbox_clock.now(), limit=10,
+                                              claimant=claimant, lease=dt.timedelta(seconds=lease))) == len(messages)
+        claimed_at = time.monotonic()
+        sender = build_sender(restarted)
+        assert sender.drain_once() == 1  # the predecessor's on this host: at once
+        assert delivered(fake_slack) == {"CNOW2": ["c"]}
+        wait_until(lambda: sender.drain_once() == 2, timeout=10, interval=0.1, what="the lease to run out")
+        took = time.monotonic() - claimed_at
+    finally:
+        vanished.close()
+        restarted.close()
+    assert delivered(fake_slack) == {"CNOW2": ["c"], "CNOW1": ["a", "b"]}
+    assert 2 <= took < 4, took

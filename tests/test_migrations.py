@@ -16,6 +16,9 @@ from sqlalchemy import Engine, text
 from store import db
 from store.models import Base
 from tests.support.databases import TestDatabase, backends, make_database
+from tests.support.integrity import connect
+from tests.support.server import run_lspbot
+from tests.support.settings import lspbot_env
 
 
 def test_the_models_match_the_migrations(database: TestDatabase) -> None:
@@ -59,3 +62,41 @@ def test_mentions_stored_before_are_turned_into_names(empty_database: Engine) ->
         assert conn.execute(text("SELECT text FROM actions")).scalar_one() == (
             "Ask Alice Smith and bob and UNOBODY for the figures")
         assert conn.execute(text("SELECT note FROM action_updates")).scalar_one() == "Spoke to Alice Smith"
+
+
+def test_serve_and_scheduler_refuse_a_schema_that_is_not_the_codes(database: TestDatabase, tmp_path: Path) -> None:
+    """One line and exit status 2, before anything starts: a schema behind the code (PostgreSQL: SQLite files are
+    upgraded at start-up), an empty database, and (SQLite) a revision this code does not know (a newer version's)."""
+    head = db.head_revision()
+    env = lspbot_env(database.url, "http://127.0.0.1:9/api/")
+
+    def refused(command: str) -> str:
+        done = run_lspbot([command] + (["--port", "0"] if command == "serve" else []), env, cwd=tmp_path, timeout=60)
+        assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, (done.returncode,
+                                                                                           done.stdout, done.stderr)
+        return done.stderr.strip()
+
+    def stamp(revision: str | None) -> None:
+        with connect(database.url) as conn:
+            conn.execute(text("DELETE FROM alembic_version"))
+            if revision:
+                conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:r)"), {"r": revision})
+            conn.commit()
+
+    if database.backend == "sqlite":  # upgraded at start-up, unless a newer version has been there
+        stamp("0099_from_a_newer_lspbot")
+        assert refused("scheduler") == (
+            "lspbot: the database is at revision 0099_from_a_newer_lspbot, which this lspbot does not know (a newer "
+            "version upgraded it): run that version, or restore the backup taken before the upgrade")
+    else:
+        stamp("0005_merge")
+        assert refused("serve") == (f"lspbot: the database is at revision 0005_merge, this lspbot needs {head}: "
+                                    "run `lspbot db upgrade`")
+        empty = make_database("postgresql", tmp_path)
+        try:
+            done = run_lspbot(["scheduler"], lspbot_env(empty.url, "http://127.0.0.1:9/api/"), cwd=tmp_path, timeout=60)
+            assert done.returncode == 2 and done.stderr == (
+                f"lspbot: the database is at revision none (it is empty), this lspbot needs {head}: "
+                "run `lspbot db upgrade`\n"), done.stderr
+        finally:
+            empty.drop()

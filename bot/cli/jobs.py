@@ -114,12 +114,15 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.health import HealthProbe
     from bot.runtime import build_runtime
     from bot.services.scheduler import JobScheduler
     from bot.services.sender import build_sender
 
     settings.require("SLACK_BOT_TOKEN")
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, check_schema=True)
+    probe = HealthProbe(runtime.engine, runtime.health)
+    probe.start()
     sender = None if args.no_sender else build_sender(runtime, batch=args.outbox_batch)
     scheduler = JobScheduler(runtime, leader_poll=args.leader_poll, sync_every=args.sync_every)
     done = threading.Event()
@@ -137,6 +140,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         scheduler.stop()
         if sender:
             sender.stop()
+        probe.stop()
         runtime.close()
     return 0
 
@@ -176,7 +180,7 @@ def cmd_outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
     runtime = build_runtime(settings)
     try:
         with db.session_scope(runtime.sessions) as session:
-            count = outbox_store.retry_failed(session=session, now=runtime.clock.now(), ids=args.ids or None)
+            count = outbox_store.retry_failed(session=session, now=runtime.outbox_clock.now(), ids=args.ids or None)
         print(f"requeued {count} failed message(s); the running bot (or `lspbot scheduler`) sends them")
     finally:
         runtime.close()

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
+
 from bot.settings import Settings, SettingsError, load_settings
+from store.db import SchemaMismatch
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -42,6 +45,7 @@ def _setup_logging(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.health import HealthProbe
     from bot.slack.app import create_app
     from bot.runtime import build_runtime
     from bot.services.scheduler import JobScheduler
@@ -50,9 +54,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     required = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if args.socket else ["SLACK_SIGNING_SECRET"])
     settings.require(*required)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, check_schema=True)
+    probe = HealthProbe(runtime.engine, runtime.health)
     sender = build_sender(runtime, batch=args.outbox_batch)
     app = create_app(runtime)
+    probe.start()
     sender.start()
     scheduler = handler = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -78,6 +84,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if scheduler:
             scheduler.stop()
         sender.stop()
+        probe.stop()
         runtime.close()
     return 0
 
@@ -134,11 +141,24 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from store import db
+    from store import backup, db
 
-    engine = db.make_engine(settings.database_url)
+    if args.db_command in ("backup", "restore"):
+        try:
+            if args.db_command == "backup":
+                backup.backup(settings.database_url, Path(args.out))
+                print(f"backed up to {args.out} ({Path(args.out).stat().st_size} bytes)")
+                return 0
+            backup.restore(settings.database_url, Path(args.file), replace=args.replace)
+        except backup.BackupError as exc:
+            print(f"lspbot: {exc}", file=sys.stderr)
+            return 1
+    engine = db.make_engine(settings.database_url, timeouts=settings.db_timeouts)
     try:
-        if args.db_command == "upgrade":
+        if args.db_command == "restore":
+            print(f"restored {args.file}: database at revision {db.current_revision(engine)}; "
+                  "`lspbot db upgrade` brings it up to this version")
+        elif args.db_command == "upgrade":
             db.upgrade(engine)
             print(f"database at revision {db.current_revision(engine)}")
         else:
@@ -222,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = dbp.add_subparsers(dest="db_command", required=True)
     dbsub.add_parser("upgrade", help="apply migrations")
     dbsub.add_parser("current", help="show the schema revision")
+    dump = dbsub.add_parser("backup", help="write a consistent copy of the database to a file, while the bot runs")
+    dump.add_argument("--out", required=True, metavar="FILE",
+                      help="the file to write (SQLite: a database file; PostgreSQL: pg_dump's custom format)")
+    load = dbsub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    load.add_argument("file", metavar="FILE", help="a file written by `lspbot db backup`")
+    load.add_argument("--replace", action="store_true", help="overwrite a database that is not empty")
     dbp.set_defaults(func=cmd_db)
 
     actions = sub.add_parser("actions", help="the action log")
@@ -248,8 +274,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(settings)
     try:
         return args.func(args, settings)
-    except SettingsError as exc:
+    except (SettingsError, SchemaMismatch) as exc:
         print(f"lspbot: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:  # at start-up: the database cannot be reached
+        reason = str(exc.orig or exc).strip().splitlines()
+        print(f"lspbot: the database cannot be reached: {reason[0] if reason else exc.__class__.__name__}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

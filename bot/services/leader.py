@@ -17,9 +17,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
+
+from bot.health import DatabaseHealth
+from store import db
 
 log = logging.getLogger("lspbot.leader")
 
@@ -31,13 +34,16 @@ class LeaderElection:
     """Calls `on_elected` when this process becomes the one that runs jobs and `on_deposed` when it stops."""
 
     def __init__(self, engine: Engine, *, on_elected: Callable[[], None], on_deposed: Callable[[], None],
-                 poll: float = DEFAULT_POLL, key: int = LOCK_KEY) -> None:
+                 poll: float = DEFAULT_POLL, key: int = LOCK_KEY, timeouts: db.Timeouts | None = None,
+                 health: DatabaseHealth | None = None) -> None:
         self.url = engine.url
         self.dialect = engine.dialect.name
         self.on_elected = on_elected
         self.on_deposed = on_deposed
         self.poll = poll
         self.key = key
+        self.timeouts = timeouts
+        self.health = health or DatabaseHealth()
         self.is_leader = False
         self._engine: Engine | None = None
         self._conn: Connection | None = None
@@ -50,9 +56,10 @@ class LeaderElection:
                      "jobs (use PostgreSQL to run several replicas)")
             self._elect()
             return
-        self._engine = create_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
-                                     connect_args={"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
-                                                   "keepalives_count": 3, "connect_timeout": 10})
+        # The connect, keepalive and statement timeouts of every connection: a silent database costs a beat at
+        # most the statement timeout and its grace, after which this replica stands down.
+        self._engine = db.make_engine(self.url.render_as_string(hide_password=False), timeouts=self.timeouts,
+                                      poolclass=NullPool, isolation_level="AUTOCOMMIT")
         self._thread = threading.Thread(target=self._run, name="leader-election", daemon=True)
         self._thread.start()
 
@@ -90,7 +97,7 @@ class LeaderElection:
         try:
             conn = self._engine.connect()
         except Exception as exc:
-            log.warning("leader election: database unreachable (%s)", exc.__class__.__name__)
+            self.health.failed("the leader election", exc)  # the outage is logged once, not per beat
             return False
         try:
             # Let the server notice a vanished holder within about 35 s (idle 20 + 3 probes of 5).

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FixedClock
 from bot.services.leader import DEFAULT_POLL, LeaderElection
-from bot.runtime import Runtime
+from bot.runtime import Runtime, is_database_unavailable
 from handlers.board_rules import board_config
 from jobs.base import Job, JobReport
 from jobs.registry import JOBS
@@ -145,8 +145,11 @@ def run_due(runtime: Runtime, *, how: str = "catch-up", job_ids: list[str] | Non
 def _logged_run(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, how: str) -> RunResult | None:
     try:
         result = run_job(runtime, job, board_id, occasion, how=how)
-    except Exception:
-        log.exception("job %s for board %s at %s failed", job.id, board_id, occasion.isoformat())
+    except Exception as exc:
+        if is_database_unavailable(exc):  # the outage is logged once; the occasion runs when the database is back
+            runtime.health.failed(f"job {job.id}", exc)
+        else:
+            log.exception("job %s for board %s at %s failed", job.id, board_id, occasion.isoformat())
         return None
     if result.ran:
         log.info("%s ran for %s at %s (%s): %s", job.id, result.board, occasion.isoformat(), how,
@@ -186,7 +189,7 @@ class JobScheduler:
         self.runtime = runtime
         self.sync_every = sync_every
         self.leader = LeaderElection(runtime.engine, on_elected=self._elected, on_deposed=self._deposed,
-                                     poll=leader_poll)
+                                     poll=leader_poll, timeouts=runtime.settings.db_timeouts, health=runtime.health)
         self._scheduler: BackgroundScheduler | None = None
         self._lock = threading.Lock()
 
@@ -226,6 +229,14 @@ class JobScheduler:
         scheduler = self._scheduler
         if scheduler is None:
             return
+        try:
+            self._sync(scheduler)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            self.runtime.health.failed("the scheduler's sync", exc)  # logged once; the next sync tries again
+
+    def _sync(self, scheduler: BackgroundScheduler) -> None:
         wanted: dict[str, tuple[Job, int, Any, int]] = {}
         with db.session_scope(self.runtime.sessions) as session:
             for board in boards.list_all(session=session):

@@ -21,6 +21,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.health import DatabaseHealth
 from bot.runtime import is_database_unavailable
 from bot.slack.api import Delivery, DeliveryError
 from store import db
@@ -46,6 +48,38 @@ LEASE = dt.timedelta(seconds=60)
 # replicas' clocks may differ a little): past the lease another replica may claim it and send it again.
 LEASE_SAFETY = 5.0
 DEFAULT_WORST_CASE = 30.0  # a delivery that cannot say how long it may take
+
+
+def _host() -> str:
+    """This machine, and the process namespace on it (two containers on one host are two hosts here)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}/{namespace}"
+
+
+HOST = _host()
+PROCESS_TOKEN = uuid.uuid4().hex[:12]  # tells this process from an earlier one that had the same pid
+
+
+def claimant_is_gone(claimant: str) -> bool:
+    """Whether the process that claimed messages as `claimant` (host:pid:token) is known to have ended: one on this
+    host whose pid is not running, or that had this process's pid before it. A process elsewhere, or a pid now
+    running something else, is not known to have ended: its claims run out with their lease."""
+    parts = claimant.rsplit(":", 2)  # the host may hold colons, the pid and token do not
+    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
+        return False
+    pid, token = int(parts[1]), parts[2]
+    if pid == os.getpid():
+        return token != PROCESS_TOKEN
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # running, as another user
+        return False
+    return False
 
 
 def backoff(attempts: int) -> float:
@@ -93,19 +127,26 @@ class OutboxSender:
         lease: dt.timedelta = LEASE,
         on_sent: Callable[[int], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        health: DatabaseHealth | None = None,
+        outbox_clock: Clock | None = None,
+        worker: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.delivery = delivery
         self.clock = clock
+        # When messages are due and claims run out: the real clock in a running bot, whatever LSPBOT_NOW says
+        # (`clock`, the bot's, stamps sent_at)
+        self.outbox_clock = outbox_clock or clock
         self.batch = batch
         self.max_attempts = max_attempts
         self.lease = lease
-        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.worker = worker or f"{HOST}:{os.getpid()}:{PROCESS_TOKEN}"  # claimed_by
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._monotonic = monotonic
         self.on_sent = on_sent
+        self.health = health or DatabaseHealth()
 
     def wake(self) -> None:
         self._wake.set()
@@ -117,8 +158,8 @@ class OutboxSender:
         number of messages attempted."""
         claimed_at = self._monotonic()  # before the claim: the lease runs from no later than this
         with db.session_scope(self.sessions) as session:
-            claimed = outbox_store.claim(session=session, now=self.clock.now(), limit=self.batch, lease=self.lease,
-                                         only=only)
+            claimed = outbox_store.claim(session=session, now=self.outbox_clock.now(), limit=self.batch,
+                                         lease=self.lease, only=only, claimant=self.worker, is_dead=claimant_is_gone)
         if not claimed:
             return 0
         lease_ends = claimed_at + self.lease.total_seconds()
@@ -183,7 +224,7 @@ class OutboxSender:
     def _release(self, message_ids: list[int]) -> None:
         if message_ids:
             with db.session_scope(self.sessions) as session:
-                outbox_store.release(session=session, message_ids=message_ids, at=self.clock.now())
+                outbox_store.release(session=session, message_ids=message_ids, at=self.outbox_clock.now())
 
     def _record_failure(self, message_id: int, kind: str, target: str, attempts: int, exc: DeliveryError) -> None:
         with db.session_scope(self.sessions) as session:
@@ -196,7 +237,8 @@ class OutboxSender:
                     hold(kind, target, exc.retry_after)
                 log.info("outbox message %s: rate limited; retrying in %.0fs", message_id, exc.retry_after)
                 outbox_store.mark_retry(session=session, message_id=message_id, count_attempt=False,
-                                        at=self.clock.now() + dt.timedelta(seconds=exc.retry_after), error=str(exc))
+                                        at=self.outbox_clock.now() + dt.timedelta(seconds=exc.retry_after),
+                                        error=str(exc))
             elif attempts + 1 >= self.max_attempts:
                 log.warning("outbox message %s failed after %d attempts: %s", message_id, attempts + 1, exc)
                 outbox_store.mark_failed(session=session, message_id=message_id, error=str(exc))
@@ -204,7 +246,7 @@ class OutboxSender:
                 delay = exc.retry_after if exc.retry_after > 0 else backoff(attempts + 1)
                 log.info("outbox message %s: %s; retrying in %.0fs", message_id, exc, delay)
                 outbox_store.mark_retry(session=session, message_id=message_id,
-                                        at=self.clock.now() + dt.timedelta(seconds=delay), error=str(exc))
+                                        at=self.outbox_clock.now() + dt.timedelta(seconds=delay), error=str(exc))
 
     # ------------------------------------------------------------ loops
 
@@ -234,7 +276,7 @@ class OutboxSender:
             if not outcome.pending or self._monotonic() >= deadline:
                 return outcome
             next_at = min(row.next_attempt_at for row in rows if row.status == OutboxStatus.PENDING)
-            wait = (next_at - self.clock.now()).total_seconds()
+            wait = (next_at - self.outbox_clock.now()).total_seconds()
             sleep(min(max(wait, 0.05), max(deadline - self._monotonic(), 0.05), 5.0))
 
     def run_forever(self, poll: float = 2.0) -> None:
@@ -243,10 +285,12 @@ class OutboxSender:
                 handled = self.drain_once()
             except Exception as exc:  # the database may be away; keep the thread alive and try again
                 if is_database_unavailable(exc):
-                    log.warning("outbox drain: database unavailable (%s); retrying", exc.__class__.__name__)
+                    self.health.failed("the outbox sender", exc)  # the outage is logged once, not per drain
                 else:
                     log.exception("outbox drain failed; retrying")
                 handled = 0
+            else:
+                self.health.succeeded()
             if handled == 0:
                 self._wake.wait(poll)
                 self._wake.clear()
@@ -274,6 +318,7 @@ def build_sender(runtime: Any, *, pacer_interval: float | None = None, batch: in
     pacer = Pacer(pacer_interval) if pacer_interval is not None else None
     delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False),
                              pacer, dm_channels=known)
-    sender = OutboxSender(runtime.sessions, delivery, runtime.clock, batch=batch)
+    sender = OutboxSender(runtime.sessions, delivery, runtime.clock, batch=batch, health=runtime.health,
+                          outbox_clock=runtime.outbox_clock)
     runtime.wake_sender = sender.wake
     return sender

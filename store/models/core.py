@@ -230,7 +230,8 @@ class OutboxMessage(Base):
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime]
-    claimed_until: Mapped[dt.datetime | None]
+    claimed_until: Mapped[dt.datetime | None]  # on the real clock, whatever LSPBOT_NOW says
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # the sending process: host:pid:start token
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]

@@ -3,7 +3,9 @@
 The server (the shared PostgreSQL) keeps running for every other test meanwhile.
 
 `cut()` drops every open connection and refuses new ones, as a stopped server would; `restore()` listens
-again on the same port.
+again on the same port. `hold()` keeps every connection open and accepts new ones but forwards nothing either
+way, as a hung server or a silent network would (the kernel still acknowledges what is sent, so TCP
+keepalives and `tcp_user_timeout` see nothing wrong); `release()` forwards again, what was held included.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ class TcpProxy:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self.connections = 0  # accepted in all
+        self._flowing = threading.Event()  # cleared while held
+        self._flowing.set()
+        self._hold_after: bytes | None = None
 
     def start(self) -> TcpProxy:
         listener = socket.socket()
@@ -50,13 +55,20 @@ class TcpProxy:
                     return
                 self._open |= {client, upstream}
                 self.connections += 1
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), name="tcp-proxy-pump", daemon=True).start()
+            for a, b, outbound in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(a, b, outbound), name="tcp-proxy-pump", daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, outbound: bool) -> None:
         try:
-            while data := source.recv(65536):
+            while True:
+                data = source.recv(65536)
+                self._flowing.wait()  # held: keep what arrived (a closed socket too) until released
+                if not data:
+                    break
                 sink.sendall(data)
+                if outbound and self._hold_after is not None and self._hold_after in data:
+                    self._hold_after = None
+                    self.hold()
         except OSError:
             pass
         finally:
@@ -82,9 +94,23 @@ class TcpProxy:
             listener.close()
         self._drop(*open_now)
 
+    def hold(self) -> None:
+        """The database stops answering: connections stay open, new ones are accepted, nothing is forwarded."""
+        self._flowing.clear()
+
+    def hold_after(self, marker: bytes) -> None:
+        """Hold from the moment a client has sent `marker` (forwarded; its answer is held): a transaction the server
+        has begun and written in, whose client then hears nothing."""
+        self._hold_after = marker
+
+    def release(self) -> None:
+        """Forward again, starting with what was held."""
+        self._flowing.set()
+
     def restore(self) -> None:
         """The database is back, on the same port."""
         self.start()
 
     def stop(self) -> None:
         self.cut()
+        self._flowing.set()  # let held pumps see their sockets closed
