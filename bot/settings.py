@@ -33,6 +33,7 @@ class Settings:
     now: dt.datetime | None = None  # LSPBOT_NOW: start the clock at this instant (staging, tests)
     log_level: str = "INFO"
     templates_dir: Path | None = None  # LSPBOT_TEMPLATES_DIR: templates here replace the shipped ones of the same name
+    outbox_retention_days: int = 90  # LSPBOT_OUTBOX_RETENTION_DAYS: delivered messages' payloads are purged after it
 
     def __repr__(self) -> str:
         """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""
@@ -83,6 +84,9 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
     templates_dir = Path(raw_dir).expanduser() if (raw_dir := get("LSPBOT_TEMPLATES_DIR")) else None
     if templates_dir is not None and not templates_dir.is_dir():
         raise SettingsError(f"LSPBOT_TEMPLATES_DIR: no such folder: {raw_dir}")
+    raw_retention = get("LSPBOT_OUTBOX_RETENTION_DAYS", "90") or "90"
+    if not (raw_retention.isascii() and raw_retention.isdigit()) or not 1 <= int(raw_retention) <= 3650:
+        raise SettingsError(f"LSPBOT_OUTBOX_RETENTION_DAYS: a whole number of days from 1 to 3650, not {raw_retention!r}")
     admins = frozenset(a.strip() for a in (get("LSPBOT_ADMINS", "") or "").replace(";", ",").split(",") if a.strip())
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -95,4 +99,5 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         now=now,
         log_level=get("LSPBOT_LOG_LEVEL", "INFO").upper(),
         templates_dir=templates_dir,
+        outbox_retention_days=int(raw_retention),
     )
