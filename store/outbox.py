@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store.db import upsert_insert
@@ -257,7 +257,10 @@ def mark_sent(*, session: Session, message_id: int, now: dt.datetime, channel: s
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, slack_channel=channel, slack_ts=ts,
+        # A message purged while in flight (its person erased as it went) keeps no record of where it went.
+        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None,
+                slack_channel=case((OutboxMessage.purged_at.is_(None), channel), else_=None),
+                slack_ts=case((OutboxMessage.purged_at.is_(None), ts), else_=None),
                 attempts=OutboxMessage.attempts + 1, last_error=None)
     )
 
