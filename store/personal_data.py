@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Enum, String, Table, Text, and_, or_, select, update
+from sqlalchemy import JSON, ColumnElement, Enum, String, Table, Text, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -77,9 +77,12 @@ def _bounded(literal: str) -> str:
 
 @dataclass(frozen=True)
 class Terms:
-    """The patterns that find one person in text, and what each becomes."""
+    """The patterns that find one person in text, and what each becomes; and the substrings a row must hold to
+    be looked at (so the database, not Python, reads past the rows that cannot name them)."""
 
     rules: tuple[tuple[re.Pattern[str], str], ...]
+    exact: tuple[str, ...]  # substrings as they are stored (the Slack id, the DM channel)
+    folded: str | None  # a lower-case ASCII substring of the name (None: the name has none; every row is looked at)
 
     @classmethod
     def of(cls, member: Member, key: str, name: str) -> Terms:
@@ -87,12 +90,33 @@ class Terms:
         slack_id = member.slack_user_id
         rules.append((re.compile(r"<@" + re.escape(slack_id) + r"(\|[^>]*)?>"), name))  # a Slack mention, with its label
         rules.append((re.compile(_bounded(slack_id)), key))
+        exact = [slack_id]
         if member.dm_channel_id:
             rules.append((re.compile(_bounded(member.dm_channel_id)), key))
+            exact.append(member.dm_channel_id)
         display = member.display_name.strip()
+        folded: str | None = None
         if display and display != slack_id and not display.startswith("Former member "):
             rules.append((re.compile(_bounded(display), re.IGNORECASE), name))
-        return cls(tuple(rules))
+            # The longest ASCII run of the name: JSON may store the rest as \u escapes, and SQLite's lower() folds
+            # ASCII only.
+            runs = re.findall(r"[A-Za-z0-9' .-]+", display)
+            folded = max(runs, key=lambda r: len(r.strip())).strip().lower() if runs else None
+            if not folded or not folded.strip():
+                return cls(tuple(rules), tuple(exact), None)
+        return cls(tuple(rules), tuple(exact), folded)
+
+    @property
+    def looks_everywhere(self) -> bool:
+        return any(p.flags & re.IGNORECASE for p, _ in self.rules) and self.folded is None
+
+    def condition(self, column: Any) -> ColumnElement[bool]:
+        """A SQL test that is true of every value of `column` naming the person (and of a few more)."""
+        text = cast(column, Text) if isinstance(column.type, JSON) else column
+        tests = [text.contains(needle, autoescape=True) for needle in self.exact]
+        if self.folded is not None:
+            tests.append(func.lower(text).contains(self.folded, autoescape=True))
+        return or_(*tests)
 
     def found(self, text: str) -> bool:
         return any(pattern.search(text) for pattern, _ in self.rules)
@@ -201,6 +225,8 @@ def _scan(session: Session, terms: Terms, *, scope: dict[str, ColumnElement[bool
         stmt = select(*pk, *columns)
         if scope is not None:
             stmt = stmt.where(scope[table.name])
+        if not terms.looks_everywhere:
+            stmt = stmt.where(or_(*(terms.condition(c) for c in columns)))
         for row in session.execute(stmt.execution_options(yield_per=500)).mappings():
             values = dict(row)
             texts = [s for c in columns for s in _strings(values[c.name])]

@@ -57,6 +57,11 @@ def everywhere(server: ServerProcess, *needles: str) -> list[str]:
     return found
 
 
+def as_json(value: Any) -> Any:
+    """A JSON column as read straight from the database: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def add_zoe(server: ServerProcess, board: BoardFixture) -> tuple[str, str]:
     """Zoë joins the board; (her Slack id, her DM channel once the bot has written to her)."""
     zoe = "UZOE" + board.channel_id[1:]
@@ -119,7 +124,7 @@ def test_export_then_erase_from_the_command_line(server: ServerProcess, board: B
                    i=member_id[0][0]) == [(pseudonym, None, None)]
     to_her = db_rows(server.database_url, "SELECT key, status, payload, purged_at FROM outbox WHERE target = :k",
                      k=f"erased:{member_id[0][0]}")
-    assert len(to_her) >= 3 and all(json.loads(p) == {"purged": True} and at is not None for _, _, p, at in to_her)
+    assert len(to_her) >= 3 and all(as_json(p) == {"purged": True} and at is not None for _, _, p, at in to_her)
     assert [s for k, s, _, _ in to_her if k.startswith("waiting:")] == ["failed"]  # cancelled, never to be sent
 
     # The board's record stays, readable, under the pseudonym.
