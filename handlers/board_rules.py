@@ -202,7 +202,7 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
                 "a run missed while the bot was down still happens on return within this many hours, "
                 "the same day before 20:00"),
     SettingSpec("vice_chairs_max", 1, _int_between(1, 10), "how many vice-chairs the board may have at once"),
-    SettingSpec("purge_time", "03:00", _time,
+    SettingSpec("purge_time", "09:00", _time,
                 "time of day of the daily purge of delivered messages' content (the outbox is shared by every board)"),
 )}
 

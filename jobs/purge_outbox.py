@@ -1,4 +1,5 @@
-"""purge-outbox: every day at `purge_time` (default 03:00, board time), the payloads of the messages delivered
+"""purge-outbox: every day at `purge_time` (default 09:00, board time, with the
+other jobs), the payloads of the messages delivered
 (or failed) longer ago than the retention (LSPBOT_OUTBOX_RETENTION_DAYS, default 90 days) are emptied.
 
 The rows stay, with their key, target, status and where Slack put them: a key is never queued twice and a posted

@@ -138,7 +138,7 @@ def test_export_then_erase_from_the_command_line(server: ServerProcess, board: B
     assert ("create",) in audit and ("progress",) in audit  # her own changes stay, under the pseudonym's key
 
     listing = jobs(server, "list")
-    assert "purge-outbox" in listing and "every day at 03:00" in listing
+    assert "purge-outbox" in listing and "every day at 09:00" in listing
 
 
 def db_id(done: Any) -> str:
@@ -234,7 +234,7 @@ def test_the_daily_purge_empties_delivered_payloads_past_the_retention(database:
             trigger = job.trigger(board)
         saturday = dt.datetime(2019, 7, 20, tzinfo=dt.UTC)
         assert trigger.first_at_or_after(saturday).date() == saturday.date()  # every day, weekends too
-        assert str(trigger) == "every day at 03:00 Europe/London"
+        assert str(trigger) == "every day at 09:00 Europe/London"
         at = dt.datetime(2019, 7, 16, 3, 0, tzinfo=LONDON)
         result = run_job(runtime, job, board.id, at, how="schedule")
         assert result.report.lines == ["purged the content of 2 message(s) delivered more than 30 days ago"]
