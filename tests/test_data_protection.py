@@ -6,6 +6,7 @@ column of every table is searched for the person's name, Slack id and DM channel
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 from sqlalchemy import JSON, String, Text, create_engine, inspect, select
 from sqlalchemy import MetaData as SaMetaData
 
+import pytest
+
+from bot.cli.jobs import cmd_jobs_list
 from bot.clock import FixedClock
 from bot.runtime import build_runtime, run_command
 from bot.services.scheduler import run_job
@@ -23,7 +27,7 @@ from store.models import OutboxMessage, OutboxStatus
 from tests.support.databases import TestDatabase, db_rows
 from tests.support.settings import ADMIN, LONDON, settings_for
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, ServerProcess, jobs, run_lspbot, sql
+from tests.support.server import BoardFixture, ServerProcess, run_lspbot, sql
 from tests.support.waiting import wait_until
 
 NAME = "Zoë Fairweather"
@@ -137,8 +141,6 @@ def test_export_then_erase_from_the_command_line(server: ServerProcess, board: B
                     k=f"erased:{member_id[0][0]}")
     assert ("create",) in audit and ("progress",) in audit  # her own changes stay, under the pseudonym's key
 
-    listing = jobs(server, "list")
-    assert "purge-outbox" in listing and "every day at 09:00" in listing
 
 
 def db_id(done: Any) -> str:
@@ -209,7 +211,8 @@ def test_erase_from_one_board_keeps_the_person_on_the_other(server: ServerProces
     assert memberships == [(f"Other {board.name}",)]
 
 
-def test_the_daily_purge_empties_delivered_payloads_past_the_retention(database: TestDatabase, clock: FixedClock):
+def test_the_daily_purge_empties_delivered_payloads_past_the_retention(database: TestDatabase, clock: FixedClock,
+                                                                       capsys: pytest.CaptureFixture[str]):
     """In-process through the scheduler's own runner, with LSPBOT_OUTBOX_RETENTION_DAYS=30: a message sent in May
     is emptied on 16 July, one sent in July is kept, one never delivered is never touched; the rows and their keys
     stay, so a purged key is not queued again, and a purged failure is not retried."""
@@ -250,5 +253,9 @@ def test_the_daily_purge_empties_delivered_payloads_past_the_retention(database:
             assert outbox_store.retry_failed(session=session, now=at) == 0
         again = run_job(runtime, job, board.id, at + dt.timedelta(days=1), how="schedule")
         assert again.report.lines == ["nothing delivered more than 30 days ago left to purge"]
+        # `lspbot jobs list` (its command, in this process) shows the job and its trigger.
+        assert cmd_jobs_list(argparse.Namespace(), settings_for(database.url)) == 0
+        listing = capsys.readouterr().out
+        assert "purge-outbox" in listing and "every day at 09:00 Europe/London" in listing, listing
     finally:
         runtime.close()
