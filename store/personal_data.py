@@ -412,8 +412,12 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
     led = session.scalars(select(PerformanceItem).where(PerformanceItem.lead_member_id == mid))
     reminders = session.scalars(select(ReminderLog).where(ReminderLog.member_id == mid).order_by(ReminderLog.id))
     terms = Terms.of(member, pseudonym_key(mid), pseudonym_name(mid))
+    naming = select(AuditRecord).where(or_(AuditRecord.actor == slack_id, terms.condition(AuditRecord.before),
+                                           terms.condition(AuditRecord.after))).order_by(AuditRecord.id)
+    if terms.looks_everywhere:
+        naming = select(AuditRecord).order_by(AuditRecord.id)
     audit = [_row(a, "id", "at", "actor", "entity", "entity_id", "operation", "before", "after")
-             for a in session.scalars(select(AuditRecord).order_by(AuditRecord.id))
+             for a in session.scalars(naming)
              if a.actor == slack_id or any(terms.found(s) for s in _strings([a.before, a.after]))]
     messages = [_row(m, "id", "key", "status", "created_at", "sent_at", "purged_at", "payload")
                 for m in session.scalars(select(OutboxMessage).where(
