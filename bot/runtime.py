@@ -60,7 +60,13 @@ class Runtime:
 
     def outbox(self, session: Session) -> Outbox:
         """The notifier of one unit of work."""
-        return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold, due_now=self.outbox_clock.now)
+        return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold, due_now=self.outbox_clock.now,
+                      retention=self.outbox_retention)
+
+    @property
+    def outbox_retention(self) -> dt.timedelta:
+        """How long delivered messages' payloads are kept (LSPBOT_OUTBOX_RETENTION_DAYS)."""
+        return dt.timedelta(days=self.settings.outbox_retention_days)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -41,6 +41,7 @@ class Settings:
     db_idle_in_transaction_timeout: float = 60.0  # LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT
     db_keepalive: int = 10  # LSPBOT_DB_KEEPALIVE
     db_request_timeout: float = 2.0  # LSPBOT_DB_REQUEST_TIMEOUT: a Slack request's waits for the database, in all
+    outbox_retention_days: int = 90  # LSPBOT_OUTBOX_RETENTION_DAYS: delivered messages' payloads are purged after it
 
     def __repr__(self) -> str:
         """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""
@@ -120,6 +121,9 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
     templates_dir = Path(raw_dir).expanduser() if (raw_dir := get("LSPBOT_TEMPLATES_DIR")) else None
     if templates_dir is not None and not templates_dir.is_dir():
         raise SettingsError(f"LSPBOT_TEMPLATES_DIR: no such folder: {raw_dir}")
+    raw_retention = get("LSPBOT_OUTBOX_RETENTION_DAYS", "90") or "90"
+    if not (raw_retention.isascii() and raw_retention.isdigit()) or not 1 <= int(raw_retention) <= 3650:
+        raise SettingsError(f"LSPBOT_OUTBOX_RETENTION_DAYS: a whole number of days from 1 to 3650, not {raw_retention!r}")
     admins = frozenset(a.strip() for a in (get("LSPBOT_ADMINS", "") or "").replace(";", ",").split(",") if a.strip())
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -138,4 +142,5 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
                                                 get("LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT")),
         db_keepalive=int(_seconds("LSPBOT_DB_KEEPALIVE", get("LSPBOT_DB_KEEPALIVE"))),
         db_request_timeout=_seconds("LSPBOT_DB_REQUEST_TIMEOUT", get("LSPBOT_DB_REQUEST_TIMEOUT")),
+        outbox_retention_days=int(raw_retention),
     )

@@ -85,6 +85,16 @@ class WorkingCalendar:
         return day
 
 
+class EveryDay(WorkingCalendar):
+    """A calendar on which every day counts: for housekeeping jobs that tell nobody anything."""
+
+    def __init__(self) -> None:
+        super().__init__("none")
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return True
+
+
 def at_local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     """`time` on `day` in `tz`, as an aware UTC instant (a time skipped by the spring change moves forward)."""
     local = dt.datetime.combine(day, time, tz)
@@ -192,6 +202,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
                 "a run missed while the bot was down still happens on return within this many hours, "
                 "the same day before 20:00"),
     SettingSpec("vice_chairs_max", 1, _int_between(1, 10), "how many vice-chairs the board may have at once"),
+    SettingSpec("purge_time", "09:00", _time,
+                "time of day of the daily purge of delivered messages' content (the outbox is shared by every board)"),
 )}
 
 
@@ -220,6 +232,7 @@ class BoardConfig:
     quarterly_time: str
     missed_run_grace_hours: int
     vice_chairs_max: int
+    purge_time: str
 
     def value_of(self, key: str) -> Any:
         """The setting named `key` (one of SETTINGS)."""

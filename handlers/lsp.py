@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers import board_settings, membership
+from handlers import board_settings, membership, personal_data
 from handlers.action_input import resolve_member
 from handlers.base import Conflict, Forbidden, InvalidInput, Reply, Request, UsageError
 from handlers.organisations import NEW_ORG, organisation_named
 from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id
-from handlers.registry import Command, Option, Topic, Who
+from handlers.registry import Command, Kind, Option, Topic, Who
 from store import audit, boards
 from store.models import Role
 
@@ -159,6 +159,37 @@ def handle_member_remove(req: Request) -> Reply:
     return Reply("slack/member_note.json.j2", {"text": text, "items": lines, "hint": hint})
 
 
+def handle_member_erase(req: Request) -> Reply:
+    """Erase a person (admins): their name and Slack id replaced by "Former member N" everywhere, or with `board:`
+    on that board's record only. Irreversible, so it asks first: the same command with `confirm:yes` does it."""
+    parsed = req.parsed
+    if len(parsed.args) != 1:
+        raise UsageError("Name one person to erase.", examples=["/lsp member erase @bob"])
+    user_id, _ = _user_token_parts(parsed.args[0].raw)
+    member = personal_data.find_person(req.session, user_id)
+    board = None
+    if parsed.options.get("board"):
+        board = boards.get_by_name(session=req.session, name=parsed.options["board"])
+        if board is None:
+            raise InvalidInput(f"There is no board called “{parsed.options['board']}”.", field="board")
+    where = f" from {board.name}" if board else ""
+    if parsed.options.get("confirm") != "yes":
+        personal_data.refuse_chairless(req.session, member, board)
+        again = f"/lsp member erase <@{user_id}>" + (f' board:"{board.name}"' if board else "") + " confirm:yes"
+        return Reply("slack/member_note.json.j2", {
+            "text": f"Erase {member.display_name}{where}? Nothing has been changed yet.",
+            "items": personal_data.what_erasing_does(member, board),
+            "hint": f"To go ahead, type `{again}`."})
+    result = personal_data.erase_person(req.session, member, now=req.now(), actor=req.user_id, board=board)
+    return Reply("slack/member_note.json.j2", {
+        "text": f"Erased{where}: they now appear as “{result.pseudonym}”"
+                + (f", and have left {', '.join(result.boards_left)}." if result.boards_left else "."),
+        "items": [f"{result.rows_rewritten} record(s) rewritten",
+                  f"{result.messages_cancelled} unsent message(s) to them cancelled",
+                  f"{result.messages_purged} sent message(s) to them purged"],
+        "hint": "Recorded in the audit trail. docs/data-protection.md says what is held and for how long."})
+
+
 def handle_member_list(req: Request) -> Reply:
     """Who sits on the board, by role and organisation."""
     board = req.board
@@ -198,6 +229,13 @@ COMMANDS = (
             summary="remove a member; `handover:` gives their open actions, projects and outcomes to someone else",
             narrower="the chair, vice-chair, secretariat and admins; the chair is handed over first, never removed",
             examples=("/lsp member remove @bob handover:@carol",)),
+    Command("/lsp", ("member", "erase"), handle_member_erase, who=Who.ADMINS, board=False, doing="erase a person",
+            parsed=True, options=(Option("confirm", Kind.CHOICE, choices=("yes",)),
+                                  Option("board", help="only that board's record")),
+            usage='/lsp member erase @bob [board:"LSP Executive"] [confirm:yes]',
+            summary="erase a person's personal data (admins): “Former member N” everywhere, or on one board's "
+                    "record; asks first, `confirm:yes` does it",
+            examples=("/lsp member erase @bob", "/lsp member erase @bob confirm:yes")),
     Command("/lsp", ("member", "list"), handle_member_list, aliases=(("member", "ls"), ("member",)),
             usage="/lsp member list", summary="who sits on the board"),
     Command("/lsp", ("board", "settings"), board_settings.handle_board_settings,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.base import Clock
-from handlers.board_rules import BoardConfig, WorkingCalendar, board_config
+from handlers.board_rules import BoardConfig, EveryDay, WorkingCalendar, board_config
 from jobs.triggers import WorkingDayTrigger
 from store.models import Board
 from store.outbox import Outbox
@@ -37,11 +37,13 @@ class Job:
     run: JobFunction
     time_setting: str
     description: str
+    every_day: bool = False  # weekends and holidays too (housekeeping that tells nobody anything)
 
     def trigger(self, board: Board) -> WorkingDayTrigger:
-        """Working days at the board's configured time, in the board's zone."""
+        """Working days (or every day) at the board's configured time, in the board's zone."""
         config = board_config(board)
-        return WorkingDayTrigger(config.time_of(self.time_setting), board.timezone, WorkingCalendar(config.holidays))
+        calendar = EveryDay() if self.every_day else WorkingCalendar(config.holidays)
+        return WorkingDayTrigger(config.time_of(self.time_setting), board.timezone, calendar)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from jobs.base import Job
 from jobs.chase_actions import chase_actions
 from jobs.compile_agendas import compile_agendas
+from jobs.purge_outbox import purge_outbox
 from jobs.quarterly_reminders import quarterly_reminders
 from jobs.request_updates import request_updates
 
@@ -18,6 +19,9 @@ JOBS: dict[str, Job] = {job.id: job for job in (
         "send the chair the agenda draft, with Publish / Regenerate, ahead of each meeting"),
     Job("quarterly-reminders", quarterly_reminders, "quarterly_time",
         "quarterly returns: notice and DMs to leads, chase before the deadline, summary to the chair"),
+    Job("purge-outbox", purge_outbox, "purge_time",
+        "every day: empty the content of messages delivered longer ago than LSPBOT_OUTBOX_RETENTION_DAYS (90)",
+        every_day=True),
 )}
 
 

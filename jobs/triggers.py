@@ -57,6 +57,8 @@ class WorkingDayTrigger(BaseTrigger):
         return out
 
     def __str__(self) -> str:
+        if type(self.calendar).is_working_day is not WorkingCalendar.is_working_day:
+            return f"every day at {self.at:%H:%M} {self.timezone}"
         return f"working days at {self.at:%H:%M} {self.timezone} (holidays: {self.calendar.holiday_code})"
 
     def __repr__(self) -> str:

@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session, aliased
 from store.db import upsert_insert
 from store.models import OutboxMessage, OutboxStatus
 
+DEFAULT_RETENTION = dt.timedelta(days=90)  # how long a delivered message's payload is kept (LSPBOT_OUTBOX_RETENTION_DAYS)
+PURGED: dict[str, Any] = {"purged": True}  # the payload of a message whose content is no longer kept
+
 CLAIM_LOCK_KEY = int.from_bytes(hashlib.sha256(b"lspbot:outbox-claim").digest()[:8], "big", signed=True)
 
 
@@ -86,8 +89,10 @@ class Outbox:
     """Queues rendered messages in the caller's transaction (the handlers' and jobs' notifier)."""
 
     def __init__(self, session: Session, render: Render, now: Callable[[], dt.datetime], *,
-                 hold: dt.timedelta | None = None, due_now: Callable[[], dt.datetime] | None = None) -> None:
+                 hold: dt.timedelta | None = None, due_now: Callable[[], dt.datetime] | None = None,
+                 retention: dt.timedelta = DEFAULT_RETENTION) -> None:
         self._session = session
+        self.retention = retention  # how long delivered payloads are kept (the purge-outbox job)
         self._render = render
         self._now = now
         self._due_now = due_now or now  # the outbox's clock (the real one in a running bot)
@@ -274,7 +279,10 @@ def mark_sent(*, session: Session, message_id: int, now: dt.datetime, channel: s
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, claimed_by=None, slack_channel=channel, slack_ts=ts,
+        # A message purged while in flight (its person erased as it went) keeps no record of where it went.
+        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, claimed_by=None,
+                slack_channel=case((OutboxMessage.purged_at.is_(None), channel), else_=None),
+                slack_ts=case((OutboxMessage.purged_at.is_(None), ts), else_=None),
                 attempts=OutboxMessage.attempts + 1, last_error=None)
     )
 
@@ -308,6 +316,18 @@ def release(*, session: Session, message_ids: Sequence[int], at: dt.datetime) ->
         )
 
 
+def purge_payloads(*, session: Session, before: dt.datetime, now: dt.datetime) -> int:
+    """Empty the payload (and error text) of every message sent before `before`, and of every failed message
+    created before it; the rows stay, with their key, target, status and where Slack put them, so a key is never
+    queued again and a posted message can still be updated. How many were purged."""
+    stmt = (update(OutboxMessage)
+            .where(OutboxMessage.purged_at.is_(None),
+                   or_((OutboxMessage.status == OutboxStatus.SENT) & (OutboxMessage.sent_at < before),
+                       (OutboxMessage.status == OutboxStatus.FAILED) & (OutboxMessage.created_at < before)))
+            .values(payload=PURGED, last_error=None, purged_at=now))
+    return cast(CursorResult[Any], session.execute(stmt, execution_options={"synchronize_session": False})).rowcount or 0
+
+
 def list_messages(
     *, session: Session, statuses: tuple[OutboxStatus, ...] | None = None, limit: int = 100
 ) -> list[OutboxMessage]:
@@ -319,8 +339,8 @@ def list_messages(
 
 def retry_failed(*, session: Session, now: dt.datetime, ids: Sequence[int] | None = None) -> int:
     """Put failed messages back in the queue, due at once (by `now`, or by when they were last due if that is
-    earlier, for a sender whose clock is behind this one's); the number requeued."""
-    stmt = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    earlier, for a sender whose clock is behind this one's); the number requeued. A purged one stays failed."""
+    stmt = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.purged_at.is_(None))
     if ids:
         stmt = stmt.where(OutboxMessage.id.in_(list(ids)))
     due = case((OutboxMessage.next_attempt_at < now, OutboxMessage.next_attempt_at), else_=now)

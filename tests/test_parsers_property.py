@@ -16,7 +16,7 @@ from tests.support.settings import ADMIN
 # Words that steer the text into each parser's deeper paths: every declared command
 # (test_every_subcommand_is_fuzzed checks that against the registry).
 SUBCOMMANDS = {
-    "/lsp": ["", "help", "board create", "member add", "member list", "member ls", "member remove", "board",
+    "/lsp": ["", "help", "board create", "member add", "member list", "member ls", "member remove", "member erase", "board",
              "member", "board set", "board settings", "outcome add", "outcome list", "outcome lead", "outcomes", "project add", "project lead",
              "project list", "projects", "report quarter", "report annual", "report q", "report quarterly",
              "report year", "report yearly", "report", "org list", "orgs", "organisations", "org", "org rename"],

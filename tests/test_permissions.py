@@ -85,6 +85,8 @@ CASES = [
     Case("/lsp", "member remove <@UMEMBER1>", MANAGERS),
     Case("/lsp", "member remove <@UOWNER01> handover:<@UMEMBER1|m>", MANAGERS),
     Case("/lsp", "member remove <@UCHAIR01>", frozenset()),  # the only chair: handed over first, never removed
+    Case("/lsp", "member erase <@UMEMBER1>", frozenset({"admin"})),  # asks first, writes nothing
+    Case("/lsp", "member erase <@UMEMBER1> confirm:yes", frozenset({"admin"})),
     Case("/lsp", "board set chase_time 10:00", CHAIR),
     Case("/lsp", "board settings", READERS),
     Case("/lsp", 'outcome add "Fewer NEETs" lead:"Ealing PCT"', MANAGERS),

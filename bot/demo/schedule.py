@@ -41,7 +41,7 @@ def run_schedule_demo(runtime: Runtime, console: Console, out: TextIO, clock: Fi
     results = simulate(runtime, clock, dt.datetime.combine(start, dt.time(0, 0), LONDON),
                        dt.datetime.combine(end, dt.time(23, 59), LONDON), on_run=show)
     ran = sum(1 for r in results if r.ran)
-    out.write(f"\n{ran} job runs on {len({r.occasion.date() for r in results})} working days; messages on "
+    out.write(f"\n{ran} job runs on {len({r.occasion.date() for r in results})} days; messages on "
               f"{len(shown_day)} of them. Running any of them again sends nothing new.\n")
     clock.set(was)
     return results

@@ -13,6 +13,7 @@ from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, s
 
 from bot.render.templates import SHIPPED_DIR, TemplateFolders
 from handlers.ids import ActionId, CallbackId
+from store.personal_data import ERASED_PREFIX, pseudonym_name
 
 if TYPE_CHECKING:
     from handlers.base import Attachment, Document
@@ -34,7 +35,9 @@ def mrkdwn(value: Any) -> str:
 
 
 def mention(user_id: str) -> str:
-    """A real mention for a Slack user id we hold (never built from free text)."""
+    """A real mention for a Slack user id we hold (never built from free text); an erased person's pseudonym."""
+    if str(user_id).startswith(ERASED_PREFIX) and str(user_id)[len(ERASED_PREFIX):].isdigit():
+        return pseudonym_name(int(str(user_id)[len(ERASED_PREFIX):]))
     if not _USER_ID.match(str(user_id)):
         return mrkdwn(user_id)
     return f"<@{user_id}>"

@@ -75,7 +75,7 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
             result.ran = False
             return result
         last_id = session.scalar(select(func.max(OutboxMessage.id))) or 0
-        outbox = Outbox(session, runtime.renderer, runtime.clock.now)
+        outbox = Outbox(session, runtime.renderer, runtime.clock.now, retention=runtime.outbox_retention)
         result.report = job.run(session, FixedClock(occasion), outbox, board)
         result.queued = outbox.queued
         result.keys = list(outbox.keys)

@@ -220,7 +220,8 @@ class OutboxMessage(Base):
     """A message to deliver to Slack, written in the same transaction as the state it reports."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at", "id"),)
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at", "id"),
+                      Index("ix_outbox_status_sent", "status", "sent_at"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -237,3 +238,4 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     slack_ts: Mapped[str | None] = mapped_column(String(40))
     slack_channel: Mapped[str | None] = mapped_column(String(40))
+    purged_at: Mapped[dt.datetime | None]  # when the payload was emptied (retention, or its person erased)
