@@ -70,7 +70,7 @@ def sign(secret: str, body: bytes) -> dict[str, str]:
 
 def trigger_id() -> str:
     """A fresh trigger id, as Slack gives every command and click (so no two requests are the same signed body)."""
-    return f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:16]}"
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12:012d}.{uuid.uuid4().hex[:16]}"
 
 
 def command(user: str, name: str, words: str, channel: str = CHANNEL) -> dict[str, str]:

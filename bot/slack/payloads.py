@@ -155,7 +155,7 @@ BODY = Obj({
     "channel": Opt(Obj({"id": TEXT, "name": TEXT})),
     "container": Opt(Obj({"type": TEXT, "channel_id": TEXT, "message_ts": TEXT, "view_id": TEXT})),
     "message": Opt(MESSAGE), "previous_message": Opt(MESSAGE),
-    "view": Opt(VIEW),
+    "view": VIEW,  # null refused: Bolt reads view.type whenever the key is there
     "actions": Opt(List(ACTION)),
     "authorizations": Opt(List(Obj({"team_id": TEXT, "enterprise_id": TEXT, "user_id": TEXT,
                                     "is_enterprise_install": Opt(Bool())}))),
@@ -166,18 +166,24 @@ BODY = Obj({
 
 # What each kind of request must carry on top (Bolt indexes these without looking first).
 _CALLBACK = Obj({"callback_id": Str()}, required=("callback_id",))
-_VIEW_WITH_CALLBACK = Obj({"view": Obj({"callback_id": Str()}, required=("callback_id",))}, required=("view",))
+_VIEW_WITH_CALLBACK = Obj({"view": Obj({"callback_id": Str(), "type": Str()}, required=("callback_id", "type"))},
+                          required=("view",))
 BY_TYPE: dict[str, Shape] = {
-    "block_actions": Obj({"actions": List(ACTION, at_least=1)}, required=("actions",)),
+    "block_actions": Obj({"actions": List(Obj({"action_id": Str()}, required=("action_id",)), at_least=1)},
+                         required=("actions",)),
     "interactive_message": Obj({"actions": List(ANY_OBJECT, at_least=1), "callback_id": Str()},
                                required=("actions", "callback_id")),
-    "view_submission": _VIEW_WITH_CALLBACK, "view_closed": _VIEW_WITH_CALLBACK, "workflow_step_save": _VIEW_WITH_CALLBACK,
+    "view_submission": _VIEW_WITH_CALLBACK, "view_closed": _VIEW_WITH_CALLBACK,
     "message_action": _CALLBACK, "shortcut": _CALLBACK, "dialog_submission": _CALLBACK, "dialog_cancellation": _CALLBACK,
     "dialog_suggestion": _CALLBACK, "workflow_step_edit": _CALLBACK,
     "block_suggestion": Obj({"action_id": Str()}, required=("action_id",)),
     "event_callback": Obj({"event": EVENT}, required=("event",)),
     "url_verification": Obj({"challenge": Str()}, required=("challenge",)),
 }
+
+# A slash command: a form of strings (the listener reads these as text).
+SLASH_COMMAND = Obj({name: Str() for name in ("command", "text", "user_id", "user_name", "channel_id", "trigger_id",
+                                              "response_url")}, required=("command",))
 
 # What the events lspbot listens to must carry.
 BY_EVENT: dict[str, Shape] = {
@@ -222,8 +228,12 @@ def read_body(raw: str, content_type: str | None) -> Parsed:
             raise BadBody("the body holds nothing Slack sends")
     problem = BODY.problem(body, "body")
     kind = body.get("type")
+    if problem is None and "command" in body:
+        problem = SLASH_COMMAND.problem(body, "body")
     if problem is None and isinstance(kind, str) and kind in BY_TYPE:
         problem = BY_TYPE[kind].problem(body, "body")
+    if problem is None and kind == "view_submission" and body["view"]["type"] == "workflow_step":
+        problem = Obj({"workflow_step": Obj()}, required=("workflow_step",)).problem(body, "body")  # Bolt reads it
     event = body.get("event")
     if problem is None and kind == "event_callback" and event["type"] in BY_EVENT:
         problem = BY_EVENT[event["type"]].problem(event, "body.event")

@@ -81,7 +81,7 @@ def http(method: str, url: str, body: bytes = b"", headers: dict[str, str] | Non
 def trigger_id() -> str:
     """A fresh trigger id, as Slack gives every slash command and interaction: no two requests Slack sends are the
     same signed body, and the app acknowledges a body it has seen before without running it again."""
-    return f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:16]}"
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12:012d}.{uuid.uuid4().hex[:16]}"
 
 
 @dataclass
