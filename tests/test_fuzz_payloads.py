@@ -137,7 +137,7 @@ def _check_answered(runtime: Runtime, fake_slack: FakeSlack, result: HttpResult,
     assert consistency_problems(runtime.engine.url.render_as_string(hide_password=False)) == []
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_interaction_payload(runtime: Runtime, fake_slack: FakeSlack, data: st.DataObject) -> None:
@@ -235,7 +235,7 @@ def broken(draw: st.DrawFn, response_url: str) -> tuple[bytes, str, Any]:
     return body, content_type, doc
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_malformed_body(runtime: Runtime, fake_slack: FakeSlack, data: st.DataObject) -> None:
