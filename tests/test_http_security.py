@@ -271,6 +271,8 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     "truncated JSON": (json.dumps(_EVENT).encode()[:-7], _JSON),
     "a JSON list": (b"[{}]", _JSON),
     "JSON nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, _JSON),
+    "a click carrying JSON nested 900 deep": _payload(_with(_CLICK, "state", json.loads("[" * 900 + "]" * 900))),
+    "a workflow step without its step": _payload({"type": "workflow_step_edit", "callback_id": "x", "user": USER}),
     "event: null": (json.dumps(_with(_EVENT, "event", None)).encode(), _JSON),
     "event a list": (json.dumps(_with(_EVENT, "event", [])).encode(), _JSON),
     "event without type": (json.dumps(_with(_EVENT, "event.type", DROP)).encode(), _JSON),

@@ -175,7 +175,8 @@ BY_TYPE: dict[str, Shape] = {
                                required=("actions", "callback_id")),
     "view_submission": _VIEW_WITH_CALLBACK, "view_closed": _VIEW_WITH_CALLBACK,
     "message_action": _CALLBACK, "shortcut": _CALLBACK, "dialog_submission": _CALLBACK, "dialog_cancellation": _CALLBACK,
-    "dialog_suggestion": _CALLBACK, "workflow_step_edit": _CALLBACK,
+    "dialog_suggestion": _CALLBACK,
+    "workflow_step_edit": Obj({"callback_id": Str(), "workflow_step": Obj()}, required=("callback_id", "workflow_step")),
     "block_suggestion": Obj({"action_id": Str()}, required=("action_id",)),
     "event_callback": Obj({"event": EVENT}, required=("event",)),
     "url_verification": Obj({"challenge": Str()}, required=("challenge",)),
@@ -189,6 +190,9 @@ SLASH_COMMAND = Obj({name: Str() for name in ("command", "text", "user_id", "use
 BY_EVENT: dict[str, Shape] = {
     "app_home_opened": Obj({"user": Str(), "tab": TEXT, "channel": TEXT}, required=("user",)),
 }
+
+
+MAX_DEPTH = 64  # Slack's payloads nest about a dozen deep (a message's rich text blocks included)
 
 
 class BadBody(ValueError):
@@ -221,6 +225,8 @@ def read_body(raw: str, content_type: str | None) -> Parsed:
         raise BadBody(f"{what} is not JSON ({exc.__class__.__name__})") from None
     if not isinstance(body, dict):
         raise BadBody(f"the payload must be a JSON object, not {_kind(body)}")
+    if _deeper_than(body, MAX_DEPTH):  # Bolt deep-copies a request for its after-ack listeners: recursion
+        raise BadBody(f"the payload is nested more than {MAX_DEPTH} deep")
     if not body and raw.strip():
         if "payload" in raw:
             raw, body = _without_payload_quirk(raw)
@@ -240,6 +246,18 @@ def read_body(raw: str, content_type: str | None) -> Parsed:
     if problem:
         raise BadBody(problem)
     return Parsed(body, raw)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests objects and lists more than `limit` deep (without recursing)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _looks_json(raw: str, content_type: str | None) -> bool:
