@@ -235,7 +235,7 @@ def broken(draw: st.DrawFn, response_url: str) -> tuple[bytes, str, Any]:
     return body, content_type, doc
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_malformed_body(runtime: Runtime, fake_slack: FakeSlack, data: st.DataObject) -> None:
