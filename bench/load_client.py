@@ -19,6 +19,7 @@ import json
 import statistics
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,15 +68,20 @@ def sign(secret: str, body: bytes) -> dict[str, str]:
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
+def trigger_id() -> str:
+    """A fresh trigger id, as Slack gives every command and click (so no two requests are the same signed body)."""
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12:012d}.{uuid.uuid4().hex[:16]}"
+
+
 def command(user: str, name: str, words: str, channel: str = CHANNEL) -> dict[str, str]:
     return {"token": "x", "team_id": "T0LOAD", "channel_id": channel, "channel_name": "board", "user_id": user,
             "user_name": user.lower(), "command": name, "text": words, "api_app_id": "A0LOAD",
-            "response_url": "https://hooks.slack.com/commands/T0LOAD/1/x", "trigger_id": "1.2.3"}
+            "response_url": "https://hooks.slack.com/commands/T0LOAD/1/x", "trigger_id": trigger_id()}
 
 
 def click_done(user: str, action_id: int, response_url: str) -> dict[str, str]:
     payload = {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0LOAD"},
-               "team": {"id": "T0LOAD"}, "api_app_id": "A0LOAD", "trigger_id": "1.2.3",
+               "team": {"id": "T0LOAD"}, "api_app_id": "A0LOAD", "trigger_id": trigger_id(),
                "container": {"type": "message", "channel_id": "D" + user[1:], "message_ts": "1.000001"},
                "channel": {"id": "D" + user[1:]}, "response_url": response_url,
                "actions": [{"action_id": "action_done", "block_id": "b", "type": "button", "value": f"{action_id}|",

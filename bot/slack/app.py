@@ -26,6 +26,10 @@ def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_toke
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
         token_verification_enabled=verify_token,
+        # Slack's signature is checked once, by the HTTP gate in front of Bolt (bot/slack/web.py), with the same
+        # slack_sdk verifier; Socket Mode needs none. The gate may re-encode a body it has verified (see
+        # bot/slack/payloads.py), which Bolt's own check would refuse.
+        request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("lspbot.bolt"),
         listener_executor=listener_executor,  # where the after-ack (lazy) listeners run: Bolt's thread pool by default

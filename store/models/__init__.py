@@ -21,3 +21,4 @@ from store.models.core import (  # noqa: F401
 from store.models.plan import AgendaProposal, AgendaPublication, ItemKind, PlanItem, ProposalStatus, StandingItem  # noqa: F401,E402
 from store.models.schedule import ActionChase, JobRun, ReminderLog  # noqa: F401,E402
 from store.models.performance import PartnerUpdate, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag  # noqa: F401,E402
+from store.models.requests import SeenRequest  # noqa: F401,E402

@@ -78,9 +78,15 @@ def http(method: str, url: str, body: bytes = b"", headers: dict[str, str] | Non
         return HttpResult(exc.code, exc.read(), dict(exc.headers))
 
 
+def trigger_id() -> str:
+    """A fresh trigger id, as Slack gives every slash command and interaction: no two requests Slack sends are the
+    same signed body, and the app acknowledges a body it has seen before without running it again."""
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12:012d}.{uuid.uuid4().hex[:16]}"
+
+
 @dataclass
 class SlackUser:
-    """Sends requests to the app exactly as Slack does: form-encoded, signed."""
+    """Sends requests to the app exactly as Slack does: form-encoded, signed, each with its own trigger id."""
 
     base_url: str
     user_id: str
@@ -99,10 +105,13 @@ class SlackUser:
             "token": "deprecated", "team_id": "T0LSP", "team_domain": "lsp", "channel_id": channel_id or self.channel_id,
             "channel_name": "board", "user_id": self.user_id, "user_name": self.user_name or self.user_id.lower(),
             "command": command, "text": text, "api_app_id": "A0LSP", "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.com/commands/T0LSP/1/x", "trigger_id": "1.2.3",
+            "response_url": "https://hooks.slack.com/commands/T0LSP/1/x", "trigger_id": trigger_id(),
         })
 
     def interact(self, payload: dict[str, Any]) -> HttpResult:
+        """A click, submission or shortcut; it gets a fresh trigger id where Slack gives one (all but view_closed)."""
+        if payload.get("type") != "view_closed":
+            payload = {**payload, "trigger_id": trigger_id()}
         return self.post({"payload": json.dumps(payload)})
 
     def event(self, event: dict[str, Any]) -> HttpResult:
