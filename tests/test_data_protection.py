@@ -108,7 +108,7 @@ def test_export_then_erase_from_the_command_line(server: ServerProcess, board: B
     assert done.returncode == 0, done.stderr
     held = json.loads(done.stdout)
     assert held["member"]["display_name"] == NAME and held["member"]["dm_channel_id"] == dm
-    assert held["memberships"] == [{"board": board.name, "role": "member"}]
+    assert held["memberships"] == [{"board": board.name, "role": "member", "organisation": "Ealing PCT", "left_at": None}]
     assert [a["ref"] for a in held["actions_owned"]] == [1, 2] and [a["ref"] for a in held["actions_created"]] == [2]
     assert [u["note"] for u in held["action_updates"]] == ["Figures half done"]
     assert [p["title"] for p in held["agenda_proposals"]] == ["Youth housing pilot"]
