@@ -253,6 +253,9 @@ def test_of_six_changes_at_once_exactly_one_wins(server: ServerProcess, replicas
             if s not in closers and s not in movers:
                 assert any(f"by {names[w.user]} a moment ago" in s.answer for w in closers + movers), s.answer
     assert consistency_problems(url) == []
+    # The rounds leave a backlog of DMs paced at one a second per channel, which this module does not check: set
+    # it aside, so the module's next board (whose welcome DMs are awaited a few seconds only) is not queued behind.
+    sql(server, "UPDATE outbox SET status = 'failed', last_error = 'set aside by the test' WHERE status = 'pending'")
 
 
 def test_partner_updates_and_returns_sent_at_once_are_all_kept_in_turn(server: ServerProcess,
