@@ -102,7 +102,7 @@ def board(server: ServerProcess, fake_slack: FakeSlack) -> BoardFixture:
         r = chair.command("/lsp", f'member add <@{ids[key]}|{key}> org:"{org}" role:{role}')
         assert r.status == 200 and "joined" in r.text, r.text
     welcomed = {"D" + ids[k][1:] for k in BOARD_PEOPLE}  # the welcome DMs, sent after the acks
-    wait_until(lambda: welcomed <= {c.params.get("channel") for c in fake_slack.messages()}, 10, interval=0.02,
+    wait_until(lambda: welcomed <= {c.params.get("channel") for c in fake_slack.messages()}, 40, interval=0.02,
                what=lambda: f"the welcome DMs to {sorted(welcomed)}: {[c.params for c in fake_slack.messages()]}")
     fake_slack.reset()
     return BoardFixture(channel, name, chair, admin.as_user(ids["secretary"]), admin.as_user(ids["alice"]),
