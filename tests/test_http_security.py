@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import select as selectors
-import socket
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select, text
 
+from bench.bench_body_limit import send_oversized
 from bot.clock import FixedClock
 from bot.runtime import Runtime
 from bot.slack.api import make_client
@@ -162,39 +161,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(server: ServerProces
     """A signed-looking request claiming 200 MiB: waitress answers 413 once the headers are in and closes the
     connection, instead of taking the whole body first (it took all 200 MiB before)."""
     claimed = 200 * 1024 * 1024
-    url = urllib.parse.urlsplit(server.base_url)
-    head = (f"POST /slack/events HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {claimed}\r\nX-Slack-Request-Timestamp: {int(time.time())}\r\n"
-            f"X-Slack-Signature: v0={'0' * 64}\r\n\r\n").encode()
-    chunk = b"x" * 65536
-    sent, answer = 0, b""
-    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
-        sock.sendall(head)
-        sock.setblocking(False)
-        deadline = time.monotonic() + 30
-        while sent < claimed and b"\r\n\r\n" not in answer and time.monotonic() < deadline:
-            readable, writable, _ = selectors.select([sock], [sock], [], 1)
-            try:
-                if readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        break
-                    answer += data
-                elif writable:
-                    sent += sock.send(chunk[:claimed - sent])
-            except BlockingIOError:
-                continue
-            except (BrokenPipeError, ConnectionResetError):
-                break
-        sock.setblocking(True)
-        while b"\r\n\r\n" not in answer:  # the answer, if the connection was not reset before it was read
-            try:
-                data = sock.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not data:
-                break
-            answer += data
+    sent, answer, _ = send_oversized(server.base_url, claimed)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 16 * 1024 * 1024, f"{sent:,} bytes of the body were taken before the refusal"
     assert http("GET", server.base_url + "/healthz").status == 200
