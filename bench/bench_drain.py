@@ -11,7 +11,7 @@ machine and database:
 
 Each run is the real sender (`OutboxSender` + `SlackDelivery` with their defaults, as `lspbot serve` builds
 them) running its thread until the fake has every message. Time is real: the runs take about
-`--per-channel` x 1.05 seconds each (a minute by default, long enough for the DMs to need a second window of
+`--per-channel` seconds each (a minute by default, long enough for the DMs to need a second window of
 `conversations.open`). Printed: each channel's rate (posts after its first, over the time from its first to its
 last as the fake saw them) as a fraction of the allowed 1 message/s, the HTTP 429 answers per method, and whether
 every message arrived once and in order. Exits non-zero when a goal is missed: in the mixed run every channel at

@@ -129,8 +129,8 @@ def test_a_backlog_with_dms_to_new_people_drains_within_slacks_limits_in_order(r
         {"D" + person[1:]: ["dm-0", "dm-1"] for person in people}
     opens = [c.at - started for c in calls if c.method == "conversations.open"]
     assert max(opens[:50]) < 60 <= min(opens[50:])  # the 51st open waited for the window
-    # Meanwhile the channels kept Slack's pace: twenty posts each in twenty seconds (1.05 s apart), not held up.
-    assert max(c.at - started for c in calls if c.params.get("channel", "").startswith("CBACK")) < 20 * 1.05
+    # Meanwhile the channels kept Slack's pace, a post a second each, not held up by the DMs waiting for the window.
+    assert max(c.at - started for c in calls if c.params.get("channel", "").startswith("CBACK")) < 20
 
 
 def test_a_batch_sends_only_what_is_sure_to_be_done_before_its_claim_runs_out(runtime, clock, fake_slack):

@@ -62,12 +62,14 @@ class Delivery(Protocol):
 class Pacer:
     """At most one message per `interval` seconds per channel, as Slack asks (thread-safe).
 
-    The interval is a little over a second so that jitter in the network never brings two posts to one
-    channel closer than a second at Slack's end. `delay` lets the sender pick a channel that is ready
-    instead of sleeping on a busy one; `hold` pushes a channel back after a 429's Retry-After.
+    The interval runs from when a post's answer came back (Slack has counted the post by then) to the next
+    post's start (Slack has not seen it yet), so two posts to a channel are at least `interval` apart at Slack's
+    end whatever the network's delays: a slow answer delays the next post instead of bringing it closer.
+    `delay` lets the sender pick a channel that is ready instead of sleeping on a busy one; `hold` pushes a
+    channel back after a 429's Retry-After.
     """
 
-    def __init__(self, interval: float = 1.05, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, interval: float = 1.0, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
         self._sleep = sleep
@@ -84,13 +86,20 @@ class Pacer:
         with self._lock:
             self._next[channel] = max(self._next.get(channel, 0.0), self._monotonic() + seconds)
 
-    def wait(self, channel: str) -> None:
+    @contextmanager
+    def slot(self, channel: str) -> Iterator[None]:
+        """Wait for `channel`'s turn; the next turn comes `interval` after the block ends, however it ends."""
         with self._lock:
             now = self._monotonic()
             at = max(now, self._next.get(channel, 0.0))
             self._next[channel] = at + self.interval
         if at > now:
             self._sleep(at - now)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._next[channel] = max(self._next[channel], self._monotonic() + self.interval)
 
 
 class WindowLimiter:
@@ -201,9 +210,12 @@ class SlackDelivery:
 
     def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
         channel = self._dm_channel(target) if target_kind == "user" else target
-        self.pacer.wait(self.pace_key(target_kind, target))
         method = payload.get("_method", "chat.postMessage")
         body = {k: v for k, v in payload.items() if not k.startswith("_")}
+        with self.pacer.slot(self.pace_key(target_kind, target)):
+            return self._send(method, channel, body)
+
+    def _send(self, method: str, channel: str, body: dict[str, Any]) -> Delivered:
         if method == "chat.postMessage":
             response = self._call(self.client.chat_postMessage, channel=channel, **body)
             return Delivered(channel=response.get("channel", channel), ts=response.get("ts"))
