@@ -6,11 +6,11 @@
 - One thread sends, one message at a time: a process killed mid-drain has at most the one message in
   flight unconfirmed, and only that one can go twice (after its lease runs out). Every message is marked
   sent in its own transaction the moment Slack confirms it.
-- Pacing: the thread sends to whichever claimed target is ready (about one message a second per
-  channel; for a person whose DM is not open yet, also conversations.open's limit) instead of sleeping on a
-  busy one. It sleeps through short waits only: when every target it holds must wait longer (a tier's window
-  is full), it gives the batch back, each message due when its target will be ready, and claims afresh, so
-  what is queued behind those messages to other targets goes meanwhile. HTTP 429 waits for Retry-After without using up the
+- Pacing: the thread sends to whichever claimed target is ready (one message a second per channel; for a
+  person whose DM is not open yet, also conversations.open's limit) instead of sleeping on a busy one. It
+  sleeps through short waits only: when every target it holds must wait longer (a tier's window is full), it
+  gives the batch back, each message due when its target will be ready, and claims afresh, so what is queued
+  behind those messages to other targets goes meanwhile. HTTP 429 waits for Retry-After without using up the
   message's attempts; 5xx answers and lost connections back off (2, 4, 8 ... seconds); a message
   that keeps failing, or that Slack refuses outright, is marked failed with the error
   (`lspbot outbox list`, `lspbot outbox retry`).
