@@ -89,6 +89,30 @@ def test_pacing_keeps_each_channel_under_one_message_a_second(runtime, clock, fa
     assert 2.0 <= elapsed < 3.5
 
 
+def test_slacks_limits_count_from_when_a_call_ended(clock):
+    """A call's answer comes back after Slack counted it, and the next call reaches Slack after it starts: counting
+    from the end keeps calls apart at Slack's end by the full interval, however long each took."""
+    simulated = SimulatedTime(clock)
+    pacer = Pacer(1.0, sleep=simulated.sleep, monotonic=simulated.monotonic)
+    with pacer.slot("channel:C1"):
+        simulated.sleep(0.3)  # the post took 0.3 s
+    assert pacer.delay("channel:C1") == pytest.approx(1.0) and pacer.delay("channel:C2") == 0
+    limiter = WindowLimiter(calls=2, seconds=60, sleep=simulated.sleep, monotonic=simulated.monotonic)
+    with limiter.slot():
+        assert limiter.delay() == 0  # one call in flight, one more may start
+        with limiter.slot():
+            simulated.sleep(5)
+        assert limiter.delay() == 60  # both slots taken, one still in flight: not before a minute
+    assert limiter.delay() == pytest.approx(60)  # both ended at 5 s: the next starts a minute after that
+    simulated.sleep(60)
+    assert limiter.delay() == 0
+    started = simulated.monotonic()
+    with limiter.slot(), limiter.slot():
+        pass
+    with limiter.slot():  # a third call waits for the oldest of the window to have ended a minute ago
+        assert simulated.monotonic() - started == pytest.approx(60)
+
+
 def test_a_backlog_with_dms_to_new_people_drains_within_slacks_limits_in_order(runtime, clock):
     """Against Slack's limits held strictly (one post a second per channel, conversations.open's 50 in any 60 s),
     channel posts and DMs to 64 people not yet opened drain with no 429 and in order, once each: the channels
