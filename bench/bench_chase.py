@@ -31,7 +31,7 @@ from bot.runtime import build_runtime
 from bot.services.scheduler import run_job
 from bot.services.sender import OutboxSender
 from bot.settings import load_settings
-from bot.slack.api import Pacer, RateLimiter, SlackDelivery, make_client
+from bot.slack.api import Pacer, SlackDelivery, WindowLimiter, make_client
 from jobs.registry import JOBS
 from store import db
 from store.models import Action, ActionStatus, Board, Member, Membership, Organisation, OutboxMessage, Role
@@ -108,7 +108,7 @@ def measure(url: str, actions: int, owners: int) -> dict[str, float]:
 def deliver(runtime, slack_url: str) -> tuple[float, int]:
     """Drain the queued DMs to the fake Slack (no pacing: the fake enforces none here); (seconds, delivered)."""
     delivery = SlackDelivery(make_client("xoxb-bench", slack_url, retries=False), Pacer(0.0),
-                             open_limiter=RateLimiter(per_minute=10**9, burst=10**9))
+                             open_limiter=WindowLimiter(calls=10**9, seconds=60))
     sender = OutboxSender(runtime.sessions, delivery, runtime.clock, batch=500)
     started = time.perf_counter()
     sender.drain()

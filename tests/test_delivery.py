@@ -14,13 +14,13 @@ import pytest
 from bot.clock import FixedClock
 from bot.runtime import Runtime, run_command
 from bot.services.sender import OutboxSender
-from bot.slack.api import Pacer, RateLimiter, SlackDelivery, make_client
+from bot.slack.api import Pacer, SlackDelivery, WindowLimiter, make_client
 from jobs.registry import JOBS
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
 from tests.support.databases import db_rows
-from tests.support.delivery import delivered, drain_with_time, queue, sender_for
+from tests.support.delivery import SimulatedTime, delivered, drain_with_time, queue, sender_for
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import ServerProcess, run_lspbot
 from tests.support.settings import ADMIN, BOT_TOKEN, DEFAULT_NOW, LONDON, ROOT, lspbot_env
@@ -87,6 +87,74 @@ def test_pacing_keeps_each_channel_under_one_message_a_second(runtime, clock, fa
     assert got["CPACE1"] == ["p1-0", "p1-1", "p1-2"] and got["CPACE2"] == ["p2-0", "p2-1", "p2-2"]
     # The two channels are served side by side: about 2 seconds, not 5.
     assert 2.0 <= elapsed < 3.5
+
+
+def test_slacks_limits_count_from_when_a_call_ended(clock):
+    """A call's answer comes back after Slack counted it, and the next call reaches Slack after it starts: counting
+    from the end keeps calls apart at Slack's end by the full interval, however long each took."""
+    simulated = SimulatedTime(clock)
+    pacer = Pacer(1.0, sleep=simulated.sleep, monotonic=simulated.monotonic)
+    with pacer.slot("channel:C1"):
+        simulated.sleep(0.3)  # the post took 0.3 s
+    assert pacer.delay("channel:C1") == pytest.approx(1.0) and pacer.delay("channel:C2") == 0
+    limiter = WindowLimiter(calls=2, seconds=60, sleep=simulated.sleep, monotonic=simulated.monotonic)
+    with limiter.slot():
+        assert limiter.delay() == 0  # one call in flight, one more may start
+        with limiter.slot():
+            simulated.sleep(5)
+        assert limiter.delay() == 60  # both slots taken, one still in flight: not before a minute
+    assert limiter.delay() == pytest.approx(60)  # both ended at 5 s: the next starts a minute after that
+    simulated.sleep(60)
+    assert limiter.delay() == 0
+    started = simulated.monotonic()
+    with limiter.slot(), limiter.slot():
+        pass
+    with limiter.slot():  # a third call waits for the oldest of the window to have ended a minute ago
+        assert simulated.monotonic() - started == pytest.approx(60)
+
+
+def test_a_backlog_with_dms_to_new_people_drains_within_slacks_limits_in_order(runtime, clock):
+    """Against Slack's limits held strictly (one post a second per channel, conversations.open's 50 in any 60 s),
+    channel posts and DMs to 64 people not yet opened drain with no 429 and in order, once each: the channels
+    keep their pace while the DMs past the window's 50 wait for it (the sender does not sleep in the limiter)."""
+    simulated = SimulatedTime(clock)
+    fake = FakeSlack(monotonic=simulated.monotonic).start()
+    fake.enforce_channel_rate(1.0)
+    fake.enforce_method_window("conversations.open", 50, 60)
+    people = [f"UNEW{p:03d}" for p in range(64)]
+    posts = [(f"CBACK{c}", f"post-{c}-{n}") for n in range(20) for c in range(3)]
+    with db.session_scope(runtime.sessions) as session:
+        for i, (channel, text) in enumerate(posts):
+            outbox_store.enqueue(session=session, key=f"m:{text}", target_kind="channel", target=channel,
+                                 payload={"text": text}, now=clock.now())
+            for person in people[i * 2:i * 2 + 2]:  # the DMs among the first channel posts, two to each person
+                for k in range(2):
+                    outbox_store.enqueue(session=session, key=f"dm:{person}:{k}", target_kind="user", target=person,
+                                         payload={"text": f"dm-{k}"}, now=clock.now())
+        ids = outbox_store.ids_for_keys(session=session, keys=[f"m:{t}" for _, t in posts]
+                                        + [f"dm:{p}:{k}" for p in people for k in range(2)])
+    delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False),
+                             Pacer(monotonic=simulated.monotonic, sleep=simulated.sleep),
+                             open_limiter=WindowLimiter(50, 60, sleep=simulated.sleep, monotonic=simulated.monotonic))
+    sender = OutboxSender(runtime.sessions, delivery, clock, monotonic=simulated.monotonic, sleep=simulated.sleep)
+    started = simulated.monotonic()
+    try:
+        outcome = sender.deliver_all(ids, timeout=600, sleep=simulated.sleep)
+        calls = fake.calls()
+        got = delivered(fake)
+    finally:
+        fake.stop()
+    assert (outcome.sent, outcome.failed, outcome.pending) == (len(ids), [], 0)
+    assert [c for c in calls if c.status != 200] == []  # no 429, from either limit
+    assert sorted(c.params["users"] for c in calls if c.method == "conversations.open") == people  # once each
+    for c in range(3):
+        assert got[f"CBACK{c}"] == [f"post-{c}-{n}" for n in range(20)]
+    assert {channel: texts for channel, texts in got.items() if channel.startswith("D")} == \
+        {"D" + person[1:]: ["dm-0", "dm-1"] for person in people}
+    opens = [c.at - started for c in calls if c.method == "conversations.open"]
+    assert max(opens[:50]) < 60 <= min(opens[50:])  # the 51st open waited for the window
+    # Meanwhile the channels kept Slack's pace, a post a second each, not held up by the DMs waiting for the window.
+    assert max(c.at - started for c in calls if c.params.get("channel", "").startswith("CBACK")) < 20
 
 
 def test_a_batch_sends_only_what_is_sure_to_be_done_before_its_claim_runs_out(runtime, clock, fake_slack):
@@ -214,7 +282,7 @@ def replica_boards(runtime: Runtime, fake: FakeSlack) -> None:
     command("UREPCHAIR2", "CREPB2", "/lsp", "board set chase_time 09:05")
     command("UREPCHAIR2", "CREPB2", "/action", "add Standby task <@UREPLATE|late> by 2019-07-17")
     delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False), Pacer(0.0),
-                             open_limiter=RateLimiter(per_minute=60_000, burst=1_000))
+                             open_limiter=WindowLimiter(calls=1_000, seconds=60))
     OutboxSender(runtime.sessions, delivery, runtime.clock).drain()
     fake.reset()
 

@@ -13,11 +13,11 @@ import pytest
 from bot.clock import FixedClock
 from bot.runtime import Runtime
 from bot.services.sender import OutboxSender
-from bot.slack.api import Pacer, RateLimiter, SlackDelivery, make_client
+from bot.slack.api import Pacer, SlackDelivery, WindowLimiter, make_client
 from store import db
 from store import outbox as outbox_store
 from store.models import OutboxStatus
-from tests.support.delivery import delivered, drain_with_time, queue
+from tests.support.delivery import SimulatedTime, delivered, drain_with_time, queue
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, run_lspbot, serve_one_backend
 from tests.support.settings import BOT_TOKEN, lspbot_env
@@ -97,28 +97,34 @@ def dm(runtime: Runtime, user: str, text: str, now: dt.datetime) -> None:
                              payload={"text": text}, now=now)
 
 
-def test_conversations_open_is_paced_to_its_tier_and_opened_once_per_person(runtime: Runtime, clock: FixedClock,
-                                                                          fake_slack: FakeSlack):
-    seconds, sleeps = [0.0], []
-
-    def sleep(wait: float) -> None:  # the limiter's sleeps pass on its own clock, not the wall's
-        sleeps.append(wait)
-        seconds[0] += wait
-
-    limiter = RateLimiter(per_minute=60, burst=2, sleep=sleep, monotonic=lambda: seconds[0])
+def test_conversations_open_is_held_to_its_window_and_opened_once_per_person(runtime: Runtime, clock: FixedClock,
+                                                                            fake_slack: FakeSlack):
+    simulated = SimulatedTime(clock)
+    sleeps: list[float] = []
+    limiter = WindowLimiter(calls=2, seconds=60, sleep=sleeps.append, monotonic=simulated.monotonic)
     delivery = SlackDelivery(make_client(BOT_TOKEN, fake_slack.url, retries=False),
-                             Pacer(0.0, monotonic=lambda: clock.now().timestamp()), open_limiter=limiter)
+                             Pacer(0.0, monotonic=simulated.monotonic), open_limiter=limiter)
     for i in range(4):
         dm(runtime, f"UPACE{i}", f"first-{i}", clock.now())
     dm(runtime, "UPACE0", "second-0", clock.now())
-    OutboxSender(runtime.sessions, delivery, clock).drain()
-    # Four people, four conversations.open calls (the second DM to UPACE0 used the channel already open):
-    # two at once (the burst), then one a second.
+    sender = OutboxSender(runtime.sessions, delivery, clock, monotonic=simulated.monotonic, sleep=simulated.sleep)
+    sender.drain()
+    # Two opens fill the window: two people get their DMs (the second to UPACE0 through the channel already
+    # open); the other two wait, given back to be due when the window has room, and nothing slept in the limiter.
+    assert [c.params["users"] for c in fake_slack.calls("conversations.open")] == ["UPACE0", "UPACE1"]
+    assert delivered(fake_slack) == {"DPACE0": ["first-0", "second-0"], "DPACE1": ["first-1"]}
+    assert sleeps == [] and limiter.delay() == 60
+    with db.session_scope(runtime.sessions) as session:
+        waiting = [m for m in outbox_store.list_messages(session=session) if m.status == OutboxStatus.PENDING]
+    assert {(m.target, m.next_attempt_at, m.claimed_until) for m in waiting} == \
+        {(f"UPACE{i}", clock.now() + dt.timedelta(seconds=60), None) for i in (2, 3)}
+    simulated.sleep(59)
+    assert sender.drain() == 0
+    simulated.sleep(1)
+    sender.drain()
     assert [c.params["users"] for c in fake_slack.calls("conversations.open")] == [f"UPACE{i}" for i in range(4)]
-    assert sleeps == [1.0, 1.0]
-    assert limiter.delay() == 1.0  # the next open would wait a second more
     assert sorted(delivered(fake_slack)) == [f"DPACE{i}" for i in range(4)]
-    assert delivered(fake_slack)["DPACE0"] == ["first-0", "second-0"]
+    assert sleeps == []
 
 
 def test_a_429_to_conversations_open_waits_for_retry_after_and_costs_no_attempt(runtime: Runtime, clock: FixedClock,

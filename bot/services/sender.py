@@ -6,8 +6,11 @@
 - One thread sends, one message at a time: a process killed mid-drain has at most the one message in
   flight unconfirmed, and only that one can go twice (after its lease runs out). Every message is marked
   sent in its own transaction the moment Slack confirms it.
-- Pacing: the thread sends to whichever claimed target is ready (about one message a second per
-  channel) instead of sleeping on a busy one. HTTP 429 waits for Retry-After without using up the
+- Pacing: the thread sends to whichever claimed target is ready (one message a second per channel; for a
+  person whose DM is not open yet, also conversations.open's limit) instead of sleeping on a busy one. It
+  sleeps through short waits only: when every target it holds must wait longer (a tier's window is full), it
+  gives the batch back, each message due when its target will be ready, and claims afresh, so what is queued
+  behind those messages to other targets goes meanwhile. HTTP 429 waits for Retry-After without using up the
   message's attempts; 5xx answers and lost connections back off (2, 4, 8 ... seconds); a message
   that keeps failing, or that Slack refuses outright, is marked failed with the error
   (`lspbot outbox list`, `lspbot outbox retry`).
@@ -22,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +51,9 @@ LEASE = dt.timedelta(seconds=60)
 # replicas' clocks may differ a little): past the lease another replica may claim it and send it again.
 LEASE_SAFETY = 5.0
 DEFAULT_WORST_CASE = 30.0  # a delivery that cannot say how long it may take
+# The longest wait the sender sleeps through holding its batch (a channel's pace is about a second); a longer
+# one, it gives the batch back and claims again, so that messages it has not claimed are not held up behind it.
+HOLD_BATCH_FOR = 2.0
 
 
 def _host() -> str:
@@ -130,6 +136,7 @@ class OutboxSender:
         health: DatabaseHealth | None = None,
         outbox_clock: Clock | None = None,
         worker: str | None = None,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.sessions = sessions
         self.delivery = delivery
@@ -145,6 +152,7 @@ class OutboxSender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._monotonic = monotonic
+        self._sleep = sleep or self._stop.wait  # the time `monotonic` goes by passes (stop cuts it short)
         self.on_sent = on_sent
         self.health = health or DatabaseHealth()
 
@@ -170,10 +178,10 @@ class OutboxSender:
         while queues and not self._stop.is_set():
             target, wait = self._next_ready(queues)
             queue = queues[target]
-            if not self.may_send(queue[0], lease_ends):
+            if wait > HOLD_BATCH_FOR or not self.may_send(queue[0], lease_ends):
                 break  # the rest are released below, to be claimed afresh
             if wait > 0:
-                self._stop.wait(wait)
+                self._sleep(wait)
                 continue
             message = queue.popleft()
             ok = self._deliver_one(message)
@@ -183,7 +191,7 @@ class OutboxSender:
                 del queues[target]
                 if not ok and queue:
                     self._release([m.id for m in queue])
-        self._release([m.id for q in queues.values() for m in q])
+        self._release_until_ready(queues)
         return handled
 
     def may_send(self, message: ClaimedMessage, lease_ends: float) -> bool:
@@ -225,6 +233,22 @@ class OutboxSender:
         if message_ids:
             with db.session_scope(self.sessions) as session:
                 outbox_store.release(session=session, message_ids=message_ids, at=self.outbox_clock.now())
+
+    def _release_until_ready(self, queues: OrderedDict[tuple[str, str], deque[ClaimedMessage]]) -> None:
+        """Give back what a batch did not send; a target's messages that must wait longer than a batch is held
+        are due when it will be ready, so claims meanwhile pass them by (and the messages behind them to the same
+        target) for targets that are ready."""
+        if not queues:
+            return
+        delay_for = getattr(self.delivery, "delay_for", None)
+        now = self.outbox_clock.now()
+        due: defaultdict[dt.datetime, list[int]] = defaultdict(list)
+        for target, queue in queues.items():
+            wait = delay_for(*target) if delay_for else 0.0
+            due[now + dt.timedelta(seconds=wait) if wait > HOLD_BATCH_FOR else now].extend(m.id for m in queue)
+        with db.session_scope(self.sessions) as session:
+            for at, message_ids in due.items():
+                outbox_store.release(session=session, message_ids=message_ids, at=at)
 
     def _record_failure(self, message_id: int, kind: str, target: str, attempts: int, exc: DeliveryError) -> None:
         with db.session_scope(self.sessions) as session:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -60,12 +62,14 @@ class Delivery(Protocol):
 class Pacer:
     """At most one message per `interval` seconds per channel, as Slack asks (thread-safe).
 
-    The interval is a little over a second so that jitter in the network never brings two posts to one
-    channel closer than a second at Slack's end. `delay` lets the sender pick a channel that is ready
-    instead of sleeping on a busy one; `hold` pushes a channel back after a 429's Retry-After.
+    The interval runs from when a post's answer came back (Slack has counted the post by then) to the next
+    post's start (Slack has not seen it yet), so two posts to a channel are at least `interval` apart at Slack's
+    end whatever the network's delays: a slow answer delays the next post instead of bringing it closer.
+    `delay` lets the sender pick a channel that is ready instead of sleeping on a busy one; `hold` pushes a
+    channel back after a 429's Retry-After.
     """
 
-    def __init__(self, interval: float = 1.05, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, interval: float = 1.0, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
         self._sleep = sleep
@@ -82,54 +86,83 @@ class Pacer:
         with self._lock:
             self._next[channel] = max(self._next.get(channel, 0.0), self._monotonic() + seconds)
 
-    def wait(self, channel: str) -> None:
+    @contextmanager
+    def slot(self, channel: str) -> Iterator[None]:
+        """Wait for `channel`'s turn; the next turn comes `interval` after the block ends, however it ends."""
         with self._lock:
             now = self._monotonic()
             at = max(now, self._next.get(channel, 0.0))
             self._next[channel] = at + self.interval
         if at > now:
             self._sleep(at - now)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._next[channel] = max(self._next[channel], self._monotonic() + self.interval)
 
 
-class RateLimiter:
-    """A token bucket for a Slack method tier: `per_minute` calls a minute with bursts of `burst`."""
+class WindowLimiter:
+    """At most `calls` calls in any `seconds` seconds, as Slack counts a method tier (thread-safe).
 
-    def __init__(self, per_minute: float, burst: int, sleep: Callable[[float], None] = time.sleep,
+    Slack's tiers are so many calls a minute, with bursts tolerated but not promised; a token bucket lets its
+    burst plus a minute's refill through in one minute, more than the tier. This keeps when each of the last
+    `calls` calls ended and lets the next start only `seconds` after the oldest of them ended: from a call's end
+    (Slack has counted it by then) to a later one's start (Slack has not yet seen it), so calls `calls` apart are
+    at least `seconds` apart at Slack's end whatever the network's delays. `delay` lets the sender do other work
+    instead of waiting here.
+    """
+
+    def __init__(self, calls: int, seconds: float, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self._tokens = float(burst)
+        self.calls = calls
+        self.seconds = seconds
         self._sleep = sleep
         self._monotonic = monotonic
-        self._at = monotonic()
+        self._ended: deque[float] = deque()  # when the calls still in the window ended, oldest first
+        self._in_flight = 0
         self._lock = threading.Lock()
 
     def delay(self) -> float:
-        """Seconds `acquire` would wait if called now (0 when a call may go at once)."""
+        """Seconds before a call may start (0 if now)."""
         with self._lock:
-            tokens = min(self.burst, self._tokens + (self._monotonic() - self._at) * self.rate)
-            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+            return self._delay(self._monotonic())
 
-    def acquire(self) -> None:
-        with self._lock:
-            now = self._monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
-            self._tokens -= 1.0
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-        if wait:
+    def _delay(self, now: float) -> float:
+        while self._ended and self._ended[0] + self.seconds <= now:
+            self._ended.popleft()
+        if len(self._ended) + self._in_flight < self.calls:
+            return 0.0
+        return self._ended[0] + self.seconds - now if self._ended else self.seconds
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Wait until a call may start, and count it in the window from when the block ends, however it ends."""
+        while True:
+            with self._lock:
+                wait = self._delay(self._monotonic())
+                if wait <= 0:
+                    self._in_flight += 1
+                    break
             self._sleep(wait)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._ended.append(self._monotonic())
 
 
 class SlackDelivery:
     """Posts outbox messages with slack-sdk: opens DMs (cached), paces per channel, classifies errors."""
 
     def __init__(self, client: WebClient, pacer: Pacer | None = None, *, dm_channels: dict[str, str] | None = None,
-                 open_limiter: RateLimiter | None = None) -> None:
+                 open_limiter: WindowLimiter | None = None) -> None:
         self.client = client
         self.pacer = pacer or Pacer()
-        # conversations.open is Tier 3 (50+ a minute); DM channels are cached (and seeded from the database).
-        self.open_limiter = open_limiter or RateLimiter(per_minute=50, burst=20)
+        # conversations.open is Tier 3: 50 calls a minute, its floor, held to any 60 s. DM channels are cached
+        # (and seeded from the database), so a person's DM is opened once.
+        self.open_limiter = open_limiter or WindowLimiter(calls=50, seconds=60.0)
         self._dm_channels: dict[str, str] = dict(dm_channels or {})
         self._lock = threading.Lock()
 
@@ -142,8 +175,8 @@ class SlackDelivery:
             cached = self._dm_channels.get(user_id)
         if cached:
             return cached
-        self.open_limiter.acquire()
-        response = self._call(self.client.conversations_open, users=user_id)
+        with self.open_limiter.slot():
+            response = self._call(self.client.conversations_open, users=user_id)
         channel = response["channel"]["id"]
         with self._lock:
             self._dm_channels[user_id] = channel
@@ -154,28 +187,35 @@ class SlackDelivery:
         return f"{target_kind}:{target}"
 
     def delay_for(self, target_kind: str, target: str) -> float:
-        """Seconds before a message to this target may go (the sender picks ready targets first)."""
-        return self.pacer.delay(self.pace_key(target_kind, target))
+        """Seconds before a message to this target may go: its pace, and for a person whose DM is not open yet
+        conversations.open's limit (the sender sends to ready targets meanwhile, instead of waiting here)."""
+        pace = self.pacer.delay(self.pace_key(target_kind, target))
+        if target_kind == "user" and self.dm_channel_known(target) is None:
+            return max(pace, self.open_limiter.delay())
+        return pace
 
     def hold(self, target_kind: str, target: str, seconds: float) -> None:
         self.pacer.hold(self.pace_key(target_kind, target), seconds)
 
     def worst_case(self, target_kind: str, target: str, payload: dict[str, Any]) -> float:
         """The longest one `deliver` of this message can take from now, from the client's timeout: the wait
-        for the channel's pace, for a DM not yet opened the wait for conversations.open's limiter and that
-        call, then each call of the method (a file upload makes three)."""
+        for the target (`delay_for`), for a DM not yet opened the conversations.open call, then each call of the
+        method (a file upload makes three)."""
         timeout = float(self.client.timeout)
         seconds = self.delay_for(target_kind, target)
         if target_kind == "user" and self.dm_channel_known(target) is None:
-            seconds += self.open_limiter.delay() + timeout
+            seconds += timeout
         calls = 3 if payload.get("_method") == "files.upload" else 1
         return seconds + calls * timeout
 
     def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
         channel = self._dm_channel(target) if target_kind == "user" else target
-        self.pacer.wait(self.pace_key(target_kind, target))
         method = payload.get("_method", "chat.postMessage")
         body = {k: v for k, v in payload.items() if not k.startswith("_")}
+        with self.pacer.slot(self.pace_key(target_kind, target)):
+            return self._send(method, channel, body)
+
+    def _send(self, method: str, channel: str, body: dict[str, Any]) -> Delivered:
         if method == "chat.postMessage":
             response = self._call(self.client.chat_postMessage, channel=channel, **body)
             return Delivered(channel=response.get("channel", channel), ts=response.get("ts"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -44,6 +45,21 @@ def sender_for(runtime: Runtime, fake: FakeSlack, clock: FixedClock, interval: f
     """An outbox sender in-process, delivering to the fake Slack without retries, paced `interval` seconds."""
     delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False), Pacer(interval))
     return OutboxSender(runtime.sessions, delivery, clock)
+
+
+class SimulatedTime:
+    """One time for the sender, its pacing, conversations.open's limit and the fake Slack, read from the test's
+    clock: it passes only when one of them sleeps, so a minute of Slack's limits takes no wall time."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+
+    def monotonic(self) -> float:
+        return self.clock.now().timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        # The clock counts microseconds: a wait of less than one still moves it on, so it ends.
+        self.clock.advance(dt.timedelta(microseconds=max(1, math.ceil(seconds * 1_000_000))))
 
 
 def drain_with_time(sender: OutboxSender, runtime: Runtime, clock: FixedClock, rounds: int = 30) -> None:

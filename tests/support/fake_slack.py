@@ -1,7 +1,9 @@
 """A real HTTP server standing in for the Slack Web API: records every call, answers in Slack's shape.
 
 It can be told to answer `ok: false`, HTTP 429 with Retry-After, or 5xx for the next calls of a
-method, and to enforce Slack's one-message-a-second-per-channel pace. Block Kit is checked against
+method, to enforce Slack's one-message-a-second-per-channel pace, and to hold a method to a strict number of
+calls in any window of so many seconds (a method's tier, `enforce_method_window`). Both are off by default;
+the time they go by is `time.monotonic` unless the fake is given another clock (a test's simulated time). Block Kit is checked against
 Slack's documented limits so a message Slack would reject is rejected here too, and every block and view
 is parsed with `slack_sdk.models` (an unknown field, a wrong type or an overlong text fails the call).
 """
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 import urllib.parse
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,11 +54,32 @@ class Failure:
 
 
 @dataclass
+class MethodWindow:
+    """At most `limit` calls of a method answered in any `seconds` seconds: the times of those answered."""
+
+    limit: int
+    seconds: float
+    answered: deque[float] = field(default_factory=deque)
+
+    def refuse(self, at: float) -> int | None:
+        """None if a call at `at` fits in the window (and counts it), else the Retry-After, in whole seconds,
+        until the oldest call in the window has left it."""
+        while self.answered and self.answered[0] <= at - self.seconds:
+            self.answered.popleft()
+        if len(self.answered) < self.limit:
+            self.answered.append(at)
+            return None
+        return max(1, math.ceil(self.answered[0] + self.seconds - at))
+
+
+@dataclass
 class FakeSlackState:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
     channel_interval: float = 0.0  # >0: answer 429 when a channel is posted to faster than this
     last_post: dict[str, float] = field(default_factory=dict)
+    windows: dict[str, MethodWindow] = field(default_factory=dict)  # method: its strict window, if enforced
+    monotonic: Callable[[], float] = time.monotonic  # the time calls are stamped with and limits go by
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (method, reason) of Block Kit refused
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -190,8 +215,8 @@ def check_ack(body: dict[str, Any]) -> str | None:
 class FakeSlack:
     """Start with `FakeSlack().start()`; `url` is what SLACK_API_URL should be."""
 
-    def __init__(self) -> None:
-        self.state = FakeSlackState()
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.state = FakeSlackState(monotonic=monotonic)
         handler = type("Handler", (_Handler,), {"state": self.state})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -218,6 +243,15 @@ class FakeSlack:
 
     def enforce_channel_rate(self, interval: float) -> None:
         self.state.channel_interval = interval
+
+    def enforce_method_window(self, method: str, limit: int, seconds: float) -> None:
+        """Answer HTTP 429 (Retry-After: until the oldest call leaves the window) to a call of `method` that
+        would make more than `limit` answered in any `seconds` seconds; `limit` 0 stops enforcing it."""
+        with self.state.lock:
+            if limit:
+                self.state.windows[method] = MethodWindow(limit, seconds)
+            else:
+                self.state.windows.pop(method, None)
 
     def serve_socket_mode(self, url: str | None) -> None:
         """Answer apps.connections.open with this WebSocket URL (None: stop); `reset` leaves it."""
@@ -246,6 +280,8 @@ class FakeSlack:
             self.state.calls.clear()
             self.state.failures.clear()
             self.state.last_post.clear()
+            for window in self.state.windows.values():
+                window.answered.clear()
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Block until `count` successful calls of `method` arrived (the app sends after its ack)."""
@@ -299,7 +335,7 @@ class _Handler(BaseHTTPRequestHandler):
         if st.delay:
             time.sleep(st.delay)
         with st.lock:
-            call = Call(method=method, params=params, at=time.monotonic())
+            call = Call(method=method, params=params, at=st.monotonic())
             st.calls.append(call)
             failure = st.failures[method].popleft() if st.failures.get(method) else None
             if failure is not None:
@@ -310,6 +346,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return 429, {"ok": False, "error": "ratelimited"}, headers
                 params["_ok"] = False
                 return failure.status, {"ok": False, "error": failure.error or "internal_error"}, headers
+            window = st.windows.get(method)
+            retry_after = window.refuse(call.at) if window else None
+            if retry_after is not None:
+                call.status = 429
+                params["_ok"] = False
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
             channel = params.get("channel")
             if method in ("chat.postMessage", "chat.postEphemeral") and st.channel_interval and channel:
                 last = st.last_post.get(channel)
