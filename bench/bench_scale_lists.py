@@ -87,10 +87,11 @@ def fill(engine: Engine, actions: int, owners: int) -> None:
         series = series.union_all(select(series.c.i + 1).where(series.c.i < actions - 1))
         i = series.c.i
         owner = i % owners + 1
+        lap = i // owners  # which round of the owners (so each owner has undated and closed ones)
         spread = cast(i, BigInteger) * 7919 % 360  # a day of -60..+299, scattered
         offset = case((owner > owners * 3 // 4, 70 + spread % 290), else_=spread)
-        due = case((i % 10 == 9, null()), else_=select(days.c.d).where(days.c.n == offset).scalar_subquery())
-        status = case((i % 25 == 3, literal(ActionStatus.DONE.value)), else_=literal(ActionStatus.OPEN.value))
+        due = case((lap % 10 == 9, null()), else_=select(days.c.d).where(days.c.n == offset).scalar_subquery())
+        status = case((lap % 25 == 3, literal(ActionStatus.DONE.value)), else_=literal(ActionStatus.OPEN.value))
         conn.execute(insert(Action).from_select(
             ["board_id", "ref", "text", "owner_id", "created_by_id", "status", "due_date", "created_at", "updated_at"],
             select(literal(1), i + 1, literal("Benchmark action ") + cast(i, String) + literal(" for the partnership"),
