@@ -238,6 +238,7 @@ def create_action(
 
 
 LIST_PAGE = 40  # actions on one page of `/action list`
+LIST_COUNT_CAP = 1000  # a list counts its actions this far ("Showing 1–40 of more than 1,000"), so a long one is quick
 LIST_USAGE = "/action list [mine | @user | overdue | all | done | dropped] [page:2]"
 
 
@@ -276,7 +277,7 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
     if lowered == "mine":
         if actor.member is None:
             return Reply("slack/action_list.json.j2", {"title": "Your open actions", "actions": [], "total": 0,
-                                                       "board": board.name, "empty": "You have no actions.",
+                                                       "total_said": "0", "board": board.name, "empty": "You have no actions.",
                                                        "first": 1, "more": None})
         flt_kwargs["owner_id"] = actor.member.id
         title = "Your open actions"
@@ -300,15 +301,16 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
     else:
         raise UsageError(f"`/action list {scope}` is not a list I know.", examples=[LIST_USAGE])
     offset = (page - 1) * LIST_PAGE
-    found, total = action_store.search(session=req.session, flt=action_store.ActionFilter(**flt_kwargs),
-                                       limit=LIST_PAGE, offset=offset)
-    if page > 1 and not found:
+    found, total, more_than = action_store.counted_page(
+        session=req.session, flt=action_store.ActionFilter(**flt_kwargs), limit=LIST_PAGE, offset=offset,
+        count_cap=LIST_COUNT_CAP)
+    if page > 1 and not found:  # nothing on the page, so counting went to the end: `total` is exact
         last = max(1, -(-total // LIST_PAGE))
         raise NotFound(f"There is no page {page}: the list has {total} action{'s' if total != 1 else ''}, "
                        f"{last} page{'s' if last != 1 else ''} of {LIST_PAGE}.",
                        examples=[f"/action list {scope} page:{last}" if last > 1 else f"/action list {scope}"])
     more = None
-    if offset + len(found) < total:
+    if more_than or offset + len(found) < total:
         more = {"value": f"{board.id}|{scope}|{page + 1}", "command": f"/action list {scope} page:{page + 1}"}
     return Reply(
         "slack/action_list.json.j2",
@@ -317,6 +319,7 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
             "board": board.name,
             "actions": [describe(a, today) for a in found],
             "total": total,
+            "total_said": f"more than {total:,}" if more_than else f"{total:,}",
             "first": offset + 1,
             "more": more,
             "empty": "Nothing here.",

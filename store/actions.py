@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from store import boards, db
-from store.models import Action, ActionStatus, ActionUpdate, Board, Member, Membership, Organisation
+from store.models import ACTION_LIST_DUE, Action, ActionStatus, ActionUpdate, Board, Member, Membership, Organisation
 
 
 def get_by_ref(*, session: Session, board_id: int, ref: int, for_update: bool = False) -> Action | None:
@@ -103,17 +103,25 @@ class ActionFilter:
 
 
 def _filtered(stmt: Select, flt: ActionFilter) -> Select:
+    """The filter's conditions, written so that ix_actions_list_order can serve them: one board and one status as
+    equalities, and "due before" on the list's own order (an undated action sorts last, so is never before a
+    date), so overdue actions are one range of the index however many actions are undated or due later."""
     if flt.board_ids is not None:
-        stmt = stmt.where(Action.board_id.in_(list(flt.board_ids)))
+        stmt = stmt.where(_among(Action.board_id, flt.board_ids))
     if flt.owner_id is not None:
         stmt = stmt.where(Action.owner_id == flt.owner_id)
     if flt.statuses:
-        stmt = stmt.where(Action.status.in_(flt.statuses))
+        stmt = stmt.where(_among(Action.status, flt.statuses))
     if flt.due_before is not None:
-        stmt = stmt.where(Action.due_date < flt.due_before)
+        stmt = stmt.where(ACTION_LIST_DUE < flt.due_before)
     if flt.meeting_id is not None:
         stmt = stmt.where(Action.meeting_id == flt.meeting_id)
     return stmt
+
+
+def _among(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column = value` for one value (an equality the index serves, in order), else `column IN (…)`."""
+    return column == values[0] if len(values) == 1 else column.in_(list(values))
 
 
 class ActionPage(NamedTuple):
@@ -123,18 +131,41 @@ class ActionPage(NamedTuple):
     total: int
 
 
-def search(*, session: Session, flt: ActionFilter, limit: int = 50, offset: int = 0) -> ActionPage:
-    """Matching actions, soonest due first (undated last), from the `offset`th, and the total count."""
-    stmt = _filtered(select(Action), flt).order_by(
-        Action.due_date.is_(None), Action.due_date, Action.board_id, Action.ref
-    )
+class CountedPage(NamedTuple):
+    """A page of actions and how many there are: `total`, or more than `total` when counting stopped there."""
+
+    actions: list[Action]
+    total: int
+    more: bool
+
+
+def _page(session: Session, flt: ActionFilter, limit: int, offset: int) -> list[Action]:
+    """Matching actions, soonest due first (undated last), from the `offset`th: one range of
+    ix_actions_list_order for one board."""
+    stmt = _filtered(select(Action), flt).order_by(ACTION_LIST_DUE, Action.board_id, Action.ref)
     if flt.owner_id is None:
         stmt = stmt.options(joinedload(Action.owner))  # one owner: already in the identity map
-    found = list(session.scalars(stmt.offset(offset).limit(limit)))
+    return list(session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def search(*, session: Session, flt: ActionFilter, limit: int = 50, offset: int = 0) -> ActionPage:
+    """Matching actions, soonest due first (undated last), from the `offset`th, and the total count."""
+    found = _page(session, flt, limit, offset)
     if not offset and len(found) < limit:
         return ActionPage(found, len(found))
-    total = session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0
-    return ActionPage(found, total)
+    return ActionPage(found, session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0)
+
+
+def counted_page(*, session: Session, flt: ActionFilter, limit: int, offset: int, count_cap: int) -> CountedPage:
+    """Like `search`, counting no further than `count_cap` or the page's end, so that a long list costs no more
+    than a short one: past that the page says "more than" (`CountedPage.more`)."""
+    found = _page(session, flt, limit, offset)
+    if not offset and len(found) < limit:
+        return CountedPage(found, len(found), more=False)
+    upto = max(count_cap, offset + limit)
+    counted = session.scalar(select(func.count()).select_from(
+        _filtered(select(Action.id), flt).limit(upto + 1).subquery())) or 0
+    return CountedPage(found, min(counted, upto), more=counted > upto)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """All models, one module per domain; importing this package registers every table on `Base.metadata`."""
 
 from store.models.core import (  # noqa: F401
+    ACTION_LIST_DUE,
     Action,
     ActionStatus,
     ActionUpdate,

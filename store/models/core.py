@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -177,6 +179,15 @@ class Action(Base):
     updates: Mapped[list[ActionUpdate]] = relationship(
         back_populates="action", order_by="ActionUpdate.id", cascade="all, delete-orphan"
     )
+
+
+# Lists of actions go soonest due first, undated last, by number: the order of this expression and `ref`. A plain
+# `ORDER BY due_date` puts NULLs first on SQLite and last on PostgreSQL, and `ORDER BY due_date IS NULL, …` is served
+# by no index on either, so the expression sorts an undated action as due on a day after any a board can set
+# (handlers.dates.LATEST), and ix_actions_list_order serves it on both in one ordered index range.
+UNDATED_SORTS_AS = "9999-12-31"
+ACTION_LIST_DUE = func.coalesce(Action.due_date, literal_column(f"'{UNDATED_SORTS_AS}'", Date))
+Index("ix_actions_list_order", Action.board_id, Action.status, ACTION_LIST_DUE, Action.ref)
 
 
 class ActionUpdate(Base):
