@@ -39,7 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (BigInteger, Column, Date, Engine, Integer, MetaData, String, Table, case, cast, create_engine,
-                        event, func, insert, literal, null, select, text)
+                        event, insert, literal, null, select, text)
 from sqlalchemy.engine import make_url
 
 from bot.clock import FixedClock
