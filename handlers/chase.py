@@ -99,7 +99,8 @@ def chase_item(*, action_id: int, ref: int, text: str, due: dt.date, today: dt.d
 def chase_message(*, board: str, owner_slack_id: str, items: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
     """Template data for one owner's reminder."""
     return {"board": board, "owner_id": owner_slack_id, "today": today,
-            "items": items[:MAX_WITH_BUTTONS], "more": items[MAX_WITH_BUTTONS:], "total": len(items)}
+            "items": items[:MAX_WITH_BUTTONS], "more": items[MAX_WITH_BUTTONS:], "total": len(items),
+            "overdue": sum(1 for i in items if i["kind"] == "overdue")}
 
 
 # ---------------------------------------------------------------- the buttons

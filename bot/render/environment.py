@@ -99,6 +99,22 @@ def action_line(a: dict[str, Any], with_owner: bool = True) -> str:
     return f"*#{a['ref']}* {mrkdwn(truncate(a['text'], 400))}{owner} · {due_label(a)}"
 
 
+def chase_when(i: dict[str, Any]) -> str:
+    """How an action in a reminder stands (handlers.chase.chase_item): due soon, due today or overdue, with its
+    date. A run of the chase job says this of every action it reminds anyone of (hot path: plain Python)."""
+    if i["kind"] == "soon":
+        days = "tomorrow" if i["days"] == 1 else f"in {i['days']} days"
+        return f":hourglass_flowing_sand: due {days} ({date_short(i['due'])})"
+    if i["kind"] == "today":
+        return f":date: *due today* ({date_short(i['due'])})"
+    return f":warning: *overdue by {plural(i['days'], 'day')}* (was due {date_short(i['due'])})"
+
+
+def chase_lines(items: list[dict[str, Any]]) -> str:
+    """The actions of a reminder beyond those with buttons, a line each: `*#12* text · due …` (hot path)."""
+    return "\n".join(f"*#{i['ref']}* {mrkdwn(truncate(i['text'], 120))} · {chase_when(i)}" for i in items)
+
+
 def option(o: dict[str, Any]) -> dict[str, Any]:
     """A select option from `{"text", "value"}` (text cut to Slack's 75 characters)."""
     return {"text": {"type": "plain_text", "text": truncate(o["text"], 75)}, "value": str(o["value"])}
@@ -122,7 +138,8 @@ def build_environment(template_dir: Path = TEMPLATE_DIR, *, loader: BaseLoader |
     env.filters.update(mrkdwn=mrkdwn, date_long=date_long, date_short=date_short, slack_date=slack_date,
                        truncate_to=truncate, plural=plural, mention=mention, option=option,
                        board_option=board_option)
-    env.globals.update(mention=mention, plural=plural, action_line_text=action_line, due_label_text=due_label, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
+    env.globals.update(mention=mention, plural=plural, action_line_text=action_line, due_label_text=due_label,
+                       chase_when=chase_when, chase_lines=chase_lines, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
 
