@@ -1,6 +1,6 @@
 """Chase state: how far each open action's reminders have gone (stage, overdue reminders, snooze, escalation).
 
-Bulk writes go out as one executemany statement, so a job's statement count does not grow with the number of
+Bulk writes go out as one statement (db.insert_rows), so a job's statement count does not grow with the number of
 actions it looks at.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from store.db import upsert_insert
+from store.db import insert_rows
 from store.models import Action, ActionChase, ActionStatus, Member, Membership
 
 
@@ -74,13 +74,9 @@ def chase_candidates(*, session: Session, board_id: int, horizon: dt.date) -> li
 
 def save_chase_states(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or update chase states (dicts of ActionChase columns, all with the same keys) in one statement."""
-    if not rows:
-        return
-    stmt = upsert_insert(session, ActionChase.__table__)
-    columns = [k for k in rows[0] if k != "action_id"]
-    stmt = stmt.on_conflict_do_update(index_elements=["action_id"],
-                                      set_={c: getattr(stmt.excluded, c) for c in columns})
-    session.connection().execute(stmt, list(rows))
+    if rows:
+        insert_rows(session, ActionChase.__table__, rows, key=["action_id"],
+                    update=[c for c in rows[0] if c != "action_id"])
 
 
 def get_chase(*, session: Session, action_id: int) -> ActionChase | None:

@@ -1,7 +1,7 @@
 """The reminder log: one row per reminder and occasion (its key is unique, so a reminder never goes twice),
 and which outbox message carried it.
 
-Bulk writes go out as one executemany statement, so a job's statement count does not grow with the number of
+Bulk writes go out as one statement (db.insert_rows), so a job's statement count does not grow with the number of
 actions it looks at.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.db import upsert_insert
+from store.db import insert_rows, upsert_insert
 from store.models import OutboxMessage, OutboxStatus, ReminderLog
 
 
@@ -28,9 +28,7 @@ class DeliveredReminder(NamedTuple):
 
 def log_reminders(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add reminder-log rows (dicts of ReminderLog columns) in one statement; existing keys are kept."""
-    if rows:
-        session.connection().execute(
-            upsert_insert(session, ReminderLog.__table__).on_conflict_do_nothing(index_elements=["key"]), list(rows))
+    insert_rows(session, ReminderLog.__table__, rows, key=["key"])
 
 
 def log_reminder(*, session: Session, key: str, board_id: int, kind: str, occasion: dt.date, now: dt.datetime,
