@@ -1,4 +1,4 @@
-"""Benchmark: `/action list all`, `/action list overdue` and the chase job at 1,000,000 actions.
+"""Benchmark: `/action list all`, `/action list overdue` (and `mine`) and the chase job at 1,000,000 actions.
 
 For each size (default 100,000 then 1,000,000) a new database is filled in a few seconds by one
 `INSERT … SELECT` from a recursive series (SQLite: a new file; PostgreSQL: a database created on the server
@@ -11,7 +11,7 @@ Then, in process:
 - the list handler as the command runs it (`handlers.actions.action_list`: its queries, the page's data and
   the Block Kit rendering), interleaved round by round with a reference: a bare indexed
   `SELECT … ORDER BY due_date LIMIT 40` of the same page on the same session, so a busy machine slows both;
-  goal p50 < 5 ms at the largest size;
+  goal p50 < 5 ms at the largest size (for `mine` too);
 - the chase-actions job as the scheduler runs it (`run_job`), goal < 3 s at the largest size;
 - the SQL statements each issues (SQLAlchemy `before_cursor_execute`), which must not grow with N.
 
@@ -59,7 +59,7 @@ AT = dt.datetime(2019, 7, 17, 9, 0, tzinfo=LONDON)  # a Wednesday
 LIST_GOAL_MS = 5.0
 CHASE_GOAL_S = 3.0
 PAGE = 40  # handlers.actions.LIST_PAGE
-LISTS = ("all", "overdue")
+LISTS = ("all", "overdue", "mine")  # as member 1, who owns one action in 2,000
 FILLING = db.Timeouts(statement=600.0, idle_in_transaction=600.0)  # a million rows in one statement, on a busy machine
 
 
@@ -98,7 +98,8 @@ def fill(engine: Engine, actions: int, owners: int) -> None:
             select(literal(1), i + 1, literal("Benchmark action ") + cast(i, String) + literal(" for the partnership"),
                    owner, literal(1), status, due, literal(now), literal(now)).select_from(series)))
         days.drop(conn)
-        conn.execute(text("ANALYZE"))  # the planner's statistics, as a database in use has them
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))  # as autovacuum soon would; SQLite has none unless asked, as lspbot never does
 
 
 @contextmanager
@@ -151,6 +152,8 @@ def reference_once(runtime: Runtime, request: Request, scope: str) -> list[Any]:
             .order_by(Action.due_date).limit(PAGE))
     if scope == "overdue":
         stmt = stmt.where(Action.due_date < AT.date())
+    if scope == "mine":
+        stmt = stmt.where(Action.owner_id == 1)
     return request.session.execute(stmt).all()
 
 

@@ -184,10 +184,13 @@ class Action(Base):
 # Lists of actions go soonest due first, undated last, by number: the order of this expression and `ref`. A plain
 # `ORDER BY due_date` puts NULLs first on SQLite and last on PostgreSQL, and `ORDER BY due_date IS NULL, …` is served
 # by no index on either, so the expression sorts an undated action as due on a day after any a board can set
-# (handlers.dates.LATEST), and ix_actions_list_order serves it on both in one ordered index range.
+# (handlers.dates.LATEST), and ix_actions_list_order serves it on both in one ordered index range; one person's
+# lists (mine, @someone) have ix_actions_owner_list_order, else SQLite, which has no statistics unless ANALYZE is
+# run, would walk the board's list and skip everyone else's actions.
 UNDATED_SORTS_AS = "9999-12-31"
 ACTION_LIST_DUE = func.coalesce(Action.due_date, literal_column(f"'{UNDATED_SORTS_AS}'", Date))
 Index("ix_actions_list_order", Action.board_id, Action.status, ACTION_LIST_DUE, Action.ref)
+Index("ix_actions_owner_list_order", Action.owner_id, Action.board_id, Action.status, ACTION_LIST_DUE, Action.ref)
 
 
 class ActionUpdate(Base):

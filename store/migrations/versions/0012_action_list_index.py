@@ -1,4 +1,4 @@
-"""lists of actions in the order of one index: soonest due first, undated last (see ACTION_LIST_DUE)
+"""lists of actions in the order of an index: soonest due first, undated last (see ACTION_LIST_DUE)
 
 Revision ID: 0012_action_list_index
 Revises: 0011_seen_requests
@@ -13,10 +13,14 @@ branch_labels = None
 depends_on = None
 
 
+LIST_DUE = sa.text("coalesce(due_date, '9999-12-31')")
+
+
 def upgrade() -> None:
-    op.create_index("ix_actions_list_order", "actions",
-                    ["board_id", "status", sa.text("coalesce(due_date, '9999-12-31')"), "ref"])
+    op.create_index("ix_actions_list_order", "actions", ["board_id", "status", LIST_DUE, "ref"])
+    op.create_index("ix_actions_owner_list_order", "actions", ["owner_id", "board_id", "status", LIST_DUE, "ref"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_actions_owner_list_order", table_name="actions")
     op.drop_index("ix_actions_list_order", table_name="actions")
