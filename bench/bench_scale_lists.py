@@ -247,7 +247,7 @@ def main() -> int:
               for size, r in results.items()}
     if len({repr(c) for c in counts.values()}) > 1:
         failures.append(f"statement counts differ between sizes: {counts}")
-    print("\nstatements (list all, list overdue; chase) by size: "
+    print("\nstatements (lists: " + ", ".join(LISTS) + "; chase) by size: "
           + ", ".join(f"{size:,}: {c}" for size, c in counts.items()))
     for failure in failures:
         print(f"MISSED: {failure}")
