@@ -1,70 +1,97 @@
-"""HTTP benchmark: signed /action add and /action list against `lspbot serve` with 100,000 actions.
+"""HTTP benchmark: signed slash commands against `lspbot serve` at 100,000 actions, interleaved with the floor.
 
-    .venv/bin/python -m bench.bench_http [--requests 2000] [--database-url URL]
+    .venv/bin/python -m bench.bench_http [--requests 1000] [--database-url URL]
 
-Fills a database with 100,000 actions over 20 boards and 2,000 members, starts `lspbot serve` as a
-subprocess, and sends signed slash commands from this (second) process, one new TCP connection per
-request as Slack makes them. In the same run it measures three references served by the same waitress
-server: a plain WSGI app that only checks the signature (the floor), a bare Bolt app whose listener only
-acks with default settings, and the same with process_before_response=True. Prints p50, p99 and the
-ratio of each to the floor.
+Fills a database (a new SQLite file, or the given empty one) with 100,000 actions over 20 boards and 2,000
+members (every member's time zone known, one meeting coming up per board), then starts two servers on the
+same waitress server: `lspbot serve` and the floor (bench/reference_apps.py: a plain WSGI app that only checks
+the signature). From this process it sends signed slash commands as random members of random boards: `/action
+add`, `/action list` (mine, all, overdue), `/action done` (on one of the member's own open actions), `/update`
+and `/plan`; and the same signed body to the floor. The cases are interleaved in small batches, in two modes: a
+new TCP connection per request (as Slack makes them) and one kept-alive connection per server, so a busy moment
+of the machine falls on the floor and the commands alike.
+
+Prints p50 and p99 per command and mode and the ratio of each p50 to the floor's p50 in the same mode. Goals
+(issue 14): p50 <= 5x the floor on SQLite and <= 8x on PostgreSQL, p99 < 15 ms. Then counts the SQL statements
+each command sends, in this process (the same app, its WSGI callable called directly, a SQLAlchemy
+`before_cursor_execute` listener on the engine), at 100,000 actions and at 10,000: they must be the same. Exits
+1 when a goal is missed or a reply is a refusal.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
-import hmac
 import http.client
+import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from bench import reference_apps
+from bench.load_client import ERROR_MARKS, percentile, sign
 from store import db
-from store.models import Action, ActionStatus, Board, Member, Membership, Organisation, Role
+from store.models import Action, ActionStatus, Board, Meeting, Member, Membership, Organisation, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS, MEMBERS, ACTIONS = 20, 2000, 100_000
+SMALL = 10_000  # the second data set of the statement count (pages of every list still full)
+BATCH = 5  # requests of one case in a row before the next case
+P50_GOAL = {"sqlite": 5.0, "postgresql": 8.0}  # x the floor
+P99_GOAL_MS = 15.0
+FLOOR = "floor"
 
 
-def fill(url: str) -> list[tuple[str, str]]:
-    """Create the data set; returns (user id, channel id) of each member."""
+@dataclass
+class Person:
+    user: str
+    channel: str
+    open_refs: list[int] = field(default_factory=list)  # their own open actions, for `/action done`
+
+
+def fill(url: str, actions: int = ACTIONS) -> list[Person]:
+    """Create the data set (into an empty database); every member with their board's channel and open actions."""
     engine = db.make_engine(url)
     db.upgrade(engine)
     now = dt.datetime.now(dt.UTC)
     today = now.date()
     rnd = random.Random(7)
+    per_board = MEMBERS // BOARDS
+    people = [Person(f"UBENCH{m + 1:05d}", f"CBENCH{m // per_board + 1:03d}") for m in range(MEMBERS)]
     with engine.begin() as conn:
         conn.execute(insert(Board), [{"id": b + 1, "name": f"Board {b + 1}", "channel_id": f"CBENCH{b + 1:03d}",
                                       "timezone": "Europe/London", "settings": {}, "created_at": now,
-                                      "next_action_ref": ACTIONS // BOARDS + 1} for b in range(BOARDS)])
+                                      "next_action_ref": actions // BOARDS + 1} for b in range(BOARDS)])
         conn.execute(insert(Organisation), [{"id": b * 40 + i + 1, "board_id": b + 1, "name": f"Partner {i + 1}"}
                                             for b in range(BOARDS) for i in range(40)])
-        conn.execute(insert(Member), [{"id": m + 1, "slack_user_id": f"UBENCH{m + 1:05d}", "display_name": f"Member {m + 1}"}
-                                      for m in range(MEMBERS)])
-        per_board = MEMBERS // BOARDS
+        conn.execute(insert(Member), [{"id": m + 1, "slack_user_id": p.user, "display_name": f"Member {m + 1}",
+                                       "timezone": "Europe/London"} for m, p in enumerate(people)])
         conn.execute(insert(Membership), [{"board_id": m // per_board + 1, "member_id": m + 1,
                                            "organisation_id": (m // per_board) * 40 + m % 40 + 1,
                                            "role": Role.CHAIR if m % per_board == 0 else Role.MEMBER}
                                           for m in range(MEMBERS)])
+        conn.execute(insert(Meeting), [{"board_id": b + 1, "date": today + dt.timedelta(days=14), "venue": "TBC",
+                                        "created_at": now} for b in range(BOARDS)])
         rows = []
-        for i in range(ACTIONS):
+        for i in range(actions):
             board = i % BOARDS
-            owner = board * per_board + rnd.randrange(per_board) + 1
+            owner = board * per_board + rnd.randrange(per_board)
             status = ActionStatus.OPEN if rnd.random() < 0.6 else ActionStatus.DONE
-            rows.append({"board_id": board + 1, "ref": i // BOARDS + 1, "text": f"Benchmark action {i}",
-                         "owner_id": owner, "created_by_id": owner, "status": status,
+            ref = i // BOARDS + 1
+            if status is ActionStatus.OPEN:
+                people[owner].open_refs.append(ref)
+            rows.append({"board_id": board + 1, "ref": ref, "text": f"Benchmark action {i}",
+                         "owner_id": owner + 1, "created_by_id": owner + 1, "status": status,
                          "due_date": today + dt.timedelta(days=rnd.randrange(-60, 120)),
                          "created_at": now, "updated_at": now})
             if len(rows) == 10_000:
@@ -73,105 +100,233 @@ def fill(url: str) -> list[tuple[str, str]]:
         if rows:
             conn.execute(insert(Action), rows)
     engine.dispose()
-    return [(f"UBENCH{m + 1:05d}", f"CBENCH{m // (MEMBERS // BOARDS) + 1:03d}") for m in range(MEMBERS)]
+    return people
+
+
+def commands(people: list[Person], seed: int = 11) -> dict[str, Callable[[], dict[str, str]]]:
+    """Each measured command as a maker of its next form (a random member of a random board)."""
+    rnds = iter(random.Random(seed + n) for n in range(10**9))  # one each: the same people at any data size
+    count = iter(range(10**9))
+
+    owners = [p for p in people if p.open_refs]
+
+    def any_member(rnd: random.Random) -> Person:
+        return rnd.choice(people)
+
+    def an_owner(rnd: random.Random) -> Person:
+        """A member with an open action of their own (each action closed once)."""
+        person = rnd.choice(owners)
+        if len(person.open_refs) == 1:
+            owners.remove(person)
+        return person
+
+    def form(command: str, text: Callable[[Person], str],
+             pick: Callable[[random.Random], Person] = any_member) -> Callable[[], dict[str, str]]:
+        rnd = next(rnds)
+
+        def make() -> dict[str, str]:
+            person = pick(rnd)
+            return {"command": command, "text": text(person), "user_id": person.user, "user_name": person.user.lower(),
+                    "channel_id": person.channel, "team_id": "T0", "trigger_id": f"1.{next(count)}.3",
+                    "response_url": "https://hooks.slack.com/commands/T0/1/x"}
+        return make
+
+    return {
+        "/action add": form("/action", lambda p: f"add Benchmark follow-up {next(count)} by Friday"),
+        "/action list": form("/action", lambda p: "list"),
+        "/action list all": form("/action", lambda p: "list all"),
+        "/action list overdue": form("/action", lambda p: "list overdue"),
+        "/action done": form("/action", lambda p: f"done #{p.open_refs.pop()}", an_owner),
+        "/update": form("/update", lambda p: f"Benchmark update {next(count)}"),
+        "/plan": form("/plan", lambda p: ""),
+    }
+
+
+def refusal(body: bytes) -> str:
+    """The error mark in a command's reply, if it is one."""
+    try:
+        shown = json.dumps(json.loads(body), ensure_ascii=False)
+    except ValueError:
+        return f"not JSON: {body[:80]!r}"
+    return next((mark for mark in ERROR_MARKS if mark in shown), "")
+
+
+class Client:
+    """Signed POSTs to one server: a new connection each, or one kept alive."""
+
+    def __init__(self, port: int, *, keep_alive: bool) -> None:
+        self.port, self.keep_alive = port, keep_alive
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, form: dict[str, str]) -> tuple[float, bytes]:
+        body = urllib.parse.urlencode(form).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(reference_apps.SECRET, body)}
+        started = time.perf_counter()
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.conn.request("POST", "/slack/events", body, headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if not self.keep_alive:
+            self.conn.close()
+            self.conn = None
+        elapsed = (time.perf_counter() - started) * 1000
+        if resp.status != 200:
+            raise SystemExit(f"HTTP {resp.status} from port {self.port}: {data[:200]!r}")
+        return elapsed, data
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
 def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
+    line = proc.stdout.readline() if proc.stdout else ""
     if "listening on" not in line:
         proc.kill()
         raise SystemExit(f"server did not start: {cmd}")
     return proc, int(line.strip().rsplit(":", 1)[-1])
 
 
-def signed(secret: str, form: dict[str, str]) -> tuple[bytes, dict[str, str]]:
-    body = urllib.parse.urlencode(form).encode()
-    ts = str(int(time.time()))
-    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return body, {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-                  "X-Slack-Signature": sig}
+def serve_env(url: str, slack_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LSPBOT_"))}
+    env.update({"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": reference_apps.SECRET,
+                "SLACK_API_URL": slack_url, "DATABASE_URL": url, "LSPBOT_LOG_LEVEL": "WARNING"})
+    return env
 
 
-def measure(port: int, secret: str, make_form, n: int) -> list[float]:
-    """Sequential requests, a new connection each; latencies in ms."""
-    out = []
-    for i in range(n):
-        body, headers = signed(secret, make_form(i))
-        t0 = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("POST", "/slack/events", body, headers)
-        resp = conn.getresponse()
-        resp.read()
-        conn.close()
-        elapsed = (time.perf_counter() - t0) * 1000
-        if resp.status != 200:
-            raise SystemExit(f"HTTP {resp.status} from port {port}: {resp.read()[:200]!r} for {make_form.__name__}")
-        out.append(elapsed)
+LSPBOT = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--no-scheduler"]
+
+
+def interleaved(floor_port: int, lspbot_port: int, makers: dict[str, Callable[[], dict[str, str]]],
+                requests: int, *, keep_alive: bool) -> dict[str, list[float]]:
+    """`requests` of each command and of the floor, BATCH of one case after BATCH of the next; latencies in ms."""
+    floor = Client(floor_port, keep_alive=keep_alive)
+    lspbot = Client(lspbot_port, keep_alive=keep_alive)
+    cases: list[tuple[str, Client, Callable[[], dict[str, str]]]] = [
+        (FLOOR, floor, makers["/action add"]), *((name, lspbot, make) for name, make in makers.items())]
+    out: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+    for _ in range(-(-requests // BATCH)):
+        for name, client, make in cases:
+            for _ in range(BATCH):
+                ms, data = client.post(make())
+                if client is lspbot and (why := refusal(data)):
+                    raise SystemExit(f"{name} was refused ({why}): {data[:300]!r}")
+                out[name].append(ms)
+    floor.close()
+    lspbot.close()
     return out
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+def count_statements(url: str, slack_url: str, people: list[Person], runs: int = 20) -> dict[str, float]:
+    """SQL statements per command, sent by the app in this process (its WSGI callable called directly)."""
+    from bot.runtime import build_runtime
+    from bot.settings import load_settings
+    from bot.slack.app import create_app
+    from bot.slack.web import make_wsgi
+    from tests.support.bolt import Inline, call_wsgi
+
+    runtime = build_runtime(load_settings(serve_env(url, slack_url), env_file=None))
+    wsgi = make_wsgi(create_app(runtime, listener_executor=Inline()), runtime)
+    sent = 0
+
+    @event.listens_for(runtime.engine, "before_cursor_execute")
+    def _count(*_args: object) -> None:
+        nonlocal sent
+        sent += 1
+
+    def post(form: dict[str, str]) -> None:
+        body = urllib.parse.urlencode(form).encode()
+        result = call_wsgi(wsgi, body, {"Content-Type": "application/x-www-form-urlencoded",
+                                        **sign(reference_apps.SECRET, body)})
+        if result.status != 200 or refusal(result.body):
+            raise SystemExit(f"{form['command']} {form['text']} was refused in process: {result.body[:300]!r}")
+
+    counts: dict[str, float] = {}
+    try:
+        for name, make in commands(people, seed=13).items():
+            post(make())  # warm: the seen-set's first purge, the pool's first connection
+            sent = 0
+            for _ in range(runs):
+                post(make())
+            counts[name] = sent / runs
+    finally:
+        runtime.close()
+    return counts
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--database-url", help="default: a new SQLite file")
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000, help="of each command, in each connection mode")
+    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
+    parser.add_argument("--small-database-url", help="a second empty database for the statement count at 1,000 "
+                                                     "actions (default: a new SQLite file, or for PostgreSQL none: "
+                                                     "the count is then taken at 100,000 only)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lspbot-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-    t0 = time.perf_counter()
+    small_url = args.small_database_url or (None if args.database_url else f"sqlite:///{tmp / 'small.db'}")
+    backend = url.split(":")[0].split("+")[0]
+    started = time.perf_counter()
     people = fill(url)
-    print(f"filled {ACTIONS:,} actions, {MEMBERS:,} members, {BOARDS} boards in {time.perf_counter() - t0:.1f}s ({url.split(':')[0]})")
+    print(f"filled {ACTIONS:,} actions, {MEMBERS:,} members, {BOARDS} boards in "
+          f"{time.perf_counter() - started:.1f}s ({backend})", flush=True)
 
     from tests.support.fake_slack import FakeSlack
 
     fake = FakeSlack().start()
-    secret = reference_apps.SECRET
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LSPBOT_"))}
-    env.update({"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": fake.url,
-                "DATABASE_URL": url, "LSPBOT_LOG_LEVEL": "WARNING"})
-    rnd = random.Random(11)
-
-    def form(text_for):
-        def make(i: int) -> dict[str, str]:
-            user, channel = people[rnd.randrange(len(people))]
-            return {"command": "/action", "text": text_for(i), "user_id": user, "channel_id": channel,
-                    "team_id": "T0", "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/x"}
-        return make
-
-    add_form = form(lambda i: f"add Benchmark follow-up {i} by Friday")
-    list_form = form(lambda i: "list")
-    results: dict[str, list[float]] = {}
-    servers = [
-        ("floor (signature check only)", [sys.executable, "-m", "bench.reference_apps", "floor"], [("ack", add_form)]),
-        ("bare Bolt, default settings", [sys.executable, "-m", "bench.reference_apps", "bolt-default"], [("ack", add_form)]),
-        ("bare Bolt, process_before_response", [sys.executable, "-m", "bench.reference_apps", "bolt-pbr"], [("ack", add_form)]),
-        ("lspbot", [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
-         [("/action add", add_form), ("/action list", list_form)]),
-    ]
-    for name, cmd, cases in servers:
-        proc, port = start(cmd, env)
-        try:
-            for label, make in cases:
-                measure(port, secret, make, 50)  # warm up
-                key = name if label == "ack" else f"{name} {label}"
-                results[key] = measure(port, secret, make, args.requests)
-        finally:
+    env = serve_env(url, fake.url)
+    floor_proc, floor_port = start([sys.executable, "-m", "bench.reference_apps", "floor"], env)
+    lspbot_proc, lspbot_port = start(LSPBOT, env)
+    makers = commands(people)
+    results: dict[str, dict[str, list[float]]] = {}
+    try:
+        for keep_alive in (False, True):
+            interleaved(floor_port, lspbot_port, makers, 20, keep_alive=keep_alive)  # warm up
+        for keep_alive in (False, True):
+            mode = "keep-alive" if keep_alive else "new connection"
+            results[mode] = interleaved(floor_port, lspbot_port, makers, args.requests, keep_alive=keep_alive)
+    finally:
+        for proc in (floor_proc, lspbot_proc):
             proc.terminate()
             proc.wait(10)
+    statements = count_statements(url, fake.url, people)
+    small = count_statements(small_url, fake.url, fill(small_url, SMALL)) if small_url else None
     fake.stop()
-    floor = statistics.median(results["floor (signature check only)"])
-    print(f"\n{args.requests} sequential requests each, new connection per request, {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'server':45} {'p50 ms':>8} {'p99 ms':>8} {'p50/floor':>10} {'p99/floor':>10}")
-    for key, values in results.items():
-        p50, p99 = pct(values, 50), pct(values, 99)
-        print(f"{key:45} {p50:8.2f} {p99:8.2f} {p50 / floor:10.1f} {p99 / floor:10.1f}")
+
+    missed: list[str] = []
+    goal = P50_GOAL[backend]
+    print(f"\n{args.requests} requests of each command and of the floor per mode, interleaved {BATCH} at a time; "
+          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"goals: p50 <= {goal:.0f}x the floor, p99 < {P99_GOAL_MS:.0f} ms\n")
+    print(f"{'mode':15} {'command':22} {'p50 ms':>8} {'p99 ms':>8} {'p50/floor':>10}")
+    for mode, by_case in results.items():
+        floor_p50 = percentile(by_case[FLOOR], 50)
+        for name, values in by_case.items():
+            p50, p99 = percentile(values, 50), percentile(values, 99)
+            ratio = p50 / floor_p50
+            marks = []
+            if name != FLOOR and ratio > goal:
+                marks.append(f"p50 over {goal:.0f}x")
+            if name != FLOOR and p99 >= P99_GOAL_MS:
+                marks.append(f"p99 over {P99_GOAL_MS:.0f} ms")
+            missed += [f"{mode} {name}: {m}" for m in marks]
+            print(f"{mode:15} {name:22} {p50:8.2f} {p99:8.2f} {ratio:10.1f}  {'MISSED: ' + ', '.join(marks) if marks else ''}")
+    print(f"\nSQL statements per command (mean of 20), at {ACTIONS:,} actions"
+          + (f" and at {SMALL:,}" if small else ""))
+    for name, n in statements.items():
+        at_small = f"{small[name]:8.1f}" if small else ""
+        print(f"  {name:22} {n:8.1f} {at_small}")
+        if small and small[name] != n:
+            missed.append(f"{name}: {n} statements at {ACTIONS:,} actions, {small[name]} at {SMALL:,}")
+    if missed:
+        print("\nMISSED:\n  " + "\n  ".join(missed))
+        return 1
+    print("\nevery goal met")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

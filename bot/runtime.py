@@ -44,6 +44,9 @@ class Runtime:
     # When Slack was last asked the time zone of someone it could not be kept for (no member record, no zone):
     # they are not asked again for a while, so their every command does not cost a users.info call.
     zone_lookups: dict[str, dt.datetime] = field(default_factory=dict)
+    # The time zones this process knows to be on members' records, and when it learnt each (bot/slack/people.py):
+    # a command from someone in it has nothing to look up after its ack.
+    known_zones: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
     # Set by the console: what its commands queue is held for it (no sender takes it) and delivered by it.
     outbox_hold: dt.timedelta | None = None
     health: DatabaseHealth = field(default_factory=DatabaseHealth)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -18,8 +18,12 @@ log = logging.getLogger("lspbot")
 
 def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_token: bool = True,
                listener_executor: Executor | None = None) -> App:
-    """The Bolt app. Replies go back in the ack (process_before_response) so nothing waits on a thread hand-off."""
+    """The Bolt app. Replies go back in the ack (process_before_response) so nothing waits on a thread hand-off.
+
+    `listener_executor` runs what follows an ack (Bolt's lazy listeners, and the commands' own after-ack work):
+    a pool of 10 threads, as Bolt's default, unless given."""
     settings = runtime.settings
+    after_ack = listener_executor or ThreadPoolExecutor(max_workers=10, thread_name_prefix="lspbot-after-ack")
     client = client or make_client(settings.slack_bot_token, settings.slack_api_url, timeout=IN_REQUEST_TIMEOUT)
     app = App(
         client=client,
@@ -32,9 +36,9 @@ def create_app(runtime: Runtime, *, client: WebClient | None = None, verify_toke
         request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("lspbot.bolt"),
-        listener_executor=listener_executor,  # where the after-ack (lazy) listeners run: Bolt's thread pool by default
+        listener_executor=after_ack,
     )
-    listeners.register(app, runtime)
+    listeners.register(app, runtime, after_ack)
 
     @app.error
     def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:

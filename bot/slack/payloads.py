@@ -189,6 +189,7 @@ SLASH_COMMAND = Obj({name: Str() for name in ("command", "text", "user_id", "use
 # What the events lspbot listens to must carry.
 BY_EVENT: dict[str, Shape] = {
     "app_home_opened": Obj({"user": Str(), "tab": TEXT, "channel": TEXT}, required=("user",)),
+    "user_change": Obj({"user": Obj({"id": Str(), "tz": TEXT}, required=("id",))}, required=("user",)),
 }
 
 

@@ -1,21 +1,26 @@
 """Slash commands: each one runs its handler inside the 3-second window and answers in the ack.
 
 A reply may also ask for a modal (opened with the command's trigger_id before the ack) and for
-documents, which a lazy listener renders and sends after the ack so Slack never waits on them. The
-same lazy listener looks up the person's time zone the first time they use a command.
+documents, which are rendered and sent after the ack so Slack never waits on them; the person's time zone is
+looked up after the ack too, the first time this process sees them. Either is handed to the after-ack executor
+only when there is something to do: most commands leave nothing behind them (no Bolt lazy listener, which would
+copy the whole request for every command).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack.listeners.interactions import open_modal
-from bot.slack.people import remember_timezone
+from bot.slack.people import known_timezone, remember_timezone
 from bot.runtime import Outcome, Runtime, run_command, send_documents
+from handlers.base import Document
 from handlers.parsing import slack_unescape
 from handlers.router import SLASH_COMMANDS
 
@@ -31,39 +36,50 @@ def ack_payload(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: Runtime, after_ack: Executor) -> None:
     for name in SLASH_COMMANDS:
-        app.command(name)(ack=_listener(runtime, name), lazy=[_after_ack(runtime)])
+        app.command(name)(_listener(runtime, name, after_ack))
 
 
-def _listener(runtime: Runtime, name: str):
-    def on_command(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def _listener(runtime: Runtime, name: str, after_ack: Executor):
+    def on_command(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        user_id = body.get("user_id", "")
         outcome = run_command(
             runtime,
             name,
-            user_id=body.get("user_id", ""),
+            user_id=user_id,
             channel_id=body.get("channel_id"),
             text=slack_unescape(body.get("text", "")),  # as typed: Slack escapes &, < and >
             user_name=body.get("user_name"),
         )
-        if outcome.ok and outcome.open_modal and open_modal(runtime, client, body.get("trigger_id"),
-                                                            outcome.open_modal) is not None:
+        opened = outcome.ok and outcome.open_modal is not None and open_modal(
+            runtime, client, body.get("trigger_id"), outcome.open_modal) is not None
+        if opened:
             ack()
-            return
-        if outcome.ok and outcome.documents:
-            context["lspbot_documents"] = outcome.documents  # copied into the lazy listener's request
-        ack(**ack_payload(outcome))
+        else:
+            ack(**ack_payload(outcome))
+        documents = outcome.documents if outcome.ok and not opened else []
+        if documents or (user_id and known_timezone(runtime, user_id) is None):
+            after_ack.submit(_logged(_after_command), runtime, client, user_id, documents)
 
     on_command.__name__ = f"on_{name.strip('/')}_command"
     return on_command
 
 
-def _after_ack(runtime: Runtime):
-    def after_command(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        """Documents, then (once per person) their time zone, so later replies show times as they read them."""
-        documents = context.get("lspbot_documents")
-        if documents:
-            send_documents(runtime, body.get("user_id", ""), documents)
-        remember_timezone(runtime, client, body.get("user_id", ""))
+def _after_command(runtime: Runtime, client: WebClient, user_id: str, documents: list[Document]) -> None:
+    """Documents, then (once per person) their time zone, so later replies show times as they read them."""
+    if documents:
+        send_documents(runtime, user_id, documents)
+    remember_timezone(runtime, client, user_id)
 
-    return after_command
+
+def _logged(work: Callable[..., None]) -> Callable[..., None]:
+    """`work` with its failure logged (an executor would keep it in a future nobody reads)."""
+
+    def run(*args: Any) -> None:
+        try:
+            work(*args)
+        except Exception:
+            log.exception("after-ack work failed: %s", work.__name__)
+
+    return run
