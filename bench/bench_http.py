@@ -276,6 +276,10 @@ def main() -> int:
     from tests.support.fake_slack import FakeSlack
 
     fake = FakeSlack().start()
+    # Counted first, on both data sets as filled: what a command sends depends on what came before it (an update
+    # replacing an earlier one reads it), and both sets see the same people in the same order.
+    statements = count_statements(url, fake.url, people)
+    small = count_statements(small_url, fake.url, fill(small_url, SMALL)) if small_url else None
     env = serve_env(url, fake.url)
     floor_proc, floor_port = start([sys.executable, "-m", "bench.reference_apps", "floor"], env)
     lspbot_proc, lspbot_port = start(LSPBOT, env)
@@ -291,8 +295,6 @@ def main() -> int:
         for proc in (floor_proc, lspbot_proc):
             proc.terminate()
             proc.wait(10)
-    statements = count_statements(url, fake.url, people)
-    small = count_statements(small_url, fake.url, fill(small_url, SMALL)) if small_url else None
     fake.stop()
 
     missed: list[str] = []

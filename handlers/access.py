@@ -3,28 +3,44 @@
 from __future__ import annotations
 
 from handlers.base import MANAGING_ROLES, Actor, Forbidden, NotFound, Request, UsageError
-from store import boards
+from store import boards, db
 from store.models import Board, Member
 
-__all__ = ["MANAGING_ROLES", "Actor", "actor_for", "require_manager", "require_member",
+__all__ = ["MANAGING_ROLES", "Actor", "actor_for", "board_and_actor", "require_manager", "require_member",
            "resolve_board"]
 
 
 def resolve_board(req: Request, board_name: str | None = None) -> Board:
     """The board bound to the request's channel, a named board, or the sender's only board."""
+    return _seat(req, board_name).board
+
+
+def board_and_actor(req: Request, board_name: str | None = None) -> tuple[Board, Actor]:
+    """The board `resolve_board` finds and the person as it sees them: one statement for a board named or bound to
+    the channel (the dispatcher's every command)."""
+    found = _seat(req, board_name)
+    return found.board, _actor(req, found)
+
+
+def actor_for(req: Request, board: Board) -> Actor:
+    found = boards.seat(session=req.session, slack_user_id=req.user_id, board_id=board.id)
+    return _actor(req, found or boards.Seat(board, None, None))
+
+
+def _seat(req: Request, board_name: str | None) -> boards.Seat:
     if board_name:
-        board = boards.get_by_name(session=req.session, name=board_name)
-        if board is None:
+        found = boards.seat(session=req.session, slack_user_id=req.user_id, name=board_name)
+        if found is None:
             raise NotFound(f"There is no board called “{board_name}”.")
-        return board
+        return found
     if req.channel_id:
-        board = boards.get_by_channel(session=req.session, channel_id=req.channel_id)
-        if board is not None:
-            return board
+        found = boards.seat(session=req.session, slack_user_id=req.user_id, channel_id=req.channel_id)
+        if found is not None:
+            return found
     member = boards.get_member(session=req.session, slack_user_id=req.user_id)
     mine = boards.memberships_of(session=req.session, member_id=member.id) if member else []
     if len(mine) == 1:
-        return mine[0].board
+        return boards.Seat(mine[0].board, member, mine[0])
     if not mine:
         raise Forbidden(
             "You are not a member of any board yet, and this channel is not a board's channel. "
@@ -37,14 +53,15 @@ def resolve_board(req: Request, board_name: str | None = None) -> Board:
     )
 
 
-def actor_for(req: Request, board: Board) -> Actor:
-    member = boards.get_member(session=req.session, slack_user_id=req.user_id)
-    membership = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
-    if member is not None and membership is not None and req.user_name and member.display_name == member.slack_user_id:
+def _actor(req: Request, found: boards.Seat) -> Actor:
+    member, membership = found.member, found.membership
+    left = membership is not None and membership.left_at is not None
+    if left:
+        membership = None
+    if (member is not None and membership is not None and req.user_name and member.display_name == member.slack_user_id
+            and not db.only_reads(req.session)):  # a command that only reads writes nothing: the next one will
         member.display_name = req.user_name
-    left = member is not None and membership is None and boards.left_board(
-        session=req.session, board_id=board.id, member_id=member.id)
-    return Actor(board=board, member=member, membership=membership, is_admin=req.is_admin, left=left)
+    return Actor(board=found.board, member=member, membership=membership, is_admin=req.is_admin, left=left)
 
 
 def require_member(actor: Actor) -> Member:

@@ -303,5 +303,6 @@ TOPIC = Topic("plan", "Forward plan", aliases=("plans",),
 
 COMMANDS = (
     Command("/plan", ("show",), handle_plan_show, aliases=((),), fallback=True, parsed=True, options=PLAIN_OPTIONS,
+            read_only=True,
             usage=USAGE[0], summary="the next meetings with their items, leads and venues"),
 )

@@ -18,6 +18,7 @@ from typing import Literal
 from handlers import access
 from handlers.base import Forbidden, InvalidInput, Parsed, Reply, Request, UsageError
 from handlers.parsing import parse, tokenize
+from store import db
 
 Handler = Callable[[Request], Reply]
 
@@ -98,6 +99,7 @@ class Command:
     # a form declared with `opened_by` this command and an `opener` is opened before any board is resolved
     fallback: bool = False  # the bare command with text that names no subcommand (`/update <text>`)
     bare: bool = False  # takes no text after its words: with text, the text goes to the fallback instead
+    read_only: bool = False  # only reads (a list): its unit of work takes no write lock, and writes nothing
 
     @property
     def name(self) -> str:
@@ -358,6 +360,8 @@ def dispatch(registry: Registry, command: str, req: Request) -> Reply:
 
 def run(registry: Registry, cmd: Command, req: Request, rest: str) -> Reply:
     """Run one declared command on `rest`, the text after its words."""
+    if cmd.read_only:
+        db.read_only(req.session)
     board_name: str | None = None
     if cmd.board:
         rest, board_name = take_board_option(rest)
@@ -365,8 +369,7 @@ def run(registry: Registry, cmd: Command, req: Request, rest: str) -> Reply:
     if opener is not None and not rest and board_name is None:
         return opener(req)  # the form offers the boards to choose from
     if cmd.board:
-        board = access.resolve_board(req, board_name)
-        actor = access.actor_for(req, board)
+        board, actor = access.board_and_actor(req, board_name)
         if not cmd.who.allows(actor):
             raise refusal(cmd, actor)
         req.on_board(board, actor)

@@ -197,7 +197,7 @@ COMMANDS = (
             opens_form=True, usage="/update <text>",
             summary="your organisation's update for the board's next meeting (sending again replaces it; the "
                     "earlier one is kept); `/update` alone opens a form with your current update filled in"),
-    Command("/update", ("list",), handle_update_list, aliases=(("ls",),), parsed=True,
+    Command("/update", ("list",), handle_update_list, aliases=(("ls",),), parsed=True, read_only=True,
             usage="/update list [date]",
             summary="who has and hasn't sent an update for the next (or named) meeting"),
     Command("/update", ("quarterly",), performance.handle_quarterly_return, who=Who.MEMBERS,

@@ -31,7 +31,10 @@ def viewer_zone(req: Request) -> str | None:
     given = valid_zone(req.values.get("timezone"))
     if given:
         return given
-    member = boards.get_member(session=req.session, slack_user_id=req.user_id)
+    if req.chosen_board is not None:  # the dispatcher has read their record already
+        member = req.actor.member
+    else:
+        member = boards.get_member(session=req.session, slack_user_id=req.user_id)
     return valid_zone(member.timezone) if member is not None else None
 
 

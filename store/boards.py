@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -161,6 +162,38 @@ def upsert_member(*, session: Session, slack_user_id: str, display_name: str | N
         member.display_name = display_name
     session.flush()
     return member
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A board, and a person as it sees them: their member record (None if they have none) and their membership
+    of it (None if they never sat on it; `left_at` set if they left)."""
+
+    board: Board
+    member: Member | None
+    membership: Membership | None
+
+
+def seat(*, session: Session, slack_user_id: str, board_id: int | None = None, channel_id: str | None = None,
+         name: str | None = None) -> Seat | None:
+    """The board with this id, channel or name (case aside), with the person's member record and membership of
+    it, in one statement (every command starts here); None if there is no such board."""
+    if board_id is not None:
+        which = Board.id == board_id
+    elif channel_id is not None:
+        which = Board.channel_id == channel_id
+    elif name is not None:
+        which = func.lower(Board.name) == name.strip().lower()
+    else:
+        raise ValueError("a board id, channel or name is needed")
+    row = session.execute(
+        select(Board, Member, Membership).select_from(Board)
+        .outerjoin(Member, Member.slack_user_id == slack_user_id)
+        .outerjoin(Membership, (Membership.board_id == Board.id) & (Membership.member_id == Member.id))
+        .options(joinedload(Membership.organisation))
+        .where(which).limit(1)
+    ).first()
+    return Seat(*row) if row is not None else None
 
 
 def get_membership(*, session: Session, board_id: int, member_id: int) -> Membership | None:

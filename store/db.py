@@ -188,11 +188,24 @@ def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     (nor holds one up); anything it writes is rolled back."""
     session = factory()
     try:
-        session.connection(execution_options={READ_ONLY: True})
+        read_only(session)
         yield session
     finally:
         session.rollback()
         session.close()
+
+
+def read_only(session: Session) -> None:
+    """Mark a unit of work that has not sent a statement yet as one that only reads: on SQLite it begins without
+    the write lock, so it never queues behind a writer (a command that only lists, declared `read_only`). One
+    already begun is left as it is."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
+
+
+def only_reads(session: Session) -> bool:
+    """Whether the unit of work was marked as one that only reads."""
+    return bool(session.connection().get_execution_options().get(READ_ONLY))
 
 
 @contextlib.contextmanager

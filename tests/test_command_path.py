@@ -1,0 +1,134 @@
+"""The path of a slash command through the app in-process: nothing is left to run after the ack unless there is
+something to do (the sender's time zone is looked up once, then known in the process; Slack's `user_change`
+records a new one), and a command that only reads writes nothing and takes no write lock."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from bot.runtime import Runtime, run_command
+from bot.slack.api import make_client
+from bot.slack.app import create_app
+from bot.slack.web import make_wsgi
+from handlers.catalogue import REGISTRY
+from store import db
+from store.models import Member
+from tests.support.bolt import Inline, call_wsgi
+from tests.support.fake_slack import FakeSlack
+from tests.support.fuzz_board import CHANNEL, MEMBER, setup_board
+from tests.support.settings import BOT_TOKEN
+from tests.support.slack_requests import HttpResult, sign, trigger_id
+
+
+class CountingInline(Inline):
+    """Runs after-ack work at once, counting what it was given."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.fixture
+def app(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[tuple[Any, CountingInline]]:
+    setup_board(runtime)
+    after_ack = CountingInline()
+    bolt = create_app(runtime, client=make_client(BOT_TOKEN, fake_slack.url, timeout=2), listener_executor=after_ack)
+    yield make_wsgi(bolt, runtime), after_ack
+
+
+def command(wsgi: Any, name: str, text: str, user: str = MEMBER) -> HttpResult:
+    body = urllib.parse.urlencode({"command": name, "text": text, "user_id": user, "user_name": "m",
+                                   "channel_id": CHANNEL, "team_id": "T0LSP", "trigger_id": trigger_id()}).encode()
+    result = call_wsgi(wsgi, body, {"Content-Type": "application/x-www-form-urlencoded", **sign(body)})
+    assert result.status == 200, result.body
+    return result
+
+
+def user_change(wsgi: Any, user: str, tz: str) -> HttpResult:
+    body = json.dumps({"token": "deprecated", "team_id": "T0LSP", "api_app_id": "A0LSP", "type": "event_callback",
+                       "event_id": "Ev" + uuid.uuid4().hex[:10].upper(), "event_time": int(time.time()),
+                       "event": {"type": "user_change", "event_ts": f"{time.time():.6f}",
+                                 "user": {"id": user, "name": "m", "tz": tz, "profile": {"display_name": "m"}}}
+                       }).encode()
+    return call_wsgi(wsgi, body, {"Content-Type": "application/json", **sign(body)})
+
+
+def zone_on_record(runtime: Runtime, user: str) -> str | None:
+    with db.read_scope(runtime.sessions) as session:
+        return session.scalar(select(Member.timezone).where(Member.slack_user_id == user))
+
+
+def test_an_unknown_zone_is_looked_up_once_then_nothing_runs_after_the_ack(runtime: Runtime, app, fake_slack):
+    wsgi, after_ack = app
+    fake_slack.add_user(MEMBER, tz="America/New_York")
+    for _ in range(3):
+        assert "Your open actions" in command(wsgi, "/action", "list").text
+    assert [c.params.get("user") for c in fake_slack.calls("users.info")] == [MEMBER]
+    assert zone_on_record(runtime, MEMBER) == "America/New_York"
+    assert after_ack.submitted == 1, "a command from someone whose zone is known left work behind it"
+
+
+def test_a_zone_already_on_record_is_not_asked_of_slack(runtime: Runtime, app, fake_slack):
+    wsgi, after_ack = app
+    with db.session_scope(runtime.sessions) as session:
+        session.execute(Member.__table__.update().where(Member.slack_user_id == MEMBER).values(timezone="Asia/Tokyo"))
+    command(wsgi, "/action", "list")
+    command(wsgi, "/action", "list")
+    assert fake_slack.calls("users.info") == []
+    assert after_ack.submitted == 1  # the record read once, after the first ack
+
+
+def test_a_user_change_event_changes_the_zone_times_are_shown_in(runtime: Runtime, app, fake_slack):
+    wsgi, _ = app
+    fake_slack.add_user(MEMBER, tz="Europe/London")
+    assert "10:00" in command(wsgi, "/plan", "").text and "your time" not in command(wsgi, "/plan", "").text
+    assert user_change(wsgi, MEMBER, "America/New_York").status == 200
+    assert zone_on_record(runtime, MEMBER) == "America/New_York"
+    assert "05:00 your time (10:00 in London)" in command(wsgi, "/plan", "").text
+    assert [c.params.get("user") for c in fake_slack.calls("users.info")] == [MEMBER]  # the first time only
+
+
+def test_a_user_change_for_someone_with_no_record_or_no_zone_keeps_nothing(runtime: Runtime, app, fake_slack):
+    wsgi, _ = app
+    assert user_change(wsgi, "UNOBODY1", "America/New_York").status == 200
+    assert user_change(wsgi, MEMBER, "Not/AZone").status == 200
+    assert zone_on_record(runtime, "UNOBODY1") is None
+    assert zone_on_record(runtime, MEMBER) is None
+
+
+READ_ONLY = [("/action", "list"), ("/action", "list all"), ("/action", "list overdue"), ("/action", "show #1"),
+             ("/plan", ""), ("/update", "list")]
+
+
+def test_commands_that_only_read_write_nothing_and_take_no_write_lock(runtime: Runtime):
+    setup_board(runtime)
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()[:2]).upper())
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        for name, text in READ_ONLY:
+            assert REGISTRY.find(name, text)[0].read_only, (name, text)  # type: ignore[union-attr]
+            sent.clear()
+            outcome = run_command(runtime, name, user_id=MEMBER, channel_id=CHANNEL, text=text, user_name="m")
+            assert outcome.ok, (name, text, outcome.payload.get("text"))
+            writes = [s for s in sent if s.split()[0] in ("INSERT", "UPDATE", "DELETE") or s == "BEGIN IMMEDIATE"]
+            assert sent and not writes, (name, text, writes)
+        sent.clear()
+        assert run_command(runtime, "/action", user_id=MEMBER, channel_id=CHANNEL, text="add Written").ok
+        assert any(s.startswith("INSERT") for s in sent)  # the listener sees a command that writes
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)
