@@ -243,9 +243,11 @@ def fresh(stmt: Any) -> Any:
     return stmt.execution_options(populate_existing=True)
 
 
-def upsert_insert(session: Session, table: Any) -> Any:
-    """An INSERT for the session's dialect that can take `on_conflict_do_nothing` / `on_conflict_do_update`."""
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+def upsert_insert(session: Session | Connection, table: Any) -> Any:
+    """An INSERT for the session's (or connection's) dialect that can take `on_conflict_do_nothing` /
+    `on_conflict_do_update`."""
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def insert_rows(session: Session, table: FromClause, rows: Sequence[dict[str, Any]], *, key: Sequence[str],

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from store.db import upsert_insert
 from store.models import SeenRequest
 
 
-def first_sight(*, session: Session, key: str, expires_at: dt.datetime) -> bool:
+def first_sight(*, session: Session | Connection, key: str, expires_at: dt.datetime) -> bool:
     """Record a request's key; True the first time, False if it was recorded before (by any replica).
 
     One statement: INSERT … ON CONFLICT DO NOTHING (PostgreSQL) or INSERT OR IGNORE (SQLite) into the primary key,
-    returning the key only when the row was inserted."""
-    stmt = upsert_insert(session, SeenRequest).values(key=key, expires_at=expires_at).on_conflict_do_nothing(
+    returning the key only when the row was inserted. Every request runs it, so the HTTP gate runs it on a bare
+    connection, without an ORM session."""
+    stmt = upsert_insert(session, SeenRequest.__table__).values(key=key, expires_at=expires_at).on_conflict_do_nothing(
         index_elements=["key"])
     return session.execute(stmt.returning(SeenRequest.key)).first() is not None
 
