@@ -321,7 +321,7 @@ def main() -> int:
     for name, n in statements.items():
         at_small = f"{small[name]:8.1f}" if small else ""
         print(f"  {name:22} {n:8.1f} {at_small}")
-        if small and small[name] != n:
+        if small and round(small[name]) != round(n):
             missed.append(f"{name}: {n} statements at {ACTIONS:,} actions, {small[name]} at {SMALL:,}")
     if missed:
         print("\nMISSED:\n  " + "\n  ".join(missed))

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from store.models import (
@@ -53,15 +53,13 @@ def create(*, session: Session, name: str, channel_id: str, timezone: str, now: 
     return board
 
 
+_TAKE_REF = (update(Board).where(Board.id == bindparam("board")).values(next_action_ref=Board.next_action_ref + 1)
+             .returning(Board.next_action_ref))
+
+
 def take_action_ref(*, session: Session, board_id: int) -> int:
     """Reserve the board's next action number atomically (safe across replicas)."""
-    ref = session.execute(
-        update(Board)
-        .where(Board.id == board_id)
-        .values(next_action_ref=Board.next_action_ref + 1)
-        .returning(Board.next_action_ref)
-    ).scalar_one()
-    return ref - 1
+    return session.execute(_TAKE_REF, {"board": board_id}).scalar_one() - 1
 
 
 def get_or_create_organisation(*, session: Session, board_id: int, name: str) -> Organisation:
@@ -174,25 +172,30 @@ class Seat:
     membership: Membership | None
 
 
+_SEAT = (select(Board, Member, Membership).select_from(Board)
+         .outerjoin(Member, Member.slack_user_id == bindparam("user"))
+         .outerjoin(Membership, (Membership.board_id == Board.id) & (Membership.member_id == Member.id))
+         .options(joinedload(Membership.organisation)).limit(1))
+# Built once (every command runs one): building the statement cost more than the database running it.
+_SEAT_BY = {"board_id": _SEAT.where(Board.id == bindparam("which")),
+            "channel_id": _SEAT.where(Board.channel_id == bindparam("which")),
+            "name": _SEAT.where(func.lower(Board.name) == bindparam("which"))}
+
+
 def seat(*, session: Session, slack_user_id: str, board_id: int | None = None, channel_id: str | None = None,
          name: str | None = None) -> Seat | None:
     """The board with this id, channel or name (case aside), with the person's member record and membership of
     it, in one statement (every command starts here); None if there is no such board."""
+    which: int | str
     if board_id is not None:
-        which = Board.id == board_id
+        by, which = "board_id", board_id
     elif channel_id is not None:
-        which = Board.channel_id == channel_id
+        by, which = "channel_id", channel_id
     elif name is not None:
-        which = func.lower(Board.name) == name.strip().lower()
+        by, which = "name", name.strip().lower()
     else:
         raise ValueError("a board id, channel or name is needed")
-    row = session.execute(
-        select(Board, Member, Membership).select_from(Board)
-        .outerjoin(Member, Member.slack_user_id == slack_user_id)
-        .outerjoin(Membership, (Membership.board_id == Board.id) & (Membership.member_id == Member.id))
-        .options(joinedload(Membership.organisation))
-        .where(which).limit(1)
-    ).first()
+    row = session.execute(_SEAT_BY[by], {"user": slack_user_id, "which": which}).first()
     return Seat(*row) if row is not None else None
 
 
