@@ -9,14 +9,10 @@ document cannot hold; its line breaks stay line breaks. In Markdown user text go
 from __future__ import annotations
 
 import functools
-import io
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docx.oxml.ns import qn
-from docx.shared import Cm
-from docxtpl import DocxTemplate, InlineImage
 from jinja2 import BaseLoader, Environment, TemplateError
 from markupsafe import Markup
 
@@ -31,7 +27,6 @@ _ESCAPE = re.compile(r"([\\`*_\[\]|<>#&~])")  # & too: typed "&amp;" must not be
 _LINE_START = re.compile(r"^(\s*)([-+>]|\d+\.)", re.M)
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters Word documents cannot hold
 CELL_SHADES = {"green": "C8E6C9", "amber": "FFE0B2", "red": "FFCDD2", None: "EEEEEE"}  # None: no return
-CHART_WIDTH = Cm(15.5)  # within the 15.9 cm between the shipped templates' margins (2.54 cm on A4)
 
 
 def md(value: Any) -> str:
@@ -82,46 +77,6 @@ def word_environment(env: Environment) -> Environment:
     return word
 
 
-_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # as docxtpl's resolve_listing finds them
-_LISTING = re.compile(r"[\t\a\n\f]")  # what docxtpl's resolve_listing turns into tabs, paragraphs and breaks
-
-
-class WordTemplate(DocxTemplate):
-    """docxtpl's template, turning tabs and line breaks in printed values into Word's only in the paragraphs that
-    have one (docxtpl runs its regular expressions over every run of every paragraph)."""
-
-    def resolve_listing(self, xml: str) -> str:
-        resolve = super().resolve_listing
-        return _PARAGRAPH.sub(lambda m: resolve(m.group(0)) if _LISTING.search(m.group(0)) else m.group(0), xml)
-
-
-def restart_numbered_lists(document: Any) -> None:
-    """Give each numbered list (paragraphs in the "List Number" style with nothing between them) a numbering of its
-    own: a w:num on the style's abstract numbering, restarted at 1 as Word's "Restart at 1" does, so separate lists
-    count from 1 instead of running on from the list before."""
-    try:
-        style = document.styles["List Number"]
-    except KeyError:
-        return
-    props = style.element.pPr
-    if props is None or props.numPr is None or props.numPr.numId is None:
-        return  # a template whose list style is not numbered
-    numbering = document.part.numbering_part.element
-    abstract_id = numbering.num_having_numId(props.numPr.numId.val).abstractNumId.val
-    current = None
-    for block in document.element.body.iterchildren():
-        if block.tag != qn("w:p") or block.style != style.style_id:
-            current = None
-            continue
-        if current is None:
-            num = numbering.add_num(abstract_id)
-            num.add_lvlOverride(ilvl=0).add_startOverride(1)
-            current = num.numId
-        num_pr = block.get_or_add_pPr().get_or_add_numPr()
-        num_pr.get_or_add_ilvl().val = 0
-        num_pr.get_or_add_numId().val = current
-
-
 class DocumentRenderer:
     """Renders documents from the templates in use (the shipped ones, or a deployment's own)."""
 
@@ -139,17 +94,10 @@ class DocumentRenderer:
         """The Word document from `docs/<name>.docx` with the same data, and `images`: the pictures by file name.
         Its properties: `title` (the board's name), `subject` (what the document is) and "lspbot" as author, whatever
         a template saved in Word says (Word writes its user's name there)."""
-        template = WordTemplate(self.templates.path(f"docs/{name}.docx"))
-        images = {filename: InlineImage(template, io.BytesIO(png), width=CHART_WIDTH)
-                  for filename, png in (pictures or {}).items()}
-        template.render({**data, "images": images}, self.word_env, autoescape=True)
-        restart_numbered_lists(template.docx)
-        properties = template.docx.core_properties
-        properties.title, properties.subject = _NOT_XML.sub("", title), _NOT_XML.sub("", subject)
-        properties.author = properties.last_modified_by = "lspbot"
-        out = io.BytesIO()
-        template.save(out)
-        return out.getvalue()
+        from bot.render import word  # docxtpl loads with the first document, not when the bot starts
+
+        return word.fill(self.templates.path(f"docs/{name}.docx"), data, self.word_env, pictures or {},
+                         title=_NOT_XML.sub("", title), subject=_NOT_XML.sub("", subject))
 
     def render(self, document: Document) -> list[Attachment]:
         """The .docx, the .md and each chart's .png of a document."""
@@ -185,12 +133,9 @@ def check_template(name: str, path: Path) -> None:
     if not name.endswith(".docx"):
         text_env.compile(path.read_text(encoding="utf-8"), name=name, filename=str(path))
         return
-    template = DocxTemplate(path)
-    template.init_docx()
-    parts = [template.get_xml()] + [template.get_part_xml(part) for uri in (template.HEADER_URI, template.FOOTER_URI)
-                                    for _, part in template.get_headers_footers(uri)]
-    for xml in parts:
-        source = template.patch_xml(re.sub(r"<w:p([ >])", r"\n<w:p\1", xml))
+    from bot.render import word
+
+    for source in word.template_sources(path):
         try:
             word_env.compile(source)
         except TemplateError as exc:
