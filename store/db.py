@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "lspbot_read_only"  # execution option: the transaction only reads
+AUTOCOMMIT = "lspbot_autocommit"  # execution option (SQLite): no BEGIN, each statement commits by itself
 
 
 def _lower(value: object) -> object:
@@ -144,7 +145,9 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
             # BEGIN IMMEDIATE takes the write lock up front, so two writers queue
             # instead of failing with "database is locked" on upgrade from a read.
             # A unit of work that only reads (read_scope) takes no lock: in WAL mode it never waits.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if not options.get(AUTOCOMMIT):  # else pysqlite (isolation_level None) commits each statement itself
+                conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     timeouts = timeouts or Timeouts()
@@ -206,6 +209,19 @@ def read_only(session: Session) -> None:
 def only_reads(session: Session) -> bool:
     """Whether the unit of work was marked as one that only reads."""
     return bool(session.connection().get_execution_options().get(READ_ONLY))
+
+
+@contextlib.contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection on which each statement is a transaction of its own: no BEGIN and no COMMIT are sent, so a
+    single statement that needs nothing around it (the seen-set's insert, at every request) costs one round trip."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execution_options(**{AUTOCOMMIT: True})
+        else:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+        conn.commit()  # nothing to commit: each statement did; this only ends SQLAlchemy's record of a transaction
 
 
 @contextlib.contextmanager

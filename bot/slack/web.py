@@ -86,8 +86,8 @@ def replay_key(parsed: Parsed, timestamp: str, signature: str) -> str | None:
 
 
 class SeenSet:
-    """The requests already run, in the database (so every replica shares it): one indexed insert per request
-    decides whether it is new. Rows expire when their signing window closes; each process deletes the expired
+    """The requests already run, in the database (so every replica shares it): one indexed insert per request, a
+    transaction of its own (no BEGIN or COMMIT around it), decides whether it is new. Rows expire when their signing window closes; each process deletes the expired
     ones every 10 seconds at most (at most 2,000 at a time), after a request."""
 
     def __init__(self, runtime: Runtime, clock: Clock) -> None:
@@ -103,7 +103,7 @@ class SeenSet:
             raise OperationalError("seen-set", {}, ConnectionError("the database is known to be unavailable"))
         expires_at = dt.datetime.fromtimestamp(timestamp + SIGNING_WINDOW, dt.UTC)
         try:
-            with db.deadline(self.runtime.request_timeout), self.runtime.engine.begin() as conn:
+            with db.deadline(self.runtime.request_timeout), db.autocommit(self.runtime.engine) as conn:
                 first = seen_requests.first_sight(session=conn, key=key, expires_at=expires_at)
         except Exception as exc:
             if is_database_unavailable(exc):
