@@ -13,10 +13,11 @@ of the machine falls on the floor and the commands alike. Before them, untimed, 
 running bot has seen its members: see `first_sight`) and 20 of each case.
 
 Prints p50 and p99 per command and mode and the ratio of each p50 to the floor's p50 in the same mode. Goals
-(issue 14): p50 <= 5x the floor on SQLite and <= 8x on PostgreSQL, p99 < 15 ms. It also counts the SQL statements
-each command sends (before the timed runs, after the same first sight of every member), in this process (the same app, its WSGI callable called directly, a SQLAlchemy
-`before_cursor_execute` listener on the engine), at 100,000 actions and at 10,000: they must be the same. Exits
-1 when a goal is missed or a reply is a refusal.
+(issue 14): p50 <= 5x the floor on SQLite and <= 8x on PostgreSQL, p99 < 15 ms. It also counts the SQL
+statements each command sends, before the timed runs and after the same first sight of every member, in this
+process (the same app, its WSGI callable called directly, a SQLAlchemy `before_cursor_execute` listener on the
+engine), at 100,000 actions and at 10,000: they must be the same. Exits 1 when a goal is missed or a reply is
+a refusal.
 """
 
 from __future__ import annotations
