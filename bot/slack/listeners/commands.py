@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 
 from bot.slack.listeners.interactions import open_modal
 from bot.slack.people import known_timezone, remember_timezone
-from bot.runtime import Outcome, Runtime, run_command, send_documents
+from bot.runtime import Outcome, Runtime, is_database_unavailable, run_command, send_documents
 from handlers.base import Document
 from handlers.parsing import slack_unescape
 from handlers.router import SLASH_COMMANDS
@@ -74,12 +74,16 @@ def _after_command(runtime: Runtime, client: WebClient, user_id: str, documents:
 
 
 def _logged(work: Callable[..., None]) -> Callable[..., None]:
-    """`work` with its failure logged (an executor would keep it in a future nobody reads)."""
+    """`work` with its failure logged (an executor would keep it in a future nobody reads): the database being
+    away is one line (the health probe reports the outage), anything else a traceback."""
 
     def run(*args: Any) -> None:
         try:
             work(*args)
-        except Exception:
-            log.exception("after-ack work failed: %s", work.__name__)
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                log.warning("after-ack work skipped, the database is unavailable: %s", work.__name__)
+            else:
+                log.exception("after-ack work failed: %s", work.__name__)
 
     return run
