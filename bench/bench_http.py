@@ -7,9 +7,9 @@ members (every member's time zone known, one meeting coming up per board), then 
 same waitress server: `lspbot serve` and the floor (bench/reference_apps.py: a plain WSGI app that only checks
 the signature). From this process it sends signed slash commands as random members of random boards: `/action
 add`, `/action list` (mine, all, overdue), `/action done` (on one of the member's own open actions), `/update`
-and `/plan`; and the same signed body to the floor. The cases are interleaved in small batches, in two modes: a
-new TCP connection per request (as Slack makes them) and one kept-alive connection per server, so a busy moment
-of the machine falls on the floor and the commands alike. Before them, untimed, a `/plan` from every member (a
+and `/plan`; and the same signed body to the floor. The cases and two connection modes (a new TCP connection per
+request, as Slack makes them, and one kept-alive connection per server) are interleaved in small batches, so a
+busy moment of the machine falls on the floor, the commands and both modes alike. Before them, untimed, a `/plan` from every member (a
 running bot has seen its members: see `first_sight`) and 20 of each case.
 
 Prints p50 and p99 per command and mode and the ratio of each p50 to the floor's p50 in the same mode. Goals
@@ -209,23 +209,28 @@ def serve_env(url: str, slack_url: str) -> dict[str, str]:
 LSPBOT = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--no-scheduler"]
 
 
+MODES = {"new connection": False, "keep-alive": True}
+
+
 def interleaved(floor_port: int, lspbot_port: int, makers: dict[str, Callable[[], dict[str, str]]],
-                requests: int, *, keep_alive: bool) -> dict[str, list[float]]:
-    """`requests` of each command and of the floor, BATCH of one case after BATCH of the next; latencies in ms."""
-    floor = Client(floor_port, keep_alive=keep_alive)
-    lspbot = Client(lspbot_port, keep_alive=keep_alive)
-    cases: list[tuple[str, Client, Callable[[], dict[str, str]]]] = [
-        (FLOOR, floor, makers["/action add"]), *((name, lspbot, make) for name, make in makers.items())]
-    out: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+                requests: int) -> dict[str, dict[str, list[float]]]:
+    """`requests` of each command and of the floor in each connection mode, BATCH of one case and mode after BATCH
+    of the next, so that the modes and cases share every moment of the run; latencies in ms by mode and case."""
+    clients = {mode: (Client(floor_port, keep_alive=keep), Client(lspbot_port, keep_alive=keep))
+               for mode, keep in MODES.items()}
+    out: dict[str, dict[str, list[float]]] = {mode: {FLOOR: [], **{name: [] for name in makers}} for mode in MODES}
     for _ in range(-(-requests // BATCH)):
-        for name, client, make in cases:
-            for _ in range(BATCH):
-                ms, data = client.post(make())
-                if client is lspbot and (why := refusal(data)):
-                    raise SystemExit(f"{name} was refused ({why}): {data[:300]!r}")
-                out[name].append(ms)
-    floor.close()
-    lspbot.close()
+        for mode, (floor, lspbot) in clients.items():
+            cases = [(FLOOR, floor, makers["/action add"]), *((name, lspbot, make) for name, make in makers.items())]
+            for name, client, make in cases:
+                for _ in range(BATCH):
+                    ms, data = client.post(make())
+                    if client is lspbot and (why := refusal(data)):
+                        raise SystemExit(f"{name} was refused ({why}): {data[:300]!r}")
+                    out[mode][name].append(ms)
+    for pair in clients.values():
+        for client in pair:
+            client.close()
     return out
 
 
@@ -296,17 +301,13 @@ def main() -> int:
     floor_proc, floor_port = start([sys.executable, "-m", "bench.reference_apps", "floor"], env)
     lspbot_proc, lspbot_port = start(LSPBOT, env)
     makers = commands(people)
-    results: dict[str, dict[str, list[float]]] = {}
     try:
         warm = Client(lspbot_port, keep_alive=True)
         for form in first_sight(people):
             warm.post(form)
         warm.close()
-        for keep_alive in (False, True):
-            interleaved(floor_port, lspbot_port, makers, 20, keep_alive=keep_alive)  # warm up
-        for keep_alive in (False, True):
-            mode = "keep-alive" if keep_alive else "new connection"
-            results[mode] = interleaved(floor_port, lspbot_port, makers, args.requests, keep_alive=keep_alive)
+        interleaved(floor_port, lspbot_port, makers, 20)  # warm up
+        results = interleaved(floor_port, lspbot_port, makers, args.requests)
     finally:
         for proc in (floor_proc, lspbot_proc):
             proc.terminate()
