@@ -17,14 +17,10 @@ from sqlalchemy.orm import Session
 
 from handlers import reports
 from handlers.plan import meeting_data, planned_items
-from store import actions as action_store
 from store import agenda as agenda_store
 from store import boards, meetings
 from store.updates import updates_for_meeting
 from store.models import ActionStatus, Board, ItemKind, Meeting, Role
-
-ALL_ACTIONS = 100_000
-
 
 @dataclass
 class ReviewAction:
@@ -129,35 +125,28 @@ def compile_partner_updates(session: Session, board: Board, meeting: Meeting) ->
 
 
 def compile_action_review(session: Session, board: Board, meeting: Meeting, today: dt.date) -> ActionReview:
-    """Actions raised at the meeting before this one (whatever their state) and every other still-open action."""
+    """Actions raised at the meeting before this one (whatever their state) and every other still-open action, read
+    as plain rows with only what the agenda prints (the Word version lists every one)."""
     previous = meetings.previous_meeting(session=session, board_id=board.id, before=meeting.date)
-    raised: list = []
-    if previous is not None:
-        raised, _ = action_store.search(session=session, flt=action_store.ActionFilter(
-            board_ids=[board.id], meeting_id=previous.id,
-            statuses=(ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.DROPPED)), limit=ALL_ACTIONS)
-    raised_ids = {a.id for a in raised}
-    open_actions, _ = action_store.search(session=session, flt=action_store.ActionFilter(board_ids=[board.id]),
-                                          limit=ALL_ACTIONS)
-    still_open = [a for a in open_actions if a.id not in raised_ids]
-    histories = agenda_store.review_histories(session=session, action_ids=[a.id for a in raised + still_open])
+    previous_id = previous.id if previous else None
+    rows = agenda_store.review_rows(session=session, board_id=board.id, previous_meeting_id=previous_id)
+    histories = agenda_store.review_histories(
+        session=session, action_ids=agenda_store.under_review(board_id=board.id, previous_meeting_id=previous_id))
     tz = ZoneInfo(board.timezone)
-    orgs = {m.member_id: (m.organisation.name if m.organisation else "")
-            for m in boards.list_members(session=session, board_id=board.id)}
 
-    def row(action: Any, at_previous: bool) -> ReviewAction:
+    def review(action: agenda_store.ReviewRow) -> ReviewAction:
         history = histories.get(action.id) or agenda_store.ReviewHistory()
-        overdue = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
+        overdue = (today - action.due).days if action.due and action.status == ActionStatus.OPEN else 0
         return ReviewAction(
-            ref=action.ref, text=action.text, owner_name=action.owner.display_name,
-            owner_id=action.owner.slack_user_id, organisation=orgs.get(action.owner_id, ""), due=action.due_date,
-            status=action.status.value, last_note=history.note,
-            overdue_days=max(overdue, 0), raised_at_previous=at_previous,
+            ref=action.ref, text=action.text, owner_name=action.owner_name, owner_id=action.owner_slack_id,
+            organisation=action.organisation, due=action.due, status=action.status.value, last_note=history.note,
+            overdue_days=max(overdue, 0), raised_at_previous=action.raised_at_previous,
             events=[f"{e.at.astimezone(tz):%-d %b %Y}: {e.text}" for e in history.events],
         )
 
     return ActionReview(previous_meeting=previous.date if previous else None,
-                        raised=[row(a, True) for a in raised], still_open=[row(a, False) for a in still_open])
+                        raised=[review(a) for a in rows if a.raised_at_previous],
+                        still_open=[review(a) for a in rows if not a.raised_at_previous])
 
 
 def compile_agenda(session: Session, board: Board, meeting: Meeting, today: dt.date) -> Agenda:

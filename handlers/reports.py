@@ -100,8 +100,8 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _actions(session: Session, board: Board, start: dt.date, end: dt.date, today: dt.date) -> dict[str, Any]:
-    facts = report_store.action_facts(session=session, board_id=board.id, timezone=board.timezone)
-    totals = report_store.partner_actions(facts, start=start, end=end, as_at=min(today, end))
+    totals = report_store.partner_actions(session=session, board_id=board.id, timezone=board.timezone, start=start,
+                                          end=end, as_at=min(today, end))
     return {"partners": [p.as_dict() for p in totals.partners], "totals": totals.total.as_dict()}
 
 

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from store.models import (
-    ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, OutboxMessage, OutboxStatus, ProposalStatus,
+    Action, ActionStatus, ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, Membership, Organisation,
+    OutboxMessage, OutboxStatus, ProposalStatus,
 )
 from store import db
 from store.outbox import PostedMessage
@@ -112,15 +113,58 @@ class ReviewHistory:
     events: list[ActionEvent] = field(default_factory=list)
 
 
-def review_histories(*, session: Session, action_ids: Sequence[int], events: int = 3) -> dict[int, ReviewHistory]:
+@dataclass(frozen=True)
+class ReviewRow:
+    """An action an agenda reviews, with only what the agenda prints of it and its owner."""
+
+    id: int
+    ref: int
+    text: str
+    owner_name: str
+    owner_slack_id: str
+    organisation: str  # the owner's on the board, "" once they have left it
+    due: dt.date | None
+    status: ActionStatus
+    raised_at_previous: bool
+
+
+def under_review(*, board_id: int, previous_meeting_id: int | None) -> Select[int]:
+    """The ids of the actions a meeting's agenda reviews: those raised at the meeting before it, whatever their state,
+    and every other action of the board still open."""
+    reviewed = Action.status == ActionStatus.OPEN
+    if previous_meeting_id is not None:
+        reviewed = reviewed | (Action.meeting_id == previous_meeting_id)
+    return select(Action.id).where(Action.board_id == board_id, reviewed)
+
+
+def review_rows(*, session: Session, board_id: int, previous_meeting_id: int | None) -> list[ReviewRow]:
+    """The actions of `under_review`, soonest due first (undated last), as plain rows: one query, the columns printed."""
+    owner = aliased(Member)
+    current = (Membership.member_id == Action.owner_id) & (Membership.board_id == Action.board_id) \
+        & Membership.left_at.is_(None)
+    stmt = (
+        select(Action.id, Action.ref, Action.text, owner.display_name, owner.slack_user_id, Organisation.name,
+               Action.due_date, Action.status, Action.meeting_id)
+        .join(owner, owner.id == Action.owner_id)
+        .outerjoin(Membership, current)
+        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Action.id.in_(under_review(board_id=board_id, previous_meeting_id=previous_meeting_id)))
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.ref)
+    )
+    return [ReviewRow(id=action_id, ref=ref, text=text, owner_name=name, owner_slack_id=slack_id,
+                      organisation=organisation or "", due=due, status=status,
+                      raised_at_previous=previous_meeting_id is not None and meeting_id == previous_meeting_id)
+            for action_id, ref, text, name, slack_id, organisation, due, status, meeting_id in session.execute(stmt)]
+
+
+def review_histories(*, session: Session, action_ids: Select[int], events: int = 3) -> dict[int, ReviewHistory]:
     """Each action's last non-empty note written by a person (a progress note, or one given on closing or reopening)
-    and up to `events` of lspbot's own entries after it (oldest first), in two queries (the agenda lists hundreds)."""
-    if not action_ids:
-        return {}
-    ids = list(action_ids)
+    and up to `events` of lspbot's own entries after it (oldest first), for the actions `action_ids` selects, in two
+    queries (the agenda lists hundreds)."""
     latest = (
         select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("last_id"))
-        .where(ActionUpdate.action_id.in_(ids), ActionUpdate.note != "", ActionUpdate.kind.not_in(SYSTEM_EVENTS))
+        .where(ActionUpdate.action_id.in_(action_ids), ActionUpdate.note != "",
+               ActionUpdate.kind.not_in(SYSTEM_EVENTS))
         .group_by(ActionUpdate.action_id)
         .subquery()
     )
@@ -133,7 +177,7 @@ def review_histories(*, session: Session, action_ids: Sequence[int], events: int
         last_ids[action_id] = update_id
     for action_id, update_id, note, at in session.execute(
             select(ActionUpdate.action_id, ActionUpdate.id, ActionUpdate.note, ActionUpdate.created_at)
-            .where(ActionUpdate.action_id.in_(ids), ActionUpdate.kind.in_(SYSTEM_EVENTS))
+            .where(ActionUpdate.action_id.in_(action_ids), ActionUpdate.kind.in_(SYSTEM_EVENTS))
             .order_by(ActionUpdate.action_id, ActionUpdate.id)):
         if update_id > last_ids.get(action_id, 0):
             out[action_id].events.append(ActionEvent(at=at, text=note))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import threading
 import time
@@ -11,12 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, FromClause, bindparam, create_engine, event, func, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
+from sqlalchemy.types import Date
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "lspbot_read_only"  # execution option: the transaction only reads
@@ -25,6 +31,27 @@ AUTOCOMMIT = "lspbot_autocommit"  # execution option (SQLite): no BEGIN, each st
 
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+class local_date(GenericFunction[dt.date]):  # noqa: N801 - used as a SQL function: local_date(column, zone)
+    """The day a UTC time column fell on in a time zone, e.g. `local_date(Action.closed_at, "Europe/London")`, so
+    a query can compare it with a date column (PostgreSQL's `timezone()`; SQLite's is `_local_date` below)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    stamp, zone = element.clauses
+    return f"CAST(timezone(CAST({compiler.process(zone, **kw)} AS TEXT), {compiler.process(stamp, **kw)}) AS DATE)"
+
+
+def _local_date(stamp: str | None, zone: str) -> str | None:
+    """SQLite's `local_date(column, zone)`: the column holds naive UTC text (see models.UTCDateTime)."""
+    if stamp is None:
+        return None
+    return dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -139,6 +166,7 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
             # SQLite's lower() folds ASCII only: names compared case-insensitively ("École" and "ÉCOLE", an
             # organisation typed twice) must fold as Python's str.lower() does, and as PostgreSQL's does.
             dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
+            dbapi_conn.create_function("local_date", 2, _local_date, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover

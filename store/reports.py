@@ -7,9 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, case, func, select, union_all
 from sqlalchemy.orm import Session
 
+from store.db import local_date
 from store.models import Action, ActionStatus, AuditRecord, Meeting, Membership, Organisation, PartnerUpdate
 from store.versions import is_current
 
@@ -18,8 +21,8 @@ NO_ORGANISATION = "(no organisation)"
 
 @dataclass(frozen=True)
 class ActionFact:
-    """What the reports need of one action: where it stands now, and from its history (the audit records of its
-    due-date changes, closures and reopenings, in order) where it stood on an earlier day."""
+    """What the overdue count needs of one action: where it stands now, and from its history (the audit records of
+    its due-date changes, closures and reopenings, in order) where it stood on an earlier day."""
 
     organisation: str
     created_on: dt.date
@@ -46,6 +49,12 @@ class ActionFact:
                 break
             status = after
         return status == ActionStatus.OPEN.value
+
+    def overdue_on(self, day: dt.date) -> bool:
+        """Open and past its due date at the end of `day`, as its history says it stood then (not by today's due
+        date)."""
+        due_then = self.due_on(day)
+        return self.created_on <= day and self.open_on(day) and due_then is not None and due_then < day
 
 
 @dataclass
@@ -80,21 +89,91 @@ class ActionTotals:
 
 _DUE_CHANGES = ("redate",)
 _STATUS_CHANGES = ("done", "dropped", "reopen")
+_COUNTED = ("raised", "completed_on_time", "completed_late", "still_open", "dropped", "completed", "overdue")
 
 
 def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value[:10]) if value else None
 
 
-def action_facts(*, session: Session, board_id: int, timezone: str) -> list[ActionFact]:
-    """Every action of a board with its owner's organisation and its history, dates in the board's time zone."""
+def _midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The instant a day starts in a time zone: days in the board's zone become ranges of the UTC columns."""
+    return dt.datetime.combine(day, dt.time(), tz).astimezone(dt.UTC)
+
+
+def _by_organisation(*columns: Any) -> Select[Any]:
+    """A query over a board's actions with the organisation each one's owner represents (or represented, if they
+    have left) on that board, NULL for none."""
+    return (select(Organisation.name.label("organisation"), *columns).select_from(Action)
+            .outerjoin(Membership, (Membership.member_id == Action.owner_id) & (Membership.board_id == Action.board_id))
+            .outerjoin(Organisation, Organisation.id == Membership.organisation_id))
+
+
+def partner_actions(*, session: Session, board_id: int, timezone: str, start: dt.date, end: dt.date,
+                    as_at: dt.date) -> ActionTotals:
+    """Actions by partner organisation for the days `start`..`end` inclusive in the board's time zone, overdue
+    counted at `as_at`. The database counts what was raised and completed; only the actions that may have been
+    open at `as_at` (raised by then, and open now or closed since) are read, with their history, to count the
+    overdue: four statements, and the rows read bounded by the actions open at `as_at`, however long the history."""
     tz = ZoneInfo(timezone)
+    first, after, as_at_end = _midnight(start, tz), _midnight(end + dt.timedelta(days=1), tz), \
+        _midnight(as_at + dt.timedelta(days=1), tz)
+    by_org: dict[str, PartnerActions] = {}
+
+    def row(organisation: str | None) -> PartnerActions:
+        name = organisation or NO_ORGANISATION
+        return by_org.setdefault(name, PartnerActions(name))
+
+    on_time = case((Action.due_date.is_(None) | (local_date(Action.closed_at, timezone) <= Action.due_date), True),
+                   else_=False)
+    raised = _by_organisation(Action.status, on_time.label("on_time")).where(
+        Action.board_id == board_id, Action.created_at >= first, Action.created_at < after).subquery()
+    for organisation, status, is_on_time, n in session.execute(
+            select(raised.c.organisation, raised.c.status, raised.c.on_time, func.count())
+            .group_by(raised.c.organisation, raised.c.status, raised.c.on_time)):
+        counts = row(organisation)
+        counts.raised += n
+        if status == ActionStatus.DONE:
+            if is_on_time:
+                counts.completed_on_time += n
+            else:
+                counts.completed_late += n
+        elif status == ActionStatus.DROPPED:
+            counts.dropped += n
+        else:
+            counts.still_open += n
+    for organisation, n in session.execute(
+            _by_organisation(func.count())
+            .where(Action.board_id == board_id, Action.status == ActionStatus.DONE, Action.closed_at >= first,
+                   Action.closed_at < after)
+            .group_by(Organisation.name)):
+        row(organisation).completed += n
+    for fact in _open_then(session=session, board_id=board_id, tz=tz, as_at_end=as_at_end):
+        if fact.overdue_on(as_at):
+            row(fact.organisation).overdue += 1
+    partners = sorted((r for r in by_org.values() if any((r.raised, r.completed, r.overdue))),
+                      key=lambda r: r.organisation.lower())
+    total = PartnerActions("All partners")
+    for r in partners:
+        for name in _COUNTED:
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+    return ActionTotals(partners=partners, total=total)
+
+
+def _open_then(*, session: Session, board_id: int, tz: ZoneInfo, as_at_end: dt.datetime) -> list[ActionFact]:
+    """The actions that may have been open at `as_at_end` (raised before it, and open now or closed after it: one
+    closed before it and not reopened since was closed then), each with its history, dates in the board's zone."""
+    candidates = union_all(  # two index ranges, where the OR of both would scan the history (open ones raised
+        # after `as_at_end` are few, and left out by `ActionFact.overdue_on`)
+        select(Action.id).where(Action.board_id == board_id, Action.status == ActionStatus.OPEN),
+        select(Action.id).where(Action.board_id == board_id, Action.closed_at >= as_at_end,
+                                Action.created_at < as_at_end, Action.status != ActionStatus.OPEN))
     due_changes: dict[int, list[tuple[dt.date, dt.date | None, dt.date | None]]] = defaultdict(list)
     status_changes: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
     history = session.execute(
         select(AuditRecord.entity_id, AuditRecord.at, AuditRecord.operation, AuditRecord.before, AuditRecord.after)
-        .where(AuditRecord.entity == "action", AuditRecord.operation.in_(_DUE_CHANGES + _STATUS_CHANGES),
-               AuditRecord.entity_id.in_(select(Action.id).where(Action.board_id == board_id)))
+        .where(AuditRecord.entity == "action", AuditRecord.entity_id.in_(candidates),
+               AuditRecord.operation.in_(_DUE_CHANGES + _STATUS_CHANGES))
         .order_by(AuditRecord.at, AuditRecord.id)
     )
     for action_id, at, operation, before, after in history:
@@ -104,12 +183,8 @@ def action_facts(*, session: Session, board_id: int, timezone: str) -> list[Acti
         else:
             status_changes[action_id].append((on, str((after or {}).get("status", ""))))
     rows = session.execute(
-        select(Action.id, Action.created_at, Action.closed_at, Action.due_date, Action.status, Organisation.name)
-        .outerjoin(Membership, (Membership.member_id == Action.owner_id) & (Membership.board_id == Action.board_id))
-        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Action.board_id == board_id)
-        .order_by(Action.id)
-    )
+        _by_organisation(Action.id, Action.created_at, Action.closed_at, Action.due_date, Action.status)
+        .where(Action.id.in_(candidates)))
     return [
         ActionFact(
             organisation=org or NO_ORGANISATION,
@@ -120,40 +195,8 @@ def action_facts(*, session: Session, board_id: int, timezone: str) -> list[Acti
             due_changes=tuple(due_changes.get(action_id, ())),
             status_changes=tuple(status_changes.get(action_id, ())),
         )
-        for action_id, created, closed, due, status, org in rows
+        for org, action_id, created, closed, due, status in rows
     ]
-
-
-def partner_actions(facts: list[ActionFact], *, start: dt.date, end: dt.date, as_at: dt.date) -> ActionTotals:
-    """Actions by partner organisation for the days `start`..`end` inclusive, overdue counted at `as_at`."""
-    by_org: dict[str, PartnerActions] = defaultdict(lambda: PartnerActions(""))
-    for fact in facts:
-        row = by_org[fact.organisation]
-        row.organisation = fact.organisation
-        if start <= fact.created_on <= end:
-            row.raised += 1
-            if fact.status == ActionStatus.DONE:
-                on_time = fact.due is None or (fact.closed_on is not None and fact.closed_on <= fact.due)
-                if on_time:
-                    row.completed_on_time += 1
-                else:
-                    row.completed_late += 1
-            elif fact.status == ActionStatus.DROPPED:
-                row.dropped += 1
-            else:
-                row.still_open += 1
-        if fact.status == ActionStatus.DONE and fact.closed_on is not None and start <= fact.closed_on <= end:
-            row.completed += 1
-        due_then = fact.due_on(as_at)  # overdue as it stood at `as_at`, not by today's due date
-        if fact.created_on <= as_at and fact.open_on(as_at) and due_then is not None and due_then < as_at:
-            row.overdue += 1
-    partners = sorted((r for r in by_org.values() if any(
-        (r.raised, r.completed, r.overdue))), key=lambda r: r.organisation.lower())
-    total = PartnerActions("All partners")
-    for r in partners:
-        for name in ("raised", "completed_on_time", "completed_late", "still_open", "dropped", "completed", "overdue"):
-            setattr(total, name, getattr(total, name) + getattr(r, name))
-    return ActionTotals(partners=partners, total=total)
 
 
 @dataclass(frozen=True)

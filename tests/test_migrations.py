@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from store import db
 from store.models import Base
@@ -67,6 +67,26 @@ def test_mentions_stored_before_are_turned_into_names(empty_database: Engine) ->
         assert conn.execute(text("SELECT text FROM actions")).scalar_one() == (
             "Ask Alice Smith and bob and UNOBODY for the figures")
         assert conn.execute(text("SELECT note FROM action_updates")).scalar_one() == "Spoke to Alice Smith"
+
+
+def test_the_report_indexes_come_and_go_with_their_migration(empty_database: Engine) -> None:
+    engine = empty_database
+    report_indexes = {"ix_actions_board_created", "ix_actions_board_closed", "ix_audit_log_entity"}
+
+    def indexes() -> set[str]:
+        found = inspect(engine)
+        return {ix["name"] for table in ("actions", "audit_log") for ix in found.get_indexes(table)} & report_indexes
+
+    db.upgrade(engine)
+    assert indexes() == report_indexes
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    before = ScriptDirectory.from_config(cfg).get_revision("0013_report_indexes").down_revision
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, str(before))
+    assert indexes() == set()
+    db.upgrade(engine)
+    assert indexes() == report_indexes
 
 
 def test_serve_and_scheduler_refuse_a_schema_that_is_not_the_codes(database: TestDatabase, tmp_path: Path) -> None:

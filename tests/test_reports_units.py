@@ -1,15 +1,33 @@
-"""Quarters of a configurable reporting year and the action figures by partner (the documents made from them:
-tests/test_documents.py)."""
+"""Quarters of a configurable reporting year, the action figures by partner and an agenda's action review, counted
+and read in the database (the documents made from them: tests/test_documents.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import ActionStatus
+from handlers.agenda_compile import compile_action_review
+from store import db
+from store import reports as report_store
+from store.models import (
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    AuditRecord,
+    Board,
+    Meeting,
+    Member,
+    Membership,
+    Organisation,
+    Role,
+)
 from store.quarters import Quarter, year_bounds, year_start_month
-from store.reports import ActionFact, partner_actions
+from tests.support.databases import TestDatabase
 
 
 @pytest.mark.parametrize("day, start_month, label, months", [
@@ -59,22 +77,132 @@ def test_quarter_forms_neighbours_and_years():
     assert year_start_month({"year_start_month": "13"}) == 4
 
 
-def fact(org: str, created: str, status: ActionStatus, due: str | None = None, closed: str | None = None) -> ActionFact:
-    day = dt.date.fromisoformat
-    return ActionFact(org, day(created), day(closed) if closed else None, day(due) if due else None, status)
+LONDON = ZoneInfo("Europe/London")
 
 
-def test_actions_by_partner_split_what_was_raised_and_count_overdue_at_the_date():
-    facts = [
-        fact("PCT", "2019-07-01", ActionStatus.DONE, due="2019-07-10", closed="2019-07-09"),  # on time
-        fact("PCT", "2019-07-01", ActionStatus.DONE, due="2019-07-10", closed="2019-07-12"),  # late
-        fact("PCT", "2019-07-01", ActionStatus.DONE, closed="2019-07-12"),  # no due date: on time
-        fact("Police", "2019-06-01", ActionStatus.OPEN, due="2019-07-01"),  # raised before; overdue
-        fact("Police", "2019-07-02", ActionStatus.DROPPED, due="2019-07-03", closed="2019-08-15"),  # open at 31 Jul
-        fact("Police", "2019-07-03", ActionStatus.OPEN, due="2019-09-01"),
-    ]
-    totals = partner_actions(facts, start=dt.date(2019, 7, 1), end=dt.date(2019, 9, 30), as_at=dt.date(2019, 7, 31))
-    pct, police = totals.partners
-    assert (pct.raised, pct.completed_on_time, pct.completed_late, pct.completed, pct.overdue) == (3, 2, 1, 3, 0)
-    assert (police.raised, police.still_open, police.dropped, police.overdue) == (2, 1, 1, 2)
-    assert totals.total.raised == 5 and totals.total.overdue == 2
+def at(local: str) -> dt.datetime:
+    """A time on the board's clock (Europe/London), as stored: UTC."""
+    return dt.datetime.fromisoformat(local).replace(tzinfo=LONDON).astimezone(dt.UTC)
+
+
+@pytest.fixture
+def sessions(database: TestDatabase) -> Iterator[sessionmaker[Session]]:
+    engine = db.make_engine(database.url)
+    yield db.make_session_factory(engine)
+    engine.dispose()
+
+
+class History:
+    """A board's members and actions, written as the bot writes them (an audit record for each change)."""
+
+    def __init__(self, session: Session, name: str = "Exec") -> None:
+        self.session = session
+        self.board = Board(name=name, channel_id=f"C{name.upper()}", timezone="Europe/London", settings={},
+                           created_at=at("2019-01-01T09:00"))
+        session.add(self.board)
+        session.flush()
+        self.refs = 0
+
+    def member(self, name: str, organisation: str | None, left: str | None = None) -> Member:
+        member = Member(slack_user_id=f"U{self.board.name.upper()}{name.upper()}", display_name=name)
+        org = None
+        if organisation is not None:
+            org = Organisation(board_id=self.board.id, name=organisation)
+            self.session.add(org)
+        self.session.add(member)
+        self.session.flush()
+        self.session.add(Membership(board_id=self.board.id, member_id=member.id, role=Role.MEMBER,
+                                    organisation_id=org.id if org else None, left_at=at(left) if left else None))
+        return member
+
+    def action(self, owner: Member, created: str, status: ActionStatus = ActionStatus.OPEN, *, due: str | None = None,
+               closed: str | None = None, meeting: Meeting | None = None,
+               changes: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = ()) -> Action:
+        """An action; `closed` writes its closing audit record, `changes` (local time, operation, before, after)
+        any earlier ones."""
+        self.refs += 1
+        action = Action(board_id=self.board.id, ref=self.refs, text=f"Action {self.refs}", owner_id=owner.id,
+                        due_date=dt.date.fromisoformat(due) if due else None, status=status, created_by_id=owner.id,
+                        created_at=at(created), updated_at=at(created), closed_at=at(closed) if closed else None,
+                        meeting_id=meeting.id if meeting else None)
+        self.session.add(action)
+        self.session.flush()
+        closing = ((closed, status.value, {"status": "open"}, {"status": status.value}),) if closed else ()
+        for when, operation, before, after in changes + closing:
+            self.session.add(AuditRecord(at=at(when), actor="U1", entity="action", entity_id=action.id,
+                                         operation=operation, before=before, after=after))
+        return action
+
+
+def test_actions_by_partner_are_counted_by_the_boards_calendar_and_history(sessions):
+    """Jul–Sep 2019, overdue counted at 31 July: raised and completed by the board's (London) days, on time by the
+    day it was closed there; a member who has left still counts for the organisation they represented; an owner
+    with none counts under "(no organisation)"; overdue as each action stood on 31 July by its history (redated
+    since; closed and reopened since), not as it stands now; another board's actions not at all."""
+    with db.session_scope(sessions) as s:
+        h = History(s)
+        pct, police, council, none = (h.member("Alice", "PCT"), h.member("Bob", "Police"),
+                                      h.member("Carol", "Council", left="2019-08-01T12:00"), h.member("Dan", None))
+        done, dropped = ActionStatus.DONE, ActionStatus.DROPPED
+        h.action(pct, "2019-07-01T10:00", done, due="2019-07-10", closed="2019-07-09T10:00")  # on time
+        h.action(pct, "2019-07-01T10:00", done, due="2019-07-10", closed="2019-07-12T10:00")  # late
+        h.action(pct, "2019-07-01T10:00", done, closed="2019-07-12T10:00")  # no due date: on time
+        h.action(pct, "2019-07-01T10:00", done, due="2019-07-10", closed="2019-07-11T00:30")  # late: 10 Jul in UTC
+        h.action(pct, "2019-06-01T10:00", ActionStatus.OPEN, due="2019-06-15", changes=(  # done on 31 Jul: not overdue
+            ("2019-06-20T10:00", "done", {"status": "open"}, {"status": "done"}),
+            ("2019-08-05T10:00", "reopen", {"status": "done"}, {"status": "open"})))
+        h.action(police, "2019-06-01T10:00", due="2019-07-01")  # raised before: overdue
+        h.action(police, "2019-07-02T10:00", dropped, due="2019-07-03", closed="2019-08-15T10:00")  # open on 31 Jul
+        h.action(police, "2019-07-03T10:00", due="2019-09-01")  # still open, not yet due
+        h.action(police, "2019-06-10T10:00", due="2019-09-30", changes=(  # due 15 Jul on 31 Jul: overdue
+            ("2019-08-10T10:00", "redate", {"due_date": "2019-07-15"}, {"due_date": "2019-09-30"}),))
+        h.action(council, "2019-07-05T10:00", due="2019-07-20")  # the owner left on 1 Aug: overdue for Council
+        h.action(none, "2019-07-01T00:30")  # 30 Jun in UTC: raised in the quarter, no due date
+        h.action(none, "2019-06-30T23:30", done, closed="2019-07-02T10:00")  # raised before, completed in it
+        other = History(s, "Other")
+        other.action(other.member("Erin", "PCT"), "2019-07-01T10:00", due="2019-07-02")
+        totals = report_store.partner_actions(session=s, board_id=h.board.id, timezone="Europe/London",
+                                              start=dt.date(2019, 7, 1), end=dt.date(2019, 9, 30),
+                                              as_at=dt.date(2019, 7, 31))
+    counted = ("raised", "completed_on_time", "completed_late", "still_open", "dropped", "completed", "overdue")
+    assert {p.organisation: tuple(getattr(p, k) for k in counted) for p in totals.partners} == {
+        "(no organisation)": (1, 0, 0, 1, 0, 1, 0),
+        "Council": (1, 0, 0, 1, 0, 0, 1),
+        "PCT": (4, 2, 2, 0, 0, 4, 0),
+        "Police": (2, 0, 0, 1, 1, 0, 3),
+    }
+    assert [p.organisation for p in totals.partners] == ["(no organisation)", "Council", "PCT", "Police"]
+    assert tuple(getattr(totals.total, k) for k in counted) == (8, 2, 2, 3, 1, 5, 4)
+
+
+def test_an_agendas_review_lists_the_last_meetings_actions_and_every_open_one(sessions):
+    """Raised at the previous meeting whatever their state, then every other open action, soonest due first and
+    undated last; the organisation of an owner who has left is not shown; the last note a person wrote and
+    lspbot's entries since it."""
+    with db.session_scope(sessions) as s:
+        h = History(s)
+        alice, carol = h.member("Alice", "PCT"), h.member("Carol", "Council", left="2019-08-01T12:00")
+        previous = Meeting(board_id=h.board.id, date=dt.date(2019, 7, 15), created_at=at("2019-01-01T09:00"))
+        meeting = Meeting(board_id=h.board.id, date=dt.date(2019, 10, 10), created_at=at("2019-01-01T09:00"))
+        s.add_all([previous, meeting])
+        s.flush()
+        closed = h.action(alice, "2019-07-15T11:00", ActionStatus.DONE, due="2019-08-01", closed="2019-07-20T10:00",
+                          meeting=previous)
+        undated = h.action(alice, "2019-07-16T10:00")
+        overdue = h.action(carol, "2019-07-16T10:00", due="2019-09-01")
+        h.action(alice, "2019-05-01T10:00", ActionStatus.DROPPED, closed="2019-05-02T10:00")  # not under review
+        soon = h.action(alice, "2019-07-16T10:00", due="2019-10-01")
+        s.add_all([ActionUpdate(action_id=overdue.id, author_id=carol.id, kind="progress", note="Asked the team",
+                                created_at=at("2019-08-01T10:00")),
+                   ActionUpdate(action_id=overdue.id, author_id=carol.id, kind="redated",
+                                note="Due date changed to 1 Sep 2019", created_at=at("2019-08-02T10:00"))])
+        s.flush()
+        review = compile_action_review(s, h.board, meeting, dt.date(2019, 9, 20))
+    assert review.previous_meeting == dt.date(2019, 7, 15)
+    assert [(a.ref, a.status, a.raised_at_previous) for a in review.raised] == [(closed.ref, "done", True)]
+    assert [a.ref for a in review.still_open] == [overdue.ref, soon.ref, undated.ref]
+    late = review.still_open[0]
+    assert (late.organisation, late.owner_name, late.overdue_days, late.last_note, late.events) == (
+        "", "Carol", 19, "Asked the team", ["2 Aug 2019: Due date changed to 1 Sep 2019"])
+    assert (review.still_open[1].organisation, review.still_open[2].due) == ("PCT", None)
+    assert review.open_count == 3 and [a.ref for a in review.overdue] == [overdue.ref]

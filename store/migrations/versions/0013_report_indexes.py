@@ -1,0 +1,24 @@
+"""indexes for reports: a board's actions by when they were raised and closed, and an entity's audit records
+
+Revision ID: 0013_report_indexes
+Revises: 0011_seen_requests
+"""
+from alembic import op
+
+
+revision = "0013_report_indexes"
+down_revision = "0011_seen_requests"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_actions_board_created", "actions", ["board_id", "created_at"])
+    op.create_index("ix_actions_board_closed", "actions", ["board_id", "closed_at"])
+    op.create_index("ix_audit_log_entity", "audit_log", ["entity", "entity_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_audit_log_entity", table_name="audit_log")
+    op.drop_index("ix_actions_board_closed", table_name="actions")
+    op.drop_index("ix_actions_board_created", table_name="actions")
