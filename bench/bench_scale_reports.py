@@ -29,6 +29,7 @@ import argparse
 import datetime as dt
 import json
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -228,7 +229,11 @@ def _write(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tu
 def database(server_url: str | None, n: int) -> Iterator[str]:
     """A new empty database for one size: a SQLite file, or a PostgreSQL database dropped afterwards."""
     if server_url is None:
-        yield f"sqlite:///{Path(tempfile.mkdtemp(prefix='lspbot-bench-reports-')) / 'bench.db'}"
+        folder = Path(tempfile.mkdtemp(prefix="lspbot-bench-reports-"))
+        try:
+            yield f"sqlite:///{folder / 'bench.db'}"
+        finally:
+            shutil.rmtree(folder)
         return
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     name = f"lspbot_bench_reports_{n}_{uuid.uuid4().hex[:8]}"

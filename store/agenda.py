@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CompoundSelect, Select, func, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from store.models import (
@@ -128,13 +128,14 @@ class ReviewRow:
     raised_at_previous: bool
 
 
-def under_review(*, board_id: int, previous_meeting_id: int | None) -> Select[int]:
+def under_review(*, board_id: int, previous_meeting_id: int | None) -> Select[int] | CompoundSelect[int]:
     """The ids of the actions a meeting's agenda reviews: those raised at the meeting before it, whatever their state,
     and every other action of the board still open."""
-    reviewed = Action.status == ActionStatus.OPEN
-    if previous_meeting_id is not None:
-        reviewed = reviewed | (Action.meeting_id == previous_meeting_id)
-    return select(Action.id).where(Action.board_id == board_id, reviewed)
+    still_open = select(Action.id).where(Action.board_id == board_id, Action.status == ActionStatus.OPEN)
+    if previous_meeting_id is None:
+        return still_open
+    # Two index lookups: as one OR, SQLite may scan every action of the board instead.
+    return union_all(still_open, select(Action.id).where(Action.meeting_id == previous_meeting_id))
 
 
 def review_rows(*, session: Session, board_id: int, previous_meeting_id: int | None) -> list[ReviewRow]:
@@ -157,7 +158,8 @@ def review_rows(*, session: Session, board_id: int, previous_meeting_id: int | N
             for action_id, ref, text, name, slack_id, organisation, due, status, meeting_id in session.execute(stmt)]
 
 
-def review_histories(*, session: Session, action_ids: Select[int], events: int = 3) -> dict[int, ReviewHistory]:
+def review_histories(*, session: Session, action_ids: Select[int] | CompoundSelect[int],
+                     events: int = 3) -> dict[int, ReviewHistory]:
     """Each action's last non-empty note written by a person (a progress note, or one given on closing or reopening)
     and up to `events` of lspbot's own entries after it (oldest first), for the actions `action_ids` selects, in two
     queries (the agenda lists hundreds)."""

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, exists, func, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from store.db import local_date
 from store.models import Action, ActionStatus, AuditRecord, Meeting, Membership, Organisation, PartnerUpdate
@@ -148,9 +148,8 @@ def partner_actions(*, session: Session, board_id: int, timezone: str, start: dt
                    Action.closed_at < after)
             .group_by(Organisation.name)):
         row(organisation).completed += n
-    for fact in _open_then(session=session, board_id=board_id, tz=tz, as_at_end=as_at_end):
-        if fact.overdue_on(as_at):
-            row(fact.organisation).overdue += 1
+    for organisation in _overdue(session=session, board_id=board_id, tz=tz, as_at=as_at, as_at_end=as_at_end):
+        row(organisation).overdue += 1
     partners = sorted((r for r in by_org.values() if any((r.raised, r.completed, r.overdue))),
                       key=lambda r: r.organisation.lower())
     total = PartnerActions("All partners")
@@ -160,43 +159,51 @@ def partner_actions(*, session: Session, board_id: int, timezone: str, start: dt
     return ActionTotals(partners=partners, total=total)
 
 
-def _open_then(*, session: Session, board_id: int, tz: ZoneInfo, as_at_end: dt.datetime) -> list[ActionFact]:
-    """The actions that may have been open at `as_at_end` (raised before it, and open now or closed after it: one
-    closed before it and not reopened since was closed then), each with its history, dates in the board's zone."""
-    candidates = union_all(  # two index ranges, where the OR of both would scan the history (open ones raised
-        # after `as_at_end` are few, and left out by `ActionFact.overdue_on`)
-        select(Action.id).where(Action.board_id == board_id, Action.status == ActionStatus.OPEN),
-        select(Action.id).where(Action.board_id == board_id, Action.closed_at >= as_at_end,
-                                Action.created_at < as_at_end, Action.status != ActionStatus.OPEN))
+def _telling(record: type[AuditRecord] | Any, as_at_end: dt.datetime) -> ColumnElement[bool]:
+    """The audit records that say an action stood otherwise at `as_at_end` than its dates and due date now say:
+    a closure or reopening before it, or a due date changed after it."""
+    return (record.entity == "action") & (
+        (record.operation.in_(_STATUS_CHANGES) & (record.at < as_at_end))
+        | (record.operation.in_(_DUE_CHANGES) & (record.at >= as_at_end)))
+
+
+def _overdue(*, session: Session, board_id: int, tz: ZoneInfo, as_at: dt.date, as_at_end: dt.datetime) -> list[str]:
+    """The organisation of each action overdue at `as_at`, as it stood then.
+
+    Read: the actions that may have been open then (raised before it, and open now or closed after it: one closed
+    before it and not reopened since was closed then) and either due before it or with a history that says
+    otherwise. One whose history says nothing else was open then and due before it: overdue. The others (a few)
+    are decided by `ActionFact.overdue_on` from their history, read in one more statement."""
+    record = aliased(AuditRecord)
+    told = exists().where(record.entity_id == Action.id, _telling(record, as_at_end))
+    raised_before = (Action.created_at < as_at_end).is_(True)  # a filter on the rows found, not an index range
+
+    def open_then(*where: ColumnElement[bool]) -> Select[Any]:
+        return _by_organisation(Action.id, Action.created_at, Action.closed_at, Action.due_date, Action.status,
+                                told.label("told")).where(Action.board_id == board_id, raised_before,
+                                                          (Action.due_date < as_at) | told, *where)
+
+    rows = session.execute(union_all(  # two index ranges: as one OR, SQLite would scan every action raised before
+        open_then(Action.status == ActionStatus.OPEN),
+        open_then(Action.status.in_((ActionStatus.DONE, ActionStatus.DROPPED)), Action.closed_at >= as_at_end),
+    )).all()
     due_changes: dict[int, list[tuple[dt.date, dt.date | None, dt.date | None]]] = defaultdict(list)
     status_changes: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
-    history = session.execute(
-        select(AuditRecord.entity_id, AuditRecord.at, AuditRecord.operation, AuditRecord.before, AuditRecord.after)
-        .where(AuditRecord.entity == "action", AuditRecord.entity_id.in_(candidates),
-               AuditRecord.operation.in_(_DUE_CHANGES + _STATUS_CHANGES))
-        .order_by(AuditRecord.at, AuditRecord.id)
-    )
-    for action_id, at, operation, before, after in history:
+    for action_id, at, operation, before, after in session.execute(
+            select(AuditRecord.entity_id, AuditRecord.at, AuditRecord.operation, AuditRecord.before, AuditRecord.after)
+            .where(AuditRecord.entity_id.in_([r.id for r in rows if r.told]), _telling(AuditRecord, as_at_end))
+            .order_by(AuditRecord.at, AuditRecord.id)):
         on = at.astimezone(tz).date()
         if operation in _DUE_CHANGES:
             due_changes[action_id].append((on, _day((before or {}).get("due_date")), _day((after or {}).get("due_date"))))
         else:
             status_changes[action_id].append((on, str((after or {}).get("status", ""))))
-    rows = session.execute(
-        _by_organisation(Action.id, Action.created_at, Action.closed_at, Action.due_date, Action.status)
-        .where(Action.id.in_(candidates)))
-    return [
-        ActionFact(
-            organisation=org or NO_ORGANISATION,
-            created_on=created.astimezone(tz).date(),
-            closed_on=closed.astimezone(tz).date() if closed else None,
-            due=due,
-            status=status,
-            due_changes=tuple(due_changes.get(action_id, ())),
-            status_changes=tuple(status_changes.get(action_id, ())),
-        )
-        for org, action_id, created, closed, due, status in rows
-    ]
+    return [org or NO_ORGANISATION for org, action_id, created, closed, due, status, was_told in rows
+            if not was_told or ActionFact(
+                organisation=org or NO_ORGANISATION, created_on=created.astimezone(tz).date(),
+                closed_on=closed.astimezone(tz).date() if closed else None, due=due, status=status,
+                due_changes=tuple(due_changes.get(action_id, ())),
+                status_changes=tuple(status_changes.get(action_id, ()))).overdue_on(as_at)]
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ class Action(Base):
         Index("ix_actions_owner_status_due", "owner_id", "status", "due_date"),
         Index("ix_actions_board_status_due", "board_id", "status", "due_date"),
         Index("ix_actions_board_created", "board_id", "created_at"),  # reports: raised in a period
-        Index("ix_actions_board_closed", "board_id", "closed_at"),  # reports: completed in a period, open at a date
+        Index("ix_actions_board_status_closed", "board_id", "status", "closed_at"),  # reports: completed, open at a date
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -215,7 +215,7 @@ class AuditRecord(Base):
     """Who changed what, when, with the state before and after."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)  # one entity's history
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id", "operation", "at"),)  # one entity's history
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[dt.datetime]

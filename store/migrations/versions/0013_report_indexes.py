@@ -1,4 +1,4 @@
-"""indexes for reports: a board's actions by when they were raised and closed, and an entity's audit records
+"""indexes for reports: actions by board and time raised, by board, status and time closed; audit records by entity
 
 Revision ID: 0013_report_indexes
 Revises: 0011_seen_requests
@@ -14,11 +14,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_actions_board_created", "actions", ["board_id", "created_at"])
-    op.create_index("ix_actions_board_closed", "actions", ["board_id", "closed_at"])
-    op.create_index("ix_audit_log_entity", "audit_log", ["entity", "entity_id"])
+    op.create_index("ix_actions_board_status_closed", "actions", ["board_id", "status", "closed_at"])
+    op.create_index("ix_audit_log_entity", "audit_log", ["entity", "entity_id", "operation", "at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_audit_log_entity", table_name="audit_log")
-    op.drop_index("ix_actions_board_closed", table_name="actions")
+    op.drop_index("ix_actions_board_status_closed", table_name="actions")
     op.drop_index("ix_actions_board_created", table_name="actions")
