@@ -254,7 +254,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def measure(url: str, meeting_id: int, runs: int) -> dict[str, dict[str, Any]]:
     """Each kind's timings (ms), statement count and peak memory (MiB), interleaved with the reference."""
-    engine = db.make_engine(url)
+    engine = db.make_engine(url, timeouts=db.Timeouts(statement=600, idle_in_transaction=600))  # code before can be slow
     sessions = db.make_session_factory(engine)
     statements = [0]
     event.listen(engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
