@@ -208,9 +208,11 @@ def _fill_actions(engine: Engine, n: int, board_id: int, previous_id: int, membe
             _write(conn, "actions", ACTION_COLUMNS, actions)
             _write(conn, "audit_log", AUDIT_COLUMNS, audit)
             _write(conn, "action_updates", UPDATE_COLUMNS, updates)
-    if not sqlite:  # the ids were given: the sequence moves past them
+    if not sqlite:  # the ids were given: the sequence moves past them; and the planner's statistics, as autovacuum
+        # would gather them on a live database after so many rows (SQLite has none unless ANALYZE is run: none here)
         with engine.begin() as conn:
             conn.execute(text("SELECT setval(pg_get_serial_sequence('actions', 'id'), (SELECT max(id) FROM actions))"))
+            conn.execute(text("ANALYZE"))
 
 
 def _write(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
