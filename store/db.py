@@ -185,6 +185,9 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_timeout", timeouts.request)  # a request does not queue for a connection longer
     connect_args = timeouts.connect_args()
+    # No JIT: past jit_above_cost (a report's queries over a long history) it spends hundreds of milliseconds
+    # compiling a query that runs in tens.
+    connect_args["options"] += " -c jit=off"
     if given := make_url(url).query.get("options"):  # the URL's own server options come after ours
         connect_args["options"] += f" {given if isinstance(given, str) else ' '.join(given)}"
     connect_args.update(kwargs.pop("connect_args", {}))

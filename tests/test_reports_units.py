@@ -206,3 +206,15 @@ def test_an_agendas_review_lists_the_last_meetings_actions_and_every_open_one(se
         "", "Carol", 19, "Asked the team", ["2 Aug 2019: Due date changed to 1 Sep 2019"])
     assert (review.still_open[1].organisation, review.still_open[2].due) == ("PCT", None)
     assert review.open_count == 3 and [a.ref for a in review.overdue] == [overdue.ref]
+
+
+def test_postgresql_connections_do_not_compile_queries_just_in_time(database: TestDatabase):
+    """A report's queries over a long history pass PostgreSQL's jit_above_cost: compiling them took 0.5 s."""
+    if database.backend != "postgresql":
+        pytest.skip("PostgreSQL's setting")
+    engine = db.make_engine(database.url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        engine.dispose()
