@@ -22,6 +22,7 @@ from store import boards, meetings
 from store.updates import updates_for_meeting
 from store.models import ActionStatus, Board, ItemKind, Meeting, Role
 
+
 @dataclass
 class ReviewAction:
     ref: int

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
-
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, func, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -112,9 +111,9 @@ def _by_organisation(*columns: Any) -> Select[Any]:
 def partner_actions(*, session: Session, board_id: int, timezone: str, start: dt.date, end: dt.date,
                     as_at: dt.date) -> ActionTotals:
     """Actions by partner organisation for the days `start`..`end` inclusive in the board's time zone, overdue
-    counted at `as_at`. The database counts what was raised and completed; only the actions that may have been
-    open at `as_at` (raised by then, and open now or closed since) are read, with their history, to count the
-    overdue: four statements, and the rows read bounded by the actions open at `as_at`, however long the history."""
+    counted at `as_at`. The database counts what was raised and completed; for the overdue, the actions open at
+    `as_at` and due before it are read, and the history of the few whose history says otherwise: four statements,
+    however long the board's history."""
     tz = ZoneInfo(timezone)
     first, after, as_at_end = _midnight(start, tz), _midnight(end + dt.timedelta(days=1), tz), \
         _midnight(as_at + dt.timedelta(days=1), tz)
