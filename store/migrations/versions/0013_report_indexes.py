@@ -1,13 +1,13 @@
 """indexes for reports: actions by board and time raised, by board, status and time closed; audit records by entity
 
 Revision ID: 0013_report_indexes
-Revises: 0011_seen_requests
+Revises: 0012_action_list_index
 """
 from alembic import op
 
 
 revision = "0013_report_indexes"
-down_revision = "0011_seen_requests"
+down_revision = "0012_action_list_index"
 branch_labels = None
 depends_on = None
 
