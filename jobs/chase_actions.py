@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from handlers.base import Clock
@@ -40,8 +38,8 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
     candidates = chase_store.chase_candidates(session=session, board_id=board.id,
                                                  horizon=today + dt.timedelta(days=lead))
     on_board = boards.member_ids_on(session=session, board_id=board.id)
-    by_owner: dict[int, list[tuple[Any, int]]] = defaultdict(list)
-    states: list[dict[str, Any]] = []
+    by_owner: dict[int, list[tuple[chase_store.ChaseCandidate, int]]] = defaultdict(list)
+    states: list[chase_store.ChaseState] = []
     escalated_now = 0
     for c in candidates:
         if c.owner_id not in on_board:
@@ -60,12 +58,11 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
         if escalated is None and overdue_sent >= escalate_after:
             escalated = today
             escalated_now += 1
-        states.append(dict(action_id=c.action_id, due_date=c.due, stage=stage, overdue_reminders=overdue_sent,
-                           last_reminded_on=today, snoozed_until=snoozed, escalated_on=escalated,
-                           disowned_by=c.disowned_by))
+        states.append(chase_store.ChaseState(c.action_id, c.due, stage, overdue_sent, today, snoozed, escalated,
+                                             c.disowned_by))
         by_owner[c.owner_id].append((c, stage))
 
-    logs: list[dict[str, Any]] = []
+    logs: list[reminder_log.Reminder] = []
     messages: list[QueuedMessage] = []
     counts = {"soon": 0, "today": 0, "overdue": 0}
     for owner_id, entries in by_owner.items():
@@ -75,9 +72,8 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
             item = chase_item(action_id=c.action_id, ref=c.ref, text=c.text, due=c.due, today=today, key=key)
             counts[item["kind"]] += 1
             items.append(item)
-            logs.append(dict(key=f"chase:{c.action_id}:{c.due.isoformat()}:{stage}", board_id=board.id, kind="chase",
-                             action_id=c.action_id, member_id=owner_id, occasion=today, detail=item["kind"],
-                             message_key=key, sent_at=day.now))
+            logs.append(reminder_log.Reminder(f"chase:{c.action_id}:{c.due.isoformat()}:{stage}", board.id, "chase",
+                                              c.action_id, owner_id, today, item["kind"], key, day.now))
         owner = entries[0][0]
         messages.append(QueuedMessage(
             "user", owner.owner_slack_id, CHASE_TEMPLATE,

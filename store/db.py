@@ -297,27 +297,38 @@ def upsert_insert(session: Session | Connection, table: Any) -> Any:
     return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-def insert_rows(session: Session, table: FromClause, rows: Sequence[dict[str, Any]], *, key: Sequence[str],
-                update: Sequence[str] = ()) -> None:
-    """Insert rows (dicts of the same columns) in one statement, however many: a row whose `key` columns match a
-    row there updates that row's `update` columns, or, with none, is left out.
+def insert_rows(session: Session, table: FromClause, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                key: Sequence[str], update: Sequence[str] = ()) -> None:
+    """Insert rows (tuples of `columns`' values, in that order) in one statement, however many: a row whose `key`
+    columns match a row there updates that row's `update` columns, or, with none, is left out.
 
+    The rows go to the driver as they are, not as one set of named parameters each: SQLAlchemy's work per row
+    (its parameter dictionaries and type processing) cost as much as the database's own. Each column's values are
+    converted by its type's bind processor, column by column, so they are stored exactly as SQLAlchemy stores them.
     PostgreSQL runs an executemany as a bind and execute per row, so there it is one
-    `INSERT … SELECT … FROM unnest(<one array per column>)`: the server's own work per row is left (index entries,
-    foreign-key checks), a quarter less in all for the chase states of a big run. SQLite, in process, takes one
-    executemany."""
+    `INSERT … SELECT … FROM unnest(<one array per column>)`; SQLite, in process, takes one executemany."""
     if not rows:
         return
-    arrays = session.get_bind().dialect.name == "postgresql"
+    connection = session.connection()
+    dialect = connection.dialect
     stmt = upsert_insert(session, table)
+    arrays = dialect.name == "postgresql"
     if arrays:
-        columns = list(rows[0])
-        unnested = func.unnest(*[bindparam(None, [row[c] for row in rows], type_=postgresql.ARRAY(table.c[c].type))
-                                 for c in columns]).table_valued(*columns).render_derived()
-        stmt = stmt.from_select(columns, select(unnested))
+        unnested = func.unnest(*[bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in columns]
+                               ).table_valued(*columns).render_derived()
+        stmt = stmt.from_select(list(columns), select(unnested))
     stmt = (stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update}) if update
             else stmt.on_conflict_do_nothing(index_elements=list(key)))
-    session.connection().execute(stmt, None if arrays else list(rows))
+    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+    values: dict[str, list[Any]] = {}
+    for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values[name] = list(column_values) if process is None else [process(v) for v in column_values]
+    if arrays:  # one set of parameters: an array per column
+        connection.exec_driver_sql(compiled.string, values)
+    else:  # one tuple per row, in the statement's order of parameters
+        order = compiled.positiontup or []
+        connection.exec_driver_sql(compiled.string, list(zip(*(values[name] for name in order), strict=True)))
 
 
 def alembic_config(url: str) -> Config:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,9 +26,23 @@ class DeliveredReminder(NamedTuple):
     ts: str
 
 
-def log_reminders(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Add reminder-log rows (dicts of ReminderLog columns) in one statement; existing keys are kept."""
-    insert_rows(session, ReminderLog.__table__, rows, key=["key"])
+class Reminder(NamedTuple):
+    """One reminder-log row (columns of ReminderLog)."""
+
+    key: str
+    board_id: int
+    kind: str
+    action_id: int | None
+    member_id: int | None
+    occasion: dt.date
+    detail: str | None
+    message_key: str | None
+    sent_at: dt.datetime
+
+
+def log_reminders(*, session: Session, rows: Sequence[Reminder]) -> None:
+    """Add reminder-log rows in one statement; existing keys are kept."""
+    insert_rows(session, ReminderLog.__table__, Reminder._fields, rows, key=["key"])
 
 
 def log_reminder(*, session: Session, key: str, board_id: int, kind: str, occasion: dt.date, now: dt.datetime,
