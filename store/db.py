@@ -324,8 +324,11 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
     for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         values[name] = list(column_values) if process is None else [process(v) for v in column_values]
-    if arrays:  # one set of parameters: an array per column
-        connection.exec_driver_sql(compiled.string, values)
+    if arrays:  # one set of parameters: an array per column, sent in binary (psycopg quotes text ones in Python)
+        sql = compiled.string
+        for name in columns:
+            sql = sql.replace(f"%({name})s", f"%({name})b")
+        connection.exec_driver_sql(sql, values)
     else:  # one tuple per row, in the statement's order of parameters
         order = compiled.positiontup or []
         connection.exec_driver_sql(compiled.string, list(zip(*(values[name] for name in order), strict=True)))
