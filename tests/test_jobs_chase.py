@@ -4,6 +4,7 @@ holiday and the spring summer-time change, one DM per owner, idempotent re-runs,
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -11,8 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
+from bot.render.environment import Renderer
 from bot.runtime import Runtime, run_command
 from bot.services.scheduler import run_due, run_job
+from handlers.chase import CHASE_TEMPLATE, chase_item, chase_message
 from jobs.registry import JOBS
 from store import boards, db
 from store.models import ActionChase, OutboxMessage
@@ -290,3 +293,41 @@ def test_a_due_date_on_a_sunday_is_confirmed_with_what_the_reminders_then_do(cha
             sent[at.date()] = texts[ALICE]
     assert sorted(sent) == [dt.date(2019, 3, 28), dt.date(2019, 4, 1)]  # nothing at the weekend
     assert "overdue" not in sent[dt.date(2019, 3, 28)] and "overdue" in sent[dt.date(2019, 4, 1)]
+
+
+def test_a_reminder_lists_each_action_with_its_answer_and_buttons_until_answered_for_good():
+    """The actions' blocks are built in Python (chase_blocks) and spliced into the template's message: the same
+    blocks, keys in the same order, as when the template wrote them."""
+    today, key = dt.date(2019, 7, 17), "chase:1:7:2019-07-17T08:00Z"
+    snoozed = ActionChase(action_id=2, response="snooze", snoozed_until=dt.date(2019, 7, 26))
+    items = [chase_item(action_id=1, ref=1, text="Send <the> minutes & notes", due=today - dt.timedelta(days=3),
+                        today=today, key=key),
+             chase_item(action_id=2, ref=2, text="Book the room", due=today, today=today, key=key, chase=snoozed),
+             chase_item(action_id=3, ref=3, text="Draft the plan", due=today, today=today, key=key, status="done")]
+    payload = Renderer().message(CHASE_TEMPLATE, chase_message(board="Board", owner_slack_id="U7", items=items,
+                                                               today=today))
+
+    def buttons(action_id: int) -> list[dict[str, object]]:
+        value = f"{action_id}|{key}"
+        return [{"type": "button", "action_id": "action_done", "style": "primary",
+                 "text": {"type": "plain_text", "text": "Done"}, "value": value},
+                {"type": "button", "action_id": "action_add_update", "text": {"type": "plain_text", "text": "Add update"},
+                 "value": value},
+                {"type": "button", "action_id": "action_snooze", "text": {"type": "plain_text", "text": "Snooze a week"},
+                 "value": value},
+                {"type": "button", "action_id": "action_not_mine", "text": {"type": "plain_text", "text": "Not mine"},
+                 "value": value}]
+
+    expected = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*#1* Send &lt;the&gt; minutes &amp; notes\n"
+                                                               ":warning: *overdue by 3 days* (was due Sun 14 Jul 2019)"}},
+        {"type": "actions", "block_id": "chase_1", "elements": buttons(1)},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*#2* Book the room\n:date: *due today* (Wed 17 Jul 2019)\n"
+                                                               ":zzz: Snoozed: no reminder before Fri 26 Jul 2019 "
+                                                               "(still due Wed 17 Jul 2019)."}},
+        {"type": "actions", "block_id": "chase_2", "elements": buttons(2)},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*#3* Draft the plan\n:date: *due today* (Wed 17 Jul 2019)\n"
+                                                               ":white_check_mark: *Done* — closed, thank you."}},
+    ]
+    assert json.dumps(payload["blocks"][2:-1]) == json.dumps(expected)
+    assert [b["type"] for b in payload["blocks"]] == ["header", "section", *(b["type"] for b in expected), "context"]

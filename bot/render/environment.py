@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from bot.render.templates import SHIPPED_DIR, TemplateFolders
 from handlers.ids import ActionId, CallbackId
@@ -115,6 +116,45 @@ def chase_lines(items: list[dict[str, Any]]) -> str:
     return "\n".join(f"*#{i['ref']}* {mrkdwn(truncate(i['text'], 120))} · {chase_when(i)}" for i in items)
 
 
+def chase_answer(i: dict[str, Any]) -> str:
+    """The owner's answer to an action of a reminder, shown under it once given (empty before)."""
+    response = i["response"]
+    if response == "done":
+        return ":white_check_mark: *Done* — closed, thank you."
+    if response == "dropped":
+        return ":no_entry_sign: Dropped."
+    if response == "update":
+        return ":memo: Update noted."
+    if response == "snooze" and i["snoozed_until"]:
+        return f":zzz: Snoozed: no reminder before {date_short(i['snoozed_until'])} (still due {date_short(i['due'])})."
+    if response == "not_mine":
+        return ":leftwards_arrow_with_hook: Passed to the secretariat to reassign."
+    return ""
+
+
+CHASE_BUTTONS = ((ActionId.ACTION_DONE, "Done", "primary"), (ActionId.ACTION_ADD_UPDATE, "Add update", None),
+                 (ActionId.ACTION_SNOOZE, "Snooze a week", None), (ActionId.ACTION_NOT_MINE, "Not mine", None))
+ANSWERED = ("done", "dropped", "not_mine")  # the action needs no more buttons
+
+
+def chase_blocks(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The actions of a reminder (handlers.chase.chase_item), each a section of its words and, until it is answered
+    for good, a row of its four buttons. Built as data and spliced into the message (`blocks`), not written as
+    JSON text to be parsed again: a run of the chase job builds tens of thousands (hot path)."""
+    blocks: list[dict[str, Any]] = []
+    for i in items:
+        reply = chase_answer(i) if i["response"] else ""
+        text = f"*#{i['ref']}* {mrkdwn(truncate(i['text'], 500))}\n{chase_when(i)}" + (f"\n{reply}" if reply else "")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+        if i["response"] not in ANSWERED:
+            value = i["value"]
+            buttons = [{"type": "button", "action_id": action.value, **({"style": style} if style else {}),
+                        "text": {"type": "plain_text", "text": label}, "value": value}
+                       for action, label, style in CHASE_BUTTONS]
+            blocks.append({"type": "actions", "block_id": f"chase_{i['action_id']}", "elements": buttons})
+    return blocks
+
+
 def option(o: dict[str, Any]) -> dict[str, Any]:
     """A select option from `{"text", "value"}` (text cut to Slack's 75 characters)."""
     return {"text": {"type": "plain_text", "text": truncate(o["text"], 75)}, "value": str(o["value"])}
@@ -123,6 +163,33 @@ def option(o: dict[str, Any]) -> dict[str, Any]:
 def board_option(b: dict[str, Any]) -> dict[str, Any]:
     """A board (`{"id", "name"}`) as a select option."""
     return option({"text": b["name"], "value": b["id"]})
+
+
+SPLICED = "_spliced_blocks"  # the render's list of blocks built as data (`spliced`), a key of the template's data
+SPLICE_MARK = "__spliced__"
+
+
+@pass_context
+def spliced(context: Context, blocks: list[dict[str, Any]]) -> str:
+    """In a message template's list of blocks: `blocks` (built as data, e.g. chase_blocks) in this place. The template
+    writes a mark that Renderer.message replaces with them once it has read the message, so blocks built in Python
+    are never written as JSON text and parsed again."""
+    found = context.get(SPLICED)
+    if found is None:
+        raise RuntimeError("spliced() blocks can be placed only by Renderer.message")
+    found.append(blocks)
+    return json.dumps({SPLICE_MARK: len(found) - 1})
+
+
+def _unsplice(blocks: list[dict[str, Any]], found: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The message's blocks with each mark of `spliced` replaced by the blocks it stands for."""
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if len(block) == 1 and SPLICE_MARK in block:
+            out.extend(found[block[SPLICE_MARK]])
+        else:
+            out.append(block)
+    return out
 
 
 def build_environment(template_dir: Path = TEMPLATE_DIR, *, loader: BaseLoader | None = None) -> Environment:
@@ -139,7 +206,8 @@ def build_environment(template_dir: Path = TEMPLATE_DIR, *, loader: BaseLoader |
                        truncate_to=truncate, plural=plural, mention=mention, option=option,
                        board_option=board_option)
     env.globals.update(mention=mention, plural=plural, action_line_text=action_line, due_label_text=due_label,
-                       chase_when=chase_when, chase_lines=chase_lines, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
+                       chase_when=chase_when, chase_lines=chase_lines, chase_blocks=chase_blocks,
+                       spliced=spliced, ids={e.name: e.value for e in (*ActionId, *CallbackId)})
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
 
@@ -180,11 +248,14 @@ class Renderer:
         return self.env.get_template(template).render(**data)
 
     def message(self, template: str, data: dict[str, Any]) -> dict[str, Any]:
-        raw = self.text(template, data)
+        found: list[list[dict[str, Any]]] = []
+        raw = self.text(template, {**data, SPLICED: found})
         try:
             payload = json.loads(raw)
         except json.JSONDecodeError as exc:  # a template bug, not user input: say where
             raise ValueError(f"template {template} produced invalid JSON: {exc}") from exc
+        if found:
+            payload["blocks"] = _unsplice(payload["blocks"], found)
         return fit_limits(payload)
 
     __call__ = message
