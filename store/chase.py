@@ -75,7 +75,7 @@ def chase_candidates(*, session: Session, board_id: int, horizon: dt.date) -> li
                Action.due_date <= horizon)
         .order_by(Action.due_date, Action.ref)
     )
-    return list(map(ChaseCandidate._make, session.connection().execute(stmt)))
+    return list(map(ChaseCandidate._make, session.connection().execute(stmt).all()))
 
 
 def save_chase_states(*, session: Session, rows: Sequence[ChaseState]) -> None:

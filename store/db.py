@@ -303,8 +303,9 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
     columns match a row there updates that row's `update` columns, or, with none, is left out.
 
     The rows go to the driver as they are, not as one set of named parameters each: SQLAlchemy's work per row
-    (its parameter dictionaries and type processing) cost as much as the database's own. Each column's values are
-    converted by its type's bind processor, column by column, so they are stored exactly as SQLAlchemy stores them.
+    (its parameter dictionaries and type processing) cost as much as the database's own. Each column's values
+    (scalars: dates, times, numbers, text) are converted by its type's bind processor, column by column, so they
+    are stored exactly as SQLAlchemy stores them.
     PostgreSQL runs an executemany as a bind and execute per row, so there it is one
     `INSERT … SELECT … FROM unnest(<one array per column>)`; SQLite, in process, takes one executemany."""
     if not rows:
@@ -323,7 +324,11 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
     values: dict[str, list[Any]] = {}
     for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        values[name] = list(column_values) if process is None else [process(v) for v in column_values]
+        if process is None:
+            values[name] = list(column_values)
+        else:  # a column's values repeat (a run's date, its time): each distinct one is converted once
+            converted = {v: process(v) for v in set(column_values)}
+            values[name] = [converted[v] for v in column_values]
     if arrays:  # one set of parameters: an array per column, sent in binary (psycopg quotes text ones in Python)
         sql = compiled.string
         for name in columns:

@@ -132,8 +132,11 @@ def chase_answer(i: dict[str, Any]) -> str:
     return ""
 
 
-CHASE_BUTTONS = ((ActionId.ACTION_DONE, "Done", "primary"), (ActionId.ACTION_ADD_UPDATE, "Add update", None),
-                 (ActionId.ACTION_SNOOZE, "Snooze a week", None), (ActionId.ACTION_NOT_MINE, "Not mine", None))
+CHASE_BUTTONS = tuple(  # each button of an action in a reminder but its value (the action and the message)
+    {"type": "button", "action_id": action.value, **({"style": "primary"} if action is ActionId.ACTION_DONE else {}),
+     "text": {"type": "plain_text", "text": label}}
+    for action, label in ((ActionId.ACTION_DONE, "Done"), (ActionId.ACTION_ADD_UPDATE, "Add update"),
+                          (ActionId.ACTION_SNOOZE, "Snooze a week"), (ActionId.ACTION_NOT_MINE, "Not mine")))
 ANSWERED = ("done", "dropped", "not_mine")  # the action needs no more buttons
 
 
@@ -148,9 +151,7 @@ def chase_blocks(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
         if i["response"] not in ANSWERED:
             value = i["value"]
-            buttons = [{"type": "button", "action_id": action.value, **({"style": style} if style else {}),
-                        "text": {"type": "plain_text", "text": label}, "value": value}
-                       for action, label, style in CHASE_BUTTONS]
+            buttons = [{**button, "value": value} for button in CHASE_BUTTONS]
             blocks.append({"type": "actions", "block_id": f"chase_{i['action_id']}", "elements": buttons})
     return blocks
 
