@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+
 from sqlalchemy.orm import Session
 
 from handlers.base import Clock
