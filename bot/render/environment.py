@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from pathlib import Path
@@ -48,7 +49,9 @@ def date_long(value: dt.date | None) -> str:
     return value.strftime("%A %-d %B %Y") if value else "no date"
 
 
+@functools.lru_cache(maxsize=4096)
 def date_short(value: dt.date | None) -> str:
+    """`Wed 17 Jul 2019` (cached: a chase run writes the same few hundred dates a hundred thousand times)."""
     return value.strftime("%a %-d %b %Y") if value else "no date"
 
 
