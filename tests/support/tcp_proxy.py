@@ -11,7 +11,9 @@ keepalives and `tcp_user_timeout` see nothing wrong); `release()` forwards again
 from __future__ import annotations
 
 import socket
+import struct
 import threading
+import time
 
 
 class TcpProxy:
@@ -25,11 +27,25 @@ class TcpProxy:
         self._flowing = threading.Event()  # cleared while held
         self._flowing.set()
         self._hold_after: bytes | None = None
+        self._reserved: socket.socket | None = None  # the port, bound but not listening, while cut
+
+    def _bind(self) -> socket.socket:
+        """The proxy's port, bound (a cut's connections may take a moment to let go of it)."""
+        deadline = time.monotonic() + 5
+        while True:
+            bound = socket.socket()
+            bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                bound.bind(("127.0.0.1", self.port))
+                return bound
+            except OSError:
+                bound.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def start(self) -> TcpProxy:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener, self._reserved = self._reserved or self._bind(), None
         listener.listen(64)
         self.port = listener.getsockname()[1]
         self._listener = listener
@@ -74,25 +90,36 @@ class TcpProxy:
         finally:
             self._drop(source, sink)
 
-    def _drop(self, *sockets: socket.socket) -> None:
+    def _drop(self, *sockets: socket.socket, reset: bool = False) -> None:
+        """Close sockets; `reset` sends RST (no FIN, no TIME_WAIT: nothing is left holding the port)."""
         with self._lock:
             for s in sockets:
                 self._open.discard(s)
         for s in sockets:
             try:
-                s.shutdown(socket.SHUT_RDWR)
+                if reset:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.shutdown(socket.SHUT_RDWR)  # wakes the pump blocked in recv(), whose return frees the socket
             except OSError:
                 pass
             s.close()
 
     def cut(self) -> None:
-        """The database goes away: open connections are reset, new ones refused."""
+        """The database goes away: open connections are reset, new ones refused. The port stays bound (not
+        listening, so a connection is refused) for `restore()`: closed, it could be taken meanwhile as another
+        connection's local port."""
         with self._lock:
             listener, self._listener = self._listener, None
             open_now = list(self._open)
         if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)  # stops listening now: close() alone waits for accept() to return
+            except OSError:
+                pass
             listener.close()
-        self._drop(*open_now)
+        self._drop(*open_now, reset=True)
+        if listener is not None:
+            self._reserved = self._bind()
 
     def hold(self) -> None:
         """The database stops answering: connections stay open, new ones are accepted, nothing is forwarded."""
@@ -113,4 +140,7 @@ class TcpProxy:
 
     def stop(self) -> None:
         self.cut()
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
         self._flowing.set()  # let held pumps see their sockets closed
