@@ -29,19 +29,15 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (BigInteger, Column, Date, Engine, Integer, MetaData, String, Table, case, cast, create_engine,
-                        event, insert, literal, null, select, text)
-from sqlalchemy.engine import make_url
+from sqlalchemy import (BigInteger, Column, Date, Engine, Integer, MetaData, String, Table, case, cast, event, insert, literal, null, select, text)
 
+from bench.scratch import scratch_database
 from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.services.scheduler import run_job
@@ -100,24 +96,6 @@ def fill(engine: Engine, actions: int, owners: int) -> None:
         days.drop(conn)
         if engine.dialect.name == "postgresql":
             conn.execute(text("ANALYZE"))  # as autovacuum soon would; SQLite has none unless asked, as lspbot never does
-
-
-@contextmanager
-def database(url: str | None, size: int) -> Iterator[str]:
-    """A new empty database for one size: a SQLite file, or a PostgreSQL database created and dropped."""
-    if url is None:
-        yield f"sqlite:///{tempfile.mkdtemp(prefix='lspbot-bench-lists-')}/bench.db"
-        return
-    name = f"lspbot_bench_lists_{size}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # ---------------------------------------------------------------- measuring
@@ -226,7 +204,7 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.1f}; {backend}")
     results: dict[int, dict[str, Any]] = {}
     for size in args.sizes:
-        with database(args.database_url, size) as url:
+        with scratch_database(args.database_url, f"lists_{size}") as url:
             results[size] = figures = measure(url, size, args.owners, args.rounds)
         print(f"\n{size:,} actions, {args.owners:,} owners (filled in {figures['fill']:.1f} s):")
         for scope in LISTS:

@@ -29,21 +29,17 @@ import argparse
 import datetime as dt
 import json
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, make_url, select, text
+from sqlalchemy import Connection, Engine, event, func, insert, select, text
 
+from bench.scratch import scratch_database
 from bot.render.documents import DocumentRenderer
 from bot.render.environment import Renderer
 from handlers.agenda_compile import agenda_data, compile_agenda
@@ -227,28 +223,6 @@ def _write(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tu
             copy.write_row(row)
 
 
-@contextmanager
-def database(server_url: str | None, n: int) -> Iterator[str]:
-    """A new empty database for one size: a SQLite file, or a PostgreSQL database dropped afterwards."""
-    if server_url is None:
-        folder = Path(tempfile.mkdtemp(prefix="lspbot-bench-reports-"))
-        try:
-            yield f"sqlite:///{folder / 'bench.db'}"
-        finally:
-            shutil.rmtree(folder)
-        return
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    name = f"lspbot_bench_reports_{n}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -320,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{platform.release()}; database: {(args.database_url or 'sqlite').split(':')[0]}; {args.runs} runs per size")
     by_size: dict[int, dict[str, dict[str, Any]]] = {}
     for n in sizes:
-        with database(args.database_url, n) as url:
+        with scratch_database(args.database_url, f"reports_{n}") as url:
             start = time.perf_counter()
             meeting_id = fill(url, n)
             filled = time.perf_counter() - start

@@ -12,7 +12,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
-from tests.support.databases import TestDatabase, backends, make_database
+from tests.support.databases import TestDatabase, backends, drop_leftovers, make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import (
     BOARD_PEOPLE,
@@ -28,6 +28,11 @@ from tests.support.slack_requests import SlackUser
 from tests.support.waiting import wait_until
 
 # --------------------------------------------------------------------------- databases
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """PostgreSQL databases kept for reuse and the templates are dropped when each test process finishes."""
+    drop_leftovers()
+
 
 @pytest.fixture(params=backends())
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDatabase]:

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ def _template(backend: str) -> str:
         _TEMPLATES[backend] = str(folder / "template.db")
         return _TEMPLATES[backend]
     template = make_database(backend, Path(tempfile.gettempdir()))
-    atexit.register(template.drop)
+    _AT_THE_END.append(template.drop)
     engine = db.make_engine(template.url)
     db.upgrade(engine)
     engine.dispose()
@@ -195,13 +196,23 @@ def _children_first(conn: Connection) -> list[str]:
     return _ORDER
 
 
-def _drop_emptied() -> None:
+_AT_THE_END: list[Callable[[], None]] = []  # drops of this process's PostgreSQL templates
+
+
+def drop_leftovers() -> None:
+    """Drop this process's PostgreSQL databases kept for reuse, and its templates: called when the test session
+    finishes (pytest_sessionfinish: test worker processes end without running atexit handlers)."""
     admin_url = os.environ.get("LSPBOT_TEST_DATABASE_URL")
     while admin_url and _EMPTIED:
-        _drop_postgresql(admin_url, _EMPTIED.pop())
+        name = _EMPTIED.pop()
+        _SHAPES.pop(name, None)
+        _drop_postgresql(admin_url, name)
+    while _AT_THE_END:
+        _AT_THE_END.pop()()
+    _TEMPLATES.pop("postgresql", None)
 
 
-atexit.register(_drop_emptied)
+atexit.register(drop_leftovers)
 
 
 def db_rows(database_url: str, sql: str, **params: Any) -> list[tuple]:
@@ -212,4 +223,3 @@ def db_rows(database_url: str, sql: str, **params: Any) -> list[tuple]:
             return [tuple(r) for r in conn.execute(text(sql), params)]
     finally:
         engine.dispose()
-
