@@ -74,6 +74,12 @@ class Runtime:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None,
                   check_schema: bool = False) -> Runtime:

@@ -26,8 +26,7 @@ def cmd_jobs_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.scheduler import upcoming
     from jobs.registry import JOBS
 
-    runtime = build_runtime(settings)
-    try:
+    with build_runtime(settings) as runtime:
         rows = upcoming(runtime)
         print("Jobs:")
         for job in JOBS.values():
@@ -41,8 +40,6 @@ def cmd_jobs_list(args: argparse.Namespace, settings: Settings) -> int:
             nxt = row.next_run.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z")
             last = row.last_run.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z") if row.last_run else "never"
             print(f"{row.job_id:<20} {row.board[:24]:<24} {nxt:<24} {last:<24} {row.trigger}")
-    finally:
-        runtime.close()
     return 0
 
 
@@ -62,8 +59,7 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     at = _parse_at(args.at)
     if not args.dry_run:
         settings.require("SLACK_BOT_TOKEN")
-    runtime = build_runtime(settings)
-    try:
+    with build_runtime(settings) as runtime:
         with db.session_scope(runtime.sessions) as session:
             if args.board:
                 board = boards.get_by_name(session=session, name=args.board)
@@ -108,8 +104,6 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
                      "sends them again" if outcome.failed else "")
                   + ("; the running bot sends what is still pending" if outcome.pending else ""), file=sys.stderr)
             return 1
-    finally:
-        runtime.close()
     return 0
 
 
@@ -152,8 +146,7 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
     from store.models import OutboxStatus
 
     statuses = None if args.status == "all" else (OutboxStatus(args.status),)
-    runtime = build_runtime(settings)
-    try:
+    with build_runtime(settings) as runtime:
         with db.session_scope(runtime.sessions) as session:
             rows = outbox_store.list_messages(session=session, statuses=statuses, limit=args.limit)
             counts = outbox_store.status_counts(session=session)
@@ -167,8 +160,6 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
                 if m.last_error:
                     line += f"\n{'':>6} error: {m.last_error[:300]}"
                 print(line)
-    finally:
-        runtime.close()
     return 0
 
 
@@ -177,13 +168,10 @@ def cmd_outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
     from store import db
     from store import outbox as outbox_store
 
-    runtime = build_runtime(settings)
-    try:
+    with build_runtime(settings) as runtime:
         with db.session_scope(runtime.sessions) as session:
             count = outbox_store.retry_failed(session=session, now=runtime.outbox_clock.now(), ids=args.ids or None)
         print(f"requeued {count} failed message(s); the running bot (or `lspbot scheduler`) sends them")
-    finally:
-        runtime.close()
     return 0
 
 

@@ -173,9 +173,8 @@ def cmd_actions_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_runtime
     from store import actions, boards, db
 
-    runtime = build_runtime(settings)
     try:
-        with db.session_scope(runtime.sessions) as session:
+        with build_runtime(settings) as runtime, db.session_scope(runtime.sessions) as session:
             board_id = None
             if args.board:
                 board = boards.get_by_name(session=session, name=args.board)
@@ -198,8 +197,6 @@ def cmd_actions_export(args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.flush()
     except BrokenPipeError:  # `lspbot actions export | head`: the reader has gone; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    finally:
-        runtime.close()
     return 0
 
 

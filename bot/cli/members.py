@@ -16,8 +16,7 @@ def cmd_member_export(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.base import DomainError
     from store import db
 
-    runtime = build_runtime(settings)
-    try:
+    with build_runtime(settings) as runtime:
         with db.session_scope(runtime.sessions) as session:
             try:
                 member = personal_data.find_person(session, args.user)
@@ -27,8 +26,6 @@ def cmd_member_export(args: argparse.Namespace, settings: Settings) -> int:
             data = personal_data.export_person(session, member, now=runtime.clock.now())
         json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
-    finally:
-        runtime.close()
     return 0
 
 
@@ -38,8 +35,7 @@ def cmd_member_erase(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.base import DomainError
     from store import boards, db
 
-    runtime = build_runtime(settings)
-    try:
+    with build_runtime(settings) as runtime:
         with db.session_scope(runtime.sessions) as session:
             try:
                 member = personal_data.find_person(session, args.user)
@@ -69,8 +65,6 @@ def cmd_member_erase(args: argparse.Namespace, settings: Settings) -> int:
         print(f"erased{where}: now “{result.pseudonym}” ({result.key}); {result.rows_rewritten} record(s) rewritten, "
               f"{result.messages_cancelled} unsent message(s) cancelled, {result.messages_purged} sent message(s) purged"
               + (f"; left {', '.join(result.boards_left)}" if result.boards_left else ""))
-    finally:
-        runtime.close()
     return 0
 
 

@@ -62,9 +62,8 @@ def _run(settings: Settings, work, *, documents_to: str | None = None) -> int:
     from handlers.base import DomainError
     from store import db
 
-    runtime = build_runtime(settings)
     try:
-        with db.session_scope(runtime.sessions) as session:
+        with build_runtime(settings) as runtime, db.session_scope(runtime.sessions) as session:
             result = work(session, runtime.clock.now())
             if documents_to is None:
                 return result
@@ -77,8 +76,6 @@ def _run(settings: Settings, work, *, documents_to: str | None = None) -> int:
     except DomainError as exc:
         print(f"lspbot: {exc.message}", file=sys.stderr)
         return 1
-    finally:
-        runtime.close()
 
 
 def cmd_plan_import(args: argparse.Namespace, settings: Settings) -> int:
