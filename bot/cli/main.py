@@ -120,17 +120,14 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import Console, default_channel
     from bot.runtime import build_runtime
 
-    runtime = build_runtime(settings)
-    user = args.as_user or (sorted(settings.admins)[0] if settings.admins else "UCONSOLE")
-    channel = args.channel or default_channel(runtime, user)
-    console = Console(runtime, user, channel, files=Path(args.files).resolve())
-    if sys.stdin.isatty():
-        print(f"lspbot console as {user} in channel {channel}. Type /lsp help; :as U123 to switch person; "
-              ":in C123 to switch channel (:in dm for a direct message); :q to quit.")
-    try:
+    with build_runtime(settings) as runtime:
+        user = args.as_user or (sorted(settings.admins)[0] if settings.admins else "UCONSOLE")
+        channel = args.channel or default_channel(runtime, user)
+        console = Console(runtime, user, channel, files=Path(args.files).resolve())
+        if sys.stdin.isatty():
+            print(f"lspbot console as {user} in channel {channel}. Type /lsp help; :as U123 to switch person; "
+                  ":in C123 to switch channel (:in dm for a direct message); :q to quit.")
         console.loop()
-    finally:
-        runtime.close()
     return 0
 
 
