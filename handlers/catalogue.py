@@ -14,6 +14,7 @@ from handlers import (
     agenda_forms,
     home,
     lsp,
+    meeting_mode,
     meetings,
     organisations,
     performance,
@@ -29,7 +30,7 @@ from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
 DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, updates, performance, reports,
-                                   reminders, home, lsp, organisations)
+                                   reminders, meeting_mode, home, lsp, organisations)
 
 
 def _gather(name: str) -> list:
@@ -53,11 +54,11 @@ def _topic_help(topic: str) -> Handler:
 
 
 def _help_commands() -> tuple[Command, ...]:
-    """`/lsp help [topic]` (and `/lsp` alone), and `/<command> help` for the others (`/action` and `/agenda`
-    alone too; `/plan` alone shows the plan and `/update` alone opens the update form)."""
+    """`/lsp help [topic]` (and `/lsp` alone), and `/<command> help` for the others (`/action`, `/agenda` and
+    `/meeting` alone too; `/plan` alone shows the plan and `/update` alone opens the update form)."""
     lsp_help = Command("/lsp", ("help",), handle_help, aliases=((),), who=Who.ANYONE, board=False,
                        usage="/lsp help [topic]", summary="what you can do, or one topic's commands", topic="lsp")
-    bare = {"/action": ((),), "/agenda": ((),), "/plan": (), "/update": ()}
+    bare = {"/action": ((),), "/agenda": ((),), "/meeting": ((),), "/plan": (), "/update": ()}
     return (lsp_help, *(
         Command(command, ("help",), _topic_help(command.lstrip("/")), aliases=aliases, who=Who.ANYONE, board=False,
                 bare=command == "/update", usage="", summary="")

@@ -23,6 +23,14 @@ class ActionId(str, enum.Enum):
     ACTION_LIST_MORE = "action_list_more"  # the next page of `/action list`; value: board id|list|page
     HOME_PAGE_NEXT = "home_page_next"  # the Home tab's next page of actions; value: the page number
     HOME_PAGE_PREVIOUS = "home_page_previous"  # value: the page number
+    # -- before the meeting: who is coming
+
+    # -- in the meeting: the meeting's message and each item's
+
+    # -- the register of interests and declarations
+
+    # -- the minutes and the decisions register
+
 
 
 class CallbackId(str, enum.Enum):
@@ -35,3 +43,11 @@ class CallbackId(str, enum.Enum):
     CHASE_UPDATE = "chase_update_modal"  # "Add update" from an action reminder
     AGENDA_DECLINE_MODAL = "agenda_decline_modal"  # private_metadata: {"proposal", "channel", "ts"}
     AGENDA_ADD = "agenda_add_modal"  # `/agenda add` with no text
+    # -- before the meeting: who is coming
+
+    # -- in the meeting
+
+    # -- the register of interests and declarations
+
+    # -- the minutes
+

@@ -137,6 +137,8 @@ CASES = [
     Case("/agenda", "decline A1 Covered under the Borough Plan update", DECIDERS),
     Case("/agenda", "draft", MANAGERS),
     Case("/agenda", "publish", MANAGERS),
+    # /meeting
+    Case("/meeting", "help", EVERYONE),
     # /update
     Case("/update", "help", EVERYONE),
     Case("/update", "Our news for the board", MEMBERS),

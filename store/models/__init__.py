@@ -23,3 +23,7 @@ from store.models.plan import AgendaProposal, AgendaPublication, ItemKind, PlanI
 from store.models.schedule import ActionChase, JobRun, ReminderLog  # noqa: F401,E402
 from store.models.performance import PartnerUpdate, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag  # noqa: F401,E402
 from store.models.requests import SeenRequest  # noqa: F401,E402
+from store.models.record import (  # noqa: F401,E402
+    Attendance, Declaration, Interest, InterestKind, MeetingItem, MeetingNote, MeetingRecord, MinutesStatus,
+    MinutesVersion, Outcome, Presence, AttendanceReply,
+)

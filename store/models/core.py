@@ -168,6 +168,9 @@ class Action(Base):
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"), default=ActionStatus.OPEN)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
+    # the item of the meeting it arose from, when it was added while that meeting was open
+    meeting_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_items.id", ondelete="SET NULL", name="fk_actions_meeting_item"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

@@ -47,6 +47,8 @@ class PlanItem(Base):
     kind: Mapped[str] = mapped_column(String(20), default=ItemKind.DISCUSSION.value)
     report_author: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # where it came from when carried over: [{"from": "2019-07-15", "why": "deferred" | "not reached"}, …]
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
