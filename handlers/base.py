@@ -29,6 +29,10 @@ class Notifier(Protocol):
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None: ...
 
+    def document_to_user(self, user_id: str, document: Document, *, key: str) -> None:
+        """Render a document and post its files (Word, Markdown) into the user's DM."""
+        ...
+
     def document_to_channel(self, channel_id: str, document: Document, *, key: str,
                             formats: tuple[str, ...] = ("docx",)) -> None:
         """Render a document and post its files of the given formats (the Word version) into a channel."""

@@ -167,6 +167,47 @@ def _holidays(raw: str) -> str:
     return code
 
 
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_MINUTE_YEARS = {"yy": lambda year: f"{year % 100:02d}", "yyyy": lambda year: f"{year:04d}"}
+_MINUTE_NUMBERS = {"n": "{}", "nn": "{:02d}", "nnn": "{:03d}"}
+_MINUTE_TEXT = re.compile(r"^[A-Za-z0-9/\-._ ]*$")
+
+
+def _minute_format(raw: str) -> str:
+    """A minute number's pattern: `{initials}` (the board's), `{yy}` or `{yyyy}`, and `{n}` (`{nn}`, `{nnn}`: at
+    least 2 or 3 digits), among letters, digits and / - . _ — one year and one number, so every minute's
+    number is the board's own."""
+    value = raw.strip()
+    names = _PLACEHOLDER.findall(value)
+    unknown = [n for n in names if n not in (*_MINUTE_YEARS, *_MINUTE_NUMBERS, "initials")]
+    if unknown:
+        raise InvalidInput(f"`{{{unknown[0]}}}` is not a placeholder of a minute number. Use {{initials}}, {{yy}} or "
+                           "{yyyy}, and {n} (or {nn}, {nnn}), like LSP/{yy}/{n}.")
+    if sum(n in _MINUTE_YEARS for n in names) != 1 or sum(n in _MINUTE_NUMBERS for n in names) != 1:
+        raise InvalidInput(f"`{raw}` needs one year ({{yy}} or {{yyyy}}) and one running number ({{n}}): the "
+                           "number starts again each year, so both make a minute's number the board's own. "
+                           "Like LSP/{yy}/{n}.")
+    if not _MINUTE_TEXT.match(_PLACEHOLDER.sub("", value)) or len(value) > 30:
+        raise InvalidInput(f"`{raw}` may hold only letters, digits, / - . _ and the placeholders, at most 30 "
+                           "characters. Like LSP/{yy}/{n}.")
+    return value
+
+
+def minute_number(pattern: str, board_name: str, year: int, seq: int) -> str:
+    """A minute's number from the board's `minute_format`: `LSP/{yy}/{n}` → `LSP/19/23`."""
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z0-9]+", board_name)).upper() or "B"
+
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in _MINUTE_YEARS:
+            return _MINUTE_YEARS[name](year)
+        if name in _MINUTE_NUMBERS:
+            return _MINUTE_NUMBERS[name].format(seq)
+        return initials
+
+    return _PLACEHOLDER.sub(fill, pattern)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One board setting: its key, default, parser (which checks its range) and what it means."""
@@ -204,6 +245,13 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("vice_chairs_max", 1, _int_between(1, 10), "how many vice-chairs the board may have at once"),
     SettingSpec("purge_time", "09:00", _time,
                 "time of day of the daily purge of delivered messages' content (the outbox is shared by every board)"),
+    SettingSpec("minute_format", "LSP/{yy}/{n}", _minute_format,
+                "a minute's number: {initials} (the board's), {yy} or {yyyy} (the meeting's year), {n} (the running "
+                "number in that year; {nn}, {nnn}: 2 or 3 digits at least)"),
+    SettingSpec("minutes_due_days", 5, _int_between(1, 30),
+                "working days after a meeting by which its minutes are to be circulated"),
+    SettingSpec("minutes_time", "09:00", _time,
+                "time of day of the reminder to circulate the minutes (and the chair's note when they are late)"),
 )}
 
 
@@ -233,6 +281,9 @@ class BoardConfig:
     missed_run_grace_hours: int
     vice_chairs_max: int
     purge_time: str
+    minute_format: str
+    minutes_due_days: int
+    minutes_time: str
 
     def value_of(self, key: str) -> Any:
         """The setting named `key` (one of SETTINGS)."""

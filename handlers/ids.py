@@ -50,4 +50,5 @@ class CallbackId(str, enum.Enum):
     # -- the register of interests and declarations
 
     # -- the minutes
+    MINUTES_EDIT = "minutes_edit_modal"  # private_metadata: {"item": the meeting item's id}
 

@@ -100,6 +100,8 @@ class Command:
     fallback: bool = False  # the bare command with text that names no subcommand (`/update <text>`)
     bare: bool = False  # takes no text after its words: with text, the text goes to the fallback instead
     read_only: bool = False  # only reads (a list): its unit of work takes no write lock, and writes nothing
+    open_ended: bool = False  # words other declarations go on from, that also take text of their own
+    # (`/meeting minutes 2019-09-12` beside `/meeting minutes edit`): text naming none of those is this one's
 
     @property
     def name(self) -> str:
@@ -228,7 +230,8 @@ class Registry:
             found = table.get(tuple(lowered[:n]))
             if found is None:
                 continue
-            if (found.bare or self._is_group(command, tuple(lowered[:n]))) and _words_beyond(text, n):
+            grouped = self._is_group(command, tuple(lowered[:n])) and not found.open_ended
+            if (found.bare or grouped) and _words_beyond(text, n):
                 continue  # `/lsp member frobnicate`: not `/lsp member` (the list) with text
             if n or not words or found.fallback:
                 return found, _after_words(text, n)

@@ -345,14 +345,81 @@ def report_annual() -> Document:
     return doc
 
 
-TEMPLATES = {"agenda.docx": agenda, "report_quarter.docx": report_quarter, "report_annual.docx": report_annual}
+# ---------------------------------------------------------------- the minutes
 
 
-def main() -> None:
+def minutes() -> Document:
+    doc = new_document("Minutes")
+    tag(doc, 'from "docs/_minutes_words.j2" import words, substitute_line, person, when_line, title_of')
+    doc.add_paragraph("{{ board }}", style="Title")
+    doc.add_paragraph("{{ title_of(status) }} — {{ meeting.date|date_long }}", style="Heading 1")
+    p(doc, "**{{ words.date }}: ", "{{ meeting.date|date_long }}")
+    p(doc, "**{{ words.time }}: ", "{{ when_line(meeting, opened, closed) }}")
+    p(doc, "**{{ words.venue }}: ", "{{ meeting.venue }}{% if meeting.host %} (host: {{ meeting.host }}){% endif %}")
+    tag(doc, "if confirmed")
+    p(doc, "{{ words.confirmed_by }} by {{ confirmed.by }} on {{ confirmed.on|date_long }}{% if confirmed.meeting %} "
+           "at the meeting of {{ confirmed.meeting|date_long }}{% endif %}.", italic=True)
+    tag(doc, "elif circulated")
+    p(doc, "{{ words.circulated_by }} by {{ circulated.by }} on {{ circulated.on|date_long }}; to be confirmed at "
+           "the next meeting.", italic=True)
+    tag(doc, "endif")
+    doc.add_paragraph("{{ words.present }}", style="Heading 2")
+    tag(doc, "for g in present")
+    p(doc, "**{{ g.organisation }}: ", '{{ g.people|join(", ") }}', style="List Bullet")
+    tag(doc, "else")
+    p(doc, "{{ words.none }}")
+    tag(doc, "endfor")
+    for key, loop, line in (("apologies", "apologies", "{{ person(x) }}"),
+                            ("substitutes", "substitutes", "{{ substitute_line(x) }}"),
+                            ("in_attendance", "in_attendance", "{{ person(x) }}"),
+                            ("absent", "absent", "{{ person(x) }}")):
+        p(doc, "**{{ words." + key + " }}: ",
+          "{% for x in " + loop + " %}" + line + "{% if not loop.last %}; {% endif %}{% else %}{{ words.none }}"
+          "{% endfor %}")
+    p(doc, "{{ words.quorate if quorate else (words.quorum_unknown if quorate is none else words.inquorate) }}")
+    doc.add_paragraph("{{ words.declarations }}", style="Heading 2")
+    tag(doc, "if declarations")
+    table(doc, ["Who", "Minute", "Item", "Interest", "Left the room"], loop_rows("for d in declarations", [
+        "{{ d.name }}", "{{ d.minute or d.item_number }}", "{{ d.item }}", "{{ d.interest }}",
+        '{{ "Yes" if d.left_room else "No" }}'], 5))
+    tag(doc, "else")
+    p(doc, "{{ words.no_declarations }}")
+    tag(doc, "endif")
+    tag(doc, "for i in items")
+    doc.add_paragraph("{{ i.minute }}  {{ i.number }}. {{ i.title }}", style="Heading 2")
+    tag(doc, "if i.lead")
+    p(doc, "**{{ words.lead }}: ", "{{ i.lead }}")
+    tag(doc, "endif")
+    tag(doc, "if i.summary")
+    p(doc, "{{ i.summary }}")
+    tag(doc, "endif")
+    tag(doc, "for c in i.corrections")
+    p(doc, "**{{ words.correction }} ", "(agreed at the meeting of {{ c.at|date_long }}, recorded by {{ c.by }}): "
+           "{{ c.text }}", style="Quote")
+    tag(doc, "endfor")
+    p(doc, "**{{ words.decision }}: ", "{{ i.outcome_label }}{% if i.decision %} — {{ i.decision }}{% endif %}")
+    tag(doc, "if i.actions")
+    table(doc, ["#", "Action", "Owner", "Due"], loop_rows("for a in i.actions", [
+        "{{ a.ref }}", "{{ a.text }}", "{{ a.owner }}", '{{ a.due|date_short if a.due else "—" }}'], 4))
+    tag(doc, "endif")
+    tag(doc, "endfor")
+    return doc
+
+
+TEMPLATES = {"agenda.docx": agenda, "report_quarter.docx": report_quarter, "report_annual.docx": report_annual,
+             "minutes.docx": minutes}
+
+
+def main(names: list[str]) -> None:
+    """Build the named templates (`minutes.docx`), or every one."""
     for name, build in TEMPLATES.items():
+        if names and name not in names:
+            continue
         build().save(HERE / name)
         print(HERE / name)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

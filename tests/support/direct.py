@@ -43,6 +43,11 @@ class RecordingNotifier:
                      key: str | None = None) -> None:
         self.sent.append(Sent("file", user_id, filename, {"title": title, "size": len(content)}))
 
+    def document_to_user(self, user_id: str, document: Any, *, key: str) -> None:
+        self.sent.extend(Sent("file", user_id, f"{document.basename}.{f}", {"title": document.title,
+                                                                            "document": document})
+                         for f in ("docx", "md"))
+
     def document_to_channel(self, channel_id: str, document: Any, *, key: str,
                             formats: tuple[str, ...] = ("docx",)) -> None:
         self.sent.extend(Sent("file", channel_id, f"{document.basename}.{f}", {"title": document.title})
