@@ -50,7 +50,9 @@ def _minuted(req: Request, board: Board, phrase: str) -> tuple[MeetingRecord, Me
 def _minute(req: Request, board: Board, token: str, verb: str) -> tuple[MeetingItem, MeetingRecord, Meeting]:
     """The item a minute number names, on this board; another board's number or an unknown one is refused."""
     if not _MINUTE.match(token):
-        raise UsageError(f"`{token[:40]}` is not a minute number.", examples=[f"/meeting minutes {verb} LSP/19/23"])
+        tail = ' "<the correction>"' if verb == "correct" else ""
+        raise UsageError(f"`{token[:40]}` is not a minute number.",
+                         examples=[f"/meeting minutes {verb} LSP/19/23{tail}"])
     found = minutes_store.items_by_minute(session=req.session, minute_number=token)
     mine = next((i for i in found if i.board_id == board.id), None)
     if mine is None:

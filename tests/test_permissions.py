@@ -29,10 +29,11 @@ from bot.slack.app import create_app
 from handlers.base import Forbidden
 from handlers.ids import ActionId, CallbackId
 from store import db
-from store.models import Action, AgendaProposal, Board, Meeting, PerformanceItem, PerformanceKind
+from store.models import Action, AgendaProposal, Board, Meeting, MeetingItem, PerformanceItem, PerformanceKind
 from tests.support.bolt import Inline
 from tests.support.catalogue import REGISTRY, SLASH_COMMANDS, uncovered
 from tests.support.fake_slack import FakeSlack, check_ack
+from tests.support.held_meeting import minuted_meetings
 from tests.support.integrity import changed_tables, table_counts
 from tests.support.settings import ADMIN, BOT_TOKEN, ROOT
 from tests.support.slack_requests import sign
@@ -139,6 +140,14 @@ CASES = [
     Case("/agenda", "publish", MANAGERS),
     # /meeting
     Case("/meeting", "help", EVERYONE),
+    Case("/meeting", "minutes", READERS),
+    Case("/meeting", "minutes 4 July 2019", READERS),
+    Case("/meeting", "minutes versions 2019-07-04", READERS),
+    Case("/meeting", 'minutes edit LSP/19/9 "The board noted the report."', MANAGERS),
+    Case("/meeting", "minutes edit LSP/19/9", MANAGERS),  # opens the form
+    Case("/meeting", "minutes circulate", frozenset({"secretariat", "chair", "admin"})),
+    Case("/meeting", "minutes confirm 2019-07-11", CHAIR),
+    Case("/meeting", 'minutes correct LSP/19/3 "Apologies from Ealing PCT" at:2019-07-11', MANAGERS),
     # /update
     Case("/update", "help", EVERYONE),
     Case("/update", "Our news for the board", MEMBERS),
@@ -185,6 +194,8 @@ def build_board(runtime: Runtime) -> None:
     _ok(runtime, "/action", "done #2", p["owner"])
     _ok(runtime, "/lsp", 'outcome add "Skills outcome" lead:"Metropolitan Police"', p["chair"])
     _ok(runtime, "/lsp", f'project add "Southall joined-up approach" lead:<@{p["owner"]}|owner>', p["chair"])
+    with db.session_scope(runtime.sessions) as session:
+        minuted_meetings(session, runtime.outbox(session), runtime.clock.now())
 
 
 @contextmanager
@@ -281,6 +292,7 @@ def row_ids(runtime: Runtime) -> dict[str, int]:
             "proposal": session.scalar(select(AgendaProposal.id)),
             "meeting": session.scalar(select(Meeting.id).where(Meeting.date == dt.date(2019, 9, 12))),
             "project": session.scalar(select(PerformanceItem.id).where(PerformanceItem.kind == PerformanceKind.PROJECT)),
+            "minute": session.scalar(select(MeetingItem.id).where(MeetingItem.minute_number == "LSP/19/9")),
         }
 
 
@@ -474,6 +486,8 @@ FORMS = [
           "return_commentary": _text("Partners mapped")}, LEADS),
     Form(CallbackId.CHASE_UPDATE, "{action}|chase-key||",
          {"note": _text("Drafted, with legal now")}, EDITORS),
+    Form(CallbackId.MINUTES_EDIT, '{"item": {minute}}',
+         {"text": _text("The board noted the report."), "note": _text("Wording")}, MANAGERS),
 ]
 SHORTCUT_ALLOWED = MEMBERS  # "Create action from message" in the board's channel opens the form; writes nothing
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,3 +103,18 @@ def hold_meeting(session: Session, board: Board, day: dt.date, *, now: dt.dateti
         held.action_refs.append(ref)
     session.flush()
     return held
+
+
+def minuted_meetings(session: Session, notify: Any, now: dt.datetime) -> None:
+    """The only board's meetings of 4 and 11 July 2019 held, their minutes drafted (LSP/19/1–6 and LSP/19/7–12), the
+    first confirmed (at the second): what the minutes commands act on in the permission test."""
+    from handlers.minutes import confirm_minutes, draft_minutes
+
+    board = session.scalars(select(Board)).one()
+    first = hold_meeting(session, board, dt.date(2019, 7, 4), now=now, actions=0)
+    second = hold_meeting(session, board, dt.date(2019, 7, 11), now=now, actions=0)
+    meetings = [session.get_one(Meeting, h.meeting_id) for h in (first, second)]
+    for meeting in meetings:
+        draft_minutes(session, notify, board, meeting, now)
+    record = session.get_one(MeetingRecord, first.record_id)
+    confirm_minutes(session, notify, board, record, meetings[0], "lspbot", now, at_meeting=meetings[1])
