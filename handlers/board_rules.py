@@ -206,6 +206,125 @@ def minute_number(pattern: str, board_name: str, year: int, seq: int) -> str:
         return initials
 
     return _PLACEHOLDER.sub(fill, pattern)
+# ---------------------------------------------------------------- quorum
+
+
+@dataclass(frozen=True)
+class QuorumRule:
+    """What makes a meeting quorate (`members:1/3 orgs:3 chair:yes`): at least `members_count` members, or that
+    share (`members_share` as (numerator, denominator)) of the board's members; at least `orgs` organisations;
+    the chair or a vice-chair present. Every part given must hold. No part: no quorum is set."""
+
+    members_count: int | None = None
+    members_share: tuple[int, int] | None = None
+    orgs: int | None = None
+    chair: bool = False
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.members_count or self.members_share or self.orgs or self.chair)
+
+    def members_needed(self, of: int) -> int:
+        """How many of `of` counted members must be there (0 if the rule sets no number)."""
+        if self.members_count:
+            return self.members_count
+        if self.members_share:
+            num, den = self.members_share
+            return -(-of * num // den)  # rounded up: a third of 10 is 4
+        return 0
+
+    def share_words(self) -> str:
+        """The share of members in words (`a third`, `40%`, `2/5`), or "" for a number of members or none."""
+        if not self.members_share:
+            return ""
+        num, den = self.members_share
+        named = {(1, 2): "half", (1, 3): "a third", (2, 3): "two thirds", (1, 4): "a quarter",
+                 (3, 4): "three quarters", (1, 1): "all"}.get((num, den))
+        return named or (f"{num}%" if den == 100 else f"{num}/{den}")
+
+    def members_words(self) -> str:
+        """`a third of members`, `40% of members`, `5 members`, or ""."""
+        if self.members_count:
+            return f"{self.members_count} member{'s' if self.members_count != 1 else ''}"
+        return f"{self.share_words()} of members" if self.members_share else ""
+
+    def __str__(self) -> str:
+        parts = []
+        if self.members_count:
+            parts.append(f"members:{self.members_count}")
+        elif self.members_share:
+            num, den = self.members_share
+            parts.append(f"members:{num}%" if den == 100 else f"members:{num}/{den}")
+        if self.orgs:
+            parts.append(f"orgs:{self.orgs}")
+        if self.chair:
+            parts.append("chair:yes")
+        return " ".join(parts) or "none"
+
+
+QUORUM_EXAMPLES = ["/lsp board set quorum members:1/3 orgs:3 chair:yes", "/lsp board set quorum members:5",
+                   "/lsp board set quorum none"]
+_QUORUM_PARTS = {"members": "members", "orgs": "orgs", "organisations": "orgs", "organizations": "orgs",
+                 "chair": "chair"}
+
+
+def quorum_rule(raw: str) -> QuorumRule:
+    """`members:1/3 orgs:3 chair:yes` (any of the parts, in any order; `members:` a share `1/3`, a percentage
+    `40%` or a number `5`), or `none`: the board's quorum. Refused with the reason if any part is wrong."""
+    text = " ".join(raw.replace(",", " ").split()).lower()
+    if text in ("none", "off", "no", ""):
+        return QuorumRule()
+    found: dict[str, str] = {}
+    for word in text.split():
+        key, sep, value = word.partition(":")
+        part = _QUORUM_PARTS.get(key)
+        if not sep or part is None:
+            raise InvalidInput(f"`{word}` is not part of a quorum. Use `members:`, `orgs:` and `chair:`, or `none`.",
+                               examples=QUORUM_EXAMPLES)
+        if part in found:
+            raise InvalidInput(f"`{part}:` is given twice.", examples=QUORUM_EXAMPLES)
+        found[part] = value
+    rule: dict[str, Any] = {}
+    if "members" in found:
+        rule.update(_quorum_members(found["members"]))
+    if "orgs" in found:
+        value = found["orgs"]
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 100:
+            raise InvalidInput(f"`orgs:{value}` must be a whole number of organisations from 1 to 100.",
+                               examples=QUORUM_EXAMPLES)
+        rule["orgs"] = int(value)
+    if "chair" in found:
+        if found["chair"] not in ("yes", "no"):
+            raise InvalidInput(f"`chair:{found['chair']}` must be `yes` (the chair or a vice-chair must be there) "
+                               "or `no`.", examples=QUORUM_EXAMPLES)
+        rule["chair"] = found["chair"] == "yes"
+    return QuorumRule(**rule)
+
+
+def _quorum_members(value: str) -> dict[str, Any]:
+    wrong = InvalidInput(f"`members:{value}` must be a share of the members (`1/3`, `1/2`), a percentage (`40%`) "
+                         "or a number of members (`5`).", examples=QUORUM_EXAMPLES)
+    if value.endswith("%"):
+        number = value[:-1]
+        if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= 100:
+            raise InvalidInput(f"`members:{value}`: a percentage goes from 1% to 100%.", examples=QUORUM_EXAMPLES)
+        return {"members_share": (int(number), 100)}
+    if "/" in value:
+        num, _, den = value.partition("/")
+        if not all(p.isascii() and p.isdigit() for p in (num, den)) or not num or not den:
+            raise wrong
+        if not 0 < int(num) <= int(den) <= 100:
+            raise InvalidInput(f"`members:{value}`: a share goes from more than none to all (`1/3`, `2/3`, `1/1`).",
+                               examples=QUORUM_EXAMPLES)
+        return {"members_share": (int(num), int(den))}
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 500:
+        raise wrong
+    return {"members_count": int(value)}
+
+
+def _quorum(raw: str) -> str:
+    """A quorum setting in its one written form (`members:1/3 orgs:3 chair:yes`, or `none`)."""
+    return str(quorum_rule(raw))
 
 
 @dataclass(frozen=True)
@@ -243,6 +362,12 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
                 "a run missed while the bot was down still happens on return within this many hours, "
                 "the same day before 20:00"),
     SettingSpec("vice_chairs_max", 1, _int_between(1, 10), "how many vice-chairs the board may have at once"),
+    SettingSpec("quorum", "none", _quorum,
+                "what makes a meeting quorate: `members:1/3` (or `40%`, or `5`), `orgs:3`, `chair:yes` (the chair or "
+                "a vice-chair there), any of them; `none`: no quorum"),
+    SettingSpec("quorum_warning_time", "09:00", _time,
+                "time of day of the warning, the working day before a meeting, that the replies so far make it "
+                "inquorate"),
     SettingSpec("purge_time", "09:00", _time,
                 "time of day of the daily purge of delivered messages' content (the outbox is shared by every board)"),
     SettingSpec("minute_format", "LSP/{yy}/{n}", _minute_format,
@@ -280,6 +405,8 @@ class BoardConfig:
     quarterly_time: str
     missed_run_grace_hours: int
     vice_chairs_max: int
+    quorum: str
+    quorum_warning_time: str
     purge_time: str
     minute_format: str
     minutes_due_days: int
@@ -300,6 +427,11 @@ class BoardConfig:
     def quarter_months(self) -> list[int]:
         """The months that start a quarter, e.g. [4, 7, 10, 1]."""
         return [(self.year_start_month - 1 + 3 * k) % 12 + 1 for k in range(4)]
+
+    @property
+    def quorum_rule(self) -> QuorumRule:
+        """The quorum setting read as a rule (no part set: no quorum)."""
+        return quorum_rule(self.quorum)
 
     @property
     def digest_weekday(self) -> int:

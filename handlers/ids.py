@@ -24,6 +24,9 @@ class ActionId(str, enum.Enum):
     HOME_PAGE_NEXT = "home_page_next"  # the Home tab's next page of actions; value: the page number
     HOME_PAGE_PREVIOUS = "home_page_previous"  # value: the page number
     # -- before the meeting: who is coming
+    MEETING_ATTENDING = "meeting_attending"  # a member says they will come; value: the meeting id
+    MEETING_APOLOGIES = "meeting_apologies"  # a member sends apologies; value: the meeting id
+    MEETING_SUBSTITUTE = "meeting_substitute"  # opens the form naming a substitute; value: the meeting id
 
     # -- in the meeting: the meeting's message and each item's
 
@@ -44,6 +47,7 @@ class CallbackId(str, enum.Enum):
     AGENDA_DECLINE_MODAL = "agenda_decline_modal"  # private_metadata: {"proposal", "channel", "ts"}
     AGENDA_ADD = "agenda_add_modal"  # `/agenda add` with no text
     # -- before the meeting: who is coming
+    MEETING_SUBSTITUTE_MODAL = "meeting_substitute_modal"  # private_metadata: {"meeting_id"}
 
     # -- in the meeting
 

@@ -138,7 +138,8 @@ def handle_update_modal_submit(req: Request) -> Reply:
     if isinstance(meta.get("channel"), str) and isinstance(meta.get("ts"), str) and meta["channel"] and meta["ts"]:
         # The request for updates whose button opened the form now says the update is in.
         req.notify.update_message(meta["channel"], meta["ts"], "slack/reminder_update_request.json.j2", {
-            "board": board.name, "board_id": board.id, "organisation": reply.data["organisation"],
+            "board": board.name, "board_id": board.id, "meeting_id": meeting.id,
+            "organisation": reply.data["organisation"],
             "meeting_date": meeting.date, "venue": meeting.venue, "second": False,
             "sent": {"by": req.user_id, "at": req.now()}})
     return reply

@@ -9,6 +9,7 @@ from jobs.compile_agendas import compile_agendas
 from jobs.purge_outbox import purge_outbox
 from jobs.quarterly_reminders import quarterly_reminders
 from jobs.request_updates import request_updates
+from jobs.warn_inquorate import warn_inquorate
 
 JOBS: dict[str, Job] = {job.id: job for job in (
     Job("chase-actions", chase_actions, "chase_time",
@@ -19,6 +20,8 @@ JOBS: dict[str, Job] = {job.id: job for job in (
         "send the chair the agenda draft, with Publish / Regenerate, ahead of each meeting"),
     Job("quarterly-reminders", quarterly_reminders, "quarterly_time",
         "quarterly returns: notice and DMs to leads, chase before the deadline, summary to the chair"),
+    Job("warn-inquorate", warn_inquorate, "quorum_warning_time",
+        "the working day before a meeting, tell the chair and secretariat if the replies so far make it inquorate"),
     Job("purge-outbox", purge_outbox, "purge_time",
         "every day: empty the content of messages delivered longer ago than LSPBOT_OUTBOX_RETENTION_DAYS (90)",
         every_day=True),

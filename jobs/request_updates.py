@@ -53,7 +53,7 @@ def request_updates(session: Session, clock: Clock, outbox: Outbox, board: Board
                                                message_key=key):
                 continue
             outbox.to_user(member.slack_user_id, TEMPLATE, {
-                "board": board.name, "board_id": board.id, "organisation": membership.organisation.name if membership.organisation else "",
+                "board": board.name, "board_id": board.id, "meeting_id": meeting.id, "organisation": membership.organisation.name if membership.organisation else "",
                 "meeting_date": meeting.date, "venue": meeting.venue, "reply_by": reply_by,
                 "second": which == "second"}, key=key)
             asked += 1

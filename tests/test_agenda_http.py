@@ -217,7 +217,9 @@ def test_publish_records_the_version_and_later_drafts_show_changes(server, board
         else posted[0].params["blocks"]
     text = blocks_text({"blocks": blocks})
     assert "Agenda v1" in text and "LSP Annual Report for Scrutiny" in text
-    assert not [b for b in blocks if b["type"] == "actions"]  # no buttons in the channel
+    # In the channel, no Publish / Regenerate: only each member's reply to whether they are coming.
+    assert [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]] == [
+        "meeting_attending", "meeting_apologies", "meeting_substitute"]
     rows = db_rows(server.database_url, "SELECT p.version, p.published_by, p.markdown FROM agenda_publications p "
                    "JOIN boards b ON b.id = p.board_id WHERE b.channel_id = :c", c=board.channel_id)
     assert rows[0][:2] == (1, board.secretary.user_id) and "# " + board.name in rows[0][2]

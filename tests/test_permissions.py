@@ -89,6 +89,7 @@ CASES = [
     Case("/lsp", "member erase <@UMEMBER1>", frozenset({"admin"})),  # asks first, writes nothing
     Case("/lsp", "member erase <@UMEMBER1> confirm:yes", frozenset({"admin"})),
     Case("/lsp", "board set chase_time 10:00", CHAIR),
+    Case("/lsp", "board set quorum members:1/3 orgs:3 chair:yes", CHAIR),
     Case("/lsp", "board settings", READERS),
     Case("/lsp", 'outcome add "Fewer NEETs" lead:"Ealing PCT"', MANAGERS),
     Case("/lsp", "outcome list", READERS),
@@ -148,6 +149,8 @@ CASES = [
     Case("/meeting", "minutes circulate", frozenset({"secretariat", "chair", "admin"})),
     Case("/meeting", "minutes confirm 2019-07-11", CHAIR),
     Case("/meeting", 'minutes correct LSP/19/3 "Apologies from Ealing PCT" at:2019-07-11', MANAGERS),
+    Case("/meeting", "attendance", READERS),
+    Case("/meeting", "attendance 2019-09-12", READERS),
     # /update
     Case("/update", "help", EVERYONE),
     Case("/update", "Our news for the board", MEMBERS),
@@ -269,6 +272,9 @@ BUTTONS = [
     Button(ActionId.ACTION_LIST_MORE, "board|all|1", READERS),
     Button(ActionId.HOME_PAGE_NEXT, "1", EVERYONE, where="home"),  # one's own Home tab
     Button(ActionId.HOME_PAGE_PREVIOUS, "0", EVERYONE, where="home"),
+    Button(ActionId.MEETING_ATTENDING, "meeting", MEMBERS),  # each member for themselves
+    Button(ActionId.MEETING_APOLOGIES, "meeting", MEMBERS),
+    Button(ActionId.MEETING_SUBSTITUTE, "meeting", MEMBERS),
 ]
 REFUSALS = ("Not allowed", "Not quite", "Not found", "Already done", "That needs fixing", "Sorry, that didn't work",
             "Something went wrong", "Temporarily unavailable")
@@ -488,6 +494,9 @@ FORMS = [
          {"note": _text("Drafted, with legal now")}, EDITORS),
     Form(CallbackId.MINUTES_EDIT, '{"item": {minute}}',
          {"text": _text("The board noted the report."), "note": _text("Wording")}, MANAGERS),
+    Form(CallbackId.MEETING_SUBSTITUTE_MODAL, '{"meeting_id": {meeting}}',
+         {"substitute_name": _text("Carol Jones"),
+          "substitute_email": {"type": "email_text_input", "value": "carol.jones@example.org"}}, MEMBERS),
 ]
 SHORTCUT_ALLOWED = MEMBERS  # "Create action from message" in the board's channel opens the form; writes nothing
 
