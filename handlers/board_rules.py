@@ -327,6 +327,25 @@ def _quorum(raw: str) -> str:
     return str(quorum_rule(raw))
 
 
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+
+
+def _day_of_year(raw: str) -> str:
+    """`start` (the first working day of the board's year), or a day of the year as `MM-DD` or `1 September`."""
+    text = " ".join(raw.strip().lower().split())
+    if text in ("start", "year start", "year_start"):
+        return "start"
+    m = _MONTH_DAY.match(text)
+    try:
+        day = dt.date(2019, int(m.group(1)), int(m.group(2))) if m else dt.datetime.strptime(text, "%d %B").date()
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidInput(f"`{raw}` is not a day of the year. Use `start` (the first working day of the board's "
+                           "year), or a day like `09-01` or `1 September` (29 February is not in every year).")
+    return f"{day:%m-%d}"
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One board setting: its key, default, parser (which checks its range) and what it means."""
@@ -368,6 +387,10 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("quorum_warning_time", "09:00", _time,
                 "time of day of the warning, the working day before a meeting, that the replies so far make it "
                 "inquorate"),
+    SettingSpec("interests_ask_day", "start", _day_of_year,
+                "day each member is asked to confirm their register of interests: `start` (the first working day of "
+                "the board's year) or a day like `09-01` (the first working day on or after it)"),
+    SettingSpec("interests_ask_time", "09:00", _time, "time of day of the yearly ask about interests"),
     SettingSpec("purge_time", "09:00", _time,
                 "time of day of the daily purge of delivered messages' content (the outbox is shared by every board)"),
     SettingSpec("minute_format", "LSP/{yy}/{n}", _minute_format,
@@ -407,6 +430,8 @@ class BoardConfig:
     vice_chairs_max: int
     quorum: str
     quorum_warning_time: str
+    interests_ask_day: str
+    interests_ask_time: str
     purge_time: str
     minute_format: str
     minutes_due_days: int

@@ -13,7 +13,9 @@ from handlers import (
     agenda,
     agenda_forms,
     attendance,
+    decisions,
     home,
+    interests,
     lsp,
     meeting_mode,
     meetings,
@@ -32,7 +34,7 @@ from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
 DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, updates, performance, reports,
-                                   reminders, meeting_mode, attendance, minutes_commands, home, lsp, organisations)
+                                   reminders, meeting_mode, attendance, minutes_commands, interests, decisions, home, lsp, organisations)
 
 
 def _gather(name: str) -> list:

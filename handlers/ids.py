@@ -31,8 +31,10 @@ class ActionId(str, enum.Enum):
     # -- in the meeting: the meeting's message and each item's
 
     # -- the register of interests and declarations
+    INTERESTS_CONFIRM = "interests_confirm"  # "Confirm, no change" in the yearly ask; value: the board id
 
     # -- the minutes and the decisions register
+    DECISIONS_MORE = "decisions_more"  # the next page of `/lsp decisions`; value: board id|page|filter
 
 
 

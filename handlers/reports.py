@@ -16,6 +16,7 @@ from handlers.base import (
     Reply,
     Request,
 )
+from handlers.decisions import decisions_between
 from handlers.registry import Command, Who
 from handlers.performance import (
     lead_fields,
@@ -126,6 +127,7 @@ def quarter_report_data(*, session: Session, board: Board, quarter: Quarter, tod
         "counts": _counts(rows),
         "chart": f"{basename}-chart.png",
         "basename": basename,
+        "decisions": decisions_between(session, board, quarter.start, min(quarter.end, today)),
         **_actions(session, board, quarter.start, quarter.end, today),
     }
 
@@ -234,6 +236,7 @@ def annual_report_data(*, session: Session, board: Board, year: int, today: dt.d
         "returns_expected": sum(1 for r in rows for h in r["history"] if h["due"]),
         "chart": f"{basename}-chart.png",
         "basename": basename,
+        "decisions": decisions_between(session, board, start, min(end, today)),
         **_actions(session, board, start, end, today),
     }
 

@@ -3,6 +3,7 @@ records and the APScheduler job ids, so it must never change)."""
 
 from __future__ import annotations
 
+from jobs.ask_interests import ask_interests
 from jobs.base import Job
 from jobs.chase_actions import chase_actions
 from jobs.compile_agendas import compile_agendas
@@ -22,6 +23,8 @@ JOBS: dict[str, Job] = {job.id: job for job in (
         "quarterly returns: notice and DMs to leads, chase before the deadline, summary to the chair"),
     Job("warn-inquorate", warn_inquorate, "quorum_warning_time",
         "the working day before a meeting, tell the chair and secretariat if the replies so far make it inquorate"),
+    Job("ask-interests", ask_interests, "interests_ask_time",
+        "once a year (interests_ask_day): ask each member to confirm or update their register of interests"),
     Job("purge-outbox", purge_outbox, "purge_time",
         "every day: empty the content of messages delivered longer ago than LSPBOT_OUTBOX_RETENTION_DAYS (90)",
         every_day=True),

@@ -29,7 +29,7 @@ BOARD = "LSP Executive & <Partners>"
 CHAIR = "UDOCCHR1"
 ANNUAL_STEM = "lsp-executive-partners-2019-20-annual-report"
 QUARTER_STEM = "lsp-executive-partners-2019-Q1-performance"
-ANNUAL_HEADINGS = ["Summary", "Meetings held", "Actions by partner organisation", "Quarterly returns", "Charts"]
+ANNUAL_HEADINGS = ["Summary", "Meetings held", "Decisions", "Actions by partner organisation", "Quarterly returns", "Charts"]
 
 
 def partner(organisation: str, raised: int, on_time: int, late: int, still_open: int, dropped: int) -> dict[str, Any]:
@@ -72,6 +72,9 @@ def annual_data() -> dict[str, Any]:
         "returns_received": 1, "returns_expected": 2,
         "chart": f"{ANNUAL_STEM}-chart.png", "basename": ANNUAL_STEM,
         "partners": partners, "totals": partner("All partners", 3, 1, 1, 1, 0),
+        "decisions": [{"minute": "LSP/19/7", "date": dt.date(2019, 7, 15), "title": "Annual report for scrutiny",
+                       "lead": "LB Ealing", "outcome": "agreed", "decision": "=Approved | for the committee",
+                       "board": BOARD}],
     }
 
 
@@ -86,6 +89,7 @@ def quarter_data() -> dict[str, Any]:
         "counts": {"green": 0, "amber": 1, "red": 0, "missing": 0},
         "chart": f"{QUARTER_STEM}-chart.png", "basename": QUARTER_STEM,
         "partners": [partner("Ealing PCT", 2, 1, 0, 1, 0)], "totals": partner("All partners", 2, 1, 0, 1, 0),
+        "decisions": [],
     }
 
 
@@ -151,7 +155,10 @@ def test_annual_report_word_and_markdown_from_the_same_data():
     assert numbered_lists(word) == [
         (1, ["Northolt final recommendations (lead: LB Ealing), for decision", "Partner updates round, standing item"]),
         (1, ["Annual report for scrutiny (lead: LB Ealing), for decision"])]
-    meetings, actions, returns = ([[c.text for c in row.cells] for row in t.rows] for t in word.tables)
+    meetings, decisions, actions, returns = ([[c.text for c in row.cells] for row in t.rows] for t in word.tables)
+    assert decisions == [["Minute", "Date", "Item", "Decision", "Lead"],
+                         ["LSP/19/7", "Monday 15 July 2019", "Annual report for scrutiny",
+                          "=Approved | for the committee", "LB Ealing"]]
     assert meetings == [["Date", "Theme", "Venue", "Host", "Items", "Partner updates", "Actions raised"],
                         ["Monday 8 April 2019", "Borough Plan outcomes", "Southall Town Hall", "—", "2", "3", "1"],
                         ["Monday 15 July 2019", "—", "Perceval House", "Ealing CVS", "1", "0", "2"]]
@@ -162,7 +169,7 @@ def test_annual_report_word_and_markdown_from_the_same_data():
                             "not yet due"],
                            ["Good jobs", "outcome", "LB Ealing", "no return", "not yet due", "not yet due",
                             "not yet due"]]
-    amber, no_return = word.tables[2].cell(1, 3)._tc.xml, word.tables[2].cell(2, 3)._tc.xml
+    amber, no_return = word.tables[3].cell(1, 3)._tc.xml, word.tables[3].cell(2, 3)._tc.xml
     assert 'w:fill="FFE0B2"' in amber and 'w:fill="EEEEEE"' in no_return
     assert len(word.inline_shapes) == 1  # the chart, where the Markdown links it
     assert files[f"{ANNUAL_STEM}-chart.png"][:8] == b"\x89PNG\r\n\x1a\n"
@@ -174,6 +181,8 @@ def test_annual_report_word_and_markdown_from_the_same_data():
            "item\n" in markdown
     assert "1. Annual report for scrutiny (lead: LB Ealing), for decision\n" in markdown
     assert "| Ealing PCT | 2 | 1 | 0 | 1 | 0 |" in markdown
+    assert "| LSP/19/7 | Monday 15 July 2019 | Annual report for scrutiny | =Approved \\| for the committee | " \
+           "LB Ealing |" in markdown
     assert "| Healthy lives | outcome | Ealing PCT | Amber | not yet due | not yet due | not yet due |" in markdown
     assert f"]({ANNUAL_STEM}-chart.png)" in markdown
 
@@ -184,8 +193,9 @@ def test_quarterly_report_word_has_its_tables_rag_shading_and_chart():
     assert_house_layout(word, BOARD)
     texts = paragraphs(word)
     assert texts[0] == ("Title", f"{BOARD}: Borough Plan performance, Q1 2019/20 (Apr–Jun 2019)")
-    assert [t for s, t in texts if s == "Heading 1"] == ["Summary", "RAG status by item", "Commentary",
+    assert [t for s, t in texts if s == "Heading 1"] == ["Summary", "RAG status by item", "Commentary", "Decisions",
                                                          "Actions by partner organisation", "Chart"]
+    assert ("Normal", "No decisions were recorded at the board's meetings this quarter.") in texts
     assert ("Heading 2", "Healthy lives") in texts and ("Normal", "GP access") in texts
     summary, rag, actions = ([[c.text for c in row.cells] for row in t.rows] for t in word.tables)
     assert summary == [["Status", "Items"], ["Green", "0"], ["Amber", "1"], ["Red", "0"], ["No return", "0"]]

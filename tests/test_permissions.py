@@ -42,7 +42,7 @@ CHANNEL = "CPERM01"
 PEOPLE = {
     "non-member": "UNONMEM1",
     "member": "UMEMBER1",
-    "owner": "UOWNER01",  # a member who owns action #1, proposed A1 and leads the project
+    "owner": "UOWNER01",  # a member who owns action #1, proposed A1, leads the project and declared I1
     "vice-chair": "UVICE001",
     "secretariat": "USECRET1",
     "chair": "UCHAIR01",
@@ -101,6 +101,12 @@ CASES = [
     Case("/lsp", 'outcome lead "Skills outcome" "Ealing PCT"', MANAGERS),
     Case("/lsp", "report quarter 2019-Q1", READERS),
     Case("/lsp", "report annual 2019", CHAIR),
+    Case("/lsp", "interests", READERS),
+    Case("/lsp", 'interests declare "Trustee of Southall Community Alliance" kind:non-pecuniary', MEMBERS),
+    Case("/lsp", "interests remove I1", EDITORS),  # the owner's entry
+    Case("/lsp", "interests all", READERS),
+    Case("/lsp", "decisions", READERS),
+    Case("/lsp", "decisions 2019", READERS),
     # /action
     Case("/action", "help", EVERYONE),
     Case("/action", "add Check the figures by Friday", MEMBERS),
@@ -180,7 +186,7 @@ def _ok(runtime: Runtime, command: str, text: str, user: str) -> None:
 
 def build_board(runtime: Runtime) -> None:
     """A board with one person in every role, a meeting with a plan item, a standing item, a pending
-    proposal, an open and a closed action, an outcome and a project."""
+    proposal, an open and a closed action, an outcome, a project and an entry on the register of interests."""
     p = PEOPLE
     _ok(runtime, "/lsp", f'board create "Perm Board" chair:<@{p["chair"]}|chair> org:"LB Ealing"', ADMIN)
     for role, org, as_role in (("vice-chair", "LB Ealing", "vice-chair"), ("secretariat", "LB Ealing", "secretariat"),
@@ -199,6 +205,7 @@ def build_board(runtime: Runtime) -> None:
     _ok(runtime, "/lsp", f'project add "Southall joined-up approach" lead:<@{p["owner"]}|owner>', p["chair"])
     with db.session_scope(runtime.sessions) as session:
         minuted_meetings(session, runtime.outbox(session), runtime.clock.now())
+    _ok(runtime, "/lsp", 'interests declare "Governor, Featherstone High School"', p["owner"])
 
 
 @contextmanager
@@ -270,6 +277,8 @@ BUTTONS = [
     Button(ActionId.PLAN_MEETING_CONFIRM, "board|2019-09-14 10:00 force:yes", MANAGERS),  # a Saturday
     Button(ActionId.ACTION_OWNER_CHOSEN, "board|UOWNER01||Agree the protocol with Vera and Owen", MEMBERS),
     Button(ActionId.ACTION_LIST_MORE, "board|all|1", READERS),
+    Button(ActionId.INTERESTS_CONFIRM, "board", MEMBERS),
+    Button(ActionId.DECISIONS_MORE, "board|1|", READERS),
     Button(ActionId.HOME_PAGE_NEXT, "1", EVERYONE, where="home"),  # one's own Home tab
     Button(ActionId.HOME_PAGE_PREVIOUS, "0", EVERYONE, where="home"),
     Button(ActionId.MEETING_ATTENDING, "meeting", MEMBERS),  # each member for themselves

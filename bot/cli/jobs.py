@@ -181,7 +181,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     jlist = jsub.add_parser("list", help="each job, its trigger, next and last run per board")
     jlist.set_defaults(func=cmd_jobs_list)
     jrun = jsub.add_parser("run", help="run one job now (or as if at --at) and deliver what it queued")
-    jrun.add_argument("name", help="chase-actions, request-updates, compile-agendas, quarterly-reminders or purge-outbox")
+    jrun.add_argument("name", help="chase-actions, request-updates, compile-agendas, quarterly-reminders, "
+                                   "ask-interests or purge-outbox")
     jrun.add_argument("--board", metavar="NAME", help="one board (default: every board)")
     jrun.add_argument("--at", metavar="2019-07-05T09:00", help="run as if at this moment (board time if no zone)")
     jrun.add_argument("--dry-run", action="store_true", help="print what would be sent; change nothing")

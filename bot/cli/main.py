@@ -29,6 +29,7 @@ log = logging.getLogger("lspbot")
 
 # Domains add their own subcommands: each module has `add_parsers(subparsers)` (one line each below).
 CLI_MODULES: list[str] = [
+    "bot.cli.decisions",
     "bot.cli.jobs",
     "bot.cli.members",
     "bot.cli.plan",

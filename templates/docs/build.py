@@ -224,6 +224,19 @@ def _rag_columns(label: str) -> tuple[list[str], list[str]]:
             ["{%tc for r in i.rags %}", "{% cellbg shade(r) %}{{ rag(r) }}", "{%tc endfor %}"])
 
 
+def decisions(doc, period: str, none: str) -> None:
+    """The decisions of the report's period: a table of minute, date, item, decision and lead."""
+    doc.add_heading("Decisions", level=1)
+    tag(doc, "if decisions")
+    p(doc, f"Decisions of the board's meetings {period}.")
+    table(doc, ["Minute", "Date", "Item", "Decision", "Lead"],
+          loop_rows("for d in decisions", ['{{ d.minute or "—" }}', "{{ d.date|date_long }}", "{{ d.title }}",
+                                           "{{ d.decision }}", '{{ d.lead or "—" }}'], 5))
+    tag(doc, "else")
+    p(doc, none)
+    tag(doc, "endif")
+
+
 def report_quarter() -> Document:
     doc = new_document("Quarterly performance report")
     tag(doc, 'from "docs/_report_macros.j2" import rag')
@@ -262,6 +275,8 @@ def report_quarter() -> Document:
     tag(doc, "endfor")
     tag(doc, "endif")
     tag(doc, "endfor")
+    decisions(doc, "from {{ quarter_start|date_long }} to {{ quarter_end|date_long }}",
+              "No decisions were recorded at the board's meetings this quarter.")
     doc.add_heading("Actions by partner organisation", level=1)
     p(doc, "Actions raised and completed from {{ quarter_start|date_long }} to {{ quarter_end|date_long }}, and those "
            "overdue as at {{ as_at|date_long if in_progress else quarter_end|date_long }}, by the organisation of "
@@ -318,6 +333,7 @@ def report_annual() -> Document:
                       style="List Bullet")
     tag(doc, "endfor")
     tag(doc, "endif")
+    decisions(doc, "in the year", "No decisions were recorded at the board's meetings this year.")
     doc.add_heading("Actions by partner organisation", level=1)
     p(doc, "Actions raised in the year by the organisation of each action's owner, and where those actions stand now.")
     table(doc, ["Partner", "Raised", "Completed on time", "Completed late", "Still open", "Dropped"], [

@@ -1,0 +1,72 @@
+"""A seeded board for the register of interests' and the decisions register's direct tests: two boards, their
+people and organisations, on a database per module and backend; each test's unit of work is rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import FixedClock
+from store import boards, db
+from store.models import AuditRecord, Board
+from tests.support.databases import make_database
+from tests.support.direct import Caller, RecordingNotifier
+from tests.support.settings import ADMIN, DEFAULT_NOW
+
+CHANNEL, OTHER_CHANNEL = "CREGIST1", "CREGIST2"
+CHAIR, SECRETARY, ALICE, BOB, OUTSIDER, OTHER_CHAIR = "URCHAIR", "URSECR", "URALICE", "URBOB", "UROUT", "URCHAIR2"
+BOARD, OTHER_BOARD = "Register Board", "Other Register Board"
+
+
+def seed(caller: Caller) -> None:
+    """The board with a chair and secretary (LB Ealing), Alice (Ealing PCT), Bob (Jobcentre Plus (DWP)); the other
+    board with Alice on it too."""
+    steps = [
+        (ADMIN, CHANNEL, "/lsp", f'board create "{BOARD}" chair:<@{CHAIR}|chair> org:"LB Ealing"'),
+        (CHAIR, CHANNEL, "/lsp", f'member add <@{SECRETARY}|secretary> org:"LB Ealing" role:secretariat'),
+        (CHAIR, CHANNEL, "/lsp", f'member add <@{ALICE}|alice> org:"Ealing PCT"'),
+        (CHAIR, CHANNEL, "/lsp", f'member add <@{BOB}|bob> org:"Jobcentre Plus (DWP)"'),
+        (ADMIN, OTHER_CHANNEL, "/lsp", f'board create "{OTHER_BOARD}" chair:<@{OTHER_CHAIR}|c2> org:"DWP"'),
+        (OTHER_CHAIR, OTHER_CHANNEL, "/lsp", f'member add <@{ALICE}|alice> org:"Ealing PCT"'),
+    ]
+    for user, channel, command, text in steps:
+        caller.as_user(user, channel)(command, text)
+
+
+def seeded_sessions(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
+    """A migrated database on `backend` with the boards of `seed` committed (a module's fixture yields from it)."""
+    database = make_database(backend, tmp_path_factory.mktemp("registers"), migrated=True)
+    engine = db.make_engine(database.url)
+    factory = db.make_session_factory(engine)
+    with db.session_scope(factory) as session:
+        seed(Caller(session, FixedClock(DEFAULT_NOW), RecordingNotifier(), ADMIN, CHANNEL))
+    yield factory
+    engine.dispose()
+    database.drop()
+
+
+def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One test's unit of work, rolled back after it so every test starts from the seeded boards."""
+    session = sessions()
+    yield session
+    session.rollback()
+    session.close()
+    assert sessions.kw["bind"].pool.checkedout() == 0, "a database connection was leaked"
+
+
+def as_alice(session: Session) -> Caller:
+    """Alice in the board's channel; `.as_user(...)` for the others."""
+    return Caller(session, FixedClock(DEFAULT_NOW), RecordingNotifier(), ALICE, CHANNEL)
+
+
+def board_named(session: Session, name: str = BOARD) -> Board:
+    board = boards.get_by_name(session=session, name=name)
+    assert board is not None
+    return board
+
+
+def audit_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditRecord)) or 0
