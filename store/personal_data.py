@@ -31,6 +31,7 @@ from store.models import (
     AuditRecord,
     Base,
     Board,
+    Interest,
     Meeting,
     Member,
     Membership,
@@ -170,6 +171,7 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
         "plan_item": select(PlanItem.id).where(PlanItem.board_id == board.id),
         "standing_item": select(StandingItem.id).where(StandingItem.board_id == board.id),
         "partner_update": select(PartnerUpdate.id).where(PartnerUpdate.board_id == board.id),
+        "interest": select(Interest.id).where(Interest.board_id == board.id),
         "performance_item": items,
         "quarterly_return": select(QuarterlyReturn.id).where(QuarterlyReturn.item_id.in_(items)),
     }
@@ -420,6 +422,7 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
                               .order_by(QuarterlyReturn.id)).all()
     led = session.scalars(select(PerformanceItem).where(PerformanceItem.lead_member_id == mid))
     reminders = session.scalars(select(ReminderLog).where(ReminderLog.member_id == mid).order_by(ReminderLog.id))
+    interests = session.scalars(select(Interest).where(Interest.member_id == mid).order_by(Interest.id))
     terms = Terms.of(member, pseudonym_key(mid), pseudonym_name(mid))
     naming = select(AuditRecord).where(or_(AuditRecord.actor == slack_id, terms.condition(AuditRecord.before),
                                            terms.condition(AuditRecord.after))).order_by(AuditRecord.id)
@@ -448,6 +451,8 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
                                    item=item, board=board_names.get(b)) for r, item, b in returns],
         "performance_items_led": [dict(_row(p, "kind", "name"), board=board_of(p)) for p in led],
         "reminders": [dict(_row(r, "kind", "occasion", "detail", "sent_at"), board=board_of(r)) for r in reminders],
+        "interests": [dict(_row(i, "ref", "interest", "kind", "declared_at", "confirmed_at", "removed_at"),
+                           board=board_of(i)) for i in interests],
         "audit_entries": audit,
         "messages_to_them": messages,
         "mentions": [{"table": m.table, "id": m.row_id, "column": m.column, "text": m.text}

@@ -17,7 +17,7 @@ from bot.services.scheduler import run_job
 from handlers import interests
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, UsageError
 from jobs.registry import JOBS
-from store import boards, db
+from store import boards, db, personal_data
 from store.models import AuditRecord, Interest, OutboxMessage
 from tests.support.databases import backends
 from tests.support.direct import Caller
@@ -238,3 +238,11 @@ def test_the_ask_day_is_a_board_setting(runtime: Runtime, ask_board: int):
                        text="board set interests_ask_day 1 September").ok
     assert run_on(runtime, ask_board, dt.date(2020, 1, 2)) == []
     assert len(run_on(runtime, ask_board, dt.date(2020, 9, 1))) == 3  # a Tuesday
+
+
+def test_a_subject_access_export_holds_the_persons_entries(caller: Caller, session: Session):
+    caller("/lsp", 'interests declare "Trustee of Southall Community Alliance"')
+    caller("/lsp", "interests remove I1")
+    held = personal_data.export(session=session, member=boards.get_member(session=session, slack_user_id=ALICE))
+    assert [(i["ref"], i["interest"], i["board"], i["removed_at"] is not None) for i in held["interests"]] == [
+        (1, "Trustee of Southall Community Alliance", "Register Board", True)]
