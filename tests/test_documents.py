@@ -245,7 +245,7 @@ def custom_templates(tmp_path: Path) -> Path:
     quarter.add_paragraph("{% if in_progress %}Never closed")
     quarter.save(str(folder / "docs" / "report_quarter.docx"))
     (folder / "agenda.md.j2").write_text("# {{ board|md }\n", encoding="utf-8")
-    shutil.copy(SHIPPED_DIR / "docs" / "report_annual.docx", folder / "docs" / "minutes.docx")
+    shutil.copy(SHIPPED_DIR / "docs" / "report_annual.docx", folder / "docs" / "letter.docx")
     return folder
 
 
@@ -257,12 +257,12 @@ def test_custom_templates_replace_the_shipped_ones_and_a_broken_one_is_reported_
     try:
         errors = sorted(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
         assert len(errors) == 3, errors
-        agenda, minutes, quarter = errors
+        agenda, letter, quarter = errors
         assert str(custom_templates / "agenda.md.j2") in agenda and "using the shipped docs/agenda.md.j2" in agenda
         assert "unexpected '}'" in agenda and "(line 1)" in agenda
         assert str(custom_templates / "docs" / "report_quarter.docx") in quarter
         assert "TemplateSyntaxError: Unexpected end of template" in quarter and "Never closed”)" in quarter
-        assert str(custom_templates / "docs" / "minutes.docx") in minutes and "no shipped template" in minutes
+        assert str(custom_templates / "docs" / "letter.docx") in letter and "no shipped template" in letter
         assert all("\n" not in line for line in errors)
 
         # The good ones are used: the letterhead in Word, the council's heading in Markdown, from the same data.
