@@ -117,9 +117,13 @@ def handle_interests_remove(req: Request) -> Reply:
                  operation="remove", before={"board_id": board.id, "ref": entry.ref, "interest": entry.interest,
                                              "kind": entry.kind, "member": entry.member.slack_user_id},
                  after={"removed_at": entry.removed_at.isoformat() if entry.removed_at else None})
-    return Reply("slack/interests.json.j2", {
-        "board": board.name, "mode": "removed", "entry": entry_data(entry, board.timezone),
-        "owner": None if own else entry.member.display_name, "how": HOW})
+    data = {"board": board.name, "mode": "removed", "entry": entry_data(entry, board.timezone),
+            "owner": None if own else entry.member.display_name, "how": HOW}
+    if not own and entry.member.slack_user_id != req.user_id:  # the member hears who took their entry off
+        req.notify.to_user(entry.member.slack_user_id, "slack/interests.json.j2",
+                           dict(data, mode="removed_by", owner=None, by=req.user_id),
+                           key=f"interest-removed:{entry.id}")
+    return Reply("slack/interests.json.j2", data)
 
 
 def register_data(req: Request, board: Board) -> dict[str, Any]:

@@ -135,6 +135,9 @@ def test_remove_own_keeps_the_row_and_refuses_others_twice_and_other_boards(call
 
     by_secretary = caller.as_user(SECRETARY)("/lsp", "interests remove 2")  # the secretariat removes anyone's
     assert by_secretary.data["owner"] == "alice"
+    told = caller.notify.to(ALICE)
+    assert [(t.template, t.data["mode"], t.data["by"], t.data["entry"]["ref"]) for t in told] == [
+        ("slack/interests.json.j2", "removed_by", SECRETARY, "I2")]  # her own removal of I1 told her nothing
     assert entries(session) == [(board.id, 1, ALICE, "Trustee of Southall Community Alliance", True),
                                 (board.id, 2, ALICE, "Director of Ealing Lettings Ltd", True),
                                 (other.id, 1, ALICE, "Member of the DWP advisory panel", False)]
