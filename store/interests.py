@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from store.db import fresh, lock_rows
-from store.models import AuditRecord, Board, Interest, Member
+from store.models import AuditRecord, Board, Interest, Member, Membership
 
 
 def declare(*, session: Session, board_id: int, member: Member, interest: str, kind: str,
@@ -66,8 +66,9 @@ CONFIRM_ENTITY = "interests"  # the audit records of confirmations: entity_id th
 
 def confirmations(*, session: Session, board_id: int) -> dict[int, dt.datetime]:
     """When each member last confirmed their entries on the board (with nothing to declare too), by member id."""
+    members = select(Membership.member_id).where(Membership.board_id == board_id)
     rows = session.execute(select(AuditRecord.entity_id, AuditRecord.at, AuditRecord.after).where(
-        AuditRecord.entity == CONFIRM_ENTITY, AuditRecord.operation == "confirm"))
+        AuditRecord.entity == CONFIRM_ENTITY, AuditRecord.operation == "confirm", AuditRecord.entity_id.in_(members)))
     last: dict[int, dt.datetime] = {}
     for member_id, at, after in rows:
         if member_id is not None and (after or {}).get("board_id") == board_id:
