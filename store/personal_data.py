@@ -354,6 +354,7 @@ def erase_from_board(*, session: Session, member: Member, board: Board, now: dt.
         (PerformanceItem.lead_member_id, PerformanceItem.board_id == board.id),
         (QuarterlyReturn.author_id, QuarterlyReturn.item_id.in_(items)),
         (ReminderLog.member_id, ReminderLog.board_id == board.id),
+        (Interest.member_id, Interest.board_id == board.id),
     ]
     for column, where in moves:
         session.execute(update(column.class_).where(where, column == member.id).values({column.key: stand_in.id})
@@ -363,6 +364,10 @@ def erase_from_board(*, session: Session, member: Member, board: Board, now: dt.
                                .where(AuditRecord.entity == "membership", AuditRecord.entity_id == member.id)).mappings():
         if about_board("audit_log", dict(row)):  # the board's membership records: now of the stand-in
             session.execute(update(AuditRecord).where(AuditRecord.id == row["id"]).values(entity_id=stand_in.id))
+    for row_id, after in session.execute(select(AuditRecord.id, AuditRecord.after).where(
+            AuditRecord.entity == "interests", AuditRecord.entity_id == member.id)):
+        if isinstance(after, dict) and after.get("board_id") == board.id:  # their confirmations of this register
+            session.execute(update(AuditRecord).where(AuditRecord.id == row_id).values(entity_id=stand_in.id))
     terms = Terms.of(member, key, name)
     result = Erasure(name, key)
     scope = _board_scope(board, member)

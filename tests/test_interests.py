@@ -18,6 +18,7 @@ from handlers import interests
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, UsageError
 from jobs.registry import JOBS
 from store import boards, db, personal_data
+from store import interests as interest_store
 from store.models import AuditRecord, Interest, OutboxMessage
 from tests.support.databases import backends
 from tests.support.direct import Caller
@@ -34,7 +35,7 @@ from tests.support.registers import (
     seeded_sessions,
     unit_of_work,
 )
-from tests.support.settings import ADMIN, LONDON
+from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
 from tests.support.slack_requests import blocks_text
 
 
@@ -249,3 +250,16 @@ def test_a_subject_access_export_holds_the_persons_entries(caller: Caller, sessi
     held = personal_data.export(session=session, member=boards.get_member(session=session, slack_user_id=ALICE))
     assert [(i["ref"], i["interest"], i["board"], i["removed_at"] is not None) for i in held["interests"]] == [
         (1, "Trustee of Southall Community Alliance", "Register Board", True)]
+
+
+def test_erasing_someone_from_one_board_gives_that_boards_entries_to_the_stand_in(caller: Caller, session: Session):
+    board, other = board_named(session), board_named(session, "Other Register Board")
+    caller("/lsp", 'interests declare "Trustee of Southall Community Alliance"')
+    interests.handle_confirm_button(caller.request(value=str(board.id)))
+    caller.as_user(ALICE, OTHER_CHANNEL)("/lsp", 'interests declare "Member of the DWP advisory panel"')
+    alice = boards.get_member(session=session, slack_user_id=ALICE)
+    _, stand_in = personal_data.erase_from_board(session=session, member=alice, board=board, now=DEFAULT_NOW)
+    owners = dict(session.execute(select(Interest.board_id, Interest.member_id)).all())
+    assert owners == {board.id: stand_in.id, other.id: alice.id}
+    confirmed = interest_store.confirmations(session=session, board_id=board.id)
+    assert set(confirmed) == {stand_in.id}
