@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 
 from handlers import reports
 from handlers.plan import meeting_data, planned_items
+from handlers.minutes_data import item_title
 from store import agenda as agenda_store
+from store import meeting_record as record_store
+from store import minutes as minutes_store
 from store import boards, meetings
 from store.updates import updates_for_meeting
 from store.models import ActionStatus, Board, ItemKind, Meeting, Role
@@ -36,6 +39,17 @@ class ReviewAction:
     overdue_days: int
     raised_at_previous: bool
     events: list[str] = field(default_factory=list)  # lspbot's entries since that note: "3 Jun 2019: Reassigned …"
+    item_id: int | None = None  # the previous meeting's item that raised it (meeting mode)
+
+
+@dataclass
+class ReviewGroup:
+    """The actions raised at the previous meeting by one of its items."""
+
+    minute: str  # its minute number, once the minutes are drafted
+    number: int
+    title: str
+    actions: list[ReviewAction] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +59,13 @@ class ActionReview:
     previous_meeting: dt.date | None
     raised: list[ReviewAction] = field(default_factory=list)
     still_open: list[ReviewAction] = field(default_factory=list)
+    groups: list[ReviewGroup] = field(default_factory=list)  # the raised actions with an item, by item
+    minutes: dict[str, Any] | None = None  # the previous meeting's minutes: {"date", "status"}
+
+    @property
+    def ungrouped(self) -> list[ReviewAction]:
+        """The actions the review's table lists: raised without an item, then every other open one."""
+        return [a for a in self.raised if a.item_id is None] + self.still_open
 
     @property
     def overdue(self) -> list[ReviewAction]:
@@ -143,11 +164,35 @@ def compile_action_review(session: Session, board: Board, meeting: Meeting, toda
             organisation=action.organisation, due=action.due, status=action.status.value, last_note=history.note,
             overdue_days=max(overdue, 0), raised_at_previous=action.raised_at_previous,
             events=[f"{e.at.astimezone(tz):%-d %b %Y}: {e.text}" for e in history.events],
+            item_id=action.meeting_item_id if action.raised_at_previous else None,
         )
 
-    return ActionReview(previous_meeting=previous.date if previous else None,
-                        raised=[review(a) for a in rows if a.raised_at_previous],
-                        still_open=[review(a) for a in rows if not a.raised_at_previous])
+    raised = [review(a) for a in rows if a.raised_at_previous]
+    return ActionReview(previous_meeting=previous.date if previous else None, raised=raised,
+                        still_open=[review(a) for a in rows if not a.raised_at_previous],
+                        groups=_by_item(session, raised), minutes=_minutes_status(session, previous))
+
+
+def _by_item(session: Session, raised: list[ReviewAction]) -> list[ReviewGroup]:
+    """The raised actions that came from an item of the previous meeting, grouped by it, in the agenda's order."""
+    items = minutes_store.items_by_id(session=session, item_ids=sorted({a.item_id for a in raised if a.item_id}))
+    groups: dict[int, ReviewGroup] = {}
+    for action in raised:
+        item = items.get(action.item_id) if action.item_id else None
+        if item is None:
+            action.item_id = None  # its item is gone: listed with the others
+            continue
+        group = groups.setdefault(item.id, ReviewGroup(item.minute_number or "", item.number, item_title(item)))
+        group.actions.append(action)
+    return sorted(groups.values(), key=lambda g: g.number)
+
+
+def _minutes_status(session: Session, previous: Meeting | None) -> dict[str, Any] | None:
+    """Where the previous meeting's minutes stand, when it was held in meeting mode and they are drafted."""
+    record = record_store.record_of(session=session, meeting_id=previous.id) if previous else None
+    if previous is None or record is None or record.minutes_status is None:
+        return None
+    return {"date": previous.date, "status": record.minutes_status}
 
 
 def compile_agenda(session: Session, board: Board, meeting: Meeting, today: dt.date) -> Agenda:
@@ -269,4 +314,7 @@ def agenda_data(agenda: Agenda, *, summary_limit: int = 10) -> dict[str, Any]:
     data["open_count"] = agenda.review.open_count
     data["review_highlights"] = agenda.review.highlights(summary_limit)
     data["review_total"] = len(agenda.review.raised) + len(agenda.review.still_open)
+    data["review_groups"] = agenda.review.groups  # the actions raised by an item of the previous meeting, by item
+    data["review_table"] = agenda.review.ungrouped  # the others
+    data["previous_minutes"] = agenda.review.minutes
     return data

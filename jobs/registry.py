@@ -6,6 +6,7 @@ from __future__ import annotations
 from jobs.ask_interests import ask_interests
 from jobs.base import Job
 from jobs.chase_actions import chase_actions
+from jobs.chase_minutes import chase_minutes
 from jobs.compile_agendas import compile_agendas
 from jobs.purge_outbox import purge_outbox
 from jobs.quarterly_reminders import quarterly_reminders
@@ -25,6 +26,9 @@ JOBS: dict[str, Job] = {job.id: job for job in (
         "the working day before a meeting, tell the chair and secretariat if the replies so far make it inquorate"),
     Job("ask-interests", ask_interests, "interests_ask_time",
         "once a year (interests_ask_day): ask each member to confirm or update their register of interests"),
+    Job("chase-minutes", chase_minutes, "minutes_time",
+        "remind the secretariat the working day before drafted minutes are due to be circulated; tell the chair "
+        "when they are late"),
     Job("purge-outbox", purge_outbox, "purge_time",
         "every day: empty the content of messages delivered longer ago than LSPBOT_OUTBOX_RETENTION_DAYS (90)",
         every_day=True),

@@ -126,6 +126,7 @@ class ReviewRow:
     due: dt.date | None
     status: ActionStatus
     raised_at_previous: bool
+    meeting_item_id: int | None = None  # the item of the meeting that raised it, when meeting mode recorded one
 
 
 def under_review(*, board_id: int, previous_meeting_id: int | None) -> Select[int] | CompoundSelect[int]:
@@ -145,7 +146,7 @@ def review_rows(*, session: Session, board_id: int, previous_meeting_id: int | N
         & Membership.left_at.is_(None)
     stmt = (
         select(Action.id, Action.ref, Action.text, owner.display_name, owner.slack_user_id, Organisation.name,
-               Action.due_date, Action.status, Action.meeting_id)
+               Action.due_date, Action.status, Action.meeting_id, Action.meeting_item_id)
         .join(owner, owner.id == Action.owner_id)
         .outerjoin(Membership, current)
         .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
@@ -154,8 +155,10 @@ def review_rows(*, session: Session, board_id: int, previous_meeting_id: int | N
     )
     return [ReviewRow(id=action_id, ref=ref, text=text, owner_name=name, owner_slack_id=slack_id,
                       organisation=organisation or "", due=due, status=status,
-                      raised_at_previous=previous_meeting_id is not None and meeting_id == previous_meeting_id)
-            for action_id, ref, text, name, slack_id, organisation, due, status, meeting_id in session.execute(stmt)]
+                      raised_at_previous=previous_meeting_id is not None and meeting_id == previous_meeting_id,
+                      meeting_item_id=item_id)
+            for action_id, ref, text, name, slack_id, organisation, due, status, meeting_id, item_id
+            in session.execute(stmt)]
 
 
 def review_histories(*, session: Session, action_ids: Select[int] | CompoundSelect[int],

@@ -163,3 +163,10 @@ def uncirculated(*, session: Session, board_id: int) -> list[tuple[MeetingRecord
 
 def board_of_item(*, session: Session, item: MeetingItem) -> Board:
     return session.get_one(Board, item.board_id)
+
+
+def items_by_id(*, session: Session, item_ids: list[int]) -> dict[int, MeetingItem]:
+    """Meeting items by id (the items that raised the actions an agenda reviews)."""
+    if not item_ids:
+        return {}
+    return {i.id: i for i in session.scalars(select(MeetingItem).where(MeetingItem.id.in_(item_ids)))}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.render.documents import DocumentRenderer
+from bot.render.environment import Renderer
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.catalogue import REGISTRY
 from handlers.minutes import confirm_previous_minutes, draft_minutes
 from handlers.minutes_commands import handle_minutes_edit_submission
+from jobs.chase_minutes import chase_minutes
 from store import db
-from store.models import Board, Meeting, MeetingItem, MeetingRecord, MinutesVersion
+from store.models import Action, Board, Meeting, MeetingItem, MeetingRecord, MinutesVersion
 from tests.support.databases import TestDatabase
 from tests.support.direct import Caller, RecordingNotifier
 from tests.support.held_meeting import HeldMeeting, hold_meeting
@@ -32,6 +35,7 @@ CHANNEL, OTHER_CHANNEL = "CMINUTES", "CMINUTE2"
 CHAIR, SECRETARY, VICE, ALICE, BOB = "UMCHAIR", "UMSECR", "UMVICE", "UMALICE", "UMBOB"
 HELD = dt.date(2019, 7, 11)
 RENDERER = DocumentRenderer()
+MESSAGES = Renderer()
 
 
 class RenderingNotifier(RecordingNotifier):
@@ -114,7 +118,12 @@ def test_draft_numbers_the_items_keeps_version_1_and_sends_the_word_and_markdown
     to_secretary = m.notes.to(SECRETARY)
     assert [s.kind for s in to_secretary] == ["user", "file", "file"] and len(m.notes.to(CHAIR)) == 3
     assert not m.notes.to(ALICE) and not m.notes.to(VICE)
-    assert "Drafted as the meeting ended" in str(to_secretary[0].data) or to_secretary[0].data["intro"] == "draft"
+    message = MESSAGES(to_secretary[0].template, to_secretary[0].data)
+    shown = json.dumps(message["blocks"], ensure_ascii=False)
+    assert message["text"] == "Draft minutes — LSP Executive, Thursday 11 July 2019" and "Drafted as the meeting" in shown
+    assert "*LSP/19/3  3. Skills strategy* — LB Ealing\\nThe skills lead" in shown
+    assert "*Decision:* Agreed — Partners sign the LSP commitment\\n• #" in shown
+    assert "*Apologies:* Bob (Metropolitan Police)\\n*Substitutes:* Sam Deputy" in shown
     word, markdown = _word(m, version)
     for text in (word, markdown):
         assert "Julian Bell (chair)" in text and "Sue (secretariat)" in text and "Alice" in text  # present
@@ -248,3 +257,62 @@ def test_no_minutes_is_a_clear_refusal(minuted: Minuted):
     with pytest.raises(NotFound, match="no minutes of a meeting on Thursday 10 October 2019"):
         m.caller(ALICE)("/meeting", "minutes versions 2019-10-10")
     assert m.session.scalar(select(func.count()).select_from(MinutesVersion)) == 0
+
+
+def test_the_job_reminds_the_secretariat_the_day_before_and_tells_the_chair_when_late_each_once(minuted: Minuted):
+    m = minuted
+    _draft(m)
+    m.notes.sent.clear()
+    sent: list[tuple[str, str, bool]] = []
+    for day in (16, 17, 17, 18, 19, 22, 23):  # due Thursday 18 July: 5 working days after Thursday 11 July
+        m.clock.set(dt.datetime(2019, 7, day, 9, 0, tzinfo=LONDON))
+        chase_minutes(m.session, m.clock, m.notes, m.board)  # type: ignore[arg-type]
+        sent += [(f"{day}", s.target, s.data["late"]) for s in m.notes.sent]
+        for s in m.notes.sent:
+            text = MESSAGES(s.template, s.data)["text"]
+            assert ("still a draft (1 day late)" if s.data["late"] else "due to be circulated by Thursday 18") in text
+        m.notes.sent.clear()
+    assert sent == [("17", SECRETARY, False), ("19", CHAIR, True)]
+
+
+def test_circulated_minutes_are_not_chased(minuted: Minuted):
+    m = minuted
+    _draft(m)
+    m.caller(SECRETARY)("/meeting", "minutes circulate")
+    m.notes.sent.clear()
+    for day in (17, 19):
+        m.clock.set(dt.datetime(2019, 7, day, 9, 0, tzinfo=LONDON))
+        assert chase_minutes(m.session, m.clock, m.notes, m.board).lines == ["no minutes to chase today"]  # type: ignore[arg-type]
+    assert not m.notes.sent
+
+
+def test_the_next_agenda_reviews_the_actions_by_the_item_that_raised_them_and_says_where_the_minutes_stand(
+        minuted: Minuted):
+    from handlers.agenda import agenda_document
+    from handlers.agenda_compile import compile_agenda
+
+    m = minuted
+    _draft(m)
+    m.caller(ALICE)("/action", "add Book the room for October")  # raised without an item: listed as before
+    board, meeting = m.board, m.meeting(dt.date(2019, 10, 10))
+    m.session.execute(Action.__table__.update().where(Action.board_id == board.id, Action.meeting_item_id.is_(None))
+                      .values(meeting_id=m.held.meeting_id))
+    agenda = compile_agenda(m.session, board, meeting, dt.date(2019, 10, 1))
+    assert [(g.minute, g.title, [a.ref for a in g.actions]) for g in agenda.review.groups] == [
+        ("LSP/19/3", "Skills strategy", [1]), ("LSP/19/4", "Youth violence", [2])]
+    assert [a.ref for a in agenda.review.ungrouped] == [3]
+    document = agenda_document(agenda)
+    word = docx.Document(io.BytesIO(RENDERER.render(document)[0].content))
+    markdown = RENDERER.markdown("agenda", document.data)
+    paragraphs = [p.text for p in word.paragraphs]
+    assert "Minutes of the meeting of Thursday 11 July 2019: draft, to be confirmed." in paragraphs
+    assert "Arising from LSP/19/3 3. Skills strategy:" in paragraphs
+    assert [[c.text for c in t.rows[1].cells][:2] for t in word.tables[:3]] == [
+        ["1", "Send the partners the skills figures (1)"], ["2", "Send the partners the skills figures (2)"],
+        ["3", "Book the room for October"]]
+    assert markdown.index("**Arising from LSP/19/3 3. Skills strategy:**") < markdown.index("| 1 | Send the partners") \
+        < markdown.index("**Arising from LSP/19/4 4. Youth violence:**") < markdown.index("| 3 | Book the room")
+    assert "Minutes of the meeting of Thursday 11 July 2019: draft, to be confirmed." in markdown
+    shown = json.dumps(MESSAGES("slack/agenda_draft.json.j2", dict(document.data, version=None))["blocks"],
+                       ensure_ascii=False)
+    assert "• _Arising from LSP/19/3 3. Skills strategy_: #1" in shown and "draft, to be confirmed" in shown

@@ -1,10 +1,10 @@
-"""How the shipped Word templates (agenda.docx, report_quarter.docx, report_annual.docx) were made.
+"""How the shipped Word templates (agenda.docx, report_quarter.docx, report_annual.docx, minutes.docx) were made.
 
 The committed .docx files are the source: a secretariat opens one in Word, restyles it (fonts, colours,
 a letterhead in the header, wording) and saves it under the same name in the folder that
 LSPBOT_TEMPLATES_DIR names. This script only records how the shipped ones were first built with
-python-docx; run it (`python templates/docs/build.py`) to rebuild them from scratch, which drops any
-change made to them in Word since.
+python-docx; run it (`python templates/docs/build.py [name.docx ...]`) to rebuild them (or the ones named)
+from scratch, which drops any change made to them in Word since.
 
 The Jinja tags are docxtpl's: `{{ ... }}` for a value (escaped for Word), `{%p ... %}` for a statement that
 takes the whole paragraph, `{%tr ... %}` a table row, `{%tc ... %}` a table column, and
@@ -155,7 +155,8 @@ def chart(doc, caption: str) -> None:
 
 def agenda() -> Document:
     doc = new_document("Agenda")
-    tag(doc, 'from "docs/_agenda_words.j2" import words, kind_label, status_label, review_summary, meeting_when')
+    tag(doc, 'from "docs/_agenda_words.j2" import words, kind_label, status_label, review_summary, meeting_when, '
+             "minutes_line, group_title")
     doc.add_paragraph("{{ board }}", style="Title")
     doc.add_paragraph("{{ words.published_title if published else words.draft_title }} — {{ meeting.date|date_long }}",
                       style="Heading 1")
@@ -188,16 +189,28 @@ def agenda() -> Document:
     tag(doc, "endif")
     tag(doc, 'elif e.key == "action_review"')
     doc.add_paragraph("{{ e.number }}.  {{ words.action_review }}", style="Heading 2")
+    tag(doc, "if previous_minutes is defined and previous_minutes")
+    p(doc, "{{ minutes_line(previous_minutes) }}")
+    tag(doc, "endif")
     tag(doc, "set rows = review.raised + review.still_open")
     tag(doc, "if rows")
     p(doc, "{{ review_summary(review, open_count, overdue_count) }}")
     status = "{{ status_label(a) }}{% if a.raised_at_previous %} (raised last meeting){% endif %}"
-    table(doc, ["#", "Action", "Owner", "Due", "Status", "Last progress note"], loop_rows("for a in rows", [
+    cells = [
         "{{ a.ref }}", "{{ a.text }}",
         "{{ a.owner_name }}{% if a.organisation %} ({{ a.organisation }}){% endif %}",
         '{{ a.due|date_short if a.due else "—" }}',
         ["{%p if a.overdue_days > 0 %}", "**" + status, "{%p else %}", status, "{%p endif %}"],
-        ['{{ a.last_note or "—" }}', "{%p for ev in a.events %}", "{{ ev }}", "{%p endfor %}"]], 6))
+        ['{{ a.last_note or "—" }}', "{%p for ev in a.events %}", "{{ ev }}", "{%p endfor %}"]]
+    header = ["#", "Action", "Owner", "Due", "Status", "Last progress note"]
+    tag(doc, "for g in (review_groups if review_groups is defined else [])")
+    p(doc, "**{{ group_title(g) }}:")
+    table(doc, header, loop_rows("for a in g.actions", cells, 6))
+    tag(doc, "endfor")
+    tag(doc, "set table = review_table if review_table is defined else rows")
+    tag(doc, "if table")
+    table(doc, header, loop_rows("for a in table", cells, 6))
+    tag(doc, "endif")
     tag(doc, "else")
     p(doc, "{{ words.no_actions }}")
     tag(doc, "endif")
