@@ -15,9 +15,9 @@ from handlers.action_input import parse_due, resolve_member
 from handlers.base import InvalidInput, Reply, Request
 from handlers.ids import CallbackId
 from handlers.registry import Form, Shortcut, Who, help_reply
-from handlers.parsing import MAX_TEXT, slack_unescape
+from handlers.parsing import MAX_TEXT, parse_id, slack_unescape
 from store import boards
-from store.models import Board
+from store.models import Board, MeetingItem
 
 TEMPLATE = "slack/action_modal.json.j2"
 FIELD_TEXT, FIELD_OWNER, FIELD_DUE, FIELD_MEETING, FIELD_BOARD = "text", "owner", "due", "meeting", "board"
@@ -68,10 +68,19 @@ def handle_action_modal_submit(req: Request) -> Reply:
     permalink = str(meta.get("permalink") or "")
     if permalink and (len(permalink) > 500 or not _PERMALINK.match(permalink)):
         raise InvalidInput("The link to the message is not one of Slack's.", field=FIELD_TEXT)
+    item = _meeting_item(req, board, meta)  # opened from an item's Add action in the meeting's thread
     reply = actions.create_action(req, actor, board, text=text, owner=owner, due=due,
-                          meeting_id=meeting.id if meeting else None, permalink=permalink or None)
+                                  meeting_id=item.meeting_id if item else meeting.id if meeting else None,
+                                  permalink=permalink or None, meeting_item_id=item.id if item else None)
     req.notify.to_user(req.user_id, reply.template, reply.data)
     return reply
+
+
+def _meeting_item(req: Request, board: Board, meta: dict[str, Any]) -> MeetingItem | None:
+    """The meeting's item a form opened by its Add action button was for (one of the board's)."""
+    item_id = parse_id(meta.get("meeting_item_id"))
+    item = req.session.get(MeetingItem, item_id) if item_id else None
+    return item if item is not None and item.board_id == board.id else None
 
 
 # ---------------------------------------------------------------- "Create action from message"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from handlers import access, mentions
@@ -12,6 +13,7 @@ from handlers.action_input import parse_due, resolve_former_member, resolve_memb
 from handlers.dates import ago
 from handlers.chase import non_working_due_note, refresh_reminder
 from handlers.ids import ActionId
+from handlers.meeting_view import meeting_origin
 from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
 from handlers.parsing import (
     PLAIN_MENTION_RE,
@@ -27,6 +29,7 @@ from store import reminder_log
 from store.models import Action, ActionStatus, Board, Member
 
 _SNAPSHOT = ("text", "owner_id", "due_date", "status")
+_ITEM_OPTION = re.compile(r"^item:#?(\d{1,4})$", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- helpers
@@ -144,9 +147,11 @@ def _notify_owner(req: Request, action: Action, template: str, data: dict[str, A
 
 def handle_action_add(req: Request) -> Reply:
     """Record a new action; its owner defaults to the sender. Naming two people asks which one owns it."""
-    body, owner_token, due_phrase = split_add_text(req.rest)
+    rest, item_number = take_item_option(req.rest)
+    body, owner_token, due_phrase = split_add_text(rest)
     board, actor = req.board, req.actor
     creator = access.require_member(actor)
+    origin = meeting_origin(req.session, board, item_number) if item_number is not None else None
     check_text(body, "action text")
     named = mentions.mentioned_members(req.session, board.id, body)
     text = check_text(mentions.plain_names(req.session, body), "action text")
@@ -155,7 +160,17 @@ def handle_action_add(req: Request) -> Reply:
     people = [*named, *([owner] if owner is not None and owner not in named else [])]
     if len(people) > 1:
         return ask_owner(req, board, text, people, due, due_phrase)
-    return create_action(req, actor, board, text=text, owner=owner or creator, due=due)
+    return create_action(req, actor, board, text=text, owner=owner or creator, due=due,
+                         meeting_id=origin[0] if origin else None, meeting_item_id=origin[1] if origin else None)
+
+
+def take_item_option(text: str) -> tuple[str, int | None]:
+    """`item:4` (the item of the meeting under way an action arose from) taken out of `/action add`'s text."""
+    for tok in tokenize(text):
+        m = _ITEM_OPTION.match(tok.raw)
+        if m and not tok.quoted:
+            return (text[:tok.start] + text[tok.end:]).strip(), int(m.group(1))
+    return text, None
 
 
 OWNER_CHOICES = 5  # buttons the question offers at most
@@ -209,10 +224,16 @@ def create_action(
     due: dt.date | None,
     meeting_id: int | None = None,
     permalink: str | None = None,
+    meeting_item_id: int | None = None,
 ) -> Reply:
-    """Store an action, tell a different owner, and confirm back. Shared by the command and the modal."""
+    """Store an action, tell a different owner, and confirm back. Shared by the command and the modal. While the
+    board's meeting is open, an action with no meeting of its own arose from it (see `meeting_origin`)."""
     creator = access.require_member(actor)
     today = _today(req, board)
+    if meeting_id is None:
+        origin = meeting_origin(req.session, board)
+        if origin is not None:
+            meeting_id, meeting_item_id = origin
     if meeting_id is None:
         last = meetings.previous_meeting(session=req.session, board_id=board.id, before=today + dt.timedelta(days=1))
         if last is not None and (today - last.date).days <= 14:
@@ -227,6 +248,7 @@ def create_action(
         now=req.now(),
         meeting_id=meeting_id,
         source_permalink=permalink,
+        meeting_item_id=meeting_item_id,
     )
     action.owner = owner
     action.board = board
@@ -519,8 +541,9 @@ TOPIC = Topic("action", "Actions", aliases=("actions",),
 
 COMMANDS = (
     Command("/action", ("add",), handle_action_add, aliases=(("new",),), who=Who.MEMBERS, doing="add actions",
-            usage="/action add <text> [@owner] [by <date>]",
-            summary="record an action (owner defaults to you); `/action add` alone opens a form",
+            usage="/action add <text> [@owner] [by <date>] [item:<number>]",
+            summary="record an action (owner defaults to you); `/action add` alone opens a form; during a "
+            "meeting, `item:` names the item it arose from",
             examples=("/action add Draft the data-sharing protocol @bob by Friday",),
             opens_form=True),
     Command("/action", ("list",), handle_action_list, aliases=(("ls",),), parsed=True, read_only=True,

@@ -210,8 +210,10 @@ def compile_agenda(session: Session, board: Board, meeting: Meeting, today: dt.d
     add("action_review")
     for item in items:
         if not item.standing and item.kind != ItemKind.STANDING.value:
+            carried = item.carried[:1].upper() + item.carried[1:]  # "Deferred from 15 July 2019"
+            notes = [f"Report: {item.report_author}" if item.report_author else "", carried]
             add("plan", title=item.title, lead=item.lead, kind=item.kind, ref=item.ref,
-                note=f"Report: {item.report_author}" if item.report_author else "")
+                note=" · ".join(n for n in notes if n))
     for proposal in agenda_store.approved_for(session=session, meeting_id=meeting.id):
         add("proposal", title=proposal.title, lead=proposal.lead or proposal.proposer.display_name,
             kind=ItemKind.DISCUSSION.value, ref=f"A{proposal.ref}",

@@ -400,6 +400,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
                 "working days after a meeting by which its minutes are to be circulated"),
     SettingSpec("minutes_time", "09:00", _time,
                 "time of day of the reminder to circulate the minutes (and the chair's note when they are late)"),
+    SettingSpec("close_meetings_time", "23:30", _time,
+                "time of day a meeting left open is closed, at the end of its day (every day)"),
 )}
 
 
@@ -436,6 +438,7 @@ class BoardConfig:
     minute_format: str
     minutes_due_days: int
     minutes_time: str
+    close_meetings_time: str
 
     def value_of(self, key: str) -> Any:
         """The setting named `key` (one of SETTINGS)."""

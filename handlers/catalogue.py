@@ -17,7 +17,9 @@ from handlers import (
     home,
     interests,
     lsp,
+    meeting_items,
     meeting_mode,
+    meeting_presence,
     meetings,
     minutes_commands,
     organisations,
@@ -34,7 +36,8 @@ from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
 DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, updates, performance, reports,
-                                   reminders, meeting_mode, attendance, minutes_commands, interests, decisions, home, lsp, organisations)
+                                   reminders, meeting_mode, meeting_presence, meeting_items, attendance, minutes_commands,
+                                   interests, decisions, home, lsp, organisations)
 
 
 def _gather(name: str) -> list:

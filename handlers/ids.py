@@ -29,6 +29,11 @@ class ActionId(str, enum.Enum):
     MEETING_SUBSTITUTE = "meeting_substitute"  # opens the form naming a substitute; value: the meeting id
 
     # -- in the meeting: the meeting's message and each item's
+    MEETING_PRESENCE = "meeting_presence"  # Present/apologies on the meeting's message; value: the meeting's id
+    MEETING_DECLARATION = "meeting_declaration"  # on an item's message; value: meeting id|item number (all four)
+    MEETING_OUTCOME = "meeting_outcome"
+    MEETING_ADD_ACTION = "meeting_add_action"
+    MEETING_NOTE = "meeting_note"
 
     # -- the register of interests and declarations
     INTERESTS_CONFIRM = "interests_confirm"  # "Confirm, no change" in the yearly ask; value: the board id
@@ -52,6 +57,10 @@ class CallbackId(str, enum.Enum):
     MEETING_SUBSTITUTE_MODAL = "meeting_substitute_modal"  # private_metadata: {"meeting_id"}
 
     # -- in the meeting
+    MEETING_PRESENCE = "meeting_presence_modal"  # private_metadata: {"meeting": id}
+    MEETING_OUTCOME = "meeting_outcome_modal"  # private_metadata: {"item": "meeting id|item number"} (all three)
+    MEETING_NOTE = "meeting_note_modal"
+    MEETING_DECLARATION = "meeting_declaration_modal"
 
     # -- the register of interests and declarations
 

@@ -196,6 +196,24 @@ class PlannedItem:
     standing: bool = False
     report_author: str | None = None
     links: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # carried over from earlier meetings
+
+    @property
+    def carried(self) -> str:
+        """Where it was carried from: "deferred from 15 July 2019", "… (not reached)"; "" if it was not."""
+        return carried_label(self.history)
+
+
+def carried_label(history: list[dict[str, Any]]) -> str:
+    """The last carry of an item's history in words: "deferred from 15 July 2019" (or "… (not reached)")."""
+    if not history:
+        return ""
+    last = history[-1]
+    try:
+        day = dt.date.fromisoformat(str(last.get("from")))
+    except ValueError:
+        return ""
+    return f"deferred from {day:%-d %B %Y}" + (" (not reached)" if last.get("why") == "not reached" else "")
 
 
 def planned_items(req_session: Any, board: Board, meeting_list: list[Meeting]) -> dict[int, list[PlannedItem]]:
@@ -205,7 +223,8 @@ def planned_items(req_session: Any, board: Board, meeting_list: list[Meeting]) -
     standing = plan_store.standing_for_meetings(session=req_session, board_id=board.id, meetings=meeting_list)
     out: dict[int, list[PlannedItem]] = {}
     for mid in ids:
-        rows = [PlannedItem(f"P{i.ref}", i.title, i.lead, i.kind, False, i.report_author, i.lead_links)
+        rows = [PlannedItem(f"P{i.ref}", i.title, i.lead, i.kind, False, i.report_author, i.lead_links,
+                            i.history or [])
                 for i in own.get(mid, [])]
         titles = {r.title.lower() for r in rows}
         rows += [PlannedItem(f"S{s.ref}", s.title, s.lead, s.kind, True, None, s.lead_links)
@@ -216,7 +235,7 @@ def planned_items(req_session: Any, board: Board, meeting_list: list[Meeting]) -
 
 def item_data(item: PlannedItem) -> dict[str, Any]:
     return {"ref": item.ref, "title": item.title, "lead": item.lead, "kind": item.kind, "standing": item.standing,
-            "report_author": item.report_author,
+            "report_author": item.report_author, "carried": item.carried,
             "linked": [link["name"] for link in item.links if link.get("name") and link["name"] != link.get("text")]}
 
 

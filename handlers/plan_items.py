@@ -72,7 +72,8 @@ def handle_item_add(req: Request) -> Reply:
 
 
 def _planned(item: PlanItem) -> PlannedItem:
-    return PlannedItem(f"P{item.ref}", item.title, item.lead, item.kind, False, item.report_author, item.lead_links)
+    return PlannedItem(f"P{item.ref}", item.title, item.lead, item.kind, False, item.report_author, item.lead_links,
+                       item.history or [])
 
 
 def _load_item(req: Request) -> tuple[Board, PlanItem, Parsed]:

@@ -7,6 +7,7 @@ from jobs.ask_interests import ask_interests
 from jobs.base import Job
 from jobs.chase_actions import chase_actions
 from jobs.chase_minutes import chase_minutes
+from jobs.close_meetings import close_meetings
 from jobs.compile_agendas import compile_agendas
 from jobs.purge_outbox import purge_outbox
 from jobs.quarterly_reminders import quarterly_reminders
@@ -32,6 +33,9 @@ JOBS: dict[str, Job] = {job.id: job for job in (
     Job("purge-outbox", purge_outbox, "purge_time",
         "every day: empty the content of messages delivered longer ago than LSPBOT_OUTBOX_RETENTION_DAYS (90)",
         every_day=True),
+    Job("close-meetings", close_meetings, "close_meetings_time",
+        "every day: close a meeting left open at the end of its day, carry its deferred and unreached items "
+        "forward, and tell the secretariat", every_day=True),
 )}
 
 

@@ -51,6 +51,7 @@ def create(
     now: dt.datetime,
     meeting_id: int | None = None,
     source_permalink: str | None = None,
+    meeting_item_id: int | None = None,
 ) -> Action:
     ref = boards.take_action_ref(session=session, board_id=board.id)
     action = Action(
@@ -61,6 +62,7 @@ def create(
         due_date=due_date,
         status=ActionStatus.OPEN,
         meeting_id=meeting_id,
+        meeting_item_id=meeting_item_id,
         created_by_id=created_by.id,
         created_at=now,
         updated_at=now,

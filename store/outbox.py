@@ -105,13 +105,22 @@ class Outbox:
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
         self._enqueue("user", user_id, template, data, key)
 
-    def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
-        self._enqueue("channel", channel_id, template, data, key)
+    def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None,
+                   thread_of: str | None = None) -> None:
+        """Queue a post into a channel; `thread_of`: the key of an earlier post to the same channel, whose thread
+        this one goes into (its `thread_ts` is filled in by the sender once that post has gone)."""
+        payload = self._render(template, data)
+        if thread_of:
+            payload = dict(payload, _thread_of=thread_of)
+        self._enqueue_payload("channel", channel_id, payload, key or f"adhoc:{uuid.uuid4()}")
 
     def update_message(self, channel_id: str, ts: str, template: str, data: dict[str, Any], *,
-                       key: str | None = None) -> None:
-        """Queue a `chat.update` of a message the bot posted (so a clicked button shows the new state)."""
+                       key: str | None = None, of: str | None = None) -> None:
+        """Queue a `chat.update` of a message the bot posted (so a clicked button shows the new state). Without its
+        `ts` (not known yet), `of` names the post by its key, and the sender fills in where Slack put it."""
         payload = dict(self._render(template, data), _method="chat.update", channel=channel_id, ts=ts)
+        if of and not ts:
+            payload["_ts_of"] = of
         self._enqueue_payload("channel", channel_id, payload, key or f"update:{uuid.uuid4()}")
 
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
@@ -273,6 +282,29 @@ def claim(*, session: Session, now: dt.datetime, limit: int, lease: dt.timedelta
         row.claimed_by = claimant
     session.flush()
     return [ClaimedMessage(row.id, row.target_kind, row.target, row.payload, row.attempts) for row in rows]
+
+
+class ThreadParent(NamedTuple):
+    """Where a reply's parent post stands: sent (with where Slack put it), failed, or still to go."""
+
+    status: OutboxStatus | None  # None: no message has that key
+    ts: str | None
+
+
+def thread_parent(*, session: Session, key: str) -> ThreadParent:
+    """The post a threaded reply (`_thread_of` in its payload) goes under, by its key."""
+    row = session.execute(select(OutboxMessage.status, OutboxMessage.slack_ts).where(OutboxMessage.key == key)).first()
+    return ThreadParent(row[0], row[1]) if row is not None else ThreadParent(None, None)
+
+
+def posted(*, session: Session, keys: Sequence[str]) -> dict[str, PostedMessage]:
+    """Where Slack put the messages with these keys that have been sent, by key."""
+    if not keys:
+        return {}
+    return {key: PostedMessage(cast(str, channel), cast(str, ts)) for key, channel, ts in session.execute(
+        select(OutboxMessage.key, OutboxMessage.slack_channel, OutboxMessage.slack_ts)
+        .where(OutboxMessage.key.in_(list(keys)), OutboxMessage.status == OutboxStatus.SENT,
+               OutboxMessage.slack_channel.is_not(None), OutboxMessage.slack_ts.is_not(None)))}
 
 
 def mark_sent(*, session: Session, message_id: int, now: dt.datetime, channel: str | None, ts: str | None) -> None:

@@ -65,11 +65,14 @@ class Case:
     text: str
     allowed: frozenset[str]
     channel: str = CHANNEL
+    before: tuple[str, ...] = ()  # commands the chair runs first (in the same rolled-back unit), e.g. OPEN
 
     @property
     def id(self) -> str:
         return f"{self.command} {self.text}".strip()
 
+
+OPEN = ("/meeting start 2019-09-12",)  # the meeting of 12 September opened (its item 4 is "Skills strategy")
 
 CASES = [
     # /lsp
@@ -157,6 +160,14 @@ CASES = [
     Case("/meeting", 'minutes correct LSP/19/3 "Apologies from Ealing PCT" at:2019-07-11', MANAGERS),
     Case("/meeting", "attendance", READERS),
     Case("/meeting", "attendance 2019-09-12", READERS),
+    Case("/meeting", "start 2019-09-12", MANAGERS),
+    Case("/meeting", "end", MANAGERS, before=OPEN),
+    Case("/meeting", 'attend <@UMEMBER1|m> "Dr Jane Smith (CCG)"', MANAGERS, before=OPEN),
+    Case("/meeting", "apologies <@UOWNER01|o>", MANAGERS, before=OPEN),
+    Case("/meeting", 'item 4 agreed "Partners adopt the skills strategy"', MANAGERS, before=OPEN),
+    Case("/meeting", "note 4 Partners asked for figures by ward", MANAGERS, before=OPEN),
+    Case("/meeting", 'declare <@UMEMBER1|m> item:4 "Governor of Ealing College" left:yes', MANAGERS, before=OPEN),
+    Case("/action", "add Check the skills figures item:4", MEMBERS, before=OPEN),
     # /update
     Case("/update", "help", EVERYONE),
     Case("/update", "Our news for the board", MEMBERS),
@@ -224,6 +235,9 @@ def rolled_back(runtime: Runtime) -> Iterator[tuple[Runtime, object]]:
 
 def check_role(runtime: Runtime, conn, case: Case, role: str) -> str | None:
     """Run `case` as `role`; a description of what was wrong, or None."""
+    for line in case.before:
+        command, _, text = line.partition(" ")
+        _ok(runtime, command, text, PEOPLE["chair"])
     before = table_counts(conn=conn)
     outcome = _run(runtime, case.command, case.text, PEOPLE[role], case.channel)
     changed = changed_tables(before, table_counts(conn=conn))
@@ -261,6 +275,7 @@ class Button:
     value: str  # a key of the board's rows (see row_ids) or a literal
     allowed: frozenset[str]
     where: str = "message"  # "message", "home" (the Home tab) or "modal" (an element on a form)
+    before: tuple[str, ...] = ()  # commands the chair runs first (in the same rolled-back unit)
 
 
 BUTTONS = [
@@ -279,6 +294,11 @@ BUTTONS = [
     Button(ActionId.ACTION_LIST_MORE, "board|all|1", READERS),
     Button(ActionId.INTERESTS_CONFIRM, "board", MEMBERS),
     Button(ActionId.DECISIONS_MORE, "board|1|", READERS),
+    Button(ActionId.MEETING_PRESENCE, "meeting", MANAGERS, before=OPEN),
+    Button(ActionId.MEETING_DECLARATION, "meeting|4", MANAGERS, before=OPEN),
+    Button(ActionId.MEETING_OUTCOME, "meeting|4", MANAGERS, before=OPEN),
+    Button(ActionId.MEETING_ADD_ACTION, "meeting|4", MANAGERS, before=OPEN),
+    Button(ActionId.MEETING_NOTE, "meeting|4", MANAGERS, before=OPEN),
     Button(ActionId.HOME_PAGE_NEXT, "1", EVERYONE, where="home"),  # one's own Home tab
     Button(ActionId.HOME_PAGE_PREVIOUS, "0", EVERYONE, where="home"),
     Button(ActionId.MEETING_ATTENDING, "meeting", MEMBERS),  # each member for themselves
@@ -327,13 +347,17 @@ def click(button: Button, user: str, ids: dict[str, int], response_url: str) -> 
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
-def dispatch(app, runtime: Runtime, fake_slack: FakeSlack, body: str):
+def dispatch(app, runtime: Runtime, fake_slack: FakeSlack, body: str, before: tuple[str, ...] = ()):
     """One signed interaction through the Bolt app and its listeners (after-ack work inline), in a rolled-back
-    savepoint: Bolt's response, the tables it changed, and what was said back through Slack."""
+    savepoint (after the chair's `before` commands): Bolt's response, the tables it changed, and what was said
+    back through Slack."""
     own_sessions = runtime.sessions
     with rolled_back(runtime) as (scoped, conn):
         runtime.sessions = scoped.sessions  # the listeners hold this runtime: point it at the savepoint
         try:
+            for line in before:
+                command, _, text = line.partition(" ")
+                _ok(runtime, command, text, PEOPLE["chair"])
             fake_slack.reset()
             before = table_counts(conn=conn)
             response = app.dispatch(BoltRequest(body=body, headers={
@@ -364,7 +388,7 @@ def test_every_button_against_every_role(runtime: Runtime, fake_slack: FakeSlack
     for button in BUTTONS:
         for role in ROLES:
             body = click(button, PEOPLE[role], ids, fake_slack.url + "respond")
-            response, changed, answers = dispatch(app, runtime, fake_slack, body)
+            response, changed, answers = dispatch(app, runtime, fake_slack, body, button.before)
             refusal = next((r for r in REFUSALS if r in answers), None) or refusal_heading(answers)
             name = f"{button.action_id.value} as {role}"
             if response.status != 200:
@@ -481,6 +505,7 @@ class Form:
     fields: dict[str, dict[str, Any]]
     allowed: frozenset[str]
     writes: bool = True  # an accepted submission writes (the audit log at least)
+    before: tuple[str, ...] = ()  # commands the chair runs first (in the same rolled-back unit)
 
 
 FORMS = [
@@ -506,6 +531,19 @@ FORMS = [
     Form(CallbackId.MEETING_SUBSTITUTE_MODAL, '{"meeting_id": {meeting}}',
          {"substitute_name": _text("Carol Jones"),
           "substitute_email": {"type": "email_text_input", "value": "carol.jones@example.org"}}, MEMBERS),
+    Form(CallbackId.MEETING_PRESENCE, '{"meeting": {meeting}}',
+         {"present": {"type": "multi_static_select", "selected_options": [{"value": "UMEMBER1"}]},
+          "apologies": {"type": "multi_static_select", "selected_options": [{"value": "UOWNER01"}]},
+          "in_attendance": _text("Dr Jane Smith (CCG)")}, MANAGERS, before=OPEN),
+    Form(CallbackId.MEETING_OUTCOME, '{"item": "{meeting}|4"}',
+         {"outcome": {"type": "radio_buttons", "selected_option": {"value": "agreed as amended"}},
+          "decision": _text("Partners adopt the skills strategy")}, MANAGERS, before=OPEN),
+    Form(CallbackId.MEETING_NOTE, '{"item": "{meeting}|4"}', {"note": _text("Figures by ward asked for")},
+         MANAGERS, before=OPEN),
+    Form(CallbackId.MEETING_DECLARATION, '{"item": "{meeting}|4"}',
+         {"member": {"type": "static_select", "selected_option": {"value": "UMEMBER1"}},
+          "interest": _text("Governor of Ealing College"),
+          "left_room": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}, MANAGERS, before=OPEN),
 ]
 SHORTCUT_ALLOWED = MEMBERS  # "Create action from message" in the board's channel opens the form; writes nothing
 
@@ -544,7 +582,8 @@ def test_every_form_against_every_role(runtime: Runtime, fake_slack: FakeSlack):
     problems = []
     for form in FORMS:
         for role in ROLES:
-            response, changed, _ = dispatch(app, runtime, fake_slack, submission(form, PEOPLE[role], ids))
+            response, changed, _ = dispatch(app, runtime, fake_slack, submission(form, PEOPLE[role], ids),
+                                            form.before)
             ack = json.loads(response.body) if response.body else {}
             name = f"{form.callback_id.value} as {role}"
             if response.status != 200:

@@ -215,6 +215,11 @@ class OutboxSender:
 
     def _deliver_one(self, message: ClaimedMessage) -> bool:
         message_id, kind, target, payload, attempts = message
+        if payload.get("_thread_of") or payload.get("_ts_of"):
+            resolved = self._placed(message)
+            if resolved is None:
+                return False
+            payload = resolved
         try:
             sent = self.delivery.deliver(kind, target, payload)
         except DeliveryError as exc:
@@ -228,6 +233,25 @@ class OutboxSender:
         if self.on_sent:
             self.on_sent(message_id)
         return True
+
+    def _placed(self, message: ClaimedMessage) -> dict[str, Any] | None:
+        """A payload that names an earlier post by its key, with where Slack put that post: a reply in its thread
+        (`_thread_of`: its `thread_ts`) or an update of it (`_ts_of`: its `ts`). That post went to the same channel
+        earlier, so the outbox's order has sent it (or given up on it) first: one that failed fails this message;
+        one still to go (queued by an older process in another order) makes it wait."""
+        field, key = ("thread_ts", message.payload["_thread_of"]) if message.payload.get("_thread_of") \
+            else ("ts", message.payload["_ts_of"])
+        with db.session_scope(self.sessions) as session:
+            parent = outbox_store.thread_parent(session=session, key=str(key))
+        if parent.status == OutboxStatus.SENT and parent.ts:
+            return dict(message.payload, **{field: parent.ts})
+        if parent.status == OutboxStatus.PENDING:
+            self._record_failure(message.id, message.target_kind, message.target, message.attempts,
+                                 DeliveryError("the post it replies to has not gone yet", retry_after=2.0))
+        else:
+            self._record_failure(message.id, message.target_kind, message.target, message.attempts,
+                                 DeliveryError("the post it replies to was not sent", retry_after=None))
+        return None
 
     def _release(self, message_ids: list[int]) -> None:
         if message_ids:

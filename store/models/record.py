@@ -73,6 +73,9 @@ class MeetingRecord(Base):
     channel_id: Mapped[str] = mapped_column(String(40))
     ts: Mapped[str | None] = mapped_column(String(40))  # the meeting's message; its thread holds the items
     attendance_recorded_at: Mapped[dt.datetime | None]  # present/apologies taken (once)
+    # the number of the item last given an outcome, a note or a declaration: an action raised without naming its
+    # item arose from it
+    last_item: Mapped[int | None] = mapped_column(Integer)
     quorate: Mapped[bool | None] = mapped_column(Boolean)
     minutes_status: Mapped[str | None] = mapped_column(String(20))
     minutes_drafted_at: Mapped[dt.datetime | None]

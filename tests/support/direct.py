@@ -21,6 +21,8 @@ class Sent:
     target: str
     template: str
     data: dict[str, Any]
+    key: str | None = None
+    thread_of: str | None = None  # the key of the post whose thread it goes into
 
 
 @dataclass
@@ -32,12 +34,13 @@ class RecordingNotifier:
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
         self.sent.append(Sent("user", user_id, template, data))
 
-    def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
-        self.sent.append(Sent("channel", channel_id, template, data))
+    def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None,
+                   thread_of: str | None = None) -> None:
+        self.sent.append(Sent("channel", channel_id, template, data, key, thread_of))
 
     def update_message(self, channel_id: str, ts: str, template: str, data: dict[str, Any], *,
-                       key: str | None = None) -> None:
-        self.sent.append(Sent("update", f"{channel_id}/{ts}", template, data))
+                       key: str | None = None, of: str | None = None) -> None:
+        self.sent.append(Sent("update", f"{channel_id}/{ts or of}", template, data, key))
 
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None:

@@ -82,8 +82,10 @@ def view_state_values(view: dict[str, Any]) -> dict[str, Any]:
                 out[action_id] = element.get("selected_user")
             elif kind in ("static_select", "external_select", "radio_buttons"):
                 out[action_id] = (element.get("selected_option") or {}).get("value")
-            elif kind == "checkboxes":
+            elif kind in ("checkboxes", "multi_static_select"):
                 out[action_id] = [o.get("value") for o in element.get("selected_options") or []]
+            elif kind == "multi_users_select":
+                out[action_id] = list(element.get("selected_users") or [])
             else:
                 out[action_id] = element.get("value")
     out["private_metadata"] = view.get("private_metadata") or ""

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("channel_id", sa.String(40), nullable=False),
         sa.Column("ts", sa.String(40), nullable=True),
         sa.Column("attendance_recorded_at", _UTC, nullable=True),
+        sa.Column("last_item", sa.Integer(), nullable=True),
         sa.Column("quorate", sa.Boolean(), nullable=True),
         sa.Column("minutes_status", sa.String(20), nullable=True),
         sa.Column("minutes_drafted_at", _UTC, nullable=True),
