@@ -280,6 +280,8 @@ def replica_boards(runtime: Runtime, fake: FakeSlack) -> None:
     command(ADMIN, "CREPB2", "/lsp", 'board create "Standby Board" chair:<@UREPCHAIR2|chair> org:"LB Brent"')
     command("UREPCHAIR2", "CREPB2", "/lsp", 'member add <@UREPLATE|late> org:"Brent PCT"')
     command("UREPCHAIR2", "CREPB2", "/lsp", "board set chase_time 09:05")
+    for chair, channel in (("UREPCHAIR", "CREPB1"), ("UREPCHAIR2", "CREPB2")):  # every job at 09:00 (not late)
+        command(chair, channel, "/lsp", "board set close_meetings_time 09:00")
     command("UREPCHAIR2", "CREPB2", "/action", "add Standby task <@UREPLATE|late> by 2019-07-17")
     delivery = SlackDelivery(make_client(BOT_TOKEN, fake.url, retries=False), Pacer(0.0),
                              open_limiter=WindowLimiter(calls=1_000, seconds=60))
