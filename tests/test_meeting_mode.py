@@ -254,8 +254,9 @@ def test_the_close_job_closes_a_meeting_left_open_at_the_end_of_its_day(secretar
     report = job.run(session, clock, notify, board)  # type: ignore[arg-type]
     assert report.lines == ["closed the meeting of Tue 16 Jul 2019, left open at the end of its day"]
     assert (record.closed_by, record.closed_at) == ("lspbot", clock.now())
-    told = notify.to(SECRETARY)
-    assert [t.template for t in told] == ["slack/meeting_closed_by_job.json.j2"]
+    assert "slack/minutes.json.j2" in [t.template for t in notify.to(SECRETARY)]  # the draft minutes
+    told = [t for t in notify.to(SECRETARY) if t.template == "slack/meeting_closed_by_job.json.j2"]
+    assert len(told) == 1
     assert {"outcome": "noted", "count": 1} in told[0].data["counts"]
     assert len(told[0].data["carried"]) == 2
     assert job.run(session, clock, notify, board).lines == ["no meeting left open"]  # type: ignore[arg-type]
@@ -268,3 +269,29 @@ def test_the_close_job_leaves_a_meeting_whose_day_is_not_over(secretary: Caller,
     report = get_job("close-meetings").run(session, clock, RecordingNotifier(), board)  # type: ignore[arg-type]
     assert report.lines == ["no meeting left open"]
     assert session.scalar(select(MeetingRecord)).closed_at is None
+
+
+def test_quorum_from_who_is_present(secretary: Caller, session: Session):
+    secretary.as_user(CHAIR)("/lsp", "board set quorum members:1/2")  # of chair, alice and bob: 2 needed
+    secretary("/meeting", "start")
+    record = session.scalar(select(MeetingRecord))
+    secretary("/meeting", f"attend <@{ALICE}|alice>")
+    assert record.quorate is False
+    secretary("/meeting", f"attend <@{BOB}|bob>")
+    assert record.quorate is True
+    assert secretary.notify.sent[-1].data["quorate"] is True  # the meeting's message says so
+
+
+def test_end_drafts_the_minutes_and_the_next_meeting_confirms_them(secretary: Caller, session: Session):
+    secretary("/meeting", "start")
+    secretary("/meeting", "item 4 agreed")
+    secretary("/meeting", "end")
+    july = session.scalar(select(MeetingRecord))
+    assert july.minutes_status == "draft" and items(session)[3].minute_number is not None
+    secretary("/meeting", "start 2019-10-10")
+    reply = secretary("/meeting", "item 3 agreed")  # "Minutes and matters arising" at the next meeting
+    assert "The minutes of the last meeting are confirmed." in reply.data["text"]
+    session.refresh(july)
+    october = session.scalar(select(Meeting).where(Meeting.date == dt.date(2019, 10, 10)))
+    assert (july.minutes_status, july.confirmed_by, july.confirmed_at_meeting_id) == ("confirmed", SECRETARY,
+                                                                                      october.id)
