@@ -28,6 +28,7 @@ from store.models import (
     ActionUpdate,
     AgendaProposal,
     AgendaPublication,
+    Attendance,
     AuditRecord,
     Base,
     Board,
@@ -163,6 +164,7 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
     """For each table holding a board's record, the condition that picks that board's rows."""
     actions = select(Action.id).where(Action.board_id == board.id)
     items = select(PerformanceItem.id).where(PerformanceItem.board_id == board.id)
+    meetings = select(Meeting.id).where(Meeting.board_id == board.id)
     entities: dict[str, Any] = {
         "action": actions,
         "agenda_proposal": select(AgendaProposal.id).where(AgendaProposal.board_id == board.id),
@@ -174,6 +176,7 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
         "interest": select(Interest.id).where(Interest.board_id == board.id),
         "performance_item": items,
         "quarterly_return": select(QuarterlyReturn.id).where(QuarterlyReturn.item_id.in_(items)),
+        "meeting_attendance": select(Attendance.id).where(Attendance.meeting_id.in_(meetings)),
     }
     audit = or_(*(and_(AuditRecord.entity == entity, AuditRecord.entity_id.in_(ids)) for entity, ids in entities.items()),
                 and_(AuditRecord.entity == "board", AuditRecord.entity_id == board.id),
@@ -184,6 +187,7 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
         "action_updates": ActionUpdate.action_id.in_(actions),
         "action_chases": ActionChase.action_id.in_(actions),
         "quarterly_returns": QuarterlyReturn.item_id.in_(items),
+        "meeting_attendance": Attendance.meeting_id.in_(meetings),
         "audit_log": audit,
     }
     for table in Base.metadata.sorted_tables:
@@ -355,6 +359,8 @@ def erase_from_board(*, session: Session, member: Member, board: Board, now: dt.
         (QuarterlyReturn.author_id, QuarterlyReturn.item_id.in_(items)),
         (ReminderLog.member_id, ReminderLog.board_id == board.id),
         (Interest.member_id, Interest.board_id == board.id),
+        *((column, Attendance.meeting_id.in_(select(Meeting.id).where(Meeting.board_id == board.id)))
+          for column in (Attendance.member_id, Attendance.substitute_member_id, Attendance.substitute_for_id)),
     ]
     for column, where in moves:
         session.execute(update(column.class_).where(where, column == member.id).values({column.key: stand_in.id})
@@ -428,6 +434,9 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
     led = session.scalars(select(PerformanceItem).where(PerformanceItem.lead_member_id == mid))
     reminders = session.scalars(select(ReminderLog).where(ReminderLog.member_id == mid).order_by(ReminderLog.id))
     interests = session.scalars(select(Interest).where(Interest.member_id == mid).order_by(Interest.id))
+    attendance = session.execute(select(Attendance, Meeting.date, Meeting.board_id).join(Meeting)
+                                 .where(or_(Attendance.member_id == mid, Attendance.substitute_member_id == mid,
+                                            Attendance.substitute_for_id == mid)).order_by(Attendance.id)).all()
     terms = Terms.of(member, pseudonym_key(mid), pseudonym_name(mid))
     naming = select(AuditRecord).where(or_(AuditRecord.actor == slack_id, terms.condition(AuditRecord.before),
                                            terms.condition(AuditRecord.after))).order_by(AuditRecord.id)
@@ -458,6 +467,10 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
         "reminders": [dict(_row(r, "kind", "occasion", "detail", "sent_at"), board=board_of(r)) for r in reminders],
         "interests": [dict(_row(i, "ref", "interest", "kind", "declared_at", "confirmed_at", "removed_at"),
                            board=board_of(i)) for i in interests],
+        "meeting_attendance": [dict(_row(a, "reply", "replied_at", "substitute_name", "substitute_email", "presence",
+                                         "recorded_at"), meeting=_iso(day), board=board_names.get(b),
+                                    substitute=a.substitute_member_id == mid, stood_in_for=a.substitute_for_id == mid)
+                               for a, day, b in attendance],
         "audit_entries": audit,
         "messages_to_them": messages,
         "mentions": [{"table": m.table, "id": m.row_id, "column": m.column, "text": m.text}

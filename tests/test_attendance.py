@@ -21,8 +21,8 @@ from handlers import attendance
 from handlers.base import Forbidden, InvalidInput, NotFound, Reply
 from handlers.board_rules import quorum_rule
 from handlers.quorum import quorum_check
-from store import boards, db
-from store.models import Attendance, AuditRecord, Board, Meeting, MeetingRecord
+from store import boards, db, personal_data
+from store.models import Attendance, AuditRecord, Board, Meeting, MeetingRecord, Member
 from tests.support.databases import backends, make_database
 from tests.support.direct import Caller, RecordingNotifier
 from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
@@ -311,3 +311,22 @@ def test_quorum_check_counts_seats_organisations_and_the_chair(session: Session)
     board.settings = {}
     assert quorum_check(board, session, []).quorate is True
     assert quorum_rule("Members:1/3, Orgs:3, chair:yes").members_needed(10) == 4  # rounded up
+
+
+def test_erasing_a_member_from_the_board_replaces_them_in_its_replies(session: Session, call: Caller):
+    meeting = meeting_id(session)
+    carol = member_id(session, CAROL)
+    click(call, CAROL, attendance.handle_attending_button, meeting)
+    submit(call, ALICE, meeting, substitute_member=str(carol))
+    held = personal_data.export(session=session, member=session.get(Member, carol))["meeting_attendance"]
+    assert [(h["reply"], h["substitute"], h["meeting"]) for h in held] == [
+        ("attending", False, "2019-10-10"), ("substitute", True, "2019-10-10")]  # her reply, and Alice's naming her
+    call.as_user(ADMIN)("/lsp", f'member erase <@{CAROL}> board:"{BOARD}" confirm:yes')
+    session.expire_all()
+    rows = session.scalars(select(Attendance).where(Attendance.meeting_id == meeting)).all()
+    assert carol not in {r.member_id for r in rows} | {r.substitute_member_id for r in rows}
+    own = next(r for r in rows if r.reply == "attending")
+    assert own.name.startswith("Former member ") and own.member.display_name == own.name
+    sent = next(r for r in rows if r.reply == "substitute")
+    assert sent.substitute_member_id == own.member_id
+    assert "carol" not in json.dumps([attendance.substitute_label(r, session) for r in rows])
