@@ -37,7 +37,7 @@ def element_to_text(element: dict[str, Any], names: Callable[[str], str]) -> str
     """A form's input as a terminal shows it: `[text …]`, `[@alice ▾]`, `[pick a date 📅]`, `[Thu 10 Oct ▾]`."""
     kind = element.get("type")
     shown = (element.get("placeholder") or {}).get("text", "")
-    if kind == "plain_text_input":
+    if kind in ("plain_text_input", "email_text_input"):
         value = element.get("initial_value") or (f"e.g. {shown}" if shown else "")
         return f"[{value}{' …' if element.get('multiline') else ''}]"
     if kind == "users_select":

@@ -26,9 +26,9 @@ from bot.clock import FixedClock  # noqa: E402
 from bot.console import payload_to_text  # noqa: E402
 from bot.runtime import Runtime, build_runtime, run_command, run_handler  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from handlers import action_forms, home  # noqa: E402
+from handlers import action_forms, attendance, home  # noqa: E402
 from jobs.registry import get as get_job  # noqa: E402
-from store import boards, db  # noqa: E402
+from store import boards, db, meetings  # noqa: E402
 from store.models import OutboxMessage  # noqa: E402
 from store.outbox import Outbox  # noqa: E402
 
@@ -108,6 +108,8 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
         reminder = session.query(OutboxMessage).filter(OutboxMessage.target == ALICE,
                                                        OutboxMessage.key.like("chase:%")).one().payload
 
+    attendance_view, substitute_form = _attendance(runtime)
+
     def shown(payload: dict[str, Any]) -> str:
         return "```text\n" + payload_to_text(payload, names) + "\n```\n"
 
@@ -162,7 +164,36 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
         "address, as Slack builds its permalinks.",
         "",
         shown(shortcut_form),
+        "## Who is coming (`/meeting attendance`)",
+        "",
+        "The published agenda and the request for partner updates carry **Attending**, **Apologies** and",
+        "**Sending a substitute**; each member clicks for themselves. With the board's quorum set to",
+        "`members:1/2 orgs:3 chair:yes`, Alice coming and Bob sending someone in his place:",
+        "",
+        shown(attendance_view),
+        "**Sending a substitute** opens this form (Bob is the only member from his organisation, so there is no",
+        "colleague to choose; with colleagues on the board, a select of them comes first):",
+        "",
+        shown(substitute_form),
     ]), examples
+
+
+def _attendance(runtime: Runtime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chair's `/meeting attendance` once Alice has said she is coming and Bob has named a substitute, and
+    the substitute's form as Bob sees it."""
+    with db.session_scope(runtime.sessions) as session:
+        meeting = meetings.next_meeting(session=session, board_id=boards.get_by_channel(
+            session=session, channel_id=CHANNEL).id, after=dt.date(2019, 7, 17))
+        value = {"value": str(meeting.id)}
+    _command(runtime, CHAIR, "/lsp", "board set quorum members:1/2 orgs:3 chair:yes")
+    run_handler(runtime, attendance.handle_attending_button, user_id=ALICE, channel_id=CHANNEL, values=value)
+    opened = run_handler(runtime, attendance.handle_substitute_button, user_id=BOB, channel_id=CHANNEL,
+                         values=value).open_modal
+    form = runtime.renderer(opened["template"], opened["data"])
+    run_handler(runtime, attendance.handle_substitute_submission, user_id=BOB, channel_id=None, values={
+        "private_metadata": form["private_metadata"], "substitute_name": "Priya Shah",
+        "substitute_email": "priya.shah@met.police.uk"})
+    return _command(runtime, CHAIR, "/meeting", "attendance").payload, form
 
 
 def with_examples(guide: str, block: str) -> str:
