@@ -121,7 +121,8 @@ def test_draft_numbers_the_items_keeps_version_1_and_sends_the_word_and_markdown
     message = MESSAGES(to_secretary[0].template, to_secretary[0].data)
     shown = json.dumps(message["blocks"], ensure_ascii=False)
     assert message["text"] == "Draft minutes — LSP Executive, Thursday 11 July 2019" and "Drafted as the meeting" in shown
-    assert "*LSP/19/3  3. Skills strategy* — LB Ealing\\nThe skills lead" in shown
+    assert ("*LSP/19/3  3. Skills strategy* — LB Ealing\\n_Interest declared: Julian Bell, Trustee of the Southall "
+            "Trust (1) (left the room for the item)_\\nThe skills lead") in shown
     assert "*Decision:* Agreed — Partners sign the LSP commitment\\n• #" in shown
     assert "*Apologies:* Bob (Metropolitan Police)\\n*Substitutes:* Sam Deputy" in shown
     word, markdown = _word(m, version)
@@ -130,6 +131,7 @@ def test_draft_numbers_the_items_keeps_version_1_and_sends_the_word_and_markdown
         assert "Apologies" in text and "Bob (Metropolitan Police)" in text  # the last member sent apologies
         assert "Sam Deputy" in text and "for Bob" in text and "Officer 1" in text
         assert "Trustee of the Southall Trust (1)" in text and "LSP/19/3" in text
+        assert "Interest declared: Julian Bell, Trustee of the Southall Trust (1) (left the room for the item)" in text
         assert "Agreed — Partners sign the LSP commitment" in text and "Deferred" in text and "Not reached" in text
         assert "Send the partners the skills figures (1)" in text and "Send the partners the skills figures (2)" in text
         assert "The skills lead presented the strategy. Partners asked for quarterly figures." in text

@@ -419,6 +419,10 @@ def minutes() -> Document:
     tag(doc, "if i.lead")
     p(doc, "**{{ words.lead }}: ", "{{ i.lead }}")
     tag(doc, "endif")
+    tag(doc, "for d in i.declarations")
+    p(doc, "{{ words.declared }}: {{ d.name }}, {{ d.interest }} ({{ words.left_room if d.left_room else words.stayed }}).",
+      italic=True)
+    tag(doc, "endfor")
     tag(doc, "if i.summary")
     p(doc, "{{ i.summary }}")
     tag(doc, "endif")
