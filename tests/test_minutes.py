@@ -318,3 +318,44 @@ def test_the_next_agenda_reviews_the_actions_by_the_item_that_raised_them_and_sa
     shown = json.dumps(MESSAGES("slack/agenda_draft.json.j2", dict(document.data, version=None))["blocks"],
                        ensure_ascii=False)
     assert "• _Arising from LSP/19/3 3. Skills strategy_: #1" in shown and "draft, to be confirmed" in shown
+
+
+def test_a_meeting_run_with_the_meeting_commands_is_minuted_when_it_ends_and_confirmed_at_the_next(minuted: Minuted):
+    """Meeting mode's own commands, end to end: its close drafts the minutes; the next meeting's "Minutes and
+    matters arising" agreed confirms them there."""
+    m = minuted
+    chair = m.caller(CHAIR)
+    chair("/plan", "meeting add 2019-07-16 10:00")
+    chair("/plan", 'item add 2019-07-16 "Skills strategy" lead:"LB Ealing"')
+    secretary = m.caller(SECRETARY)
+    m.clock.set(dt.datetime(2019, 7, 16, 10, 5, tzinfo=LONDON))
+    secretary("/meeting", "start")
+    rows = m.session.scalars(select(MeetingItem).join(Meeting, Meeting.id == MeetingItem.meeting_id)
+                             .where(Meeting.date == dt.date(2019, 7, 16)).order_by(MeetingItem.number)).all()
+    skills = next(i.number for i in rows if i.title == "Skills strategy")
+    secretary("/meeting", f"attend <@{CHAIR}> <@{SECRETARY}> <@{ALICE}> <@{VICE}>")
+    secretary("/meeting", f"apologies <@{BOB}>")
+    secretary("/meeting", f'item {skills} agreed "Partners adopt the skills strategy"')
+    secretary("/meeting", f"note {skills} Alice asked for the figures by ward.")
+    secretary("/meeting", f'declare <@{ALICE}> item:{skills} "Governor of Ealing College" left:yes')
+    m.caller(ALICE)("/action", f"add Send the figures by ward by 2019-07-31 item:{skills}")
+    m.notes.sent.clear()
+    secretary("/meeting", "end")
+    record = m.session.scalars(select(MeetingRecord).join(Meeting, Meeting.id == MeetingRecord.meeting_id)
+                               .where(Meeting.date == dt.date(2019, 7, 16))).one()
+    assert record.minutes_status == "draft"
+    latest = m.session.scalars(select(MinutesVersion).where(MinutesVersion.meeting_id == record.meeting_id)).one()
+    minute = next(i for i in latest.content["items"] if i["title"] == "Skills strategy")
+    assert minute["minute"] == f"LSP/19/{skills}" and minute["decision"] == "Partners adopt the skills strategy"
+    assert minute["summary"] == "Alice asked for the figures by ward." and minute["actions"][0]["owner"] == "Alice"
+    assert minute["declarations"][0]["interest"] == "Governor of Ealing College"
+    assert {"Bob"} == {p["name"] for p in latest.content["apologies"]}
+    assert [s.kind for s in m.notes.to(SECRETARY) if s.template in ("slack/minutes.json.j2",) or s.kind == "file"] \
+        == ["user", "file", "file"]
+    m.clock.set(dt.datetime(2019, 10, 10, 10, 5, tzinfo=LONDON))
+    secretary("/meeting", "start")
+    review = m.session.scalars(select(MeetingItem).join(Meeting, Meeting.id == MeetingItem.meeting_id)
+                               .where(Meeting.date == dt.date(2019, 10, 10), MeetingItem.key == "action_review")).one()
+    secretary("/meeting", f"item {review.number} agreed")
+    m.session.refresh(record)
+    assert record.minutes_status == "confirmed" and record.confirmed_at_meeting_id == review.meeting_id
