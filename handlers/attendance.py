@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers import access, forms, mentions
-from handlers.base import Forbidden, InvalidInput, NotFound, Reply, Request
+from handlers.base import Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import board_config, next_meeting
 from handlers.ids import ActionId, CallbackId
-from handlers.parsing import parse_id
+from handlers.parsing import mention_id, parse_id
 from handlers.plan import existing_meeting, parse_meeting_date
 from handlers.quorum import QuorumResult, counted_members, evaluate, quorum_check
-from handlers.registry import Button, Command, Form, Who
+from handlers.registry import Button, Command, Form, Option, Who
 from store import attendance as attendance_store
 from store import audit, boards
 from store.meeting_record import record_of
@@ -218,42 +218,101 @@ def handle_substitute_button(req: Request) -> Reply:
                  open_modal={"template": MODAL_TEMPLATE, "data": data})
 
 
-def handle_substitute_submission(req: Request) -> Reply:
-    """The substitute's form: a colleague from the member's organisation, or a name with a valid email address."""
-    meta = forms.metadata(req)
-    board, meeting, member, membership = _clicked(req, meta.get("meeting_id"))
+def choose_substitute(req: Request, board: Board, membership: Membership, *, colleague_id: int | None,
+                      name: str, email: str) -> tuple[Member | None, str | None, str | None]:
+    """The substitute a member names (the form's or `/meeting reply substitute`'s): a colleague from their
+    organisation on the board, or a name with a valid email address; (colleague, name, email)."""
     colleagues = {m.member_id: m.member for m in _colleagues(req, board, membership)}
-    picked = req.values.get(SUB_MEMBER)
-    name = " ".join(str(req.values.get(SUB_NAME) or "").split())
-    email = str(req.values.get(SUB_EMAIL) or "").strip()
-    substitute: Member | None = None
-    if picked:
-        substitute = colleagues.get(parse_id(picked) or 0)
+    name = " ".join(name.split())
+    email = email.strip()
+    if colleague_id is not None:
+        substitute = colleagues.get(colleague_id)
         if substitute is None:
             raise InvalidInput("Choose someone from your organisation on the board.", field=SUB_MEMBER)
         if name or email:
             raise InvalidInput("Choose a colleague or give a name and email, not both.", field=SUB_NAME)
-    else:
-        if not name:
-            raise InvalidInput("Choose a colleague, or give the name of the person coming." if colleagues else
-                               "Give the name of the person coming in your place.", field=SUB_NAME)
-        name = mentions.plain_names(req.session, name)
-        if len(name) > 200:
-            raise InvalidInput("A name can be at most 200 characters.", field=SUB_NAME)
-        if not email:
-            raise InvalidInput(f"Give {name}'s email address, so the secretariat can send them the papers.",
-                               field=SUB_EMAIL)
-        if len(email) > 254 or not EMAIL.match(email):
-            raise InvalidInput(f"“{email[:60]}” is not an email address (like name@example.org).", field=SUB_EMAIL)
+        return substitute, None, None
+    if not name:
+        raise InvalidInput("Choose a colleague, or give the name of the person coming." if colleagues else
+                           "Give the name of the person coming in your place.", field=SUB_NAME)
+    name = mentions.plain_names(req.session, name)
+    if len(name) > 200:
+        raise InvalidInput("A name can be at most 200 characters.", field=SUB_NAME)
+    if not email:
+        raise InvalidInput(f"Give {name}'s email address, so the secretariat can send them the papers.",
+                           field=SUB_EMAIL)
+    if len(email) > 254 or not EMAIL.match(email):
+        raise InvalidInput(f"“{email[:60]}” is not an email address (like name@example.org).", field=SUB_EMAIL)
+    return None, name, email
+
+
+def handle_substitute_submission(req: Request) -> Reply:
+    """The substitute's form: a colleague from the member's organisation, or a name with a valid email address."""
+    meta = forms.metadata(req)
+    board, meeting, member, membership = _clicked(req, meta.get("meeting_id"))
+    picked = req.values.get(SUB_MEMBER)
+    substitute, name, email = choose_substitute(
+        req, board, membership, colleague_id=(parse_id(picked) or 0) if picked else None,
+        name=str(req.values.get(SUB_NAME) or ""), email=str(req.values.get(SUB_EMAIL) or ""))
     data = record_reply(req, board, meeting, member, membership, AttendanceReply.SUBSTITUTE, substitute=substitute,
-                        name=None if substitute else name, email=None if substitute else email)
+                        name=name, email=email)
     req.notify.to_user(req.user_id, REPLY_TEMPLATE, data)  # the form closes: the answer goes to their DM
     return Reply(REPLY_TEMPLATE, data)
+
+
+REPLY_WORDS = {"attending": AttendanceReply.ATTENDING, "coming": AttendanceReply.ATTENDING,
+               "apologies": AttendanceReply.APOLOGIES, "substitute": AttendanceReply.SUBSTITUTE}
+REPLY_EXAMPLES = ("/meeting reply attending", "/meeting reply apologies 10 October 2019",
+                  "/meeting reply substitute @jo", '/meeting reply substitute "Sam Patel" email:sam.patel@nhs.net')
+
+
+def handle_meeting_reply(req: Request) -> Reply:
+    """`/meeting reply attending|apologies|substitute [@colleague | "Name" email:…] [date]`: the buttons' reply,
+    typed (the console, a phone), for the next meeting or the one on the date given."""
+    args = list(req.parsed.args)
+    word = args.pop(0).value.lower() if args else ""
+    reply = REPLY_WORDS.get(word)
+    if reply is None:
+        raise UsageError("Say whether you are coming: `attending`, `apologies` or `substitute`.",
+                         examples=REPLY_EXAMPLES)
+    colleague: Member | None = None
+    name = ""
+    if reply is AttendanceReply.SUBSTITUTE:
+        if not args or not (mention_id(args[0].raw) or args[0].quoted):
+            raise UsageError('Name your substitute: a colleague from your organisation (@name), or "their name" in '
+                             "quotes with `email:`.", examples=REPLY_EXAMPLES[2:])
+        first = args.pop(0)
+        user_id = mention_id(first.raw)
+        if user_id:
+            colleague = boards.get_member(session=req.session, slack_user_id=user_id)
+            if colleague is None:
+                raise InvalidInput(f"{mentions.name_of(req.session, user_id, None)} is not on {req.board.name}; "
+                                   'name someone from your organisation on the board, or give "their name" with '
+                                   "`email:`.", examples=REPLY_EXAMPLES[2:])
+        else:
+            name = first.value
+    elif "email" in req.parsed.options:
+        raise UsageError("`email:` goes with a substitute's name.", examples=REPLY_EXAMPLES[3:])
+    meeting = meeting_named(req, req.board, " ".join(a.value for a in args))
+    board, meeting, member, membership = _clicked(req, meeting.id)
+    substitute: Member | None = None
+    sub_name = sub_email = None
+    if reply is AttendanceReply.SUBSTITUTE:
+        substitute, sub_name, sub_email = choose_substitute(
+            req, board, membership, colleague_id=colleague.id if colleague else None, name=name,
+            email=req.parsed.options.get("email", ""))
+    return Reply(REPLY_TEMPLATE, record_reply(req, board, meeting, member, membership, reply, substitute=substitute,
+                                              name=sub_name, email=sub_email))
 
 
 # ---------------------------------------------------------------- declarations
 
 COMMANDS = (
+    Command("/meeting", ("reply",), handle_meeting_reply, topic="meeting", who=Who.MEMBERS, parsed=True,
+            doing="reply for a meeting", options=(Option("email", help="a substitute's email address"),),
+            usage='/meeting reply attending|apologies|substitute [@colleague | "Name" email:…] [date]',
+            summary="say whether you are coming to the next (or named) meeting, as the Attending / Apologies / "
+                    "Sending a substitute buttons do", examples=REPLY_EXAMPLES),
     Command("/meeting", ("attendance",), handle_meeting_attendance, topic="meeting", parsed=True, read_only=True,
             usage="/meeting attendance [date]",
             summary="who is coming to the next (or named) meeting, apologies, substitutes and no reply yet, by "

@@ -415,4 +415,4 @@ def pending_count(*, session: Session) -> int:
 def status_counts(*, session: Session) -> dict[OutboxStatus, int]:
     """How many messages are pending, sent and failed."""
     return {status: count for status, count in session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).tuples()}
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))}

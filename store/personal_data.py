@@ -409,7 +409,7 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
     """Everything held about the person, as JSON-ready data: their record, memberships, what they own, wrote and
     decided, the audit entries naming them, the messages to them, and every other place their name or id is."""
     mid, slack_id = member.id, member.slack_user_id
-    board_names = dict(session.execute(select(Board.id, Board.name)).tuples().all())
+    board_names = {board_id: name for board_id, name in session.execute(select(Board.id, Board.name))}
 
     def board_of(obj: Any) -> str | None:
         return board_names.get(getattr(obj, "board_id", None) or 0)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import FixedClock
 from bot.render.environment import Renderer
 from handlers import attendance
-from handlers.base import Forbidden, InvalidInput, NotFound, Reply
+from handlers.base import Forbidden, InvalidInput, NotFound, Reply, UsageError
 from handlers.board_rules import quorum_rule
 from handlers.quorum import quorum_check
 from store import boards, db, personal_data
@@ -226,6 +226,34 @@ def test_a_substitute_by_name_and_email(session: Session, call: Caller):
     click(call, DORA, attendance.handle_attending_button, meeting)  # coming after all: the substitute is dropped
     row = row_of(session, DORA)
     assert (row.reply, row.substitute_name, row.substitute_email) == ("attending", None, None)
+
+
+def test_meeting_reply_types_what_the_buttons_do(session: Session, call: Caller):
+    """`/meeting reply …` for the console and a phone: the same reply, the same refusals, nothing written on a bad one."""
+    reply = call.as_user(ALICE)("/meeting", "reply attending")
+    assert "You are coming to the *Attendance Board* meeting on *Thursday 10 October 2019*" in text_of(reply)
+    assert row_of(session, ALICE).reply == "attending"
+    call.as_user(BOB)("/meeting", "reply apologies 10 October 2019")
+    assert row_of(session, BOB).reply == "apologies"
+    reply = call.as_user(ALICE)("/meeting", f"reply substitute <@{CAROL}|carol>")
+    row = row_of(session, ALICE)
+    assert (row.reply, row.substitute_member_id) == ("substitute", member_id(session, CAROL))
+    call.as_user(DORA)("/meeting", 'reply substitute "Zed Zephaniah" email:zed.z@dwp.gov.uk')
+    row = row_of(session, DORA)
+    assert (row.substitute_name, row.substitute_email) == ("Zed Zephaniah", "zed.z@dwp.gov.uk")
+    written = audits(session)
+    for user, text, refusal in (
+            (BOB, "reply maybe", "attending"), (BOB, "reply", "attending"),
+            (BOB, "reply substitute", "Name your substitute"),
+            (BOB, f"reply substitute <@{ALICE}|alice>", "from your organisation"),  # Alice is from Ealing PCT
+            (DORA, 'reply substitute "Zed" email:zed@', "is not an email address"),
+            (DORA, 'reply substitute "Zed"', "email address"),
+            (BOB, "reply attending email:bob@example.org", "goes with a substitute"),
+            (BOB, "reply attending 1 March 2019", "has no meeting on"),
+            (OUTSIDER, "reply attending board:\"Attendance Board\"", "not a member")):
+        with pytest.raises((InvalidInput, Forbidden, NotFound, UsageError), match=refusal):
+            call.as_user(user)("/meeting", text)
+    assert audits(session) == written and row_of(session, BOB).reply == "apologies"
 
 
 def test_the_attendance_view_by_organisation_with_the_expected_quorum(session: Session, call: Caller):

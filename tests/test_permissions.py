@@ -159,6 +159,7 @@ CASES = [
     Case("/meeting", "minutes confirm 2019-07-11", CHAIR),
     Case("/meeting", 'minutes correct LSP/19/3 "Apologies from Ealing PCT" at:2019-07-11', MANAGERS),
     Case("/meeting", "attendance", READERS),
+    Case("/meeting", "reply apologies", MEMBERS),
     Case("/meeting", "attendance 2019-09-12", READERS),
     Case("/meeting", "start 2019-09-12", MANAGERS),
     Case("/meeting", "end", MANAGERS, before=OPEN),
