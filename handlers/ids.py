@@ -57,10 +57,10 @@ class CallbackId(str, enum.Enum):
     MEETING_SUBSTITUTE_MODAL = "meeting_substitute_modal"  # private_metadata: {"meeting_id"}
 
     # -- in the meeting
-    MEETING_PRESENCE = "meeting_presence_modal"  # private_metadata: {"meeting": id}
-    MEETING_OUTCOME = "meeting_outcome_modal"  # private_metadata: {"item": "meeting id|item number"} (all three)
-    MEETING_NOTE = "meeting_note_modal"
-    MEETING_DECLARATION = "meeting_declaration_modal"
+    MEETING_PRESENCE_MODAL = "meeting_presence_modal"  # private_metadata: {"meeting": id}
+    MEETING_OUTCOME_MODAL = "meeting_outcome_modal"  # private_metadata: {"item": "meeting id|item number"} (all three)
+    MEETING_NOTE_MODAL = "meeting_note_modal"
+    MEETING_DECLARATION_MODAL = "meeting_declaration_modal"
 
     # -- the register of interests and declarations
 

@@ -250,10 +250,10 @@ BUTTONS = (
     Button(ActionId.MEETING_NOTE, handle_note_button, "open the form for a note on an item", who=Who.MANAGERS),
 )
 FORMS = (
-    Form(CallbackId.MEETING_OUTCOME, handle_outcome_submission, "an item's outcome and decision",
+    Form(CallbackId.MEETING_OUTCOME_MODAL, handle_outcome_submission, "an item's outcome and decision",
          default_field="outcome", fields=("outcome", "decision"), who=Who.MANAGERS),
-    Form(CallbackId.MEETING_NOTE, handle_note_submission, "a note on an item", default_field="note",
+    Form(CallbackId.MEETING_NOTE_MODAL, handle_note_submission, "a note on an item", default_field="note",
          fields=("note",), who=Who.MANAGERS),
-    Form(CallbackId.MEETING_DECLARATION, handle_declaration_submission, "a declaration of interest on an item",
+    Form(CallbackId.MEETING_DECLARATION_MODAL, handle_declaration_submission, "a declaration of interest on an item",
          default_field="interest", fields=("member", "interest", "left_room"), who=Who.MANAGERS),
 )

@@ -168,6 +168,6 @@ BUTTONS = (
            who=Who.MANAGERS),
 )
 FORMS = (
-    Form(CallbackId.MEETING_PRESENCE, handle_presence_submission, "who is present, apologies, in attendance",
+    Form(CallbackId.MEETING_PRESENCE_MODAL, handle_presence_submission, "who is present, apologies, in attendance",
          default_field="present", fields=("present", "apologies", "in_attendance"), who=Who.MANAGERS),
 )

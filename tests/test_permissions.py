@@ -470,6 +470,12 @@ def test_every_id_the_app_emits_is_known_and_every_known_id_is_emitted():
     assert not unsent, f"buttons that no template or handler sends: {sorted(unsent)}"
 
 
+def test_no_button_and_form_share_a_name():
+    """Templates read both enums by name (`ids.X`), so a button and a form of the same name would give the
+    button the form's id."""
+    assert not set(ActionId.__members__) & set(CallbackId.__members__)
+
+
 def test_the_registry_declares_every_id_once():
     """Every ActionId is a declared button and every CallbackId a declared form or shortcut, so Bolt hears it."""
     buttons = [b.action_id for b in REGISTRY.buttons]
@@ -532,16 +538,16 @@ FORMS = [
     Form(CallbackId.MEETING_SUBSTITUTE_MODAL, '{"meeting_id": {meeting}}',
          {"substitute_name": _text("Carol Jones"),
           "substitute_email": {"type": "email_text_input", "value": "carol.jones@example.org"}}, MEMBERS),
-    Form(CallbackId.MEETING_PRESENCE, '{"meeting": {meeting}}',
+    Form(CallbackId.MEETING_PRESENCE_MODAL, '{"meeting": {meeting}}',
          {"present": {"type": "multi_static_select", "selected_options": [{"value": "UMEMBER1"}]},
           "apologies": {"type": "multi_static_select", "selected_options": [{"value": "UOWNER01"}]},
           "in_attendance": _text("Dr Jane Smith (CCG)")}, MANAGERS, before=OPEN),
-    Form(CallbackId.MEETING_OUTCOME, '{"item": "{meeting}|4"}',
+    Form(CallbackId.MEETING_OUTCOME_MODAL, '{"item": "{meeting}|4"}',
          {"outcome": {"type": "radio_buttons", "selected_option": {"value": "agreed as amended"}},
           "decision": _text("Partners adopt the skills strategy")}, MANAGERS, before=OPEN),
-    Form(CallbackId.MEETING_NOTE, '{"item": "{meeting}|4"}', {"note": _text("Figures by ward asked for")},
+    Form(CallbackId.MEETING_NOTE_MODAL, '{"item": "{meeting}|4"}', {"note": _text("Figures by ward asked for")},
          MANAGERS, before=OPEN),
-    Form(CallbackId.MEETING_DECLARATION, '{"item": "{meeting}|4"}',
+    Form(CallbackId.MEETING_DECLARATION_MODAL, '{"item": "{meeting}|4"}',
          {"member": {"type": "static_select", "selected_option": {"value": "UMEMBER1"}},
           "interest": _text("Governor of Ealing College"),
           "left_room": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}, MANAGERS, before=OPEN),
