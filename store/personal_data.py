@@ -36,6 +36,7 @@ from store.models import (
     Meeting,
     Member,
     Membership,
+    MinutesVersion,
     Organisation,
     OutboxMessage,
     OutboxStatus,
@@ -177,6 +178,7 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
         "performance_item": items,
         "quarterly_return": select(QuarterlyReturn.id).where(QuarterlyReturn.item_id.in_(items)),
         "meeting_attendance": select(Attendance.id).where(Attendance.meeting_id.in_(meetings)),
+        "minutes": select(MinutesVersion.id).where(MinutesVersion.meeting_id.in_(meetings)),
     }
     audit = or_(*(and_(AuditRecord.entity == entity, AuditRecord.entity_id.in_(ids)) for entity, ids in entities.items()),
                 and_(AuditRecord.entity == "board", AuditRecord.entity_id == board.id),
@@ -188,6 +190,7 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
         "action_chases": ActionChase.action_id.in_(actions),
         "quarterly_returns": QuarterlyReturn.item_id.in_(items),
         "meeting_attendance": Attendance.meeting_id.in_(meetings),
+        "minutes_versions": MinutesVersion.meeting_id.in_(meetings),  # every version of the board's minutes
         "audit_log": audit,
     }
     for table in Base.metadata.sorted_tables:

@@ -359,3 +359,15 @@ def test_a_meeting_run_with_the_meeting_commands_is_minuted_when_it_ends_and_con
     secretary("/meeting", f"item {review.number} agreed")
     m.session.refresh(record)
     assert record.minutes_status == "confirmed" and record.confirmed_at_meeting_id == review.meeting_id
+
+
+def test_erasing_a_member_from_the_board_reaches_every_version_of_its_minutes(minuted: Minuted):
+    m = minuted
+    _draft(m)
+    m.caller(SECRETARY)("/meeting", "minutes circulate")
+    m.caller("UOTHER", OTHER_CHANNEL)("/lsp", f'member add <@{ALICE}|Alice> org:"DWP"')  # she stays on the other
+    m.caller(ADMIN)("/lsp", f'member erase <@{ALICE}> board:"LSP Executive" confirm:yes')
+    for version in m.versions():
+        m.session.refresh(version)
+        text = json.dumps(version.content, ensure_ascii=False) + version.markdown
+        assert "Alice" not in text and "Former member" in text, version.version
