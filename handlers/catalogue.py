@@ -36,7 +36,7 @@ from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
 DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, updates, performance, reports,
-                                   reminders, meeting_mode, meeting_presence, meeting_items, attendance, minutes_commands,
+                                   reminders, attendance, minutes_commands, meeting_mode, meeting_presence, meeting_items,
                                    interests, decisions, home, lsp, organisations)
 
 
