@@ -78,8 +78,7 @@ def item_data(session: Session, record: MeetingRecord, item: MeetingItem) -> dic
         "open": record.closed_at is None,
         "item": {"number": item.number, "title": item_title(item), "lead": item.lead, "kind": item.kind,
                  "ref": item.ref, "outcome": outcome_label(item.outcome), "decision": item.decision or "",
-                 "carried": item.carried_to_id is not None or (record.closed_at is not None and (
-                     item.outcome in (None, Outcome.DEFERRED.value)))},
+                 "carried": item.carried_to_id is not None},
         "notes": [n.text for n in notes],
         "declarations": [{"name": d.name, "interest": d.interest, "left_room": d.left_room} for d in declarations],
     }

@@ -228,6 +228,9 @@ def test_end_carries_deferred_and_unreached_items_to_the_next_meeting(secretary:
     rows = items(session)
     assert rows[4].carried_to_id == carried["Community hubs"].id and rows[3].carried_to_id is None
     assert all(i.carried_to_id is None for i in rows[:4] + rows[6:])  # agreed, or recurring entries
+    shown = {s.data["item"]["number"]: (s.data["item"]["carried"], s.data["open"]) for s in secretary.notify.sent
+             if s.template == "slack/meeting_item.json.j2"}  # each item's message as it was last shown
+    assert shown == {n: (n in (5, 6), False) for n in range(1, 9)}
     told = secretary.notify.to(ALICE)
     assert [t.template for t in told] == ["slack/meeting_carried.json.j2"]
     assert told[0].data["title"] == "Community hubs" and told[0].data["why"] == "deferred"
