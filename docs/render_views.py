@@ -26,9 +26,10 @@ from bot.clock import FixedClock  # noqa: E402
 from bot.console import payload_to_text  # noqa: E402
 from bot.runtime import Runtime, build_runtime, run_command, run_handler  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from handlers import action_forms, attendance, home  # noqa: E402
+from handlers import action_forms, attendance, home, meeting_items, meeting_view  # noqa: E402
 from jobs.registry import get as get_job  # noqa: E402
 from store import boards, db, meetings  # noqa: E402
+from store import meeting_record as record_store  # noqa: E402
 from store.models import OutboxMessage  # noqa: E402
 from store.outbox import Outbox  # noqa: E402
 
@@ -109,6 +110,7 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
                                                        OutboxMessage.key.like("chase:%")).one().payload
 
     attendance_view, substitute_form = _attendance(runtime)
+    meeting_message, item_message, outcome_form = _meeting(runtime)
 
     def shown(payload: dict[str, Any]) -> str:
         return "```text\n" + payload_to_text(payload, names) + "\n```\n"
@@ -175,6 +177,20 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
         "colleague to choose; with colleagues on the board, a select of them comes first):",
         "",
         shown(substitute_form),
+        "## In the meeting (`/meeting start`)",
+        "",
+        "The meeting's message in the board's channel, once the secretariat has recorded who is there with",
+        "`/meeting attend` and `/meeting apologies` (**Present/apologies** opens a form for the same, used once;",
+        "Bob's substitute, named before the meeting, keeps it quorate):",
+        "",
+        shown(meeting_message),
+        "One of the items in its thread, with a note, a declaration and its outcome recorded; the buttons stay",
+        "until the meeting ends:",
+        "",
+        shown(item_message),
+        "**Outcome** opens this form:",
+        "",
+        shown(outcome_form),
     ]), examples
 
 
@@ -194,6 +210,28 @@ def _attendance(runtime: Runtime) -> tuple[dict[str, Any], dict[str, Any]]:
         "private_metadata": form["private_metadata"], "substitute_name": "Priya Shah",
         "substitute_email": "priya.shah@met.police.uk"})
     return _command(runtime, CHAIR, "/meeting", "attendance").payload, form
+
+
+def _meeting(runtime: Runtime) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The meeting of 10 October opened by the chair, who is there recorded, item 3 noted with a note and a
+    declaration: the meeting's message, item 3's message, and item 3's Outcome form."""
+    _command(runtime, CHAIR, "/meeting", "start 2019-10-10")
+    _command(runtime, CHAIR, "/meeting", f'attend <@{ALICE}|alice> <@{CHAIR}|julian> "Sam Patel (CCG)"')
+    _command(runtime, CHAIR, "/meeting", f"apologies <@{BOB}|bob>")
+    _command(runtime, CHAIR, "/meeting", "note 3 The Northolt recommendations went to every partner")
+    _command(runtime, CHAIR, "/meeting", f'declare <@{ALICE}|alice> item:3 "Trustee of the Northolt Trust"')
+    _command(runtime, CHAIR, "/meeting", "item 3 noted")
+    with db.session_scope(runtime.sessions) as session:
+        board = boards.get_by_channel(session=session, channel_id=CHANNEL)
+        record = record_store.open_record(session=session, board_id=board.id)
+        item = record_store.item_by_number(session=session, meeting_id=record.meeting_id, number=3)
+        meeting_message = runtime.renderer(meeting_view.MEETING_TEMPLATE, meeting_view.meeting_data(
+            session, board, record.meeting, record))
+        item_message = runtime.renderer(meeting_view.ITEM_TEMPLATE, meeting_view.item_data(session, record, item))
+        value = f"{record.meeting_id}|3"
+    opened = run_handler(runtime, meeting_items.handle_outcome_button, user_id=CHAIR, channel_id=CHANNEL,
+                         values={"value": value}).open_modal
+    return meeting_message, item_message, runtime.renderer(opened["template"], opened["data"])
 
 
 def with_examples(guide: str, block: str) -> str:
