@@ -6,6 +6,7 @@ refusal says why and writes nothing. On SQLite and PostgreSQL; the clock reads T
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
+from handlers import action_forms, meeting_items, meeting_presence
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound
 from jobs.registry import get as get_job
 from store import db
+from store import meeting_record as record_store
 from store.models import (
     Action, Attendance, AuditRecord, Board, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, PlanItem,
 )
@@ -298,3 +301,43 @@ def test_end_drafts_the_minutes_and_the_next_meeting_confirms_them(secretary: Ca
     october = session.scalar(select(Meeting).where(Meeting.date == dt.date(2019, 10, 10)))
     assert (july.minutes_status, july.confirmed_by, july.confirmed_at_meeting_id) == ("confirmed", SECRETARY,
                                                                                       october.id)
+
+
+def test_a_second_open_meeting_is_refused_by_the_database(secretary: Caller, session: Session):
+    """Two replicas opening meetings of one board at once: the partial unique index lets one in; the other's
+    insert fails inside its savepoint, and its unit of work goes on."""
+    secretary("/meeting", "start")
+    record = session.scalar(select(MeetingRecord))
+    october = session.scalar(select(Meeting).where(Meeting.date == dt.date(2019, 10, 10)))
+    assert record_store.open_meeting(session=session, board_id=record.board_id, meeting_id=october.id, by=CHAIR,
+                                     now=DEFAULT_NOW, channel_id=CHANNEL) is None
+    assert session.scalar(select(func.count()).select_from(MeetingRecord)) == 1
+
+
+def test_the_add_action_button_and_the_presence_form(secretary: Caller, session: Session):
+    secretary("/meeting", "start")
+    record = session.scalar(select(MeetingRecord))
+    opened = meeting_items.handle_add_action_button(secretary.request(value=f"{record.meeting_id}|5")).open_modal
+    assert opened is not None and opened["data"]["meeting_item"]["number"] == 5
+    board = session.scalar(select(Board))
+    metadata = json.dumps({"board_id": board.id, "permalink": "", "meeting_item_id": opened["data"]["meeting_item"]["id"]})
+    submitted = secretary.request(private_metadata=metadata, owner=ALICE)
+    submitted.values["text"] = "Map the hubs"  # the form's field (a request's own `text` is a command's)
+    action_forms.handle_action_modal_submit(submitted)
+    action = session.scalar(select(Action).where(Action.text == "Map the hubs"))
+    assert (action.meeting_id, action.meeting_item_id) == (record.meeting_id, items(session)[4].id)
+
+    form = meeting_presence.handle_presence_button(secretary.request(value=str(record.meeting_id))).open_modal
+    assert form is not None and [m["value"] for m in form["data"]["members"]] == [ALICE, BOB, CHAIR, SECRETARY]
+    meta = form["data"]["metadata"]
+    with session.begin_nested(), pytest.raises(InvalidInput, match="both present and sending apologies"):
+        meeting_presence.handle_presence_submission(secretary.request(private_metadata=meta, present=[ALICE],
+                                                                      apologies=[ALICE]))
+    meeting_presence.handle_presence_submission(secretary.request(
+        private_metadata=meta, present=[ALICE, CHAIR], apologies=[BOB], in_attendance="Sam Patel (CCG)\n\n"))
+    rows = {(a.name, a.presence) for a in session.scalars(select(Attendance))}
+    assert rows == {("alice", "present"), ("chair", "present"), ("bob", "apologies"),
+                    ("Sam Patel (CCG)", "in attendance")}
+    assert record.attendance_recorded_at == DEFAULT_NOW
+    again = meeting_presence.handle_presence_button(secretary.request(value=str(record.meeting_id)))
+    assert again.open_modal is None and "/meeting attend" in again.data["text"]  # once
