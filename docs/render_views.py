@@ -111,6 +111,7 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
 
     attendance_view, substitute_form = _attendance(runtime)
     meeting_message, item_message, outcome_form = _meeting(runtime)
+    draft_minutes = _minutes(runtime, clock)
 
     def shown(payload: dict[str, Any]) -> str:
         return "```text\n" + payload_to_text(payload, names) + "\n```\n"
@@ -191,7 +192,26 @@ def _render(runtime: Runtime, clock: FixedClock) -> tuple[str, str]:
         "**Outcome** opens this form:",
         "",
         shown(outcome_form),
+        "## The draft minutes (the chair's and the secretariat's direct messages)",
+        "",
+        "Sent when the meeting ends (`/meeting end`), with the Word and Markdown files: the meeting above, with an",
+        "action raised against item 3 (`/action add … item:3`), ended.",
+        "",
+        shown(draft_minutes),
     ]), examples
+
+
+def _minutes(runtime: Runtime, clock: FixedClock) -> dict[str, Any]:
+    """The draft minutes the chair gets when the meeting of 10 October (opened in `_meeting`) ends, with an action
+    raised against item 3."""
+    _command(runtime, CHAIR, "/action", f"add Send partners the Northolt figures by ward <@{ALICE}|alice> "
+                                        "by 2019-10-31 item:3")
+    clock.set(dt.datetime(2019, 10, 10, 11, 50, tzinfo=LONDON))
+    _command(runtime, CHAIR, "/meeting", "end")
+    with db.session_scope(runtime.sessions) as session:
+        return session.query(OutboxMessage).filter(OutboxMessage.target == CHAIR,
+                                                   OutboxMessage.key.like("minutes-draft:%"),
+                                                   OutboxMessage.key.not_like("%:file%")).one().payload
 
 
 def _attendance(runtime: Runtime) -> tuple[dict[str, Any], dict[str, Any]]:

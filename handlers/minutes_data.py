@@ -73,6 +73,14 @@ def attendance_data(session: Session, meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def outcome_label(item: MeetingItem) -> str:
+    """`Agreed`, `Noted`, …; an item of business with no outcome `Not reached`; the agenda's own items (welcome,
+    updates, any other business, …) none."""
+    if item.outcome:
+        return OUTCOME_LABELS.get(item.outcome, item.outcome)
+    return "" if item.key in TITLES else NOT_TAKEN
+
+
 def item_title(item: MeetingItem) -> str:
     return item.title or TITLES.get(item.key, item.key.replace("_", " ").capitalize())
 
@@ -101,7 +109,7 @@ def draft_content(session: Session, board: Board, meeting: Meeting, record: Meet
         "declarations": declarations,
         "items": [{
             "id": i.id, "number": i.number, "minute": i.minute_number or "", "title": item_title(i), "lead": i.lead,
-            "outcome": i.outcome, "outcome_label": OUTCOME_LABELS.get(i.outcome or "", NOT_TAKEN),
+            "outcome": i.outcome, "outcome_label": outcome_label(i),
             "decision": i.decision or "",
             "summary": i.summary if i.summary is not None else summary_of(notes.get(i.id, [])),
             "actions": [{"ref": a.ref, "text": a.text, "owner": a.owner, "due": a.due.isoformat() if a.due else None}

@@ -136,6 +136,7 @@ def test_draft_numbers_the_items_keeps_version_1_and_sends_the_word_and_markdown
         assert "Send the partners the skills figures (1)" in text and "Send the partners the skills figures (2)" in text
         assert "The skills lead presented the strategy. Partners asked for quarterly figures." in text
         assert "The meeting was quorate." in text and "Minutes of the last meeting and matters arising" in text
+    assert markdown.split("6. Any other business")[1].strip() == ""  # the agenda's own items: no decision line
     # Drafted once: ending the meeting again (or the scheduler closing it) changes and sends nothing.
     m.notes.sent.clear()
     assert _draft(m).id == version.id and not m.notes.sent and len(m.versions()) == 1

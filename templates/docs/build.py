@@ -430,7 +430,9 @@ def minutes() -> Document:
     p(doc, "**{{ words.correction }} ", "(agreed at the meeting of {{ c.at|date_long }}, recorded by {{ c.by }}): "
            "{{ c.text }}", style="Quote")
     tag(doc, "endfor")
+    tag(doc, "if i.outcome_label")
     p(doc, "**{{ words.decision }}: ", "{{ i.outcome_label }}{% if i.decision %} — {{ i.decision }}{% endif %}")
+    tag(doc, "endif")
     tag(doc, "if i.actions")
     table(doc, ["#", "Action", "Owner", "Due"], loop_rows("for a in i.actions", [
         "{{ a.ref }}", "{{ a.text }}", "{{ a.owner }}", '{{ a.due|date_short if a.due else "—" }}'], 4))

@@ -23,7 +23,7 @@ ITEMS: list[tuple[str, str, str, str | None, str | None, list[str]]] = [
     ("plan", "Skills strategy", "LB Ealing", "agreed", "Partners sign the LSP commitment",
      ["The skills lead presented the strategy.", "Partners asked for quarterly figures."]),
     ("plan", "Youth violence", "Metropolitan Police", "deferred", None, ["Report not ready."]),
-    ("plan", "Community hubs", "Southall Community Alliance", "noted", None, []),
+    ("plan", "Community hubs", "Southall Community Alliance", None, None, []),  # not reached
     ("aob", "", "", None, None, []),
 ]
 
