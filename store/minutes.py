@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from store import db
 from store.models import (
-    Action, Attendance, Board, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, Member, Membership,
+    Action, Attendance, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, Member, Membership,
     MinutesStatus, MinutesVersion, Organisation, Role,
 )
 
@@ -159,10 +159,6 @@ def uncirculated(*, session: Session, board_id: int) -> list[tuple[MeetingRecord
         select(MeetingRecord, Meeting).join(Meeting, Meeting.id == MeetingRecord.meeting_id)
         .where(MeetingRecord.board_id == board_id, MeetingRecord.minutes_status == MinutesStatus.DRAFT.value)
         .order_by(Meeting.date))]
-
-
-def board_of_item(*, session: Session, item: MeetingItem) -> Board:
-    return session.get_one(Board, item.board_id)
 
 
 def items_by_id(*, session: Session, item_ids: list[int]) -> dict[int, MeetingItem]:
