@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 import docx
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from tests.support.databases import db_rows
 from tests.support.direct import RecordingNotifier
 from tests.support.fake_slack import FakeSlack
 from tests.support.held_meeting import hold_meeting
-from tests.support.server import BoardFixture, ServerProcess
+from tests.support.server import BoardFixture, ServerProcess, run_lspbot
 from tests.support.settings import DEFAULT_NOW
 from tests.support.slack_ui import dm_containing, opened_view, submit_view, text_input
 from tests.support.waiting import wait_until
@@ -103,3 +104,21 @@ def test_minutes_shown_edited_in_the_form_and_circulated(server: ServerProcess, 
     text = "\n".join(p.text for p in word.paragraphs)
     assert "Minutes (circulated, to be confirmed)" in text and "partners asked for quarterly figures" in text
     assert "Agreed — Partners sign the LSP commitment" in files[f"{_stem(board)}.md"].decode()
+
+
+def test_the_minutes_in_the_console(server: ServerProcess, board: BoardFixture, tmp_path: Path):
+    """The console reads the same commands: the minutes and their files, the edit form (which it cannot show, so
+    it says how to type the text), the edit typed, and the versions."""
+    meeting_id, item_id = _minuted(server, board)
+    script = ('/meeting minutes\n/meeting minutes edit LSP/19/3\n'
+              '/meeting minutes edit LSP/19/3 "Edited from the console."\n/meeting minutes versions 2019-07-11\n')
+    done = run_lspbot(["console", "--as", board.secretary.user_id, "--channel", board.channel_id, "--files", "got"],
+                      dict(server.env), input=script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Draft minutes — " in out and "went wrong" not in out
+    assert "Forms open in Slack" in out and 'type `/meeting minutes edit LSP/19/3 "<the new text>"`' in out
+    assert "LSP/19/3 edited: version 2" in out and "*v2* edited" in out
+    assert sorted(p.suffix for p in (tmp_path / "got").iterdir()) == [".docx", ".md"]
+    assert _rows(server, meeting_id, item_id) == ([(1, "drafted", None), (2, "edited", "LSP/19/3: the minute's text "
+                                                   "edited")], "Edited from the console.")
