@@ -94,6 +94,9 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     from bot.demo.schedule import run_schedule_demo
 
     run_schedule_demo(runtime, console, out, clock)
+    from bot.demo.meeting import run_meeting_demo
+
+    run_meeting_demo(console, out, clock, workdir)
     out.write("\n— Finally, the board's action log (the clock back on 16 July, where the demo began) —\n")
     _step(out, console, "UROPER01", "/action list all")
     out.write(f"\nDemo finished. Its database is {db_path}; explore it with:\n"
