@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers.base import InvalidInput, Notifier, NotFound, Request, UsageError
+from handlers.plan import carried_label
 from store import meeting_record as record_store
-from store.models import Board, Meeting, MeetingItem, MeetingRecord, Outcome, Presence
+from store.models import Board, Meeting, MeetingItem, MeetingRecord, Outcome, PlanItem, Presence
 
 MEETING_TEMPLATE = "slack/meeting_opened.json.j2"
 ITEM_TEMPLATE = "slack/meeting_item.json.j2"
@@ -71,6 +72,7 @@ def item_data(session: Session, record: MeetingRecord, item: MeetingItem) -> dic
     """The data of an item's message: the item, its outcome, its declarations and notes, and whether its buttons
     are still live (the meeting is open)."""
     notes = record_store.notes_of(session=session, item_ids=[item.id])[item.id]
+    planned = session.get(PlanItem, item.plan_item_id) if item.plan_item_id else None
     declarations = [d for d in record_store.declarations_of(session=session, meeting_id=record.meeting_id)
                     if d.item_id == item.id]
     return {
@@ -78,7 +80,8 @@ def item_data(session: Session, record: MeetingRecord, item: MeetingItem) -> dic
         "open": record.closed_at is None,
         "item": {"number": item.number, "title": item_title(item), "lead": item.lead, "kind": item.kind,
                  "ref": item.ref, "outcome": outcome_label(item.outcome), "decision": item.decision or "",
-                 "carried": item.carried_to_id is not None},
+                 "carried": item.carried_to_id is not None,
+                 "history": carried_label(planned.history or []) if planned is not None else ""},
         "notes": [n.text for n in notes],
         "declarations": [{"name": d.name, "interest": d.interest, "left_room": d.left_room} for d in declarations],
     }

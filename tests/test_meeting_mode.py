@@ -244,6 +244,11 @@ def test_end_carries_deferred_and_unreached_items_to_the_next_meeting(secretary:
     draft = secretary.as_user(CHAIR)("/agenda", "draft 2019-10-10")
     notes = {e.title: e.note for e in draft.documents[0].data["entries"]}
     assert notes["Community hubs"] == "Deferred from 16 July 2019"
+    secretary("/meeting", "start 2019-10-10")  # and on its message in the October meeting's thread
+    posted = {p.data["item"]["title"]: p.data["item"]["history"] for p in secretary.notify.to(CHANNEL)
+              if p.template == "slack/meeting_item.json.j2" and p.kind == "channel"}
+    assert posted["Community hubs"] == "deferred from 16 July 2019"
+    assert posted["Youth services"] == "deferred from 16 July 2019 (not reached)"
 
 
 def test_the_close_job_closes_a_meeting_left_open_at_the_end_of_its_day(secretary: Caller, session: Session,
