@@ -263,7 +263,7 @@ def handle_substitute_submission(req: Request) -> Reply:
 REPLY_WORDS = {"attending": AttendanceReply.ATTENDING, "coming": AttendanceReply.ATTENDING,
                "apologies": AttendanceReply.APOLOGIES, "substitute": AttendanceReply.SUBSTITUTE}
 REPLY_EXAMPLES = ("/meeting reply attending", "/meeting reply apologies 10 October 2019",
-                  "/meeting reply substitute @jo", '/meeting reply substitute "Sam Patel" email:sam.patel@nhs.net')
+                  '/meeting reply substitute "Sam Patel" email:sam.patel@nhs.net')
 
 
 def handle_meeting_reply(req: Request) -> Reply:
@@ -292,7 +292,7 @@ def handle_meeting_reply(req: Request) -> Reply:
         else:
             name = first.value
     elif "email" in req.parsed.options:
-        raise UsageError("`email:` goes with a substitute's name.", examples=REPLY_EXAMPLES[3:])
+        raise UsageError("`email:` goes with a substitute's name.", examples=REPLY_EXAMPLES[2:])
     meeting = meeting_named(req, req.board, " ".join(a.value for a in args))
     board, meeting, member, membership = _clicked(req, meeting.id)
     substitute: Member | None = None

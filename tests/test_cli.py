@@ -7,6 +7,8 @@ import io
 import subprocess
 import sys
 
+import docx
+
 from sqlalchemy import create_engine, inspect, text
 
 from tests.support.databases import db_rows
@@ -105,6 +107,32 @@ def test_demo_runs_on_a_throwaway_database(demo: DemoRun):
     last = out[out.rindex("> "):]
     assert last.startswith("> /action list all") and "All open actions" in last and "Demo finished" in last
     assert not (demo.cwd / "lspbot.db").exists(), "the demo must not touch the working directory's database"
+
+
+def test_demo_holds_the_october_meeting_and_its_minutes_are_confirmed_at_the_next(demo: DemoRun):
+    """The demo's 10 October 2019 meeting in meeting mode: replies before it, attendance, a declaration, items agreed,
+    noted and deferred, two actions raised at their items; its minutes drafted (Word, read back), circulated, and
+    confirmed when the January meeting agrees its minutes item; the deferred item taken then."""
+    out = demo.done.stdout
+    assert demo.done.returncode == 0, demo.done.stderr
+    assert "*Dr Sam Patel (sam.patel@nhs.net)* is coming to the *LSP Executive* meeting" in out
+    assert "Opened the meeting of Thursday 10 October 2019: its 9 items" in out
+    assert "Carried to the meeting of Monday 20 January 2020: “Community hubs in Southall” (deferred)." in out
+    assert "Circulated the minutes of 10 October 2019" in out
+    assert "Community hubs in Southall — Southall Community Alliance · _for discussion_ · _deferred from 10 October 2019_" in out
+    assert "The minutes of 10 October 2019 were confirmed at the meeting of 20 January 2020" in out
+    assert "Version 3 (confirmed)" in out
+    decisions = out[out.rindex("> /lsp decisions"):]
+    assert "*LSP/20/4* · Mon 20 Jan 2020 — *Community hubs in Southall*" in decisions
+    assert "*LSP/19/4* · Thu 10 Oct 2019 — *LSP Annual Report for Scrutiny*" in decisions
+    document = docx.Document(str(demo.folder / "lsp-executive-minutes-2019-10-10.docx"))
+    text = "\n".join([p.text for p in document.paragraphs]
+                     + [cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    for expected in ("Cllr Julian Bell", "Inder Matharu", "LSP/19/4", "LSP/19/6",
+                     "The LSP Annual Report goes to Overview and Scrutiny on 5 November 2019",
+                     "Trustee of Southall Community Alliance", "Draft the 2020 theme paper on skills and employment",
+                     "Cost the community hubs proposal"):
+        assert expected in text, expected
 
 
 def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, board, tmp_path):

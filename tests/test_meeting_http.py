@@ -1,14 +1,12 @@
 """Meeting mode end to end, through signed requests to `lspbot serve` and the fake Slack: `/meeting start` posts
 the meeting's message and its items in its thread in the agenda's order, each with its buttons; the Outcome button
 opens its form, whose submission records the outcome and updates the item's message; `/meeting end` closes it.
-Also the sender's part (a reply in its parent's thread) and the demo's meeting."""
+Also the sender's part (a reply in its parent's thread)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
-
-import docx
 
 from bot.runtime import Runtime
 from bot.services.sender import OutboxSender
@@ -18,7 +16,7 @@ from store.outbox import Outbox
 from tests.support.databases import db_rows
 from tests.support.delivery import sent_message
 from tests.support.fake_slack import FakeSlack
-from tests.support.server import BoardFixture, DemoRun, ServerProcess
+from tests.support.server import BoardFixture, ServerProcess
 from tests.support.slack_requests import blocks_text
 from tests.support.slack_ui import click
 from tests.support.settings import BOT_TOKEN
@@ -144,21 +142,3 @@ def test_a_reply_goes_into_its_parents_thread_and_fails_with_it(runtime: Runtime
     assert states == [("lost", "failed", "channel_not_found"),
                       ("orphan", "failed", "the post it replies to was not sent")]
 
-
-def test_the_demo_holds_the_october_meeting_and_confirms_its_minutes_in_january(demo: DemoRun):
-    done = demo.done
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
-    assert "Opened the meeting of Thursday 10 October 2019: its 9 items" in out
-    assert "Janpal Basran declared an interest in item 6, Community hubs in Southall" in out
-    assert ("Closed the meeting of Thursday 10 October 2019: 4 not reached, 2 noted, 1 agreed, 1 deferred, "
-            "1 agreed as amended. Carried to the meeting of Monday 20 January 2020: “Future policy 'theme' "
-            "setting” (deferred).") in out
-    assert "Future policy 'theme' setting — LSP Executive · _for discussion_ · _deferred from 10 October 2019_" in out
-    assert "The minutes of 10 October 2019 were confirmed at the meeting of 20 January 2020" in out
-    minutes = docx.Document(str(demo.folder / "lsp-executive-minutes-2019-10-10.docx"))
-    text = "\n".join(p.text for p in minutes.paragraphs) + "\n".join(
-        cell.text for table in minutes.tables for row in table.rows for cell in row.cells)
-    for said in ("LSP/19/6", "Trustee of Southall Community Alliance", "Two pilot hubs in Southall",
-                 "Draft the pilot hubs plan", "Send the annual report to the Scrutiny Committee"):
-        assert said in text, said

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock
 from bot.console import Console
+from bot.demo.plan import _step
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from store import boards, db, meetings
@@ -33,13 +34,6 @@ MEMBERS = [
     ("UROPER01", "Andy Roper", "Ealing CVS", "member"),
     ("ULOWE0001", "Julie Lowe", "Ealing Hospital", "member"),
 ]
-
-
-def _step(out: TextIO, console: Console, who: str, line: str) -> None:
-    name = console.name_of(who)
-    console.user_id = who
-    out.write(f"\n\033[1m{name} ({who})> {line}\033[0m\n" if out.isatty() else f"\n{name} ({who})> {line}\n")
-    console.execute(line)
 
 
 def seed_meetings(runtime: Runtime) -> None:
@@ -91,12 +85,16 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     from bot.demo.performance import run_performance_demo
 
     run_performance_demo(runtime, console, out, workdir, CHANNEL)
+    from bot.demo.meeting import run_confirmation_demo, run_meeting_demo, run_meeting_prep
     from bot.demo.schedule import run_schedule_demo
 
-    run_schedule_demo(runtime, console, out, clock)
-    from bot.demo.meeting import run_meeting_demo
-
-    run_meeting_demo(console, out, clock, workdir)
+    run_schedule_demo(runtime, console, out, clock, end=dt.date(2019, 10, 2))
+    run_meeting_prep(console, out, clock)
+    run_schedule_demo(runtime, console, out, clock, start=dt.date(2019, 10, 4), end=dt.date(2019, 10, 9))
+    run_meeting_demo(runtime, console, out, clock, workdir)
+    run_schedule_demo(runtime, console, out, clock, start=dt.date(2019, 10, 11), end=dt.date(2019, 10, 24))
+    run_confirmation_demo(console, out, clock)
+    clock.set(dt.datetime(2019, 7, 16, 9, 30, tzinfo=LONDON))
     out.write("\n— Finally, the board's action log (the clock back on 16 July, where the demo began) —\n")
     _step(out, console, "UROPER01", "/action list all")
     out.write(f"\nDemo finished. Its database is {db_path}; explore it with:\n"

@@ -21,7 +21,7 @@ def run_schedule_demo(runtime: Runtime, console: Console, out: TextIO, clock: Fi
                       start: dt.date = dt.date(2019, 7, 17), end: dt.date = dt.date(2019, 10, 24)) -> list[RunResult]:
     """Walk the controlled clock from `start` to `end` through every job's run times; print what goes out."""
     out.write(f"\n— The board is left alone from {start:%-d %B} to {end:%-d %B %Y}. The clock moves on to each "
-              "working day's run of the four jobs (09:00 London, weekends and bank holidays skipped); "
+              "working day's run of the jobs (09:00 London, weekends and bank holidays skipped); "
               "this is what the scheduler sends, day by day —\n")
     sender = OutboxSender(runtime.sessions, ConsoleDelivery(out, console.name_of, indent="    ", max_lines=MAX_LINES), runtime.clock)
     sender.drain()  # anything the earlier steps left queued goes before the clock moves
