@@ -114,12 +114,14 @@ def show_item(session: Session, notify: Notifier, record: MeetingRecord, item: M
     as the item the meeting is on)."""
     if record.closed_at is None:
         record_store.touch(record=record, item=item)
+    record_store.record_posted(session=session, record=record, items=[item])  # its ts, once Slack has it
     notify.update_message(record.channel_id, item.ts or "", ITEM_TEMPLATE, item_data(session, record, item),
                           of=record_store.item_key(record.meeting_id, item.number))
 
 
 def show_meeting(session: Session, notify: Notifier, board: Board, meeting: Meeting, record: MeetingRecord) -> None:
     """Update the meeting's message (who was there; closed, how it ended)."""
+    record_store.record_posted(session=session, record=record, items=[])
     notify.update_message(record.channel_id, record.ts or "", MEETING_TEMPLATE,
                           meeting_data(session, board, meeting, record),
                           of=record_store.message_key(record.meeting_id))

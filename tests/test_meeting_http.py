@@ -135,10 +135,11 @@ def test_a_reply_goes_into_its_parents_thread_and_fails_with_it(runtime: Runtime
     assert [c.params["ts"] for c in fake_slack.calls("chat.update")] == [parent_ts]
 
     fake_slack.fail_next("chat.postMessage", error="channel_not_found")
-    queue(("CGONE", "lost", {}), ("CGONE", "orphan", {"thread_of": "lost"}))
+    queue(("CGONE", "lost", {}), ("CGONE", "orphan", {"thread_of": "lost"}), ("CGONE", "lost-edit", {"of": "lost"}))
     sender.drain()
     states = db_rows(runtime.settings.database_url, "SELECT key, status, last_error FROM outbox WHERE key IN "
-                     "('lost', 'orphan') ORDER BY id")
+                     "('lost', 'orphan', 'lost-edit') ORDER BY id")
     assert states == [("lost", "failed", "channel_not_found"),
-                      ("orphan", "failed", "the post it replies to was not sent")]
+                      ("orphan", "failed", "the post it replies to was not sent"),
+                      ("lost-edit", "failed", "the post it updates was not sent")]
 

@@ -247,10 +247,11 @@ class OutboxSender:
             return dict(message.payload, **{field: parent.ts})
         if parent.status == OutboxStatus.PENDING:
             self._record_failure(message.id, message.target_kind, message.target, message.attempts,
-                                 DeliveryError("the post it replies to has not gone yet", retry_after=2.0))
+                                 DeliveryError("the post it names has not gone yet", retry_after=2.0))
         else:
+            said = "replies to" if field == "thread_ts" else "updates"
             self._record_failure(message.id, message.target_kind, message.target, message.attempts,
-                                 DeliveryError("the post it replies to was not sent", retry_after=None))
+                                 DeliveryError(f"the post it {said} was not sent", retry_after=None))
         return None
 
     def _release(self, message_ids: list[int]) -> None:
