@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
@@ -346,3 +348,43 @@ def test_the_add_action_button_and_the_presence_form(secretary: Caller, session:
     assert record.attendance_recorded_at == DEFAULT_NOW
     again = meeting_presence.handle_presence_button(secretary.request(value=str(record.meeting_id)))
     assert again.open_modal is None and "/meeting attend" in again.data["text"]  # once
+
+
+def test_two_starts_at_once_open_one_meeting(sessions: sessionmaker[Session]):
+    """Two people start meetings of the board at the same moment (two replicas): one opens, the other is refused
+    and writes nothing. On PostgreSQL the second cannot see the first's uncommitted record, and the partial unique
+    index stops its insert once the first commits; on SQLite the second waits for the write lock and finds the
+    meeting open."""
+    first, second = sessions(), sessions()
+    refusal: list[Exception] = []
+
+    def start_second() -> None:
+        try:
+            Caller(second, FixedClock(DEFAULT_NOW), RecordingNotifier(), CHAIR, CHANNEL)("/meeting", "start 2019-10-10")
+        except Conflict as exc:
+            refusal.append(exc)
+        finally:
+            second.rollback()
+
+    try:
+        Caller(first, FixedClock(DEFAULT_NOW), RecordingNotifier(), SECRETARY, CHANNEL)("/meeting", "start")
+        racer = threading.Thread(target=start_second)
+        racer.start()
+        time.sleep(0.5)  # the second start is waiting on the first (PostgreSQL: its insert; SQLite: the lock)
+        first.commit()
+        racer.join(20)
+        assert len(refusal) == 1, "the second start was not refused"
+        said = str(refusal[0])
+        if first.get_bind().dialect.name == "postgresql":
+            assert "opened a moment ago by someone else" in said, said
+        else:
+            assert "is still open" in said, said
+        assert first.scalar(select(func.count()).select_from(MeetingRecord)) == 1
+    finally:  # the module's boards stay as seeded for the other tests
+        first.rollback()
+        first.execute(delete(MeetingItem))
+        first.execute(delete(MeetingRecord))
+        first.execute(delete(AuditRecord).where(AuditRecord.entity == "meeting_record"))
+        first.commit()
+        first.close()
+        second.close()
