@@ -35,7 +35,17 @@ def record_people(req: Request, board: Board, record: MeetingRecord, members: li
                                      organisation_id=membership.organisation_id if membership else None,
                                      now=req.now())
         names.append(member.display_name)
+    named = record_store.named_substitutes(session=req.session, meeting_id=record.meeting_id) if guests else {}
     for name in guests:
+        stands_for = named.get(" ".join(name.split()).casefold()) if presence == Presence.PRESENT else None
+        if stands_for is not None:  # the substitute a member named before the meeting: in their seat
+            record_store.record_presence(session=req.session, meeting_id=record.meeting_id, member_id=None,
+                                         name=stands_for.substitute_name or name,
+                                         organisation_id=stands_for.organisation_id,
+                                         presence=Presence.PRESENT.value, by=req.user_id, now=req.now(),
+                                         substitute_for_id=stands_for.member_id)
+            names.append(f"{stands_for.substitute_name} (substitute for {stands_for.name})")
+            continue
         record_store.record_presence(session=req.session, meeting_id=record.meeting_id, member_id=None, name=name,
                                      organisation_id=None, presence=Presence.IN_ATTENDANCE.value, by=req.user_id,
                                      now=req.now())

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from handlers.base import InvalidInput, Notifier, NotFound, Request, UsageError
 from handlers.plan import carried_label
 from store import meeting_record as record_store
-from store.models import Board, Meeting, MeetingItem, MeetingRecord, Outcome, PlanItem, Presence
+from store.models import Attendance, Board, Meeting, MeetingItem, MeetingRecord, Outcome, PlanItem, Presence
 
 MEETING_TEMPLATE = "slack/meeting_opened.json.j2"
 ITEM_TEMPLATE = "slack/meeting_item.json.j2"
@@ -92,8 +92,15 @@ def meeting_data(session: Session, board: Board, meeting: Meeting, record: Meeti
     ended."""
     rows = record_store.attendance_of(session=session, meeting_id=meeting.id)
 
+    seats = {r.member_id: r.member.display_name if r.member is not None else r.name
+             for r in rows if r.member_id is not None}
+
+    def who(r: Attendance) -> str:
+        name = r.member.display_name if r.member is not None else r.name
+        return f"{name} (for {seats[r.substitute_for_id]})" if r.substitute_for_id in seats else name
+
     def names(presence: Presence) -> list[str]:
-        return [r.member.display_name if r.member is not None else r.name for r in rows if r.presence == presence.value]
+        return [who(r) for r in rows if r.presence == presence.value]
 
     items = record_store.items_of(session=session, meeting_id=meeting.id)
     counts: dict[str, int] = {}

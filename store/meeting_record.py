@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store import db, outbox
-from store.models import Attendance, Declaration, MeetingItem, MeetingNote, MeetingRecord
+from store.models import Attendance, AttendanceReply, Declaration, MeetingItem, MeetingNote, MeetingRecord
 
 
 def open_record(*, session: Session, board_id: int) -> MeetingRecord | None:
@@ -173,9 +173,10 @@ def attendance_of(*, session: Session, meeting_id: int) -> list[Attendance]:
 
 
 def record_presence(*, session: Session, meeting_id: int, member_id: int | None, name: str,
-                    organisation_id: int | None, presence: str, by: str, now: dt.datetime) -> Attendance:
-    """Say whether a member (or, by name, someone in attendance who is not one) was there; a row of theirs
-    (a reply before the meeting) is updated."""
+                    organisation_id: int | None, presence: str, by: str, now: dt.datetime,
+                    substitute_for_id: int | None = None) -> Attendance:
+    """Say whether a member (or, by name, someone who is not one: in attendance, or a substitute for the member
+    `substitute_for_id`) was there; a row of theirs (a reply before the meeting) is updated."""
     if member_id is not None:
         row = session.scalar(select(Attendance).where(Attendance.meeting_id == meeting_id,
                                                       Attendance.member_id == member_id))
@@ -187,9 +188,22 @@ def record_presence(*, session: Session, meeting_id: int, member_id: int | None,
         row = Attendance(meeting_id=meeting_id, member_id=member_id, name=name, organisation_id=organisation_id)
         session.add(row)
     row.presence = presence
+    if substitute_for_id is not None:
+        row.substitute_for_id = substitute_for_id
+        row.organisation_id = row.organisation_id or organisation_id
     row.recorded_at = now
     row.recorded_by = by
     if name and not row.name:
         row.name = name
     session.flush()
     return row
+
+
+def named_substitutes(*, session: Session, meeting_id: int) -> dict[str, Attendance]:
+    """The substitutes members named by name before a meeting (not a colleague on the board), by the name
+    (case-folded): the member's reply row for each."""
+    rows = session.scalars(select(Attendance).where(Attendance.meeting_id == meeting_id,
+                                                    Attendance.reply == AttendanceReply.SUBSTITUTE.value,
+                                                    Attendance.substitute_member_id.is_(None),
+                                                    Attendance.substitute_name.is_not(None)))
+    return {" ".join((r.substitute_name or "").split()).casefold(): r for r in rows}

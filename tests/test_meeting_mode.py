@@ -21,6 +21,7 @@ from handlers.base import Conflict, Forbidden, InvalidInput, NotFound
 from jobs.registry import get as get_job
 from store import db
 from store import meeting_record as record_store
+from handlers.minutes_data import attendance_data
 from store.models import (
     Action, Attendance, AuditRecord, Board, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, PlanItem,
 )
@@ -293,6 +294,26 @@ def test_quorum_from_who_is_present(secretary: Caller, session: Session):
     secretary("/meeting", f"attend <@{BOB}|bob>")
     assert record.quorate is True
     assert secretary.notify.sent[-1].data["quorate"] is True  # the meeting's message says so
+
+
+def test_a_substitute_named_before_the_meeting_takes_the_seat(secretary: Caller, session: Session):
+    """Bob named a substitute by name and address before the meeting: recorded present by that name, they sit for
+    him (the meeting's message, the quorum, the minutes), not as someone merely in attendance."""
+    secretary.as_user(CHAIR)("/lsp", "board set quorum members:1/2 orgs:2")  # of chair, alice and bob
+    secretary.as_user(BOB)("/meeting", 'reply substitute "Sam Patel" email:sam.patel@met.police.uk 2019-07-16')
+    secretary("/meeting", "start")
+    secretary("/meeting", f'attend <@{CHAIR}|chair> "sam  patel" "Dr Jane Smith (CCG)"')
+    seat = session.scalar(select(Attendance).where(Attendance.name == "Sam Patel", Attendance.member_id.is_(None)))
+    bob = session.scalar(select(Attendance).where(Attendance.name == "bob"))
+    assert seat is not None and bob is not None
+    assert (seat.presence, seat.substitute_for_id, seat.organisation_id) == ("present", bob.member_id,
+                                                                           bob.organisation_id)
+    message = secretary.notify.sent[-1].data
+    assert message["present"] == ["chair", "Sam Patel (for bob)"] and message["in_attendance"] == ["Dr Jane Smith (CCG)"]
+    assert session.scalar(select(MeetingRecord)).quorate is True  # two seats, LB Ealing and the police
+    minutes = attendance_data(session, session.get(Meeting, seat.meeting_id))
+    assert minutes["substitutes"] == [{"name": "Sam Patel", "organisation": "Metropolitan Police", "for": "bob"}]
+    assert [p["name"] for p in minutes["in_attendance"]] == ["Dr Jane Smith (CCG)"]
 
 
 def test_end_drafts_the_minutes_and_the_next_meeting_confirms_them(secretary: Caller, session: Session):
