@@ -32,9 +32,12 @@ from store.models import (
     AuditRecord,
     Base,
     Board,
+    Declaration,
     Interest,
     Meeting,
     Member,
+    MeetingItem,
+    MeetingNote,
     Membership,
     MinutesVersion,
     Organisation,
@@ -191,6 +194,8 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
         "quarterly_returns": QuarterlyReturn.item_id.in_(items),
         "meeting_attendance": Attendance.meeting_id.in_(meetings),
         "minutes_versions": MinutesVersion.meeting_id.in_(meetings),  # every version of the board's minutes
+        "declarations": Declaration.meeting_id.in_(meetings),
+        "meeting_notes": MeetingNote.item_id.in_(select(MeetingItem.id).where(MeetingItem.board_id == board.id)),
         "audit_log": audit,
     }
     for table in Base.metadata.sorted_tables:
@@ -364,6 +369,7 @@ def erase_from_board(*, session: Session, member: Member, board: Board, now: dt.
         (Interest.member_id, Interest.board_id == board.id),
         *((column, Attendance.meeting_id.in_(select(Meeting.id).where(Meeting.board_id == board.id)))
           for column in (Attendance.member_id, Attendance.substitute_member_id, Attendance.substitute_for_id)),
+        (Declaration.member_id, Declaration.meeting_id.in_(select(Meeting.id).where(Meeting.board_id == board.id))),
     ]
     for column, where in moves:
         session.execute(update(column.class_).where(where, column == member.id).values({column.key: stand_in.id})
@@ -440,6 +446,10 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
     attendance = session.execute(select(Attendance, Meeting.date, Meeting.board_id).join(Meeting)
                                  .where(or_(Attendance.member_id == mid, Attendance.substitute_member_id == mid,
                                             Attendance.substitute_for_id == mid)).order_by(Attendance.id)).all()
+    declarations = session.execute(select(Declaration, Meeting.date, Meeting.board_id, MeetingItem.title)
+                                   .join(Meeting, Meeting.id == Declaration.meeting_id)
+                                   .join(MeetingItem, MeetingItem.id == Declaration.item_id)
+                                   .where(Declaration.member_id == mid).order_by(Declaration.id)).all()
     terms = Terms.of(member, pseudonym_key(mid), pseudonym_name(mid))
     naming = select(AuditRecord).where(or_(AuditRecord.actor == slack_id, terms.condition(AuditRecord.before),
                                            terms.condition(AuditRecord.after))).order_by(AuditRecord.id)
@@ -474,6 +484,8 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
                                          "recorded_at"), meeting=_iso(day), board=board_names.get(b),
                                     substitute=a.substitute_member_id == mid, stood_in_for=a.substitute_for_id == mid)
                                for a, day, b in attendance],
+        "declarations": [dict(_row(d, "interest", "left_room", "recorded_at"), meeting=_iso(day), item=title,
+                              board=board_names.get(b)) for d, day, b, title in declarations],
         "audit_entries": audit,
         "messages_to_them": messages,
         "mentions": [{"table": m.table, "id": m.row_id, "column": m.column, "text": m.text}

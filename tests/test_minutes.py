@@ -25,7 +25,8 @@ from handlers.minutes import confirm_previous_minutes, draft_minutes
 from handlers.minutes_commands import handle_minutes_edit_submission
 from jobs.chase_minutes import chase_minutes
 from store import db
-from store.models import Action, Board, Meeting, MeetingItem, MeetingRecord, MinutesVersion
+from store.models import (Action, Board, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, Member,
+                          MinutesVersion)
 from tests.support.databases import TestDatabase
 from tests.support.direct import Caller, RecordingNotifier
 from tests.support.held_meeting import HeldMeeting, hold_meeting
@@ -367,8 +368,22 @@ def test_erasing_a_member_from_the_board_reaches_every_version_of_its_minutes(mi
     _draft(m)
     m.caller(SECRETARY)("/meeting", "minutes circulate")
     m.caller("UOTHER", OTHER_CHANNEL)("/lsp", f'member add <@{ALICE}|Alice> org:"DWP"')  # she stays on the other
+    alice = m.session.scalar(select(Member).where(Member.slack_user_id == ALICE))
+    item = m.session.scalar(select(MeetingItem).where(MeetingItem.meeting_id == m.held.meeting_id,
+                                                      MeetingItem.key == "plan").limit(1))
+    m.session.add(Declaration(meeting_id=m.held.meeting_id, item_id=item.id, member_id=alice.id, name="Alice",
+                              interest="Governor of Alice's old school", left_room=False, recorded_by=SECRETARY,
+                              recorded_at=DEFAULT_NOW))
+    m.session.add(MeetingNote(item_id=item.id, author=ALICE, text="Alice presented the figures",
+                              created_at=DEFAULT_NOW))
+    m.session.flush()
     m.caller(ADMIN)("/lsp", f'member erase <@{ALICE}> board:"LSP Executive" confirm:yes')
     for version in m.versions():
         m.session.refresh(version)
         text = json.dumps(version.content, ensure_ascii=False) + version.markdown
         assert "Alice" not in text and "Former member" in text, version.version
+    m.session.expire_all()
+    declared = m.session.scalars(select(Declaration).where(Declaration.meeting_id == m.held.meeting_id)).all()
+    assert all(d.member_id != alice.id and "Alice" not in d.name + d.interest for d in declared)
+    notes = m.session.scalars(select(MeetingNote).where(MeetingNote.item_id == item.id)).all()
+    assert notes and all("Alice" not in n.text and n.author != ALICE for n in notes)
