@@ -131,7 +131,7 @@ def test_the_request_for_an_update_says_when_it_is_in(server, board: BoardFixtur
     update = update_of(fake_slack, dm, ts)
     assert "*Ealing PCT*'s partner update" in blocks_text(update) and "is in, sent by" in blocks_text(update)
     assert [e["text"]["text"] for b in update["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
-        "Revise the update"]
+        "Revise the update", "Attending", "Apologies", "Sending a substitute"]
     assert fake_slack.invalid() == []
 
 

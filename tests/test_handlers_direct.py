@@ -168,8 +168,9 @@ def test_lsp_help_lists_every_topic_with_its_commands(as_chair: Caller):
     assert [t["key"] for t in reply.data["topics"]] == [t.key for t in REGISTRY.topics]
     assert reply.data["unknown"] is None
     actions = next(t for t in reply.data["topics"] if t["key"] == "action")
-    assert {"usage": "/action add <text> [@owner] [by <date>]",
-            "summary": "record an action (owner defaults to you); `/action add` alone opens a form"} \
+    assert {"usage": "/action add <text> [@owner] [by <date>] [item:<number>]",
+            "summary": "record an action (owner defaults to you); `/action add` alone opens a form; during a meeting, "
+                       "`item:` names the item it arose from"} \
         in actions["commands"]
 
 

@@ -19,7 +19,8 @@ SUBCOMMANDS = {
     "/lsp": ["", "help", "board create", "member add", "member list", "member ls", "member remove", "member erase", "board",
              "member", "board set", "board settings", "outcome add", "outcome list", "outcome lead", "outcomes", "project add", "project lead",
              "project list", "projects", "report quarter", "report annual", "report q", "report quarterly",
-             "report year", "report yearly", "report", "org list", "orgs", "organisations", "org", "org rename"],
+             "report year", "report yearly", "report", "org list", "orgs", "organisations", "org", "org rename",
+             "interests", "interests declare", "interests remove", "interests all", "decisions"],
     "/action": ["", "add", "new", "list", "ls", "show", "update", "note", "done", "close", "reassign", "due", "drop",
                 "reopen", "help"],
     "/plan": ["", "help", "show", "all", "2020", "meeting add", "meeting edit", "generate", "cadence", "item add",
@@ -27,6 +28,9 @@ SUBCOMMANDS = {
               "item", "meeting", "standing"],
     "/agenda": ["", "help", "add", "propose", "proposals", "approve", "decline", "draft", "publish"],
     "/update": ["", "help", "list", "ls", "quarterly"],
+    "/meeting": ["", "help", "reply", "attendance", "start", "end", "attend", "apologies", "item", "note", "declare",
+                 "minutes", "minutes edit", "minutes circulate", "minutes confirm", "minutes correct",
+                 "minutes versions"],
 }
 
 
@@ -51,6 +55,8 @@ FRAGMENTS = st.sampled_from([
     "tz:Nowhere/Else", "{{ 7*7 }}", "'; DROP TABLE actions; --", "\x00", "\u202e", "\u2028", "🙂", "x" * 3001, "\n",
     "\t", "P1", "P0", "S1", "A1", "A99", "2019-09-12", "2019-13-45", "next meeting", "10:00", "25:99", "lead:",
     'lead:"LB Ealing"', "kind:decision", "kind:nonsense", "every:2", "every:0", "every:-1", "from:2019-09-12",
+    "item:4", "item:0", "left:yes", "left:maybe", "agreed", "agreed as amended", "deferred", "LSP/19/1", "LSP/99/x",
+    "email:x@example.org", "email:nope", "kind:pecuniary", "I1", "attending", "apologies", "substitute",
     "rag:green", "rag:purple", "quarter:2019-Q2", "quarter:2019-Q9", "2019-Q1", "Q5 2019", "2019", "0000",
     "FREQ=MONTHLY;BYDAY=+2TH", "FREQ=SECONDLY", "quarterly", "time:10:00", "venue:", 'venue:"Hall"', "duration:0",
     'host:"Nobody Org"', 'theme:"T"', "chase_time", "09:00", "default", "year_start_month", "13",

@@ -183,7 +183,8 @@ def check_annual_document(document, board: BoardFixture) -> None:
     """The figures of the annual report as the seeded quarter gives them."""
     assert document.paragraphs[0].text == f"{board.name}: annual report 2019/20"
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Summary", "Meetings held", "Actions by partner organisation", "Quarterly returns", "Charts"]
+    assert headings == ["Summary", "Meetings held", "Decisions", "Actions by partner organisation", "Quarterly returns",
+                        "Charts"]
     meetings, actions, returns = (table_rows(t) for t in document.tables)
     assert meetings[0] == ["Date", "Theme", "Venue", "Host", "Items", "Partner updates", "Actions raised"]
     assert meetings[1] == ["Monday 8 April 2019", "Borough Plan outcomes", "Southall Town Hall", "—", "0", "0", "0"]
