@@ -44,6 +44,7 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 200
+    delayed: float = 0.0  # how long the fake held its answer back (`FakeSlackState.delay` when the call came)
 
 
 @dataclass
@@ -332,10 +333,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         st = self.state
-        if st.delay:
-            time.sleep(st.delay)
+        delayed = st.delay
+        if delayed:
+            time.sleep(delayed)
         with st.lock:
-            call = Call(method=method, params=params, at=st.monotonic())
+            call = Call(method=method, params=params, at=st.monotonic(), delayed=delayed)
             st.calls.append(call)
             failure = st.failures[method].popleft() if st.failures.get(method) else None
             if failure is not None:
