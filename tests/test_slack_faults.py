@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import uuid
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.support.delivery import SimulatedTime, delivered, drain_with_time, qu
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, run_lspbot, serve_one_backend
 from tests.support.settings import BOT_TOKEN, lspbot_env
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module", name="server")
@@ -53,7 +55,7 @@ def test_a_timeout_then_slack_unreachable_then_back_loses_nothing(runtime: Runti
                                                                    fake_slack: FakeSlack):
     messages = [("CSLOW01", f"slow-{i}") for i in range(3)] + [("CSLOW02", f"other-{i}") for i in range(2)]
     queue(runtime, messages, clock.now())
-    token = "xoxb-slow-then-gone"  # this sender's own: its posts are told apart from any other process's
+    token = f"xoxb-slow-then-gone-{uuid.uuid4().hex[:8]}"  # this run's own: its posts are told apart from any other
     sender = sender_on_the_clock(runtime, fake_slack.url, clock, timeout=0.5, token=token)
     fake_slack.state.delay = 0.8  # Slack answers too late: the first post times out
     try:
@@ -62,6 +64,11 @@ def test_a_timeout_then_slack_unreachable_then_back_loses_nothing(runtime: Runti
         fake_slack.state.delay = 0
     timed_out = sum(1 for _, _, error in statuses(runtime).values() if "timed out" in (error or ""))
     assert timed_out, statuses(runtime)
+    # The fake answers each timed-out post after the client gave up: wait for those answers, so none lands later
+    # (in another test's calls: the fake is shared).
+    wait_until(lambda: sum(1 for c in fake_slack.calls("chat.postMessage")
+                           if c.delayed and c.params.get("_auth") == f"Bearer {token}") >= timed_out,
+               what="the fake's late answers")
     sender.delivery.client.base_url = closed_port_url()  # then Slack cannot be reached at all
     for _ in range(3):
         clock.advance(dt.timedelta(minutes=1))
