@@ -4,6 +4,7 @@ from, and the ones test modules share, are in tests/support/."""
 
 from __future__ import annotations
 
+import compileall
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,19 @@ from tests.support.server import (
 from tests.support.settings import ADMIN, DEFAULT_NOW, lspbot_env, settings_for
 from tests.support.slack_requests import SlackUser
 from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """lspbot's own modules compiled once, before the workers start: the suite runs `lspbot serve` and the CLI as
+    subprocesses hundreds of times, and where bytecode is not written (PYTHONDONTWRITEBYTECODE, as on CI) each
+    would compile every module again (a fifth of a second of CPU each)."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller has done it
+    for package in ("bot", "handlers", "jobs", "store", "templates"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+
 
 # --------------------------------------------------------------------------- databases
 
