@@ -21,10 +21,10 @@ from handlers import attendance
 from handlers.base import Forbidden, InvalidInput, NotFound, Reply, UsageError
 from handlers.board_rules import quorum_rule
 from handlers.quorum import quorum_check
-from store import boards, db, personal_data
+from store import boards, personal_data
 from store.models import Attendance, AuditRecord, Board, Meeting, MeetingRecord, Member
-from tests.support.databases import backends, make_database
-from tests.support.direct import Caller, RecordingNotifier
+from tests.support.databases import backends
+from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
 from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
 from tests.support.slack_requests import blocks_text
 
@@ -50,22 +50,13 @@ def _seed(caller: Caller) -> None:
 @pytest.fixture(scope="module", params=backends())
 def sessions(request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    database = make_database(request.param, tmp_path_factory.mktemp("attendance"), migrated=True)
-    engine = db.make_engine(database.url)
-    factory = db.make_session_factory(engine)
-    with db.session_scope(factory) as session:
-        _seed(Caller(session, FixedClock(DEFAULT_NOW), RecordingNotifier(), ADMIN, CHANNEL))
-    yield factory
-    engine.dispose()
-    database.drop()
+    """A migrated database per module and backend, with what `_seed` does committed."""
+    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="attendance")
 
 
 @pytest.fixture
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    session = sessions()
-    yield session
-    session.rollback()
-    session.close()
+    yield from unit_of_work(sessions)
 
 
 @pytest.fixture

@@ -18,10 +18,9 @@ from bot.clock import FixedClock
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Parsed, Reply, Request, UsageError
 from handlers.catalogue import REGISTRY
 from handlers.registry import Command, Kind, Option, Registry, Who, dispatch, take_board_option
-from store import db
-from tests.support.databases import backends, make_database
-from tests.support.direct import Caller, RecordingNotifier
-from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
+from tests.support.databases import backends
+from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
+from tests.support.settings import ADMIN, LONDON
 
 CHANNEL, OTHER_CHANNEL, DM = "CDIRECT1", "CDIRECT2", "DDIRECT1"
 CHAIR, SECRETARY, ALICE, BOB, OUTSIDER, OTHER_CHAIR = "UDCHAIR", "UDSECR", "UDALICE", "UDBOB", "UDOUT", "UDCHAIR2"
@@ -51,25 +50,13 @@ def _seed(caller: Caller) -> None:
 @pytest.fixture(scope="module", params=backends())
 def sessions(request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    """A migrated database per module and backend, with the boards of `_seed` committed."""
-    database = make_database(request.param, tmp_path_factory.mktemp("direct"), migrated=True)
-    engine = db.make_engine(database.url)
-    factory = db.make_session_factory(engine)
-    with db.session_scope(factory) as session:
-        _seed(Caller(session, FixedClock(DEFAULT_NOW), RecordingNotifier(), ADMIN, CHANNEL))
-    yield factory
-    engine.dispose()
-    database.drop()
+    """A migrated database per module and backend, with what `_seed` does committed."""
+    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="direct")
 
 
 @pytest.fixture
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One test's unit of work, rolled back after it so every test starts from the seeded boards."""
-    session = sessions()
-    yield session
-    session.rollback()
-    session.close()
-    assert sessions.kw["bind"].pool.checkedout() == 0, "a database connection was leaked"
+    yield from unit_of_work(sessions)
 
 
 @pytest.fixture

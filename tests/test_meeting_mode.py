@@ -19,14 +19,13 @@ from bot.clock import FixedClock
 from handlers import action_forms, meeting_items, meeting_presence
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound
 from jobs.registry import get as get_job
-from store import db
 from store import meeting_record as record_store
 from handlers.minutes_data import attendance_data
 from store.models import (
     Action, Attendance, AuditRecord, Board, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, PlanItem,
 )
-from tests.support.databases import backends, make_database
-from tests.support.direct import Caller, RecordingNotifier
+from tests.support.databases import backends
+from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
 from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
 
 CHANNEL = "CMEET01"
@@ -57,23 +56,13 @@ def _seed(caller: Caller) -> None:
 @pytest.fixture(scope="module", params=backends())
 def sessions(request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    database = make_database(request.param, tmp_path_factory.mktemp("meeting"), migrated=True)
-    engine = db.make_engine(database.url)
-    factory = db.make_session_factory(engine)
-    with db.session_scope(factory) as session:
-        _seed(Caller(session, FixedClock(DEFAULT_NOW), RecordingNotifier(), ADMIN, CHANNEL))
-    yield factory
-    engine.dispose()
-    database.drop()
+    """A migrated database per module and backend, with what `_seed` does committed."""
+    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="meeting")
 
 
 @pytest.fixture
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One test's unit of work, rolled back after it."""
-    session = sessions()
-    yield session
-    session.rollback()
-    session.close()
+    yield from unit_of_work(sessions)
 
 
 @pytest.fixture

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import FixedClock
 from handlers.base import Clock, Reply, Request
 from handlers.catalogue import REGISTRY
 from handlers.registry import dispatch
-from tests.support.settings import ADMIN
+from store import db
+from tests.support.databases import make_database
+from tests.support.settings import ADMIN, DEFAULT_NOW
 
 
 @dataclass
@@ -86,3 +91,26 @@ class Caller:
     def as_user(self, user_id: str, channel_id: str | None = None) -> Caller:
         return Caller(self.session, self.clock, self.notify, user_id,
                       self.channel_id if channel_id is None else channel_id, self.admins)
+
+
+def seeded_sessions(backend: str, tmp_path_factory: pytest.TempPathFactory, seed: Callable[[Caller], None], *,
+                    channel: str, label: str) -> Iterator[sessionmaker[Session]]:
+    """A migrated database on `backend` with what `seed` does (as the admin, in `channel`) committed: a module's
+    `sessions` fixture yields from it, so the module's tests share one seeded database per backend."""
+    database = make_database(backend, tmp_path_factory.mktemp(label), migrated=True)
+    engine = db.make_engine(database.url)
+    factory = db.make_session_factory(engine)
+    with db.session_scope(factory) as session:
+        seed(Caller(session, FixedClock(DEFAULT_NOW), RecordingNotifier(), ADMIN, channel))
+    yield factory
+    engine.dispose()
+    database.drop()
+
+
+def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One test's unit of work, rolled back after it so every test starts from the seeded data."""
+    session = sessions()
+    yield session
+    session.rollback()
+    session.close()
+    assert sessions.kw["bind"].pool.checkedout() == 0, "a database connection was leaked"

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
-from store import boards, db
+from store import boards
 from store.models import AuditRecord, Board
-from tests.support.databases import make_database
-from tests.support.direct import Caller, RecordingNotifier
+from tests.support import direct
+from tests.support.direct import Caller, RecordingNotifier, unit_of_work  # noqa: F401 (the modules' fixture)
 from tests.support.settings import ADMIN, DEFAULT_NOW
 
 CHANNEL, OTHER_CHANNEL = "CREGIST1", "CREGIST2"
@@ -38,23 +38,7 @@ def seed(caller: Caller) -> None:
 
 def seeded_sessions(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
     """A migrated database on `backend` with the boards of `seed` committed (a module's fixture yields from it)."""
-    database = make_database(backend, tmp_path_factory.mktemp("registers"), migrated=True)
-    engine = db.make_engine(database.url)
-    factory = db.make_session_factory(engine)
-    with db.session_scope(factory) as session:
-        seed(Caller(session, FixedClock(DEFAULT_NOW), RecordingNotifier(), ADMIN, CHANNEL))
-    yield factory
-    engine.dispose()
-    database.drop()
-
-
-def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One test's unit of work, rolled back after it so every test starts from the seeded boards."""
-    session = sessions()
-    yield session
-    session.rollback()
-    session.close()
-    assert sessions.kw["bind"].pool.checkedout() == 0, "a database connection was leaked"
+    yield from direct.seeded_sessions(backend, tmp_path_factory, seed, channel=CHANNEL, label="registers")
 
 
 def as_alice(session: Session) -> Caller:
