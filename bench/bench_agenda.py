@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from bench.figures import percentile
 from bot.render.documents import DocumentRenderer
 from bot.render.environment import Renderer
 from handlers.agenda_compile import agenda_data, compile_agenda
@@ -115,10 +116,6 @@ def fill(url: str) -> int:
     engine.dispose()
     return meeting_id
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bench.figures import percentile
 from bench.scratch import scratch_database
 from bot.render.documents import DocumentRenderer
 from bot.render.environment import Renderer
@@ -83,10 +84,6 @@ def draft_data(s, meeting_id: int) -> tuple[dict, int]:  # type: ignore[no-untyp
     content = draft_content(s, board, meeting, record, items)
     return content, sum(len(i["actions"]) for i in content["items"])
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main(argv: list[str] | None = None) -> int:

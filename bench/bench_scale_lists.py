@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (BigInteger, Column, Date, Engine, Integer, MetaData, String, Table, case, cast, event, insert, literal, null, select, text)
 
+from bench.figures import percentile
 from bench.scratch import scratch_database
 from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
@@ -134,9 +135,6 @@ def reference_once(runtime: Runtime, request: Request, scope: str) -> list[Any]:
         stmt = stmt.where(Action.owner_id == 1)
     return request.session.execute(stmt).all()
 
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
 def measure_lists(runtime: Runtime, counter: Statements, rounds: int) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, event, func, insert, select, text
 
+from bench.figures import percentile
 from bench.scratch import scratch_database
 from bot.render.documents import DocumentRenderer
 from bot.render.environment import Renderer
@@ -222,10 +223,6 @@ def _write(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tu
         for row in rows:
             copy.write_row(row)
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def measure(url: str, meeting_id: int, runs: int) -> dict[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bench.figures import percentile
 from bot.clock import FixedClock
 from bot.runtime import build_runtime
 from bot.settings import load_settings
@@ -33,10 +34,6 @@ from store.models import SeenRequest
 def key(n: int, run: str) -> str:
     return hashlib.sha256(f"{run}:{n}".encode()).hexdigest()
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:

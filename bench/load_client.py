@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from bench.figures import percentile
 
 ADMIN = "ULOADADM"
 CHANNEL = "CLOADBRD"
@@ -214,10 +215,6 @@ def missing_writes(database_url: str, results: list[Result]) -> list[str]:
             missing.append(f"{r.planned.kind}: {r.planned.label}")
     return missing
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def summary(results: list[Result]) -> dict[str, Any]:
