@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.base import Conflict, Document, Forbidden, InvalidInput, Notifier, NotFound, Request
-from handlers.board_rules import board_config, minute_number
+from handlers.board_rules import board_config
+from handlers.record_settings import minute_number
 from handlers.minutes_data import draft_content, item_in, minutes_document, revised, view_data
 from store import audit, boards
 from store import meeting_record as record_store

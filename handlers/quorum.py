@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from handlers.board_rules import QuorumRule, board_config
+from handlers.board_rules import board_config
+from handlers.record_settings import QuorumRule
 from store import boards
 from store.models import Board, Membership, Role
 

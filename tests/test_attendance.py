@@ -19,7 +19,7 @@ from bot.clock import FixedClock
 from bot.render.environment import Renderer
 from handlers import attendance
 from handlers.base import Forbidden, InvalidInput, NotFound, Reply, UsageError
-from handlers.board_rules import quorum_rule
+from handlers.record_settings import quorum_rule
 from handlers.quorum import quorum_check
 from store import boards, personal_data
 from store.models import Attendance, AuditRecord, Board, Meeting, MeetingRecord, Member
