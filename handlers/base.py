@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -36,6 +37,10 @@ class Notifier(Protocol):
 
     def document_to_user(self, user_id: str, document: Document, *, key: str) -> None:
         """Render a document and post its files (Word, Markdown) into the user's DM."""
+        ...
+
+    def document_to_users(self, recipients: Sequence[tuple[str, str]], document: Document) -> None:
+        """Render a document once and post its files into each DM of `recipients`, (user id, key) pairs."""
         ...
 
     def document_to_channel(self, channel_id: str, document: Document, *, key: str,

@@ -49,7 +49,8 @@ def keep_version(session: Session, notify: Notifier, record: MeetingRecord, cont
 def _send(notify: Notifier, members: list[Any], data: dict[str, Any], document: Document, key: str) -> None:
     for member in members:
         notify.to_user(member.slack_user_id, TEMPLATE, data, key=f"{key}:{member.id}")
-        notify.document_to_user(member.slack_user_id, document, key=f"{key}:{member.id}:file")
+    # The Word file is rendered once for everyone (a circulation goes to every member, inside the command).
+    notify.document_to_users([(m.slack_user_id, f"{key}:{m.id}:file") for m in members], document)
 
 
 def draft_minutes(session: Session, notify: Notifier, board: Board, meeting: Meeting, now: dt.datetime, *,

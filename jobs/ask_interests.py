@@ -10,6 +10,7 @@ is asked too. Once per member and year (the reminder log's and the outbox's key)
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from handlers.interests import ask_data
 from jobs.base import BoardDay, JobReport
 from store import boards, reminder_log
 from store import interests as interest_store
-from store.models import Board
+from store.models import Board, Interest
 from store.outbox import Outbox
 
 TEMPLATE = "slack/interests_ask.json.j2"
@@ -45,6 +46,9 @@ def ask_interests(session: Session, clock: Clock, outbox: Outbox, board: Board) 
         report.say("no ask about interests due today")
         return report
     asked = 0
+    register: dict[int, list[Interest]] = defaultdict(list)  # the board's register read once, by member
+    for entry in interest_store.current_on_board(session=session, board_id=board.id):
+        register[entry.member_id].append(entry)
     for membership in boards.list_members(session=session, board_id=board.id):
         member = membership.member
         key = f"interests-ask:{board.id}:{member.id}:{year}"
@@ -52,8 +56,7 @@ def ask_interests(session: Session, clock: Clock, outbox: Outbox, board: Board) 
                                          occasion=day.today, now=day.now, member_id=member.id, detail=str(year),
                                          message_key=key):
             continue
-        entries = interest_store.current_of(session=session, board_id=board.id, member_id=member.id)
-        outbox.to_user(member.slack_user_id, TEMPLATE, ask_data(board, member, entries, year), key=key)
+        outbox.to_user(member.slack_user_id, TEMPLATE, ask_data(board, member, register[member.id], year), key=key)
         asked += 1
     report.say(f"asked {asked} member{'s' if asked != 1 else ''} to confirm their interests ({year})" if asked
                else f"every member has been asked about their interests this year ({year})")

@@ -44,7 +44,7 @@ def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board
         document = agenda_document(compile_agenda(session, board, meeting, day.today))
         for chair in chairs:
             outbox.to_user(chair.slack_user_id, TEMPLATE, dict(document.data, version=None), key=f"{key}:{chair.id}")
-            outbox.document_to_user(chair.slack_user_id, document, key=f"{key}:{chair.id}")
+        outbox.document_to_users([(chair.slack_user_id, f"{key}:{chair.id}") for chair in chairs], document)
         report.say(f"sent the agenda draft for {meeting.date:%a %-d %b %Y} to the chair")
     if not report.lines:
         report.say("no agenda draft due today")

@@ -133,9 +133,15 @@ class Outbox:
     def document_to_user(self, user_id: str, document: Any, *, key: str) -> None:
         """Render a document (handlers.base.Document: Word, Markdown, charts) and queue its files into the user's DM,
         each keyed `<key>:<what follows the document's base name>` (`<key>:docx`, `<key>:md`)."""
-        for file in self._render.documents(document):
-            suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
-            self.file_to_user(user_id, file.filename, file.content, title=file.title, key=f"{key}:{suffix}")
+        self.document_to_users([(user_id, key)], document)
+
+    def document_to_users(self, recipients: Sequence[tuple[str, str]], document: Any) -> None:
+        """`document_to_user` for each (user id, key) of `recipients`, the document rendered once for them all."""
+        files = self._render.documents(document)
+        for user_id, key in recipients:
+            for file in files:
+                suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
+                self.file_to_user(user_id, file.filename, file.content, title=file.title, key=f"{key}:{suffix}")
 
     def document_to_channel(self, channel_id: str, document: Any, *, key: str,
                             formats: tuple[str, ...] = ("docx",)) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,10 @@ class RecordingNotifier:
         self.sent.extend(Sent("file", user_id, f"{document.basename}.{f}", {"title": document.title,
                                                                             "document": document})
                          for f in ("docx", "md"))
+
+    def document_to_users(self, recipients: Sequence[tuple[str, str]], document: Any) -> None:
+        for user_id, key in recipients:
+            self.document_to_user(user_id, document, key=key)
 
     def document_to_channel(self, channel_id: str, document: Any, *, key: str,
                             formats: tuple[str, ...] = ("docx",)) -> None:
