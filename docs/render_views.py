@@ -247,7 +247,7 @@ def _meeting(runtime: Runtime) -> tuple[dict[str, Any], dict[str, Any], dict[str
         item = record_store.item_by_number(session=session, meeting_id=record.meeting_id, number=3)
         meeting_message = runtime.renderer(meeting_view.MEETING_TEMPLATE, meeting_view.meeting_data(
             session, board, record.meeting, record))
-        item_message = runtime.renderer(meeting_view.ITEM_TEMPLATE, meeting_view.item_data(session, record, item))
+        item_message = runtime.renderer(meeting_view.ITEM_TEMPLATE, meeting_view.items_data(session, record, [item])[0])
         value = f"{record.meeting_id}|3"
     opened = run_handler(runtime, meeting_items.handle_outcome_button, user_id=CHAIR, channel_id=CHANNEL,
                          values={"value": value}).open_modal

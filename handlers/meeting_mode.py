@@ -22,11 +22,11 @@ from handlers.meeting_view import (
     ITEM_TEMPLATE,
     MEETING_TEMPLATE,
     NOTE_TEMPLATE,
-    item_data,
+    items_data,
     item_title,
     meeting_data,
     open_meeting,
-    show_item,
+    show_items,
     show_meeting,
     when,
 )
@@ -111,9 +111,10 @@ def handle_meeting_start(req: Request) -> Reply:
     key = record_store.message_key(meeting.id)
     req.notify.to_channel(board.channel_id, MEETING_TEMPLATE, meeting_data(req.session, board, meeting, record),
                           key=key)
-    for item in rows:  # in the agenda's order: the outbox sends a channel's messages in the order queued
-        req.notify.to_channel(board.channel_id, ITEM_TEMPLATE, item_data(req.session, record, item),
-                              key=record_store.item_key(meeting.id, item.number), thread_of=key)
+    # In the agenda's order: the outbox sends a channel's messages in the order queued.
+    for item, data in zip(rows, items_data(req.session, record, rows), strict=True):
+        req.notify.to_channel(board.channel_id, ITEM_TEMPLATE, data, key=record_store.item_key(meeting.id, item.number),
+                              thread_of=key)
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="meeting_record", entity_id=record.id,
                  operation="open", after={"meeting": meeting.date.isoformat(), "items": len(rows)})
     return Reply(NOTE_TEMPLATE, {"icon": ":large_green_circle:", "channel": board.channel_id, "text": (
@@ -150,7 +151,7 @@ def close_meeting(session: Session, notify: Notifier, board: Board, record: Meet
             closed.carried.append((item, why))
             if closed.next_meeting is not None:
                 carry_forward(session, notify, board, meeting, item, why, closed.next_meeting, now)
-        show_item(session, notify, record, item)
+    show_items(session, notify, record, items)
     show_meeting(session, notify, board, meeting, record)
     audit.record(session=session, at=now, actor=by, entity="meeting_record", entity_id=record.id, operation="close",
                  after={"meeting": meeting.date.isoformat(), "outcomes": closed.counts,

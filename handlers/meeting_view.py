@@ -4,6 +4,8 @@ meeting's message and of each item's message in its thread (updated in place as 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 from handlers.base import InvalidInput, Notifier, NotFound, Request, UsageError
 from handlers.plan import carried_label
 from store import meeting_record as record_store
-from store.models import Attendance, Board, Meeting, MeetingItem, MeetingRecord, Outcome, PlanItem, Presence
+from store.models import Attendance, Board, Declaration, Meeting, MeetingItem, MeetingRecord, Outcome, Presence
 
 MEETING_TEMPLATE = "slack/meeting_opened.json.j2"
 ITEM_TEMPLATE = "slack/meeting_item.json.j2"
@@ -68,23 +70,30 @@ def outcome_label(outcome: str | None) -> str:
     return (outcome or "")[:1].upper() + (outcome or "")[1:]
 
 
-def item_data(session: Session, record: MeetingRecord, item: MeetingItem) -> dict[str, Any]:
-    """The data of an item's message: the item, its outcome, its declarations and notes, and whether its buttons
-    are still live (the meeting is open)."""
-    notes = record_store.notes_of(session=session, item_ids=[item.id])[item.id]
-    planned = session.get(PlanItem, item.plan_item_id) if item.plan_item_id else None
-    declarations = [d for d in record_store.declarations_of(session=session, meeting_id=record.meeting_id)
-                    if d.item_id == item.id]
-    return {
-        "value": f"{record.meeting_id}|{item.number}",
-        "open": record.closed_at is None,
-        "item": {"number": item.number, "title": item_title(item), "lead": item.lead, "kind": item.kind,
-                 "ref": item.ref, "outcome": outcome_label(item.outcome), "decision": item.decision or "",
-                 "carried": item.carried_to_id is not None,
-                 "history": carried_label(planned.history or []) if planned is not None else ""},
-        "notes": [n.text for n in notes],
-        "declarations": [{"name": d.name, "interest": d.interest, "left_room": d.left_room} for d in declarations],
-    }
+def items_data(session: Session, record: MeetingRecord, items: Sequence[MeetingItem]) -> list[dict[str, Any]]:
+    """The data of each item's message: the item, its outcome, its declarations and notes, and whether its buttons
+    are still live (the meeting is open). Notes, plan rows and declarations are read once for them all (a meeting
+    opens and closes with every item's message)."""
+    notes = record_store.notes_of(session=session, item_ids=[item.id for item in items])
+    planned = record_store.plan_items_of(session=session, items=items)
+    declared: dict[int, list[Declaration]] = defaultdict(list)
+    for d in record_store.declarations_of(session=session, meeting_id=record.meeting_id):
+        declared[d.item_id].append(d)
+    out = []
+    for item in items:
+        plan = planned.get(item.plan_item_id) if item.plan_item_id else None
+        out.append({
+            "value": f"{record.meeting_id}|{item.number}",
+            "open": record.closed_at is None,
+            "item": {"number": item.number, "title": item_title(item), "lead": item.lead, "kind": item.kind,
+                     "ref": item.ref, "outcome": outcome_label(item.outcome), "decision": item.decision or "",
+                     "carried": item.carried_to_id is not None,
+                     "history": carried_label(plan.history or []) if plan is not None else ""},
+            "notes": [n.text for n in notes[item.id]],
+            "declarations": [{"name": d.name, "interest": d.interest, "left_room": d.left_room}
+                             for d in declared[item.id]],
+        })
+    return out
 
 
 def meeting_data(session: Session, board: Board, meeting: Meeting, record: MeetingRecord) -> dict[str, Any]:
@@ -121,9 +130,15 @@ def show_item(session: Session, notify: Notifier, record: MeetingRecord, item: M
     as the item the meeting is on)."""
     if record.closed_at is None:
         record_store.touch(record=record, item=item)
-    record_store.record_posted(session=session, record=record, items=[item])  # its ts, once Slack has it
-    notify.update_message(record.channel_id, item.ts or "", ITEM_TEMPLATE, item_data(session, record, item),
-                          of=record_store.item_key(record.meeting_id, item.number))
+    show_items(session, notify, record, [item])
+
+
+def show_items(session: Session, notify: Notifier, record: MeetingRecord, items: Sequence[MeetingItem]) -> None:
+    """Update each item's message in the thread to show where it stands."""
+    record_store.record_posted(session=session, record=record, items=items)  # their ts, once Slack has them
+    for item, data in zip(items, items_data(session, record, items), strict=True):
+        notify.update_message(record.channel_id, item.ts or "", ITEM_TEMPLATE, data,
+                              of=record_store.item_key(record.meeting_id, item.number))
 
 
 def show_meeting(session: Session, notify: Notifier, board: Board, meeting: Meeting, record: MeetingRecord) -> None:

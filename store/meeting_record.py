@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store import db, outbox
-from store.models import Attendance, AttendanceReply, Declaration, MeetingItem, MeetingNote, MeetingRecord
+from store.models import (Attendance, AttendanceReply, Declaration, MeetingItem, MeetingNote, MeetingRecord,
+                          PlanItem)
 
 
 def open_record(*, session: Session, board_id: int) -> MeetingRecord | None:
@@ -142,6 +143,12 @@ def add_declaration(*, session: Session, item: MeetingItem, member_id: int | Non
     session.add(row)
     session.flush()
     return row
+
+
+def plan_items_of(*, session: Session, items: Sequence[MeetingItem]) -> dict[int, PlanItem]:
+    """The forward-plan rows the items came from, by id (one query for them all)."""
+    ids = [i.plan_item_id for i in items if i.plan_item_id]
+    return {p.id: p for p in session.scalars(select(PlanItem).where(PlanItem.id.in_(ids)))} if ids else {}
 
 
 def declarations_of(*, session: Session, meeting_id: int) -> list[Declaration]:
