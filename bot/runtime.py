@@ -22,6 +22,7 @@ from bot.render.environment import Renderer
 from bot.render.templates import TemplateFolders, load_templates
 from bot.settings import Settings
 from handlers.base import Attachment, Document, DomainError, Reply, Request
+from handlers.links import Links
 from handlers.parsing import clean_text
 from handlers.router import SLASH_COMMANDS, handle_command
 from store import db
@@ -64,7 +65,12 @@ class Runtime:
     def outbox(self, session: Session) -> Outbox:
         """The notifier of one unit of work."""
         return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold, due_now=self.outbox_clock.now,
-                      retention=self.outbox_retention)
+                      retention=self.outbox_retention, links=self.links)
+
+    @property
+    def links(self) -> Links:
+        """The addresses lspbot sends (on LSPBOT_PUBLIC_URL) and the key of members' signed links."""
+        return Links(self.settings.public_url, self.settings.link_secret, configured=self.settings.public_url_set)
 
     @property
     def outbox_retention(self) -> dt.timedelta:
@@ -103,7 +109,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=db.make_session_factory(engine),
+        sessions=db.make_session_factory(engine, files_dir=settings.papers_dir),
         renderer=renderer_for(settings),
         clock=clock,
         request_timeout=settings.db_request_timeout,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,8 +17,10 @@ from store.db import Timeouts
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///lspbot.db"
-SECRET_SETTINGS = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
+SECRET_SETTINGS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "secret_key")
+DEFAULT_PUBLIC_URL = "http://localhost:3000"
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:).*@")
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~\-/]*)?")
 
 
 class SettingsError(Exception):
@@ -42,6 +46,12 @@ class Settings:
     db_keepalive: int = 10  # LSPBOT_DB_KEEPALIVE
     db_request_timeout: float = 2.0  # LSPBOT_DB_REQUEST_TIMEOUT: a Slack request's waits for the database, in all
     outbox_retention_days: int = 90  # LSPBOT_OUTBOX_RETENTION_DAYS: delivered messages' payloads are purged after it
+    # LSPBOT_PUBLIC_URL: where people reach `lspbot serve` (its web pages); every link lspbot sends is built on it
+    public_url: str = DEFAULT_PUBLIC_URL
+    public_url_set: bool = False  # whether LSPBOT_PUBLIC_URL was set (else links point at the default)
+    papers_dir: Path | None = None  # LSPBOT_PAPERS_DIR: papers and packs kept in this folder, not the database
+    secret_key: str | None = None  # LSPBOT_SECRET_KEY: signs members' web links (else derived from the signing secret)
+    libreoffice: str | None = None  # LSPBOT_LIBREOFFICE: the soffice program (else `soffice` on the PATH)
 
     def __repr__(self) -> str:
         """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""
@@ -56,6 +66,16 @@ class Settings:
         for name in names:
             if not getattr(self, name.lower()):
                 raise SettingsError(f"missing setting {name}: set it in the environment or in .env")
+
+    @property
+    def link_secret(self) -> str | None:
+        """The key members' signed web links are signed with: LSPBOT_SECRET_KEY, else one derived from the Slack
+        signing secret (so a deployment's links work without another setting; set one to rotate it separately)."""
+        if self.secret_key:
+            return self.secret_key
+        if self.slack_signing_secret:
+            return hmac.new(self.slack_signing_secret.encode(), b"lspbot web links", hashlib.sha256).hexdigest()
+        return None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -124,6 +144,13 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
     raw_retention = get("LSPBOT_OUTBOX_RETENTION_DAYS", "90") or "90"
     if not (raw_retention.isascii() and raw_retention.isdigit()) or not 1 <= int(raw_retention) <= 3650:
         raise SettingsError(f"LSPBOT_OUTBOX_RETENTION_DAYS: a whole number of days from 1 to 3650, not {raw_retention!r}")
+    public_url = (get("LSPBOT_PUBLIC_URL") or "").strip().rstrip("/")
+    if public_url and not _PUBLIC_URL.fullmatch(public_url):
+        raise SettingsError(f"LSPBOT_PUBLIC_URL: an http:// or https:// address, like https://lsp.example.org, "
+                            f"not {public_url!r}")
+    papers_dir = Path(raw_papers).expanduser() if (raw_papers := get("LSPBOT_PAPERS_DIR")) else None
+    if papers_dir is not None and not papers_dir.is_dir():
+        raise SettingsError(f"LSPBOT_PAPERS_DIR: no such folder: {raw_papers}")
     admins = frozenset(a.strip() for a in (get("LSPBOT_ADMINS", "") or "").replace(";", ",").split(",") if a.strip())
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -143,4 +170,9 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         db_keepalive=int(_seconds("LSPBOT_DB_KEEPALIVE", get("LSPBOT_DB_KEEPALIVE"))),
         db_request_timeout=_seconds("LSPBOT_DB_REQUEST_TIMEOUT", get("LSPBOT_DB_REQUEST_TIMEOUT")),
         outbox_retention_days=int(raw_retention),
+        public_url=public_url or DEFAULT_PUBLIC_URL,
+        public_url_set=bool(public_url),
+        papers_dir=papers_dir,
+        secret_key=get("LSPBOT_SECRET_KEY"),
+        libreoffice=get("LSPBOT_LIBREOFFICE"),
     )

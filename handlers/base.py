@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from handlers.links import Links
 from store.models import Action, Board, Member, Membership, Role
 
 
@@ -19,6 +20,8 @@ class Clock(Protocol):
 
 class Notifier(Protocol):
     """Queues messages for delivery after the handler's transaction commits (store.outbox.Outbox)."""
+
+    links: Links  # the addresses messages carry (LSPBOT_PUBLIC_URL), and members' signed links
 
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None: ...
 

@@ -153,6 +153,15 @@ def _working_weekday(raw: str) -> str:
     return day
 
 
+def _yes_no(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("yes", "y", "true", "on", "1"):
+        return True
+    if lowered in ("no", "n", "false", "off", "0"):
+        return False
+    raise InvalidInput(f"`{raw}` is not yes or no.")
+
+
 def _holidays(raw: str) -> str:
     """A country code with an optional subdivision (GB-ENG, GB-SCT, IE, FR), or `none`."""
     code = raw.strip().upper()
@@ -224,6 +233,16 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
                 "time of day of the reminder to circulate the minutes (and the chair's note when they are late)"),
     SettingSpec("close_meetings_time", "23:30", _time,
                 "time of day a meeting left open is closed, at the end of its day (every day)"),
+    SettingSpec("public", False, _yes_no,
+                "whether the board's web pages are public (`yes`: the forward plan, published packs without "
+                "confidential items, confirmed minutes, decisions and annual reports); `no`: members only"),
+    SettingSpec("publication_days", 5, _int_between(1, 20),
+                "clear working days before a meeting its agenda pack is published (the day of publication and the "
+                "meeting's day do not count)"),
+    SettingSpec("paper_deadline_days", 3, _int_between(0, 20),
+                "working days before the pack's publication that papers are due from their authors"),
+    SettingSpec("paper_max_mb", 20, _int_between(1, 100), "largest paper accepted, in MB"),
+    SettingSpec("papers_chase_time", "09:00", _time, "time of day authors are reminded of papers due"),
 )}
 
 
@@ -261,6 +280,11 @@ class BoardConfig:
     minutes_due_days: int
     minutes_time: str
     close_meetings_time: str
+    public: bool
+    publication_days: int
+    paper_deadline_days: int
+    paper_max_mb: int
+    papers_chase_time: str
 
     def value_of(self, key: str) -> Any:
         """The setting named `key` (one of SETTINGS)."""

@@ -64,6 +64,12 @@ def handle_board_settings(req: Request) -> Reply:
 
 def _rows(board: Board) -> list[dict[str, Any]]:
     config = board_config(board)
-    return [{"key": key, "value": str(config.value_of(key)), "default": str(spec.default),
+    return [{"key": key, "value": _shown(config.value_of(key)), "default": _shown(spec.default),
              "changed": config.value_of(key) != spec.default, "meaning": spec.meaning}
             for key, spec in SETTINGS.items()]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

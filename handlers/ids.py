@@ -41,6 +41,11 @@ class ActionId(str, enum.Enum):
     # -- the minutes and the decisions register
     DECISIONS_MORE = "decisions_more"  # the next page of `/lsp decisions`; value: board id|page|filter
 
+    # -- papers and the agenda pack
+    PAPER_UPLOAD_OPEN = "paper_upload_open"  # "Send the paper" in an author's reminder; value: the plan item's id
+    PACK_APPROVE = "pack_approve"  # the chair approves the pack for publication; value: the meeting id
+    PACK_PREVIEW = "pack_preview"  # the chair asks for the pack's PDF; value: the meeting id
+
 
 
 class CallbackId(str, enum.Enum):
@@ -66,4 +71,8 @@ class CallbackId(str, enum.Enum):
 
     # -- the minutes
     MINUTES_EDIT = "minutes_edit_modal"  # private_metadata: {"item": the meeting item's id}
+
+    # -- papers
+    PAPER_ATTACH = "paper_attach"  # the message shortcut "Attach as paper…" on a message with a file
+    PAPER_UPLOAD = "paper_upload_modal"  # the form taking a paper's file; private_metadata: {"item": plan item id}
 

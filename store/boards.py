@@ -23,6 +23,7 @@ from store.models import (
     Role,
     StandingItem,
 )
+from store.models.core import slug_of
 
 
 def get_by_channel(*, session: Session, channel_id: str) -> Board | None:
@@ -46,8 +47,24 @@ def list_all(*, session: Session) -> list[Board]:
     return list(session.scalars(select(Board).order_by(Board.name)))
 
 
+def free_slug(*, session: Session, name: str) -> str:
+    """`slug_of(name)`, numbered (`-2`, `-3`) when another board has it."""
+    base = slug_of(name)
+    taken = set(session.scalars(select(Board.slug).where(Board.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def by_slug(*, session: Session, slug: str) -> Board | None:
+    """The board whose web pages are at /b/<slug>/."""
+    return session.scalars(select(Board).where(Board.slug == slug)).first()
+
+
 def create(*, session: Session, name: str, channel_id: str, timezone: str, now: dt.datetime) -> Board:
-    board = Board(name=name, channel_id=channel_id, timezone=timezone, settings={}, created_at=now)
+    board = Board(name=name, slug=free_slug(session=session, name=name), channel_id=channel_id, timezone=timezone,
+                  settings={}, created_at=now)
     session.add(board)
     session.flush()
     return board

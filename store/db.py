@@ -211,9 +211,14 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose objects stay readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, files_dir: Path | None = None) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit. `files_dir`: the folder stored files (papers,
+    packs) are kept in (LSPBOT_PAPERS_DIR), which store.files reads from each session's `info`; None keeps them in
+    the database."""
+    return sessionmaker(engine, expire_on_commit=False, info={FILES_DIR: files_dir})
+
+
+FILES_DIR = "files_dir"  # the key of a session's `info` naming the stored files' folder
 
 
 @contextlib.contextmanager

@@ -90,8 +90,9 @@ class Outbox:
 
     def __init__(self, session: Session, render: Render, now: Callable[[], dt.datetime], *,
                  hold: dt.timedelta | None = None, due_now: Callable[[], dt.datetime] | None = None,
-                 retention: dt.timedelta = DEFAULT_RETENTION) -> None:
+                 retention: dt.timedelta = DEFAULT_RETENTION, links: Any = None) -> None:
         self._session = session
+        self.links = links  # handlers.links.Links: the addresses messages carry (LSPBOT_PUBLIC_URL)
         self.retention = retention  # how long delivered payloads are kept (the purge-outbox job)
         self._render = render
         self._now = now

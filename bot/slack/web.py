@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import Clock, SystemClock
 from bot.runtime import Runtime, is_database_unavailable, unavailable_outcome
 from bot.slack.listeners.commands import ack_payload
+from bot.web.app import WEB_PREFIX, create_web_app
 from bot.slack.payloads import BadBody, Parsed, read_body
 from store import db, seen_requests
 
@@ -128,7 +129,7 @@ class SeenSet:
 
 
 def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Callable[..., Iterable[bytes]]:
-    """Route /healthz and /slack/events; everything else is 404.
+    """Route /healthz, /slack/events and the boards' web pages (/b/…); everything else is 404.
 
     A request to /slack/events passes one gate before Bolt sees it, in this order: the size (413), Slack's
     signature (401; the only check of it: Bolt's own is off), UTF-8 (400), the body's shape (400, see
@@ -136,6 +137,7 @@ def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Call
     before is acknowledged with an empty 200 and not run again. `clock` is the wall clock of the signing
     window and the seen-set's expiry (the real one unless a test sets it)."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
+    pages = create_web_app(runtime)
     clock = clock or SystemClock()
     verifier = make_verifier(runtime.settings.slack_signing_secret or "", clock)
     seen = SeenSet(runtime, clock)
@@ -209,6 +211,8 @@ def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Call
             if method != "POST":
                 return respond(start_response, "405 Method Not Allowed", {"ok": False, "error": "POST only"})
             return slack_events(environ, start_response)
+        if path.startswith(WEB_PREFIX):
+            return pages(environ, start_response)
         return respond(start_response, "404 Not Found", {"ok": False, "error": "not found"})
 
     return wsgi

@@ -27,3 +27,4 @@ from store.models.record import (  # noqa: F401,E402
     Attendance, Declaration, Interest, InterestKind, MeetingItem, MeetingNote, MeetingRecord, MinutesStatus,
     MinutesVersion, Outcome, Presence, AttendanceReply,
 )
+from store.models.papers import AgendaPack, CalendarFeed, Paper, StoredFile  # noqa: F401,E402

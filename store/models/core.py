@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +48,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
+def slug_of(name: str) -> str:
+    """A board's web address from its name: lower-case words joined by hyphens (`ealing-lsp-executive-board`)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "board"
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
@@ -70,9 +76,12 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 class Board(Base):
     __tablename__ = "boards"
+    __table_args__ = (UniqueConstraint("slug", name="uq_boards_slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # its web pages' address, /b/<slug>/: store.boards.create makes it unique; a board made directly gets its name's
+    slug: Mapped[str] = mapped_column(String(80), default=lambda ctx: slug_of(ctx.get_current_parameters()["name"]))
     channel_id: Mapped[str] = mapped_column(String(40), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -145,6 +154,9 @@ class Meeting(Base):
     host_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     theme: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime]
+    # the agenda pack: the chair's approval (asked the working day before publication)
+    pack_approved_at: Mapped[dt.datetime | None]
+    pack_approved_by: Mapped[str | None] = mapped_column(String(40))
 
     board: Mapped[Board] = relationship()
     host_organisation: Mapped[Organisation | None] = relationship()

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.core import Base, Meeting, Member
@@ -49,10 +49,20 @@ class PlanItem(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     # where it came from when carried over: [{"from": "2019-07-15", "why": "deferred" | "not reached"}, …]
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # a paper: whether the item needs one, and who writes it (chased like an action's owner)
+    paper_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    paper_author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL", name="fk_plan_items_paper_author"))
+    # confidential (exempt information, Schedule 12A): left out of everything public; the reason as given
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    private_reason: Mapped[str | None] = mapped_column(Text)
+    # added after the pack was published: the chair's reason for taking it as urgent (the minutes record it)
+    urgent_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
     meeting: Mapped[Meeting] = relationship()
+    paper_author: Mapped[Member | None] = relationship(foreign_keys=[paper_author_id])
 
 
 class StandingItem(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
 from handlers.base import Clock, Reply, Request
+from handlers.links import Links
 from handlers.catalogue import REGISTRY
 from handlers.registry import dispatch
 from store import db
@@ -35,6 +36,7 @@ class RecordingNotifier:
     """The `Notifier` a handler sends through, keeping each message instead of queueing it in the outbox."""
 
     sent: list[Sent] = field(default_factory=list)
+    links: Links = field(default_factory=lambda: Links("https://lsp.example.org", "a test key"))
 
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
         self.sent.append(Sent("user", user_id, template, data))
