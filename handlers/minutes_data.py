@@ -98,6 +98,8 @@ def draft_content(session: Session, board: Board, meeting: Meeting, record: Meet
                  "minute": item.minute_number or "", "item": item_title(item)}
         declarations.append(entry)
         declared[item.id].append(entry)
+    urgent = minutes_store.urgent_reasons(session=session, plan_item_ids=[i.plan_item_id for i in items
+                                                                           if i.plan_item_id])
     when = meeting_data(meeting, board)
     return {
         "board": board.name,
@@ -115,6 +117,7 @@ def draft_content(session: Session, board: Board, meeting: Meeting, record: Meet
             "actions": [{"ref": a.ref, "text": a.text, "owner": a.owner, "due": a.due.isoformat() if a.due else None}
                         for a in raised.get(i.id, [])],
             "declarations": declared.get(i.id, []),
+            "urgent": urgent.get(i.plan_item_id) if i.plan_item_id else None,  # taken as urgent: the chair's reason
             "corrections": [],
         } for i in items],
         "status": "draft",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 
 from handlers.base import (
     InvalidInput,
@@ -28,7 +29,7 @@ from handlers.parsing import Parsed, refuse_stray
 from handlers.zones import time_label, viewer_zone
 from store import audit, meetings
 from store import plan as plan_store
-from store.models import Board, ItemKind, Meeting, PlanItem
+from store.models import Board, ItemKind, Meeting, Member, PlanItem
 from store.quarters import is_year
 
 OPTIONS = ("board", "venue", "host", "theme", "time", "lead", "kind", "author", "every", "from", "duration")
@@ -197,6 +198,10 @@ class PlannedItem:
     report_author: str | None = None
     links: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)  # carried over from earlier meetings
+    paper: bool = False  # the item needs a paper
+    paper_author: str | None = None  # the member who writes it (chased)
+    private_reason: str | None = None  # confidential (exempt information): the category given
+    urgent: str | None = None  # taken as urgent after the pack's publication: the chair's reason
 
     @property
     def carried(self) -> str:
@@ -221,10 +226,16 @@ def planned_items(req_session: Any, board: Board, meeting_list: list[Meeting]) -
     ids = [m.id for m in meeting_list]
     own = plan_store.items_for_meetings(session=req_session, meeting_ids=ids)
     standing = plan_store.standing_for_meetings(session=req_session, board_id=board.id, meetings=meeting_list)
+    author_ids = {i.paper_author_id for rows in own.values() for i in rows if i.paper_author_id}
+    authors = {m.id: m.display_name for m in req_session.scalars(select(Member).where(Member.id.in_(author_ids)))} \
+        if author_ids else {}
     out: dict[int, list[PlannedItem]] = {}
     for mid in ids:
         rows = [PlannedItem(f"P{i.ref}", i.title, i.lead, i.kind, False, i.report_author, i.lead_links,
-                            i.history or [])
+                            i.history or [], paper=i.paper_required,
+                            paper_author=authors.get(i.paper_author_id) if i.paper_author_id else None,
+                            private_reason=(i.private_reason or "confidential") if i.private else None,
+                            urgent=i.urgent_reason)
                 for i in own.get(mid, [])]
         titles = {r.title.lower() for r in rows}
         rows += [PlannedItem(f"S{s.ref}", s.title, s.lead, s.kind, True, None, s.lead_links)
@@ -235,7 +246,8 @@ def planned_items(req_session: Any, board: Board, meeting_list: list[Meeting]) -
 
 def item_data(item: PlannedItem) -> dict[str, Any]:
     return {"ref": item.ref, "title": item.title, "lead": item.lead, "kind": item.kind, "standing": item.standing,
-            "report_author": item.report_author, "carried": item.carried,
+            "report_author": item.report_author, "carried": item.carried, "paper": item.paper,
+            "paper_author": item.paper_author, "private_reason": item.private_reason, "urgent": item.urgent,
             "linked": [link["name"] for link in item.links if link.get("name") and link["name"] != link.get("text")]}
 
 
@@ -246,7 +258,9 @@ def record_change(req: Request, entity: str, entity_id: int, operation: str, bef
 
 def item_snapshot(item: PlanItem) -> dict[str, Any]:
     return {"ref": item.ref, "title": item.title, "lead": item.lead, "kind": item.kind,
-            "meeting": item.meeting.date.isoformat() if item.meeting else None}
+            "meeting": item.meeting.date.isoformat() if item.meeting else None,
+            "paper": bool(item.paper_required), "paper_author_id": item.paper_author_id, "private": bool(item.private),
+            "private_reason": item.private_reason, "urgent": item.urgent_reason}
 
 
 def meeting_snapshot(meeting: Meeting) -> dict[str, Any]:
@@ -311,10 +325,11 @@ PLAIN_OPTIONS = tuple(Option(name) for name in OPTIONS if name != "board")  # `f
 
 
 def plan_change(words: tuple[str, ...], handler: Handler, doing: str, *, usage: str, summary: str,
-                aliases: tuple[tuple[str, ...], ...] = (), options: tuple[Option, ...] = PLAIN_OPTIONS) -> Command:
+                aliases: tuple[tuple[str, ...], ...] = (), options: tuple[Option, ...] = PLAIN_OPTIONS,
+                narrower: str = "") -> Command:
     """A `/plan` command that changes the plan: the chair, vice-chair, secretariat and admins."""
     return Command("/plan", words, handler, aliases=aliases, who=Who.MANAGERS, doing=doing, parsed=True,
-                   options=options, usage=usage, summary=summary)
+                   options=options, usage=usage, summary=summary, narrower=narrower)
 
 
 TOPIC = Topic("plan", "Forward plan", aliases=("plans",),

@@ -1,14 +1,19 @@
-"""`/plan item add|move|drop`, `/plan standing add|drop`: the forward plan's items and its standing items."""
+"""`/plan item add|move|drop|paper|private|urgent`, `/plan standing add|drop`: the forward plan's items and its
+standing items.
+
+An item may need a paper (`paper:yes`, written by `author:@x`, chased by the chase-papers job), be confidential
+(`private:yes reason:"…"`, the Schedule 12A category of exempt information: left out of everything public), and,
+once the meeting's pack has been published, come in only as urgent, with the chair's reason (the minutes record
+it)."""
 
 from __future__ import annotations
 
-
-
 from handlers import mentions
-from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.base import Actor, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.parsing import Parsed, refuse_stray
 from handlers.plan import (
     OPTIONS_PHRASED,
+    PLAIN_OPTIONS,
     PlannedItem,
     USAGE,
     STANDING_REF,
@@ -25,8 +30,15 @@ from handlers.plan import (
     quoted_title,
     record_change,
 )
+from handlers.registry import Option
+from store import boards, packs
 from store import plan as plan_store
-from store.models import Board, ItemKind, PlanItem
+from store.models import Board, ItemKind, Meeting, Member, PlanItem, Role
+
+ITEM_OPTIONS = PLAIN_OPTIONS + (Option("paper"), Option("private"), Option("reason"), Option("urgent"))
+YES, NO = ("yes", "y", "true", "on"), ("no", "n", "false", "off", "none")
+MAX_REASON = 500
+URGENT_DECIDERS = (Role.CHAIR, Role.VICE_CHAIR)
 
 
 # ---------------------------------------------------------------- items
@@ -59,12 +71,35 @@ def handle_item_add(req: Request) -> Reply:
     if not lead:
         raise UsageError("Who leads this item? Give the lead as on the plan: an organisation, a member or both.",
                          examples=[f'/plan item add {day.isoformat()} "{title[:60]}" lead:"LB Ealing/DWP"'])
-    author = parsed.options.get("author", "").strip()[:200] or None
+    raw_author = parsed.options.get("author", "").strip()
+    author = mentions.plain_names(req.session, raw_author).strip()[:200] or None
+    lead_links = plan_store.link_lead(session=req.session, board=board, lead=lead)
+    paper = _yes_no(parsed.options["paper"], "paper") if parsed.options.get("paper") else False
+    private = _yes_no(parsed.options["private"], "private") if parsed.options.get("private") else False
+    reason = _reason(parsed.options.get("reason"))
+    if private and not reason:
+        raise UsageError("Why is it confidential? Give the category of exempt information (Schedule 12A) as "
+                         "`reason:`.", examples=[f'/plan item add {day.isoformat()} "{title[:40]}" lead:"…" '
+                                                 'private:yes reason:"Information about an individual"'])
+    if reason and not private:
+        raise UsageError("`reason:` goes with `private:yes` (a confidential item's exempt-information category).",
+                         examples=['private:yes reason:"Commercially sensitive information"'])
+    paper_author = _paper_author(req, board, raw_author, parsed.options.get("lead", "")) if paper else None
+    if paper and paper_author is None:
+        raise UsageError("Who writes the paper? Name its author as `author:@someone` on the board (or give a lead "
+                         "who is a member of the board).",
+                         examples=[f'/plan item add {day.isoformat()} "{title[:40]}" lead:"…" paper:yes author:@alex'])
+    if paper_author is None and raw_author:
+        paper_author = _member_named(req, board, raw_author)
+    urgent = _urgent_reason(req, meeting, parsed.options.get("urgent"))
     if plan_store.find_item(session=req.session, meeting_id=meeting.id, title=title):
         raise Conflict(f"“{title}” is already on the plan for {day:%-d %B %Y}.", title="Already planned")
     item = plan_store.add_item(session=req.session, board_id=board.id, meeting=meeting, title=title, lead=lead,
-                               lead_links=plan_store.link_lead(session=req.session, board=board, lead=lead),
-                               kind=kind.value, now=req.now(), report_author=author)
+                               lead_links=lead_links, kind=kind.value, now=req.now(), report_author=author)
+    item.paper_required, item.private = paper, private
+    item.paper_author_id = paper_author.id if paper_author else None
+    item.paper_author = paper_author
+    item.private_reason, item.urgent_reason = reason, urgent
     record_change(req, "plan_item", item.id, "create", None, item_snapshot(item))
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "item", "change": "added",
                                              "item": item_data(_planned(item)),
@@ -73,7 +108,73 @@ def handle_item_add(req: Request) -> Reply:
 
 def _planned(item: PlanItem) -> PlannedItem:
     return PlannedItem(f"P{item.ref}", item.title, item.lead, item.kind, False, item.report_author, item.lead_links,
-                       item.history or [])
+                       item.history or [], paper=item.paper_required,
+                       paper_author=item.paper_author.display_name if item.paper_author else None,
+                       private_reason=item.private_reason if item.private else None, urgent=item.urgent_reason)
+
+
+def _yes_no(text: str, key: str) -> bool:
+    word = text.strip().lower()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise InvalidInput(f"`{key}:` is yes or no, not “{text}”.", field=key)
+
+
+def _reason(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    reason = " ".join(text.split())
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"A reason can be at most {MAX_REASON} characters.", field="reason")
+    return reason
+
+
+def _member_named(req: Request, board: Board, text: str) -> Member | None:
+    """The board member `text` mentions (`<@U123>`), if it mentions one."""
+    found = mentions.mentioned_members(req.session, board.id, text)
+    return found[0] if found else None
+
+
+def _paper_author(req: Request, board: Board, author: str, lead: str) -> Member | None:
+    """Who writes an item's paper: the member `author:` mentions; else the lead, where the lead is a member (named
+    by mention or as the plan links it)."""
+    found = _member_named(req, board, author) or _member_named(req, board, lead)
+    if found is not None:
+        return found
+    for link in plan_store.link_lead(session=req.session, board=board,
+                                     lead=mentions.plain_names(req.session, lead)):
+        if link.get("kind") == "member" and link.get("id"):
+            member = req.session.get(Member, link["id"])
+            if member is not None and boards.get_membership(session=req.session, board_id=board.id,
+                                                            member_id=member.id) is not None:
+                return member
+    return None
+
+
+def _may_take_urgent(actor: Actor) -> bool:
+    return actor.role in URGENT_DECIDERS
+
+
+def _urgent_reason(req: Request, meeting: Meeting, given: str | None) -> str | None:
+    """An item added to a meeting whose pack is published must be taken as urgent, by the chair or a vice-chair,
+    with a reason; before publication `urgent:` is not needed and refused."""
+    published = packs.published_main(session=req.session, meeting_id=meeting.id) is not None
+    reason = _reason(given)
+    if not published:
+        if reason:
+            raise UsageError(f"The agenda pack for {meeting.date:%-d %B %Y} is not published yet, so the item needs "
+                             "no urgency: add it without `urgent:`.")
+        return None
+    if not _may_take_urgent(req.actor):
+        raise Forbidden(f"The agenda pack for {meeting.date:%-d %B %Y} has been published. Only the chair or a "
+                        "vice-chair can add an item now, as urgent, with the reason (`urgent:\"…\"`).")
+    if not reason:
+        raise UsageError(f"The agenda pack for {meeting.date:%-d %B %Y} has been published: an item added now is "
+                         "urgent business. Give the reason the chair takes it as urgent (the minutes record it).",
+                         examples=['urgent:"Grant deadline falls before the next meeting"'])
+    return reason
 
 
 def _load_item(req: Request) -> tuple[Board, PlanItem, Parsed]:
@@ -116,6 +217,88 @@ def handle_item_drop(req: Request) -> Reply:
     record_change(req, "plan_item", item.id, "drop", before, None)
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "item", "change": "dropped",
                                              "item": data, "meeting": meeting})
+
+
+def _item_done(req: Request, board: Board, item: PlanItem, change: str) -> Reply:
+    return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "item", "change": change,
+                                             "item": item_data(_planned(item)),
+                                             "meeting": meeting_data(item.meeting, board)})
+
+
+def _not_past(req: Request, board: Board, item: PlanItem) -> None:
+    if item.meeting.date < req.today(board.timezone):
+        raise InvalidInput(f"P{item.ref} was on the agenda of a meeting that has taken place; it stays on record.")
+
+
+def handle_item_paper(req: Request) -> Reply:
+    """`/plan item paper P4 @x`: the item needs a paper, written by @x; `/plan item paper P4 none`: it needs none."""
+    board, item, parsed = _load_item(req)
+    if len(parsed.args) != 2:
+        raise UsageError("Who writes the paper? Name a member of the board, or `none` if the item needs no paper.",
+                         examples=[f"/plan item paper P{item.ref} @alex", f"/plan item paper P{item.ref} none"])
+    _not_past(req, board, item)
+    before = item_snapshot(item)
+    who = parsed.args[1].value.strip()
+    if who.lower() in NO:
+        item.paper_required, item.paper_author_id, item.paper_author = False, None, None
+        change = "marked as needing no paper"
+    else:
+        author = _member_named(req, board, who)
+        if author is None:
+            raise InvalidInput(f"{mentions.plain_names(req.session, who)} is not a member of {board.name}: a paper's "
+                               "author is someone the board can chase. Mention them, like @alex.", field="author")
+        item.paper_required, item.paper_author_id, item.paper_author = True, author.id, author
+        item.report_author = author.display_name[:200]
+        change = f"given a paper by {author.display_name}"
+    item.updated_at = req.now()
+    record_change(req, "plan_item", item.id, "paper", before, item_snapshot(item))
+    return _item_done(req, board, item, change)
+
+
+def handle_item_private(req: Request) -> Reply:
+    """`/plan item private P4 reason:"…"`: confidential (exempt information); `/plan item private P4 no`: public."""
+    board, item, parsed = _load_item(req)
+    _not_past(req, board, item)
+    before = item_snapshot(item)
+    word = parsed.args[1].value if len(parsed.args) > 1 else ""
+    reason = _reason(parsed.options.get("reason"))
+    if word and word.lower() in NO:
+        if reason:
+            raise UsageError("An item made public again needs no reason.", examples=[f"/plan item private P{item.ref} no"])
+        item.private, item.private_reason = False, None
+        change = "made public"
+    else:
+        if word and word.lower() not in YES or len(parsed.args) > 2:
+            raise UsageError("Give the reason it is confidential, or `no` to make it public again.",
+                             examples=[f'/plan item private P{item.ref} reason:"Information about an individual"',
+                                       f"/plan item private P{item.ref} no"])
+        if not reason:
+            raise UsageError("Why is it confidential? Give the category of exempt information (Schedule 12A).",
+                             examples=[f'/plan item private P{item.ref} reason:"Information about an individual"'])
+        item.private, item.private_reason = True, reason
+        change = "made confidential"
+    item.updated_at = req.now()
+    record_change(req, "plan_item", item.id, "private", before, item_snapshot(item))
+    return _item_done(req, board, item, change)
+
+
+def handle_item_urgent(req: Request) -> Reply:
+    """`/plan item urgent P7 reason:"…"`: the chair (or a vice-chair) takes an item as urgent business."""
+    board, item, parsed = _load_item(req)
+    if not _may_take_urgent(req.actor):
+        raise Forbidden(f"Only the chair or a vice-chair of {board.name} can take an item as urgent.")
+    if len(parsed.args) > 1:
+        refuse_stray(parsed.args[1:], parsed.options, example=f'/plan item urgent P{item.ref} reason:"…"')
+    _not_past(req, board, item)
+    reason = _reason(parsed.options.get("reason"))
+    if not reason:
+        raise UsageError("Why is it urgent? The minutes record the reason.",
+                         examples=[f'/plan item urgent P{item.ref} reason:"Grant deadline falls before the next '
+                                   'meeting"'])
+    before = item_snapshot(item)
+    item.urgent_reason, item.updated_at = reason, req.now()
+    record_change(req, "plan_item", item.id, "urgent", before, item_snapshot(item))
+    return _item_done(req, board, item, "taken as urgent")
 
 
 def handle_standing_add(req: Request) -> Reply:
@@ -163,8 +346,21 @@ def handle_standing_drop(req: Request) -> Reply:
 # ---------------------------------------------------------------- declarations
 
 COMMANDS = (
-    plan_change(("item", "add"), handle_item_add, "change the forward plan", usage=USAGE[4],
-                summary="put an item on a meeting's forward plan"),
+    plan_change(("item", "add"), handle_item_add, "change the forward plan", options=ITEM_OPTIONS,
+                usage=USAGE[4] + ' [paper:yes author:@alex] [private:yes reason:"…"] [urgent:"…"]',
+                summary="put an item on a meeting's forward plan (`paper:yes author:@x`: it needs a paper; "
+                        "`private:yes reason:\"…\"`: confidential; after the pack is published, only the chair or a "
+                        "vice-chair, with `urgent:\"<reason>\"`)"),
+    plan_change(("item", "paper"), handle_item_paper, "change the forward plan",
+                usage="/plan item paper P4 @alex | none",
+                summary="the item needs a paper, written by this member (chased before the deadline), or none"),
+    plan_change(("item", "private"), handle_item_private, "change the forward plan", options=ITEM_OPTIONS,
+                usage='/plan item private P4 reason:"Information about an individual" | no',
+                summary="make an item confidential (exempt information: left out of everything public), or public"),
+    plan_change(("item", "urgent"), handle_item_urgent, "take an item as urgent", options=ITEM_OPTIONS,
+                usage='/plan item urgent P7 reason:"Grant deadline before the next meeting"',
+                summary="take an item added after the pack's publication as urgent business, with the reason",
+                narrower="the chair or a vice-chair"),
     plan_change(("item", "move"), handle_item_move, "change the forward plan", usage=USAGE[5],
                 summary="move an item to another meeting"),
     plan_change(("item", "drop"), handle_item_drop, "change the forward plan", aliases=(("item", "remove"),),

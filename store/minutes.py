@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from store import db
 from store.models import (
     Action, Attendance, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, Member, Membership,
-    MinutesStatus, MinutesVersion, Organisation, Role,
+    MinutesStatus, MinutesVersion, Organisation, PlanItem, Role,
 )
 
 
@@ -159,6 +159,15 @@ def uncirculated(*, session: Session, board_id: int) -> list[tuple[MeetingRecord
         select(MeetingRecord, Meeting).join(Meeting, Meeting.id == MeetingRecord.meeting_id)
         .where(MeetingRecord.board_id == board_id, MeetingRecord.minutes_status == MinutesStatus.DRAFT.value)
         .order_by(Meeting.date))]
+
+
+def urgent_reasons(*, session: Session, plan_item_ids: list[int]) -> dict[int, str]:
+    """The chair's reason for each of these plan items taken as urgent (those that were), by plan item id."""
+    if not plan_item_ids:
+        return {}
+    rows = session.execute(select(PlanItem.id, PlanItem.urgent_reason).where(PlanItem.id.in_(plan_item_ids),
+                                                                           PlanItem.urgent_reason.is_not(None)))
+    return {row.id: row.urgent_reason for row in rows if row.urgent_reason}
 
 
 def items_by_id(*, session: Session, item_ids: list[int]) -> dict[int, MeetingItem]:

@@ -24,7 +24,7 @@ SUBCOMMANDS = {
     "/action": ["", "add", "new", "list", "ls", "show", "update", "note", "done", "close", "reassign", "due", "drop",
                 "reopen", "help"],
     "/plan": ["", "help", "show", "all", "2020", "meeting add", "meeting edit", "generate", "cadence", "item add",
-              "item move", "item drop", "item remove", "standing add", "standing drop", "standing remove", "ics",
+              "item move", "item drop", "item remove", "item paper", "item private", "item urgent", "standing add", "standing drop", "standing remove", "ics",
               "item", "meeting", "standing"],
     "/agenda": ["", "help", "add", "propose", "proposals", "approve", "decline", "draft", "publish"],
     "/update": ["", "help", "list", "ls", "quarterly"],
