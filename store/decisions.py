@@ -28,9 +28,11 @@ class DecisionRow(NamedTuple):
 
 
 def decisions(*, session: Session, board_id: int | None = None, start: dt.date | None = None,
-              end: dt.date | None = None, text: str | None = None) -> list[DecisionRow]:
+              end: dt.date | None = None, text: str | None = None,
+              leave_out_private: bool = False) -> list[DecisionRow]:
     """Items with an outcome (of one board, or every board's), newest first (the
-    latest meeting, its last item first); `start`/`end` bound the meeting's date (inclusive); `text` is looked for in the title and the decision."""
+    latest meeting, its last item first); `start`/`end` bound the meeting's date (inclusive); `text` is looked for in the title and the decision;
+    `leave_out_private`: not the items that came from a confidential plan item (the public web pages)."""
     stmt = (select(MeetingItem.board_id, Board.name, Board.timezone, Meeting.date, MeetingItem.number,
                    MeetingItem.minute_number, MeetingItem.title, MeetingItem.lead, MeetingItem.outcome,
                    MeetingItem.decision, PlanItem.lead_links)
@@ -45,6 +47,8 @@ def decisions(*, session: Session, board_id: int | None = None, start: dt.date |
         stmt = stmt.where(Meeting.date >= start)
     if end is not None:
         stmt = stmt.where(Meeting.date <= end)
+    if leave_out_private:
+        stmt = stmt.where(or_(PlanItem.id.is_(None), PlanItem.private.is_(False)))
     if text:
         needle = text.lower()
         stmt = stmt.where(or_(func.lower(MeetingItem.title).contains(needle, autoescape=True),
