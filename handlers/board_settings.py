@@ -37,8 +37,7 @@ def handle_board_set(req: Request) -> Reply:
     board.settings = after  # a new dict, so the JSON column is written
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="board", entity_id=board.id,
                  operation="settings", before={key: before.get(key)}, after={key: after.get(key)})
-    return Reply("slack/reminder_settings.json.j2", {
-        "board": board.name, "changed": key, "settings": _rows(board)})
+    return Reply("slack/reminder_settings.json.j2", dict(_page(req, board), changed=key, settings=_rows(board)))
 
 
 def _refuse_year_change_with_returns(req: Request, board: Board, month: int) -> None:
@@ -59,7 +58,15 @@ def _refuse_year_change_with_returns(req: Request, board: Board, month: int) -> 
 def handle_board_settings(req: Request) -> Reply:
     """`/lsp board settings`: every job setting, its value and default (members)."""
     board = req.board
-    return Reply("slack/reminder_settings.json.j2", {"board": board.name, "changed": None, "settings": _rows(board)})
+    return Reply("slack/reminder_settings.json.j2", dict(_page(req, board), changed=None, settings=_rows(board)))
+
+
+def _page(req: Request, board: Board) -> dict[str, Any]:
+    """The board's name and its pages' address (on LSPBOT_PUBLIC_URL; `configured` False: on the default)."""
+    links = req.notify.links
+    return {"board": board.name, "page": links.board(board.slug), "calendar": links.public_calendar(board.slug),
+            "public": board_config(board).public,
+            "configured": links.configured}
 
 
 def _rows(board: Board) -> list[dict[str, Any]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers import board_settings, membership, personal_data
 from handlers.action_input import resolve_member
 from handlers.base import Conflict, Forbidden, InvalidInput, Reply, Request, UsageError
+from handlers.links import LINK_DAYS, LinkRefused
 from handlers.organisations import NEW_ORG, organisation_named
 from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id
 from handlers.registry import Command, Kind, Option, Topic, Who
@@ -59,7 +61,10 @@ def handle_board_create(req: Request) -> Reply:
                  operation="create", after={"name": name, "channel_id": req.channel_id, "chair": chair_id, "timezone": tz})
     if chair_id != req.user_id:
         req.notify.to_user(chair_id, "slack/board_welcome.json.j2", {"board": name, "role": "chair", "by": req.user_id})
-    return Reply("slack/board_created.json.j2", {"board": name, "chair": chair_id, "timezone": tz}, in_channel=True)
+    links = req.notify.links
+    return Reply("slack/board_created.json.j2", {"board": name, "chair": chair_id, "timezone": tz,
+                                                 "page": links.board(board.slug), "configured": links.configured},
+                 in_channel=True)
 
 
 def handle_member_add(req: Request) -> Reply:
@@ -208,6 +213,24 @@ def handle_member_list(req: Request) -> Reply:
         ],
     })
 
+def handle_lsp_web(req: Request) -> Reply:
+    """A signed link to the board's private view of its pages, by DM, lasting LINK_DAYS days (any member)."""
+    board, links, member = req.board, req.notify.links, req.actor.member
+    if member is None:  # the declaration lets only the board's members in
+        raise RuntimeError("a web link for someone with no member record")
+    if not links.secret:
+        raise Conflict("lspbot has no key to sign members' links with, so it cannot send you one. Its operator sets "
+                       "LSPBOT_SECRET_KEY (or SLACK_SIGNING_SECRET, which it is derived from otherwise).",
+                       title="No key for links")
+    try:
+        url = links.member_entry(board.slug, board.id, member.id, req.clock.now)
+    except LinkRefused as exc:
+        raise Conflict(f"{exc}.", title="No key for links") from None
+    data = {"what": "web", "board": board.name, "url": url, "days": LINK_DAYS,
+            "expires": req.now() + dt.timedelta(days=LINK_DAYS), "configured": links.configured}
+    req.notify.to_user(req.user_id, "slack/web_links.json.j2", data)
+    return Reply("slack/web_links.json.j2", {"what": "sent", "board": board.name, "thing": "a link"})
+
 
 # ---------------------------------------------------------------- declarations
 
@@ -238,6 +261,9 @@ COMMANDS = (
             examples=("/lsp member erase @bob", "/lsp member erase @bob confirm:yes")),
     Command("/lsp", ("member", "list"), handle_member_list, aliases=(("member", "ls"), ("member",)),
             usage="/lsp member list", summary="who sits on the board"),
+    Command("/lsp", ("web",), handle_lsp_web, who=Who.MEMBERS, doing="open the board's private pages", bare=True,
+            usage="/lsp web", summary=f"a link to the board's web pages as a member (confidential items included), "
+            f"by DM; it lasts {LINK_DAYS} days"),
     Command("/lsp", ("board", "settings"), board_settings.handle_board_settings,
             usage="/lsp board settings", summary="the board's reminder timings"),
     Command("/lsp", ("board", "set"), board_settings.handle_board_set, who=Who.CHAIR, doing="change its settings",

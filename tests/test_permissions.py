@@ -94,6 +94,8 @@ CASES = [
     Case("/lsp", "board set chase_time 10:00", CHAIR),
     Case("/lsp", "board set quorum members:1/3 orgs:3 chair:yes", CHAIR),
     Case("/lsp", "board settings", READERS),
+    Case("/lsp", "board set public yes", CHAIR),
+    Case("/lsp", "web", MEMBERS),
     Case("/lsp", 'outcome add "Fewer NEETs" lead:"Ealing PCT"', MANAGERS),
     Case("/lsp", "outcome list", READERS),
     Case("/lsp", "outcomes", READERS),
@@ -142,6 +144,8 @@ CASES = [
     Case("/plan", "standing drop S1", MANAGERS),
     Case("/plan", "standing remove S1", MANAGERS),
     Case("/plan", "ics", READERS),
+    Case("/plan", "ics feed", MEMBERS),
+    Case("/plan", "ics feed reset", MEMBERS),
     Case("/plan", 'item drop P1 board:"Perm Board"', MANAGERS, channel="DDIRECT1"),  # from a DM, naming the board
     Case("/plan", 'item drop P1 board:"Perm Board"', MANAGERS, channel="COTHER01"),
     # /agenda

@@ -100,13 +100,14 @@ def cmd_plan_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.main import _csv_safe
+    from handlers.links import Links
     from handlers.plan_ics import plan_ics
     from handlers.plan_io import export_rows
 
     def work(session, now: dt.datetime) -> int:
         board = _board(session, args.board)
         if args.format == "ics":
-            content, _ = plan_ics(session, board, now)
+            content, _ = plan_ics(session, board, now, links=Links(settings.public_url))
             sys.stdout.buffer.write(content)
             sys.stdout.flush()
             return 0
