@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.runtime import Outcome, Runtime, run_command
+from bot.services.sender import with_file_content
 from bot.slack.api import Delivered
 from handlers.catalogue import REGISTRY
 from handlers.parsing import slack_unescape
 from store import boards, db
 from store import outbox as outbox_store
+from store.outbox import FILE_ID
 
 FORM_UNAVAILABLE_BLOCK = "form_unavailable"  # a form's fallback reply says here that Slack could not open it
 FORMS_IN_SLACK = "(Forms open in Slack; the console shows none. Type the command with its text instead:)"
@@ -107,7 +109,7 @@ class ConsoleDelivery:
             if self.files is not None:
                 self.files.mkdir(parents=True, exist_ok=True)
                 path = self.files / Path(str(payload.get("filename") or "file")).name
-                path.write_bytes(bytes.fromhex(payload.get("content_hex", "")))
+                path.write_bytes(payload.get("_content") or bytes.fromhex(payload.get("content_hex", "")))
                 saved = f", saved as {path}"
             self.out.write(f"\n{pad}┌ {where}: file {payload.get('filename')}{saved}\n")
             return Delivered(channel=target, ts=None)
@@ -182,6 +184,10 @@ class Console:
             from bot.runtime import send_documents
 
             outcome.queued += send_documents(self.runtime, self.user_id, outcome.documents)
+        if outcome.later:  # as in Slack: after the reply
+            from bot.runtime import run_later
+
+            outcome.queued += run_later(self.runtime, self.user_id, self.channel_id, outcome.later)
         self.deliver(outcome.queued)
         return outcome
 
@@ -190,7 +196,10 @@ class Console:
         with db.session_scope(self.runtime.sessions) as session:
             mine = outbox_store.pending_with_keys(session=session, keys=keys)
         for message in mine:
-            sent = self.delivery.deliver(message.target_kind, message.target, message.payload)
+            payload = message.payload
+            if payload.get(FILE_ID) is not None:  # a stored file (a pack): its bytes from the store
+                payload = with_file_content(self.runtime.sessions, payload)
+            sent = self.delivery.deliver(message.target_kind, message.target, payload)
             with db.session_scope(self.runtime.sessions) as session:
                 outbox_store.mark_sent(session=session, message_id=message.id, now=self.runtime.clock.now(),
                                        channel=sent.channel, ts=sent.ts)

@@ -19,9 +19,10 @@ from bot.clock import Clock, OffsetClock, SystemClock
 from bot.health import DatabaseHealth
 from bot.render.documents import DocumentRenderer, check_template
 from bot.render.environment import Renderer
+from bot.render.pack import PackBuilder
 from bot.render.templates import TemplateFolders, load_templates
 from bot.settings import Settings
-from handlers.base import Attachment, Document, DomainError, Reply, Request
+from handlers.base import Attachment, Document, DomainError, Later, Reply, Request
 from handlers.links import Links
 from handlers.parsing import clean_text
 from handlers.router import SLASH_COMMANDS, handle_command
@@ -123,7 +124,8 @@ def renderer_for(settings: Settings) -> Renderer:
     templates = TemplateFolders()
     if settings.templates_dir is not None:
         templates = load_templates(settings.templates_dir, check_template)
-    return Renderer(templates=templates, documents=DocumentRenderer(templates))
+    return Renderer(templates=templates, documents=DocumentRenderer(templates),
+                    packs=PackBuilder(settings.libreoffice))
 
 
 @dataclass
@@ -139,6 +141,7 @@ class Outcome:
     error: DomainError | None = None  # the refusal behind a failed outcome (modals show it on its field)
     show: bool = False  # shown to the clicker even where a button's message updates itself
     queued: list[str] = field(default_factory=list)  # the keys of the messages it queued in the outbox
+    later: list[Later] = field(default_factory=list)  # work to run after the ack (run_later)
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -208,7 +211,8 @@ def run_in_unit_of_work(
     if queued:
         runtime.wake_sender()
     return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,
-                   open_modal=reply.open_modal, documents=reply.documents, show=reply.show, queued=queued)
+                   open_modal=reply.open_modal, documents=reply.documents, show=reply.show, queued=queued,
+                   later=reply.later)
 
 
 def run_handler(
@@ -287,3 +291,31 @@ def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) ->
             outbox.file_to_user(user_id, attachment.filename, attachment.content, title=attachment.title)
     runtime.wake_sender()
     return outbox.keys
+
+
+def run_later(runtime: Runtime, user_id: str, channel_id: str | None, later: list[Later]) -> list[str]:
+    """Run the work a handler left for after the ack (`handlers.base.Later`), each in its own unit of work as the
+    same person; a refusal or failure goes to their DM. The keys of what was queued."""
+    keys: list[str] = []
+    for work in later:
+        outcome = run_handler(runtime, work.handler, user_id=user_id, channel_id=channel_id, values=work.values,
+                              what=getattr(work.handler, "__name__", "later"))
+        keys += outcome.queued
+        if not outcome.ok:
+            blocks = outcome.payload.get("blocks") or []
+            with db.session_scope(runtime.sessions) as session:
+                outbox = runtime.outbox(session)
+                outbox.to_user(user_id, "slack/error.json.j2", {
+                    "title": outcome.error.title if outcome.error else "Something went wrong on our side",
+                    "message": outcome.error.message if outcome.error else _said(blocks, outcome.payload),
+                    "examples": outcome.error.examples if outcome.error else []})
+            keys += outbox.keys
+    if keys:
+        runtime.wake_sender()
+    return keys
+
+
+def _said(blocks: list[dict[str, Any]], payload: dict[str, Any]) -> str:
+    """The words of a rendered error reply (its incident number), for saying it again in a DM."""
+    texts = [b["text"]["text"] for b in blocks if isinstance(b.get("text"), dict) and b["text"].get("text")]
+    return texts[-1] if texts else str(payload.get("text") or "It could not be done.")

@@ -7,6 +7,8 @@ import json
 import re
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from handlers import access, forms, mentions
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
@@ -19,6 +21,7 @@ from handlers.base import (
     Document,
     Forbidden,
     InvalidInput,
+    Notifier,
     NotFound,
     Reply,
     Request,
@@ -38,7 +41,7 @@ from handlers.zones import time_label, viewer_zone
 from store import agenda as agenda_store
 from store import audit, boards
 from store import plan as plan_store
-from store.models import AgendaProposal, Board, Meeting, Member, ProposalStatus, Role
+from store.models import AgendaProposal, AgendaPublication, Board, Meeting, Member, ProposalStatus, Role
 
 OPTIONS = ("board", "lead", "for")
 _PROPOSAL_REF = re.compile(r"^#?[Aa]?(\d{1,9})$")
@@ -341,31 +344,39 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
         raise InvalidInput(f"The meeting on {meeting.date:%A %-d %B %Y} has already taken place; its agenda as "
                            "published stays on record and can't be published again.",
                            examples=[f"/agenda draft {meeting.date.isoformat()}"])
+    publication = publish_agenda(req.session, req.notify, board, meeting, by=req.user_id, now=req.now(),
+                                 today=req.today(board.timezone))
+    return Reply("slack/agenda_note.json.j2", {"icon": ":mega:", "channel": board.channel_id, "text": (
+        f"Published version {publication.version} of the agenda for {meeting.date:%A %-d %B %Y} in")})
+
+
+def publish_agenda(session: Session, notify: Notifier, board: Board, meeting: Meeting, *, by: str,
+                   now: dt.datetime, today: dt.date) -> AgendaPublication:
+    """Record a new version of the agenda, post it to the board's channel with its Word version, and audit it
+    (`/agenda publish`, and the agenda pack's publication); Conflict if nothing changed since the last version."""
     # One publication at a time per meeting: a second "Publish" waits for the first to commit, then compiles the
     # agenda afresh and finds it published (see `store.db.lock_rows`).
-    agenda_store.lock_meeting(session=req.session, meeting_id=meeting.id)
-    agenda = compile_agenda(req.session, board, meeting, req.today(board.timezone))
+    agenda_store.lock_meeting(session=session, meeting_id=meeting.id)
+    agenda = compile_agenda(session, board, meeting, today)
     if agenda.published_version is not None and not agenda.changes:
-        last = agenda_store.latest_publication(session=req.session, meeting_id=meeting.id)
-        who = boards.get_member(session=req.session, slack_user_id=last.published_by) if last else None
-        said = (f" by {who.display_name if who else last.published_by} {ago(req.now(), last.published_at, board.timezone)}"
+        last = agenda_store.latest_publication(session=session, meeting_id=meeting.id)
+        who = boards.get_member(session=session, slack_user_id=last.published_by) if last else None
+        said = (f" by {who.display_name if who else last.published_by} {ago(now, last.published_at, board.timezone)}"
                 if last else "")
         raise Conflict(f"Version {agenda.published_version} of this agenda was published{said}, and nothing has "
                        "changed since, so it was not published again.", title="Already published")
     document = agenda_document(agenda, published=True)
     data = document.data
-    publication = agenda_store.publish(session=req.session, board_id=board.id, meeting_id=meeting.id, by=req.user_id,
-                                       snapshot=agenda.snapshot(), markdown=req.notify.markdown(document),
-                                       now=req.now())
+    publication = agenda_store.publish(session=session, board_id=board.id, meeting_id=meeting.id, by=by,
+                                       snapshot=agenda.snapshot(), markdown=notify.markdown(document), now=now)
     data.update(version=publication.version, published_at=publication.published_at)
     publication.snapshot = dict(publication.snapshot, record=to_record(data))  # what the board saw, kept as it was
     key = agenda_store.publication_message_key(meeting.id, publication.version)
-    req.notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data, key=key)
-    req.notify.document_to_channel(board.channel_id, document, key=f"{key}:file")
-    audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda", entity_id=publication.id,
+    notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data, key=key)
+    notify.document_to_channel(board.channel_id, document, key=f"{key}:file")
+    audit.record(session=session, at=now, actor=by, entity="agenda", entity_id=publication.id,
                  operation="publish", after={"meeting": meeting.date.isoformat(), "version": publication.version})
-    return Reply("slack/agenda_note.json.j2", {"icon": ":mega:", "channel": board.channel_id, "text": (
-        f"Published version {publication.version} of the agenda for {meeting.date:%A %-d %B %Y} in")})
+    return publication
 
 
 def handle_agenda_publish(req: Request) -> Reply:

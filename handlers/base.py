@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.links import Links
+from handlers.pack_spec import BuiltPack, PackSpec
 from store.models import Action, Board, Member, Membership, Role
 
 
@@ -37,6 +38,20 @@ class Notifier(Protocol):
 
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None: ...
+
+    def stored_file_to_user(self, user_id: str, file_id: int, filename: str, *, title: str = "", comment: str = "",
+                            key: str | None = None) -> None:
+        """Upload a file kept in the store (store.files) into the user's DM, by its id (a pack, a paper)."""
+        ...
+
+    def stored_file_to_channel(self, channel_id: str, file_id: int, filename: str, *, title: str = "",
+                               comment: str = "", key: str | None = None) -> None:
+        """Upload a file kept in the store into a channel, by its id."""
+        ...
+
+    def build_pack(self, spec: PackSpec) -> BuiltPack:
+        """The agenda pack's PDF built from its description (bot/render/pack.py; LibreOffice for Word papers)."""
+        ...
 
     def document_to_user(self, user_id: str, document: Document, *, key: str) -> None:
         """Render a document and post its files (Word, Markdown) into the user's DM."""
@@ -208,6 +223,16 @@ class Document:
 
 
 @dataclass
+class Later:
+    """Work a handler leaves for after Slack's acknowledgement, for what takes seconds (building the agenda pack):
+    `handler` runs as the same person, in a unit of work of its own, with `values` as its form values; it says
+    what it has to say through its notifier (its reply is not shown), and a refusal goes to the person's DM."""
+
+    handler: Callable[[Request], Reply]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Reply:
     """A template name and its data; the transport renders and sends it."""
 
@@ -218,6 +243,7 @@ class Reply:
     open_modal: dict[str, Any] | None = None  # a view to open instead of (or before) replying
     documents: list[Document] = field(default_factory=list)  # rendered and sent as files after the ack
     show: bool = False  # a button whose message updates itself still shows this reply (a stale click's answer)
+    later: list[Later] = field(default_factory=list)  # run after the ack (see `Later`)
 
 
 class DomainError(Exception):

@@ -23,6 +23,7 @@ from handlers import (
     meetings,
     minutes_commands,
     organisations,
+    packs,
     performance,
     plan,
     plan_ics,
@@ -35,7 +36,7 @@ from handlers.base import Reply, Request
 from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut, Topic, Who, help_data
 
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
-DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, updates, performance, reports,
+DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, packs, updates, performance, reports,
                                    reminders, attendance, minutes_commands, meeting_mode, meeting_presence, meeting_items,
                                    interests, decisions, home, lsp, organisations)
 

@@ -4,6 +4,12 @@ and Markdown files in the same DM.
 
 The draft goes on the last working day on or before that day; if the bot was down then, on its next
 run before the meeting. Once per meeting.
+
+The agenda pack (handlers.packs): on the working day before its publication date (`publication_days` clear
+working days before the meeting) the pack is built and sent to the chair and vice-chairs to approve; from the
+publication date on, an approved pack is published (the channel, the web page, the members' pack by DM), and one
+not yet approved is reported to the chair and secretariat once a day until it is (Approve then publishes at once).
+A run that missed the day before (the bot was down) asks on its next run before the meeting.
 """
 
 from __future__ import annotations
@@ -12,16 +18,19 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from handlers import packs
 from handlers.agenda import agenda_document
 from handlers.agenda_compile import compile_agenda
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
 from store import boards, meetings
+from store import packs as pack_store
 from store import reminder_log
 from store.models import Board, Role
 from store.outbox import Outbox
 
 TEMPLATE = "slack/agenda_draft.json.j2"
+PACK_HORIZON_DAYS = 45  # how far ahead the pack's clock looks (20 clear working days and the holidays between)
 
 
 def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
@@ -46,6 +55,37 @@ def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board
             outbox.to_user(chair.slack_user_id, TEMPLATE, dict(document.data, version=None), key=f"{key}:{chair.id}")
         outbox.document_to_users([(chair.slack_user_id, f"{key}:{chair.id}") for chair in chairs], document)
         report.say(f"sent the agenda draft for {meeting.date:%a %-d %b %Y} to the chair")
+    packs_due(session, clock, outbox, board, day, report)
     if not report.lines:
-        report.say("no agenda draft due today")
+        report.say("no agenda draft or pack due today")
     return report
+
+
+def packs_due(session: Session, clock: Clock, outbox: Outbox, board: Board, day: BoardDay, report: JobReport) -> None:
+    """Ask for the pack's approval, publish it, or say it is waiting, for each meeting whose time has come."""
+    upcoming = meetings.list_between(session=session, board_id=board.id, start=day.today + dt.timedelta(days=1),
+                                     end=day.today + dt.timedelta(days=PACK_HORIZON_DAYS))
+    for meeting in upcoming:
+        if pack_store.published_main(session=session, meeting_id=meeting.id) is not None:
+            continue
+        publication = packs.publication_day(board, meeting)
+        ask_on = packs.approval_day(board, meeting)
+        when = f"{meeting.date:%a %-d %b %Y}"
+        if day.today < ask_on:
+            continue
+        if meeting.pack_approved_at is None and reminder_log.log_reminder(
+                session=session, key=f"pack-approval:{meeting.id}", board_id=board.id, kind="pack-approval",
+                occasion=day.today, now=day.now, detail=meeting.date.isoformat()):
+            packs.ask_approval(session, outbox, board, meeting, day.now)
+            report.say(f"sent the agenda pack for {when} to the chair to approve")
+        if day.today < publication:
+            continue
+        if meeting.pack_approved_at is not None:
+            done = packs.publish_pack(session, outbox, board, meeting, now=day.now,
+                                      by=meeting.pack_approved_by or "lspbot")
+            report.say(f"published the agenda pack for {when} ({done[0].built.pages} pages)")
+        elif reminder_log.log_reminder(session=session, key=f"pack-waiting:{meeting.id}:{day.today.isoformat()}",
+                                       board_id=board.id, kind="pack-waiting", occasion=day.today, now=day.now,
+                                       detail=meeting.date.isoformat()):
+            told = packs.remind_waiting(session, outbox, board, meeting, day.today)
+            report.say(f"the agenda pack for {when} is due and not approved: told {told} people")

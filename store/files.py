@@ -62,3 +62,11 @@ def read(*, session: Session, stored: StoredFile) -> bytes:
         return (folder / stored.path).read_bytes()
     except FileNotFoundError:
         raise MissingFile(f"file {stored.id} is not in the papers folder ({stored.path})") from None
+
+
+def read_by_id(*, session: Session, file_id: int) -> bytes:
+    """The bytes of the stored file with this id (MissingFile if there is none, or its bytes are not there)."""
+    stored = session.get(StoredFile, file_id)
+    if stored is None:
+        raise MissingFile(f"there is no stored file {file_id}")
+    return read(session=session, stored=stored)

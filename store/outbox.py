@@ -48,6 +48,13 @@ class Render(Protocol):
 
     def markdown(self, document: Any) -> str: ...
 
+    def build_pack(self, spec: Any) -> Any:
+        """The agenda pack's PDF (handlers.pack_spec.PackSpec in, BuiltPack out)."""
+        ...
+
+
+FILE_ID = "_file_id"  # a files.upload payload's stored file (store.files), read by the sender as it uploads it
+
 
 class QueuedMessage(NamedTuple):
     """A message to queue: to a user's DM or a channel, the template and its data, and its outbox key."""
@@ -131,6 +138,24 @@ class Outbox:
                    "title": title or filename}
         self._enqueue_payload("user", user_id, payload, key or f"file:{uuid.uuid4()}")
 
+    def stored_file_to_user(self, user_id: str, file_id: int, filename: str, *, title: str = "", comment: str = "",
+                            key: str | None = None) -> None:
+        """Queue an upload into the user's DM of a file kept in the store (store.files), by its id: the payload
+        names it, and the sender reads its bytes as it uploads it (a pack of many megabytes is not copied into
+        the outbox)."""
+        self._enqueue_payload("user", user_id, stored_upload(file_id, filename, title, comment),
+                              key or f"file:{uuid.uuid4()}")
+
+    def stored_file_to_channel(self, channel_id: str, file_id: int, filename: str, *, title: str = "",
+                               comment: str = "", key: str | None = None) -> None:
+        """`stored_file_to_user` into a channel."""
+        self._enqueue_payload("channel", channel_id, stored_upload(file_id, filename, title, comment),
+                              key or f"file:{uuid.uuid4()}")
+
+    def build_pack(self, spec: Any) -> Any:
+        """The agenda pack built from its description (handlers.pack_spec.PackSpec → BuiltPack)."""
+        return self._render.build_pack(spec)
+
     def document_to_user(self, user_id: str, document: Any, *, key: str) -> None:
         """Render a document (handlers.base.Document: Word, Markdown, charts) and queue its files into the user's DM,
         each keyed `<key>:<what follows the document's base name>` (`<key>:docx`, `<key>:md`)."""
@@ -178,6 +203,15 @@ class Outbox:
                    hold=self._hold, due=self._due_now()):
             self.queued += 1
             self.keys.append(key)
+
+
+def stored_upload(file_id: int, filename: str, title: str = "", comment: str = "") -> dict[str, Any]:
+    """The payload of an upload of a stored file: its id, not its bytes."""
+    payload: dict[str, Any] = {"_method": "files.upload", FILE_ID: file_id, "filename": filename,
+                               "title": title or filename}
+    if comment:
+        payload["initial_comment"] = comment
+    return payload
 
 
 def enqueue(

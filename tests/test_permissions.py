@@ -157,6 +157,8 @@ CASES = [
     Case("/agenda", "decline A1 Covered under the Borough Plan update", DECIDERS),
     Case("/agenda", "draft", MANAGERS),
     Case("/agenda", "publish", MANAGERS),
+    Case("/agenda", "pack", MANAGERS),
+    Case("/agenda", "pack publish 2019-09-12", CHAIR),
     # /meeting
     Case("/meeting", "help", EVERYONE),
     Case("/meeting", "minutes", READERS),
@@ -299,6 +301,8 @@ BUTTONS = [
     Button(ActionId.AGENDA_DECLINE, "proposal", DECIDERS),
     Button(ActionId.AGENDA_PUBLISH, "meeting", MANAGERS),
     Button(ActionId.AGENDA_REGENERATE, "meeting", MANAGERS),
+    Button(ActionId.PACK_APPROVE, "meeting", frozenset({"chair", "vice-chair", "admin"})),
+    Button(ActionId.PACK_PREVIEW, "meeting", MANAGERS),
     Button(ActionId.PLAN_MEETING_CONFIRM, "board|2019-09-14 10:00 force:yes", MANAGERS),  # a Saturday
     Button(ActionId.ACTION_OWNER_CHOSEN, "board|UOWNER01||Agree the protocol with Vera and Owen", MEMBERS),
     Button(ActionId.ACTION_LIST_MORE, "board|all|1", READERS),

@@ -19,6 +19,7 @@ from store.personal_data import ERASED_PREFIX, pseudonym_name
 
 if TYPE_CHECKING:
     from handlers.base import Attachment, Document
+    from handlers.pack_spec import BuiltPack, PackSpec
 
 TEMPLATE_DIR = SHIPPED_DIR
 
@@ -224,16 +225,31 @@ class DocumentFiles(Protocol):
     def markdown(self, name: str, data: dict[str, Any]) -> str: ...
 
 
+class PackFiles(Protocol):
+    """What builds the agenda pack's PDF (bot.render.pack.PackBuilder)."""
+
+    def build(self, spec: PackSpec) -> BuiltPack: ...
+
+
 class Renderer:
     """Renders a named template with data into a Slack message payload within Slack's limits, and, given a
     document renderer, a document (`handlers.base.Document`) into its files, both from the same templates (the
-    shipped ones or a deployment's)."""
+    shipped ones or a deployment's); and the agenda pack (`handlers.pack_spec.PackSpec`) into its PDF."""
 
     def __init__(self, env: Environment | None = None, templates: TemplateFolders | None = None,
-                 documents: DocumentFiles | None = None) -> None:
+                 documents: DocumentFiles | None = None, packs: PackFiles | None = None) -> None:
         self.templates = templates or TemplateFolders()
         self.env = env or build_environment(loader=self.templates.loader())
         self._documents = documents
+        self._packs = packs
+
+    def build_pack(self, spec: PackSpec) -> BuiltPack:
+        """The agenda pack's PDF (with LibreOffice, if there is one, for its Word papers)."""
+        if self._packs is None:
+            from bot.render.pack import PackBuilder
+
+            self._packs = PackBuilder()
+        return self._packs.build(spec)
 
     def documents(self, document: Document) -> list[Attachment]:
         """A document's files: Word, Markdown and its charts."""

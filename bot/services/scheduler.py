@@ -75,7 +75,8 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
             result.ran = False
             return result
         last_id = session.scalar(select(func.max(OutboxMessage.id))) or 0
-        outbox = Outbox(session, runtime.renderer, runtime.clock.now, retention=runtime.outbox_retention)
+        outbox = Outbox(session, runtime.renderer, runtime.clock.now, retention=runtime.outbox_retention,
+                        links=runtime.links)
         result.report = job.run(session, FixedClock(occasion), outbox, board)
         result.queued = outbox.queued
         result.keys = list(outbox.keys)

@@ -39,8 +39,9 @@ from bot.slack.api import Delivery, DeliveryError
 from store import db
 from store import outbox as outbox_store
 from store import dm_channels as dm_channel_store
+from store import files as files_store
 from store.models import OutboxStatus
-from store.outbox import ClaimedMessage, MessageState
+from store.outbox import FILE_ID, ClaimedMessage, MessageState
 
 log = logging.getLogger("lspbot.sender")
 
@@ -86,6 +87,14 @@ def claimant_is_gone(claimant: str) -> bool:
     except OSError:  # running, as another user
         return False
     return False
+
+
+def with_file_content(sessions: sessionmaker[Session], payload: dict[str, Any]) -> dict[str, Any]:
+    """An upload of a stored file (`_file_id`, store.outbox.stored_upload) with its bytes read from the store, as
+    `_content` (a delivery uploads those rather than the `content_hex` of a file queued whole)."""
+    with db.session_scope(sessions) as session:
+        content = files_store.read_by_id(session=session, file_id=int(payload[FILE_ID]))
+    return dict(payload, _content=content)
 
 
 def backoff(attempts: int) -> float:
@@ -220,6 +229,12 @@ class OutboxSender:
             if resolved is None:
                 return False
             payload = resolved
+        if payload.get(FILE_ID) is not None:
+            try:
+                payload = with_file_content(self.sessions, payload)
+            except files_store.MissingFile as exc:  # a papers folder not mounted (yet): tried again, then failed
+                self._record_failure(message_id, kind, target, attempts, DeliveryError(str(exc), retry_after=0.0))
+                return False
         try:
             sent = self.delivery.deliver(kind, target, payload)
         except DeliveryError as exc:

@@ -212,6 +212,8 @@ class SlackDelivery:
         channel = self._dm_channel(target) if target_kind == "user" else target
         method = payload.get("_method", "chat.postMessage")
         body = {k: v for k, v in payload.items() if not k.startswith("_")}
+        if method == "files.upload":  # a stored file's bytes, read by the sender, or the file queued whole
+            body["_content"] = payload.get("_content") or bytes.fromhex(body.pop("content_hex", ""))
         with self.pacer.slot(self.pace_key(target_kind, target)):
             return self._send(method, channel, body)
 
@@ -227,7 +229,7 @@ class SlackDelivery:
                 self.client.files_upload_v2,
                 channel=channel,
                 filename=body["filename"],
-                content=bytes.fromhex(body["content_hex"]),
+                content=body["_content"],
                 title=body.get("title"),
                 initial_comment=body.get("initial_comment"),
             )

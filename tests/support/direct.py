@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
+from bot.render.pack import PackBuilder
 from handlers.base import Clock, Reply, Request
 from handlers.links import Links
 from handlers.catalogue import REGISTRY
@@ -37,6 +38,8 @@ class RecordingNotifier:
 
     sent: list[Sent] = field(default_factory=list)
     links: Links = field(default_factory=lambda: Links("https://lsp.example.org", "a test key"))
+    libreoffice: str | None = None  # the soffice the packs are built with (None: the one on the PATH)
+    packs: list[Any] = field(default_factory=list)  # the specs of the packs built (handlers.pack_spec.PackSpec)
 
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
         self.sent.append(Sent("user", user_id, template, data))
@@ -52,6 +55,21 @@ class RecordingNotifier:
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None:
         self.sent.append(Sent("file", user_id, filename, {"title": title, "size": len(content)}))
+
+    def stored_file_to_user(self, user_id: str, file_id: int, filename: str, *, title: str = "", comment: str = "",
+                            key: str | None = None) -> None:
+        self.sent.append(Sent("file", user_id, filename, {"title": title, "file_id": file_id, "comment": comment},
+                              key))
+
+    def stored_file_to_channel(self, channel_id: str, file_id: int, filename: str, *, title: str = "",
+                               comment: str = "", key: str | None = None) -> None:
+        self.sent.append(Sent("file", channel_id, filename, {"title": title, "file_id": file_id, "comment": comment},
+                              key))
+
+    def build_pack(self, spec: Any) -> Any:
+        """A real pack (bot/render/pack.py), with `libreoffice` as LSPBOT_LIBREOFFICE would give it."""
+        self.packs.append(spec)
+        return PackBuilder(self.libreoffice).build(spec)
 
     def document_to_user(self, user_id: str, document: Any, *, key: str) -> None:
         self.sent.extend(Sent("file", user_id, f"{document.basename}.{f}", {"title": document.title,

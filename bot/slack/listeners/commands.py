@@ -19,8 +19,8 @@ from slack_sdk import WebClient
 
 from bot.slack.listeners.interactions import open_modal
 from bot.slack.people import known_timezone, remember_timezone
-from bot.runtime import Outcome, Runtime, is_database_unavailable, run_command, send_documents
-from handlers.base import Document
+from bot.runtime import Outcome, Runtime, is_database_unavailable, run_command, run_later, send_documents
+from handlers.base import Document, Later
 from handlers.parsing import slack_unescape
 from handlers.router import SLASH_COMMANDS
 
@@ -59,17 +59,23 @@ def _listener(runtime: Runtime, name: str, after_ack: Executor):
         else:
             ack(**ack_payload(outcome))
         documents = outcome.documents if outcome.ok and not opened else []
-        if documents or (user_id and known_timezone(runtime, user_id) is None):
-            after_ack.submit(_logged(_after_command), runtime, client, user_id, documents)
+        later = outcome.later if outcome.ok and not opened else []
+        if documents or later or (user_id and known_timezone(runtime, user_id) is None):
+            after_ack.submit(_logged(_after_command), runtime, client, user_id, documents, later,
+                             body.get("channel_id"))
 
     on_command.__name__ = f"on_{name.strip('/')}_command"
     return on_command
 
 
-def _after_command(runtime: Runtime, client: WebClient, user_id: str, documents: list[Document]) -> None:
-    """Documents, then (once per person) their time zone, so later replies show times as they read them."""
+def _after_command(runtime: Runtime, client: WebClient, user_id: str, documents: list[Document],
+                   later: list[Later] | None = None, channel_id: str | None = None) -> None:
+    """Documents, the work left for after the ack (building a pack), then (once per person) their time zone, so
+    later replies show times as they read them."""
     if documents:
         send_documents(runtime, user_id, documents)
+    if later:
+        run_later(runtime, user_id, channel_id, later)
     remember_timezone(runtime, client, user_id)
 
 

@@ -22,7 +22,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.home import publish_home
-from bot.runtime import Outcome, Runtime, run_handler, send_documents
+from bot.runtime import Outcome, Runtime, run_handler, run_later, send_documents
 from handlers.base import Reply, Request
 from handlers.registry import Registry, Success
 
@@ -140,7 +140,8 @@ def answer(payload: dict[str, Any], body: dict[str, Any], client: WebClient, res
 def _carry(outcome: Outcome) -> dict[str, Any]:
     """An outcome as plain data for the lazy listener (Bolt copies the context into it)."""
     return {"payload": outcome.payload, "ok": outcome.ok, "open_modal": outcome.open_modal, "show": outcome.show,
-            "documents": outcome.documents, "error": outcome.error.message if outcome.error else None}
+            "documents": outcome.documents, "error": outcome.error.message if outcome.error else None,
+            "later": outcome.later if outcome.ok else []}
 
 
 def button(runtime: Runtime, handler: Callable[[Request], Reply], *, success: Success = "say"):
@@ -159,6 +160,9 @@ def button(runtime: Runtime, handler: Callable[[Request], Reply], *, success: Su
             opened = open_modal(runtime, client, body.get("trigger_id"), done["open_modal"], home=home) is not None
         if done.get("documents"):
             send_documents(runtime, user_id, done["documents"])
+        if done.get("later"):
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+            run_later(runtime, user_id, channel, done["later"])
         if home:
             if not opened:
                 note = "" if done.get("ok") and not done.get("show") else _plain(done)
