@@ -30,6 +30,7 @@ log = logging.getLogger("lspbot")
 # Domains add their own subcommands: each module has `add_parsers(subparsers)` (one line each below).
 CLI_MODULES: list[str] = [
     "bot.cli.decisions",
+    "bot.cli.doctor",
     "bot.cli.jobs",
     "bot.cli.members",
     "bot.cli.plan",
@@ -57,6 +58,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     required = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if args.socket else ["SLACK_SIGNING_SECRET"])
     settings.require(*required)
     runtime = build_runtime(settings, check_schema=True)
+    from bot.cli.doctor import libreoffice_missing
+
+    if (missing := libreoffice_missing(settings)) is not None:
+        log.warning("%s; `lspbot doctor` checks the rest", missing)
     probe = HealthProbe(runtime.engine, runtime.health)
     sender = build_sender(runtime, batch=args.outbox_batch)
     app = create_app(runtime)
