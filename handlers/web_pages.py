@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.agenda_record import from_record
@@ -24,7 +23,6 @@ from handlers.decisions import decision_data
 from handlers.minutes_data import TITLES, view_data
 from handlers.plan import carried_label, meeting_data
 from handlers.reports import annual_document, annual_report_data
-from store import agenda as agenda_store
 from store import boards, meetings
 from store import decisions as decision_store
 from store import meeting_record as record_store
@@ -32,7 +30,8 @@ from store import minutes as minutes_store
 from store import packs as pack_store
 from store import papers as paper_store
 from store import plan as plan_store
-from store.models import Board, Meeting, MeetingItem, MinutesStatus, Paper, PlanItem, Role
+from store import web as web_store
+from store.models import Board, Meeting, MinutesStatus, Paper, PlanItem, Role
 from store.quarters import Quarter, year_bounds, year_start_month
 
 WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/msword")
@@ -115,15 +114,6 @@ def _paper_data(paper: Paper) -> dict[str, Any]:
             "submitted_at": paper.submitted_at}
 
 
-def _published_meetings(session: Session, meeting_ids: list[int]) -> set[int]:
-    """The meetings (of these) whose public pack is published: their papers are public."""
-    published: set[int] = set()
-    for mid in meeting_ids:
-        if pack_store.published_main(session=session, meeting_id=mid) is not None:
-            published.add(mid)
-    return published
-
-
 def _paper_shown(item: PlanItem, paper: Paper | None, viewer: Viewer, published: bool) -> bool:
     if paper is None:
         return False
@@ -131,13 +121,16 @@ def _paper_shown(item: PlanItem, paper: Paper | None, viewer: Viewer, published:
 
 
 def _items_of(session: Session, board: Board, meeting_list: list[Meeting], viewer: Viewer,
-              published: set[int]) -> dict[int, list[dict[str, Any]]]:
+              published: set[int], own: dict[int, list[PlanItem]] | None = None,
+              newest: dict[int, Paper] | None = None) -> dict[int, list[dict[str, Any]]]:
     """Each meeting's planned items (its own, then the standing items that fall at it), as the viewer may see them;
     a confidential item appears to the public as a line without its title, lead or paper."""
     ids = [m.id for m in meeting_list]
-    own = plan_store.items_for_meetings(session=session, meeting_ids=ids)
+    if own is None:
+        own = plan_store.items_for_meetings(session=session, meeting_ids=ids)
     standing = plan_store.standing_for_meetings(session=session, board_id=board.id, meetings=meeting_list)
-    newest = paper_store.latest_for_items(session=session, item_ids=[i.id for rows in own.values() for i in rows])
+    if newest is None:
+        newest = web_store.newest_papers(session=session, item_ids=[i.id for rows in own.values() for i in rows])
     out: dict[int, list[dict[str, Any]]] = {}
     for mid in ids:
         rows: list[dict[str, Any]] = []
@@ -183,9 +176,9 @@ def board_page(session: Session, board: Board, viewer: Viewer, now: dt.datetime)
     coming = meetings.list_between(session=session, board_id=board.id, start=today)[:UPCOMING_LIMIT]
     past = list(reversed(meetings.list_between(session=session, board_id=board.id, start=dt.date(1900, 1, 1),
                                                end=today - dt.timedelta(days=1))))[:PAST_LIMIT]
-    published = _published_meetings(session, [m.id for m in coming])
+    published = web_store.with_public_pack(session=session, meeting_ids=[m.id for m in coming])
     items = _items_of(session, board, coming, viewer, published)
-    confirmed = _confirmed_meetings(session, [m.id for m in past])
+    confirmed = web_store.with_confirmed_minutes(session=session, meeting_ids=[m.id for m in past])
     return {
         "board": board_data(board, viewer), "today": today,
         "coming": [dict(_meeting_summary(m, board), items=items[m.id], pack=m.id in published) for m in coming],
@@ -193,33 +186,19 @@ def board_page(session: Session, board: Board, viewer: Viewer, now: dt.datetime)
     }
 
 
-def _confirmed_meetings(session: Session, meeting_ids: list[int]) -> set[int]:
-    out = set()
-    for mid in meeting_ids:
-        record = record_store.record_of(session=session, meeting_id=mid)
-        if record is not None and record.minutes_status == MinutesStatus.CONFIRMED.value:
-            out.add(mid)
-    return out
-
-
 # ---------------------------------------------------------------- one meeting
 
 
-def _private_meeting_items(session: Session, meeting_id: int) -> set[int]:
-    """The meeting's items (as taken) that came from a confidential plan item."""
-    return set(session.scalars(select(MeetingItem.id).join(PlanItem, PlanItem.id == MeetingItem.plan_item_id)
-                               .where(MeetingItem.meeting_id == meeting_id, PlanItem.private.is_(True))))
-
-
-def _agenda(session: Session, board: Board, meeting: Meeting, viewer: Viewer,
-            plan_rows: list[dict[str, Any]], own: dict[str, PlanItem], papers: dict[int, Paper],
-            published_pack: bool) -> dict[str, Any]:
+def _agenda(session: Session, board: Board, meeting: Meeting, viewer: Viewer, own_items: list[PlanItem],
+            papers: dict[int, Paper], published_pack: bool) -> dict[str, Any]:
     """The agenda as published (its last version), or, before then, the items planned."""
-    publication = agenda_store.latest_publication(session=session, meeting_id=meeting.id)
+    publication = web_store.published_agenda(session=session, meeting_id=meeting.id)
     if publication is None:
-        return {"published": False, "version": None, "published_at": None, "entries": plan_rows}
-    snapshot = publication.snapshot or {}
-    raw = from_record(snapshot["record"])["entries"] if "record" in snapshot else snapshot.get("entries", [])
+        rows = _items_of(session, board, [meeting], viewer, {meeting.id} if published_pack else set(),
+                         own={meeting.id: own_items}, newest=papers)[meeting.id]
+        return {"published": False, "version": None, "published_at": None, "entries": rows}
+    own = {f"P{i.ref}": i for i in own_items}
+    raw = from_record(publication.entries)
     by_title = {item.title.lower(): item for item in own.values()}
     entries = []
     for n, entry in enumerate(raw, start=1):
@@ -253,7 +232,7 @@ def _minutes(session: Session, meeting: Meeting, viewer: Viewer) -> dict[str, An
         return None
     data = view_data(version.content, version.version, version.kind)
     if not viewer.member:
-        private = _private_meeting_items(session, meeting.id)
+        private = web_store.private_meeting_items(session=session, meeting_id=meeting.id)
         data["items"] = [i for i in data["items"] if i["id"] not in private]
         data["declarations"] = [d for d in data["declarations"]
                                 if d.get("item_number") in {i["number"] for i in data["items"]}]
@@ -265,13 +244,11 @@ def meeting_page(session: Session, board: Board, viewer: Viewer, day: dt.date, n
     meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
     if meeting is None:
         raise NoPage(f"{board.name} has no meeting on {day:%-d %B %Y}.")
-    packs = [p for p in pack_store.of_meeting(session=session, meeting_id=meeting.id, published=True)
-             if viewer.member or p.audience == pack_store.PUBLIC]
-    published_pack = pack_store.published_main(session=session, meeting_id=meeting.id) is not None
-    items = _items_of(session, board, [meeting], viewer, {meeting.id} if published_pack else set())[meeting.id]
+    published = pack_store.of_meeting(session=session, meeting_id=meeting.id, published=True)
+    packs = [p for p in published if viewer.member or p.audience == pack_store.PUBLIC]
+    published_pack = any(p.number == 0 and p.audience == pack_store.PUBLIC for p in published)
     own_items = plan_store.items_for_meetings(session=session, meeting_ids=[meeting.id])[meeting.id]
-    own = {f"P{i.ref}": i for i in own_items}
-    papers = paper_store.latest_for_items(session=session, item_ids=[i.id for i in own_items])
+    papers = web_store.newest_papers(session=session, item_ids=[i.id for i in own_items])
     paper_list = []
     for item in own_items:
         paper = papers.get(item.id)
@@ -287,7 +264,7 @@ def meeting_page(session: Session, board: Board, viewer: Viewer, day: dt.date, n
     return {
         "board": board_data(board, viewer), "today": _today(board, now),
         "meeting": _meeting_summary(meeting, board),
-        "agenda": _agenda(session, board, meeting, viewer, items, own, papers, published_pack),
+        "agenda": _agenda(session, board, meeting, viewer, own_items, papers, published_pack),
         "packs": [{"id": p.id, "filename": p.filename, "pages": p.pages, "number": p.number,
                    "audience": p.audience, "published_at": p.published_at,
                    "label": ("Agenda pack" if p.number == 0 else f"Supplementary pack {p.number}")
@@ -318,7 +295,7 @@ def report_years(session: Session, board: Board, now: dt.datetime) -> list[dict[
     """Every reporting year of the board's record, from its first meeting to the current year, newest first."""
     today = _today(board, now)
     start_month = year_start_month(board.settings)
-    first = session.scalar(select(Meeting.date).where(Meeting.board_id == board.id).order_by(Meeting.date).limit(1))
+    first = web_store.first_meeting(session=session, board_id=board.id)
     current = Quarter.containing(today, start_month).year
     earliest = Quarter.containing(min(first, today), start_month).year if first else current
     out = []
@@ -344,10 +321,7 @@ def annual_report(session: Session, board: Board, viewer: Viewer, year: int, now
     if not viewer.member:
         start, end = year_bounds(year, year_start_month(board.settings))
         secret: dict[dt.date, set[str]] = defaultdict(set)
-        for day, title in session.execute(
-                select(Meeting.date, PlanItem.title).join(Meeting, Meeting.id == PlanItem.meeting_id)
-                .where(PlanItem.board_id == board.id, PlanItem.private.is_(True), Meeting.date >= start,
-                       Meeting.date <= end)):
+        for day, title in web_store.private_titles(session=session, board_id=board.id, start=start, end=end):
             secret[day].add(title.lower())
         for held in data["meetings"]:
             held["agenda_items"] = [i for i in held["agenda_items"]

@@ -26,6 +26,7 @@ from tests.support.web_board import NEXT, PUBLIC_TITLE, SECRET_DECISION, SECRET_
     seed_web_board
 
 NEXT_LABEL = f"{NEXT:%A %-d %B %Y}"
+SHOWN_NAME = "Ealing LSP Executive Board"
 
 
 @pytest.fixture
@@ -36,6 +37,8 @@ def seeded(server: ServerProcess, board: BoardFixture) -> Iterator[tuple[Board, 
     try:
         with db.session_scope(sessions) as session:
             found = session.query(Board).filter(Board.channel_id == board.channel_id).one()
+            if session.query(Board).filter(Board.name == SHOWN_NAME).count() == 0:
+                found.name = SHOWN_NAME  # as the screenshots show it (one board of the server's may have it)
             web = seed_web_board(session, found, DEFAULT_NOW, RecordingNotifier())
             session.expunge(found)
         yield found, web
