@@ -142,6 +142,7 @@ class Outcome:
     show: bool = False  # shown to the clicker even where a button's message updates itself
     queued: list[str] = field(default_factory=list)  # the keys of the messages it queued in the outbox
     later: list[Later] = field(default_factory=list)  # work to run after the ack (run_later)
+    fetch: list[dict[str, Any]] = field(default_factory=list)  # Slack files to download after the ack (a form's)
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -212,7 +213,7 @@ def run_in_unit_of_work(
         runtime.wake_sender()
     return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,
                    open_modal=reply.open_modal, documents=reply.documents, show=reply.show, queued=queued,
-                   later=reply.later)
+                   later=reply.later, fetch=reply.fetch)
 
 
 def run_handler(

@@ -244,6 +244,9 @@ class Reply:
     documents: list[Document] = field(default_factory=list)  # rendered and sent as files after the ack
     show: bool = False  # a button whose message updates itself still shows this reply (a stale click's answer)
     later: list[Later] = field(default_factory=list)  # run after the ack (see `Later`)
+    # Slack files ({"id", "name", "size"}) a form's submission carries: the transport downloads them after the ack
+    # and runs the form's `after_fetch` handler with them (values["fetched"]: name, content, pages)
+    fetch: list[dict[str, Any]] = field(default_factory=list)
 
 
 class DomainError(Exception):

@@ -24,6 +24,7 @@ from handlers import (
     minutes_commands,
     organisations,
     packs,
+    papers,
     performance,
     plan,
     plan_ics,
@@ -38,7 +39,7 @@ from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
 DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, packs, updates, performance, reports,
                                    reminders, attendance, minutes_commands, meeting_mode, meeting_presence, meeting_items,
-                                   interests, decisions, home, lsp, organisations)
+                                   interests, decisions, home, lsp, organisations, papers)
 
 
 def _gather(name: str) -> list:

@@ -7,6 +7,7 @@ from jobs.ask_interests import ask_interests
 from jobs.base import Job
 from jobs.chase_actions import chase_actions
 from jobs.chase_minutes import chase_minutes
+from jobs.chase_papers import chase_papers
 from jobs.close_meetings import close_meetings
 from jobs.compile_agendas import compile_agendas
 from jobs.purge_outbox import purge_outbox
@@ -30,6 +31,9 @@ JOBS: dict[str, Job] = {job.id: job for job in (
     Job("chase-minutes", chase_minutes, "minutes_time",
         "remind the secretariat the working day before drafted minutes are due to be circulated; tell the chair "
         "when they are late"),
+    Job("chase-papers", chase_papers, "papers_chase_time",
+        "remind each paper's author before its deadline, on it and every working day after until it arrives or the "
+        "pack is published (one DM a day at most); list the overdue papers to the secretariat once a day"),
     Job("purge-outbox", purge_outbox, "purge_time",
         "every day: empty the content of messages delivered longer ago than LSPBOT_OUTBOX_RETENTION_DAYS (90)",
         every_day=True),

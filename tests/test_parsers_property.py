@@ -27,7 +27,7 @@ SUBCOMMANDS = {
               "item move", "item drop", "item remove", "item paper", "item private", "item urgent", "standing add", "standing drop", "standing remove", "ics",
               "item", "meeting", "standing", "ics feed", "ics feed reset"],
     "/agenda": ["", "help", "add", "propose", "proposals", "approve", "decline", "draft", "publish", "pack",
-                "pack publish"],
+                "pack publish", "paper"],
     "/update": ["", "help", "list", "ls", "quarterly"],
     "/meeting": ["", "help", "reply", "attendance", "start", "end", "attend", "apologies", "item", "note", "declare",
                  "minutes", "minutes edit", "minutes circulate", "minutes confirm", "minutes correct",

@@ -29,7 +29,7 @@ from bot.slack.app import create_app
 from handlers.base import Forbidden
 from handlers.ids import ActionId, CallbackId
 from store import db
-from store.models import Action, AgendaProposal, Board, Meeting, MeetingItem, PerformanceItem, PerformanceKind
+from store.models import Action, AgendaProposal, Board, Meeting, MeetingItem, PerformanceItem, PerformanceKind, PlanItem
 from tests.support.bolt import Inline
 from tests.support.catalogue import REGISTRY, SLASH_COMMANDS, uncovered
 from tests.support.fake_slack import FakeSlack, check_ack
@@ -149,6 +149,7 @@ CASES = [
     Case("/plan", 'item drop P1 board:"Perm Board"', MANAGERS, channel="DDIRECT1"),  # from a DM, naming the board
     Case("/plan", 'item drop P1 board:"Perm Board"', MANAGERS, channel="COTHER01"),
     # /agenda
+    Case("/agenda", "paper P2", EDITORS),
     Case("/agenda", "help", EVERYONE),
     Case("/agenda", 'add "Youth services" lead:"Ealing PCT"', MEMBERS),
     Case("/agenda", 'propose "Youth services"', MEMBERS),
@@ -220,6 +221,8 @@ def build_board(runtime: Runtime) -> None:
     _ok(runtime, "/plan", "meeting add 2019-10-10", p["chair"])
     _ok(runtime, "/plan", 'item add 2019-09-12 "Skills strategy" lead:"LB Ealing"', p["chair"])
     _ok(runtime, "/plan", 'standing add "Borough Plan Performance Update" lead:"LB Ealing"', p["chair"])
+    _ok(runtime, "/plan", f'item add 2019-10-10 "Budget" lead:"LB Ealing" paper:yes author:<@{p["owner"]}|owner>',
+        p["chair"])  # P2: a paper the owner writes
     _ok(runtime, "/agenda", 'add "Youth violence" lead:"Metropolitan Police"', p["owner"])
     _ok(runtime, "/action", "add Circulate the minutes by Friday", p["owner"])
     _ok(runtime, "/action", "add Book the room", p["owner"])
@@ -318,6 +321,7 @@ BUTTONS = [
     Button(ActionId.MEETING_ATTENDING, "meeting", MEMBERS),  # each member for themselves
     Button(ActionId.MEETING_APOLOGIES, "meeting", MEMBERS),
     Button(ActionId.MEETING_SUBSTITUTE, "meeting", MEMBERS),
+    Button(ActionId.PAPER_UPLOAD_OPEN, "paper_item", EDITORS),  # the paper's author (the owner) and the managers
 ]
 REFUSALS = ("Not allowed", "Not quite", "Not found", "Already done", "That needs fixing", "Sorry, that didn't work",
             "Something went wrong", "Temporarily unavailable")
@@ -342,6 +346,7 @@ def row_ids(runtime: Runtime) -> dict[str, int]:
             "meeting": session.scalar(select(Meeting.id).where(Meeting.date == dt.date(2019, 9, 12))),
             "project": session.scalar(select(PerformanceItem.id).where(PerformanceItem.kind == PerformanceKind.PROJECT)),
             "minute": session.scalar(select(MeetingItem.id).where(MeetingItem.minute_number == "LSP/19/9")),
+            "paper_item": session.scalar(select(PlanItem.id).where(PlanItem.paper_required.is_(True))),
         }
 
 
@@ -560,16 +565,21 @@ FORMS = [
           "decision": _text("Partners adopt the skills strategy")}, MANAGERS, before=OPEN),
     Form(CallbackId.MEETING_NOTE_MODAL, '{"item": "{meeting}|4"}', {"note": _text("Figures by ward asked for")},
          MANAGERS, before=OPEN),
+    # accepted: acknowledged, then the file fetched (unknown to Slack here: the sender is told by DM)
+    Form(CallbackId.PAPER_UPLOAD, '{"board": {board}, "item": {paper_item}}',
+         {"paper_file": {"type": "file_input", "files": [{"id": "F0NOTKNOWN", "name": "budget.pdf", "size": 2048}]}},
+         EDITORS),
     Form(CallbackId.MEETING_DECLARATION_MODAL, '{"item": "{meeting}|4"}',
          {"member": {"type": "static_select", "selected_option": {"value": "UMEMBER1"}},
           "interest": _text("Governor of Ealing College"),
           "left_room": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}, MANAGERS, before=OPEN),
 ]
 SHORTCUT_ALLOWED = MEMBERS  # "Create action from message" in the board's channel opens the form; writes nothing
+PAPER_SHORTCUT_ALLOWED = LEADS  # "Attach as paper…": the paper's author and the board's managers get the form
 
 
 def test_every_form_and_shortcut_has_a_row():
-    assert {f.callback_id for f in FORMS} | {CallbackId.ACTION_FROM_MESSAGE} == set(CallbackId), \
+    assert {f.callback_id for f in FORMS} | {CallbackId.ACTION_FROM_MESSAGE, CallbackId.PAPER_ATTACH} == set(CallbackId), \
         "a form without permission rows"
 
 
@@ -642,5 +652,33 @@ def test_the_message_shortcut_against_every_role(runtime: Runtime, fake_slack: F
         elif role in SHORTCUT_ALLOWED and not opened:
             problems.append(f"{role}: no form opened: {answers[:160]}")
         elif role not in SHORTCUT_ALLOWED and (opened or "Not allowed" not in answers):
+            problems.append(f"{role}: allowed (answered {answers[:120]!r})")
+    assert not problems, "\n".join(problems)
+
+
+def test_attach_as_paper_against_every_role(runtime: Runtime, fake_slack: FakeSlack):
+    """"Attach as paper…" on a message with a PDF: the paper's author and the managers get the form (choosing among
+    the items they may send papers for), a member who owes none is told so, anyone else "Not allowed"; nothing is
+    written until the form is submitted."""
+    build_board(runtime)
+    app = bolt_app(runtime, fake_slack)
+    problems = []
+    for role in ROLES:
+        user = PEOPLE[role]
+        body = urllib.parse.urlencode({"payload": json.dumps({
+            "type": "message_action", "callback_id": CallbackId.PAPER_ATTACH.value, "trigger_id": "1.2.3",
+            "user": {"id": user, "name": user.lower()}, "team": {"id": "T0LSP"}, "channel": {"id": CHANNEL},
+            "message_ts": "1563265800.000100", "response_url": fake_slack.url + "respond",
+            "message": {"type": "message", "user": user, "ts": "1563265800.000100", "text": "The budget paper",
+                        "files": [{"id": "F0BUDGET", "name": "budget.pdf", "size": 4096}]}})})
+        response, changed, answers = dispatch(app, runtime, fake_slack, body)
+        opened = fake_slack.calls("views.open")
+        if response.status != 200 or changed:
+            problems.append(f"{role}: HTTP {response.status}, changed {changed}")
+        elif role in PAPER_SHORTCUT_ALLOWED and not opened:
+            problems.append(f"{role}: no form opened: {answers[:160]}")
+        elif role == "member" and (opened or "needs a paper from you" not in answers):
+            problems.append(f"{role}: {answers[:160]}")
+        elif role not in PAPER_SHORTCUT_ALLOWED | {"member"} and (opened or "Not allowed" not in answers):
             problems.append(f"{role}: allowed (answered {answers[:120]!r})")
     assert not problems, "\n".join(problems)

@@ -33,6 +33,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     draft.add_argument("--date", metavar="YYYY-MM-DD", help="the meeting (default: the next one)")
     draft.add_argument("--out", metavar="DIR", default=".", help="folder to write to (default: here)")
     draft.set_defaults(func=cmd_agenda_draft)
+    paper = asub.add_parser("paper", help="store a file (PDF or Word) as the paper of a forward-plan item: its next "
+                                          "version, checked as in Slack (type, size, an item needing a paper, a "
+                                          "meeting to come)")
+    paper.add_argument("file", metavar="FILE")
+    paper.add_argument("--board", metavar="NAME")
+    paper.add_argument("--item", metavar="P4", required=True, help="the item's reference on the forward plan")
+    paper.set_defaults(func=cmd_agenda_paper)
 
 
 class CliError(Exception):
@@ -54,8 +61,9 @@ def _board(session, name: str | None):
     return every[0]
 
 
-def _run(settings: Settings, work, *, documents_to: str | None = None) -> int:
-    """Run `work(session, now)` in one transaction. With `documents_to`, the work returns documents
+def _run(settings: Settings, work, *, documents_to: str | None = None, outbox: bool = False) -> int:
+    """Run `work(session, now)` in one transaction (`work(session, now, outbox)` with `outbox`: what it sends is
+    queued for the running bot to deliver). With `documents_to`, the work returns documents
     (handlers.base.Document): they are rendered into that folder and each file's path printed."""
     from bot.render.documents import write_documents
     from bot.runtime import build_runtime
@@ -64,7 +72,8 @@ def _run(settings: Settings, work, *, documents_to: str | None = None) -> int:
 
     try:
         with build_runtime(settings) as runtime, db.session_scope(runtime.sessions) as session:
-            result = work(session, runtime.clock.now())
+            result = work(session, runtime.clock.now(), runtime.outbox(session)) if outbox else \
+                work(session, runtime.clock.now())
             if documents_to is None:
                 return result
             for path in write_documents(runtime.renderer, result, Path(documents_to)):
@@ -117,6 +126,35 @@ def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _run(settings, work)
+
+
+def cmd_agenda_paper(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.render.pages import count_pages
+    from handlers.papers import item_by_ref, submit_paper, size_label
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        print(f"lspbot: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    pages = count_pages(content, path.name, settings.libreoffice)
+
+    def work(session, now: dt.datetime, notify) -> int:
+        board = _board(session, args.board)
+        item = item_by_ref(session, board, args.item)
+        done = submit_paper(session=session, notify=notify, board=board, item=item,
+                            filename=path.name, content=content, pages=pages, submitted_by="cli", submitter=None,
+                            actor=None, now=now)
+        paper = done.paper
+        counted = f"{paper.pages} pages" if paper.pages else "pages counted when the pack is built"
+        print(f"{board.name}: P{item.ref} paper version {paper.version} stored: {paper.filename}, "
+              f"{size_label(paper.size)}, {counted}" + (" (late: the pack was published)" if paper.late else ""))
+        if done.data.get("note"):
+            print(done.data["note"])
+        return 0
+
+    return _run(settings, work, outbox=True)
 
 
 def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -258,3 +260,44 @@ class SlackDelivery:
             raise DeliveryError(error or f"HTTP {status}", retry_after=0.0) from exc
         except (OSError, TimeoutError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
             raise DeliveryError(f"{exc.__class__.__name__}: {exc}", retry_after=0.0) from exc
+
+
+# ---------------------------------------------------------------- files shared with the bot
+
+MAX_DOWNLOAD = 100 * 1024 * 1024 + 1  # beyond the largest paper a board accepts: enough to know it is too large
+DOWNLOAD_TIMEOUT = 60
+
+
+class FileUnavailable(Exception):
+    """A file could not be fetched from Slack (the message says why, for the person who sent it)."""
+
+
+def file_host_trusted(url: str, client: WebClient) -> bool:
+    """Whether the bot's token may go with a request to `url`: Slack's own hosts (https), or the host of the Web
+    API the client speaks to (a test's fake)."""
+    parts = urllib.parse.urlparse(url)
+    api = urllib.parse.urlparse(client.base_url)
+    if parts.hostname and parts.hostname == api.hostname and parts.port == api.port and parts.scheme == api.scheme:
+        return True
+    return parts.scheme == "https" and bool(parts.hostname) and (parts.hostname or "").endswith(".slack.com")
+
+
+def download_file(client: WebClient, file_id: str, *, limit: int = MAX_DOWNLOAD) -> tuple[dict[str, Any], bytes]:
+    """A file shared with the bot: its record (files.info: name, size, mimetype) and its bytes, read from
+    `url_private` with the bot's token (Authorization: Bearer; the files:read scope), at most `limit` bytes."""
+    try:
+        info = client.files_info(file=file_id)["file"]
+    except SlackApiError as exc:
+        raise FileUnavailable(f"Slack said {exc.response.get('error', 'no')}") from None
+    except Exception as exc:  # noqa: BLE001 - the network: the person is told, the form can be sent again
+        raise FileUnavailable(f"Slack did not answer: {type(exc).__name__}") from None
+    url = str(info.get("url_private_download") or info.get("url_private") or "")
+    if not url or not file_host_trusted(url, client):
+        raise FileUnavailable("Slack gave no address to download it from")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as answer:  # noqa: S310 - checked above
+            content = answer.read(limit)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise FileUnavailable(f"the download failed: {exc}") from None
+    return info, content

@@ -37,6 +37,13 @@ class Bool(Shape):
 
 
 @dataclass(frozen=True)
+class Int(Shape):
+    def problem(self, value: Any, path: str) -> str | None:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"{path} must be a whole number, not {_kind(value)}"
+
+
+@dataclass(frozen=True)
 class Opt(Shape):
     """`shape`, or null."""
 
@@ -119,10 +126,12 @@ ANY_OBJECT = Opt(Obj())
 OPTION = Obj({"value": TEXT})
 ID_OBJECT = Obj({"id": TEXT})
 STR_OR_ID = Opt(Either((Str(), ID_OBJECT)))
+SLACK_FILE = Obj({"id": TEXT, "name": TEXT, "title": TEXT, "mimetype": TEXT, "filetype": TEXT, "url_private": TEXT,
+                  "size": Opt(Int())})  # a file uploaded on a form (file input) or shared in a message
 ELEMENT = Obj({
     "type": TEXT, "value": TEXT, "selected_date": TEXT, "selected_time": TEXT, "selected_user": TEXT,
     "selected_channel": TEXT, "selected_conversation": TEXT, "selected_option": Opt(OPTION),
-    "selected_options": Opt(List(OPTION)), "selected_users": Opt(List(Str())),
+    "selected_options": Opt(List(OPTION)), "selected_users": Opt(List(Str())), "files": Opt(List(SLACK_FILE)),
 })
 VIEW = Obj({
     "id": TEXT, "type": TEXT, "callback_id": TEXT, "private_metadata": TEXT, "hash": TEXT, "team_id": TEXT,
@@ -133,7 +142,8 @@ ACTION = Obj({
     "action_id": TEXT, "block_id": TEXT, "type": TEXT, "value": TEXT, "action_ts": TEXT, "selected_date": TEXT,
     "selected_user": TEXT, "selected_option": Opt(OPTION), "selected_options": Opt(List(OPTION)),
 })
-MESSAGE = Obj({"ts": TEXT, "text": TEXT, "user": TEXT, "thread_ts": TEXT, "subtype": TEXT, "bot_id": TEXT})
+MESSAGE = Obj({"ts": TEXT, "text": TEXT, "user": TEXT, "thread_ts": TEXT, "subtype": TEXT, "bot_id": TEXT,
+               "files": Opt(List(SLACK_FILE))})
 EVENT = Obj({
     "type": Str(), "user": STR_OR_ID, "channel": STR_OR_ID, "tab": TEXT, "event_ts": TEXT, "subtype": TEXT,
     "text": TEXT, "user_team": TEXT, "team": TEXT, "thread_ts": TEXT, "bot_id": TEXT, "channel_type": TEXT,

@@ -87,6 +87,7 @@ class FakeSlackState:
     ts_counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     delay: float = 0.0
     socket_mode_url: str | None = None  # what apps.connections.open answers; None: the method is not scripted
+    files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)  # id: (files.info's file, bytes)
 
 
 def check_blocks(blocks: Any, limit: int) -> str | None:
@@ -261,6 +262,18 @@ class FakeSlack:
     def add_user(self, user_id: str, **profile: Any) -> None:
         self.state.users[user_id] = profile
 
+    def add_file(self, name: str, content: bytes, mimetype: str = "application/octet-stream") -> dict[str, Any]:
+        """A file shared in the workspace: Slack's file object (what a file input's state or a message carries),
+        its bytes served at its `url_private` to a request with a bot token, its record by files.info."""
+        with self.state.lock:
+            file_id = f"F{len(self.state.files) + 1:08d}"
+            port, quoted = self.server.server_address[1], urllib.parse.quote(name)
+            info = {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
+                    "size": len(content), "url_private": f"http://127.0.0.1:{port}/files-pri/T0LSP-{file_id}/{quoted}",
+                    "url_private_download": f"http://127.0.0.1:{port}/files-pri/T0LSP-{file_id}/download/{quoted}"}
+            self.state.files[file_id] = (info, content)
+        return dict(info)
+
     # ---- inspection
     def calls(self, method: str | None = None) -> list[Call]:
         with self.state.lock:
@@ -304,7 +317,28 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
+    def _serve_file(self) -> None:
+        """A file's bytes at its url_private, as Slack serves them: to a bot token only (else a sign-in page)."""
+        file_id = self.path.split("/files-pri/", 1)[-1].split("/", 1)[0].removeprefix("T0LSP-")
+        auth = self.headers.get("Authorization") or ""
+        with self.state.lock:
+            found = self.state.files.get(file_id)
+            self.state.calls.append(Call(method="files-pri", params={"file": file_id, "_auth": auth},
+                                         at=self.state.monotonic()))
+        if found is not None and auth.startswith("Bearer xoxb-"):
+            data, ctype, status = found[1], found[0]["mimetype"], 200
+        else:
+            data, ctype, status = b"<html>Sign in to Slack</html>", "text/html", 200 if found is not None else 404
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:  # noqa: N802
+        if self.path.startswith("/files-pri/"):
+            self._serve_file()
+            return
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         method = self.path.split("/api/", 1)[-1].strip("/")
@@ -407,6 +441,13 @@ class _Handler(BaseHTTPRequestHandler):
             "upload": {"ok": True},
             "files.completeUploadExternal": {"ok": True, "files": [{"id": "F1", "title": params.get("files", "")}]},
         }
+        if method == "files.info":
+            with st.lock:
+                known = st.files.get(str(params.get("file") or ""))
+            if known is None:
+                params["_ok"] = False
+                return 200, {"ok": False, "error": "file_not_found"}, {}
+            return 200, {"ok": True, "file": known[0]}, {}
         body = answers.get(method, {"ok": True})
         if method == "upload":
             return 200, body, {}

@@ -38,7 +38,10 @@ def message_of(body: dict[str, Any]) -> dict[str, str]:
     message = body.get("message") or {}
     return {"channel_id": (body.get("channel") or {}).get("id") or "",
             "message_ts": body.get("message_ts") or message.get("ts") or "",
-            "message_user": message.get("user") or "", "message_text": message.get("text") or ""}
+            "message_user": message.get("user") or "", "message_text": message.get("text") or "",
+            "message_files": [{"id": f.get("id"), "name": f.get("name") or f.get("title") or "",
+                               "size": f.get("size") or 0, "mimetype": f.get("mimetype") or ""}
+                              for f in message.get("files") or [] if isinstance(f, dict)]}
 
 
 def _ack_shortcut(runtime: Runtime, handler: Handler):
@@ -60,6 +63,8 @@ def _open_form(runtime: Runtime):
         opened = open_modal(runtime, client, body.get("trigger_id"), modal) if done.get("ok") and modal else None
         if opened is None:
             answer(done.get("payload") or {}, body, client, respond)
+            return
+        if "permalink" not in modal["data"]:  # a form that keeps no link to the message (the paper form)
             return
         link = _permalink(runtime, client, body)
         if not link:  # the form works without the link; the action is just not tied to the message

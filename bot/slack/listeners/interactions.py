@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.slack.files import fetch_files
 from bot.slack.home import publish_home
 from bot.runtime import Outcome, Runtime, run_handler, run_later, send_documents
 from handlers.base import Reply, Request
@@ -86,6 +87,10 @@ def view_state_values(view: dict[str, Any]) -> dict[str, Any]:
                 out[action_id] = [o.get("value") for o in element.get("selected_options") or []]
             elif kind == "multi_users_select":
                 out[action_id] = list(element.get("selected_users") or [])
+            elif kind == "file_input":  # the files uploaded on the form: what a handler may check before fetching
+                out[action_id] = [{"id": f.get("id"), "name": f.get("name") or f.get("title") or "",
+                                   "size": f.get("size") or 0, "mimetype": f.get("mimetype") or ""}
+                                  for f in element.get("files") or [] if isinstance(f, dict)]
             else:
                 out[action_id] = element.get("value")
     out["private_metadata"] = view.get("private_metadata") or ""
@@ -192,7 +197,7 @@ def register(app: App, runtime: Runtime, registry: Registry) -> None:
             app.action(declared.action_id)(ack=ack_click, lazy=[after_click])
     for form in registry.forms:
         register_form(app, runtime, form.callback_id, form.handler, default_field=form.default_field,
-                      fields=form.fields)
+                      fields=form.fields, after_fetch=form.after_fetch)
 
 
 def field_errors(outcome: Outcome, default_field: str, fields: tuple[str, ...]) -> dict[str, str]:
@@ -206,16 +211,20 @@ def field_errors(outcome: Outcome, default_field: str, fields: tuple[str, ...]) 
 
 
 def register_form(app: App, runtime: Runtime, callback_id: str, handler: Callable[[Request], Reply], *,
-                  default_field: str, fields: tuple[str, ...] = ()) -> None:
+                  default_field: str, fields: tuple[str, ...] = (),
+                  after_fetch: Callable[[Request], Reply] | None = None) -> None:
     """A form's submission: checked by `handler`; a refusal stays on the form, on the field at fault.
 
-    Accepted, the form closes; if it was opened from the Home tab, the Home tab is republished after the ack."""
+    Accepted, the form closes; if it was opened from the Home tab, the Home tab is republished after the ack. A
+    form with `after_fetch` (one taking a file) has the files its reply names downloaded after the ack, and then
+    `after_fetch` runs with them (bot/slack/files.py)."""
 
     def ack_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         values, home = submitted_values(view)
         user_id, user_name = user_of(body)
         outcome = run_handler(runtime, handler, user_id=user_id, channel_id=None, values=values, user_name=user_name)
-        context[_OUTCOME] = {"ok": outcome.ok, "home": home, "documents": outcome.documents}
+        context[_OUTCOME] = {"ok": outcome.ok, "home": home, "documents": outcome.documents, "fetch": outcome.fetch,
+                             "values": values if outcome.fetch else {}}
         if outcome.ok:
             ack()
         else:
@@ -223,6 +232,11 @@ def register_form(app: App, runtime: Runtime, callback_id: str, handler: Callabl
 
     def after_submission(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         done = context.get(_OUTCOME) or {}
+        if done.get("ok") and done.get("fetch") and after_fetch is not None:
+            user_id, user_name = user_of(body)
+            fetched = fetch_files(runtime, client, done["fetch"])
+            run_handler(runtime, after_fetch, user_id=user_id, channel_id=None, user_name=user_name,
+                        values={**done.get("values", {}), **fetched})
         if done.get("documents"):
             send_documents(runtime, user_of(body)[0], done["documents"])
         if done.get("ok") and done.get("home"):
