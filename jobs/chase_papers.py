@@ -78,7 +78,8 @@ def chase_papers(session: Session, clock: Clock, outbox: Outbox, board: Board) -
         by_author[item.paper_author_id or 0].append((item, deadline, state))
     for author_id, rows in by_author.items():
         author = session.get(Member, author_id)
-        if author is None or boards.get_membership(session=session, board_id=board.id, member_id=author.id) is None:
+        seat = boards.get_membership(session=session, board_id=board.id, member_id=author.id) if author else None
+        if author is None or seat is None or seat.left_at is not None:  # no longer on the board: nobody to chase
             continue
         # before the deadline, one reminder in all (not one a day); on and after it, one a day
         rows = [r for r in rows if r[2] != SOON or _first_ask(session, board, r[0], day)]

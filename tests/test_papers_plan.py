@@ -5,19 +5,26 @@ urgent reason the minutes take up. The clock reads Tuesday 16 July 2019, 09:30 i
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 
+import docx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
+from bot.render.documents import DocumentRenderer
 from handlers.base import Forbidden, InvalidInput, UsageError
+from handlers.minutes import draft_minutes
+from handlers.minutes_data import minutes_document
 from store import files, packs
 from store import minutes as minutes_store
 from store import plan as plan_store
-from store.models import Board, PlanItem
+from store.models import Board, Meeting, MeetingItem, PlanItem
 from tests.support.databases import backends
 from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
+from tests.support.held_meeting import hold_meeting
 
 CHANNEL = "CPAPPLAN"
 CHAIR, VICE, SECRETARY, ALICE, OUTSIDER = "UPPCHAIR", "UPPVICE", "UPPSECR", "UPPALICE", "UPPOUT"
@@ -155,3 +162,24 @@ def test_after_publication_only_the_chair_or_a_vice_chair_adds_an_item_as_urgent
     # the minutes take up the reason of each urgent item
     reasons = minutes_store.urgent_reasons(session=chair.session, plan_item_ids=[first.id, late.id])
     assert reasons == {first.id: "Statutory deadline", late.id: "Grant deadline before the next meeting"}
+
+
+def test_the_minutes_record_the_reason_an_item_was_taken_as_urgent(chair: Caller, clock: FixedClock) -> None:
+    session = chair.session
+    board = session.query(Board).filter_by(name=BOARD).one()
+    held = hold_meeting(session, board, dt.date(2019, 7, 11), now=clock.now())
+    meeting = session.get_one(Meeting, held.meeting_id)
+    planned = plan_store.add_item(session=session, board_id=board.id, meeting=meeting, title="Grant bid", lead="",
+                                  lead_links=[], kind="for decision", now=clock.now())
+    planned.urgent_reason = "The bid closes before the next meeting"
+    taken = session.scalars(select(MeetingItem).where(MeetingItem.meeting_id == meeting.id,
+                                                      MeetingItem.key == "plan")).first()
+    assert taken is not None
+    taken.plan_item_id = planned.id
+    session.flush()
+    version = draft_minutes(session, chair.notify, board, meeting, clock.now())
+    files = {f.filename.rsplit(".", 1)[-1]: f.content for f in DocumentRenderer().render(
+        minutes_document(version.content, version.version, version.kind))}
+    assert "**Urgent item:** The bid closes before the next meeting" in files["md"].decode()
+    word = docx.Document(io.BytesIO(files["docx"]))
+    assert "Urgent item: The bid closes before the next meeting" in "\n".join(p.text for p in word.paragraphs)
