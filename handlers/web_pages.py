@@ -108,10 +108,15 @@ def _today(board: Board, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(board.timezone)).date()
 
 
+def _local_day(moment: dt.datetime | None, board: Board) -> dt.date | None:
+    """The day of a moment on the board's clock (a pack published at 00:30 BST was published that day)."""
+    return moment.astimezone(ZoneInfo(board.timezone)).date() if moment else None
+
+
 def _paper_data(paper: Paper) -> dict[str, Any]:
     return {"id": paper.id, "filename": paper.filename, "version": paper.version, "size": paper.size,
             "pages": paper.pages, "pdf": paper.content_type == PDF, "late": paper.late,
-            "submitted_at": paper.submitted_at}
+            "submitted_at": paper.submitted_at}  # UTC: not shown
 
 
 def _paper_shown(item: PlanItem, paper: Paper | None, viewer: Viewer, published: bool) -> bool:
@@ -218,7 +223,8 @@ def _agenda(session: Session, board: Board, meeting: Meeting, viewer: Viewer, ow
             "paper": _paper_data(paper) if item and paper and _paper_shown(item, paper, viewer, published_pack)
             else None,
         })
-    return {"published": True, "version": publication.version, "published_at": publication.published_at,
+    return {"published": True, "version": publication.version,
+            "published_at": _local_day(publication.published_at, board),
             "entries": entries}
 
 
@@ -266,7 +272,7 @@ def meeting_page(session: Session, board: Board, viewer: Viewer, day: dt.date, n
         "meeting": _meeting_summary(meeting, board),
         "agenda": _agenda(session, board, meeting, viewer, own_items, papers, published_pack),
         "packs": [{"id": p.id, "filename": p.filename, "pages": p.pages, "number": p.number,
-                   "audience": p.audience, "published_at": p.published_at,
+                   "audience": p.audience, "published_at": _local_day(p.published_at, board),
                    "label": ("Agenda pack" if p.number == 0 else f"Supplementary pack {p.number}")
                    + (" (members' version, with confidential items)" if p.audience == pack_store.MEMBERS else "")}
                   for p in packs],

@@ -7,6 +7,8 @@ scroll."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,9 +21,11 @@ from store import db
 from store.models import Board, Member
 from tests.support.browser import assert_accessible, browser, no_sideways_scroll, screenshot  # noqa: F401 - fixture
 from tests.support.direct import RecordingNotifier
+from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess
 from tests.support.settings import DEFAULT_NOW
 from tests.support.slack_requests import http
+from tests.support.waiting import wait_until
 from tests.support.web_board import NEXT, PUBLIC_TITLE, SECRET_DECISION, SECRET_REASON, SECRET_TITLE, WebBoard, \
     seed_web_board
 
@@ -156,6 +160,10 @@ def test_public_pages_in_a_browser(server: ServerProcess, board: BoardFixture, s
     assert response.status == 404
     assert_accessible(page)
 
+    page.goto(home)
+    page.emulate_media(media="print")  # printed: no navigation
+    assert not page.get_by_role("navigation").is_visible() and page.locator("h1").is_visible()
+
     # a phone: nothing wider than the screen
     phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     for path in ("", f"meetings/{NEXT.isoformat()}/", "meetings/2019-07-04/", "decisions/", "reports/", "members/"):
@@ -165,7 +173,7 @@ def test_public_pages_in_a_browser(server: ServerProcess, board: BoardFixture, s
     context.close()
 
 
-def test_members_view_through_a_signed_link(server: ServerProcess, board: BoardFixture,
+def test_members_view_through_a_signed_link(server: ServerProcess, board: BoardFixture, fake_slack: FakeSlack,
                                             seeded: tuple[Board, WebBoard], browser: Any) -> None:  # noqa: F811
     found, web = seeded
     home = f"{server.base_url}/b/{web.slug}/"
@@ -186,7 +194,17 @@ def test_members_view_through_a_signed_link(server: ServerProcess, board: BoardF
         assert_accessible(page)
     assert open_page(context, home)[1].status == 404  # still private to this browser
 
-    page, response = open_page(context, server.base_url + entry_path(server, web.slug, found.id, alice, now))
+    # the link as `/lsp web` sends it, by DM
+    r = board.alice.command("/lsp", "web")
+    assert r.status == 200, r.text
+    dm = "D" + board.alice.user_id[1:]
+    entry = re.compile(rf"/b/{re.escape(web.slug)}/enter/[A-Za-z0-9._-]+")
+    wait_until(lambda: any(c.params.get("channel") == dm and entry.search(json.dumps(c.params))
+                           for c in fake_slack.messages()), 20, interval=0.05, what="the DM with alice's link")
+    sent = next(entry.search(json.dumps(c.params)) for c in fake_slack.messages()
+                if c.params.get("channel") == dm and entry.search(json.dumps(c.params)))
+    assert sent is not None
+    page, response = open_page(context, server.base_url + sent.group(0))
     assert response.status == 200 and page.url == home  # after the 303
     assert response.headers["cache-control"] == "private, no-store"
     banner = page.get_by_role("region", name="Members' view")
