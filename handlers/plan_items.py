@@ -36,6 +36,7 @@ from store import plan as plan_store
 from store.models import Board, ItemKind, Meeting, Member, PlanItem, Role
 
 ITEM_OPTIONS = PLAIN_OPTIONS + (Option("paper"), Option("private"), Option("reason"), Option("urgent"))
+MOVE_OPTIONS = PLAIN_OPTIONS + (Option("urgent"),)
 YES, NO = ("yes", "y", "true", "on"), ("no", "n", "false", "off", "none")
 MAX_REASON = 500
 URGENT_DECIDERS = (Role.CHAIR, Role.VICE_CHAIR)
@@ -198,8 +199,11 @@ def handle_item_move(req: Request) -> Reply:
     meeting = existing_meeting(req, board, day)
     if meeting.id == item.meeting_id:
         raise Conflict(f"P{item.ref} is already planned for {day:%-d %B %Y}.", title="Already planned")
+    urgent = _urgent_reason(req, meeting, parsed.options.get("urgent"))  # onto a published agenda: urgent only
     before = item_snapshot(item)
     plan_store.move_item(session=req.session, item=item, meeting=meeting, now=req.now())
+    if urgent:
+        item.urgent_reason = urgent
     record_change(req, "plan_item", item.id, "move", before, item_snapshot(item))
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "item", "change": "moved",
                                              "item": item_data(_planned(item)),
@@ -361,8 +365,9 @@ COMMANDS = (
                 usage='/plan item urgent P7 reason:"Grant deadline before the next meeting"',
                 summary="take an item added after the pack's publication as urgent business, with the reason",
                 narrower="the chair or a vice-chair"),
-    plan_change(("item", "move"), handle_item_move, "change the forward plan", usage=USAGE[5],
-                summary="move an item to another meeting"),
+    plan_change(("item", "move"), handle_item_move, "change the forward plan", usage=USAGE[5], options=MOVE_OPTIONS,
+                summary="move an item to another meeting (to one whose pack is published: only the chair or a "
+                        "vice-chair, with `urgent:\"<reason>\"`)"),
     plan_change(("item", "drop"), handle_item_drop, "change the forward plan", aliases=(("item", "remove"),),
                 usage=USAGE[6], summary="take an item off the plan"),
     plan_change(("standing", "add"), handle_standing_add, "change the forward plan", options=OPTIONS_PHRASED,

@@ -152,3 +152,16 @@ def test_a_paper_after_the_pack_is_published_is_late(session: Session, clock: Fi
     pack.published_at = clock.now()
     done = _submit(session, clock, actor=False)
     assert done.paper.late and done.data["late"]
+
+
+def test_the_bots_token_goes_only_to_slacks_hosts() -> None:
+    from bot.slack.api import file_host_trusted, make_client
+
+    client = make_client("xoxb-1", "https://slack.com/api/")
+    assert file_host_trusted("https://files.slack.com/files-pri/T1-F1/a.pdf", client)
+    assert not file_host_trusted("http://files.slack.com/files-pri/T1-F1/a.pdf", client)  # not over plain HTTP
+    assert not file_host_trusted("https://files.slack.com.evil.example/a.pdf", client)
+    assert not file_host_trusted("https://evil.example/?slack.com", client)
+    fake = make_client("xoxb-1", "http://127.0.0.1:4567/api/")
+    assert file_host_trusted("http://127.0.0.1:4567/files-pri/T1-F1/a.pdf", fake)
+    assert not file_host_trusted("http://127.0.0.1:9999/files-pri/T1-F1/a.pdf", fake)

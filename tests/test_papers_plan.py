@@ -183,3 +183,17 @@ def test_the_minutes_record_the_reason_an_item_was_taken_as_urgent(chair: Caller
     assert "**Urgent item:** The bid closes before the next meeting" in files["md"].decode()
     word = docx.Document(io.BytesIO(files["docx"]))
     assert "Urgent item: The bid closes before the next meeting" in "\n".join(p.text for p in word.paragraphs)
+
+
+def test_an_item_moved_onto_a_published_agenda_is_urgent_business(chair: Caller, clock: FixedClock) -> None:
+    chair("/plan", "meeting add 2019-11-14 10:00")
+    target = _add(chair, '"Already there" lead:"LB Ealing"')
+    moving = _add(chair, '"Skills" lead:"LB Ealing"')
+    chair("/plan", f"item move P{target.ref} 2019-11-14")
+    _publish_pack(chair.session, target, clock.now())
+    with pytest.raises(UsageError, match="urgent business"):
+        chair("/plan", f"item move P{moving.ref} 2019-11-14")
+    with pytest.raises(Forbidden, match="chair or a vice-chair"):
+        chair.as_user(SECRETARY)("/plan", f'item move P{moving.ref} 2019-11-14 urgent:"Deadline"')
+    chair("/plan", f'item move P{moving.ref} 2019-11-14 urgent:"Deadline"')
+    assert moving.urgent_reason == "Deadline" and moving.meeting.date == dt.date(2019, 11, 14)

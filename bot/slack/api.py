@@ -282,6 +282,21 @@ def file_host_trusted(url: str, client: WebClient) -> bool:
     return parts.scheme == "https" and bool(parts.hostname) and (parts.hostname or "").endswith(".slack.com")
 
 
+class _KeepTokenOnSlack(urllib.request.HTTPRedirectHandler):
+    """Follows a download's redirects, but sends the bot's token on only to Slack's own hosts (a redirect to a
+    storage host carries its own signature)."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and not file_host_trusted(newurl, self.client):
+            new.remove_header("Authorization")
+        return new
+
+
 def download_file(client: WebClient, file_id: str, *, limit: int = MAX_DOWNLOAD) -> tuple[dict[str, Any], bytes]:
     """A file shared with the bot: its record (files.info: name, size, mimetype) and its bytes, read from
     `url_private` with the bot's token (Authorization: Bearer; the files:read scope), at most `limit` bytes."""
@@ -295,8 +310,9 @@ def download_file(client: WebClient, file_id: str, *, limit: int = MAX_DOWNLOAD)
     if not url or not file_host_trusted(url, client):
         raise FileUnavailable("Slack gave no address to download it from")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
+    opener = urllib.request.build_opener(_KeepTokenOnSlack(client))
     try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as answer:  # noqa: S310 - checked above
+        with opener.open(request, timeout=DOWNLOAD_TIMEOUT) as answer:
             content = answer.read(limit)
     except (OSError, ValueError, http.client.HTTPException) as exc:
         raise FileUnavailable(f"the download failed: {exc}") from None
