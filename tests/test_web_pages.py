@@ -229,4 +229,12 @@ def test_members_view_through_a_signed_link(server: ServerProcess, board: BoardF
 
     page.get_by_role("button", name="Sign out").click()
     assert page.url == home and page.locator("h1").inner_text() == "Page not found"  # private again
+
+    # a member who leaves the board: their cookie stops working at once, and their link too
+    page.goto(server.base_url + sent.group(0))
+    assert "signed in as" in page.get_by_role("region", name="Members' view").inner_text()
+    assert "no longer a member" in board.chair.command("/lsp", f"member remove <@{board.alice.user_id}>").text
+    assert page.reload().status == 404
+    page, response = open_page(context, server.base_url + sent.group(0))
+    assert response.status == 403 and "no longer on it" in page.inner_text("main")
     context.close()
