@@ -272,11 +272,12 @@ def _meeting_for(req: Request, board: Board, phrase: str) -> Meeting:
     return _upcoming_meeting(req, board, None)
 
 
-def agenda_document(agenda: Agenda, *, published: bool = False, word_attached: bool = True) -> Document:
+def agenda_document(agenda: Agenda, *, published: bool = False, word_attached: bool = True,
+                    web_url: str | None = None) -> Document:
     """The agenda as a document (Word and Markdown, from templates/docs/agenda.*), for the transport to render.
     `word_attached`: its Word version goes where its message goes (the channel, the chair's DM), so the message
-    may send readers to it for what it leaves out."""
-    data = dict(agenda_data(agenda), published=published, word_attached=word_attached)
+    may send readers to it for what it leaves out. `web_url`: the meeting's page, printed in it."""
+    data = dict(agenda_data(agenda), published=published, word_attached=word_attached, web_url=web_url)
     title = f"{'Agenda' if published else 'Draft agenda'} — {agenda.board}, {agenda.meeting['date']:%-d %B %Y}"
     return Document(template="agenda", data=data, basename=file_stem(agenda), title=title,
                     board=agenda.board)
@@ -324,7 +325,8 @@ def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
     if _taken_place(req, board, meeting):
         return record_reply(req, board, meeting)
     document = agenda_document(compile_agenda(req.session, board, meeting, req.today(board.timezone)),
-                               word_attached=False)  # an ephemeral reply: the files go to the DM
+                               word_attached=False,  # an ephemeral reply: the files go to the DM
+                               web_url=req.notify.links.meeting(board.slug, meeting.date))
     # The draft is the requester's alone: its time is shown on their clock (the documents keep the venue's).
     when = dict(document.data["meeting"], time=time_label(meeting.starts_at, board.timezone, viewer_zone(req)))
     return Reply("slack/agenda_draft.json.j2", dict(document.data, version=None, meeting=when), documents=[document])
@@ -365,7 +367,9 @@ def publish_agenda(session: Session, notify: Notifier, board: Board, meeting: Me
                 if last else "")
         raise Conflict(f"Version {agenda.published_version} of this agenda was published{said}, and nothing has "
                        "changed since, so it was not published again.", title="Already published")
-    document = agenda_document(agenda, published=True)
+    links = getattr(notify, "links", None)  # a notifier built without the addresses (a test's) has none
+    page = links.meeting(board.slug, meeting.date) if links is not None else None
+    document = agenda_document(agenda, published=True, web_url=page)
     data = document.data
     publication = agenda_store.publish(session=session, board_id=board.id, meeting_id=meeting.id, by=by,
                                        snapshot=agenda.snapshot(), markdown=notify.markdown(document), now=now)

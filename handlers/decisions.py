@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from handlers import access
 from handlers.base import InvalidInput, NotFound, Reply, Request
 from handlers.ids import ActionId
+from handlers.links import Links
 from handlers.parsing import parse_id
 from handlers.registry import Button, Command, Kind, Option, refusal
 from store import boards
@@ -76,7 +77,7 @@ class _LeadMatcher:
         return False
 
 
-def decision_list(session: Session, board: Board, wanted: str, page: int) -> Reply:
+def decision_list(session: Session, board: Board, wanted: str, page: int, links: Links | None = None) -> Reply:
     """One page of the board's decisions, filtered by a year, an organisation of the board or free text."""
     wanted = " ".join(wanted.split())
     if len(wanted) > MAX_FILTER:
@@ -110,13 +111,15 @@ def decision_list(session: Session, board: Board, wanted: str, page: int) -> Rep
                 "command": " ".join(p for p in ("/lsp decisions", wanted, f"page:{page + 1}") if p)}
     return Reply("slack/decisions.json.j2", {
         "board": board.name, "filter": said, "page": page, "first": first + 1, "total": len(rows), "more": more,
-        "decisions": [decision_data(r) for r in shown]})
+        "decisions": [dict(decision_data(r), page=links.meeting(board.slug, r.date) if links is not None else None)
+                      for r in shown],
+        "register": links.board(board.slug) + "decisions/" if links is not None else None})
 
 
 def handle_decisions(req: Request) -> Reply:
     """`/lsp decisions [text | year | organisation] [page:N]`: the decisions register, newest first."""
     wanted = " ".join(a.value for a in req.parsed.args)
-    return decision_list(req.session, req.board, wanted, int(req.parsed.options.get("page") or 1))
+    return decision_list(req.session, req.board, wanted, int(req.parsed.options.get("page") or 1), req.notify.links)
 
 
 def handle_decisions_more(req: Request) -> Reply:
@@ -130,7 +133,7 @@ def handle_decisions_more(req: Request) -> Reply:
     actor = access.actor_for(req, board)
     if not MORE.who.allows(actor):
         raise refusal(MORE, actor)
-    return decision_list(req.session, board, wanted, page)
+    return decision_list(req.session, board, wanted, page, req.notify.links)
 
 
 # ---------------------------------------------------------------- declarations

@@ -31,13 +31,19 @@ def name_of(session: Session, slack_user_id: str | None) -> str:
     return member.display_name if member else slack_user_id
 
 
+def meeting_page(notify: Notifier, meeting: Meeting) -> str | None:
+    """The address of the meeting's page (on LSPBOT_PUBLIC_URL), which the minutes' messages and documents carry."""
+    links = getattr(notify, "links", None)
+    return links.meeting(meeting.board.slug, meeting.date) if links is not None else None
+
+
 def keep_version(session: Session, notify: Notifier, record: MeetingRecord, content: dict[str, Any], kind: str,
                  by: str, now: dt.datetime, *, note: str | None = None,
                  at_meeting_id: int | None = None) -> tuple[MinutesVersion, Document]:
     """Keep the next version of a meeting's minutes (its Markdown with it) and the document it makes."""
     last = minutes_store.latest_version(session=session, meeting_id=record.meeting_id)
     number = (last.version + 1) if last else 1
-    document = minutes_document(content, number, kind)
+    document = minutes_document(content, number, kind, meeting_page(notify, record.meeting))
     version = minutes_store.add_version(session=session, meeting_id=record.meeting_id, kind=kind, content=content,
                                         markdown=notify.markdown(document), by=by, now=now, note=note,
                                         at_meeting_id=at_meeting_id)
@@ -84,7 +90,8 @@ def draft_minutes(session: Session, notify: Notifier, board: Board, meeting: Mee
     record.minutes_status = MinutesStatus.DRAFT.value
     record.minutes_drafted_at = now
     readers = boards.members_with_roles(session=session, board_id=board.id, roles=(Role.SECRETARIAT, Role.CHAIR))
-    data = dict(view_data(content, version.version, version.kind), intro="draft")
+    data = dict(view_data(content, version.version, version.kind), intro="draft",
+                web_url=meeting_page(notify, meeting))
     _send(notify, readers, data, document, f"minutes-draft:{meeting.id}")
     return version
 
@@ -118,7 +125,7 @@ def confirm_minutes(session: Session, notify: Notifier, board: Board, record: Me
     where = f" at the meeting of {at_meeting.date:%-d %B %Y}" if at_meeting else ""
     notify.to_channel(board.channel_id, NOTE, {"icon": ":lock:", "text": (
         f"The minutes of {meeting.date:%-d %B %Y} were confirmed{where} by {confirmed['by']}, and are now "
-        "locked.")}, key=f"minutes-confirmed:{meeting.id}")
+        "locked."), "url": meeting_page(notify, meeting)}, key=f"minutes-confirmed:{meeting.id}")
     return version
 
 
@@ -153,7 +160,8 @@ def circulate_minutes(session: Session, notify: Notifier, board: Board, record: 
     record.minutes_status = MinutesStatus.CIRCULATED.value
     record.circulated_at, record.circulated_by = now, by
     members = [m.member for m in boards.list_members(session=session, board_id=board.id) if m.left_at is None]
-    data = dict(view_data(content, version.version, version.kind), intro="circulated")
+    data = dict(view_data(content, version.version, version.kind), intro="circulated",
+                web_url=meeting_page(notify, meeting))
     _send(notify, members, data, document, f"minutes-circulated:{meeting.id}:v{version.version}")
     return version
 

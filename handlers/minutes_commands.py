@@ -12,7 +12,7 @@ from handlers import access, forms, mentions
 from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.ids import CallbackId
 from handlers.minutes import (
-    NOTE, TEMPLATE, circulate_minutes, confirm_minutes, correct_minute, edit_minute, may_circulate, name_of,
+    NOTE, TEMPLATE, circulate_minutes, confirm_minutes, correct_minute, edit_minute, may_circulate, meeting_page, name_of,
     refuse_if_confirmed,
 )
 from handlers.minutes_data import minutes_document, view_data
@@ -78,8 +78,9 @@ def _latest_reply(req: Request, record: MeetingRecord, meeting: Meeting) -> Repl
     latest = minutes_store.latest_version(session=req.session, meeting_id=meeting.id)
     if latest is None:
         raise NotFound(f"The meeting on {meeting.date:%-d %B %Y} has no minutes yet.")
-    data = dict(view_data(latest.content, latest.version, latest.kind), intro="show")
-    return Reply(TEMPLATE, data, documents=[minutes_document(latest.content, latest.version, latest.kind)])
+    page = meeting_page(req.notify, meeting)
+    data = dict(view_data(latest.content, latest.version, latest.kind), intro="show", web_url=page)
+    return Reply(TEMPLATE, data, documents=[minutes_document(latest.content, latest.version, latest.kind, page)])
 
 
 def handle_minutes_show(req: Request) -> Reply:

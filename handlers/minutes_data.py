@@ -164,9 +164,10 @@ def file_stem(board: str, day: dt.date) -> str:
     return f"{slug}-minutes-{day.isoformat()}"
 
 
-def minutes_document(content: dict[str, Any], version: int, kind: str) -> Document:
-    """The minutes as a document (Word and Markdown, from templates/docs/minutes.*)."""
-    data = view_data(content, version, kind)
+def minutes_document(content: dict[str, Any], version: int, kind: str, web_url: str | None = None) -> Document:
+    """The minutes as a document (Word and Markdown, from templates/docs/minutes.*); `web_url`: the meeting's
+    page, printed in it."""
+    data = dict(view_data(content, version, kind), web_url=web_url)
     day = data["meeting"]["date"]
     status = {"draft": "Draft minutes", "circulated": "Minutes (circulated, to be confirmed)",
               "confirmed": "Minutes"}.get(data["status"], "Minutes")

@@ -50,7 +50,8 @@ def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board
                                            occasion=day.today, now=day.now, detail=meeting.date.isoformat(),
                                            message_key=key):
             continue
-        document = agenda_document(compile_agenda(session, board, meeting, day.today))
+        page = outbox.links.meeting(board.slug, meeting.date) if outbox.links is not None else None
+        document = agenda_document(compile_agenda(session, board, meeting, day.today), web_url=page)
         for chair in chairs:
             outbox.to_user(chair.slack_user_id, TEMPLATE, dict(document.data, version=None), key=f"{key}:{chair.id}")
         outbox.document_to_users([(chair.slack_user_id, f"{key}:{chair.id}") for chair in chairs], document)

@@ -5,10 +5,13 @@ board's page address in `/lsp board set public yes`, and a member's signed link 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import re
 import uuid
 from collections.abc import Iterator
 
+import docx
 import icalendar
 import pytest
 from sqlalchemy import create_engine, update
@@ -210,3 +213,34 @@ def test_lsp_web_sends_a_signed_link_and_board_settings_show_the_address(server,
     r = board.bob.command("/lsp", "board settings")
     assert f"{PUBLIC_URL}/b/{slug}/" in r.text and "members only" in r.text, r.text
     assert "LSPBOT_PUBLIC_URL" not in r.text  # it is set
+
+
+def test_the_published_agenda_and_the_decisions_register_link_to_the_meeting_page(server, board: BoardFixture,
+                                                                                   fake_slack: FakeSlack):
+    _, slug = board_row(server, board)
+    page = f"{PUBLIC_URL}/b/{slug}/meetings/2019-10-10/"
+    chair = board.chair
+    chair.command("/plan", "meeting add 2019-10-10 10:00")
+    chair.command("/plan", 'item add 2019-10-10 "LSP Annual Report for Scrutiny" lead:"LB Ealing" kind:decision')
+    assert "Published version 1" in board.secretary.command("/agenda", "publish").text
+
+    def posted() -> list[str]:
+        return [blocks_text({"blocks": c.params["blocks"] if isinstance(c.params["blocks"], list)
+                             else json.loads(c.params["blocks"])})
+                for c in fake_slack.messages() if c.params.get("channel") == board.channel_id and c.params.get("blocks")]
+
+    wait_until(lambda: any("Agenda v1" in t for t in posted()), 20, interval=0.02, what="the published agenda")
+    assert f"<{page}|View on the web>" in next(t for t in posted() if "Agenda v1" in t)
+    markdown = db_rows(server.database_url, "SELECT p.markdown FROM agenda_publications p JOIN boards b "
+                       "ON b.id = p.board_id WHERE b.channel_id = :c", c=board.channel_id)[0][0]
+    assert f"**On the web:** <{page}>" in markdown  # the Markdown document, kept as published
+    word = None
+    for (payload,) in db_rows(server.database_url, "SELECT payload FROM outbox WHERE target = :c",
+                              c=board.channel_id):
+        data = json.loads(payload) if isinstance(payload, str) else payload
+        if str(data.get("filename", "")).endswith(".docx"):
+            word = docx.Document(io.BytesIO(bytes.fromhex(data["content_hex"])))
+    assert word is not None and f"On the web: {page}" in [p.text for p in word.paragraphs]
+
+    r = board.alice.command("/lsp", "decisions")
+    assert f"<{PUBLIC_URL}/b/{slug}/decisions/|View on the web>" in r.text, r.text

@@ -123,8 +123,11 @@ def test_demo_holds_the_october_meeting_and_its_minutes_are_confirmed_at_the_nex
     assert "The minutes of 10 October 2019 were confirmed at the meeting of 20 January 2020" in out
     assert "Version 3 (confirmed)" in out
     decisions = out[out.rindex("> /lsp decisions"):]
-    assert "*LSP/20/4* · Mon 20 Jan 2020 — *Community hubs in Southall*" in decisions
-    assert "*LSP/19/4* · Thu 10 Oct 2019 — *LSP Annual Report for Scrutiny*" in decisions
+    # each decision's date links to its meeting's page (shown by the console as "date (address)")
+    assert ("*LSP/20/4* · Mon 20 Jan 2020 (http://localhost:3000/b/lsp-executive/meetings/2020-01-20/) — "
+            "*Community hubs in Southall*") in decisions
+    assert ("*LSP/19/4* · Thu 10 Oct 2019 (http://localhost:3000/b/lsp-executive/meetings/2019-10-10/) — "
+            "*LSP Annual Report for Scrutiny*") in decisions
     document = docx.Document(str(demo.folder / "lsp-executive-minutes-2019-10-10.docx"))
     text = "\n".join([p.text for p in document.paragraphs]
                      + [cell.text for table in document.tables for row in table.rows for cell in row.cells])

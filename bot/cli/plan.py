@@ -163,6 +163,7 @@ def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.agenda import agenda_document
     from handlers.agenda_compile import compile_agenda
     from handlers.dates import DateParseError, parse_absolute_date
+    from handlers.links import Links
     from store import meetings
 
     def work(session, now: dt.datetime) -> int:
@@ -180,6 +181,7 @@ def cmd_agenda_draft(args: argparse.Namespace, settings: Settings) -> int:
             meeting = meetings.next_meeting(session=session, board_id=board.id, after=today)
             if meeting is None:
                 raise CliError(f"{board.name} has no meeting to come; give --date")
-        return [agenda_document(compile_agenda(session, board, meeting, today))]
+        page = Links(settings.public_url).meeting(board.slug, meeting.date)
+        return [agenda_document(compile_agenda(session, board, meeting, today), web_url=page)]
 
     return _run(settings, work, documents_to=args.out)
