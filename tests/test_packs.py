@@ -351,3 +351,31 @@ def test_a_stored_file_that_is_gone_is_retried_not_lost(runtime: Runtime, clock:
         from store.models import OutboxMessage
         state = session.get(OutboxMessage, row.id)
         assert state is not None and state.status.value == "pending" and "no stored file" in (state.last_error or "")
+
+
+def test_without_libreoffice_the_word_paper_goes_beside_the_pack_and_an_unreadable_one_is_reported(
+        database, clock: FixedClock):
+    from bot.runtime import build_runtime
+    from tests.support.settings import settings_for
+
+    with build_runtime(settings_for(database.url, LSPBOT_LIBREOFFICE="/nonexistent/soffice"), clock=clock,
+                       migrate=True) as runtime:
+        board_id, meeting_id = setup_board(runtime, clock)
+        now = clock.now()
+        word_id = add_paper(runtime, board_id, 1, "budget.docx", word_paper("Budget words"), DOCX, now)
+        add_paper(runtime, board_id, 3, "skills.pdf", b"%PDF-1.7 cut short", PDF, now)
+        clock.set(dt.datetime(2019, 5, 8, 10, 0, tzinfo=LONDON))
+        published = command(runtime, CHAIR, "/agenda", f"pack publish {MEETING.isoformat()}")
+        keys = run_later(runtime, CHAIR, CHANNEL, published.later)
+        assert f"pack:{meeting_id}:0:paper:{word_id}" in keys  # the Word paper, beside the pack in the channel
+        rows = {m.key: m for m in queued_since(runtime, 0) if m.key in keys}
+        assert rows[f"pack:{meeting_id}:0:paper:{word_id}"].payload["filename"] == "budget.docx"
+        warned = [m for m in rows.values() if m.key.startswith(f"pack-broken:{meeting_id}:")]
+        assert [m.target for m in warned] == [SECRETARY]
+        assert "skills.pdf could not be read as a PDF" in blocks_text(warned[0].payload)
+        public = pack_texts(runtime, meeting_id)[(0, "public")][0]
+        assert "Paper sent separately: budget.docx" in public and "Paper not included" in public
+        with db.session_scope(runtime.sessions) as session:
+            record = pack_store.published_main(session=session, meeting_id=meeting_id)
+            assert record is not None
+            assert [s["filename"] for s in record.separate] == ["budget.docx"]
