@@ -16,12 +16,15 @@ import icalendar
 import pytest
 from sqlalchemy import create_engine, update
 
+from handlers.base import Conflict
 from handlers.links import Links
+from store import db
 from store.models import AuditRecord, Meeting, PlanItem
 from tests.support.databases import backends, db_rows, make_database
+from tests.support.direct import Caller, RecordingNotifier
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess, known_board_people, start_server
-from tests.support.settings import DEFAULT_NOW
+from tests.support.settings import ADMIN, DEFAULT_NOW
 from tests.support.slack_requests import blocks_text, http
 from tests.support.waiting import wait_until
 
@@ -244,3 +247,22 @@ def test_the_published_agenda_and_the_decisions_register_link_to_the_meeting_pag
 
     r = board.alice.command("/lsp", "decisions")
     assert f"<{PUBLIC_URL}/b/{slug}/decisions/|View on the web>" in r.text, r.text
+
+
+def test_without_a_public_url_or_a_key_the_replies_say_which_setting(runtime, clock):
+    """Where LSPBOT_PUBLIC_URL is not set the addresses are on the default, and the replies say so; where there is
+    no key to sign links with, `/lsp web` refuses and names LSPBOT_SECRET_KEY. Handlers called directly."""
+    notes = RecordingNotifier(links=Links("http://localhost:3000", None, configured=False))
+    with db.session_scope(runtime.sessions) as session:
+        admin = Caller(session, clock, notes, ADMIN, "CFEEDS01")
+        created = admin("/lsp", 'board create "Feeds Board" chair:<@UFCHAIR|chair> org:"LB Ealing"')
+        text = blocks_text(runtime.renderer(created.template, created.data))
+        assert "http://localhost:3000/b/feeds-board/" in text and "until LSPBOT_PUBLIC_URL is set" in text
+        chair = admin.as_user("UFCHAIR")
+        changed = chair("/lsp", "board set public yes")
+        text = blocks_text(runtime.renderer(changed.template, changed.data))
+        assert "public at <http://localhost:3000/b/feeds-board/>" in text and "until LSPBOT_PUBLIC_URL is set" in text
+        welcomed = len(notes.sent)
+        with pytest.raises(Conflict, match="LSPBOT_SECRET_KEY"):
+            chair("/lsp", "web")
+        assert len(notes.sent) == welcomed  # no link sent
