@@ -63,6 +63,13 @@ def size_label(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
 
+def pages_label(pages: int | None) -> str:
+    """`1 page`, `12 pages`, or when they could not be counted, when they will be."""
+    if not pages:
+        return PAGES_LATER
+    return f"{pages} page" + ("s" if pages != 1 else "")
+
+
 def extension_of(filename: str) -> str:
     dot = filename.rfind(".")
     return filename[dot:].lower() if dot > 0 else ""

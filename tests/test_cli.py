@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import docx
+from pypdf import PdfReader
 
 from sqlalchemy import create_engine, inspect, text
 
@@ -116,7 +117,7 @@ def test_demo_holds_the_october_meeting_and_its_minutes_are_confirmed_at_the_nex
     out = demo.done.stdout
     assert demo.done.returncode == 0, demo.done.stderr
     assert "*Dr Sam Patel (sam.patel@nhs.net)* is coming to the *LSP Executive* meeting" in out
-    assert "Opened the meeting of Thursday 10 October 2019: its 9 items" in out
+    assert "Opened the meeting of Thursday 10 October 2019: its 10 items" in out
     assert "Carried to the meeting of Monday 20 January 2020: “Community hubs in Southall” (deferred)." in out
     assert "Circulated the minutes of 10 October 2019" in out
     assert "Community hubs in Southall — Southall Community Alliance · _for discussion_ · _deferred from 10 October 2019_" in out
@@ -136,6 +137,28 @@ def test_demo_holds_the_october_meeting_and_its_minutes_are_confirmed_at_the_nex
                      "Trustee of Southall Community Alliance", "Draft the 2020 theme paper on skills and employment",
                      "Cost the community hubs proposal"):
         assert expected in text, expected
+
+
+def test_demo_collects_papers_and_publishes_the_october_pack(demo: DemoRun):
+    """The demo's papers: the authors chased, a PDF and a Word paper sent in, the pack approved by the chair and
+    published on 2 October 2019 (five clear working days before the meeting), the confidential paper in the
+    members' pack only, and the meeting page's address shown."""
+    out = demo.done.stdout
+    assert demo.done.returncode == 0, demo.done.stderr
+    assert "chase-papers at 09:00: reminded Maggie Wilson of P4 (soon), P9 (soon)" in out
+    assert "P4 paper version 1 stored: lsp-annual-report-2018-19.pdf" in out
+    assert "P9 paper version 1 stored: southall-hubs-site-terms.docx" in out
+    assert "clicks Approve" in out
+    assert "compile-agendas at 09:00: published the agenda pack for Thu 10 Oct 2019" in out
+    assert "The pack is on the meeting's web page: http://localhost:3000/b/lsp-executive/meetings/2019-10-10/" in out
+    public = PdfReader(str(demo.folder / "lsp-executive-agenda-pack-2019-10-10.pdf"))
+    members = PdfReader(str(demo.folder / "lsp-executive-agenda-pack-2019-10-10-members.pdf"))
+    public_text = "\n".join(page.extract_text() for page in public.pages)
+    members_text = "\n".join(page.extract_text() for page in members.pages)
+    assert "Item 4 — LSP Annual Report for Scrutiny" in public_text and "Report for Executive Board" in public_text
+    assert "the terms offered for the site" not in public_text  # the confidential item: neither title nor paper
+    assert "Item 6 — Southall community hubs: the terms offered for the site" in members_text  # the Word paper
+    assert f"Page {len(members.pages)} of {len(members.pages)}" in members_text
 
 
 def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, board, tmp_path):

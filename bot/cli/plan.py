@@ -130,7 +130,7 @@ def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_agenda_paper(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render.pages import count_pages
-    from handlers.papers import item_by_ref, submit_paper, size_label
+    from handlers.papers import item_by_ref, pages_label, size_label, submit_paper
 
     path = Path(args.file)
     try:
@@ -147,7 +147,7 @@ def cmd_agenda_paper(args: argparse.Namespace, settings: Settings) -> int:
                             filename=path.name, content=content, pages=pages, submitted_by="cli", submitter=None,
                             actor=None, now=now)
         paper = done.paper
-        counted = f"{paper.pages} pages" if paper.pages else "pages counted when the pack is built"
+        counted = pages_label(paper.pages)
         print(f"{board.name}: P{item.ref} paper version {paper.version} stored: {paper.filename}, "
               f"{size_label(paper.size)}, {counted}" + (" (late: the pack was published)" if paper.late else ""))
         if done.data.get("note"):

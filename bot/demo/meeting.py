@@ -34,9 +34,12 @@ def _in_the_room(out: TextIO, console: Console, clock: FixedClock, line: str, mi
 def run_meeting_prep(console: Console, out: TextIO, clock: FixedClock) -> None:
     """A week before: the quorum set, the agenda published with its reply buttons, replies typed, an interest declared."""
     _at(clock, out, dt.datetime(2019, 10, 3, 10, 0, tzinfo=LONDON),
-        "the chair sets the quorum and publishes the agenda; members say whether they are coming")
+        "the chair sets the quorum and opens the board's web pages to the public; members say whether they are "
+        "coming")
     _step(out, console, CHAIR, "/lsp board set quorum members:1/3 orgs:3 chair:yes")
-    _step(out, console, CHAIR, "/agenda publish 2019-10-10")
+    _step(out, console, CHAIR, "/lsp board set public yes")
+    _step(out, console, "UROPER01", "/lsp web")
+    _step(out, console, "UROPER01", "/plan ics feed")
     _step(out, console, "UCREIGHT1", "/meeting reply attending 10 October 2019")
     _step(out, console, "UMATHARU1", "/meeting reply apologies 10 October 2019")
     _step(out, console, "ULOWE0001", '/meeting reply substitute "Dr Sam Patel" email:sam.patel@nhs.net 10 October 2019')
@@ -63,12 +66,14 @@ def run_meeting_demo(runtime: Runtime, console: Console, out: TextIO, clock: Fix
     _in_the_room(out, console, clock, "/meeting item 5 noted")
     _in_the_room(out, console, clock, "/action add Draft the 2020 theme paper on skills and employment "
                                       "<@UWHITTLE1|Paula Whittle> by 6 January 2020 item:5")
-    _in_the_room(out, console, clock, '/meeting declare <@UBASRAN1|Janpal Basran> item:6 "Trustee of Southall '
+    _in_the_room(out, console, clock, '/meeting item 6 agreed "Proceed on the terms offered for the site; the chair '
+                                      'to agree the final terms"')  # the confidential item, held in private
+    _in_the_room(out, console, clock, '/meeting declare <@UBASRAN1|Janpal Basran> item:7 "Trustee of Southall '
                                       'Community Alliance" left:yes')
-    _in_the_room(out, console, clock, "/meeting item 6 deferred")
+    _in_the_room(out, console, clock, "/meeting item 7 deferred")
     _in_the_room(out, console, clock, "/action add Cost the community hubs proposal with the council's property team "
-                                      "<@UROPER01|Andy Roper> by 10 January 2020 item:6")
-    _in_the_room(out, console, clock, '/meeting item 7 noted "Performance at quarter 1 noted; red measures to come '
+                                      "<@UROPER01|Andy Roper> by 10 January 2020 item:7")
+    _in_the_room(out, console, clock, '/meeting item 8 noted "Performance at quarter 1 noted; red measures to come '
                                       'back with recovery plans"')
     _in_the_room(out, console, clock, "/meeting end", minutes=15)
     out.write("\n— The secretariat reads the draft minutes and circulates them —\n")

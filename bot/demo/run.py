@@ -86,9 +86,16 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
 
     run_performance_demo(runtime, console, out, workdir, CHANNEL)
     from bot.demo.meeting import run_confirmation_demo, run_meeting_demo, run_meeting_prep
+    from bot.demo.papers import run_papers_setup, save_packs, send_papers
     from bot.demo.schedule import run_schedule_demo
 
-    run_schedule_demo(runtime, console, out, clock, end=dt.date(2019, 10, 2))
+    run_papers_setup(console, out)
+    run_schedule_demo(runtime, console, out, clock, end=dt.date(2019, 9, 24))
+    clock.set(dt.datetime(2019, 9, 25, 11, 0, tzinfo=LONDON))
+    send_papers(runtime, out, workdir)
+    run_schedule_demo(runtime, console, out, clock, start=dt.date(2019, 9, 25), end=dt.date(2019, 10, 2))
+    out.write("\nThe published agenda packs are in " + str(workdir) + ":\n")
+    save_packs(runtime, out, workdir)
     run_meeting_prep(console, out, clock)
     run_schedule_demo(runtime, console, out, clock, start=dt.date(2019, 10, 4), end=dt.date(2019, 10, 9))
     run_meeting_demo(runtime, console, out, clock, workdir)
