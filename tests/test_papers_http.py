@@ -11,10 +11,9 @@ import json
 from typing import Any
 
 import docx
-import pytest
 from reportlab.pdfgen import canvas
 
-from tests.support.databases import backends, db_rows
+from tests.support.databases import db_rows
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess, run_lspbot
 from tests.support.slack_requests import SlackUser
@@ -159,10 +158,7 @@ def test_attach_as_paper_on_a_message_with_a_file(server: ServerProcess, board: 
 
 
 def test_the_command_line_stores_a_pdf_and_a_word_paper(server: ServerProcess, board: BoardFixture, tmp_path) -> None:
-    """Three `lspbot` processes (a second or more each): run on one backend, PostgreSQL when the tests have it (the
-    command line's path to the database is the one the server's tests above take on both)."""
-    if len(backends()) > 1 and server.database_url.startswith("sqlite"):
-        pytest.skip("the command line's papers run once, on PostgreSQL")
+    """`lspbot agenda paper`: a PDF, then a Word version (its own page count), then a file that is neither."""
     plan_with_papers(board)
     paper = tmp_path / "skills.pdf"
     paper.write_bytes(pdf(5))
