@@ -19,7 +19,6 @@ from bot.clock import Clock, OffsetClock, SystemClock
 from bot.health import DatabaseHealth
 from bot.render.documents import DocumentRenderer, check_template
 from bot.render.environment import Renderer
-from bot.render.pack import PackBuilder
 from bot.render.templates import TemplateFolders, load_templates
 from bot.settings import Settings
 from handlers.base import Attachment, Document, DomainError, Later, Reply, Request
@@ -98,7 +97,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
     try:
         if check_schema:
             db.check_schema(engine, upgrading=migrate)
-        if migrate:
+        if migrate and db.current_revision(engine) != db.head_revision():
             db.upgrade(engine)
     except BaseException:
         engine.dispose()
@@ -124,8 +123,7 @@ def renderer_for(settings: Settings) -> Renderer:
     templates = TemplateFolders()
     if settings.templates_dir is not None:
         templates = load_templates(settings.templates_dir, check_template)
-    return Renderer(templates=templates, documents=DocumentRenderer(templates),
-                    packs=PackBuilder(settings.libreoffice))
+    return Renderer(templates=templates, documents=DocumentRenderer(templates), libreoffice=settings.libreoffice)
 
 
 @dataclass

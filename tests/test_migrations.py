@@ -31,6 +31,8 @@ def test_the_models_match_the_migrations(database: TestDatabase) -> None:
     try:
         heads = ScriptDirectory.from_config(db.alembic_config(database.url)).get_heads()
         assert db.current_revision(engine) == ", ".join(sorted(heads)), "the database is not at the migrations' head"
+        assert db.head_revision() == db.script_heads() == ", ".join(sorted(heads)), (
+            "store.db.HEAD must name the last migration")
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
             differences = compare_metadata(context, Base.metadata)

@@ -237,18 +237,21 @@ class Renderer:
     shipped ones or a deployment's); and the agenda pack (`handlers.pack_spec.PackSpec`) into its PDF."""
 
     def __init__(self, env: Environment | None = None, templates: TemplateFolders | None = None,
-                 documents: DocumentFiles | None = None, packs: PackFiles | None = None) -> None:
+                 documents: DocumentFiles | None = None, packs: PackFiles | None = None,
+                 libreoffice: str | None = None) -> None:
         self.templates = templates or TemplateFolders()
         self.env = env or build_environment(loader=self.templates.loader())
         self._documents = documents
         self._packs = packs
+        self._libreoffice = libreoffice  # LSPBOT_LIBREOFFICE, for the pack builder made on first use
 
     def build_pack(self, spec: PackSpec) -> BuiltPack:
-        """The agenda pack's PDF (with LibreOffice, if there is one, for its Word papers)."""
+        """The agenda pack's PDF (with LibreOffice, if there is one, for its Word papers). The builder (pypdf and
+        reportlab with it) is loaded on first use, so a command that builds no pack does not pay for loading it."""
         if self._packs is None:
             from bot.render.pack import PackBuilder
 
-            self._packs = PackBuilder()
+            self._packs = PackBuilder(self._libreoffice)
         return self._packs.build(spec)
 
     def documents(self, document: Document) -> list[Attachment]:
