@@ -7,7 +7,7 @@ figures on every page, so each page has a content stream as a word processor's e
 process, `bot.render.pack.PackBuilder.build`: the cover and the agenda drawn twice (to count the agenda's pages,
 then with the page references), every paper read, every page stamped with its item header and "Page X of Y", and
 the whole written out. `--word N` makes N of the papers Word documents (python-docx) to convert with LibreOffice,
-two at a time. Prints each run's time and the slowest against the goal (< 10 s) and exits 1 if it is missed.
+all in one run of it. Prints each run's time and the slowest against the goal (< 10 s) and exits 1 if it is missed.
 """
 
 from __future__ import annotations

@@ -18,8 +18,6 @@ from __future__ import annotations
 import io
 import logging
 import unicodedata
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -29,12 +27,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
-from bot.render.convert import ConversionFailed, find_libreoffice, word_to_pdf
+from bot.render.convert import ConversionFailed, find_libreoffice, words_to_pdf
 from handlers.pack_spec import BuiltPack, PackEntry, PackSpec, PaperPlace
 
 log = logging.getLogger("lspbot.pack")
 
-CONVERSIONS_AT_ONCE = 2  # LibreOffice processes at a time (each takes a core for 2–3 s)
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 MARGIN = 56.0  # points (about 2 cm)
 STAMP_SIZE = 9.0
@@ -78,10 +75,8 @@ class PackBuilder:
     """Builds packs (bot.render.Renderer.build_pack); `libreoffice`: the configured soffice (LSPBOT_LIBREOFFICE),
     else the one on the PATH, if any."""
 
-    def __init__(self, libreoffice: str | None = None, *,
-                 convert: Callable[[bytes, str, str], bytes] | None = None) -> None:
+    def __init__(self, libreoffice: str | None = None) -> None:
         self.program = find_libreoffice(libreoffice)
-        self._convert = convert or (lambda content, suffix, program: word_to_pdf(content, suffix, program))
 
     def build(self, spec: PackSpec) -> BuiltPack:
         papers = self._read_papers(spec)
@@ -124,17 +119,19 @@ class PackBuilder:
     # ------------------------------------------------------------ the papers
 
     def _read_papers(self, spec: PackSpec) -> list[_Paper]:
-        """Each entry's paper, read (PDF) or converted (Word, in parallel); in the agenda's order."""
+        """Each entry's paper, read (PDF) or converted (Word, all in one LibreOffice run); in the agenda's order."""
         papers = [_Paper(e) for e in spec.entries if e.paper is not None]
         words = [p for p in papers if p.entry.paper is not None and not p.entry.paper.is_pdf]
         if words and self.program is None:
             for paper in words:
                 paper.separate = True
         elif words:
-            with ThreadPoolExecutor(max_workers=CONVERSIONS_AT_ONCE, thread_name_prefix="pack-convert") as pool:
-                converted = list(pool.map(self._converted, words))
-            for paper, pdf in zip(words, converted, strict=True):
-                if pdf is None:
+            documents = [(p.entry.paper.content, PurePath(p.entry.paper.filename).suffix.lower() or ".docx")
+                         for p in words if p.entry.paper is not None]
+            for paper, pdf in zip(words, words_to_pdf(documents, self.program), strict=True):
+                if isinstance(pdf, ConversionFailed):
+                    log.warning("could not convert %s to PDF: %s",
+                                paper.entry.paper.filename if paper.entry.paper else "a paper", pdf)
                     paper.separate = True
                 else:
                     self._open(paper, pdf)
@@ -142,15 +139,6 @@ class PackBuilder:
             if paper.entry.paper is not None and paper.entry.paper.is_pdf:
                 self._open(paper, paper.entry.paper.content)
         return papers
-
-    def _converted(self, paper: _Paper) -> bytes | None:
-        assert paper.entry.paper is not None and self.program is not None
-        suffix = PurePath(paper.entry.paper.filename).suffix.lower() or ".docx"
-        try:
-            return self._convert(paper.entry.paper.content, suffix, self.program)
-        except ConversionFailed as exc:
-            log.warning("could not convert %s to PDF: %s", paper.entry.paper.filename, exc)
-            return None
 
     @staticmethod
     def _open(paper: _Paper, content: bytes) -> None:
