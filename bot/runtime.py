@@ -140,7 +140,6 @@ class Outcome:
     show: bool = False  # shown to the clicker even where a button's message updates itself
     queued: list[str] = field(default_factory=list)  # the keys of the messages it queued in the outbox
     later: list[Later] = field(default_factory=list)  # work to run after the ack (run_later)
-    fetch: list[dict[str, Any]] = field(default_factory=list)  # Slack files to download after the ack (a form's)
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -211,7 +210,7 @@ def run_in_unit_of_work(
         runtime.wake_sender()
     return Outcome(payload=payload, in_channel=reply.in_channel, attachments=reply.attachments,
                    open_modal=reply.open_modal, documents=reply.documents, show=reply.show, queued=queued,
-                   later=reply.later, fetch=reply.fetch)
+                   later=reply.later)
 
 
 def run_handler(
@@ -292,13 +291,23 @@ def send_documents(runtime: Runtime, user_id: str, documents: list[Document]) ->
     return outbox.keys
 
 
-def run_later(runtime: Runtime, user_id: str, channel_id: str | None, later: list[Later]) -> list[str]:
+def run_later(runtime: Runtime, user_id: str, channel_id: str | None, later: list[Later],
+              fetch: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None) -> list[str]:
     """Run the work a handler left for after the ack (`handlers.base.Later`), each in its own unit of work as the
-    same person; a refusal or failure goes to their DM. The keys of what was queued."""
+    same person; a refusal or failure goes to their DM. The keys of what was queued.
+
+    `fetch` is the transport's way to download the Slack files a `Later` names (bot/slack/files.py): its answer
+    (`fetched` or `fetch_error`) is added to the work's values. A transport without one never gets such work."""
     keys: list[str] = []
     for work in later:
-        outcome = run_handler(runtime, work.handler, user_id=user_id, channel_id=channel_id, values=work.values,
-                              what=getattr(work.handler, "__name__", "later"))
+        what = getattr(work.handler, "__name__", "later")
+        values = work.values
+        if work.files:
+            if fetch is None:
+                raise ValueError(f"{what} needs Slack files downloaded, which this transport cannot do")
+            values = {**values, **fetch(work.files)}
+        outcome = run_handler(runtime, work.handler, user_id=user_id, channel_id=channel_id, values=values,
+                              what=what)
         keys += outcome.queued
         if not outcome.ok:
             blocks = outcome.payload.get("blocks") or []

@@ -224,12 +224,19 @@ class Document:
 
 @dataclass
 class Later:
-    """Work a handler leaves for after Slack's acknowledgement, for what takes seconds (building the agenda pack):
-    `handler` runs as the same person, in a unit of work of its own, with `values` as its form values; it says
-    what it has to say through its notifier (its reply is not shown), and a refusal goes to the person's DM."""
+    """Work a handler leaves for after Slack's acknowledgement, for what takes seconds (building the agenda pack,
+    downloading a paper): `handler` runs as the same person, in a unit of work of its own, with `values` as its
+    form values; it says what it has to say through its notifier (its reply is not shown), and a refusal goes to
+    the person's DM.
+
+    `files` are Slack files ({"id", "name", "size"}) a form's submission carries: the transport downloads them
+    before `handler` runs and adds to its values `fetched` (each file's id, name, content, pages, mimetype) or
+    `fetch_error` (why one could not be). Only Slack's transport can: no command of the console or the CLI leaves
+    such work."""
 
     handler: Callable[[Request], Reply]
     values: dict[str, Any] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -244,9 +251,6 @@ class Reply:
     documents: list[Document] = field(default_factory=list)  # rendered and sent as files after the ack
     show: bool = False  # a button whose message updates itself still shows this reply (a stale click's answer)
     later: list[Later] = field(default_factory=list)  # run after the ack (see `Later`)
-    # Slack files ({"id", "name", "size"}) a form's submission carries: the transport downloads them after the ack
-    # and runs the form's `after_fetch` handler with them (values["fetched"]: name, content, pages)
-    fetch: list[dict[str, Any]] = field(default_factory=list)
 
 
 class DomainError(Exception):

@@ -26,7 +26,18 @@ from sqlalchemy.orm import Session
 
 from handlers import access
 from handlers import packs as pack_rules
-from handlers.base import Actor, DomainError, Forbidden, InvalidInput, Notifier, NotFound, Reply, Request, UsageError
+from handlers.base import (
+    Actor,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    Later,
+    Notifier,
+    NotFound,
+    Reply,
+    Request,
+    UsageError,
+)
 from handlers.board_rules import board_config
 from handlers.ids import ActionId, CallbackId
 from handlers.parsing import parse_id
@@ -331,10 +342,10 @@ def _metadata(req: Request) -> dict[str, Any]:
 
 def handle_paper_form(req: Request) -> Reply:
     """The paper form submitted: checked as far as it can be before the file is downloaded (a refusal stays on the
-    form); the transport then fetches the file and runs `handle_paper_fetched`."""
+    form); after the ack the transport fetches the file and runs `handle_paper_fetched` with the form's values."""
     board, item, file = _submission(req)
     return Reply("slack/agenda_note.json.j2", {"text": f"Receiving {file['name']} for P{item.ref}…"},
-                 fetch=[file])
+                 later=[Later(handle_paper_fetched, dict(req.values), files=[file])])
 
 
 def handle_paper_fetched(req: Request) -> Reply:
@@ -375,7 +386,7 @@ BUTTONS = (
 )
 FORMS = (
     Form(CallbackId.PAPER_UPLOAD, handle_paper_form, "send a paper", default_field=FIELD_FILE, fields=FIELDS,
-         who=Who.READERS, narrower=NARROWER, after_fetch=handle_paper_fetched),
+         who=Who.READERS, narrower=NARROWER),
 )
 SHORTCUTS = (
     Shortcut(CallbackId.PAPER_ATTACH, handle_paper_attach,

@@ -149,9 +149,6 @@ class Form:
     narrower: str = ""
     opened_by: str = ""  # the command that opens it when typed with no text: "/action add"
     opener: Handler | None = None  # opens it for that command, offering the boards to choose from
-    # runs after the ack once the files the handler's reply names (`Reply.fetch`) are downloaded: for a form taking a
-    # file (Slack's file input), whose bytes cannot be fetched within the 3 seconds of the acknowledgement
-    after_fetch: Handler | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "callback_id", _plain_id(self.callback_id))

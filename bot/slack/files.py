@@ -1,5 +1,6 @@
 """Files a form carries (Slack's file input, or the file of a message a shortcut was used on), fetched after the
-ack: downloaded with the bot's token, their pages counted, handed to the form's `after_fetch` handler."""
+ack: downloaded with the bot's token, their pages counted, handed to the handler of the `Later` that names them
+(`run_later`'s `fetch`)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -24,7 +25,7 @@ from slack_sdk import WebClient
 from bot.slack.files import fetch_files
 from bot.slack.home import publish_home
 from bot.runtime import Outcome, Runtime, run_handler, run_later, send_documents
-from handlers.base import Reply, Request
+from handlers.base import Later, Reply, Request
 from handlers.registry import Registry, Success
 
 log = logging.getLogger("lspbot.interactions")
@@ -149,6 +150,12 @@ def _carry(outcome: Outcome) -> dict[str, Any]:
             "later": outcome.later if outcome.ok else []}
 
 
+def run_after_ack(runtime: Runtime, client: WebClient, user_id: str, channel_id: str | None,
+                  later: list[Later]) -> None:
+    """The work a button's or a form's handler left for after the ack, the Slack files it names downloaded first."""
+    run_later(runtime, user_id, channel_id, later, fetch=partial(fetch_files, runtime, client))
+
+
 def button(runtime: Runtime, handler: Callable[[Request], Reply], *, success: Success = "say"):
     """The (ack, lazy) pair of listeners of a button that runs `handler`."""
 
@@ -167,7 +174,7 @@ def button(runtime: Runtime, handler: Callable[[Request], Reply], *, success: Su
             send_documents(runtime, user_id, done["documents"])
         if done.get("later"):
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-            run_later(runtime, user_id, channel, done["later"])
+            run_after_ack(runtime, client, user_id, channel, done["later"])
         if home:
             if not opened:
                 note = "" if done.get("ok") and not done.get("show") else _plain(done)
@@ -197,7 +204,7 @@ def register(app: App, runtime: Runtime, registry: Registry) -> None:
             app.action(declared.action_id)(ack=ack_click, lazy=[after_click])
     for form in registry.forms:
         register_form(app, runtime, form.callback_id, form.handler, default_field=form.default_field,
-                      fields=form.fields, after_fetch=form.after_fetch)
+                      fields=form.fields)
 
 
 def field_errors(outcome: Outcome, default_field: str, fields: tuple[str, ...]) -> dict[str, str]:
@@ -211,20 +218,19 @@ def field_errors(outcome: Outcome, default_field: str, fields: tuple[str, ...]) 
 
 
 def register_form(app: App, runtime: Runtime, callback_id: str, handler: Callable[[Request], Reply], *,
-                  default_field: str, fields: tuple[str, ...] = (),
-                  after_fetch: Callable[[Request], Reply] | None = None) -> None:
+                  default_field: str, fields: tuple[str, ...] = ()) -> None:
     """A form's submission: checked by `handler`; a refusal stays on the form, on the field at fault.
 
-    Accepted, the form closes; if it was opened from the Home tab, the Home tab is republished after the ack. A
-    form with `after_fetch` (one taking a file) has the files its reply names downloaded after the ack, and then
-    `after_fetch` runs with them (bot/slack/files.py)."""
+    Accepted, the form closes; after the ack its reply's documents are sent and the work it left (`Later`: storing
+    a paper once its file is downloaded, bot/slack/files.py) runs as a button's does; if it was opened from the
+    Home tab, the Home tab is then republished."""
 
     def ack_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         values, home = submitted_values(view)
         user_id, user_name = user_of(body)
         outcome = run_handler(runtime, handler, user_id=user_id, channel_id=None, values=values, user_name=user_name)
-        context[_OUTCOME] = {"ok": outcome.ok, "home": home, "documents": outcome.documents, "fetch": outcome.fetch,
-                             "values": values if outcome.fetch else {}}
+        context[_OUTCOME] = {"ok": outcome.ok, "home": home, "documents": outcome.documents,
+                             "later": outcome.later if outcome.ok else []}
         if outcome.ok:
             ack()
         else:
@@ -232,11 +238,8 @@ def register_form(app: App, runtime: Runtime, callback_id: str, handler: Callabl
 
     def after_submission(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         done = context.get(_OUTCOME) or {}
-        if done.get("ok") and done.get("fetch") and after_fetch is not None:
-            user_id, user_name = user_of(body)
-            fetched = fetch_files(runtime, client, done["fetch"])
-            run_handler(runtime, after_fetch, user_id=user_id, channel_id=None, user_name=user_name,
-                        values={**done.get("values", {}), **fetched})
+        if done.get("later"):
+            run_after_ack(runtime, client, user_of(body)[0], None, done["later"])
         if done.get("documents"):
             send_documents(runtime, user_of(body)[0], done["documents"])
         if done.get("ok") and done.get("home"):
