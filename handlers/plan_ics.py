@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -85,6 +84,8 @@ def plan_ics(session: Session, board: Board, now: dt.datetime, *, links: Links |
     own = plan_store.items_for_meetings(session=session, meeting_ids=[m.id for m in found])
     revisions = event_revisions(session, found)
     duration = dt.timedelta(minutes=int(plan_store.cadence(board).get("duration") or DEFAULT_DURATION))
+    import icalendar  # loaded by the first calendar made, not by every process that loads the commands
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//lspbot//forward plan//EN")
     cal.add("version", "2.0")

@@ -5,6 +5,7 @@ from, and the ones test modules share, are in tests/support/."""
 from __future__ import annotations
 
 import compileall
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +20,9 @@ from tests.support.server import (
     BOARD_PEOPLE,
     BoardFixture,
     DemoRun,
+    demo_once,
     ServerProcess,
     board_people_id,
-    run_lspbot,
     serve_with_board_people,
 )
 from tests.support.settings import ADMIN, DEFAULT_NOW, lspbot_env, settings_for
@@ -98,10 +99,12 @@ def server(request: pytest.FixtureRequest, fake_slack_server: FakeSlack, tmp_pat
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """`lspbot demo` run once for the tests that read what it shows and the documents it leaves (it renders every
-    document, so each run takes seconds); in a folder of its own, with a database URL it must not touch."""
-    folder = tmp_path_factory.mktemp("demo-run")
+    document, so each run takes seconds); in a folder of its own, with a database URL it must not touch. Under
+    pytest-xdist the workers of one run share it (the folder is in their common base, and the first runs it)."""
     env = lspbot_env("sqlite:///unused.db", "http://127.0.0.1:9/api/")
-    return DemoRun(run_lspbot(["demo", "--out", str(folder / "demo")], env, cwd=folder), folder)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return demo_once(tmp_path_factory.getbasetemp().parent / "demo-run", env)
+    return demo_once(tmp_path_factory.mktemp("demo-run"), env)
 
 
 @pytest.fixture

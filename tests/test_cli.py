@@ -13,22 +13,22 @@ from pypdf import PdfReader
 from sqlalchemy import create_engine, inspect, text
 
 from tests.support.databases import db_rows
-from tests.support.server import DemoRun, ServerProcess, run_lspbot
+from tests.support.server import DemoRun, ServerProcess, run_lspbot_process
 from tests.support.settings import lspbot_env
 
 
 def test_missing_setting_stops_with_one_line(tmp_path, fake_slack_server):
     env = lspbot_env(f"sqlite:///{tmp_path / 'x.db'}", fake_slack_server.url)
     del env["SLACK_SIGNING_SECRET"]
-    done = run_lspbot(["serve", "--port", "0"], env, cwd=tmp_path)
+    done = run_lspbot_process(["serve", "--port", "0"], env, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["lspbot: missing setting SLACK_SIGNING_SECRET: set it in the environment or in .env"]
     env = lspbot_env(f"sqlite:///{tmp_path / 'x.db'}", fake_slack_server.url)
     env.pop("SLACK_APP_TOKEN", None)
-    done = run_lspbot(["serve", "--socket"], env, cwd=tmp_path)
+    done = run_lspbot_process(["serve", "--socket"], env, cwd=tmp_path)
     assert done.returncode == 2 and "SLACK_APP_TOKEN" in done.stderr
     env["LSPBOT_TIMEZONE"] = "Mars/Olympus"
-    done = run_lspbot(["db", "current"], env, cwd=tmp_path)
+    done = run_lspbot_process(["db", "current"], env, cwd=tmp_path)
     assert done.returncode == 2 and "LSPBOT_TIMEZONE" in done.stderr
 
 
@@ -36,19 +36,19 @@ def test_settings_come_from_dotenv(tmp_path, fake_slack_server):
     env = lspbot_env(f"sqlite:///{tmp_path / 'x.db'}", fake_slack_server.url)
     db_url = env.pop("DATABASE_URL")
     (tmp_path / ".env").write_text(f"DATABASE_URL={db_url}\n")
-    done = run_lspbot(["db", "upgrade"], env, cwd=tmp_path)
+    done = run_lspbot_process(["db", "upgrade"], env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "x.db").exists()
 
 
 def test_db_upgrade_is_idempotent(database, fake_slack_server, tmp_path):
     env = lspbot_env(database.url, fake_slack_server.url)
-    first = run_lspbot(["db", "upgrade"], env, cwd=tmp_path)
-    second = run_lspbot(["db", "upgrade"], env, cwd=tmp_path)
+    first = run_lspbot_process(["db", "upgrade"], env, cwd=tmp_path)
+    second = run_lspbot_process(["db", "upgrade"], env, cwd=tmp_path)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert "database at revision" in second.stdout
     # One head: the migrations' branches are merged, so `lspbot db current` (and `alembic upgrade head`) name one.
-    current = run_lspbot(["db", "current"], env, cwd=tmp_path)
+    current = run_lspbot_process(["db", "current"], env, cwd=tmp_path)
     assert current.stdout.strip() == db_head(), current.stdout
 
 
@@ -66,7 +66,7 @@ def test_actions_export_csv(server: ServerProcess, board, tmp_path):
     board.chair.command("/action", f"add =SUM(A1) formula-looking text <@{board.bob.user_id}|bob> by 2019-08-01")
     board.bob.command("/action", "update #1 Started, with a, comma")
     board.alice.command("/action", 'add "Quoted, with ""commas"" inside"')
-    done = run_lspbot(["actions", "export", "--board", board.name, "--format", "csv"], server.env, cwd=tmp_path)
+    done = run_lspbot_process(["actions", "export", "--board", board.name, "--format", "csv"], server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("\ufeff")  # Excel reads UTF-8 (accents) only with the byte-order mark
     rows = list(csv.reader(io.StringIO(done.stdout.removeprefix("\ufeff"))))
@@ -78,9 +78,9 @@ def test_actions_export_csv(server: ServerProcess, board, tmp_path):
     assert by_ref["#1"][7] == "2019-07-16 09:30"  # the board's clock (London, summer time), not UTC
     assert by_ref["#1"][8] == "Started, with a, comma"
     assert by_ref["#2"][6] == "open"
-    done = run_lspbot(["actions", "export", "--board", "No Such Board"], server.env, cwd=tmp_path)
+    done = run_lspbot_process(["actions", "export", "--board", "No Such Board"], server.env, cwd=tmp_path)
     assert done.returncode == 2 and "no board called" in done.stderr
-    plain = run_lspbot(["actions", "export", "--no-bom"], server.env, cwd=tmp_path)
+    plain = run_lspbot_process(["actions", "export", "--no-bom"], server.env, cwd=tmp_path)
     assert plain.returncode == 0 and plain.stdout.startswith("ref,board,")
     # A reader that stops early (`| head -c 10`) is not an error and leaves no traceback: 3,000 more rows
     # (copies of #1) make the output far larger than the pipe's buffer, so the writer meets the closed pipe.
@@ -165,7 +165,7 @@ def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, bo
     env = dict(server.env)
     script = (f"/action add Console-made action <@{board.bob.user_id}|bob> by Friday\n"
               f"/action list all\n:as {board.bob.user_id}\n/action done #1 done from the console\n")
-    done = run_lspbot(["console", "--as", board.chair.user_id, "--channel", board.channel_id], env,
+    done = run_lspbot_process(["console", "--as", board.chair.user_id, "--channel", board.channel_id], env,
                       input=script, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Recorded on" in done.stdout and "DM to @bob" in done.stdout
@@ -175,7 +175,7 @@ def test_console_transport_runs_commands_and_shows_dms(server: ServerProcess, bo
 
     # The chair's agenda draft: the message, and the Word and Markdown files saved where the console says.
     script = "/plan meeting add 2019-10-10 10:00\n/agenda draft\n"
-    done = run_lspbot(["console", "--as", board.chair.user_id, "--channel", board.channel_id, "--files", "got"],
+    done = run_lspbot_process(["console", "--as", board.chair.user_id, "--channel", board.channel_id, "--files", "got"],
                       env, input=script, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Draft agenda" in done.stdout
@@ -191,7 +191,7 @@ def test_the_console_says_forms_open_in_slack_and_shows_the_typed_command(server
     script = ("/plan meeting add 2019-10-10 10:00\n"
               '/lsp outcome add "Healthy lives" lead:"Ealing PCT"\n'
               "/update\n/update quarterly\n/action add\n/agenda add\n")
-    done = run_lspbot(["console", "--as", board.chair.user_id, "--channel", board.channel_id], dict(server.env),
+    done = run_lspbot_process(["console", "--as", board.chair.user_id, "--channel", board.channel_id], dict(server.env),
                       input=script, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -223,7 +223,7 @@ def test_the_console_shows_only_what_its_own_commands_queue(database, fake_slack
     env = lspbot_env(database.url, fake_slack_server.url)
     script = ('/lsp board create "Console board" chair:<@UCHAIR1|carol> org:"LB Ealing"\n'
               ":as UCHAIR1\n/action add Book the venue <@UCHAIR1|carol> by Friday\n")
-    done = run_lspbot(["console", "--as", "UADMIN", "--channel", "CCONSOLE9"], env, input=script, cwd=tmp_path)
+    done = run_lspbot_process(["console", "--as", "UADMIN", "--channel", "CCONSOLE9"], env, input=script, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Recorded on" in done.stdout and "DM to @carol" in done.stdout and "Not allowed" not in done.stdout, done.stdout
     assert "A real reminder" not in done.stdout

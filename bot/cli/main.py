@@ -264,11 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    """The command line; `environ` in place of the process's environment (and no .env file), for a caller that
+    runs a command in its own process."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings() if environ is None else load_settings(environ, env_file=None)
     except SettingsError as exc:
         print(f"lspbot: {exc}", file=sys.stderr)
         return 2

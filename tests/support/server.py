@@ -1,7 +1,13 @@
-"""`lspbot` as a real process: its command line, `lspbot serve` on a free port, and a board set up on it."""
+"""`lspbot` for the tests: its command line (a one-shot command in the test's own process, the rest as a process of
+their own), `lspbot serve` as a real process on a free port, and a board set up on it."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import io
+import json
+import logging
 import subprocess
 import sys
 import time
@@ -53,11 +59,86 @@ class DemoRun:
         return self.cwd / "demo"
 
 
+def demo_once(folder: Path, env: dict[str, str]) -> DemoRun:
+    """`lspbot demo` run in `folder`, once for all the test processes sharing it: the first to take the folder's lock
+    runs it and records what it did; the others, waiting on the lock, read that (the demo takes seconds of both cores,
+    and the tests only read what it shows and leaves)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "demo-run.json"
+    with open(folder / "demo-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            done = run_lspbot(["demo", "--out", str(folder / "demo")], env, cwd=folder)
+            record.write_text(json.dumps({"args": done.args, "returncode": done.returncode, "stdout": done.stdout,
+                                          "stderr": done.stderr}), encoding="utf-8")
+        kept = json.loads(record.read_text(encoding="utf-8"))
+    return DemoRun(subprocess.CompletedProcess(kept["args"], kept["returncode"], kept["stdout"], kept["stderr"]),
+                   folder)
+
+
+# The command line's long-running commands, and those that set up logging or the database's schema for a whole process,
+# always run as a process of their own; the one-shot commands run in the test's process (see `run_lspbot`).
+OWN_PROCESS = frozenset({"serve", "scheduler", "console", "demo", "db"})
+
+
 def run_lspbot(args: list[str], env: dict[str, str], *, input: str | None = None, cwd: Path | None = None,
                timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real `lspbot` command line."""
+    """Run the real `lspbot` command line. A one-shot command (plan, agenda, report, jobs run, …) runs in this process:
+    `bot.cli.main.main` with `env` as its environment and its standard streams and log captured, which is all the
+    command line does except start Python and load lspbot (a second or two of both cores each time, on a suite that
+    runs it nearly two hundred times). The others, and any run in a folder of its own, run as a process
+    (`run_lspbot_process`); tests/test_cli.py runs the command line as a process throughout."""
+    if args and args[0] not in OWN_PROCESS and cwd is None:
+        return _run_in_process(args, env, input=input)
+    return run_lspbot_process(args, env, input=input, cwd=cwd, timeout=timeout)
+
+
+def run_lspbot_process(args: list[str], env: dict[str, str], *, input: str | None = None, cwd: Path | None = None,
+                       timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real `lspbot` command line as a process of its own."""
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, input=input, capture_output=True,
                           text=True, timeout=timeout, cwd=cwd or ROOT)
+
+
+def _run_in_process(args: list[str], env: dict[str, str], *, input: str | None) -> subprocess.CompletedProcess:
+    """`lspbot <args>` through `bot.cli.main.main` in this process, as `run_lspbot_process` would see it: its exit
+    status, and its output and errors (the log included) as text with universal newlines."""
+    from bot.cli.main import main
+
+    out, err = _stream(), _stream()
+    log_handler = logging.StreamHandler(err)
+    log_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(log_handler)
+    root.setLevel(getattr(logging, env.get("LSPBOT_LOG_LEVEL", "INFO").upper(), logging.INFO))
+    stdin = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO((input or "").encode("utf-8")), encoding="utf-8")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(args, environ=dict(env))
+            except SystemExit as exc:  # argparse's refusals, and sys.exit in a command
+                status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if exc.code is not None and not isinstance(exc.code, int):
+                    print(exc.code, file=sys.stderr)
+    finally:
+        sys.stdin = stdin
+        root.removeHandler(log_handler)
+        root.setLevel(level)
+    return subprocess.CompletedProcess([sys.executable, "-m", "bot.cli", *args], status, _text(out), _text(err))
+
+
+def _stream() -> io.TextIOWrapper:
+    """A text stream over bytes, as a process's standard output is (`.buffer` included)."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="", write_through=True)
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    """What was written, as `subprocess.run(..., text=True)` reads it (universal newlines)."""
+    stream.flush()
+    raw = stream.buffer.getvalue().decode("utf-8", errors="replace")  # type: ignore[attr-defined]
+    return raw.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def start_server(database_url: str, slack_url: str, *, migrate: bool = True, log_path: Path | None = None,
