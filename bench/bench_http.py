@@ -162,7 +162,8 @@ def refusal(body: bytes) -> str:
 
 
 class Client:
-    """Signed POSTs to one server: a new connection each, or one kept alive."""
+    """Requests to one server: a new connection each, or one kept alive. Signed POSTs of Slack's forms (`post`), and
+    GETs of the web pages (`get`, bench/bench_web.py)."""
 
     def __init__(self, port: int, *, keep_alive: bool) -> None:
         self.port, self.keep_alive = port, keep_alive
@@ -171,10 +172,18 @@ class Client:
     def post(self, form: dict[str, str]) -> tuple[float, bytes]:
         body = urllib.parse.urlencode(form).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(reference_apps.SECRET, body)}
+        return self.request("POST", "/slack/events", body, headers)
+
+    def get(self, path: str) -> tuple[float, bytes]:
+        return self.request("GET", path)
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[float, bytes]:
+        """One request: milliseconds to the whole answer, and the answer (anything but 200 stops the benchmark)."""
         started = time.perf_counter()
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        self.conn.request("POST", "/slack/events", body, headers)
+        self.conn.request(method, path, body, headers or {})
         resp = self.conn.getresponse()
         data = resp.read()
         if not self.keep_alive:
@@ -182,7 +191,7 @@ class Client:
             self.conn = None
         elapsed = (time.perf_counter() - started) * 1000
         if resp.status != 200:
-            raise SystemExit(f"HTTP {resp.status} from port {self.port}: {data[:200]!r}")
+            raise SystemExit(f"HTTP {resp.status} for {method} {path} on port {self.port}: {data[:200]!r}")
         return elapsed, data
 
     def close(self) -> None:

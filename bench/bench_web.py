@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import platform
 import sys
 import time
@@ -23,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
-from bench.bench_http import LSPBOT, serve_env, start
+from bench.bench_http import LSPBOT, Client, serve_env, start
 from bench.figures import percentile
 from bench.scratch import scratch_database
 from store import db
@@ -82,29 +81,6 @@ def fill(url: str) -> str:
         path = f"/b/{web.slug}/meetings/{NEXT.isoformat()}/"
     engine.dispose()
     return path
-
-
-class Client:
-    """GETs from one server: a new connection each, or one kept alive (as bench/bench_http.py's Client)."""
-
-    def __init__(self, port: int, *, keep_alive: bool) -> None:
-        self.port, self.keep_alive = port, keep_alive
-        self.conn: http.client.HTTPConnection | None = None
-
-    def get(self, path: str) -> tuple[float, bytes]:
-        started = time.perf_counter()
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        self.conn.request("GET", path)
-        resp = self.conn.getresponse()
-        data = resp.read()
-        if not self.keep_alive:
-            self.conn.close()
-            self.conn = None
-        elapsed = (time.perf_counter() - started) * 1000
-        if resp.status != 200:
-            raise SystemExit(f"HTTP {resp.status} for {path}: {data[:300]!r}")
-        return elapsed, data
 
 
 def main() -> int:
