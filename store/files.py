@@ -9,11 +9,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from store.db import FILES_DIR
-from store.models import StoredFile
+from store.models import AgendaPack, Paper, StoredFile
 
 
 class MissingFile(Exception):
@@ -70,3 +70,23 @@ def read_by_id(*, session: Session, file_id: int) -> bytes:
     if stored is None:
         raise MissingFile(f"there is no stored file {file_id}")
     return read(session=session, stored=stored)
+
+
+def purge_unreferenced(*, session: Session, before: dt.datetime, keep: set[int]) -> int:
+    """Delete the stored files kept before `before` that nothing holds any more: no paper (of any version), no pack,
+    and none of `keep` (the uploads still waiting in the outbox). These are the packs built as previews
+    (`/agenda pack`), sent and then of no use. A file in the papers folder goes with its last record. How many."""
+    held = select(Paper.file_id).union(select(AgendaPack.file_id))
+    gone = list(session.scalars(select(StoredFile).where(StoredFile.created_at < before, StoredFile.id.not_in(held),
+                                                         StoredFile.id.not_in(keep or {0}))))
+    if not gone:
+        return 0
+    ids = [f.id for f in gone]
+    session.execute(delete(StoredFile).where(StoredFile.id.in_(ids)), execution_options={"synchronize_session": False})
+    folder = folder_of(session)
+    paths = {f.path for f in gone if f.path}
+    if folder is not None and paths:
+        shared = set(session.scalars(select(StoredFile.path).where(StoredFile.path.in_(paths))))
+        for path in paths - shared:  # the same bytes under another type keep the file
+            (folder / path).unlink(missing_ok=True)
+    return len(ids)

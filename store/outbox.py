@@ -430,6 +430,13 @@ def ids_for_keys(*, session: Session, keys: Sequence[str]) -> list[int]:
     return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.key.in_(list(keys))).order_by(OutboxMessage.id)))
 
 
+def files_waiting(*, session: Session) -> set[int]:
+    """The stored files (store.files) that uploads not yet delivered, or failed and not yet purged, still name."""
+    payloads = session.scalars(select(OutboxMessage.payload).where(
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)), OutboxMessage.purged_at.is_(None)))
+    return {int(p[FILE_ID]) for p in payloads if isinstance(p, dict) and isinstance(p.get(FILE_ID), int)}
+
+
 def pending_with_keys(*, session: Session, keys: Sequence[str]) -> list[ClaimedMessage]:
     """The messages with these keys still pending, oldest first (those a console queued, held for it)."""
     if not keys:

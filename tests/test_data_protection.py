@@ -23,8 +23,11 @@ from bot.runtime import build_runtime, run_command
 from bot.services.scheduler import run_job
 from jobs.registry import JOBS
 from store import boards, db
+from store import files as files_store
 from store import outbox as outbox_store
-from store.models import OutboxMessage, OutboxStatus
+from store import packs as pack_store
+from store import papers as paper_store
+from store.models import OutboxMessage, OutboxStatus, PlanItem, StoredFile
 from tests.support.databases import TestDatabase, db_rows
 from tests.support.settings import ADMIN, LONDON, settings_for
 from tests.support.fake_slack import FakeSlack
@@ -260,5 +263,53 @@ def test_the_daily_purge_empties_delivered_payloads_past_the_retention(database:
         assert cmd_jobs_list(argparse.Namespace(), settings_for(database.url)) == 0
         listing = capsys.readouterr().out
         assert "purge-outbox" in listing and "every day at 09:00 Europe/London" in listing, listing
+    finally:
+        runtime.close()
+
+
+def test_the_daily_purge_deletes_the_stored_files_nothing_holds(database: TestDatabase, clock: FixedClock, tmp_path):
+    """Pack previews (`/agenda pack`) are kept as stored files that no paper or pack holds: the daily purge deletes
+    those older than the retention, from the database and from the papers folder, and keeps every paper's file (old
+    versions too), every pack's, one an upload still waiting in the outbox names, and a recent preview."""
+    runtime = build_runtime(settings_for(database.url, LSPBOT_OUTBOX_RETENTION_DAYS="30",
+                                         LSPBOT_PAPERS_DIR=str(tmp_path)), clock=clock, migrate=True)
+    try:
+        assert run_command(runtime, "/lsp", text='board create "Files Board" chair:<@UCHAIRF|chair> org:"LB Ealing"',
+                           user_id=ADMIN, channel_id="CFILES1").ok
+        for text in ("meeting add 2019-10-10 10:00",
+                     'item add 2019-10-10 "Skills strategy" lead:"LB Ealing" paper:yes author:<@UCHAIRF|chair>'):
+            assert run_command(runtime, "/plan", text=text, user_id="UCHAIRF", channel_id="CFILES1").ok
+        may, july = dt.datetime(2019, 5, 1, 9, tzinfo=dt.UTC), dt.datetime(2019, 7, 10, 9, tzinfo=dt.UTC)
+        with db.session_scope(runtime.sessions) as session:
+            board = boards.get_by_name(session=session, name="Files Board")
+            assert board is not None
+            item = session.scalars(select(PlanItem).where(PlanItem.board_id == board.id)).one()
+            made = {name: files_store.put(session=session, content=f"%PDF-1.4 {name}".encode(),
+                                          content_type="application/pdf", now=july if name == "recent" else may)
+                    for name in ("preview", "paper v1", "paper v2", "pack", "waiting", "recent")}
+            for version in ("paper v1", "paper v2"):
+                paper_store.add_version(session=session, item=item, file=made[version], filename="skills.pdf",
+                                        content_type="application/pdf", pages=1, submitted_by="cli",
+                                        submitted_by_id=None, now=may)
+            pack_store.save(session=session, board_id=board.id, meeting_id=item.meeting_id, number=0,
+                            audience=pack_store.PUBLIC, file=made["pack"], filename="pack.pdf", pages=1, contents=[],
+                            separate=[], now=may)
+            session.add(OutboxMessage(key="upload-waiting", target_kind="user", target="UCHAIRF",
+                                      payload={"_method": "files.upload", outbox_store.FILE_ID: made["waiting"].id},
+                                      status=OutboxStatus.PENDING, attempts=1, created_at=may,
+                                      next_attempt_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)))
+            ids = {name: f.id for name, f in made.items()}
+            paths = {name: tmp_path / str(f.path) for name, f in made.items()}
+            board_id = board.id
+        assert all(path.is_file() for path in paths.values())
+        result = run_job(runtime, JOBS["purge-outbox"], board_id, dt.datetime(2019, 7, 16, 3, 0, tzinfo=LONDON),
+                         how="schedule")
+        assert ("deleted 1 stored file(s) nothing holds (agenda pack previews) older than 30 days"
+                in result.report.lines), result.report.lines
+        with db.session_scope(runtime.sessions) as session:
+            kept = set(session.scalars(select(StoredFile.id).where(StoredFile.id.in_(list(ids.values())))))
+        assert kept == {ids[name] for name in ids if name != "preview"}
+        assert not paths["preview"].exists()
+        assert all(paths[name].is_file() for name in ids if name != "preview")
     finally:
         runtime.close()
