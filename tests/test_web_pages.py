@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bot.runtime import build_runtime
 from bot.settings import load_settings
+from bot.web.app import create_web_app
 from handlers.links import Links
 from store import db
 from store.models import Board, Member
@@ -23,7 +25,7 @@ from tests.support.browser import assert_accessible, browser, no_sideways_scroll
 from tests.support.direct import RecordingNotifier
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import BoardFixture, ServerProcess
-from tests.support.settings import DEFAULT_NOW
+from tests.support.settings import DEFAULT_NOW, settings_for
 from tests.support.slack_requests import http
 from tests.support.waiting import wait_until
 from tests.support.web_board import NEXT, PUBLIC_TITLE, SECRET_DECISION, SECRET_REASON, SECRET_TITLE, WebBoard, \
@@ -238,3 +240,19 @@ def test_members_view_through_a_signed_link(server: ServerProcess, board: BoardF
     page, response = open_page(context, server.base_url + sent.group(0))
     assert response.status == 403 and "no longer on it" in page.inner_text("main")
     context.close()
+
+
+def test_the_pages_and_the_feeds_answer_503_while_the_database_is_away() -> None:
+    """A database nobody answers on (a closed port): a page is the HTML 503 page, a calendar feed a plain 503 with
+    Retry-After, in the web app itself (the same app `lspbot serve` mounts at /b/)."""
+    runtime = build_runtime(settings_for("postgresql+psycopg://postgres@127.0.0.1:9/nowhere"), migrate=False)
+    try:
+        client = create_web_app(runtime).test_client()
+        page = client.get("/b/any-board/")
+        assert page.status_code == 503 and "Temporarily unavailable" in page.get_data(as_text=True)
+        assert page.headers["Content-Type"].startswith("text/html")
+        feed = client.get("/b/any-board/meetings.ics")
+        assert feed.status_code == 503 and feed.headers["Retry-After"] == "60"
+        assert "not available just now" in feed.get_data(as_text=True)
+    finally:
+        runtime.close()

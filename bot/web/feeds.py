@@ -8,10 +8,11 @@ import re
 
 from flask import Flask, Response, abort
 
-from bot.runtime import Runtime, is_database_unavailable
+from bot.runtime import Runtime
+from bot.web.reading import DatabaseAway, reading
 from handlers.board_rules import board_config
 from handlers.plan_ics import plan_ics
-from store import boards, db, feeds
+from store import boards, feeds
 
 log = logging.getLogger("lspbot.web")
 
@@ -47,14 +48,12 @@ def register(app: Flask, runtime: Runtime) -> None:
         if not _SLUG.match(slug):
             abort(404)
         try:
-            with db.read_scope(runtime.sessions) as session:
+            with reading(runtime, "calendar feed") as session:
                 board = boards.by_slug(session=session, slug=slug)
                 if board is None or not board_config(board).public:
                     abort(404)
                 content, _ = plan_ics(session, board, runtime.clock.now(), links=runtime.links, public=True)
-        except Exception as exc:
-            if not is_database_unavailable(exc):
-                raise
+        except DatabaseAway:
             return unavailable()
         return _calendar(content, slug, public=True)
 
@@ -64,15 +63,13 @@ def register(app: Flask, runtime: Runtime) -> None:
         if not _SLUG.match(slug) or not _TOKEN.match(token):
             abort(404)
         try:
-            with db.read_scope(runtime.sessions) as session:
+            with reading(runtime, "calendar feed") as session:
                 feed = feeds.by_token(session=session, token=token)
                 board = boards.by_slug(session=session, slug=slug)
                 if (feed is None or board is None or feed.board_id != board.id
                         or boards.get_membership(session=session, board_id=board.id, member_id=feed.member_id) is None):
                     abort(404)
                 content, _ = plan_ics(session, board, runtime.clock.now(), links=runtime.links, public=False)
-        except Exception as exc:
-            if not is_database_unavailable(exc):
-                raise
+        except DatabaseAway:
             return unavailable()
         return _calendar(content, slug, public=False)

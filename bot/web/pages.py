@@ -19,10 +19,10 @@ from jinja2 import StrictUndefined
 from werkzeug.exceptions import HTTPException, NotFound
 
 from bot.render.templates import SHIPPED_DIR
-from bot.runtime import Runtime, is_database_unavailable
+from bot.runtime import Runtime
+from bot.web.reading import DatabaseAway, reading
 from handlers import web_pages as pages
 from handlers.links import LINK_DAYS, LinkRefused
-from store import db
 from store.models import Board
 
 log = logging.getLogger("lspbot.web")
@@ -87,22 +87,17 @@ def register(app: Flask, runtime: Runtime) -> None:
             return None
         return member_id
 
-    def read(work: Callable[[Any], Response | str]) -> Response | str:
+    def read(work: Callable[[Any], Any]) -> Any:
         """Run one page's work in a unit of work that only reads."""
         try:
-            with db.read_scope(runtime.sessions) as s:
+            with reading(runtime, "web page") as s:
                 return work(s)
-        except HTTPException:
-            raise
         except pages.NoPage as exc:
             raise NotFound(str(exc)) from None
-        except Exception as exc:
-            if is_database_unavailable(exc):
-                runtime.health.failed("web page", exc)
-                raise Refused(503, "Temporarily unavailable",
-                              "The board's database could not be reached just now. Please try again in a minute.",
-                              ) from None
-            raise
+        except DatabaseAway:
+            raise Refused(503, "Temporarily unavailable",
+                          "The board's database could not be reached just now. Please try again in a minute.",
+                          ) from None
 
     def board_view(s: Any, slug: str) -> tuple[Board, pages.Viewer]:
         """The board at `slug` and who is looking; 404 if there is none, or it is private and they are not in."""
@@ -121,6 +116,14 @@ def register(app: Flask, runtime: Runtime) -> None:
     def page(template: str, data: dict[str, Any], **extra: Any) -> str:
         return render_template(template, **data, **extra)
 
+    def board_page(slug: str, template: str, section: str,
+                   build: Callable[[Any, Board, pages.Viewer], dict[str, Any]]) -> str:
+        """One of a board's HTML pages: the board and who is looking, the page's data built, its template."""
+        def work(s: Any) -> str:
+            board, viewer = board_view(s, slug)
+            return page(template, build(s, board, viewer), section=section)
+        return read(work)
+
     @app.route("/b/style.css")
     def stylesheet() -> Response:
         response = Response(css, mimetype="text/css")
@@ -129,10 +132,8 @@ def register(app: Flask, runtime: Runtime) -> None:
 
     @app.route("/b/<slug>/")
     def board_home(slug: str) -> Response | str:
-        def work(s: Any) -> str:
-            board, viewer = board_view(s, slug)
-            return page("board.html.j2", pages.board_page(s, board, viewer, now()), section="plan")
-        return read(work)
+        return board_page(slug, "board.html.j2", "plan", lambda s, board, viewer: pages.board_page(
+            s, board, viewer, now()))
 
     @app.route("/b/<slug>/meetings/<day>/")
     def meeting(slug: str, day: str) -> Response | str:
@@ -142,27 +143,19 @@ def register(app: Flask, runtime: Runtime) -> None:
             when = None
         if when is None:
             raise NotFound("That is not a meeting's date (YYYY-MM-DD).")
-
-        def work(s: Any) -> str:
-            board, viewer = board_view(s, slug)
-            return page("meeting.html.j2", pages.meeting_page(s, board, viewer, when, now()), section="plan")
-        return read(work)
+        return board_page(slug, "meeting.html.j2", "plan", lambda s, board, viewer: pages.meeting_page(
+            s, board, viewer, when, now()))
 
     @app.route("/b/<slug>/decisions/")
     def decisions(slug: str) -> Response | str:
         text = request.args.get("q", "")
-
-        def work(s: Any) -> str:
-            board, viewer = board_view(s, slug)
-            return page("decisions.html.j2", pages.decisions_page(s, board, viewer, text, now()), section="decisions")
-        return read(work)
+        return board_page(slug, "decisions.html.j2", "decisions", lambda s, board, viewer: pages.decisions_page(
+            s, board, viewer, text, now()))
 
     @app.route("/b/<slug>/reports/")
     def reports(slug: str) -> Response | str:
-        def work(s: Any) -> str:
-            board, viewer = board_view(s, slug)
-            return page("reports.html.j2", pages.reports_page(s, board, viewer, now()), section="reports")
-        return read(work)
+        return board_page(slug, "reports.html.j2", "reports", lambda s, board, viewer: pages.reports_page(
+            s, board, viewer, now()))
 
     @app.route("/b/<slug>/reports/annual-<int:year>.<any(docx, md):kind>")
     def annual_report(slug: str, year: int, kind: str) -> Response | str:
@@ -182,10 +175,8 @@ def register(app: Flask, runtime: Runtime) -> None:
 
     @app.route("/b/<slug>/members/")
     def members(slug: str) -> Response | str:
-        def work(s: Any) -> str:
-            board, viewer = board_view(s, slug)
-            return page("members.html.j2", pages.members_page(s, board, viewer, now()), section="members")
-        return read(work)
+        return board_page(slug, "members.html.j2", "members", lambda s, board, viewer: pages.members_page(
+            s, board, viewer, now()))
 
     def download(found: pages.StoredDownload) -> Response:
         response = Response(found.content, content_type=found.content_type)
