@@ -26,6 +26,7 @@ from handlers.links import Links
 from handlers.parsing import clean_text
 from handlers.router import SLASH_COMMANDS, handle_command
 from store import db
+from store.names import NameOf, email_member_name
 from store.outbox import Outbox
 
 log = logging.getLogger("lspbot")
@@ -106,15 +107,27 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
     if clock is None:
         clock = OffsetClock(settings.now) if settings.now else SystemClock()
         outbox_clock = SystemClock()
+    sessions = db.make_session_factory(engine, files_dir=settings.papers_dir)
+    renderer = renderer_for(settings)
+    renderer.names = names_in(sessions)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=db.make_session_factory(engine, files_dir=settings.papers_dir),
-        renderer=renderer_for(settings),
+        sessions=sessions,
+        renderer=renderer,
         clock=clock,
         request_timeout=settings.db_request_timeout,
         outbox_clock_=outbox_clock,
     )
+
+
+def names_in(sessions: sessionmaker[Session]) -> NameOf:
+    """Email-only members' names for what is rendered outside a unit of work (a reply, after it has committed)."""
+    def name_of(user_id: str) -> str | None:
+        with db.session_scope(sessions) as session:
+            return email_member_name(session=session, user_id=user_id)
+
+    return name_of
 
 
 def renderer_for(settings: Settings) -> Renderer:

@@ -20,6 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite:///lspbot.db"
 SECRET_SETTINGS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "secret_key")
 DEFAULT_PUBLIC_URL = "http://localhost:3000"
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:).*@")
+_SMTP_URL = re.compile(r"smtps?://([^@/\s]+@)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?(\?[A-Za-z0-9=&_\-]*)?")
 _PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~\-/]*)?")
 
 
@@ -52,6 +53,11 @@ class Settings:
     papers_dir: Path | None = None  # LSPBOT_PAPERS_DIR: papers and packs kept in this folder, not the database
     secret_key: str | None = None  # LSPBOT_SECRET_KEY: signs members' web links (else derived from the signing secret)
     libreoffice: str | None = None  # LSPBOT_LIBREOFFICE: the soffice program (else `soffice` on the PATH)
+    # LSPBOT_SMTP_URL: the mail server email goes through, `smtp://[user:password@]host[:port]` (STARTTLS when the
+    # server offers it; `?starttls=required` refuses a server that does not) or `smtps://…` (TLS from the start)
+    smtp_url: str | None = None
+    mail_from: str | None = None  # LSPBOT_MAIL_FROM: the From of every email, `LSP Secretariat <lsp@council.gov.uk>`
+    mail_domain_interval: float = 1.0  # LSPBOT_MAIL_DOMAIN_INTERVAL: seconds between two emails to one mail domain
 
     def __repr__(self) -> str:
         """Every setting, the tokens and the database password masked: a repr can end up in a log or a traceback."""
@@ -59,6 +65,8 @@ class Settings:
         for name in SECRET_SETTINGS:
             shown[name] = "***" if shown[name] else shown[name]
         shown["database_url"] = _PASSWORD_IN_URL.sub(r"\1***@", self.database_url)
+        if self.smtp_url:
+            shown["smtp_url"] = _PASSWORD_IN_URL.sub(r"\1***@", self.smtp_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def require(self, *names: str) -> None:
@@ -95,6 +103,7 @@ DB_TIMEOUTS = {
     "LSPBOT_DB_IDLE_IN_TRANSACTION_TIMEOUT": (1, 3600, 60),
     "LSPBOT_DB_KEEPALIVE": (1, 3600, 10),
     "LSPBOT_DB_REQUEST_TIMEOUT": (0.5, 2.5, 2),
+    "LSPBOT_MAIL_DOMAIN_INTERVAL": (0, 3600, 1),
 }
 
 
@@ -151,6 +160,10 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
     papers_dir = Path(raw_papers).expanduser() if (raw_papers := get("LSPBOT_PAPERS_DIR")) else None
     if papers_dir is not None and not papers_dir.is_dir():
         raise SettingsError(f"LSPBOT_PAPERS_DIR: no such folder: {raw_papers}")
+    smtp_url = (get("LSPBOT_SMTP_URL") or "").strip() or None
+    if smtp_url and not _SMTP_URL.fullmatch(smtp_url):
+        raise SettingsError("LSPBOT_SMTP_URL: smtp://[user:password@]host[:port] or smtps://…, "
+                            "like smtp://lspbot:secret@mail.council.gov.uk:587")
     admins = frozenset(a.strip() for a in (get("LSPBOT_ADMINS", "") or "").replace(";", ",").split(",") if a.strip())
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -175,4 +188,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         papers_dir=papers_dir,
         secret_key=get("LSPBOT_SECRET_KEY"),
         libreoffice=get("LSPBOT_LIBREOFFICE"),
+        smtp_url=smtp_url,
+        mail_from=(get("LSPBOT_MAIL_FROM") or "").strip() or None,
+        mail_domain_interval=_seconds("LSPBOT_MAIL_DOMAIN_INTERVAL", get("LSPBOT_MAIL_DOMAIN_INTERVAL")),
     )

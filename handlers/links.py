@@ -5,6 +5,8 @@ the board; no password store of our own)."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -12,7 +14,20 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 LINK_DAYS = 7  # how long a member's link to the private view lasts
+ANSWER_DAYS = 14  # how long an answer link in an email lasts (a chaser that follows brings a new one)
 _SALT = "lspbot.member-link"
+_ANSWER_SALT = "lspbot.answer-link"
+
+
+class Answer(str, enum.Enum):
+    """What an answer link in an email lets its person do, on a small page of the board's web app (`/a/<token>`),
+    and the object it is bound to. The page only shows; the change is its form's POST (with a CSRF token)."""
+
+    ACTION = "action"  # an action (its id): mark it done with a note, add progress, snooze it, say it is not theirs
+    UPDATE = "update"  # a meeting (its id): send their organisation's partner update for it
+    RETURN = "return"  # a performance item (its id): send the quarter's return (RAG and commentary)
+    ATTENDANCE = "attendance"  # a meeting (its id): attending, apologies, or a substitute
+    CONFIRM = "confirm"  # their own member id: confirm the address the email went to (bound to that address)
 
 
 class LinkRefused(Exception):
@@ -27,15 +42,29 @@ class LinkRefused(Exception):
 class _Serializer(URLSafeTimedSerializer):
     """itsdangerous's signed, timestamped tokens, on our clock rather than the system's."""
 
-    def __init__(self, secret: str, now: Callable[[], dt.datetime]) -> None:
+    def __init__(self, secret: str, now: Callable[[], dt.datetime], salt: str = _SALT) -> None:
         now_seconds = lambda: int(now().timestamp())  # noqa: E731
 
         class Signer(TimestampSigner):
             def get_timestamp(self) -> int:
                 return now_seconds()
 
-        super().__init__(secret, salt=_SALT, signer=Signer)
+        super().__init__(secret, salt=salt, signer=Signer)
         self._now_seconds = now_seconds
+
+
+@dataclass(frozen=True)
+class AnswerPass:
+    """What a verified answer link is for: its person, what they may do to which object, when it was made and runs
+    out, and its digest (store: a used link is remembered by it, never by the token itself)."""
+
+    kind: Answer
+    member_id: int
+    object_id: int
+    email: str | None  # the address a CONFIRM link confirms
+    signed_at: dt.datetime
+    expires_at: dt.datetime
+    digest: str
 
 
 @dataclass(frozen=True)
@@ -95,3 +124,57 @@ class Links:
         if not isinstance(data, dict) or data.get("b") != board_id or not isinstance(data.get("m"), int):
             raise LinkRefused("This link is not for this board.")
         return MemberPass(board_id, data["m"], signed_at + dt.timedelta(seconds=max_age))
+
+    # ------------------------------------------------------------ answer links (email)
+
+    def answer(self, kind: Answer, member_id: int, object_id: int, now: Callable[[], dt.datetime], *,
+               email: str | None = None) -> str:
+        """A signed link for one person to answer about one object from an email (`/a/<token>`), for ANSWER_DAYS."""
+        if not self.secret:
+            raise LinkRefused("no key to sign links with: set LSPBOT_SECRET_KEY (or SLACK_SIGNING_SECRET)")
+        data: dict[str, object] = {"k": kind.value, "m": member_id, "o": object_id}
+        if email is not None:
+            data["e"] = email
+        token = _Serializer(self.secret, now, _ANSWER_SALT).dumps(data)
+        return f"{self.base}/a/{token}"
+
+    def read_answer(self, token: str, now: Callable[[], dt.datetime]) -> AnswerPass:
+        """What a genuine, in-date answer link is for; else LinkRefused (`expired` for one whose time is up)."""
+        if not self.secret:
+            raise LinkRefused("This link cannot be checked here.")
+        max_age = ANSWER_DAYS * 86400
+        try:
+            data, signed_at = _Serializer(self.secret, now, _ANSWER_SALT).loads(token, max_age=max_age,
+                                                                               return_timestamp=True)
+        except SignatureExpired:
+            raise LinkRefused("This link has expired.", expired=True) from None
+        except BadSignature:
+            raise LinkRefused("This link is not valid: it may have been altered or cut short.") from None
+        try:
+            kind = Answer(data["k"])
+            member_id, object_id = int(data["m"]), int(data["o"])
+        except (TypeError, KeyError, ValueError):
+            raise LinkRefused("This link is not valid: it may have been altered or cut short.") from None
+        return AnswerPass(kind, member_id, object_id, data.get("e"), signed_at,
+                          signed_at + dt.timedelta(seconds=max_age), link_digest(token))
+
+    def expired_answer(self, token: str) -> tuple[Answer, int, int] | None:
+        """Whom and what an expired (but genuine) answer link was for, so its page can offer a fresh one by email;
+        None for a link that is not genuine."""
+        if not self.secret:
+            return None
+        try:  # its signature checked, its age not
+            data = _Serializer(self.secret, lambda: dt.datetime.now(dt.UTC), _ANSWER_SALT).loads(token)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict):
+            return None
+        try:
+            return Answer(data["k"]), int(data["m"]), int(data["o"])
+        except (TypeError, KeyError, ValueError):
+            return None
+
+
+def link_digest(token: str) -> str:
+    """The digest a used answer link is remembered by (store.links)."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -399,7 +399,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
 # The last migration, which the code's models match. Read by every command and `lspbot serve` as it starts, without
 # loading Alembic and its scripts (a tenth of a second) when the database is already there; tests/test_migrations.py
 # checks it is the head of store/migrations/versions.
-HEAD = "0015_papers_web"
+HEAD = "0016_email_members"
 
 
 def current_revision(engine: Engine) -> str | None:

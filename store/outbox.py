@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from store.db import upsert_insert
 from store.models import OutboxMessage, OutboxStatus
+from store.names import naming, session_names
 
 DEFAULT_RETENTION = dt.timedelta(days=90)  # how long a delivered message's payload is kept (LSPBOT_OUTBOX_RETENTION_DAYS)
 PURGED: dict[str, Any] = {"purged": True}  # the payload of a message whose content is no longer kept
@@ -53,6 +54,7 @@ class Render(Protocol):
         ...
 
 
+EMAIL = "email"  # the target kind of an email: its target is the address, its payload bot.email.compose's
 FILE_ID = "_file_id"  # a files.upload payload's stored file (store.files), read by the sender as it uploads it
 
 
@@ -101,7 +103,8 @@ class Outbox:
         self._session = session
         self.links = links  # handlers.links.Links: the addresses messages carry (LSPBOT_PUBLIC_URL)
         self.retention = retention  # how long delivered payloads are kept (the purge-outbox job)
-        self._render = render
+        self._render_message = render
+        self._names = session_names(session)  # email-only members named in what it renders
         self._now = now
         self._due_now = due_now or now  # the outbox's clock (the real one in a running bot)
         # Held: queued as claimed for this long, so no sender takes them; the one that queued them delivers them
@@ -152,9 +155,13 @@ class Outbox:
         self._enqueue_payload("channel", channel_id, stored_upload(file_id, filename, title, comment),
                               key or f"file:{uuid.uuid4()}")
 
+    def _render(self, template: str, data: dict[str, Any]) -> dict[str, Any]:
+        with naming(self._names):
+            return self._render_message(template, data)
+
     def build_pack(self, spec: Any) -> Any:
         """The agenda pack built from its description (handlers.pack_spec.PackSpec → BuiltPack)."""
-        return self._render.build_pack(spec)
+        return self._render_message.build_pack(spec)
 
     def document_to_user(self, user_id: str, document: Any, *, key: str) -> None:
         """Render a document (handlers.base.Document: Word, Markdown, charts) and queue its files into the user's DM,
@@ -163,7 +170,7 @@ class Outbox:
 
     def document_to_users(self, recipients: Sequence[tuple[str, str]], document: Any) -> None:
         """`document_to_user` for each (user id, key) of `recipients`, the document rendered once for them all."""
-        files = self._render.documents(document)
+        files = self._render_message.documents(document)
         for user_id, key in recipients:
             for file in files:
                 suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
@@ -173,7 +180,7 @@ class Outbox:
                             formats: tuple[str, ...] = ("docx",)) -> None:
         """Render a document and queue its files of the given formats (by default the Word version alone) as uploads
         into a channel, each keyed `<key>:<format>`."""
-        for file in self._render.documents(document):
+        for file in self._render_message.documents(document):
             suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
             if suffix in formats:
                 payload = {"_method": "files.upload", "filename": file.filename, "content_hex": file.content.hex(),
@@ -182,7 +189,7 @@ class Outbox:
 
     def markdown(self, document: Any) -> str:
         """The Markdown of a document (handlers.base.Document), for a record kept with what is sent."""
-        return self._render.markdown(document)
+        return self._render_message.markdown(document)
 
     def many(self, messages: Sequence[QueuedMessage]) -> None:
         """Queue many messages in one statement."""

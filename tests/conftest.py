@@ -16,6 +16,7 @@ from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from tests.support.databases import TestDatabase, backends, drop_leftovers, make_database
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_smtp import FakeSmtp
 from tests.support.server import (
     BOARD_PEOPLE,
     BoardFixture,
@@ -129,3 +130,19 @@ def board(server: ServerProcess, fake_slack: FakeSlack) -> BoardFixture:
     fake_slack.reset()
     return BoardFixture(channel, name, chair, admin.as_user(ids["secretary"]), admin.as_user(ids["alice"]),
                         admin.as_user(ids["bob"]), admin, admin.as_user(ids["outsider"]))
+
+
+# --------------------------------------------------------------------------- email
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[FakeSmtp]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the whole run; `smtp` empties it for each test."""
+    server = FakeSmtp().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: FakeSmtp) -> FakeSmtp:
+    smtp_server.reset()
+    return smtp_server

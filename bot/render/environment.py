@@ -15,6 +15,8 @@ from jinja2.runtime import Context
 
 from bot.render.templates import SHIPPED_DIR, TemplateFolders
 from handlers.ids import ActionId, CallbackId
+from store.models import is_email_member_id
+from store.names import NAMES, NameOf, naming
 from store.personal_data import ERASED_PREFIX, pseudonym_name
 
 if TYPE_CHECKING:
@@ -41,6 +43,9 @@ def mention(user_id: str) -> str:
     """A real mention for a Slack user id we hold (never built from free text); an erased person's pseudonym."""
     if str(user_id).startswith(ERASED_PREFIX) and str(user_id)[len(ERASED_PREFIX):].isdigit():
         return pseudonym_name(int(str(user_id)[len(ERASED_PREFIX):]))
+    if is_email_member_id(str(user_id)):  # a member by email: their name, as Slack has no mention of them
+        name_of = NAMES.get()
+        return mrkdwn((name_of(str(user_id)) if name_of else None) or "a member by email")
     if not _USER_ID.match(str(user_id)):
         return mrkdwn(user_id)
     return f"<@{user_id}>"
@@ -238,8 +243,9 @@ class Renderer:
 
     def __init__(self, env: Environment | None = None, templates: TemplateFolders | None = None,
                  documents: DocumentFiles | None = None, packs: PackFiles | None = None,
-                 libreoffice: str | None = None) -> None:
+                 libreoffice: str | None = None, names: NameOf | None = None) -> None:
         self.templates = templates or TemplateFolders()
+        self.names = names  # email-only members' names, where no one rendering has set a resolver (store.names)
         self.env = env or build_environment(loader=self.templates.loader())
         self._documents = documents
         self._packs = packs
@@ -268,7 +274,8 @@ class Renderer:
         return self._documents
 
     def text(self, template: str, data: dict[str, Any]) -> str:
-        return self.env.get_template(template).render(**data)
+        with naming(self.names):
+            return self.env.get_template(template).render(**data)
 
     def message(self, template: str, data: dict[str, Any]) -> dict[str, Any]:
         found: list[list[dict[str, Any]]] = []

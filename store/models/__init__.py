@@ -8,6 +8,8 @@ from store.models.core import (  # noqa: F401
     AuditRecord,
     Base,
     Board,
+    Delivery,
+    EMAIL_MEMBER_PREFIX,
     Meeting,
     Member,
     Membership,
@@ -15,7 +17,9 @@ from store.models.core import (  # noqa: F401
     OutboxMessage,
     OutboxStatus,
     Role,
+    UsedLink,
     UTCDateTime,
+    is_email_member_id,
 )
 
 # Domain model modules add themselves below (one import line each).

@@ -102,14 +102,56 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
 
 
+class Delivery(str, enum.Enum):
+    """How a member is reached: in Slack (their DM), by email instead, by both, or in Slack with the documents (the
+    pack, the minutes, reports) by email as well."""
+
+    SLACK = "slack"
+    EMAIL = "email"
+    BOTH = "both"
+    DOCUMENTS = "documents"
+
+
+# A member who is not in the Slack workspace (reached by email alone) has an id of this form in place of a Slack
+# user id (`mail:` and ten hex digits): it names them wherever a Slack id would (the audit's actor, an outbox
+# target, a template's `mention`), and can never be taken for a Slack id, which starts with U or W.
+EMAIL_MEMBER_PREFIX = "mail:"
+
+
+def is_email_member_id(user_id: str) -> bool:
+    """Whether an id is an email-only member's (`mail:…`) rather than a Slack user's."""
+    return str(user_id).startswith(EMAIL_MEMBER_PREFIX)
+
+
 class Member(Base):
     __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("email", name="uq_members_email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slack_user_id: Mapped[str] = mapped_column(String(40), unique=True)
+    slack_user_id: Mapped[str] = mapped_column(String(40), unique=True)  # or `mail:…` (EMAIL_MEMBER_PREFIX)
     display_name: Mapped[str] = mapped_column(String(200))
     dm_channel_id: Mapped[str | None] = mapped_column(String(40))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # their email address (normalised by email-validator), and when they confirmed it by its link: nothing but
+    # the confirmation goes to an address until then
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_confirmed_at: Mapped[dt.datetime | None]
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"), default=Delivery.SLACK,
+                                               server_default=Delivery.SLACK.value)
+    # a DM to them that Slack refused for good (cannot_dm_bot, user_not_found, account_inactive…): they are
+    # reached by email from then on if they have an address, and the secretariat was told when this was set
+    dm_failed_at: Mapped[dt.datetime | None]
+    dm_failed_reason: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def in_slack(self) -> bool:
+        """Whether they are a Slack user (not an email-only member)."""
+        return not is_email_member_id(self.slack_user_id)
+
+    @property
+    def email_ready(self) -> bool:
+        """Whether email may go to them: an address they have confirmed."""
+        return bool(self.email) and self.email_confirmed_at is not None
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="member")
 
@@ -257,8 +299,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    target_kind: Mapped[str] = mapped_column(String(10))  # "user" or "channel"
-    target: Mapped[str] = mapped_column(String(40))
+    target_kind: Mapped[str] = mapped_column(String(10))  # "user", "channel" or "email"
+    target: Mapped[str] = mapped_column(String(320))  # a Slack user or channel id, or an email address
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -271,3 +313,13 @@ class OutboxMessage(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(40))
     slack_channel: Mapped[str | None] = mapped_column(String(40))
     purged_at: Mapped[dt.datetime | None]  # when the payload was emptied (retention, or its person erased)
+
+
+class UsedLink(Base):
+    """An answer link (handlers.links) whose form has been sent: a link does its work once, then says so."""
+
+    __tablename__ = "used_links"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[dt.datetime]
