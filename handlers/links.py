@@ -24,9 +24,10 @@ class Answer(str, enum.Enum):
     and the object it is bound to. The page only shows; the change is its form's POST (with a CSRF token)."""
 
     ACTION = "action"  # an action (its id): mark it done with a note, add progress, snooze it, say it is not theirs
-    UPDATE = "update"  # a meeting (its id): send their organisation's partner update for it
-    RETURN = "return"  # a performance item (its id): send the quarter's return (RAG and commentary)
+    UPDATE = "update"  # a board (its id): send their organisation's partner update for the next meeting
+    RETURN = "return"  # a board (its id): send the quarter's returns (RAG and commentary) for what they lead
     ATTENDANCE = "attendance"  # a meeting (its id): attending, apologies, or a substitute
+    UNSUBSCRIBE = "unsubscribe"  # their own member id: no more optional digests by email (List-Unsubscribe)
     CONFIRM = "confirm"  # their own member id: confirm the address the email went to (bound to that address)
 
 

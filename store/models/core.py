@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Enum,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     literal_column,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -138,6 +140,8 @@ class Member(Base):
     email_confirmed_at: Mapped[dt.datetime | None]
     delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"), default=Delivery.SLACK,
                                                server_default=Delivery.SLACK.value)
+    # optional digests by email (the List-Unsubscribe of such an email turns this off)
+    email_digests: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # a DM to them that Slack refused for good (cannot_dm_bot, user_not_found, account_inactive…): they are
     # reached by email from then on if they have an address, and the secretariat was told when this was set
     dm_failed_at: Mapped[dt.datetime | None]

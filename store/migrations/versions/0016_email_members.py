@@ -23,6 +23,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("email", sa.String(254), nullable=True))
         batch.add_column(sa.Column("email_confirmed_at", _UTC, nullable=True))
         batch.add_column(sa.Column("delivery", sa.String(20), nullable=False, server_default="slack"))
+        batch.add_column(sa.Column("email_digests", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch.add_column(sa.Column("dm_failed_at", _UTC, nullable=True))
         batch.add_column(sa.Column("dm_failed_reason", sa.String(200), nullable=True))
         batch.create_unique_constraint("uq_members_email", ["email"])
@@ -43,5 +44,5 @@ def downgrade() -> None:
         batch.alter_column("target", existing_type=sa.String(320), type_=sa.String(40), existing_nullable=False)
     with op.batch_alter_table("members") as batch:
         batch.drop_constraint("uq_members_email", type_="unique")
-        for column in ("dm_failed_reason", "dm_failed_at", "delivery", "email_confirmed_at", "email"):
+        for column in ("dm_failed_reason", "dm_failed_at", "email_digests", "delivery", "email_confirmed_at", "email"):
             batch.drop_column(column)
