@@ -26,7 +26,7 @@ from handlers.links import Links
 from handlers.parsing import clean_text
 from handlers.router import SLASH_COMMANDS, handle_command
 from store import db
-from store.names import NameOf, email_member_name
+from store.names import NameOf, email_member_name, naming, session_names
 from store.outbox import Outbox
 
 log = logging.getLogger("lspbot")
@@ -194,7 +194,8 @@ def run_in_unit_of_work(
         with db.deadline(runtime.request_timeout), db.session_scope(runtime.sessions) as session:
             outbox = runtime.outbox(session)
             reply = work(session, outbox)
-            payload = runtime.renderer(reply.template, reply.data)
+            with naming(session_names(session)):  # email-only members named on this unit's own connection
+                payload = runtime.renderer(reply.template, reply.data)
             queued = outbox.keys
             session.flush()  # every change sent: from here on only the COMMIT can fail
             committing = True

@@ -14,6 +14,7 @@ from handlers import access, actions, forms, mentions
 from handlers.action_input import parse_due, resolve_member
 from handlers.base import InvalidInput, Reply, Request
 from handlers.ids import CallbackId
+from handlers.member_ref import member_select_options
 from handlers.registry import Form, Shortcut, Who, help_reply
 from handlers.parsing import MAX_TEXT, parse_id, slack_unescape
 from store import boards
@@ -47,6 +48,8 @@ def form_data(req: Request, board: Board | None, choices: list[Board], *, text: 
         "meeting_groups": [g for g in groups if g["options"]],
         "text": text[:MAX_TEXT],
         "owner_id": owner_id,
+        # the board's members to choose from, where some are reached by email alone (else Slack's user picker)
+        "owner_options": member_select_options(req.session, board) if board is not None else None,
         "source": source,
         "permalink": permalink,
         "fields": {"text": FIELD_TEXT, "owner": FIELD_OWNER, "due": FIELD_DUE, "meeting": FIELD_MEETING,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from handlers.board_rules import board_config
 from handlers.board_rules import next_meeting as next_meeting_of
@@ -11,7 +12,9 @@ from handlers.base import InvalidInput, Request, UsageError
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, tokenize, whole_quoted
+from handlers.member_ref import ADDRESS_RE, NAME_MENTION_RE, is_member_reference, member_referred_to
 from store import boards
+from store import emails as email_store
 from store.models import Board, Member
 
 _DATE_LEAD_WORDS = {"by", "due", "before"}
@@ -42,33 +45,47 @@ def parse_due(req: Request, board: Board, phrase: str) -> dt.date:
     return due
 
 
-def resolve_member(req: Request, board: Board, token: str) -> Member:
-    """A member of the board from `<@U123|name>`, `<@U123>`, `@U123` or `@name`."""
+def names_a_member(token: str) -> bool:
+    """Whether a token reads as a person: a Slack mention, `@name`, `@"Full Name"` or an email address."""
+    return bool(mention_id(token) or PLAIN_MENTION_RE.match(token) or is_member_reference(token))
+
+
+def resolve_member(req: Request, board: Board, token: str, *, field: str = "owner") -> Member:
+    """A member of the board from `<@U123|name>`, `<@U123>`, `@U123`, `@name`, `@"Full Name"` (members reached by
+    email among them) or an email address."""
     user_id = mention_id(token)
     member = None
     if user_id:
         member = boards.get_member(session=req.session, slack_user_id=user_id)
+    elif is_member_reference(token):
+        member = member_referred_to(req.session, board, token, field=field)
     elif m := PLAIN_MENTION_RE.match(token):
         name = m.group(1)
         member = boards.get_member(session=req.session, slack_user_id=name) or boards.find_member_by_name(
             session=req.session, name=name, board_id=board.id
         )
     else:
-        raise UsageError(f"`{token}` is not a person. Mention them, like @bob.")
+        raise UsageError(f"`{token}` is not a person. Mention them, like @bob, or name a member by email as "
+                         '@"Jane Smith" or by their address.')
     if member is None or boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) is None:
-        shown = (member.display_name if member else user_id) if user_id else token
+        shown = (member.display_name if member else user_id) if user_id or member else token
         raise InvalidInput(
-            f"{shown} is not a member of {board.name}. Add them first with `/lsp member add`.", field="owner"
+            f"{shown} is not a member of {board.name}. Add them first with `/lsp member add`.", field=field
         )
     return member
 
 
 def resolve_former_member(req: Request, board: Board, token: str) -> Member | None:
-    """Someone taken off the board, from a mention or `@name` (None when the token names no such person)."""
+    """Someone taken off the board, from a mention, `@name`, `@"Full Name"` or an address (None when the token
+    names no such person)."""
     user_id = mention_id(token)
     member = None
     if user_id:
         member = boards.get_member(session=req.session, slack_user_id=user_id)
+    elif m := NAME_MENTION_RE.match(token.strip()):
+        member = boards.find_member_by_name(session=req.session, name=" ".join(m.group(1).split()))
+    elif ADDRESS_RE.match(token.strip()):
+        member = email_store.member_with_email(session=req.session, email=token.strip())
     elif m := PLAIN_MENTION_RE.match(token):
         member = boards.get_member(session=req.session, slack_user_id=m.group(1)) or boards.find_member_by_name(
             session=req.session, name=m.group(1))
@@ -77,8 +94,10 @@ def resolve_former_member(req: Request, board: Board, token: str) -> Member | No
     return None
 
 
-def split_add_text(text: str) -> tuple[str, str | None, str | None]:
-    """`<text> [@owner] [by <date>]` into (text, owner token, date phrase)."""
+def split_add_text(text: str, owns_address: Callable[[str], bool] = lambda address: False
+                   ) -> tuple[str, str | None, str | None]:
+    """`<text> [@owner] [by <date>]` into (text, owner token, date phrase); the owner may be `@"Full Name"`, or an
+    email address that `owns_address` says is a member's (any other address at the end is part of the text)."""
     tokens = tokenize(text)
     owner: str | None = None
     due: str | None = None
@@ -86,7 +105,8 @@ def split_add_text(text: str) -> tuple[str, str | None, str | None]:
         if not tokens:
             break
         last = tokens[-1]
-        if owner is None and not last.quoted and (mention_id(last.raw) or PLAIN_MENTION_RE.match(last.raw)):
+        if owner is None and not last.quoted and names_a_member(last.raw) and (
+                not ADDRESS_RE.match(last.raw) or owns_address(last.raw)):
             owner = last.raw
             tokens = tokens[:-1]
             continue

@@ -9,7 +9,8 @@ from typing import Any
 from handlers import access, mentions
 from handlers.access import Actor
 from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
-from handlers.action_input import parse_due, resolve_former_member, resolve_member, split_add_text
+from handlers.action_input import names_a_member, parse_due, resolve_former_member, resolve_member, split_add_text
+from handlers.member_ref import typed_reference
 from handlers.dates import ago
 from handlers.chase import non_working_due_note, refresh_reminder
 from handlers.ids import ActionId
@@ -18,13 +19,13 @@ from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
 from handlers.parsing import (
     PLAIN_MENTION_RE,
     check_text,
-    mention_id,
     parse_id,
     parse_ref,
     tokenize,
 )
 from store import actions as action_store
 from store import audit, boards, meetings
+from store import emails as email_store
 from store import reminder_log
 from store.models import Action, ActionStatus, Board, Member
 
@@ -148,7 +149,8 @@ def _notify_owner(req: Request, action: Action, template: str, data: dict[str, A
 def handle_action_add(req: Request) -> Reply:
     """Record a new action; its owner defaults to the sender. Naming two people asks which one owns it."""
     rest, item_number = take_item_option(req.rest)
-    body, owner_token, due_phrase = split_add_text(rest)
+    body, owner_token, due_phrase = split_add_text(
+        rest, lambda address: email_store.member_with_email(session=req.session, email=address) is not None)
     board, actor = req.board, req.actor
     creator = access.require_member(actor)
     origin = meeting_origin(req.session, board, item_number) if item_number is not None else None
@@ -183,8 +185,9 @@ def ask_owner(req: Request, board: Board, text: str, people: list[Member], due: 
     names = [p.display_name for p in people]
     quoted = text.replace("\\", "\\\\").replace('"', '\\"')
     first = people[0]
-    handle = first.display_name if PLAIN_MENTION_RE.match(f"@{first.display_name}") else first.slack_user_id
-    example = f'/action add "{quoted}" @{handle}' + (f" {due_phrase}" if due_phrase else "")
+    handle = (f"@{first.display_name}" if PLAIN_MENTION_RE.match(f"@{first.display_name}")
+              else f"@{first.slack_user_id}" if first.in_slack else typed_reference(first))
+    example = f'/action add "{quoted}" {handle}' + (f" {due_phrase}" if due_phrase else "")
     values = {p.slack_user_id: f"{board.id}|{p.slack_user_id}|{due.isoformat() if due else ''}|{text}" for p in people}
     if len(people) > OWNER_CHOICES or max(len(v.encode()) for v in values.values()) > OWNER_VALUE_LIMIT:
         raise UsageError(f"This names {len(people)} people ({', '.join(names)}), and an action has one owner. Type it "
@@ -297,6 +300,7 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
     today = _today(req, board)
     flt_kwargs: dict[str, Any] = {"board_ids": [board.id]}
     title: str
+    typed = scope  # the list as one types it
     lowered = scope.lower()
     if lowered == "mine":
         if actor.member is None:
@@ -316,12 +320,13 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
     elif lowered == "dropped":
         flt_kwargs["statuses"] = (ActionStatus.DROPPED,)
         title = "Dropped actions"
-    elif mention_id(scope) or PLAIN_MENTION_RE.match(scope):
+    elif names_a_member(scope):
         former = resolve_former_member(req, board, scope) if actor.manages_board else None
         member = former or resolve_member(req, board, scope)
         flt_kwargs["owner_id"] = member.id
         title = f"Open actions of {member.display_name}" + (" (owner left the board)" if former else "")
         scope = f"<@{member.slack_user_id}>"
+        typed = scope if member.in_slack else typed_reference(member)
     else:
         raise UsageError(f"`/action list {scope}` is not a list I know.", examples=[LIST_USAGE])
     offset = (page - 1) * LIST_PAGE
@@ -332,10 +337,10 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
         last = max(1, -(-total // LIST_PAGE))
         raise NotFound(f"There is no page {page}: the list has {total} action{'s' if total != 1 else ''}, "
                        f"{last} page{'s' if last != 1 else ''} of {LIST_PAGE}.",
-                       examples=[f"/action list {scope} page:{last}" if last > 1 else f"/action list {scope}"])
+                       examples=[f"/action list {typed} page:{last}" if last > 1 else f"/action list {typed}"])
     more = None
     if more_than or offset + len(found) < total:
-        more = {"value": f"{board.id}|{scope}|{page + 1}", "command": f"/action list {scope} page:{page + 1}"}
+        more = {"value": f"{board.id}|{scope}|{page + 1}", "command": f"/action list {typed} page:{page + 1}"}
     return Reply(
         "slack/action_list.json.j2",
         {

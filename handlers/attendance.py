@@ -19,6 +19,8 @@ from handlers import access, forms, mentions
 from handlers.base import Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import board_config, next_meeting
 from handlers.ids import ActionId, CallbackId
+from handlers.action_input import resolve_member
+from handlers.member_ref import is_member_reference
 from handlers.parsing import mention_id, parse_id
 from handlers.plan import existing_meeting, parse_meeting_date
 from handlers.quorum import QuorumResult, counted_members, evaluate, quorum_check
@@ -278,9 +280,10 @@ def handle_meeting_reply(req: Request) -> Reply:
     colleague: Member | None = None
     name = ""
     if reply is AttendanceReply.SUBSTITUTE:
-        if not args or not (mention_id(args[0].raw) or args[0].quoted):
-            raise UsageError('Name your substitute: a colleague from your organisation (@name), or "their name" in '
-                             "quotes with `email:`.", examples=REPLY_EXAMPLES[2:])
+        if not args or not (mention_id(args[0].raw) or is_member_reference(args[0].raw) or args[0].quoted):
+            raise UsageError('Name your substitute: a colleague from your organisation (@name, or @"Their Name" for '
+                             'a member by email), or "their name" in quotes with `email:`.',
+                             examples=REPLY_EXAMPLES[2:])
         first = args.pop(0)
         user_id = mention_id(first.raw)
         if user_id:
@@ -289,6 +292,8 @@ def handle_meeting_reply(req: Request) -> Reply:
                 raise InvalidInput(f"{mentions.name_of(req.session, user_id, None)} is not on {req.board.name}; "
                                    'name someone from your organisation on the board, or give "their name" with '
                                    "`email:`.", examples=REPLY_EXAMPLES[2:])
+        elif not first.quoted:
+            colleague = resolve_member(req, req.board, first.raw, field=SUB_MEMBER)
         else:
             name = first.value
     elif "email" in req.parsed.options:

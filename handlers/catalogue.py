@@ -17,6 +17,7 @@ from handlers import (
     home,
     interests,
     lsp,
+    member_email,
     meeting_items,
     meeting_mode,
     meeting_presence,
@@ -39,7 +40,7 @@ from handlers.registry import Button, Command, Form, Handler, Registry, Shortcut
 # In the order help shows them; a module may declare any of TOPIC, COMMANDS, BUTTONS, FORMS and SHORTCUTS.
 DOMAINS: tuple[ModuleType, ...] = (actions, action_forms, plan, meetings, plan_items, plan_ics, agenda, agenda_forms, packs, updates, performance, reports,
                                    reminders, attendance, minutes_commands, meeting_mode, meeting_presence, meeting_items,
-                                   interests, decisions, home, lsp, organisations, papers)
+                                   interests, decisions, home, lsp, member_email, organisations, papers)
 
 
 def _gather(name: str) -> list:

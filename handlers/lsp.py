@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers import board_settings, membership, personal_data
+from handlers import board_settings, member_email, membership, personal_data
 from handlers.action_input import resolve_member
+from handlers.member_ref import ADDRESS_RE, is_member_reference, member_referred_to
 from handlers.base import Conflict, Forbidden, InvalidInput, Reply, Request, UsageError
 from handlers.links import LINK_DAYS, LinkRefused
 from handlers.organisations import NEW_ORG, organisation_named
 from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id
 from handlers.registry import Command, Kind, Option, Topic, Who
 from store import audit, boards
+from store import emails as email_store
 from store.models import Role
 
 _ROLE_NAMES = {r.value: r for r in Role} | {"vice": Role.VICE_CHAIR, "vicechair": Role.VICE_CHAIR}
@@ -27,6 +29,23 @@ def _user_token_parts(token: str) -> tuple[str, str | None]:
         raise InvalidInput(f"`{token}` is not a Slack user. Mention them, like @alice.")
     _, _, name = token.strip("<>").partition("|")
     return user_id, name or None
+
+
+def _person_parts(req: Request, token: str) -> tuple[str, str | None]:
+    """(lspbot id, name Slack sent) of a person named by a Slack mention, or of a member named as `@"Full Name"`
+    (on this board) or by their address (any member)."""
+    if not is_member_reference(token):
+        return _user_token_parts(token)
+    if ADDRESS_RE.match(token.strip()):
+        member = email_store.member_with_email(session=req.session, email=token.strip())
+        if member is None:
+            raise InvalidInput(f"No member has the address {token.strip()}. A new member by email is added with "
+                               '`email:` and `name:`.', examples=[member_email.ADD_EMAIL_EXAMPLE])
+        return member.slack_user_id, None
+    found = member_referred_to(req.session, req.board, token, field="member")
+    if found is None:
+        raise InvalidInput(f"`{token}` is not a person.")
+    return found.slack_user_id, None
 
 
 def handle_board_create(req: Request) -> Reply:
@@ -73,9 +92,13 @@ def handle_member_add(req: Request) -> Reply:
     Without `role:` an existing member keeps theirs. `role:chair` hands the chair over (the chair or an admin):
     the board has exactly one, so the previous chair becomes a member; the only chair is never demoted."""
     parsed, board = req.parsed, req.board
+    if parsed.options.get("email") is not None and not parsed.args:
+        return member_email.handle_member_add_by_email(req)
     if len(parsed.args) != 1:
-        raise UsageError("Name one person to add.", examples=['/lsp member add @bob org:"Ealing PCT" role:member'])
-    user_id, display = _user_token_parts(parsed.args[0].raw)
+        raise UsageError("Name one person to add.", examples=['/lsp member add @bob org:"Ealing PCT" role:member',
+                                                               member_email.ADD_EMAIL_EXAMPLE])
+    user_id, display = _person_parts(req, parsed.args[0].raw)
+    address = member_email.checked_address(parsed.options["email"]) if parsed.options.get("email") else None
     display = parsed.options.get("name") or display
     role_name = parsed.options.get("role")
     role = _ROLE_NAMES.get(role_name.lower()) if role_name is not None else None
@@ -87,6 +110,8 @@ def handle_member_add(req: Request) -> Reply:
         if len(org_name) > 200:
             raise InvalidInput("An organisation name can be at most 200 characters.")
     existing = boards.get_member(session=req.session, slack_user_id=user_id)
+    if address is not None:
+        member_email.refuse_taken(req, address, existing)
     before = boards.get_membership(session=req.session, board_id=board.id, member_id=existing.id) if existing else None
     had = boards.organisation_of(session=req.session, board_id=board.id, member_id=existing.id) if existing else None
     if org_name is None and had is None:  # someone coming back represents whom they did before
@@ -96,6 +121,9 @@ def handle_member_add(req: Request) -> Reply:
     role = role or before_role or Role.MEMBER
     if role == Role.CHAIR and before_role != Role.CHAIR:
         membership.refuse_chair_appointment(req, board)
+        if existing is not None and not existing.in_slack:
+            raise InvalidInput(f"{existing.display_name} is reached by email alone, and the chair decides proposals "
+                               "in Slack: choose a chair who is in Slack.", field="role")
     if existing is not None and before_role == Role.CHAIR and role != Role.CHAIR:
         membership.refuse_losing_the_chair(req, board, existing, f"make them {role.value}")
     org = organisation_named(req, org_name) if org_name else None
@@ -109,6 +137,8 @@ def handle_member_add(req: Request) -> Reply:
                  operation="add" if before is None else "change",
                  before={"role": before_role.value, "organisation": before_org} if before_role else None,
                  after={"board": board.name, "role": role.value, "organisation": org_now})
+    if address is not None:
+        member_email.give_address(req, member, address)
     previous_chairs = []
     if role == Role.CHAIR and before_role != Role.CHAIR:
         previous_chairs = membership.hand_chair_to(req, board, member)
@@ -127,7 +157,7 @@ def handle_member_remove(req: Request) -> Reply:
     parsed, board = req.parsed, req.board
     if len(parsed.args) != 1:
         raise UsageError("Name one person to remove.", examples=["/lsp member remove @bob"])
-    user_id, _ = _user_token_parts(parsed.args[0].raw)
+    user_id, _ = _person_parts(req, parsed.args[0].raw)
     member = boards.get_member(session=req.session, slack_user_id=user_id)
     existing = boards.get_membership(session=req.session, board_id=board.id, member_id=member.id) if member else None
     if member is None or existing is None:
@@ -170,7 +200,10 @@ def handle_member_erase(req: Request) -> Reply:
     parsed = req.parsed
     if len(parsed.args) != 1:
         raise UsageError("Name one person to erase.", examples=["/lsp member erase @bob"])
-    user_id, _ = _user_token_parts(parsed.args[0].raw)
+    token = parsed.args[0].raw
+    found = (email_store.member_with_email(session=req.session, email=token.strip())
+             if ADDRESS_RE.match(token.strip()) else None)
+    user_id = found.slack_user_id if found is not None else _user_token_parts(token)[0]
     member = personal_data.find_person(req.session, user_id)
     board = None
     if parsed.options.get("board"):
@@ -180,7 +213,7 @@ def handle_member_erase(req: Request) -> Reply:
     where = f" from {board.name}" if board else ""
     if parsed.options.get("confirm") != "yes":
         personal_data.refuse_chairless(req.session, member, board)
-        again = f"/lsp member erase <@{user_id}>" + (f' board:"{board.name}"' if board else "") + " confirm:yes"
+        again = f"/lsp member erase {token if found is not None else f'<@{user_id}>'}" + (f' board:"{board.name}"' if board else "") + " confirm:yes"
         return Reply("slack/member_note.json.j2", {
             "text": f"Erase {member.display_name}{where}? Nothing has been changed yet.",
             "items": personal_data.what_erasing_does(member, board),
@@ -204,11 +237,13 @@ def handle_member_list(req: Request) -> Reply:
         key=lambda m: (order[m.role], (m.organisation.name if m.organisation else "").lower(),
                        m.member.display_name.lower()),
     )
+    full = req.actor.manages_board  # the chair and secretariat see members' addresses; others their domains
     return Reply("slack/member_list.json.j2", {
         "board": board.name,
         "members": [
             {"user_id": m.member.slack_user_id, "name": m.member.display_name, "role": m.role.value,
-             "organisation": m.organisation.name if m.organisation else ""}
+             "organisation": m.organisation.name if m.organisation else "",
+             "reach": member_email.reach_of(m.member, full=full)}
             for m in rows
         ],
     })
@@ -241,12 +276,16 @@ COMMANDS = (
             parsed=True, options=(Option("chair", required=False), Option("org"), Option("tz", aliases=("timezone",)), NEW_ORG),
             usage='/lsp board create "LSP Executive" chair:@alice', summary="bind this channel to a board (admins)"),
     Command("/lsp", ("member", "add"), handle_member_add, who=Who.MANAGERS, doing="add members", parsed=True,
-            options=(Option("org"), Option("role"), Option("name"), NEW_ORG),
-            usage='/lsp member add @bob org:"Ealing PCT" [role:member|vice-chair|secretariat|chair]',
+            options=(Option("org"), Option("role"), Option("name"), Option("email", help="an email address"),
+                     NEW_ORG),
+            usage='/lsp member add @bob org:"Ealing PCT" [role:member|vice-chair|secretariat|chair] [email:…]',
             summary="add a member, or change one's organisation or role (without `role:` their role stays); "
-                    "`role:chair` hands the chair over",
+                    "`role:chair` hands the chair over; `email:` gives their address (a link emailed to it "
+                    "confirms it). Someone not in Slack: `/lsp member add email:<address> name:\"Their Name\" "
+                    "org:…`, reached by email",
             narrower="the chair, vice-chair, secretariat and admins; only the chair or an admin hands the chair over",
-            examples=('/lsp member add @bob org:"Ealing PCT" role:member', "/lsp member add @carol role:chair")),
+            examples=('/lsp member add @bob org:"Ealing PCT" role:member', "/lsp member add @carol role:chair",
+                      member_email.ADD_EMAIL_EXAMPLE)),
     Command("/lsp", ("member", "remove"), handle_member_remove, who=Who.MANAGERS, doing="remove members",
             parsed=True, options=(Option("handover"),), usage="/lsp member remove @bob [handover:@carol]",
             summary="remove a member; `handover:` gives their open actions, projects and outcomes to someone else",

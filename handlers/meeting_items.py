@@ -9,12 +9,12 @@ import json
 from typing import Any
 
 from handlers import access, action_forms, forms, mentions
-from handlers.action_input import resolve_member
+from handlers.action_input import names_a_member, resolve_member
 from handlers.base import Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.ids import ActionId, CallbackId
 from handlers.meeting_view import NOTE_TEMPLATE, OUTCOMES, item_number, item_of, item_title, open_meeting, show_item
 from handlers.minutes import confirm_previous_minutes
-from handlers.parsing import check_text, mention_id, parse_id
+from handlers.parsing import check_text, parse_id
 from handlers.registry import Button, Command, Form, Kind, Option, Who
 from store import audit, boards
 from store import meeting_record as record_store
@@ -108,7 +108,7 @@ def declare(req: Request, board: Board, record: MeetingRecord, item: MeetingItem
             left_room: bool) -> Reply:
     """Record an interest declared against an item (by a member, or someone named who is not one)."""
     interest = check_text(mentions.typed_text(req.session, interest, "interest"), "interest")
-    member = resolve_member(req, board, who) if mention_id(who) or who.startswith("@") else None
+    member = resolve_member(req, board, who) if names_a_member(who) or who.startswith("@") else None
     name = member.display_name if member is not None else who.strip().strip('"')
     if not name:
         raise UsageError("Say who declares the interest.", examples=[DECLARE_EXAMPLE])

@@ -78,7 +78,8 @@ def _quoted(text: str, i: int) -> tuple[str, int]:
 
 def tokenize(text: str) -> list[Token]:
     """Split on white space, keeping "quoted strings" (straight or curly quotes) together: a token's `value` is
-    what was meant (quotes taken off, `\\"` inside them a quote), its `raw` the text as typed."""
+    what was meant (quotes taken off, `\\"` inside them a quote), its `raw` the text as typed. A member named by
+    their name (`@"Jane Smith"`, `@“Jane Smith”`) is one token whose value is `@"Jane Smith"`, not quoted text."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -94,6 +95,10 @@ def tokenize(text: str) -> list[Token]:
                 # Slack entities (<@U123|Some Name>, <#C1|general>, <!here>) stay whole.
                 buf.append(text[i : close + 1])
                 i = close + 1
+            elif ch in OPENING_QUOTES and buf == ["@"] and i == start + 1:
+                # `@"Jane Smith"`: a member named by their name, one token that keeps its quotes (not quoted text)
+                value, i = _quoted(text, i)
+                buf.append(f'"{value}"')
             elif ch in OPENING_QUOTES:
                 value, i = _quoted(text, i)
                 buf.append(value)

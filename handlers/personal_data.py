@@ -11,14 +11,18 @@ from sqlalchemy.orm import Session
 
 from handlers.base import Forbidden, InvalidInput, NotFound
 from store import audit, boards
+from store import emails as email_store
 from store import personal_data as pd
 from store.models import Board, Member, Role
 
 
 def find_person(session: Session, slack_user_id: str) -> Member:
+    """The person with this Slack id (or `mail:…` id), or this email address."""
     member = pd.find(session=session, slack_user_id=slack_user_id)
+    if member is None and "@" in slack_user_id:
+        member = email_store.member_with_email(session=session, email=slack_user_id.strip())
     if member is None:
-        raise NotFound(f"lspbot holds nothing about {slack_user_id}: no member record has that Slack id.")
+        raise NotFound(f"lspbot holds nothing about {slack_user_id}: no member record has that Slack id or address.")
     return member
 
 
@@ -41,7 +45,8 @@ def what_erasing_does(member: Member, board: Board | None) -> list[str]:
     if board is None:
         return [f"Their name and Slack id are replaced by “{pd.pseudonym_name(member.id)}” everywhere: actions, "
                 "updates, decisions, agendas and the audit trail stay, under that name.",
-                "They leave every board they are on; their DM channel and time zone are forgotten.",
+                "They leave every board they are on; their DM channel, time zone, email address (and its "
+                "confirmation) and how they are reached are forgotten.",
                 "Messages not yet sent to them are cancelled (never sent, their content deleted); the content of "
                 "those sent to them is purged.",
                 "This cannot be undone. `lspbot member export` gives them a copy of what is held first."]

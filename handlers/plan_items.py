@@ -9,7 +9,9 @@ it)."""
 from __future__ import annotations
 
 from handlers import mentions
+from handlers.action_input import resolve_member
 from handlers.base import Actor, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.member_ref import is_member_reference
 from handlers.parsing import Parsed, refuse_stray
 from handlers.plan import (
     OPTIONS_PHRASED,
@@ -73,7 +75,8 @@ def handle_item_add(req: Request) -> Reply:
         raise UsageError("Who leads this item? Give the lead as on the plan: an organisation, a member or both.",
                          examples=[f'/plan item add {day.isoformat()} "{title[:60]}" lead:"LB Ealing/DWP"'])
     raw_author = parsed.options.get("author", "").strip()
-    author = mentions.plain_names(req.session, raw_author).strip()[:200] or None
+    named = _member_named(req, board, raw_author) if is_member_reference(raw_author) else None
+    author = (named.display_name if named else mentions.plain_names(req.session, raw_author)).strip()[:200] or None
     lead_links = plan_store.link_lead(session=req.session, board=board, lead=lead)
     paper = _yes_no(parsed.options["paper"], "paper") if parsed.options.get("paper") else False
     private = _yes_no(parsed.options["private"], "private") if parsed.options.get("private") else False
@@ -133,8 +136,10 @@ def _reason(text: str | None) -> str | None:
 
 
 def _member_named(req: Request, board: Board, text: str) -> Member | None:
-    """The board member `text` mentions (`<@U123>`), if it mentions one."""
+    """The board member `text` mentions (`<@U123>`), or names as `@"Full Name"` or by address, if it names one."""
     found = mentions.mentioned_members(req.session, board.id, text)
+    if not found and is_member_reference(text.strip()):
+        return resolve_member(req, board, text.strip(), field="author")
     return found[0] if found else None
 
 

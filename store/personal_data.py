@@ -2,9 +2,10 @@
 
 Erasing a person keeps the board's record (actions, decisions, updates, the audit trail) and replaces the
 person in it: their member record becomes "Former member N" (N is the record's id) with the Slack id
-`erased:N`, which no Slack id can match; every copy of their Slack id, DM channel and name in every text and
-JSON column of every table is rewritten the same way; their DM channel and time zone are forgotten; the
-messages waiting to go to them are cancelled and the content of those already sent to them is purged.
+`erased:N`, which no Slack id can match; every copy of their Slack id, DM channel, email address and name in
+every text and JSON column of every table is rewritten the same way; their DM channel, time zone, email address
+(with its confirmation), how they were reached and a failed DM are forgotten; the messages (and emails) waiting
+to go to them are cancelled and the content of those already sent to them is purged.
 
 With a board, only that board's record is changed: the person's rows there move to a new "Former member N"
 record of their own (the member record is shared by every board, so it cannot be renamed for one), and the
@@ -33,6 +34,7 @@ from store.models import (
     Base,
     Board,
     Declaration,
+    Delivery,
     Interest,
     Meeting,
     Member,
@@ -50,7 +52,7 @@ from store.models import (
     ReminderLog,
     StandingItem,
 )
-from store.outbox import PURGED
+from store.outbox import EMAIL, PURGED
 
 ERASED_PREFIX = "erased:"
 CANCELLED = "cancelled: the person it was for was erased"
@@ -101,6 +103,9 @@ class Terms:
         if member.dm_channel_id:
             rules.append((re.compile(_bounded(member.dm_channel_id)), key))
             exact.append(member.dm_channel_id)
+        if member.email:  # their address, as stored (normalised) wherever it was copied: the audit, the outbox
+            rules.append((re.compile(r"(?<![\w.+-])" + re.escape(member.email) + r"(?![\w.-])", re.IGNORECASE), key))
+            exact.append(member.email)
         display = member.display_name.strip()
         folded: str | None = None
         if display and display != slack_id and not display.startswith("Former member "):
@@ -305,9 +310,8 @@ def erase(*, session: Session, member: Member, now: dt.datetime) -> Erasure:
     is left without its chair, and records the erasure in the audit trail."""
     key, name = pseudonym_key(member.id), pseudonym_name(member.id)
     terms = Terms.of(member, key, name)
-    slack_id = member.slack_user_id
     result = Erasure(name, key)
-    to_them = and_(OutboxMessage.target_kind == "user", OutboxMessage.target == slack_id)
+    to_them = _messages_to(member)
     # Messages not yet sent are cancelled rather than deleted: the row (and so its id and key) stays, failed and
     # emptied, never to be claimed or retried. A deleted row's id can be given to the next message on SQLite while
     # a sender still holds the deleted one in flight, which it would then mark sent in the new one's place.
@@ -322,9 +326,20 @@ def erase(*, session: Session, member: Member, now: dt.datetime) -> Erasure:
     result.rows_rewritten = _rewrite(session, terms, scope=None)
     result.boards_left = leave_boards(session=session, member=member, now=now)
     session.execute(update(Member).where(Member.id == member.id)
-                    .values(display_name=name, slack_user_id=key, dm_channel_id=None, timezone=None))
+                    .values(display_name=name, slack_user_id=key, dm_channel_id=None, timezone=None, email=None,
+                            email_confirmed_at=None, delivery=Delivery.SLACK, dm_failed_at=None,
+                            dm_failed_reason=None))
     session.expire_all()
     return result
+
+
+def _messages_to(member: Member) -> ColumnElement[bool]:
+    """The outbox rows for the person: to their Slack DM, and the emails to their address (its confirmation too)."""
+    to_them = and_(OutboxMessage.target_kind == "user", OutboxMessage.target == member.slack_user_id)
+    if not member.email:
+        return to_them
+    return or_(to_them, and_(OutboxMessage.target_kind == EMAIL,
+                             func.lower(OutboxMessage.target) == member.email.lower()))
 
 
 def leave_boards(*, session: Session, member: Member, now: dt.datetime, board: Board | None = None) -> list[str]:
@@ -459,10 +474,10 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
              for a in session.scalars(naming)
              if a.actor == slack_id or any(terms.found(s) for s in _strings([a.before, a.after]))]
     messages = [_row(m, "id", "key", "status", "created_at", "sent_at", "purged_at", "payload")
-                for m in session.scalars(select(OutboxMessage).where(
-                    OutboxMessage.target_kind == "user", OutboxMessage.target == slack_id).order_by(OutboxMessage.id))]
+                for m in session.scalars(select(OutboxMessage).where(_messages_to(member)).order_by(OutboxMessage.id))]
     return {
-        "member": _row(member, "id", "slack_user_id", "display_name", "dm_channel_id", "timezone"),
+        "member": _row(member, "id", "slack_user_id", "display_name", "dm_channel_id", "timezone", "email",
+                       "email_confirmed_at", "delivery", "dm_failed_at", "dm_failed_reason"),
         "memberships": [{"board": board, "role": _iso(role), "organisation": org, "left_at": _iso(left)}
                         for role, board, org, left in memberships],
         "actions_owned": actions(Action.owner_id == mid),

@@ -20,7 +20,8 @@ SUBCOMMANDS = {
              "member", "board set", "board settings", "outcome add", "outcome list", "outcome lead", "outcomes", "project add", "project lead",
              "project list", "projects", "report quarter", "report annual", "report q", "report quarterly",
              "report year", "report yearly", "report", "org list", "orgs", "organisations", "org", "org rename",
-             "interests", "interests declare", "interests remove", "interests all", "decisions", "web"],
+             "interests", "interests declare", "interests remove", "interests all", "decisions", "web",
+             "me", "me email", "me delivery", "member email"],
     "/action": ["", "add", "new", "list", "ls", "show", "update", "note", "done", "close", "reassign", "due", "drop",
                 "reopen", "help"],
     "/plan": ["", "help", "show", "all", "2020", "meeting add", "meeting edit", "generate", "cadence", "item add",
@@ -62,6 +63,8 @@ FRAGMENTS = st.sampled_from([
     "FREQ=MONTHLY;BYDAY=+2TH", "FREQ=SECONDLY", "quarterly", "time:10:00", "venue:", 'venue:"Hall"', "duration:0",
     'host:"Nobody Org"', 'theme:"T"', "chase_time", "09:00", "default", "year_start_month", "13",
     '"Southall"', '"Skills outcome"', "all",
+    '@"Jane Smith"', '@“Jane Smith”', '@"', '@""', '@"Nobody Here"', "jane.smith@nhs.net", "nobody@nowhere.example",
+    "email:jane.smith@nhs.net", 'name:"Jane Smith"', "name:", "both", "documents", "slack", "none",
 ])
 TEXT = st.lists(st.one_of(FRAGMENTS, FRAGMENTS, st.text(max_size=30)), max_size=6).map(" ".join)
 

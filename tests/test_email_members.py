@@ -1,0 +1,299 @@
+"""Members by email: added with their address and name, each new address sent a confirmation (a signed link bound
+to the member and the address) before anything else, named in commands as @"Their Name" or by their address,
+offered in forms by a select of the board's members, shown in `/lsp member list`, a Slack member's own address and
+delivery (`/lsp me …`), and erased with the rest of a person.
+
+In-process through `run_command` and `run_handler` (the edge `lspbot serve` uses), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FixedClock
+from bot.runtime import Outcome, Runtime, run_command, run_handler
+from handlers import action_forms, personal_data
+from handlers.links import Answer
+from store import boards, db
+from store import emails as email_store
+from store.models import Action, AuditRecord, Delivery, Member, OutboxMessage, PerformanceItem
+from store.outbox import EMAIL
+from tests.support.delivery import last_queued_id, queued_since
+from tests.support.settings import ADMIN, LONDON
+from tests.support.slack_requests import blocks_text
+
+CHANNEL = "CMAIL01"
+CHAIR, SECRETARY, ALICE, BOB = "UCHAIRM1", "USECRM1", "UALICEM1", "UBOBM1"
+JANE = 'email:jane.smith@nhs.net name:"Jane Smith" org:"Ealing CCG"'
+
+
+@dataclass
+class Board:
+    runtime: Runtime
+    clock: FixedClock
+    board_id: int = 0
+
+    def run(self, user: str, command: str, text: str) -> Outcome:
+        return run_command(self.runtime, command, user_id=user, channel_id=CHANNEL, text=text)
+
+    def ok(self, user: str, command: str, text: str) -> str:
+        outcome = self.run(user, command, text)
+        assert outcome.ok, blocks_text(outcome.payload)
+        return blocks_text(outcome.payload)
+
+    def refused(self, user: str, command: str, text: str) -> str:
+        outcome = self.run(user, command, text)
+        assert not outcome.ok, blocks_text(outcome.payload)
+        return blocks_text(outcome.payload)
+
+    def member(self, **where: str) -> Member:
+        with db.session_scope(self.runtime.sessions) as session:
+            if "email" in where:
+                found = email_store.member_with_email(session=session, email=where["email"])
+            else:
+                found = boards.get_member(session=session, slack_user_id=where["slack_user_id"])
+            assert found is not None
+            session.expunge(found)
+            return found
+
+    def emails(self, since_id: int = 0) -> list[OutboxMessage]:
+        return [m for m in queued_since(self.runtime, since_id) if m.target_kind == EMAIL]
+
+
+@pytest.fixture
+def board(runtime: Runtime, clock: FixedClock) -> Board:
+    """A board on Monday 18 March 2019: the chair, a secretary, Alice (Ealing PCT) and Bob (the Met)."""
+    clock.set(dt.datetime(2019, 3, 18, 10, 0, tzinfo=LONDON))
+    b = Board(runtime, clock)
+    b.ok(ADMIN, "/lsp", f'board create "Mail Board" chair:<@{CHAIR}|chair> org:"LB Ealing"')
+    for user, org, role in ((SECRETARY, "LB Ealing", "secretariat"), (ALICE, "Ealing PCT", "member"),
+                            (BOB, "Metropolitan Police", "member")):
+        b.ok(CHAIR, "/lsp", f'member add <@{user}|{user[1:-2].lower()}> org:"{org}" role:{role}')
+    with db.session_scope(runtime.sessions) as session:
+        b.board_id = boards.get_by_channel(session=session, channel_id=CHANNEL).id
+    return b
+
+
+def _confirmation_link(board: Board, message: OutboxMessage) -> str:
+    payload = message.payload
+    assert payload["_method"] == "email" and payload["to_name"]
+    links = [word for word in payload["text"].split() if "/a/" in word]
+    assert len(links) == 1 and links[0] in payload["html"]
+    return links[0]
+
+
+# ---------------------------------------------------------------- adding a member by email
+
+
+def test_a_member_added_by_email_is_sent_a_confirmation_whose_link_is_bound_to_them_and_the_address(board: Board):
+    before = last_queued_id(board.runtime)
+    reply = board.ok(SECRETARY, "/lsp", "member add email:Jane.Smith@NHS.net name:\"Jane Smith\" "
+                                        'org:"Ealing CCG" role:member')
+    assert "Jane Smith joined Mail Board as member, for Ealing CCG" in reply and "Jane.Smith@nhs.net" in reply
+    jane = board.member(email="jane.smith@nhs.net")
+    assert jane.email == "Jane.Smith@nhs.net"  # the domain normalised by email-validator, the local part kept
+    assert jane.slack_user_id.startswith("mail:") and len(jane.slack_user_id) == len("mail:") + 10
+    assert jane.display_name == "Jane Smith" and jane.delivery == Delivery.EMAIL
+    assert jane.email_confirmed_at is None and not jane.email_ready
+    # Its confirmation is the one thing queued for the address, and nothing went to a Slack DM for her.
+    queued = queued_since(board.runtime, before)
+    assert [m.target for m in queued if m.target_kind == EMAIL] == ["Jane.Smith@nhs.net"]
+    assert not [m for m in queued if m.target == jane.slack_user_id]
+    message = board.emails(before)[0]
+    assert message.payload["member"] == jane.slack_user_id and message.payload["to_name"] == "Jane Smith"
+    assert "confirm" in message.payload["subject"].lower()
+    link = _confirmation_link(board, message)
+    answer = board.runtime.links.read_answer(link.rsplit("/a/", 1)[1], board.clock.now)
+    assert (answer.kind, answer.member_id, answer.object_id, answer.email) == (
+        Answer.CONFIRM, jane.id, jane.id, "Jane.Smith@nhs.net")
+    # The page behind the link confirms through the store; a link to an address since changed does not.
+    with db.session_scope(board.runtime.sessions) as session:
+        assert email_store.confirm_email(session=session, member_id=jane.id, email=answer.email or "",
+                                         now=board.clock.now())
+        assert not email_store.confirm_email(session=session, member_id=jane.id, email="old@nhs.net",
+                                             now=board.clock.now())
+    assert board.member(email="jane.smith@nhs.net").email_ready
+    # The membership and its address are in the audit trail.
+    with db.session_scope(board.runtime.sessions) as session:
+        added = session.scalars(select(AuditRecord).where(AuditRecord.entity == "membership",
+                                                          AuditRecord.entity_id == jane.id)).one()
+        assert added.after["email"] == "Jane.Smith@nhs.net" and added.actor == SECRETARY
+
+
+def test_a_malformed_duplicate_or_nameless_address_is_refused_and_nothing_is_queued(board: Board):
+    before = last_queued_id(board.runtime)
+    refused = board.refused(SECRETARY, "/lsp", 'member add email:jane.smith@ name:"Jane Smith" org:"Ealing CCG"')
+    assert "is not an email address I can use" in refused and "something after the @-sign" in refused
+    refused = board.refused(SECRETARY, "/lsp", 'member add email:jane.smith@nhs.net org:"Ealing CCG"')
+    assert "Give their name" in refused
+    refused = board.refused(SECRETARY, "/lsp", 'member add email:jane.smith@nhs.net name:"Jane Smith"')
+    assert "Which organisation" in refused
+    assert not queued_since(board.runtime, before)
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    refused = board.refused(CHAIR, "/lsp", 'member add email:JANE.SMITH@nhs.net name:"J Smith" org:"Ealing CCG"')
+    assert "already a member of Mail Board: Jane Smith (Ealing CCG)" in refused
+    # A Slack member cannot take an address another member has either.
+    refused = board.refused(ALICE, "/lsp", "me email jane.smith@nhs.net")
+    assert "already the address of Jane Smith" in refused
+    # Only the chair, vice-chair and secretariat add members.
+    assert "Only the chair" in board.refused(ALICE, "/lsp", 'member add email:x@nhs.net name:"X" org:"Y"')
+
+
+# ---------------------------------------------------------------- a Slack member's address and delivery
+
+
+def test_me_email_and_delivery(board: Board):
+    refused = board.refused(ALICE, "/lsp", "me delivery email")
+    assert "no email address on file" in refused
+    assert "no email address" in board.ok(ALICE, "/lsp", "me")
+    before = last_queued_id(board.runtime)
+    reply = board.ok(ALICE, "/lsp", "me email alice.jones@ealing-pct.nhs.uk")
+    assert "Set your email address to alice.jones@ealing-pct.nhs.uk" in reply
+    assert [m.target for m in board.emails(before)] == ["alice.jones@ealing-pct.nhs.uk"]
+    shown = board.ok(ALICE, "/lsp", "me")
+    assert "alice.jones@ealing-pct.nhs.uk, not confirmed yet" in shown and "in Slack" in shown
+    assert "once you confirm it" in board.ok(ALICE, "/lsp", "me delivery documents")
+    assert board.member(slack_user_id=ALICE).delivery == Delivery.DOCUMENTS
+    assert "already" in board.ok(ALICE, "/lsp", "me delivery documents")
+    assert "Choose one of slack, email, both, documents" in board.refused(ALICE, "/lsp", "me delivery pigeon")
+    # Confirmed, then changed: the confirmation goes with the old address, and the new one is sent its own.
+    alice = board.member(slack_user_id=ALICE)
+    with db.session_scope(board.runtime.sessions) as session:
+        assert email_store.confirm_email(session=session, member_id=alice.id, email="alice.jones@ealing-pct.nhs.uk",
+                                         now=board.clock.now())
+    assert "confirmed 18 March 2019" in board.ok(ALICE, "/lsp", "me")
+    before = last_queued_id(board.runtime)
+    reply = board.ok(ALICE, "/lsp", "me email a.jones@nhs.net")
+    assert "Changed your email address to a.jones@nhs.net" in reply
+    alice = board.member(slack_user_id=ALICE)
+    assert alice.email == "a.jones@nhs.net" and alice.email_confirmed_at is None
+    assert [m.target for m in board.emails(before)] == ["a.jones@nhs.net"]
+    # The secretariat sets another member's address; every change is audited.
+    board.ok(SECRETARY, "/lsp", f"member email <@{BOB}|bob> bob.smith@met.police.uk")
+    assert board.member(slack_user_id=BOB).email == "bob.smith@met.police.uk"
+    assert "Only the chair" in board.refused(ALICE, "/lsp", f"member email <@{BOB}|bob> x@met.police.uk")
+    with db.session_scope(board.runtime.sessions) as session:
+        changes = session.scalars(select(AuditRecord).where(AuditRecord.entity == "member")
+                                  .order_by(AuditRecord.id)).all()
+        assert [(c.operation, c.actor, c.after.get("email") or c.after.get("delivery")) for c in changes] == [
+            ("email", ALICE, "alice.jones@ealing-pct.nhs.uk"), ("delivery", ALICE, "documents"),
+            ("email", ALICE, "a.jones@nhs.net"), ("email", SECRETARY, "bob.smith@met.police.uk")]
+    # Removing the address takes them back to Slack alone.
+    assert "Removed your email address" in board.ok(ALICE, "/lsp", "me email none")
+    alice = board.member(slack_user_id=ALICE)
+    assert alice.email is None and alice.delivery == Delivery.SLACK
+
+
+# ---------------------------------------------------------------- naming email-only members in commands
+
+
+def test_email_members_are_named_by_quoted_name_or_address(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    jane = board.member(email="jane.smith@nhs.net")
+    reply = board.ok(ALICE, "/action", 'add "Share the CCG data" @"jane smith" by 2019-04-30')
+    assert "Jane Smith" in reply
+    reply = board.ok(ALICE, "/action", "add Book the venue jane.smith@nhs.net")
+    # An address at the end that is no member's stays part of the text.
+    board.ok(ALICE, "/action", "add Write to info@ealing.gov.uk")
+    with db.session_scope(board.runtime.sessions) as session:
+        actions = session.scalars(select(Action).order_by(Action.id)).all()
+        owners = [(a.text, a.owner_id) for a in actions]
+    alice = board.member(slack_user_id=ALICE)
+    assert owners == [("Share the CCG data", jane.id), ("Book the venue", jane.id),
+                      ("Write to info@ealing.gov.uk", alice.id)]
+    board.ok(CHAIR, "/action", "reassign #3 @“Jane Smith”")
+    board.ok(CHAIR, "/action", f"reassign #1 <@{BOB}|bob>")
+    board.ok(CHAIR, "/action", "reassign #1 jane.smith@nhs.net")
+    with db.session_scope(board.runtime.sessions) as session:
+        assert {a.owner_id for a in session.scalars(select(Action))} == {jane.id}
+    listed = board.ok(CHAIR, "/action", 'list @"Jane Smith"')
+    assert "Open actions of Jane Smith" in listed and "Share the CCG data" in listed
+    # A project's lead.
+    board.ok(CHAIR, "/lsp", 'project add "Northolt hub" lead:@"Jane Smith"')
+    board.ok(CHAIR, "/lsp", f'project lead "Northolt hub" <@{BOB}|bob>')
+    board.ok(CHAIR, "/lsp", 'project lead "Northolt hub" jane.smith@nhs.net')
+    with db.session_scope(board.runtime.sessions) as session:
+        assert session.scalars(select(PerformanceItem)).one().lead_member_id == jane.id
+    # Not on the board, no such name, no such address.
+    assert "No member of Mail Board is called “Nobody Here”" in board.refused(
+        ALICE, "/action", 'add "Something" @"Nobody Here"')
+    assert "No member has the address" in board.refused(CHAIR, "/action", "reassign #1 nobody@nhs.net")
+
+
+def test_a_name_two_members_share_is_refused_with_both(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    board.ok(SECRETARY, "/lsp", 'member add email:jane.smith@met.police.uk name:"Jane Smith" org:"Metropolitan Police"')
+    refused = board.refused(ALICE, "/action", 'add "Share the data" @"Jane Smith"')
+    assert "2 members of Mail Board are called “Jane Smith”" in refused
+    assert "Jane Smith (Ealing CCG)" in refused and "Jane Smith (Metropolitan Police)" in refused
+    board.ok(ALICE, "/action", 'add "Share the data" jane.smith@met.police.uk')
+
+
+# ---------------------------------------------------------------- forms
+
+
+def test_the_action_form_offers_the_boards_members_when_some_are_reached_by_email(board: Board):
+    def owner_element(user: str) -> dict:
+        opened = run_handler(board.runtime, action_forms.open_action_modal, user_id=user, channel_id=CHANNEL)
+        assert opened.open_modal is not None
+        view = board.runtime.renderer(opened.open_modal["template"], opened.open_modal["data"])
+        return next(b for b in view["blocks"] if b.get("block_id") == action_forms.FIELD_OWNER)["element"]
+
+    assert owner_element(ALICE)["type"] == "users_select"  # nobody by email yet: Slack's user picker
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    jane = board.member(email="jane.smith@nhs.net")
+    element = owner_element(ALICE)
+    assert element["type"] == "static_select"
+    options = {o["value"]: o["text"]["text"] for o in element["options"]}
+    assert options[jane.slack_user_id] == "Jane Smith — Ealing CCG" and options[ALICE] == "alice — Ealing PCT"
+    assert element["initial_option"]["value"] == ALICE
+    # The submission takes either kind of id.
+    for owner in (jane.slack_user_id, BOB):
+        done = run_handler(board.runtime, action_forms.handle_action_modal_submit, user_id=ALICE, channel_id=None,
+                           values={"text": f"From the form for {owner}", "owner": owner,
+                                   "private_metadata": f'{{"board_id": {board.board_id}}}'})
+        assert done.ok, blocks_text(done.payload)
+    with db.session_scope(board.runtime.sessions) as session:
+        owners = [a.owner.slack_user_id for a in session.scalars(select(Action).order_by(Action.id))]
+    assert owners == [jane.slack_user_id, BOB]
+
+
+# ---------------------------------------------------------------- the member list
+
+
+def test_member_list_shows_how_each_member_is_reached(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    board.ok(BOB, "/lsp", "me email bob.smith@met.police.uk")
+    board.ok(BOB, "/lsp", "me delivery both")
+    full = board.ok(SECRETARY, "/lsp", "member list")
+    assert "Jane Smith — Ealing CCG · by email (jane.smith@nhs.net, not confirmed)" in full
+    assert "Slack and email (bob.smith@met.police.uk, not confirmed)" in full
+    masked = board.ok(ALICE, "/lsp", "member list")
+    assert "by email (…@nhs.net, not confirmed)" in masked and "jane.smith@" not in masked
+
+
+# ---------------------------------------------------------------- personal data
+
+
+def test_erasing_a_member_by_email_forgets_their_address_and_cancels_their_emails(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    jane = board.member(email="jane.smith@nhs.net")
+    with db.session_scope(board.runtime.sessions) as session:  # the export `lspbot member export` prints
+        exported = personal_data.export_person(session, session.get(Member, jane.id), now=board.clock.now())
+    assert exported["member"]["email"] == "jane.smith@nhs.net" and exported["member"]["delivery"] == "email"
+    assert [m["key"].split(":")[0] for m in exported["messages_to_them"]] == ["email-confirm"]
+    assert "Erase Jane Smith?" in board.ok(ADMIN, "/lsp", "member erase jane.smith@nhs.net")
+    board.ok(ADMIN, "/lsp", "member erase jane.smith@nhs.net confirm:yes")
+    with db.session_scope(board.runtime.sessions) as session:
+        erased = session.get(Member, jane.id)
+        assert (erased.email, erased.email_confirmed_at, erased.delivery) == (None, None, Delivery.SLACK)
+        assert erased.display_name.startswith("Former member")
+        assert email_store.member_with_email(session=session, email="jane.smith@nhs.net") is None
+        confirmation = session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("email-confirm:"))
+                                       ).one()
+        assert confirmation.payload == {"purged": True} and "jane" not in confirmation.target
+        for record in session.scalars(select(AuditRecord)):
+            assert "jane.smith@nhs.net" not in str(record.before) + str(record.after)
