@@ -17,9 +17,11 @@ from bot.clock import FixedClock
 from bot.runtime import Outcome, Runtime, run_command, run_handler
 from handlers import action_forms, personal_data
 from handlers.links import Answer
+from handlers.parsing import parse, tokenize
 from store import boards, db
 from store import emails as email_store
-from store.models import Action, AuditRecord, Delivery, Member, OutboxMessage, PerformanceItem
+from store.models import (Action, Attendance, AuditRecord, Delivery, Member, OutboxMessage, PerformanceItem,
+                          PlanItem)
 from store.outbox import EMAIL
 from tests.support.delivery import last_queued_id, queued_since
 from tests.support.settings import ADMIN, LONDON
@@ -297,3 +299,30 @@ def test_erasing_a_member_by_email_forgets_their_address_and_cancels_their_email
         assert confirmation.payload == {"purged": True} and "jane" not in confirmation.target
         for record in session.scalars(select(AuditRecord)):
             assert "jane.smith@nhs.net" not in str(record.before) + str(record.after)
+
+
+def test_email_members_named_in_membership_meetings_and_the_plan(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    jane = board.member(email="jane.smith@nhs.net")
+    board.ok(CHAIR, "/lsp", 'member add @"Jane Smith" role:secretariat')  # her role changed by her name
+    board.ok(CHAIR, "/lsp", 'member add <@UCCGM1|sam> org:"Ealing CCG"')
+    board.ok(CHAIR, "/plan", "meeting add 2019-04-10 10:00")
+    # A colleague sends her in their place; the paper's author; Bob's actions handed over to her as he leaves.
+    assert "Jane Smith" in board.ok("UCCGM1", "/meeting", 'reply substitute @"Jane Smith"')
+    board.ok(CHAIR, "/plan", 'item add 2019-04-10 "Health data" lead:"Ealing CCG" paper:yes author:@"Jane Smith"')
+    board.ok(CHAIR, "/action", f"add Check the figures <@{BOB}|bob>")
+    board.ok(CHAIR, "/lsp", f'member remove <@{BOB}|bob> handover:@"Jane Smith"')
+    with db.session_scope(board.runtime.sessions) as session:
+        assert session.scalars(select(Attendance)).one().substitute_member_id == jane.id
+        item = session.scalars(select(PlanItem).where(PlanItem.title == "Health data")).one()
+        assert (item.paper_author_id, item.report_author) == (jane.id, "Jane Smith")
+        assert session.scalars(select(Action)).one().owner_id == jane.id
+    assert "Jane Smith is no longer a member" in board.ok(CHAIR, "/lsp", "member remove jane.smith@nhs.net")
+
+
+def test_the_tokenizer_keeps_a_quoted_name_after_at_as_one_mention():
+    tokens = tokenize('add "Share the data" @"Jane  Smith" by Friday')
+    assert [(t.value, t.quoted) for t in tokens] == [
+        ("add", False), ("Share the data", True), ('@"Jane  Smith"', False), ("by", False), ("Friday", False)]
+    assert tokenize("@“Jane Smith”")[0].value == '@"Jane Smith"'
+    assert parse('lead:@"Jane Smith" x', ("lead",)).options["lead"] == '@"Jane Smith"'

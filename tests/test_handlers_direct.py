@@ -129,7 +129,7 @@ def test_an_unknown_subcommand_suggests_the_commands_of_its_group(as_chair: Call
         as_chair("/lsp", "member frobnicate <@UDBOB|bob>")
     assert refused.value.message == "`/lsp member frobnicate <@UDBOB|bob>` is not a command I know."
     assert refused.value.examples == [c.usage for c in REGISTRY.of("/lsp") if c.words[:1] == ("member",)]
-    assert len(refused.value.examples) == 4
+    assert len(refused.value.examples) == 5  # add, remove, erase, list, email
     with pytest.raises(UsageError) as refused:
         as_chair("/lsp", "outcome frobnicate")
     assert refused.value.examples == ['/lsp outcome add "<name>" lead:"<organisation>"', "/lsp outcome list",
