@@ -107,7 +107,9 @@ def handle_member_add_by_email(req: Request) -> Reply:
             raise Conflict(f"{address} is already a member of {board.name}: {holder.display_name}"
                            + (f" ({sits.organisation.name})" if sits.organisation else "") + ".",
                            title="Already a member")
-        refuse_taken(req, address)
+        raise Conflict(f"{address} is already the address of {holder.display_name}, a member of another board. To "
+                       f"put them on {board.name} too, name them by their address.", title="Address taken",
+                       examples=[f'/lsp member add {address} org:"{parsed.options.get("org") or "…"}"'])
     org_name = parsed.options.get("org")
     if not org_name:
         raise UsageError(f"Which organisation do they represent on {board.name}?", examples=[ADD_EMAIL_EXAMPLE])

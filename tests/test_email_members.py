@@ -326,3 +326,20 @@ def test_the_tokenizer_keeps_a_quoted_name_after_at_as_one_mention():
         ("add", False), ("Share the data", True), ('@"Jane  Smith"', False), ("by", False), ("Friday", False)]
     assert tokenize("@“Jane Smith”")[0].value == '@"Jane Smith"'
     assert parse('lead:@"Jane Smith" x', ("lead",)).options["lead"] == '@"Jane Smith"'
+
+
+def test_a_member_by_email_joins_a_second_board_by_their_address(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    jane = board.member(email="jane.smith@nhs.net")
+    other = run_command(board.runtime, "/lsp", user_id=ADMIN, channel_id="CMAIL02",
+                        text=f'board create "Other Board" chair:<@{CHAIR}|chair> org:"LB Ealing"')
+    assert other.ok, blocks_text(other.payload)
+    again = run_command(board.runtime, "/lsp", user_id=CHAIR, channel_id="CMAIL02", text=f"member add {JANE}")
+    assert not again.ok and "a member of another board" in blocks_text(again.payload)
+    assert "/lsp member add jane.smith@nhs.net org:" in blocks_text(again.payload)
+    joined = run_command(board.runtime, "/lsp", user_id=CHAIR, channel_id="CMAIL02",
+                         text='member add jane.smith@nhs.net org:"Ealing CCG" new_org:yes')
+    assert joined.ok, blocks_text(joined.payload)
+    with db.session_scope(board.runtime.sessions) as session:
+        assert sorted(m.board.name for m in boards.memberships_of(session=session, member_id=jane.id)) == [
+            "Mail Board", "Other Board"]
