@@ -8,6 +8,7 @@ In-process through `run_command` and `run_handler` (the edge `lspbot serve` uses
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.runtime import Outcome, Runtime, run_command, run_handler
-from handlers import action_forms, personal_data
+from handlers import action_forms
 from handlers.links import Answer
 from handlers.parsing import parse, tokenize
 from store import boards, db
@@ -24,7 +25,8 @@ from store.models import (Action, Attendance, AuditRecord, Delivery, Member, Out
                           PlanItem)
 from store.outbox import EMAIL
 from tests.support.delivery import last_queued_id, queued_since
-from tests.support.settings import ADMIN, LONDON
+from tests.support.server import run_lspbot
+from tests.support.settings import ADMIN, LONDON, lspbot_env
 from tests.support.slack_requests import blocks_text
 
 CHANNEL = "CMAIL01"
@@ -283,8 +285,10 @@ def test_member_list_shows_how_each_member_is_reached(board: Board):
 def test_erasing_a_member_by_email_forgets_their_address_and_cancels_their_emails(board: Board):
     board.ok(SECRETARY, "/lsp", f"member add {JANE}")
     jane = board.member(email="jane.smith@nhs.net")
-    with db.session_scope(board.runtime.sessions) as session:  # the export `lspbot member export` prints
-        exported = personal_data.export_person(session, session.get(Member, jane.id), now=board.clock.now())
+    done = run_lspbot(["member", "export", "jane.smith@nhs.net"],
+                      lspbot_env(board.runtime.settings.database_url, "http://127.0.0.1:9"))
+    assert done.returncode == 0, done.stderr
+    exported = json.loads(done.stdout)
     assert exported["member"]["email"] == "jane.smith@nhs.net" and exported["member"]["delivery"] == "email"
     assert [m["key"].split(":")[0] for m in exported["messages_to_them"]] == ["email-confirm"]
     assert "Erase Jane Smith?" in board.ok(ADMIN, "/lsp", "member erase jane.smith@nhs.net")
