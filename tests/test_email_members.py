@@ -21,7 +21,7 @@ from handlers.links import Answer
 from handlers.parsing import parse, tokenize
 from store import boards, db
 from store import emails as email_store
-from store.models import (Action, Attendance, AuditRecord, Delivery, Member, OutboxMessage, PerformanceItem,
+from store.models import (Action, Attendance, AuditRecord, Declaration, Delivery, Member, OutboxMessage, PerformanceItem,
                           PlanItem)
 from store.outbox import EMAIL
 from tests.support.delivery import last_queued_id, queued_since
@@ -347,3 +347,40 @@ def test_a_member_by_email_joins_a_second_board_by_their_address(board: Board):
     with db.session_scope(board.runtime.sessions) as session:
         assert sorted(m.board.name for m in boards.memberships_of(session=session, member_id=jane.id)) == [
             "Mail Board", "Other Board"]
+
+
+def test_the_secretariat_gives_or_changes_an_address(board: Board):
+    before = last_queued_id(board.runtime)
+    board.ok(SECRETARY, "/lsp", 'member add <@UNEWM1|newbie> org:"Ealing PCT" email:New.Bie@Ealing.gov.uk')
+    newbie = board.member(slack_user_id="UNEWM1")
+    assert newbie.email == "New.Bie@ealing.gov.uk" and newbie.delivery == Delivery.SLACK
+    assert [m.target for m in board.emails(before)] == ["New.Bie@ealing.gov.uk"]
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    jane = board.member(email="jane.smith@nhs.net")
+    with db.session_scope(board.runtime.sessions) as session:
+        email_store.confirm_email(session=session, member_id=jane.id, email="jane.smith@nhs.net",
+                                  now=board.clock.now())
+    before = last_queued_id(board.runtime)
+    assert "Changed Jane Smith's email address to jane.smith2@nhs.net" in board.ok(
+        CHAIR, "/lsp", 'member email @"Jane Smith" jane.smith2@nhs.net')
+    jane = board.member(slack_user_id=jane.slack_user_id)
+    assert jane.email == "jane.smith2@nhs.net" and jane.email_confirmed_at is None
+    message = board.emails(before)[0]
+    answer = board.runtime.links.read_answer(_confirmation_link(board, message).rsplit("/a/", 1)[1], board.clock.now)
+    assert (answer.member_id, answer.email) == (jane.id, "jane.smith2@nhs.net")
+    # An email-only member keeps an address; a malformed one is refused with the validator's reason.
+    assert "reached by email alone" in board.refused(CHAIR, "/lsp", 'member email @"Jane Smith" none')
+    assert "not an email address I can use" in board.refused(CHAIR, "/lsp", 'member email @"Jane Smith" jane@@x')
+
+
+def test_email_members_at_a_meeting(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    jane = board.member(email="jane.smith@nhs.net")
+    board.ok(CHAIR, "/plan", "meeting add 2019-03-18 10:00")
+    board.ok(CHAIR, "/plan", 'item add 2019-03-18 "Health data" lead:"Ealing CCG"')
+    board.ok(CHAIR, "/meeting", "start 2019-03-18")
+    assert "Jane Smith" in board.ok(SECRETARY, "/meeting", f'attend @"Jane Smith" <@{ALICE}|alice> "Dr Who (CCG)"')
+    assert "Jane Smith" in board.ok(SECRETARY, "/meeting", 'declare @"Jane Smith" item:1 "Works for the CCG"')
+    with db.session_scope(board.runtime.sessions) as session:
+        assert jane.id in {p.member_id for p in session.scalars(select(Attendance)) if p.presence == "present"}
+        assert session.scalars(select(Declaration)).one().member_id == jane.id
