@@ -26,8 +26,8 @@ from handlers.links import Links
 from handlers.parsing import clean_text
 from handlers.router import SLASH_COMMANDS, handle_command
 from store import db
-from store.names import NameOf, email_member_name, naming, session_names
-from store.outbox import Outbox
+from store.names import NameOf, email_member_name, naming
+from store.outbox import Mail, Outbox
 
 log = logging.getLogger("lspbot")
 
@@ -66,7 +66,14 @@ class Runtime:
     def outbox(self, session: Session) -> Outbox:
         """The notifier of one unit of work."""
         return Outbox(session, self.renderer, self.clock.now, hold=self.outbox_hold, due_now=self.outbox_clock.now,
-                      retention=self.outbox_retention, links=self.links)
+                      retention=self.outbox_retention, links=self.links, mail=self.mail)
+
+    @property
+    def mail(self) -> Mail | None:
+        """Email, where it is set up (LSPBOT_SMTP_URL and LSPBOT_MAIL_FROM both): else nothing goes by email."""
+        if self.settings.smtp_url and self.settings.mail_from:
+            return Mail(self.settings.mail_from)
+        return None
 
     @property
     def links(self) -> Links:
@@ -194,7 +201,7 @@ def run_in_unit_of_work(
         with db.deadline(runtime.request_timeout), db.session_scope(runtime.sessions) as session:
             outbox = runtime.outbox(session)
             reply = work(session, outbox)
-            with naming(session_names(session)):  # email-only members named on this unit's own connection
+            with naming(outbox.names):  # members named on this unit of work's session (SQLite: no second one)
                 payload = runtime.renderer(reply.template, reply.data)
             queued = outbox.keys
             session.flush()  # every change sent: from here on only the COMMIT can fail

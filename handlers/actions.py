@@ -42,6 +42,7 @@ def describe(action: Action, today: dt.date, last_note: str | None = None, *,
     actions), which spares each action the identity-map lookup of its own."""
     overdue_days = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
     return {
+        "id": action.id,
         "ref": action.ref,
         "board": (board or action.board).name,
         "board_id": action.board_id,

@@ -23,6 +23,7 @@ class Notifier(Protocol):
     """Queues messages for delivery after the handler's transaction commits (store.outbox.Outbox)."""
 
     links: Links  # the addresses messages carry (LSPBOT_PUBLIC_URL), and members' signed links
+    mail: Any  # store.outbox.Mail where email is set up, else None (email members then cannot be reached)
 
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None: ...
 

@@ -13,7 +13,7 @@ from handlers.links import LINK_DAYS, LinkRefused
 from handlers.organisations import NEW_ORG, organisation_named
 from handlers.parsing import PLAIN_MENTION_RE, check_text, mention_id
 from handlers.registry import Command, Kind, Option, Topic, Who
-from store import audit, boards
+from store import audit, boards, reach
 from store import emails as email_store
 from store.models import Role
 
@@ -246,6 +246,8 @@ def handle_member_list(req: Request) -> Reply:
              "reach": member_email.reach_of(m.member, full=full)}
             for m in rows
         ],
+        "unreachable": [u._asdict() for u in reach.unreachable_members(
+            session=req.session, board_id=board.id, mail=req.notify.mail is not None)],
     })
 
 def handle_lsp_web(req: Request) -> Reply:

@@ -18,7 +18,7 @@ from handlers.chase import CHASE_TEMPLATE, chase_item, chase_message, chase_stag
 from jobs.base import BoardDay, JobReport
 from store import boards
 from store import chase as chase_store
-from store import reminder_log
+from store import reach, reminder_log
 from store.models import Board, Role
 from store.outbox import Outbox, QueuedMessage
 
@@ -106,7 +106,8 @@ def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay
     orphaned = chase_store.orphaned_actions(session=session, board_id=board.id)
     left = {a.id for a in orphaned}
     escalated = [e for e in chase_store.escalated_actions(session=session, board_id=board.id) if e.action.id not in left]
-    if not escalated and not orphaned:
+    unreachable = reach.unreachable_members(session=session, board_id=board.id, mail=outbox.mail is not None)
+    if not escalated and not orphaned and not unreachable:
         return
     year, week, _ = digest_day.isocalendar()
     key = f"digest:{board.id}:{year}-W{week:02d}"  # the digest day's week: one digest per digest day
@@ -122,7 +123,9 @@ def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay
     for person in recipients:
         outbox.to_user(person.slack_user_id, DIGEST_TEMPLATE,
                        {"board": board.name, "actions": rows, "left": left_rows,
-                        "escalate_after": day.config.escalate_after},
+                        "escalate_after": day.config.escalate_after,
+                        "unreachable": [u._asdict() for u in unreachable]},
                        key=f"{key}:{person.id}")
     report.say(f"escalation digest of {len(rows)} action(s)" + (f" and {len(left_rows)} whose owner left the board"
-               if left_rows else "") + f" to {len(recipients)} (chair and secretariat)")
+               if left_rows else "") + (f", {len(unreachable)} member(s) who cannot be reached" if unreachable else "")
+               + f" to {len(recipients)} (chair and secretariat)")

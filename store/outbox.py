@@ -21,6 +21,9 @@ from typing import Any, NamedTuple, Protocol, cast
 from sqlalchemy import CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from store import reach
+from store.outbox_email import EMAIL, LARGE_FILE, EmailRouting
+from store.reach import EmailTo, Mail
 from store.db import upsert_insert
 from store.models import OutboxMessage, OutboxStatus
 from store.names import naming, session_names
@@ -53,8 +56,24 @@ class Render(Protocol):
         """The agenda pack's PDF (handlers.pack_spec.PackSpec in, BuiltPack out)."""
         ...
 
+    def email(self, template: str, data: dict[str, Any], message: dict[str, Any], to: EmailTo, *, links: Any,
+              now: Callable[[], dt.datetime]) -> dict[str, Any] | None:
+        """The email (bot.email.compose's payload) of a Slack message rendered from `template` and `data` to one
+        person, their answer links made with `links` on `now`; None for an optional digest they have stopped."""
+        ...
 
-EMAIL = "email"  # the target kind of an email: its target is the address, its payload bot.email.compose's
+    def email_direct(self, template: str, data: dict[str, Any], to: EmailTo, *, subject: str, links: Any,
+                     now: Callable[[], dt.datetime]) -> dict[str, Any]:
+        """An email of its own (`email/<stem>`, no Slack message behind it)."""
+        ...
+
+    def email_files(self, files: Sequence[dict[str, Any]], to: EmailTo, *, title: str, note: str = "",
+                    board: str | None = None, link: str | None = None) -> dict[str, Any]:
+        """Files by email ({"filename", "content_hex"} or {"filename", "_file_id"}) with a covering note, or `link`
+        in their place (too large to attach)."""
+        ...
+
+
 FILE_ID = "_file_id"  # a files.upload payload's stored file (store.files), read by the sender as it uploads it
 
 
@@ -94,17 +113,22 @@ class MessageState(NamedTuple):
     next_attempt_at: dt.datetime
 
 
-class Outbox:
+class Outbox(EmailRouting):
     """Queues rendered messages in the caller's transaction (the handlers' and jobs' notifier)."""
 
     def __init__(self, session: Session, render: Render, now: Callable[[], dt.datetime], *,
                  hold: dt.timedelta | None = None, due_now: Callable[[], dt.datetime] | None = None,
-                 retention: dt.timedelta = DEFAULT_RETENTION, links: Any = None) -> None:
+                 retention: dt.timedelta = DEFAULT_RETENTION, links: Any = None, mail: Mail | None = None) -> None:
         self._session = session
         self.links = links  # handlers.links.Links: the addresses messages carry (LSPBOT_PUBLIC_URL)
+        self.mail = mail  # None: email is not set up, and nothing goes by email (store.reach)
         self.retention = retention  # how long delivered payloads are kept (the purge-outbox job)
         self._render_message = render
-        self._names = session_names(session)  # email-only members named in what it renders
+        # Whom DMs go to, by lspbot id (None: no such member), read once per unit of work (store.reach).
+        self._recipients: dict[str, reach.Recipient | None] = {}
+        names = session_names(session)
+        # Members' names in what it renders and in emails (those looked up for routing are known already).
+        self.names = lambda user_id: (r.name if (r := self._recipients.get(user_id)) else names(user_id))
         self._now = now
         self._due_now = due_now or now  # the outbox's clock (the real one in a running bot)
         # Held: queued as claimed for this long, so no sender takes them; the one that queued them delivers them
@@ -114,7 +138,19 @@ class Outbox:
         self.keys: list[str] = []  # of the messages queued (a key queued before is not queued again)
 
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
-        self._enqueue("user", user_id, template, data, key)
+        """Queue a message to a person: into their Slack DM, by email (keyed `<key>:email`), or both, as they are
+        reached (store.reach); to someone who cannot be reached, nothing (store.reach.unreachable_members)."""
+        key = key or f"adhoc:{uuid.uuid4()}"
+        where = self._route(user_id)
+        if not where.slack and not where.email:
+            return
+        payload = self._render(template, data)
+        if where.slack:
+            self._enqueue_payload("user", user_id, payload, key)
+        if where.email:
+            email = self._email(user_id, where.email, template, data, payload)
+            if email is not None:
+                self._enqueue_payload(EMAIL, where.email, email, f"{key}:email")
 
     def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None,
                    thread_of: str | None = None) -> None:
@@ -136,18 +172,40 @@ class Outbox:
 
     def file_to_user(self, user_id: str, filename: str, content: bytes, *, title: str = "",
                      key: str | None = None) -> None:
-        """Queue a file upload into the user's DM with the bot."""
+        """Queue a file upload into the user's DM with the bot (or by email, attached, as they are reached)."""
+        key = key or f"file:{uuid.uuid4()}"
+        where = self._route(user_id, document=True)
+        if where.slack:
+            self._slack_file(user_id, filename, content, title, key)
+        if where.email:
+            self._email_files(user_id, where.email, [{"filename": filename, "content_hex": content.hex()}],
+                              title=title or filename, key=key)
+
+    def _slack_file(self, user_id: str, filename: str, content: bytes, title: str, key: str) -> None:
         payload = {"_method": "files.upload", "filename": filename, "content_hex": content.hex(),
                    "title": title or filename}
-        self._enqueue_payload("user", user_id, payload, key or f"file:{uuid.uuid4()}")
+        self._enqueue_payload("user", user_id, payload, key)
 
     def stored_file_to_user(self, user_id: str, file_id: int, filename: str, *, title: str = "", comment: str = "",
                             key: str | None = None) -> None:
         """Queue an upload into the user's DM of a file kept in the store (store.files), by its id: the payload
         names it, and the sender reads its bytes as it uploads it (a pack of many megabytes is not copied into
-        the outbox)."""
-        self._enqueue_payload("user", user_id, stored_upload(file_id, filename, title, comment),
-                              key or f"file:{uuid.uuid4()}")
+        the outbox). By email: attached (the sender reads it likewise), or, over LARGE_FILE, a signed link into the
+        board's pages in its place."""
+        key = key or f"file:{uuid.uuid4()}"
+        where = self._route(user_id, document=True)
+        if where.slack:
+            self._enqueue_payload("user", user_id, stored_upload(file_id, filename, title, comment), key)
+        if where.email:
+            home = reach.file_home(session=self._session, file_id=file_id)
+            link = None
+            if home is not None and home.size > LARGE_FILE and home.board_id is not None and home.slug \
+                    and self.links is not None and getattr(self.links, "secret", None):
+                recipient = self._recipients[user_id]
+                link = self.links.member_entry(home.slug, home.board_id, recipient.member_id if recipient else 0,
+                                               self._now)
+            self._email_files(user_id, where.email, [{"filename": filename, FILE_ID: file_id}],
+                              title=title or filename, note=comment, link=link, key=key)
 
     def stored_file_to_channel(self, channel_id: str, file_id: int, filename: str, *, title: str = "",
                                comment: str = "", key: str | None = None) -> None:
@@ -156,7 +214,7 @@ class Outbox:
                               key or f"file:{uuid.uuid4()}")
 
     def _render(self, template: str, data: dict[str, Any]) -> dict[str, Any]:
-        with naming(self._names):
+        with naming(self.names):
             return self._render_message(template, data)
 
     def build_pack(self, spec: Any) -> Any:
@@ -171,10 +229,17 @@ class Outbox:
     def document_to_users(self, recipients: Sequence[tuple[str, str]], document: Any) -> None:
         """`document_to_user` for each (user id, key) of `recipients`, the document rendered once for them all."""
         files = self._render_message.documents(document)
+        self._lookup([user_id for user_id, _ in recipients])
         for user_id, key in recipients:
-            for file in files:
-                suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
-                self.file_to_user(user_id, file.filename, file.content, title=file.title, key=f"{key}:{suffix}")
+            where = self._route(user_id, document=True)
+            if where.slack:
+                for file in files:
+                    suffix = file.filename.removeprefix(document.basename).lstrip(".-") or file.filename
+                    self._slack_file(user_id, file.filename, file.content, file.title, f"{key}:{suffix}")
+            if where.email:  # one email, every file attached
+                self._email_files(user_id, where.email,
+                                  [{"filename": f.filename, "content_hex": f.content.hex()} for f in files],
+                                  title=getattr(document, "title", "") or document.basename, key=key)
 
     def document_to_channel(self, channel_id: str, document: Any, *, key: str,
                             formats: tuple[str, ...] = ("docx",)) -> None:
@@ -192,18 +257,29 @@ class Outbox:
         return self._render_message.markdown(document)
 
     def many(self, messages: Sequence[QueuedMessage]) -> None:
-        """Queue many messages in one statement."""
+        """Queue many messages in one statement (each to a user routed as `to_user` routes it: their people read
+        in one query)."""
         if not messages:
             return
-        rows = [dict(key=key, target_kind=kind, target=target, payload=self._render(template, data))
-                for kind, target, template, data, key in messages]
+        self._lookup([m.target for m in messages if m.target_kind == "user"])
+        mail = self.mail is not None
+        rows = []
+        for kind, target, template, data, key in messages:
+            if kind != "user":
+                rows.append(dict(key=key, target_kind=kind, target=target, payload=self._render(template, data)))
+                continue
+            where = reach.route(self._recipients[target], target, document=False, mail=mail)
+            if not where.slack and not where.email:
+                continue
+            payload = self._render(template, data)
+            if where.slack:
+                rows.append(dict(key=key, target_kind=kind, target=target, payload=payload))
+            if where.email and (email := self._email(target, where.email, template, data, payload)) is not None:
+                rows.append(dict(key=f"{key}:email", target_kind=EMAIL, target=where.email, payload=email))
         keys = enqueue_many(session=self._session, rows=rows, now=self._now(), hold=self._hold,
                             due=self._due_now())
         self.queued += len(keys)
         self.keys.extend(keys)
-
-    def _enqueue(self, kind: str, target: str, template: str, data: dict[str, Any], key: str | None) -> None:
-        self._enqueue_payload(kind, target, self._render(template, data), key or f"adhoc:{uuid.uuid4()}")
 
     def _enqueue_payload(self, kind: str, target: str, payload: dict[str, Any], key: str) -> None:
         if enqueue(session=self._session, key=key, target_kind=kind, target=target, payload=payload, now=self._now(),

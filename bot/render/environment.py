@@ -7,6 +7,7 @@ import functools
 import json
 import re
 from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,10 @@ from store.names import NAMES, NameOf, naming
 from store.personal_data import ERASED_PREFIX, pseudonym_name
 
 if TYPE_CHECKING:
+    from bot.render.emails import EmailRenderer
     from handlers.base import Attachment, Document
     from handlers.pack_spec import BuiltPack, PackSpec
+    from store.outbox import EmailTo
 
 TEMPLATE_DIR = SHIPPED_DIR
 
@@ -250,6 +253,7 @@ class Renderer:
         self._documents = documents
         self._packs = packs
         self._libreoffice = libreoffice  # LSPBOT_LIBREOFFICE, for the pack builder made on first use
+        self._emails: EmailRenderer | None = None
 
     def build_pack(self, spec: PackSpec) -> BuiltPack:
         """The agenda pack's PDF (with LibreOffice, if there is one, for its Word papers). The builder (pypdf and
@@ -267,6 +271,29 @@ class Renderer:
     def markdown(self, document: Document) -> str:
         """A document's Markdown alone."""
         return self._document_files().markdown(document.template, document.data)
+
+    def emails(self) -> EmailRenderer:
+        """The email renderer on the same templates (bot.render.emails), made on first use."""
+        if self._emails is None:
+            from bot.render.emails import EmailRenderer
+
+            self._emails = EmailRenderer(self.templates.loader(), self.env, self.names)
+        return self._emails
+
+    def email(self, template: str, data: dict[str, Any], message: dict[str, Any], to: EmailTo, *, links: Any,
+              now: Callable[[], dt.datetime]) -> dict[str, Any] | None:
+        """The email of a rendered Slack message to one person (None: an optional digest they have stopped)."""
+        return self.emails().message(template, data, message, to, links=links, now=now)
+
+    def email_direct(self, template: str, data: dict[str, Any], to: EmailTo, *, subject: str, links: Any,
+                     now: Callable[[], dt.datetime]) -> dict[str, Any]:
+        """An email with no Slack message behind it (`email/<stem>`: the address's confirmation)."""
+        return self.emails().direct(template, data, to, subject=subject, links=links, now=now)
+
+    def email_files(self, files: Sequence[dict[str, Any]], to: EmailTo, *, title: str, note: str = "",
+                    board: str | None = None, link: str | None = None) -> dict[str, Any]:
+        """Files by email with a covering note (or the link to them, too large to attach)."""
+        return self.emails().files(files, to, title=title, note=note, board=board, link=link)
 
     def _document_files(self) -> DocumentFiles:
         if self._documents is None:

@@ -76,7 +76,7 @@ def run_job(runtime: Runtime, job: Job, board_id: int, occasion: dt.datetime, *,
             return result
         last_id = session.scalar(select(func.max(OutboxMessage.id))) or 0
         outbox = Outbox(session, runtime.renderer, runtime.clock.now, retention=runtime.outbox_retention,
-                        links=runtime.links)
+                        links=runtime.links, mail=runtime.mail)
         result.report = job.run(session, FixedClock(occasion), outbox, board)
         result.queued = outbox.queued
         result.keys = list(outbox.keys)

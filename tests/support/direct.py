@@ -38,6 +38,7 @@ class RecordingNotifier:
 
     sent: list[Sent] = field(default_factory=list)
     links: Links = field(default_factory=lambda: Links("https://lsp.example.org", "a test key"))
+    mail: Any = None  # store.outbox.Mail: email set up (None: not)
     libreoffice: str | None = None  # the soffice the packs are built with (None: the one on the PATH)
     packs: list[Any] = field(default_factory=list)  # the specs of the packs built (handlers.pack_spec.PackSpec)
 

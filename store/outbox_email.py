@@ -1,0 +1,99 @@
+"""The outbox's side of reaching people by email (store.outbox.Outbox takes it in): where each DM goes
+(store.reach, its people read once per unit of work), the email of a message or of files, and emails of their own
+(the address's confirmation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from store import reach
+from store.names import NameOf, naming
+from store.reach import EmailTo, Mail
+
+LARGE_FILE = 10 * 1024 * 1024  # a stored file over this goes by email as a link to the board's pages, not attached
+EMAIL = "email"  # the target kind of an email: its target is the address, its payload bot.email.compose's
+
+
+class EmailRouting:
+    """Routing and email for the Outbox: what it needs of it is declared here."""
+
+    _session: Session
+    _recipients: dict[str, reach.Recipient | None]
+    names: NameOf
+    _render_message: Any  # store.outbox.Render
+    _now: Callable[[], dt.datetime]
+    links: Any
+    mail: Mail | None
+
+    def _render(self, template: str, data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _enqueue_payload(self, kind: str, target: str, payload: dict[str, Any], key: str) -> None:
+        raise NotImplementedError
+
+    def _lookup(self, user_ids: Sequence[str]) -> None:
+        missing = {user_id for user_id in user_ids if user_id not in self._recipients}
+        if missing:
+            found = reach.recipients(session=self._session, user_ids=missing)
+            self._recipients.update({user_id: found.get(user_id) for user_id in missing})
+
+    def _route(self, user_id: str, *, document: bool = False) -> reach.Route:
+        self._lookup([user_id])
+        return reach.route(self._recipients[user_id], user_id, document=document, mail=self.mail is not None)
+
+    def _email_to(self, user_id: str, address: str) -> EmailTo:
+        recipient = self._recipients.get(user_id)
+        if recipient is None:
+            raise LookupError(f"no member {user_id} to email")
+        return EmailTo(user_id, recipient.member_id, recipient.name, address, recipient.email_digests)
+
+    def _email(self, user_id: str, address: str, template: str, data: dict[str, Any],
+               payload: dict[str, Any]) -> dict[str, Any] | None:
+        with naming(self.names):
+            return self._render_message.email(template, data, payload, self._email_to(user_id, address),
+                                              links=self.links, now=self._now)
+
+    def _email_files(self, user_id: str, address: str, files: list[dict[str, Any]], *, title: str, note: str = "",
+                     link: str | None = None, key: str) -> None:
+        with naming(self.names):
+            email = self._render_message.email_files(files, self._email_to(user_id, address), title=title,
+                                                     note=note, link=link)
+        self._enqueue_payload(EMAIL, address, email, f"{key}:email")
+
+    def to_email(self, user_id: str, template: str, data: dict[str, Any], *, key: str,
+                 unconfirmed_ok: bool = False, subject: str = "") -> bool:
+        """Queue an email to a member whatever their delivery (keyed `<key>:email`): a Slack message's template
+        (converted, or its own email templates), or an email's own (`email/<stem>`, with `subject`). Only to a
+        confirmed address unless `unconfirmed_ok` (the confirmation itself). False if nothing could be queued:
+        email not set up, no such member, no address (or none confirmed)."""
+        if self.mail is None:
+            return False
+        self._recipients.pop(user_id, None)  # read afresh: the address may have changed in this unit of work
+        self._lookup([user_id])
+        recipient = self._recipients[user_id]
+        if recipient is None or not recipient.email or not (recipient.email_confirmed_at or unconfirmed_ok):
+            return False
+        to = self._email_to(user_id, recipient.email)
+        with naming(self.names):
+            email: dict[str, Any] | None
+            if template.startswith("email/"):
+                email = self._render_message.email_direct(template, data, to, subject=subject or template,
+                                                          links=self.links, now=self._now)
+            else:
+                email = self._render_message.email(template, data, self._render(template, data), to,
+                                                   links=self.links, now=self._now)
+        if email is None:
+            return False
+        self._enqueue_payload(EMAIL, recipient.email, email, f"{key}:email")
+        return True
+
+    def email_confirmation(self, user_id: str, link: str, *, key: str, board: str | None = None) -> bool:
+        """Queue the email asking a member to confirm their (not yet confirmed) address by `link` (a signed
+        Answer.CONFIRM link); False if it cannot go (see to_email)."""
+        data: dict[str, Any] = {"link": link, "board": board or ""}
+        return self.to_email(user_id, "email/confirm_address", data, key=key, unconfirmed_ok=True,
+                             subject="Confirm your email address")
