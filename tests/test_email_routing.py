@@ -121,6 +121,21 @@ def test_an_action_given_goes_where_each_member_is_reached(mail_board: MailBoard
     assert "Mail Board" in email.payload["subject"] and "Send the UEMAIL7 figures" in email.payload["text"]
 
 
+def test_an_action_given_to_the_email_only_member_by_name_goes_to_her_address(mail_board: MailBoard):
+    b = mail_board
+    start = last_queued_id(b.runtime)
+    b.command(CHAIR, "/action", 'add "Share the CCG data" @"Jane Smith" by 2019-04-30')
+    rows = b.since(start)
+    assert where_they_went(rows) == {JANE: {"email"}}
+    (email,) = [r for r in rows if r.target_kind == EMAIL]
+    assert email.payload["subject"] == "Mail Board: An action for you"
+    assert "gave you an action on Mail Board" in email.payload["text"]
+    assert "Share the CCG data" in email.payload["text"] and "Share the CCG data" in email.payload["html"]
+    token = email.payload["text"].split("/a/", 1)[1].split()[0]
+    answer = b.runtime.links.read_answer(token, b.clock.now)
+    assert (answer.kind, answer.member_id) == (Answer.ACTION, b.member_id(JANE))
+
+
 def test_the_chase_job_emails_the_email_only_member_once(mail_board: MailBoard):
     b = mail_board
     with db.session_scope(b.runtime.sessions) as session:
