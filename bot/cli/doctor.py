@@ -27,7 +27,8 @@ class Finding:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     doctor = sub.add_parser("doctor", help="say what this installation lacks (LibreOffice, the public address, "
-                                           "the links' key, the papers folder, the database) and what it means")
+                                           "the links' key, the papers folder, the database, the mail server) "
+                                           "and what it means")
     doctor.set_defaults(func=cmd_doctor)
 
 
@@ -48,7 +49,7 @@ def report(findings: list[Finding], out: TextIO) -> None:
 
 def diagnose(settings: Settings) -> list[Finding]:
     return [_database(settings), _libreoffice(settings), _public_url(settings), _secret(settings), _papers(settings),
-            _slack(settings)]
+            _slack(settings), _email(settings)]
 
 
 def libreoffice_missing(settings: Settings) -> str | None:
@@ -109,6 +110,37 @@ def _slack(settings: Settings) -> Finding:
     if not settings.slack_bot_token:
         return Finding(FAIL, "Slack", "SLACK_BOT_TOKEN is not set: nothing can be sent to Slack")
     return Finding(OK, "Slack", "a bot token is set")
+
+
+def _email(settings: Settings) -> Finding:
+    """The mail server: reachable (greeted, TLS as asked, logged in, NOOP) or why not; without one, members reached
+    by email are not reached."""
+    from email.utils import parseaddr
+
+    from bot.email.smtp import SmtpSettingsError, parse_smtp_url, probe
+    from bot.slack.api import DeliveryError
+
+    if not settings.smtp_url or not settings.mail_from:
+        missing = " and ".join(n for n, v in (("LSPBOT_SMTP_URL", settings.smtp_url),
+                                              ("LSPBOT_MAIL_FROM", settings.mail_from)) if not v)
+        return Finding(WARN, "email", f"{missing} not set: members reached by email (and those Slack cannot DM) "
+                                      "cannot be reached; what is queued for them fails with the reason")
+    if "@" not in parseaddr(settings.mail_from)[1]:
+        return Finding(FAIL, "email", f"LSPBOT_MAIL_FROM has no address: {settings.mail_from!r} (like "
+                                      "`LSP Secretariat <lsp@council.gov.uk>`)")
+    try:
+        server = parse_smtp_url(settings.smtp_url)
+    except SmtpSettingsError as exc:
+        return Finding(FAIL, "email", str(exc))
+    try:
+        said = probe(server)
+    except DeliveryError as exc:
+        return Finding(FAIL, "email", f"the mail server {server} cannot be used: {exc}: no email goes out "
+                                      "(it waits in the outbox and is tried again)")
+    warning = not server.tls and server.user and "not encrypted" in said
+    return Finding(WARN if warning else OK, "email",
+                   f"{server} {said}; email goes from {settings.mail_from}"
+                   + ("; the password goes over a connection that is not encrypted" if warning else ""))
 
 
 def _database(settings: Settings) -> Finding:

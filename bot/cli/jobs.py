@@ -144,6 +144,7 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
     from store import db
     from store import outbox as outbox_store
     from store.models import OutboxStatus
+    from store.outbox import EMAIL
 
     statuses = None if args.status == "all" else (OutboxStatus(args.status),)
     with build_runtime(settings) as runtime:
@@ -154,7 +155,7 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
             if rows:
                 print(f"{'ID':>6} {'STATUS':<8} {'TRIES':>5} {'TO':<16} {'CREATED (UTC)':<17} {'NEXT TRY (UTC)':<17} KEY / ERROR")
             for m in rows:
-                to = ("@" if m.target_kind == "user" else "#") + m.target
+                to = m.target if m.target_kind == EMAIL else ("@" if m.target_kind == "user" else "#") + m.target
                 line = (f"{m.id:>6} {m.status.value:<8} {m.attempts:>5} {to:<16} {m.created_at:%Y-%m-%d %H:%M} "
                         f"{(m.next_attempt_at.strftime('%Y-%m-%d %H:%M') if m.status.value == 'pending' else '-'):<17} {m.key}")
                 if m.last_error:

@@ -41,7 +41,7 @@ from store import outbox as outbox_store
 from store import dm_channels as dm_channel_store
 from store import files as files_store
 from store.models import OutboxStatus
-from store.outbox import FILE_ID, ClaimedMessage, MessageState
+from store.outbox import EMAIL, FILE_ID, ClaimedMessage, MessageState
 
 log = logging.getLogger("lspbot.sender")
 
@@ -55,6 +55,10 @@ DEFAULT_WORST_CASE = 30.0  # a delivery that cannot say how long it may take
 # The longest wait the sender sleeps through holding its batch (a channel's pace is about a second); a longer
 # one, it gives the batch back and claims again, so that messages it has not claimed are not held up behind it.
 HOLD_BATCH_FOR = 2.0
+# Called in the unit of work that marks a message failed for good: (session, the message, the error) → a note
+# for the error as `lspbot outbox list` shows it, or None. A Slack DM to someone who cannot be DMed goes to them
+# by email instead (bot.services.deliveries).
+FailedHook = Callable[[Session, ClaimedMessage, str], "str | None"]
 
 
 def _host() -> str:
@@ -91,10 +95,23 @@ def claimant_is_gone(claimant: str) -> bool:
 
 def with_file_content(sessions: sessionmaker[Session], payload: dict[str, Any]) -> dict[str, Any]:
     """An upload of a stored file (`_file_id`, store.outbox.stored_upload) with its bytes read from the store, as
-    `_content` (a delivery uploads those rather than the `content_hex` of a file queued whole)."""
+    `_content` (a delivery uploads those rather than the `content_hex` of a file queued whole); an email's
+    attachments that name stored files (bot.email.compose) each with theirs."""
     with db.session_scope(sessions) as session:
-        content = files_store.read_by_id(session=session, file_id=int(payload[FILE_ID]))
-    return dict(payload, _content=content)
+        def read(part: dict[str, Any]) -> dict[str, Any]:
+            return dict(part, _content=files_store.read_by_id(session=session, file_id=int(part[FILE_ID])))
+
+        if payload.get(FILE_ID) is not None:
+            payload = read(payload)
+        if stored_attachments(payload):
+            payload = dict(payload, attachments=[read(a) if a.get(FILE_ID) is not None else a
+                                                 for a in payload["attachments"]])
+    return payload
+
+
+def stored_attachments(payload: dict[str, Any]) -> bool:
+    """Whether an email's attachments name stored files (read as it is sent)."""
+    return any(isinstance(a, dict) and a.get(FILE_ID) is not None for a in payload.get("attachments") or ())
 
 
 def backoff(attempts: int) -> float:
@@ -146,6 +163,7 @@ class OutboxSender:
         outbox_clock: Clock | None = None,
         worker: str | None = None,
         sleep: Callable[[float], object] | None = None,
+        on_failed: FailedHook | None = None,
     ) -> None:
         self.sessions = sessions
         self.delivery = delivery
@@ -163,6 +181,7 @@ class OutboxSender:
         self._monotonic = monotonic
         self._sleep = sleep or self._stop.wait  # the time `monotonic` goes by passes (stop cuts it short)
         self.on_sent = on_sent
+        self.on_failed = on_failed
         self.health = health or DatabaseHealth()
 
     def wake(self) -> None:
@@ -229,16 +248,18 @@ class OutboxSender:
             if resolved is None:
                 return False
             payload = resolved
-        if payload.get(FILE_ID) is not None:
+        if kind == EMAIL:
+            payload = dict(payload, _outbox_id=message_id)  # its Message-ID, the same on every attempt
+        if payload.get(FILE_ID) is not None or stored_attachments(payload):
             try:
                 payload = with_file_content(self.sessions, payload)
             except files_store.MissingFile as exc:  # a papers folder not mounted (yet): tried again, then failed
-                self._record_failure(message_id, kind, target, attempts, DeliveryError(str(exc), retry_after=0.0))
+                self._record_failure(message, DeliveryError(str(exc), retry_after=0.0))
                 return False
         try:
             sent = self.delivery.deliver(kind, target, payload)
         except DeliveryError as exc:
-            self._record_failure(message_id, kind, target, attempts, exc)
+            self._record_failure(message, exc)
             return False
         with db.session_scope(self.sessions) as session:
             outbox_store.mark_sent(session=session, message_id=message_id, now=self.clock.now(),
@@ -261,12 +282,10 @@ class OutboxSender:
         if parent.status == OutboxStatus.SENT and parent.ts:
             return dict(message.payload, **{field: parent.ts})
         if parent.status == OutboxStatus.PENDING:
-            self._record_failure(message.id, message.target_kind, message.target, message.attempts,
-                                 DeliveryError("the post it names has not gone yet", retry_after=2.0))
+            self._record_failure(message, DeliveryError("the post it names has not gone yet", retry_after=2.0))
         else:
             said = "replies to" if field == "thread_ts" else "updates"
-            self._record_failure(message.id, message.target_kind, message.target, message.attempts,
-                                 DeliveryError(f"the post it {said} was not sent", retry_after=None))
+            self._record_failure(message, DeliveryError(f"the post it {said} was not sent", retry_after=None))
         return None
 
     def _release(self, message_ids: list[int]) -> None:
@@ -290,11 +309,12 @@ class OutboxSender:
             for at, message_ids in due.items():
                 outbox_store.release(session=session, message_ids=message_ids, at=at)
 
-    def _record_failure(self, message_id: int, kind: str, target: str, attempts: int, exc: DeliveryError) -> None:
+    def _record_failure(self, message: ClaimedMessage, exc: DeliveryError) -> None:
+        message_id, kind, target, _, attempts = message
         with db.session_scope(self.sessions) as session:
             if exc.retry_after is None:
                 log.warning("outbox message %s failed for good: %s", message_id, exc)
-                outbox_store.mark_failed(session=session, message_id=message_id, error=str(exc))
+                self._mark_failed(session, message, str(exc))
             elif exc.rate_limited:
                 hold = getattr(self.delivery, "hold", None)
                 if hold:
@@ -305,12 +325,27 @@ class OutboxSender:
                                         error=str(exc))
             elif attempts + 1 >= self.max_attempts:
                 log.warning("outbox message %s failed after %d attempts: %s", message_id, attempts + 1, exc)
-                outbox_store.mark_failed(session=session, message_id=message_id, error=str(exc))
+                self._mark_failed(session, message, str(exc))
             else:
                 delay = exc.retry_after if exc.retry_after > 0 else backoff(attempts + 1)
                 log.info("outbox message %s: %s; retrying in %.0fs", message_id, exc, delay)
                 outbox_store.mark_retry(session=session, message_id=message_id,
                                         at=self.outbox_clock.now() + dt.timedelta(seconds=delay), error=str(exc))
+
+    def _mark_failed(self, session: Session, message: ClaimedMessage, error: str) -> None:
+        """Mark a message failed, and do in the same unit of work what its failure calls for (`on_failed`); if
+        that breaks, the message is marked failed all the same (a broken hook must not send it for ever)."""
+        note = None
+        if self.on_failed:
+            try:
+                with session.begin_nested():
+                    note = self.on_failed(session, message, error)
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    raise
+                log.exception("outbox message %s: what its failure calls for could not be done", message.id)
+        outbox_store.mark_failed(session=session, message_id=message.id,
+                                 error=f"{error} ({note})" if note else error)
 
     # ------------------------------------------------------------ loops
 
@@ -372,17 +407,20 @@ class OutboxSender:
 
 
 def build_sender(runtime: Any, *, pacer_interval: float | None = None, batch: int = 50) -> OutboxSender:
-    """The Slack sender of a running bot: slack-sdk client without its own retries (the outbox retries),
-    DM channels seeded from the database."""
+    """The sender of a running bot: to Slack with the slack-sdk client without its own retries (the outbox
+    retries), DM channels seeded from the database; emails by SMTP (bot.services.deliveries); a DM Slack refuses
+    for good because its person cannot be DMed turned into an email (handlers.dm_failures)."""
+    from bot.services.deliveries import DeliveryByKind, dm_failure_handler, email_delivery
     from bot.slack.api import Pacer, SlackDelivery, make_client
 
     settings = runtime.settings
     with db.session_scope(runtime.sessions) as session:
         known = dm_channel_store.dm_channels(session=session)
     pacer = Pacer(pacer_interval) if pacer_interval is not None else None
-    delivery = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False),
-                             pacer, dm_channels=known)
+    slack = SlackDelivery(make_client(settings.slack_bot_token, settings.slack_api_url, retries=False),
+                          pacer, dm_channels=known)
+    delivery = DeliveryByKind(slack, {EMAIL: email_delivery(runtime)})
     sender = OutboxSender(runtime.sessions, delivery, runtime.clock, batch=batch, health=runtime.health,
-                          outbox_clock=runtime.outbox_clock)
+                          outbox_clock=runtime.outbox_clock, on_failed=dm_failure_handler(runtime))
     runtime.wake_sender = sender.wake
     return sender

@@ -23,6 +23,8 @@ PERMANENT_ERRORS = frozenset({
     "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "cannot_dm_bot",
     "user_disabled", "restricted_action", "invalid_auth", "not_authed", "token_revoked",
     "missing_scope", "channel_is_archived", "too_many_attachments", "invalid_arguments",
+    # conversations.open: a person the bot may not see, or an external one it may not DM (Slack Connect)
+    "user_not_visible", "invalid_user_combination",
 })
 
 

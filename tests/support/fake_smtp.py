@@ -4,6 +4,7 @@ or permanent refusal of the next messages, a dropped connection)."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -57,6 +58,8 @@ class _Handler:
         self.server = server
 
     async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.server.delay:  # a slow server: the client waits this long for its answer to DATA
+            await asyncio.sleep(self.server.delay)
         with self.server.lock:
             if self.server.faults.drop:
                 self.server.faults.drop -= 1
@@ -89,6 +92,7 @@ class FakeSmtp:
         self.received: list[Received] = []
         self.faults = _Faults()
         self.arrived = threading.Event()
+        self.delay = 0.0  # seconds before each message is answered (a test that must stop a sender mid-drain)
         self.auth = auth
         kwargs: dict[str, Any] = {}
         if auth is not None:
@@ -100,7 +104,7 @@ class FakeSmtp:
 
         ok = isinstance(auth_data, LoginPassword) and self.auth is not None and \
             (auth_data.login.decode(), auth_data.password.decode()) == self.auth
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # a refusal answered 535 (not left to a custom mechanism)
 
     def start(self) -> FakeSmtp:
         self._controller.start()
@@ -123,6 +127,7 @@ class FakeSmtp:
             self.received.clear()
             self.faults = _Faults()
             self.arrived.clear()
+            self.delay = 0.0
 
     def refuse_next(self, reply: str, times: int = 1) -> None:
         """Answer the next `times` messages with `reply` (`451 4.3.0 try later`, `550 5.1.1 no such user`)."""
