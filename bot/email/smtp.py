@@ -218,7 +218,7 @@ class SmtpDelivery:
         try:
             message = build_message(payload, target, mail_from=self.mail_from, now=self._now(),
                                     outbox_id=payload.get("_outbox_id"))
-        except (ValueError, TypeError) as exc:  # a header with a line break, an address that is none
+        except Exception as exc:  # noqa: BLE001 - a header with a line break, an address that is none: never sent
             raise DeliveryError(f"the email cannot be made: {exc}", retry_after=None) from exc
         with self.pacer.slot(self.pace_key(target)), self._lock:
             self._send(message, target)
@@ -266,6 +266,9 @@ class SmtpDelivery:
                     raise DeliveryError(f"the mail server closed the connection: {exc}", retry_after=0.0) from exc
                 raise DeliveryError(f"the mail server at {self.server.host}:{self.server.port} could not be reached: "
                                     f"{exc.__class__.__name__}: {exc}", retry_after=0.0) from exc
+            except Exception as exc:  # noqa: BLE001 - anything else: tried again (so a few times), then failed
+                self._drop()
+                raise DeliveryError(f"{exc.__class__.__name__}: {exc}", retry_after=0.0) from exc
         self._idle_since = self._monotonic()
 
     def _connected(self, watchdog: Watchdog) -> smtplib.SMTP:
