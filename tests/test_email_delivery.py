@@ -16,6 +16,8 @@ from bot.email.smtp import TIMEOUT, SmtpDelivery, message_id, parse_smtp_url
 from bot.runtime import Runtime, build_runtime, run_command
 from bot.services.deliveries import NOT_SET_UP
 from bot.services.sender import OutboxSender, build_sender
+from handlers.ids import ActionId
+from handlers.links import Answer
 from store import db
 from store import files as files_store
 from store import outbox as outbox_store
@@ -323,10 +325,13 @@ def board_runtime(database, clock, fake_slack: FakeSlack, smtp: FakeSmtp) -> Run
 
 
 def dm(runtime: Runtime, user: str, key: str, text: str) -> None:
+    """A DM as a job queues it: its text, and a Done button for action 7."""
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
+              {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Done"},
+                                                "action_id": ActionId.ACTION_DONE.value, "value": "7"}]}]
     with db.session_scope(runtime.sessions) as session:
         outbox_store.enqueue(session=session, key=key, target_kind="user", target=user, now=runtime.clock.now(),
-                             payload={"text": text, "blocks": [{"type": "section",
-                                                                "text": {"type": "mrkdwn", "text": f"*{text}*"}}]})
+                             payload={"text": text, "blocks": blocks})
 
 
 def member(runtime: Runtime, user: str) -> Member:
@@ -346,6 +351,9 @@ def test_a_member_slack_cannot_dm_gets_the_message_by_email_and_the_secretariat_
     [email] = smtp.to("alice.ames@nhs.net")
     assert email.message["To"] == "Alice Ames <alice.ames@nhs.net>" and "*Action #3 is due on Friday*" in email.text
     assert email.message["Subject"] == "Action #3 is due on Friday"
+    link = next(word for word in email.text.split() if "/a/" in word).strip("<>()[]")
+    answer = runtime.links.read_answer(link.rsplit("/a/", 1)[1], clock.now)  # her own signed answer link
+    assert (answer.kind, answer.member_id, answer.object_id) == (Answer.ACTION, member(runtime, ALICE).id, 7)
     failed = rows(runtime)
     assert failed["chase:alice:1"].status == OutboxStatus.FAILED
     assert failed["chase:alice:1"].last_error == "user_not_found (sent by email to alice.ames@nhs.net instead)"

@@ -3,16 +3,18 @@ rest to Slack; and what a DM Slack refused for good turns into (handlers.dm_fail
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.email.compose import email_from_slack
 from bot.slack.api import Delivered, Delivery, DeliveryError
-from handlers.dm_failures import FailedDm, handle_dm_failed
+from handlers.answers import answer_for_button
+from handlers.dm_failures import EmailOf, FailedDm, handle_dm_failed
+from handlers.links import LinkRefused
 from store.models import Member
 from store.outbox import FILE_ID, ClaimedMessage
+from store.reach import EmailTo
 
 UNKNOWN_WORST_CASE = 30.0  # a delivery that cannot say how long it may take (the sender's DEFAULT_WORST_CASE)
 NOT_SET_UP = "email is not set up: set LSPBOT_SMTP_URL and LSPBOT_MAIL_FROM"
@@ -57,34 +59,47 @@ class DeliveryByKind:
         return float(worst_case(target_kind, target, payload)) if worst_case else UNKNOWN_WORST_CASE
 
 
-def email_of_dm(payload: dict[str, Any], member: Member) -> dict[str, Any]:
-    """The email carrying a DM's payload to its member: a message's text, or an upload's file as an attachment."""
-    if payload.get("_method") != "files.upload":
-        return email_from_slack(payload, to_name=member.display_name, member=member.slack_user_id, answer_link=None)
-    filename = str(payload.get("filename") or "file")
-    title = str(payload.get("title") or filename)
-    email = email_from_slack({"text": str(payload.get("initial_comment") or f"{title} is attached.")},
-                             to_name=member.display_name, member=member.slack_user_id, subject=title)
-    attachment: dict[str, Any] = {"filename": filename,
-                                  "mimetype": mimetypes.guess_type(filename)[0] or "application/octet-stream"}
-    if payload.get(FILE_ID) is not None:
-        attachment[FILE_ID] = payload[FILE_ID]
-    else:
-        attachment["content_hex"] = str(payload.get("content_hex") or "")
-    return dict(email, attachments=[attachment])
+def dm_emails(runtime: Any) -> EmailOf:
+    """How a DM's payload becomes the email carrying it to its member: a message converted (its buttons as their
+    signed answer links, bound to them), or an upload's file attached with a covering note; from the same email
+    templates as the rest (bot.render.emails)."""
+    def email_of(payload: dict[str, Any], member: Member) -> dict[str, Any]:
+        emails = runtime.renderer.emails()  # made on first use
+        to = EmailTo(member.slack_user_id, member.id, member.display_name, member.email or "", member.email_digests)
+        if payload.get("_method") == "files.upload":
+            filename = str(payload.get("filename") or "file")
+            file = {"filename": filename, **({FILE_ID: payload[FILE_ID]} if payload.get(FILE_ID) is not None
+                                             else {"content_hex": str(payload.get("content_hex") or "")})}
+            return emails.files([file], to, title=str(payload.get("title") or filename),
+                                note=str(payload.get("initial_comment") or ""))
+
+        def answer_link(action_id: str, value: str) -> str | None:
+            target = answer_for_button(action_id, value)
+            if target is None or not runtime.settings.link_secret:
+                return None
+            try:
+                return str(runtime.links.answer(target.kind, member.id, target.object_id, runtime.clock.now))
+            except LinkRefused:
+                return None
+
+        return email_from_slack(payload, to_name=to.name, member=to.user_id, answer_link=answer_link,
+                                env=emails.env, name_of=emails.names)
+
+    return email_of
 
 
 def dm_failure_handler(runtime: Any) -> Any:
     """The sender's `on_failed`: a DM to someone Slack will not let lspbot DM goes to them by email, and their
     boards' secretariat is told (handlers.dm_failures), in the unit of work that marks it failed."""
     email_set_up = bool(runtime.settings.smtp_url and runtime.settings.mail_from)
+    email_of = dm_emails(runtime)
 
     def on_failed(session: Session, message: ClaimedMessage, error: str) -> str | None:
         if message.target_kind != "user":
             return None
         return handle_dm_failed(session=session, notify=runtime.outbox(session),
                                 failed=FailedDm(message.id, message.target, message.payload, error),
-                                now=runtime.clock.now(), due=runtime.outbox_clock.now(), email_of=email_of_dm,
+                                now=runtime.clock.now(), due=runtime.outbox_clock.now(), email_of=email_of,
                                 email_set_up=email_set_up)
 
     return on_failed
