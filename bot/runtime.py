@@ -234,6 +234,24 @@ def run_in_unit_of_work(
                    later=reply.later)
 
 
+def handler_request(runtime: Runtime, session: Session, outbox: Outbox, *, user_id: str, channel_id: str | None,
+                    text: str = "", values: dict[str, Any] | None = None, user_name: str | None = None) -> Request:
+    """The request a handler gets from any transport (Slack, the console, an answer link's form): the person, the
+    unit of work, the clock, the bot's admins, the text and form values cleaned as typed text is."""
+    return Request(
+        session=session,
+        clock=runtime.clock,
+        user_id=user_id,
+        channel_id=channel_id,
+        text=clean_text(text or ""),
+        notify=outbox,
+        admins=runtime.settings.admins,
+        default_timezone=runtime.settings.timezone,
+        user_name=user_name,
+        values={k: clean_text(v) if isinstance(v, str) else v for k, v in (values or {}).items()},
+    )
+
+
 def run_handler(
     runtime: Runtime,
     handler: Callable[[Request], Reply],
@@ -248,18 +266,8 @@ def run_handler(
     """Run any handler (a command, a button, a modal submission) as `user_id` in `channel_id`."""
 
     def work(session: Session, outbox: Outbox) -> Reply:
-        req = Request(
-            session=session,
-            clock=runtime.clock,
-            user_id=user_id,
-            channel_id=channel_id,
-            text=clean_text(text or ""),
-            notify=outbox,
-            admins=runtime.settings.admins,
-            default_timezone=runtime.settings.timezone,
-            user_name=user_name,
-            values={k: clean_text(v) if isinstance(v, str) else v for k, v in (values or {}).items()},
-        )
+        req = handler_request(runtime, session, outbox, user_id=user_id, channel_id=channel_id, text=text,
+                              values=values, user_name=user_name)
         reply = handler(req)
         for attachment in reply.attachments:
             # Files go out after the ack, through the outbox, into the requester's DM with the bot.

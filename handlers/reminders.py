@@ -20,6 +20,7 @@ from store import audit, boards
 from store import chase as chase_store
 from store.models import Action, ActionChase, ActionStatus, Role
 
+SNOOZE_MAX_DAYS = 92  # the furthest a snooze to a date may run (a quarter)
 
 
 def _parse_value(req: Request) -> tuple[int, str]:
@@ -36,6 +37,14 @@ def _load(req: Request) -> tuple[access.Actor, Action, str]:
     # Read under a lock held until commit, as `/action done` reads it: a click and a command (or two clicks) at
     # once decide one after the other (see `store.db.lock_rows`).
     action = action_store.get_for_update(session=req.session, action_id=action_id)
+    actor = may_answer(req, action)
+    assert action is not None
+    return actor, action, key
+
+
+def may_answer(req: Request, action: Action | None) -> access.Actor:
+    """The person answering a reminder about `action`, refused unless they may change it (the owner, the chair,
+    the vice-chair or the secretariat, while on the board). An answer link's page checks it before showing."""
     if action is None:
         raise NotFound("That action no longer exists.")
     actor = access.actor_for(req, action.board)
@@ -44,7 +53,7 @@ def _load(req: Request) -> tuple[access.Actor, Action, str]:
     if not actor.may_edit_action(action):
         raise Forbidden(f"Only {action.owner.display_name} (the owner), the chair, the vice-chair or the "
                         f"secretariat can change #{action.ref}.")
-    return actor, action, key
+    return actor
 
 
 def _answer(req: Request, action: Action, response: str) -> ActionChase:
@@ -67,11 +76,13 @@ def _stale(req: Request, action: Action, key: str, why: str = "") -> Reply:
 
 
 def handle_chase_done(req: Request) -> Reply:
-    """Done: close the action (as `/action done` does) and mark it in the reminder."""
+    """Done: close the action (as `/action done` does) and mark it in the reminder; with a `note` (an answer
+    link's form), as `/action done #12 <note>`."""
     actor, action, key = _load(req)
+    note = mentions.typed_text(req.session, str(req.values["note"]), "note") if req.values.get("note") else ""
     if action.status != ActionStatus.OPEN:
         return _stale(req, action, key)
-    close_action(req, actor, action, ActionStatus.DONE, "")
+    close_action(req, actor, action, ActionStatus.DONE, note)
     _answer(req, action, "done")
     refresh_reminder(req, key, req.values.get("channel_id"), req.values.get("message_ts"))
     return _ack(f"Closed #{action.ref}.")
@@ -102,7 +113,8 @@ def handle_chase_update_submit(req: Request) -> Reply:
 
 
 def handle_chase_snooze(req: Request) -> Reply:
-    """Snooze a week: the next reminder comes a week later than it would have; the due date stays."""
+    """Snooze a week: the next reminder comes a week later than it would have; the due date stays. With `until`
+    (an answer link's form: a date), no reminder before that date."""
     actor, action, key = _load(req)
     if action.status != ActionStatus.OPEN:
         return _stale(req, action, key)
@@ -110,21 +122,44 @@ def handle_chase_snooze(req: Request) -> Reply:
         raise Conflict(f"#{action.ref} has no due date, so there is no reminder to snooze.", title="No due date")
     config = board_config(action.board)
     today = req.today(action.board.timezone)
-    upcoming = max(next_reminder_date(today, action.due_date, config.chase_lead_days,
-                                      config.chase_overdue_every_days), today)
+    until = _snooze_until(req, today)
+    if until is None:
+        upcoming = max(next_reminder_date(today, action.due_date, config.chase_lead_days,
+                                          config.chase_overdue_every_days), today)
+        until = upcoming + dt.timedelta(days=7)
     state = _answer(req, action, "snooze")
-    state.snoozed_until = upcoming + dt.timedelta(days=7)
+    state.snoozed_until = until
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="action", entity_id=action.id,
                  operation="snooze", after={"snoozed_until": state.snoozed_until.isoformat()})
     refresh_reminder(req, key, req.values.get("channel_id"), req.values.get("message_ts"))
     return _ack(f"Snoozed #{action.ref}: no reminder before {state.snoozed_until:%a %-d %b}.")
 
 
+def _snooze_until(req: Request, today: dt.date) -> dt.date | None:
+    """The date a snooze runs to, when one is given (`until`, YYYY-MM-DD): after today, within SNOOZE_MAX_DAYS."""
+    raw = str(req.values.get("until") or "").strip()
+    if not raw:
+        return None
+    try:
+        until = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"“{raw[:20]}” is not a date (like {today + dt.timedelta(days=7):%Y-%m-%d}).",
+                           field="until") from None
+    if until <= today:
+        raise InvalidInput("Choose a date after today.", field="until")
+    if until > today + dt.timedelta(days=SNOOZE_MAX_DAYS):
+        raise InvalidInput(f"Snooze for at most {SNOOZE_MAX_DAYS} days.", field="until")
+    return until
+
+
 def handle_chase_not_mine(req: Request) -> Reply:
-    """Not mine: tell the secretariat (or the chair, if there is none) and stop chasing this owner."""
+    """Not mine: tell the secretariat (or the chair, if there is none) and stop chasing this owner; with a
+    `reason` (an answer link's form), they are told it."""
     actor, action, key = _load(req)
     if actor.member is None or actor.member.id != action.owner_id:
         raise Forbidden(f"Only {action.owner.display_name} can say #{action.ref} is not theirs.")
+    reason = mentions.typed_text(req.session, str(req.values["reason"]), "reason") if req.values.get("reason") \
+        else ""
     if action.status != ActionStatus.OPEN:
         return _stale(req, action, key)
     chase = chase_store.get_chase(session=req.session, action_id=action.id)
@@ -138,9 +173,10 @@ def handle_chase_not_mine(req: Request) -> Reply:
     for person in recipients:
         req.notify.to_user(person.slack_user_id, "slack/reminder_not_mine.json.j2", {
             "board": action.board.name, "ref": action.ref, "text": action.text, "owner_id": action.owner.slack_user_id,
-            "due": action.due_date, "today": today})
+            "due": action.due_date, "today": today, "reason": reason})
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="action", entity_id=action.id,
-                 operation="not_mine", after={"owner": action.owner.slack_user_id})
+                 operation="not_mine", after={"owner": action.owner.slack_user_id,
+                                              **({"reason": reason} if reason else {})})
     refresh_reminder(req, key, req.values.get("channel_id"), req.values.get("message_ts"))
     return _ack(f"Told the secretariat that #{action.ref} is not yours.")
 
