@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import Clock, SystemClock
 from bot.runtime import Runtime, is_database_unavailable, unavailable_outcome
 from bot.slack.listeners.commands import ack_payload
-from bot.web.app import WEB_PREFIX, create_web_app
+from bot.web.app import ANSWER_PREFIX, WEB_PREFIX, create_web_app
 from bot.slack.payloads import BadBody, Parsed, read_body
 from store import db, seen_requests
 
@@ -129,7 +129,8 @@ class SeenSet:
 
 
 def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Callable[..., Iterable[bytes]]:
-    """Route /healthz, /slack/events and the boards' web pages (/b/…); everything else is 404.
+    """Route /healthz, /slack/events, the boards' web pages (/b/…) and the answer links' pages (/a/…); everything
+    else is 404.
 
     A request to /slack/events passes one gate before Bolt sees it, in this order: the size (413), Slack's
     signature (401; the only check of it: Bolt's own is off), UTF-8 (400), the body's shape (400, see
@@ -211,7 +212,7 @@ def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Call
             if method != "POST":
                 return respond(start_response, "405 Method Not Allowed", {"ok": False, "error": "POST only"})
             return slack_events(environ, start_response)
-        if path.startswith(WEB_PREFIX):
+        if path.startswith((WEB_PREFIX, ANSWER_PREFIX)):
             return pages(environ, start_response)
         return respond(start_response, "404 Not Found", {"ok": False, "error": "not found"})
 

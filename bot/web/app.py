@@ -13,7 +13,8 @@ from bot.render.templates import SHIPPED_DIR
 from bot.runtime import Runtime
 
 WEB_PREFIX = "/b/"  # every page of a board: /b/<slug>/…
-AREAS = ("bot.web.pages", "bot.web.feeds")  # each has register(app, runtime)
+ANSWER_PREFIX = "/a/"  # the pages behind the answer links in emails: /a/<token> (bot/web/answers.py)
+AREAS = ("bot.web.pages", "bot.web.feeds", "bot.web.answers")  # each has register(app, runtime)
 
 
 def create_web_app(runtime: Runtime) -> Flask:

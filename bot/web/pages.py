@@ -64,6 +64,14 @@ def _size(value: int | None) -> str:
     return f"{value / (1024 * 1024):.1f} MB"
 
 
+def meeting_day(value: str) -> dt.date | None:
+    """A meeting's date as its page's address has it (YYYY-MM-DD), or None."""
+    try:
+        return dt.date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
 def register(app: Flask, runtime: Runtime) -> None:
     """Add the pages' routes."""
     app.jinja_env.undefined = StrictUndefined
@@ -137,10 +145,7 @@ def register(app: Flask, runtime: Runtime) -> None:
 
     @app.route("/b/<slug>/meetings/<day>/")
     def meeting(slug: str, day: str) -> Response | str:
-        try:
-            when = dt.date.fromisoformat(day) if len(day) == 10 else None
-        except ValueError:
-            when = None
+        when = meeting_day(day)
         if when is None:
             raise NotFound("That is not a meeting's date (YYYY-MM-DD).")
         return board_page(slug, "meeting.html.j2", "plan", lambda s, board, viewer: pages.meeting_page(
@@ -222,6 +227,9 @@ def register(app: Flask, runtime: Runtime) -> None:
             session[SESSION_KEY] = kept
             session.permanent = True
             g.members_view = True
+            day = meeting_day(request.args.get("meeting", ""))  # an answer link's page leads to its meeting's
+            if day is not None:
+                return redirect(url_for("meeting", slug=board.slug, day=day.isoformat()), 303)
             return redirect(url_for("board_home", slug=board.slug), 303)
         result = read(work)
         assert isinstance(result, Response)
