@@ -23,7 +23,7 @@ from handlers.links import Answer, AnswerPass
 from handlers.parsing import clean_text
 from store import actions as action_store
 from store import attendance as attendance_store
-from store import boards
+from store import audit, boards, emails
 from store import links as link_store
 from store.models import Action, ActionStatus, AttendanceReply, Board, Meeting, Member
 
@@ -279,10 +279,14 @@ def answer_attendance(req: Request, passed: AnswerPass, member: Member, form: di
 
 def answer_confirm(req: Request, passed: AnswerPass, member: Member, form: dict[str, str]) -> str:
     _own(passed, member)
-    if not passed.email or not link_store.confirm_email(session=req.session, member=member, email=passed.email,
-                                                        actor=req.user_id, now=req.now()):
+    first = member.email_confirmed_at is None
+    if not passed.email or not emails.confirm_email(session=req.session, member_id=member.id, email=passed.email,
+                                                    now=req.now()):
         raise Conflict("This address has changed since the link was sent, so it was not confirmed.",
                        title="This address has changed")
+    if first:
+        audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="member", entity_id=member.id,
+                     operation="email_confirmed", after={"email": member.email})
     return f"The address {passed.email} confirmed."
 
 

@@ -1,5 +1,5 @@
 """Answer links (handlers.links) that have done their work, remembered by their digest, never by the token; and
-the two changes an answer link makes to its own person: their address confirmed, their optional digests stopped."""
+their optional digests stopped, which an answer link (List-Unsubscribe) does to its own person."""
 
 from __future__ import annotations
 
@@ -51,18 +51,6 @@ def link_use(*, session: Session, digest: str) -> LinkUse | None:
                            .order_by(AuditRecord.at.desc()))
     did = next((str((r.after or {}).get("did") or "") for r in rows if (r.after or {}).get("digest") == digest), "")
     return LinkUse(used.member_id, used.used_at, did)
-
-
-def confirm_email(*, session: Session, member: Member, email: str, actor: str, now: dt.datetime) -> bool:
-    """Confirm `email` as the member's address, if it still is their address (False if it has changed since the
-    link was sent). Confirming again keeps the first confirmation's time."""
-    if not member.email or member.email.casefold() != email.casefold():
-        return False
-    if member.email_confirmed_at is None:
-        member.email_confirmed_at = now
-        audit.record(session=session, at=now, actor=actor, entity="member", entity_id=member.id,
-                     operation="email_confirmed", after={"email": member.email})
-    return True
 
 
 def stop_digests(*, session: Session, member: Member, actor: str, now: dt.datetime) -> None:

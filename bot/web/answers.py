@@ -6,7 +6,8 @@ GET only shows (mail scanners such as Outlook Safe Links fetch every link in an 
 The change is the form's POST, which carries a CSRF token (an HMAC, with the links' key, of the link's digest and
 a nonce of the page's; no session is kept) and runs the same handlers as the Slack buttons and forms
 (handlers/answer_pages.py) in one unit of work, as the link's person. A link does its work once; after it, its page
-says what was done and when. An expired link offers a fresh one by email; an altered one offers nothing but the
+says what was done and when. An expired (or used) link offers a fresh one by email (Outbox.to_email, once for
+each old link); an altered one offers nothing but the
 secretariat's address. RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) needs no CSRF token: the
 token in the address is the secret."""
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import html
 import re
 import secrets
 from email.utils import parseaddr
@@ -34,7 +34,6 @@ from handlers.base import Conflict, DomainError, Forbidden, NotFound, Reply
 from handlers.links import ANSWER_DAYS, Answer, AnswerPass, LinkRefused, link_digest
 from store import links as link_store
 from store.models import Board, Member
-from store.outbox import EMAIL, enqueue
 
 _CSRF_SALT = b"lspbot.answer-form"
 _CODE = re.compile(r"`([^`<>]{1,200})`")
@@ -165,9 +164,15 @@ def register(app: Flask, runtime: Runtime) -> None:
         def work(s: Session, outbox: Any) -> Reply:
             member = s.get(Member, member_id)
             to = answer_pages.fresh_address(member, kind) if member is not None else None
-            if member is None or to is None:
+            if member is None or to is None or runtime.mail is None:
                 raise NotFound("There is no confirmed email address to send a fresh link to.")
-            queue_fresh_link(runtime, s, member, kind, object_id, to, key=f"fresh-link:{link_digest(token)}")
+            link = runtime.links.answer(kind, member.id, object_id, runtime.clock.now,
+                                        email=to if kind is Answer.CONFIRM else None)
+            if not outbox.to_email(member.slack_user_id, "email/fresh_link",
+                                   {"link": link, "what": _WHAT[kind], "days": ANSWER_DAYS},
+                                   key=f"fresh-link:{link_digest(token)}", unconfirmed_ok=kind is Answer.CONFIRM,
+                                   subject="Your fresh link"):
+                raise NotFound("There is no confirmed email address to send a fresh link to.")
             address.append(to)
             return Reply("slack/reminder_ack.json.j2", {"text": "A fresh link is on its way."})
 
@@ -176,7 +181,8 @@ def register(app: Flask, runtime: Runtime) -> None:
             return unavailable(outcome)
         if outcome.error is not None:
             return show("answers/fresh.html.j2", 404, error=outcome.error.message, sent_to="")
-        runtime.wake_sender()
+        if outcome.queued:
+            runtime.wake_sender()
         return show("answers/fresh.html.j2", 200, error="", sent_to=masked(address[0]))
 
     @app.route("/a/<token>", methods=["GET"])
@@ -273,21 +279,3 @@ def masked(address: str) -> str:
     """An address as a page shows it to whoever holds the link: `j…@nhs.net`."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}…@{domain}"
-
-
-def queue_fresh_link(runtime: Runtime, session: Session, member: Member, kind: Answer, object_id: int, to: str, *,
-                     key: str) -> bool:
-    """Queue an email carrying a fresh answer link to `to` (the outbox's email payload, bot/email/compose.py),
-    once for `key`; whether it was queued now."""
-    link = runtime.links.answer(kind, member.id, object_id, runtime.clock.now,
-                                email=to if kind is Answer.CONFIRM else None)
-    what = _WHAT[kind]
-    text = (f"Hello {member.display_name},\n\nYou asked for a fresh link {what}:\n\n{link}\n\n"
-            f"It works for {ANSWER_DAYS} days, once. If you did not ask for it, you can ignore this email.\n")
-    body = (f"<p>Hello {html.escape(member.display_name)},</p><p>You asked for a fresh link {html.escape(what)}:</p>"
-            f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p><p>It works for {ANSWER_DAYS} days, once. '
-            "If you did not ask for it, you can ignore this email.</p>")
-    payload = {"_method": "email", "subject": "Your fresh link", "text": text, "html": body, "headers": {},
-               "attachments": [], "to_name": member.display_name, "member": member.slack_user_id}
-    return enqueue(session=session, key=key, target_kind=EMAIL, target=to, payload=payload, now=runtime.clock.now(),
-                   hold=runtime.outbox_hold, due=runtime.outbox_clock.now())
