@@ -31,7 +31,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
-from bot.slack.api import Delivered, DeliveryError, Pacer
+from bot.delivery import Delivered, DeliveryError, Pacer
 
 EMAIL = "email"  # the outbox's target kind (store.outbox.EMAIL)
 TIMEOUT = 20.0  # seconds one message may take, from connecting to the server's answer to its end of DATA
