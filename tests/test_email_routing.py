@@ -16,9 +16,9 @@ from bot.services.scheduler import run_job
 from handlers.links import Answer
 from jobs.registry import JOBS
 from store import actions as action_store
-from store import boards, db
+from store import boards, db, files, meetings, packs
 from store.models import Delivery, OutboxMessage, Role
-from store.outbox import EMAIL
+from store.outbox import EMAIL, LARGE_FILE
 from tests.support.delivery import last_queued_id, queued_since
 from tests.support.settings import ADMIN, LONDON
 from tests.support.slack_requests import blocks_text
@@ -248,3 +248,31 @@ def test_the_confirmation_goes_to_an_address_not_yet_confirmed_and_nothing_else_
     assert row.target == address(JANE) and row.payload["subject"] == "Mail Board: Confirm your email address"
     assert "https://lsp.example.org/a/token" in row.payload["text"]
     assert 'href="https://lsp.example.org/a/token"' in row.payload["html"]
+
+
+def test_a_pack_goes_attached_and_one_too_large_to_attach_as_her_link_into_the_boards_pages(mail_board: MailBoard):
+    b = mail_board
+    with db.session_scope(b.runtime.sessions) as session:
+        meeting = meetings.create(session=session, board_id=b.board_id, date=dt.date(2019, 4, 25), starts_at=None,
+                                  venue="Perceval House", now=START)
+        small = files.put(session=session, content=b"%PDF-1.7 a small pack", content_type="application/pdf",
+                          now=START)
+        large = files.put(session=session, content=b"%PDF-1.7" + bytes(LARGE_FILE), content_type="application/pdf",
+                          now=START)
+        for number, stored in enumerate((small, large)):
+            packs.save(session=session, board_id=b.board_id, meeting_id=meeting.id, number=number,
+                       audience="members", file=stored, filename=f"pack-{number}.pdf", pages=3, contents=[],
+                       separate=[], now=START)
+        outbox = b.runtime.outbox(session)
+        outbox.stored_file_to_user(JANE, small.id, "pack-0.pdf", title="Agenda pack", key="pack:small")
+        outbox.stored_file_to_user(JANE, large.id, "pack-1.pdf", title="Agenda pack", key="pack:large")
+        small_id = small.id
+    rows = {r.key: r for r in queued_since(b.runtime) if r.key.startswith("pack:")}
+    assert set(rows) == {"pack:small:email", "pack:large:email"}  # email-only: no Slack upload
+    assert rows["pack:small:email"].payload["attachments"] == [
+        {"filename": "pack-0.pdf", "_file_id": small_id, "mimetype": "application/pdf"}]
+    big = rows["pack:large:email"].payload
+    assert big["attachments"] == [] and "too large to attach" in big["text"]
+    token = big["text"].split("/enter/", 1)[1].split()[0]
+    entry = b.runtime.links.read_member_entry(token, b.board_id, b.clock.now)
+    assert entry.member_id == b.member_id(JANE)
