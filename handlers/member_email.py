@@ -180,7 +180,7 @@ def handle_member_email(req: Request) -> Reply:
     args = req.parsed.args
     if len(args) != 2:
         raise UsageError("Name the member and give their address.",
-                         examples=['/lsp member email @bob bob.jones@met.police.uk',
+                         examples=['/lsp member email @carol carol.jones@ealing.gov.uk',
                                    '/lsp member email @"Jane Smith" jane.smith@nhs.net'])
     member = resolve_member(req, req.board, args[0].raw, field="member")
     return _set_address(req, member, args[1].value, yours=member.slack_user_id == req.user_id)
@@ -281,6 +281,6 @@ COMMANDS = (
     Command("/lsp", ("member", "email"), handle_member_email, who=Who.MANAGERS, doing="set members' email addresses",
             parsed=True, topic="lsp", usage="/lsp member email <@member|@\"Name\"> <address>|none",
             summary="set or change a member's email address (a link emailed to it confirms it)",
-            examples=("/lsp member email @bob bob.jones@met.police.uk",
+            examples=("/lsp member email @carol carol.jones@ealing.gov.uk",
                       '/lsp member email @"Jane Smith" jane.smith@nhs.net')),
 )
