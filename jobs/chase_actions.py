@@ -63,24 +63,26 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
                                              c.disowned_by))
         by_owner[c.owner_id].append((c, stage))
 
-    logs: list[reminder_log.Reminder] = []
+    logs: list[reminder_log.Reminder] = []  # one row per message, keyed by it
+    listed: list[reminder_log.ListedAction] = []  # and the actions it lists, in order
     messages: list[QueuedMessage] = []
     counts = {"soon": 0, "today": 0, "overdue": 0}
     for owner_id, entries in by_owner.items():
         key = message_key(board.id, owner_id, day.now)
         items = []
-        for c, stage in entries:
+        for position, (c, _stage) in enumerate(entries):
             item = chase_item(action_id=c.action_id, ref=c.ref, text=c.text, due=c.due, today=today, key=key)
             counts[item["kind"]] += 1
             items.append(item)
-            logs.append(reminder_log.Reminder(f"chase:{c.action_id}:{c.due.isoformat()}:{stage}", board.id, "chase",
-                                              c.action_id, owner_id, today, item["kind"], key, day.now))
+            listed.append(reminder_log.ListedAction(key, position, c.action_id))
+        logs.append(reminder_log.Reminder(key, board.id, "chase", None, owner_id, today, str(len(entries)), key,
+                                          day.now))
         owner = entries[0][0]
         messages.append(QueuedMessage(
             "user", owner.owner_slack_id, CHASE_TEMPLATE,
             chase_message(board=board.name, owner_slack_id=owner.owner_slack_id, items=items, today=today), key))
     chase_store.save_chase_states(session=session, rows=states)
-    reminder_log.log_reminders(session=session, rows=logs)
+    reminder_log.log_reminders(session=session, rows=logs, listed=listed)
     outbox.many(messages)
     if messages:
         report.say(f"chased {len(messages)} owner(s) about {len(states)} action(s): {counts['soon']} due soon, "

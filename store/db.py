@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import itertools
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -15,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
     FromClause,
-    bindparam,
+    MetaData,
+    Table,
     create_engine,
     event,
-    func,
     inspect,
     make_url,
     select,
@@ -323,21 +326,13 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
     (its parameter dictionaries and type processing) cost as much as the database's own. Each column's values
     (scalars: dates, times, numbers, text) are converted by its type's bind processor, column by column, so they
     are stored exactly as SQLAlchemy stores them.
-    PostgreSQL runs an executemany as a bind and execute per row, so there it is one
-    `INSERT … SELECT … FROM unnest(<one array per column>)`; SQLite, in process, takes one executemany."""
+    SQLite, in process, takes one executemany. PostgreSQL runs an executemany as a bind and execute per row, so there
+    the rows are copied (COPY, binary) into a temporary table made for them, dropped at the commit, and inserted from
+    it by one `INSERT … SELECT`: three statements, whatever the number of rows."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    stmt = upsert_insert(session, table)
-    arrays = dialect.name == "postgresql"
-    if arrays:
-        unnested = func.unnest(*[bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in columns]
-                               ).table_valued(*columns).render_derived()
-        stmt = stmt.from_select(list(columns), select(unnested))
-    stmt = (stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update}) if update
-            else stmt.on_conflict_do_nothing(index_elements=list(key)))
-    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     values: dict[str, list[Any]] = {}
     for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -346,14 +341,45 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
         else:  # a column's values repeat (a run's date, its time): each distinct one is converted once
             converted = {v: process(v) for v in set(column_values)}
             values[name] = [converted[v] for v in column_values]
-    if arrays:  # one set of parameters: an array per column, sent in binary (psycopg quotes text ones in Python)
-        sql = compiled.string
-        for name in columns:
-            sql = sql.replace(f"%({name})s", f"%({name})b")
-        connection.exec_driver_sql(sql, values)
-    else:  # one tuple per row, in the statement's order of parameters
-        order = compiled.positiontup or []
-        connection.exec_driver_sql(compiled.string, list(zip(*(values[name] for name in order), strict=True)))
+    stmt = upsert_insert(session, table)
+    if dialect.name == "postgresql":
+        stage = _copy_to_stage(connection, table, columns, values)
+        stmt = stmt.from_select(list(columns), select(*(stage.c[c] for c in columns)))
+    stmt = (stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update}) if update
+            else stmt.on_conflict_do_nothing(index_elements=list(key)))
+    if dialect.name == "postgresql":
+        connection.execute(stmt)
+        return
+    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+    order = compiled.positiontup or []  # one tuple per row, in the statement's order of parameters
+    connection.exec_driver_sql(compiled.string, list(zip(*(values[name] for name in order), strict=True)))
+
+
+_stages = itertools.count()
+
+
+def _copy_to_stage(connection: Connection, table: FromClause, columns: Sequence[str],
+                   values: dict[str, list[Any]]) -> Table:
+    """A temporary table of `columns` (as `table` has them; dropped at the commit) holding `values`, copied in binary:
+    psycopg's COPY writes rows in C, where its arrays and parameters are built in Python."""
+    stage = Table(f"lspbot_stage_{next(_stages)}", MetaData(), *(Column(c, table.c[c].type) for c in columns))
+    names = ", ".join(dialect_quote(connection, c) for c in columns)
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage.name} ON COMMIT DROP AS "
+                               f"SELECT {names} FROM {table.description} WITH NO DATA")
+    raw: Any = connection.connection.dbapi_connection  # psycopg's own connection, in the same transaction
+    dialect = connection.dialect
+    types = [raw.adapters.types[re.sub(r"\(.*\)", "", str(table.c[c].type.dialect_impl(dialect).compile(
+        dialect=dialect))).lower()].oid for c in columns]  # VARCHAR(200) -> varchar, its type's OID
+    with raw.cursor() as cursor, cursor.copy(f"COPY {stage.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in zip(*(values[c] for c in columns), strict=True):
+            copy.write_row(row)
+    return stage
+
+
+def dialect_quote(connection: Connection, name: str) -> str:
+    """A column's name as the connection's SQL writes it."""
+    return connection.dialect.identifier_preparer.quote(name)
 
 
 def alembic_config(url: str) -> Config:
@@ -399,7 +425,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
 # The last migration, which the code's models match. Read by every command and `lspbot serve` as it starts, without
 # loading Alembic and its scripts (a tenth of a second) when the database is already there; tests/test_migrations.py
 # checks it is the head of store/migrations/versions.
-HEAD = "0016_email_members"
+HEAD = "0017_reminder_actions"
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,5 +1,6 @@
 """The reminder log: one row per reminder and occasion (its key is unique, so a reminder never goes twice),
-and which outbox message carried it.
+and which outbox message carried it; a chase reminder (one owner's DM listing their actions) is one row keyed by
+its message, with the actions it listed in reminder_actions.
 
 Bulk writes go out as one statement (db.insert_rows), so a job's statement count does not grow with the number of
 actions it looks at.
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.db import insert_rows, upsert_insert
-from store.models import OutboxMessage, OutboxStatus, ReminderLog
+from store.models import OutboxMessage, OutboxStatus, ReminderAction, ReminderLog
 
 
 class DeliveredReminder(NamedTuple):
@@ -40,9 +41,19 @@ class Reminder(NamedTuple):
     sent_at: dt.datetime
 
 
-def log_reminders(*, session: Session, rows: Sequence[Reminder]) -> None:
-    """Add reminder-log rows in one statement; existing keys are kept."""
+class ListedAction(NamedTuple):
+    """An action a reminder message listed, at its place in it (columns of ReminderAction)."""
+
+    message_key: str
+    position: int
+    action_id: int
+
+
+def log_reminders(*, session: Session, rows: Sequence[Reminder], listed: Sequence[ListedAction] = ()) -> None:
+    """Add reminder-log rows and the actions their messages listed, one statement for each table however many;
+    existing keys are kept (and what their messages listed)."""
     insert_rows(session, ReminderLog.__table__, Reminder._fields, rows, key=["key"])
+    insert_rows(session, ReminderAction.__table__, ListedAction._fields, listed, key=["message_key", "position"])
 
 
 def log_reminder(*, session: Session, key: str, board_id: int, kind: str, occasion: dt.date, now: dt.datetime,
@@ -60,13 +71,13 @@ def delivered_reminders_of(*, session: Session, action_id: int, limit: int = 10)
     closing it by command can redraw them without its buttons."""
     return [DeliveredReminder(key, cast(str, channel), cast(str, ts)) for key, channel, ts in session.execute(
         select(OutboxMessage.key, OutboxMessage.slack_channel, OutboxMessage.slack_ts)
-        .join(ReminderLog, ReminderLog.message_key == OutboxMessage.key)
-        .where(ReminderLog.action_id == action_id, OutboxMessage.status == OutboxStatus.SENT,
+        .join(ReminderAction, ReminderAction.message_key == OutboxMessage.key)
+        .where(ReminderAction.action_id == action_id, OutboxMessage.status == OutboxStatus.SENT,
                OutboxMessage.slack_channel.is_not(None), OutboxMessage.slack_ts.is_not(None))
         .order_by(OutboxMessage.id.desc()).limit(limit))]
 
 
 def actions_in_message(*, session: Session, message_key: str) -> list[int]:
     """The action ids a reminder message listed, in the order it listed them."""
-    return list(session.scalars(select(ReminderLog.action_id).where(
-        ReminderLog.message_key == message_key, ReminderLog.action_id.is_not(None)).order_by(ReminderLog.id)))
+    return list(session.scalars(select(ReminderAction.action_id).where(ReminderAction.message_key == message_key)
+                                .order_by(ReminderAction.position)))

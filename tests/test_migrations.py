@@ -154,3 +154,51 @@ def _action_indexes(engine: Engine) -> set[str]:
            else "SELECT indexname FROM pg_indexes WHERE tablename = 'actions'")
     with engine.connect() as conn:
         return set(conn.execute(text(sql)).scalars())
+
+
+def test_the_chase_reminder_log_is_carried_to_one_row_per_message_and_back(empty_database: Engine) -> None:
+    """0017_reminder_actions: the chase job's rows per action become one row per message, with the actions it listed
+    in the order they were logged; other reminders stay as they were; and the way back gives a row per action."""
+    engine = empty_database
+    db.upgrade(engine, "0016_email_members")
+    sent = dt.datetime(2019, 7, 17, 8, 0)
+    first, second = "chase:1:1:2019-07-17T08:00Z", "chase:1:2:2019-07-17T08:00Z"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO boards (id, name, slug, channel_id, timezone, settings, next_action_ref, "
+                          "created_at) VALUES (1, 'Exec', 'exec', 'C1', 'Europe/London', '{}', 4, :t)"), {"t": sent})
+        conn.execute(text("INSERT INTO members (id, slack_user_id, display_name) VALUES (1, 'UALICE', 'Alice'), "
+                          "(2, 'UBOB', 'Bob')"))
+        for action_id, owner in ((1, 1), (2, 2), (3, 1)):
+            conn.execute(text("INSERT INTO actions (id, board_id, ref, text, owner_id, status, created_by_id, "
+                              "created_at, updated_at) VALUES (:a, 1, :a, 'Do it', :o, 'open', 1, :t, :t)"),
+                         {"a": action_id, "o": owner, "t": sent})
+        for action_id, owner, kind, message in ((3, 1, "overdue", first), (2, 2, "soon", second),
+                                                (1, 1, "today", first)):
+            conn.execute(text("INSERT INTO reminder_log (key, board_id, kind, action_id, member_id, occasion, detail, "
+                              "message_key, sent_at) VALUES (:k, 1, 'chase', :a, :o, :d, :x, :m, :t)"),
+                         {"k": f"chase:{action_id}:2019-07-17:2", "a": action_id, "o": owner, "d": sent.date(),
+                          "x": kind, "m": message, "t": sent})
+        conn.execute(text("INSERT INTO reminder_log (key, board_id, kind, occasion, detail, sent_at) "
+                          "VALUES ('digest:1:2019-W29', 1, 'digest', :d, '2', :t)"), {"d": sent.date(), "t": sent})
+
+    def log() -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT key, kind, action_id, member_id, detail, message_key FROM reminder_log ORDER BY key"))]
+
+    db.upgrade(engine)
+    assert log() == [(first, "chase", None, 1, "2", first), (second, "chase", None, 2, "1", second),
+                     ("digest:1:2019-W29", "digest", None, None, "2", None)]
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text(
+            "SELECT message_key, position, action_id FROM reminder_actions ORDER BY message_key, position"))] == [
+            (first, 0, 3), (first, 1, 1), (second, 0, 2)]
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0016_email_members")
+    assert log() == [(f"chase:1:{first}", "chase", 1, 1, None, first), (f"chase:2:{second}", "chase", 2, 2, None, second),
+                     (f"chase:3:{first}", "chase", 3, 1, None, first),
+                     ("digest:1:2019-W29", "digest", None, None, "2", None)]
+    db.upgrade(engine)
+    assert [row[:2] for row in log()] == [(first, "chase"), (second, "chase"), ("digest:1:2019-W29", "digest")]

@@ -24,7 +24,7 @@ from store.models.core import (  # noqa: F401
 
 # Domain model modules add themselves below (one import line each).
 from store.models.plan import AgendaProposal, AgendaPublication, ItemKind, PlanItem, ProposalStatus, StandingItem  # noqa: F401,E402
-from store.models.schedule import ActionChase, JobRun, ReminderLog  # noqa: F401,E402
+from store.models.schedule import ActionChase, JobRun, ReminderAction, ReminderLog  # noqa: F401,E402
 from store.models.performance import PartnerUpdate, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag  # noqa: F401,E402
 from store.models.requests import SeenRequest  # noqa: F401,E402
 from store.models.record import (  # noqa: F401,E402

@@ -30,7 +30,8 @@ class JobRun(Base):
 
 class ReminderLog(Base):
     """Every reminder sent: `key` names the reminder and its occasion (unique, so never twice);
-    `message_key` is the outbox key of the message that carried it."""
+    `message_key` is the outbox key of the message that carried it. An owner's chase reminder is one row, keyed by
+    its message, and the actions it listed are its ReminderAction rows."""
 
     __tablename__ = "reminder_log"
     __table_args__ = (Index("ix_reminder_log_message_key", "message_key"),)
@@ -45,6 +46,23 @@ class ReminderLog(Base):
     detail: Mapped[str | None] = mapped_column(String(40))
     message_key: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[dt.datetime]
+
+
+class ReminderAction(Base):
+    """An action a reminder message listed (the chase job's DM to its owner), at its place in the message.
+
+    A run of the chase job writes one of these for every action it reminds anyone of (about 115,000 on a board of
+    1,000,000 actions), so `action_id` is indexed but not a foreign key: on PostgreSQL the check of each row (a
+    lookup and a lock of the action's row) cost more than the rest of the row. Actions are never deleted but with
+    their board, whose reminder-log rows take these with them."""
+
+    __tablename__ = "reminder_actions"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    message_key: Mapped[str] = mapped_column(String(200), ForeignKey("reminder_log.key", ondelete="CASCADE"),
+                                             primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    action_id: Mapped[int] = mapped_column(Integer, index=True)
 
 
 class ActionChase(Base):
