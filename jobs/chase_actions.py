@@ -74,7 +74,7 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
             item = chase_item(action_id=c.action_id, ref=c.ref, text=c.text, due=c.due, today=today, key=key)
             counts[item["kind"]] += 1
             items.append(item)
-            listed.append(reminder_log.ListedAction(key, position, c.action_id))
+            listed.append((key, position, c.action_id))
         logs.append(reminder_log.Reminder(key, board.id, "chase", None, owner_id, today, str(len(entries)), key,
                                           day.now))
         owner = entries[0][0]

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import Date
@@ -333,17 +334,17 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
         return
     connection = session.connection()
     dialect = connection.dialect
-    values: dict[str, list[Any]] = {}
-    for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is None:
-            values[name] = list(column_values)
-        else:  # a column's values repeat (a run's date, its time): each distinct one is converted once
-            converted = {v: process(v) for v in set(column_values)}
-            values[name] = [converted[v] for v in column_values]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    if any(processors):  # a column's values repeat (a run's date, its time): each distinct one is converted once
+        by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, process in enumerate(processors):
+            if process is not None:
+                converted = {v: process(v) for v in set(by_column[i])}
+                by_column[i] = list(map(converted.__getitem__, by_column[i]))
+        rows = list(zip(*by_column, strict=True))
     stmt = upsert_insert(session, table)
     if dialect.name == "postgresql":
-        stage = _copy_to_stage(connection, table, columns, values)
+        stage = _copy_to_stage(connection, table, columns, rows)
         stmt = stmt.from_select(list(columns), select(*(stage.c[c] for c in columns)))
     stmt = (stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update}) if update
             else stmt.on_conflict_do_nothing(index_elements=list(key)))
@@ -351,16 +352,40 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
         connection.execute(stmt)
         return
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
-    order = compiled.positiontup or []  # one tuple per row, in the statement's order of parameters
-    connection.exec_driver_sql(compiled.string, list(zip(*(values[name] for name in order), strict=True)))
+    order = [columns.index(name) for name in compiled.positiontup or []]  # the statement's order of parameters
+    if order != list(range(len(columns))):
+        rows = [tuple(row[i] for i in order) for row in rows]
+    connection.exec_driver_sql(compiled.string, rows if isinstance(rows, list) else list(rows))
+
+
+def select_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows of a Core SELECT as the driver gives them (plain tuples), each column's values then converted by its
+    type's result processor once per distinct value (SQLite's dates are text: a big result has the same few hundred
+    in a hundred thousand rows). For a big result SQLAlchemy's rows and their processing cost twice the driver's
+    fetch."""
+    result = session.connection().execute(stmt)
+    try:
+        rows: list[tuple[Any, ...]] = list(result.cursor.fetchall())
+    finally:
+        result.close()
+    dialect = session.get_bind().dialect
+    processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in stmt.selected_columns]
+    if rows and any(processors):
+        by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, process in enumerate(processors):
+            if process is not None:
+                converted = {v: process(v) for v in set(by_column[i])}
+                by_column[i] = list(map(converted.__getitem__, by_column[i]))
+        rows = list(zip(*by_column, strict=True))
+    return rows
 
 
 _stages = itertools.count()
 
 
 def _copy_to_stage(connection: Connection, table: FromClause, columns: Sequence[str],
-                   values: dict[str, list[Any]]) -> Table:
-    """A temporary table of `columns` (as `table` has them; dropped at the commit) holding `values`, copied in binary:
+                   rows: Sequence[Sequence[Any]]) -> Table:
+    """A temporary table of `columns` (as `table` has them; dropped at the commit) holding `rows`, copied in binary:
     psycopg's COPY writes rows in C, where its arrays and parameters are built in Python."""
     stage = Table(f"lspbot_stage_{next(_stages)}", MetaData(), *(Column(c, table.c[c].type) for c in columns))
     names = ", ".join(dialect_quote(connection, c) for c in columns)
@@ -372,7 +397,7 @@ def _copy_to_stage(connection: Connection, table: FromClause, columns: Sequence[
         dialect=dialect))).lower()].oid for c in columns]  # VARCHAR(200) -> varchar, its type's OID
     with raw.cursor() as cursor, cursor.copy(f"COPY {stage.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(types)
-        for row in zip(*(values[c] for c in columns), strict=True):
+        for row in rows:
             copy.write_row(row)
     return stage
 

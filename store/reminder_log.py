@@ -41,19 +41,17 @@ class Reminder(NamedTuple):
     sent_at: dt.datetime
 
 
-class ListedAction(NamedTuple):
-    """An action a reminder message listed, at its place in it (columns of ReminderAction)."""
-
-    message_key: str
-    position: int
-    action_id: int
+ListedAction = tuple[str, int, int]
+"""An action a reminder message listed: (the message's key, its place in the message from 0, the action's id), the
+columns of ReminderAction. A plain tuple: a run of the chase job makes one for each action it reminds anyone of."""
+LISTED_COLUMNS = ("message_key", "position", "action_id")
 
 
 def log_reminders(*, session: Session, rows: Sequence[Reminder], listed: Sequence[ListedAction] = ()) -> None:
     """Add reminder-log rows and the actions their messages listed, one statement for each table however many;
     existing keys are kept (and what their messages listed)."""
     insert_rows(session, ReminderLog.__table__, Reminder._fields, rows, key=["key"])
-    insert_rows(session, ReminderAction.__table__, ListedAction._fields, listed, key=["message_key", "position"])
+    insert_rows(session, ReminderAction.__table__, LISTED_COLUMNS, listed, key=["message_key", "position"])
 
 
 def log_reminder(*, session: Session, key: str, board_id: int, kind: str, occasion: dt.date, now: dt.datetime,
