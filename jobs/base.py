@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+import gc
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -61,3 +64,30 @@ class BoardDay:
         now = clock.now()
         return cls(now=now, today=now.astimezone(ZoneInfo(board.timezone)).date(), config=config,
                    calendar=WorkingCalendar(config.holidays))
+
+
+_pause_lock = threading.Lock()
+_pauses = [0, False]  # blocks under way in collector_paused; whether the collector was on when the first began
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while the block runs (for the whole process; blocks may nest or run
+    in several threads at once, and it is on again when the last ends, if it was on before the first began).
+
+    For a job that builds a hundred thousand rows, dictionaries and messages in one go, the collector's passes over
+    everything alive, started again and again by the objects being made, cost more than the work itself (the chase
+    job's blocks of buttons took three times as long). Reference counting still frees what the block drops; only
+    garbage in cycles waits until it ends."""
+    with _pause_lock:
+        if _pauses[0] == 0:
+            _pauses[1] = gc.isenabled()
+            gc.disable()
+        _pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses[0] -= 1
+            if _pauses[0] == 0 and _pauses[1]:
+                gc.enable()

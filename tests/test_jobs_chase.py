@@ -4,6 +4,7 @@ holiday and the spring summer-time change, one DM per owner, idempotent re-runs,
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from bot.render.environment import Renderer
 from bot.runtime import Runtime, run_command
 from bot.services.scheduler import run_due, run_job
 from handlers.chase import CHASE_TEMPLATE, chase_item, chase_message
+from jobs.base import collector_paused
 from jobs.registry import JOBS
-from store import boards, db
-from store.models import ActionChase, OutboxMessage
+from store import boards, db, reminder_log
+from store.models import Action, ActionChase, OutboxMessage, ReminderLog
 from tests.support.delivery import last_queued_id, queued_since
 from tests.support.settings import ADMIN, LONDON
 from tests.support.slack_requests import blocks_text
@@ -160,6 +162,40 @@ def test_one_dm_per_owner_and_a_second_run_sends_nothing_new(chase_board: Board)
     assert not scheduled.ran
     later = b.run(at + dt.timedelta(hours=5), how="manual")  # later the same day: nothing new either
     assert later.queued == 0
+
+
+def test_a_reminder_is_logged_once_by_its_message_with_the_actions_it_listed_in_order(chase_board: Board):
+    b = chase_board
+    for i, day in enumerate((24, 20, 22)):
+        b.add_action(f"Alice's task {i}", ALICE, f"2019-03-{day}")
+    b.add_action("Bob's only task", BOB, "2019-03-21")
+    b.run(dt.datetime(2019, 3, 21, 9, 0, tzinfo=LONDON))
+    dms = {m.target: m for m in b.queued() if m.key.startswith("chase:")}
+    with db.session_scope(b.runtime.sessions) as session:
+        logged = {r.key: r for r in session.scalars(select(ReminderLog).where(ReminderLog.kind == "chase"))}
+        assert set(logged) == {dms[ALICE].key, dms[BOB].key}
+        alice = logged[dms[ALICE].key]
+        assert (alice.message_key, alice.action_id, alice.detail) == (dms[ALICE].key, None, "3")
+        listed = reminder_log.actions_in_message(session=session, message_key=dms[ALICE].key)
+        refs = {a.id: a.ref for a in session.scalars(select(Action).where(Action.id.in_(listed)))}
+        assert [refs[i] for i in listed] == [2, 3, 1]  # as the message lists them: soonest due first
+        assert reminder_log.delivered_reminders_of(session=session, action_id=listed[0]) == []  # not sent yet
+
+
+def test_the_collector_pause_nests_and_leaves_the_collector_as_it_found_it():
+    assert gc.isenabled()
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block is still under way
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before, so off after
+    finally:
+        gc.enable()
 
 
 def test_missed_run_is_caught_up_once_within_grace(chase_board: Board):
