@@ -131,14 +131,14 @@ def test_a_job_killed_mid_run_leaves_nothing_and_runs_whole_again(database: Test
 
     def left() -> dict[str, int]:
         return {table: db_rows(database.url, f"SELECT count(*) FROM {table}")[0][0]
-                for table in ("job_runs", "reminder_log", "outbox", "action_chases")}
+                for table in ("job_runs", "reminder_log", "reminder_actions", "outbox", "action_chases")}
 
-    assert left() == {"job_runs": 0, "reminder_log": 0, "outbox": 0, "action_chases": 0}, left()
+    assert left() == {"job_runs": 0, "reminder_log": 0, "reminder_actions": 0, "outbox": 0, "action_chases": 0}, left()
     assert fake_slack.messages() == []
     again = subprocess.run(args, check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     after = left()
-    assert after["job_runs"] == 1 and after["outbox"] == owners, after
+    assert after["job_runs"] == 1 and after["outbox"] == after["reminder_log"] == owners, after
     reminded = Counter(c.params["channel"] for c in fake_slack.messages())
     assert len(reminded) == owners and set(reminded.values()) == {1}, "an owner missed or got two reminders"
     assert db_rows(database.url, "SELECT count(*) FROM outbox WHERE status <> 'sent'")[0][0] == 0
