@@ -16,7 +16,7 @@ from handlers.catalogue import REGISTRY
 from handlers.parsing import slack_unescape
 from store import boards, db
 from store import outbox as outbox_store
-from store.outbox import FILE_ID
+from store.outbox import EMAIL, FILE_ID
 
 FORM_UNAVAILABLE_BLOCK = "form_unavailable"  # a form's fallback reply says here that Slack could not open it
 FORMS_IN_SLACK = "(Forms open in Slack; the console shows none. Type the command with its text instead:)"
@@ -102,6 +102,8 @@ class ConsoleDelivery:
         self.files = files  # where files sent in Slack (agendas, reports, charts) are saved; None: only named
 
     def deliver(self, target_kind: str, target: str, payload: dict[str, Any]) -> Delivered:
+        if target_kind == EMAIL:
+            return self.deliver_email(target, payload)
         where = f"DM to @{self.names(target)}" if target_kind == "user" else f"post in #{target}"
         pad = self.indent
         if payload.get("_method") == "files.upload":
@@ -119,6 +121,20 @@ class ConsoleDelivery:
         body = f"\n{pad}│ ".join(lines)
         self.out.write(f"\n{pad}┌ {where}\n{pad}│ {body}\n{pad}└\n")
         return Delivered(channel=target, ts=None)
+
+
+    def deliver_email(self, address: str, payload: dict[str, Any]) -> Delivered:
+        """An email as it would be sent: its recipient, subject and attachments, and its plain-text part (the links
+        in it as they are)."""
+        pad = self.indent
+        to = f"{payload.get('to_name')} <{address}>" if payload.get("to_name") else address
+        lines = [f"Subject: {payload.get('subject', '')}", ""] + str(payload.get("text", "")).splitlines()
+        lines += [f"📎 {a.get('filename')}" for a in payload.get("attachments") or []]
+        if self.max_lines is not None and len(lines) > self.max_lines:
+            lines = lines[: self.max_lines] + [f"… ({len(lines) - self.max_lines} more lines)"]
+        body = f"\n{pad}│ ".join(lines)
+        self.out.write(f"\n{pad}┌ ✉ email to {to}\n{pad}│ {body}\n{pad}└\n")
+        return Delivered(channel=None, ts=None)
 
 
 class Console:

@@ -27,6 +27,12 @@ class Notifier(Protocol):
 
     def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None: ...
 
+    def to_email(self, user_id: str, template: str, data: dict[str, Any], *, key: str,
+                 unconfirmed_ok: bool = False, subject: str = "") -> bool: ...
+
+    def email_confirmation(self, user_id: str, link: str, *, key: str, board: str | None = None,
+                           by: str = "", days: int = 14) -> bool: ...
+
     def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None,
                    thread_of: str | None = None) -> None:
         """Post into a channel; `thread_of` names (by key) an earlier post to it whose thread this one goes into."""

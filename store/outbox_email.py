@@ -8,9 +8,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store import reach
+from store.models import OutboxMessage
 from store.names import NameOf, naming
 from store.reach import EmailTo, Mail
 
@@ -70,7 +72,7 @@ class EmailRouting:
         (converted, or its own email templates), or an email's own (`email/<stem>`, with `subject`). Only to a
         confirmed address unless `unconfirmed_ok` (the confirmation itself). False if nothing could be queued:
         email not set up, no such member, no address (or none confirmed)."""
-        if self.mail is None:
+        if self.mail is None and not unconfirmed_ok:
             return False
         self._recipients.pop(user_id, None)  # read afresh: the address may have changed in this unit of work
         self._lookup([user_id])
@@ -91,9 +93,20 @@ class EmailRouting:
         self._enqueue_payload(EMAIL, recipient.email, email, f"{key}:email")
         return True
 
-    def email_confirmation(self, user_id: str, link: str, *, key: str, board: str | None = None) -> bool:
+    def email_confirmation(self, user_id: str, link: str, *, key: str, board: str | None = None,
+                           by: str = "", days: int = 14) -> bool:
         """Queue the email asking a member to confirm their (not yet confirmed) address by `link` (a signed
-        Answer.CONFIRM link); False if it cannot go (see to_email)."""
-        data: dict[str, Any] = {"link": link, "board": board or ""}
+        Answer.CONFIRM link); False if it cannot go (see to_email). Queued even where email is not set up yet: the
+        sender fails it saying so, and `lspbot outbox retry` sends it once it is. `by`: who gave the address, with
+        its verb ("Sam Patel has", "You have"); `days`: how long the link lasts."""
+        data: dict[str, Any] = {"link": link, "board": board or "", "by": by, "days": days}
         return self.to_email(user_id, "email/confirm_address", data, key=key, unconfirmed_ok=True,
                              subject="Confirm your email address")
+
+
+def email_texts_to(*, session: Session, address: str) -> list[str]:
+    """The plain-text parts of the emails queued for `address`, oldest first (the demo follows their links)."""
+    rows = session.scalars(select(OutboxMessage.payload).where(OutboxMessage.target_kind == EMAIL,
+                                                               OutboxMessage.target == address)
+                           .order_by(OutboxMessage.id))
+    return [str(payload.get("text", "")) for payload in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import sys
 import tempfile
 from dataclasses import replace
@@ -54,7 +55,11 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     db_path = workdir / "demo.db"
     if db_path.exists():
         db_path.unlink()
-    settings = replace(settings, database_url=f"sqlite:///{db_path}", admins=frozenset({ADMIN}))
+    # Email is "set up" so the partner outside Slack is reached: the demo prints each email rather than sending it
+    settings = replace(settings, database_url=f"sqlite:///{db_path}", admins=frozenset({ADMIN}),
+                       smtp_url=settings.smtp_url or "smtp://localhost",
+                       mail_from=settings.mail_from or "LSP Secretariat <lsp@ealing.gov.uk>",
+                       secret_key=settings.secret_key or secrets.token_hex(32))  # a key for this demo's links
     clock = FixedClock(dt.datetime(2019, 7, 16, 9, 30, tzinfo=LONDON))
     runtime = build_runtime(settings, clock=clock, migrate=True)
     console = Console(runtime, ADMIN, CHANNEL, out=out)
@@ -79,6 +84,9 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     _step(out, console, "UJENKINS1", "/action reassign #2 <@UCREIGHT1|Robert Creighton>")
     _step(out, console, "UWHITTLE1", "/action list mine")
     _step(out, console, "UWILSON1", "/action list all")
+    from bot.demo.email import run_email_answer, run_email_partner
+
+    run_email_partner(runtime, console, out)
     from bot.demo.plan import run_plan_demo
 
     run_plan_demo(runtime, console, out, workdir, CHANNEL)
@@ -92,6 +100,7 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout, workdir: Path | None 
     run_papers_setup(console, out)
     run_schedule_demo(runtime, console, out, clock, end=dt.date(2019, 9, 24))
     clock.set(dt.datetime(2019, 9, 25, 11, 0, tzinfo=LONDON))
+    run_email_answer(runtime, out)
     send_papers(runtime, out, workdir)
     run_schedule_demo(runtime, console, out, clock, start=dt.date(2019, 9, 25), end=dt.date(2019, 10, 2))
     out.write("\nThe published agenda packs are in " + str(workdir) + ":\n")
