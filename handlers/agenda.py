@@ -378,6 +378,8 @@ def publish_agenda(session: Session, notify: Notifier, board: Board, meeting: Me
     key = agenda_store.publication_message_key(meeting.id, publication.version)
     notify.to_channel(board.channel_id, "slack/agenda_draft.json.j2", data, key=key)
     notify.document_to_channel(board.channel_id, document, key=f"{key}:file")
+    notify.to_board_outside_slack(board.id, "slack/agenda_draft.json.j2", data, key=key)  # by email
+    notify.document_to_board_outside_slack(board.id, document, key=f"{key}:file")
     audit.record(session=session, at=now, actor=by, entity="agenda", entity_id=publication.id,
                  operation="publish", after={"meeting": meeting.date.isoformat(), "version": publication.version})
     return publication

@@ -33,6 +33,13 @@ class Notifier(Protocol):
     def email_confirmation(self, user_id: str, link: str, *, key: str, board: str | None = None,
                            by: str = "", days: int = 14) -> bool: ...
 
+    def to_board_outside_slack(self, board_id: int, template: str, data: dict[str, Any], *, key: str) -> None: ...
+
+    def stored_file_to_board_outside_slack(self, board_id: int, file_id: int, filename: str, *, title: str = "",
+                                           key: str) -> None: ...
+
+    def document_to_board_outside_slack(self, board_id: int, document: Document, *, key: str) -> None: ...
+
     def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None,
                    thread_of: str | None = None) -> None:
         """Post into a channel; `thread_of` names (by key) an earlier post to it whose thread this one goes into."""

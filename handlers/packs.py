@@ -151,6 +151,9 @@ def pack_store_lock(session: Session, meeting: Meeting) -> None:
 
 def _send_published(session: Session, notify: Notifier, board: Board, meeting: Meeting, done: list[Built],
                     publication: dt.date, link: str, *, key: str, kind: str = "published") -> None:
+    # the members' pack goes to every member (by email to those outside Slack); where there is none, those outside
+    # Slack get the public pack the channel gets
+    members_pack = any(pack.audience != pack_store.PUBLIC for pack in done)
     for pack in done:
         data = {"kind": kind, "pack": pack_data(board, meeting, pack, publication, link)}
         title = f"{pack.spec.title} — {board.name}, {meeting.date:%-d %B %Y}"
@@ -158,6 +161,10 @@ def _send_published(session: Session, notify: Notifier, board: Board, meeting: M
             notify.to_channel(board.channel_id, TEMPLATE, data, key=key)
             notify.stored_file_to_channel(board.channel_id, pack.record.file_id, pack.record.filename, title=title,
                                           key=f"{key}:pdf")
+            if not members_pack:
+                notify.to_board_outside_slack(board.id, TEMPLATE, data, key=key)
+                notify.stored_file_to_board_outside_slack(board.id, pack.record.file_id, pack.record.filename,
+                                                          title=title, key=f"{key}:pdf")
             for entry in pack.built.separate:
                 if entry.paper is not None and entry.paper.paper_id is not None:
                     paper = paper_store.get(session=session, paper_id=entry.paper.paper_id)

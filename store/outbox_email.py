@@ -93,6 +93,38 @@ class EmailRouting:
         self._enqueue_payload(EMAIL, recipient.email, email, f"{key}:email")
         return True
 
+    # A post to a board's channel reaches its members outside Slack (email-only, or whose DM Slack refused) the way
+    # their DMs do, keyed `<key>:<their id>`: the published agenda and the agenda pack, which the members in Slack
+    # read in the channel.
+
+    def to_board_outside_slack(self, board_id: int, template: str, data: dict[str, Any], *, key: str) -> None:
+        """What a post to the board's channel says, to each of its members outside Slack."""
+        for user_id in reach.outside_slack(session=self._session, board_id=board_id):
+            self.to_user(user_id, template, data, key=f"{key}:{user_id}")
+
+    def stored_file_to_board_outside_slack(self, board_id: int, file_id: int, filename: str, *, title: str = "",
+                                           key: str) -> None:
+        """A stored file posted to the board's channel (the public pack), to each of its members outside Slack."""
+        for user_id in reach.outside_slack(session=self._session, board_id=board_id):
+            self.stored_file_to_user(user_id, file_id, filename, title=title, key=f"{key}:{user_id}")
+
+    def document_to_board_outside_slack(self, board_id: int, document: Any, *, key: str) -> None:
+        """A document posted to the board's channel (the published agenda's Word version), to each of its members
+        outside Slack."""
+        people = reach.outside_slack(session=self._session, board_id=board_id)
+        if people:
+            self.document_to_users([(user_id, f"{key}:{user_id}") for user_id in people], document)
+
+    def stored_file_to_user(self, user_id: str, file_id: int, filename: str, *, title: str = "", comment: str = "",
+                            key: str | None = None) -> None:
+        raise NotImplementedError
+
+    def document_to_users(self, recipients: Sequence[tuple[str, str]], document: Any) -> None:
+        raise NotImplementedError
+
+    def to_user(self, user_id: str, template: str, data: dict[str, Any], *, key: str | None = None) -> None:
+        raise NotImplementedError
+
     def email_confirmation(self, user_id: str, link: str, *, key: str, board: str | None = None,
                            by: str = "", days: int = 14) -> bool:
         """Queue the email asking a member to confirm their (not yet confirmed) address by `link` (a signed

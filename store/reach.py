@@ -139,6 +139,16 @@ def unreachable_members(*, session: Session, board_id: int, mail: bool) -> list[
     return sorted(out, key=lambda u: u.name.lower())
 
 
+def outside_slack(*, session: Session, board_id: int) -> list[str]:
+    """The lspbot ids of the board's current members who are not in Slack (email-only, or Slack refused their DM
+    for good): what the board's channel is told, they are told as their DMs go."""
+    return list(session.scalars(
+        select(Member.slack_user_id).join(Membership, Membership.member_id == Member.id)
+        .where(Membership.board_id == board_id, Membership.left_at.is_(None),
+               or_(Member.slack_user_id.startswith(EMAIL_MEMBER_PREFIX), Member.dm_failed_at.is_not(None)))
+        .order_by(Member.id)))
+
+
 class FileHome(NamedTuple):
     """A stored file's size and the board whose pack or paper it is (where a link to it can point)."""
 

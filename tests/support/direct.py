@@ -86,6 +86,27 @@ class RecordingNotifier:
         self.sent.extend(Sent("file", channel_id, f"{document.basename}.{f}", {"title": document.title})
                          for f in formats)
 
+    def to_email(self, user_id: str, template: str, data: dict[str, Any], *, key: str,
+                 unconfirmed_ok: bool = False, subject: str = "") -> bool:
+        self.sent.append(Sent("email", user_id, template, data, key))
+        return True
+
+    def email_confirmation(self, user_id: str, link: str, *, key: str, board: str | None = None,
+                           by: str = "", days: int = 14) -> bool:
+        return self.to_email(user_id, "email/confirm_address", {"link": link, "board": board, "by": by}, key=key,
+                             unconfirmed_ok=True)
+
+    def to_board_outside_slack(self, board_id: int, template: str, data: dict[str, Any], *, key: str) -> None:
+        self.sent.append(Sent("outside", f"board:{board_id}", template, data, key))
+
+    def stored_file_to_board_outside_slack(self, board_id: int, file_id: int, filename: str, *, title: str = "",
+                                           key: str) -> None:
+        self.sent.append(Sent("outside-file", f"board:{board_id}", filename, {"title": title, "file_id": file_id},
+                              key))
+
+    def document_to_board_outside_slack(self, board_id: int, document: Any, *, key: str) -> None:
+        self.sent.append(Sent("outside-file", f"board:{board_id}", document.basename, {"title": document.title}, key))
+
     def markdown(self, document: Any) -> str:
         return ""
 
