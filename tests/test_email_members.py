@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.runtime import Outcome, Runtime, run_command, run_handler
+from bot.runtime import Runtime, run_command, run_handler
 from handlers import action_forms
 from handlers.links import Answer
 from handlers.parsing import parse, tokenize
@@ -24,6 +23,7 @@ from store import emails as email_store
 from store.models import (Action, Attendance, AuditRecord, Declaration, Delivery, Member, OutboxMessage, PerformanceItem,
                           PlanItem)
 from store.outbox import EMAIL
+from tests.support.board_commands import BoardCommands
 from tests.support.delivery import last_queued_id, queued_since
 from tests.support.server import run_lspbot
 from tests.support.settings import ADMIN, LONDON, lspbot_env
@@ -34,24 +34,8 @@ CHAIR, SECRETARY, ALICE, BOB = "UCHAIRM1", "USECRM1", "UALICEM1", "UBOBM1"
 JANE = 'email:jane.smith@nhs.net name:"Jane Smith" org:"Ealing CCG"'
 
 
-@dataclass
-class Board:
-    runtime: Runtime
-    clock: FixedClock
-    board_id: int = 0
-
-    def run(self, user: str, command: str, text: str) -> Outcome:
-        return run_command(self.runtime, command, user_id=user, channel_id=CHANNEL, text=text)
-
-    def ok(self, user: str, command: str, text: str) -> str:
-        outcome = self.run(user, command, text)
-        assert outcome.ok, blocks_text(outcome.payload)
-        return blocks_text(outcome.payload)
-
-    def refused(self, user: str, command: str, text: str) -> str:
-        outcome = self.run(user, command, text)
-        assert not outcome.ok, blocks_text(outcome.payload)
-        return blocks_text(outcome.payload)
+class Board(BoardCommands):
+    """The board's commands (tests.support.board_commands), and what these tests look at."""
 
     def member(self, **where: str) -> Member:
         with db.session_scope(self.runtime.sessions) as session:
@@ -71,7 +55,7 @@ class Board:
 def board(runtime: Runtime, clock: FixedClock) -> Board:
     """A board on Monday 18 March 2019: the chair, a secretary, Alice (Ealing PCT) and Bob (the Met)."""
     clock.set(dt.datetime(2019, 3, 18, 10, 0, tzinfo=LONDON))
-    b = Board(runtime, clock)
+    b = Board(runtime, clock, CHANNEL)
     b.ok(ADMIN, "/lsp", f'board create "Mail Board" chair:<@{CHAIR}|chair> org:"LB Ealing"')
     for user, org, role in ((SECRETARY, "LB Ealing", "secretariat"), (ALICE, "Ealing PCT", "member"),
                             (BOB, "Metropolitan Police", "member")):

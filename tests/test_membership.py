@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import urllib.parse
-from dataclasses import dataclass
 
 import pytest
 from slack_bolt import BoltRequest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.runtime import Outcome, Runtime, run_command, run_handler
+from bot.runtime import Runtime, run_handler
 from bot.services.scheduler import run_job
 from bot.slack.api import make_client
 from bot.slack.app import create_app
@@ -28,6 +27,7 @@ from store import agenda as agenda_store
 from store import boards, db
 from store.models import Action, Member, OutboxMessage, OutboxStatus, PerformanceItem
 from tests.support.bolt import Inline
+from tests.support.board_commands import BoardCommands
 from tests.support.delivery import last_queued_id, queued_since
 from tests.support.fake_slack import FakeSlack
 from tests.support.settings import ADMIN, BOT_TOKEN, LONDON
@@ -37,24 +37,8 @@ CHANNEL = "CROLES1"
 CHAIR, VICE, SECRETARY, ALICE, BOB, CAROL = "UCHAIR1", "UVICE1", "USECRET1", "UALICE1", "UBOB1", "UCAROL1"
 
 
-@dataclass
-class Board:
-    runtime: Runtime
-    clock: FixedClock
-    board_id: int = 0
-
-    def run(self, user: str, command: str, text: str) -> Outcome:
-        return run_command(self.runtime, command, user_id=user, channel_id=CHANNEL, text=text)
-
-    def ok(self, user: str, command: str, text: str) -> str:
-        outcome = self.run(user, command, text)
-        assert outcome.ok, blocks_text(outcome.payload)
-        return blocks_text(outcome.payload)
-
-    def refused(self, user: str, command: str, text: str) -> str:
-        outcome = self.run(user, command, text)
-        assert not outcome.ok, blocks_text(outcome.payload)
-        return blocks_text(outcome.payload)
+class Board(BoardCommands):
+    """The board's commands (tests.support.board_commands), and what these tests look at."""
 
     def roles(self) -> dict[str, str]:
         with db.session_scope(self.runtime.sessions) as session:
@@ -80,7 +64,7 @@ def board(runtime: Runtime, clock: FixedClock) -> Board:
     """A board on Monday 18 March 2019: the chair, a vice-chair, a secretary, Alice (Ealing PCT), Bob (the
     Metropolitan Police's only member) and Carol (Southall Community Alliance)."""
     clock.set(dt.datetime(2019, 3, 18, 10, 0, tzinfo=LONDON))
-    b = Board(runtime, clock)
+    b = Board(runtime, clock, CHANNEL)
     b.ok(ADMIN, "/lsp", f'board create "Roles Board" chair:<@{CHAIR}|chair> org:"LB Ealing"')
     for user, org, role in ((VICE, "LB Ealing", "vice-chair"), (SECRETARY, "LB Ealing", "secretariat"),
                             (ALICE, "Ealing PCT", "member"), (BOB, "Metropolitan Police", "member"),

@@ -75,53 +75,69 @@ def _emoji(text: str) -> str:
     return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
 
 
-def to_html(text: str, name_of: NameOf | None = None) -> str:
-    """mrkdwn as HTML (inline, line breaks as <br>): escaped, formatted, with its links and people's names."""
-    held: list[str] = []
+class _Held:
+    """Pieces of a converted text (code, links, names) set aside while the rest is escaped and formatted, so no
+    formatting reaches into them, and put back at the end."""
 
-    def hold(fragment: str) -> str:
-        held.append(fragment)
-        return f"\x00{len(held) - 1}\x00"
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
 
-    def entity(m: re.Match[str]) -> str:
-        e = _Entity(m.group(1), name_of)
-        if e.url:
-            return hold(f'<a href="{html.escape(e.url)}" style="{LINK_STYLE}">{html.escape(e.text)}</a>')
-        return hold(html.escape(e.text))
+    def hold(self, fragment: str) -> str:
+        self.pieces.append(fragment)
+        return f"\x00{len(self.pieces) - 1}\x00"
 
-    text = _PRE.sub(lambda m: hold(f'<pre style="{PRE_STYLE}">{html.escape(unescape(m.group(1)))}</pre>'), str(text))
-    text = _CODE.sub(lambda m: hold(f'<code style="{CODE_STYLE}">{html.escape(unescape(m.group(1)))}</code>'), text)
-    text = _ENTITY.sub(entity, text)
+    def back(self, text: str) -> str:
+        return _HELD.sub(lambda m: self.pieces[int(m.group(1))], text)
+
+
+def _convert(text: str, name_of: NameOf | None, *, pre: Callable[[str], str], code: Callable[[str], str],
+             entity: Callable[[_Entity], str], rest: Callable[[str], str]) -> str:
+    """mrkdwn converted: its ```pre``` blocks, `code` spans and <entities> (links, people, channels, dates) each
+    by its own function, set aside, and what remains by `rest`."""
+    held = _Held()
+    text = _PRE.sub(lambda m: held.hold(pre(unescape(m.group(1)))), str(text))
+    text = _CODE.sub(lambda m: held.hold(code(unescape(m.group(1)))), text)
+    text = _ENTITY.sub(lambda m: held.hold(entity(_Entity(m.group(1), name_of))), text)
+    return held.back(rest(text))
+
+
+def _entity_html(e: _Entity) -> str:
+    if e.url:
+        return f'<a href="{html.escape(e.url)}" style="{LINK_STYLE}">{html.escape(e.text)}</a>'
+    return html.escape(e.text)
+
+
+def _rest_html(text: str) -> str:
     text = html.escape(unescape(text), quote=False)
     text = _BOLD.sub(r"<strong>\1</strong>", text)
     text = _ITALIC.sub(r"<em>\1</em>", text)
     text = _STRIKE.sub(r"<s>\1</s>", text)
-    text = _emoji(text).replace("\n", "<br>\n")
-    return _HELD.sub(lambda m: held[int(m.group(1))], text)
+    return _emoji(text).replace("\n", "<br>\n")
+
+
+def to_html(text: str, name_of: NameOf | None = None) -> str:
+    """mrkdwn as HTML (inline, line breaks as <br>): escaped, formatted, with its links and people's names."""
+    return _convert(text, name_of,
+                    pre=lambda t: f'<pre style="{PRE_STYLE}">{html.escape(t)}</pre>',
+                    code=lambda t: f'<code style="{CODE_STYLE}">{html.escape(t)}</code>',
+                    entity=_entity_html, rest=_rest_html)
+
+
+def _entity_text(e: _Entity) -> str:
+    if e.url and e.text != e.url:
+        return f"{e.text} ({e.url})"
+    return e.url or e.text
+
+
+def _rest_text(text: str) -> str:
+    text = _STRIKE.sub(r"\1", _ITALIC.sub(r"\1", unescape(text)))
+    return _emoji(text)
 
 
 def to_text(text: str, name_of: NameOf | None = None) -> str:
     """mrkdwn as plain text: links as `text (url)`, people by name, italics and strikes unmarked, *bold* kept."""
-    held: list[str] = []
-
-    def hold(fragment: str) -> str:
-        held.append(fragment)
-        return f"\x00{len(held) - 1}\x00"
-
-    def entity(m: re.Match[str]) -> str:
-        e = _Entity(m.group(1), name_of)
-        if e.url and e.text != e.url:
-            return hold(f"{e.text} ({e.url})")
-        return hold(e.url or e.text)
-
-    text = _PRE.sub(lambda m: hold("\n" + unescape(m.group(1)) + "\n"), str(text))
-    text = _CODE.sub(lambda m: hold(unescape(m.group(1))), text)
-    text = _ENTITY.sub(entity, text)
-    text = unescape(text)
-    text = _ITALIC.sub(r"\1", text)
-    text = _STRIKE.sub(r"\1", text)
-    text = _emoji(text)
-    return _HELD.sub(lambda m: held[int(m.group(1))], text)
+    return _convert(text, name_of, pre=lambda t: "\n" + t + "\n", code=lambda t: t, entity=_entity_text,
+                    rest=_rest_text)
 
 
 def plain(text: str, name_of: NameOf | None = None) -> str:
