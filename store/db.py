@@ -364,7 +364,7 @@ def select_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[
     in a hundred thousand rows). For a big result SQLAlchemy's rows and their processing cost twice the driver's
     fetch."""
     result = session.connection().execute(stmt)
-    try:
+    try:  # the DBAPI cursor behind the result, read before SQLAlchemy makes a row of anything
         rows: list[tuple[Any, ...]] = list(result.cursor.fetchall())
     finally:
         result.close()
@@ -393,10 +393,13 @@ def _copy_to_stage(connection: Connection, table: FromClause, columns: Sequence[
                                f"SELECT {names} FROM {table.description} WITH NO DATA")
     raw: Any = connection.connection.dbapi_connection  # psycopg's own connection, in the same transaction
     dialect = connection.dialect
-    types = [raw.adapters.types[re.sub(r"\(.*\)", "", str(table.c[c].type.dialect_impl(dialect).compile(
-        dialect=dialect))).lower()].oid for c in columns]  # VARCHAR(200) -> varchar, its type's OID
-    with raw.cursor() as cursor, cursor.copy(f"COPY {stage.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(types)
+    known = [raw.adapters.types.get(re.sub(r"\(.*\)", "", str(table.c[c].type.dialect_impl(dialect).compile(
+        dialect=dialect))).lower()) for c in columns]  # VARCHAR(200) -> varchar, and its type's OID
+    binary = all(known)  # else as text, which needs no types (a type psycopg does not know by that name)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {stage.name} ({names}) FROM STDIN"
+                                             + (" (FORMAT BINARY)" if binary else "")) as copy:
+        if binary:
+            copy.set_types([t.oid for t in known])
         for row in rows:
             copy.write_row(row)
     return stage
