@@ -9,11 +9,11 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -335,13 +335,8 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
     connection = session.connection()
     dialect = connection.dialect
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    if any(processors):  # a column's values repeat (a run's date, its time): each distinct one is converted once
-        by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for i, process in enumerate(processors):
-            if process is not None:
-                converted = {v: process(v) for v in set(by_column[i])}
-                by_column[i] = list(map(converted.__getitem__, by_column[i]))
-        rows = list(zip(*by_column, strict=True))
+    # a column's values repeat (a run's date, its time): each distinct one is converted once
+    rows = converted_once(rows, processors)
     stmt = upsert_insert(session, table)
     if dialect.name == "postgresql":
         stage = _copy_to_stage(connection, table, columns, rows)
@@ -358,6 +353,20 @@ def insert_rows(session: Session, table: FromClause, columns: Sequence[str], row
     connection.exec_driver_sql(compiled.string, rows if isinstance(rows, list) else list(rows))
 
 
+def converted_once(rows: Sequence[Sequence[Any]], processors: Sequence[Callable[[Any], Any] | None]
+                   ) -> Sequence[Sequence[Any]]:
+    """Rows with each column's values passed through its processor (a type's bind or result conversion, or None),
+    each distinct value converted once: a big batch has the same few hundred dates in a hundred thousand rows."""
+    if not rows or not any(processors):
+        return rows
+    by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, process in enumerate(processors):
+        if process is not None:
+            converted = {v: process(v) for v in set(by_column[i])}
+            by_column[i] = list(map(converted.__getitem__, by_column[i]))
+    return list(zip(*by_column, strict=True))
+
+
 def select_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The rows of a Core SELECT as the driver gives them (plain tuples), each column's values then converted by its
     type's result processor once per distinct value (SQLite's dates are text: a big result has the same few hundred
@@ -370,13 +379,7 @@ def select_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[
         result.close()
     dialect = session.get_bind().dialect
     processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in stmt.selected_columns]
-    if rows and any(processors):
-        by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for i, process in enumerate(processors):
-            if process is not None:
-                converted = {v: process(v) for v in set(by_column[i])}
-                by_column[i] = list(map(converted.__getitem__, by_column[i]))
-        rows = list(zip(*by_column, strict=True))
+    rows = cast(list[tuple[Any, ...]], converted_once(rows, processors))
     return rows
 
 
