@@ -110,6 +110,19 @@ def test_demo_runs_on_a_throwaway_database(demo: DemoRun):
     assert not (demo.cwd / "lspbot.db").exists(), "the demo must not touch the working directory's database"
 
 
+def test_demo_reaches_a_partner_by_email_and_she_answers_by_link(demo: DemoRun):
+    out = demo.done.stdout
+    to_jane = "✉ email to Dr Jane Smith <jane.smith@nhs.net>"
+    emails = out.split(to_jane)[1:]
+    subjects = [e.split("Subject: ", 1)[1].split("\n", 1)[0] for e in emails]
+    assert subjects[0] == "LSP Executive: Confirm your email address", subjects  # before anything else
+    assert "LSP Executive: An action for you" in subjects and "LSP Executive: Your actions: a reminder" in subjects
+    assert any("Agenda pack" in s for s in subjects) and any("Minutes" in s for s in subjects), subjects
+    assert "The address jane.smith@nhs.net confirmed" in out
+    assert "Action #5 marked done, with the note “Plan circulated to all partners on 12 August”" in out
+    assert "Dr Jane Smith — Ealing CCG · by email (jane.smith@nhs.net)" in out  # in the member list
+
+
 def test_demo_holds_the_october_meeting_and_its_minutes_are_confirmed_at_the_next(demo: DemoRun):
     """The demo's 10 October 2019 meeting in meeting mode: replies before it, attendance, a declaration, items agreed,
     noted and deferred, two actions raised at their items; its minutes drafted (Word, read back), circulated, and

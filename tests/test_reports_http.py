@@ -241,7 +241,7 @@ def test_demo_collects_updates_and_returns_and_leaves_the_quarterly_report(demo:
                     "Southall joined-up approach"):
         assert f"*{project}* — lead @" in out
     assert "*4. Ealing PCT* — @Robert Creighton" in out and "revised (1 earlier version)" in out
-    assert "*No update yet:* Ealing CVS, Ealing Hospital, LB Ealing, West London College" in out
+    assert "*No update yet:* Ealing CCG, Ealing CVS, Ealing Hospital, LB Ealing, West London College" in out
     assert "Only the lead of “High-need families”, Robert Creighton (Ealing PCT)" in out
     assert "== Performance — Q1 2019/20 (Apr–Jun 2019) ==" in out and "4 green, 2 amber, 2 red, 5 without" in out
     folder = demo.folder
