@@ -309,11 +309,13 @@ def unsubscribe_once_more(req: Request, passed: AnswerPass, member: Member) -> N
     link_store.stop_digests(session=req.session, member=member, actor=req.user_id, now=req.now())
 
 
-def fresh_address(member: Member, kind: Answer) -> str | None:
-    """Where a fresh link for an expired one may go: the member's confirmed address (for a confirmation link, the
-    address they have, which is what it confirms); None when there is none."""
-    if kind is Answer.CONFIRM:
-        return member.email if member.email and member.email_confirmed_at is None else None
+def fresh_address(member: Member, passed: AnswerPass) -> str | None:
+    """Where a fresh link for an old one may go: the member's confirmed address; for a confirmation link, the address
+    it was for, if it is still theirs and still unconfirmed (never another address they have given since); None when
+    there is none."""
+    if passed.kind is Answer.CONFIRM:
+        unconfirmed = member.email is not None and member.email_confirmed_at is None
+        return member.email if unconfirmed and member.email == passed.email else None
     return member.email if member.email_ready else None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -141,9 +142,19 @@ class Links:
 
     def read_answer(self, token: str, now: Callable[[], dt.datetime]) -> AnswerPass:
         """What a genuine, in-date answer link is for; else LinkRefused (`expired` for one whose time is up)."""
+        return self._answer_pass(token, now, ANSWER_DAYS * 86400)
+
+    def expired_answer(self, token: str, now: Callable[[], dt.datetime]) -> AnswerPass | None:
+        """What an expired (but genuine) answer link was for, so its page can offer a fresh one by email; None for a
+        link that is not genuine."""
+        try:
+            return self._answer_pass(token, now, None)
+        except LinkRefused:
+            return None
+
+    def _answer_pass(self, token: str, now: Callable[[], dt.datetime], max_age: int | None) -> AnswerPass:
         if not self.secret:
             raise LinkRefused("This link cannot be checked here.")
-        max_age = ANSWER_DAYS * 86400
         try:
             data, signed_at = _Serializer(self.secret, now, _ANSWER_SALT).loads(token, max_age=max_age,
                                                                                return_timestamp=True)
@@ -154,28 +165,19 @@ class Links:
         try:
             kind = Answer(data["k"])
             member_id, object_id = int(data["m"]), int(data["o"])
+            email = data.get("e")
+            if email is not None and not isinstance(email, str):
+                raise TypeError(email)
         except (TypeError, KeyError, ValueError):
             raise LinkRefused("This link is not valid: it may have been altered or cut short.") from None
-        return AnswerPass(kind, member_id, object_id, data.get("e"), signed_at,
-                          signed_at + dt.timedelta(seconds=max_age), link_digest(token))
-
-    def expired_answer(self, token: str) -> tuple[Answer, int, int] | None:
-        """Whom and what an expired (but genuine) answer link was for, so its page can offer a fresh one by email;
-        None for a link that is not genuine."""
-        if not self.secret:
-            return None
-        try:  # its signature checked, its age not
-            data = _Serializer(self.secret, lambda: dt.datetime.now(dt.UTC), _ANSWER_SALT).loads(token)
-        except BadSignature:
-            return None
-        if not isinstance(data, dict):
-            return None
-        try:
-            return Answer(data["k"]), int(data["m"]), int(data["o"])
-        except (TypeError, KeyError, ValueError):
-            return None
+        lasts = dt.timedelta(seconds=ANSWER_DAYS * 86400)
+        return AnswerPass(kind, member_id, object_id, email, signed_at, signed_at + lasts,
+                          answer_digest(kind, member_id, object_id, email, signed_at))
 
 
-def link_digest(token: str) -> str:
-    """The digest a used answer link is remembered by (store.links)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+def answer_digest(kind: Answer, member_id: int, object_id: int, email: str | None, signed_at: dt.datetime) -> str:
+    """The digest an answer link is remembered by once used (store.links), and its fresh link's outbox key: of what
+    its signature vouches for, not of the token's text, which has many spellings that verify alike (base64's
+    padding and alphabet are read leniently), so a used link cannot be used again by spelling it otherwise."""
+    signed = json.dumps([kind.value, member_id, object_id, email, int(signed_at.timestamp())])
+    return hashlib.sha256(signed.encode()).hexdigest()

@@ -31,7 +31,7 @@ from bot.runtime import Runtime, handler_request, run_in_unit_of_work
 from bot.web.reading import DatabaseAway, reading
 from handlers import answer_pages, web_pages
 from handlers.base import Conflict, DomainError, Forbidden, NotFound, Reply
-from handlers.links import ANSWER_DAYS, Answer, AnswerPass, LinkRefused, link_digest
+from handlers.links import ANSWER_DAYS, Answer, AnswerPass, LinkRefused
 from store import links as link_store
 from store.models import Board, Member
 
@@ -104,9 +104,9 @@ def register(app: Flask, runtime: Runtime) -> None:
     def invalid(message: str) -> Response:
         return show("answers/invalid.html.j2", 403, message=message)
 
-    def expired(token: str, found: tuple[Answer, int, int]) -> Response:
-        return show("answers/expired.html.j2", 410, what=_WHAT[found[0]], action=url_for("answer_post", token=token),
-                    **form_fields(link_digest(token)))
+    def expired(token: str, found: AnswerPass) -> Response:
+        return show("answers/expired.html.j2", 410, what=_WHAT[found.kind], action=url_for("answer_post", token=token),
+                    **form_fields(found.digest))
 
     def request_for(s: Session, member: Member, outbox: Any = None) -> Any:
         return handler_request(runtime, s, outbox or runtime.outbox(s), user_id=member.slack_user_id,
@@ -126,7 +126,7 @@ def register(app: Flask, runtime: Runtime) -> None:
                             used_at=local_time(used.used_at, board.timezone if board else runtime.settings.timezone),
                             entry=entry(s, board, member, when),
                             action=url_for("answer_post", token=token), what=_WHAT[passed.kind],
-                            fresh=answer_pages.fresh_address(member, passed.kind) is not None,
+                            fresh=answer_pages.fresh_address(member, passed) is not None,
                             **form_fields(passed.digest))
             shown = answer_pages.answer_page(request_for(s, member), passed, member)
             refusal = shown.refusal or error
@@ -156,21 +156,22 @@ def register(app: Flask, runtime: Runtime) -> None:
         return show("error.html.j2", 503, code=503, title="Not done", hint="",
                     message=said or "It could not be done just now. Please try again in a minute.")
 
-    def send_fresh(token: str, found: tuple[Answer, int, int]) -> Response:
-        """Queue an email with a fresh link to the person an old one was for (once for each old link)."""
-        kind, member_id, object_id = found
+    def send_fresh(found: AnswerPass) -> Response:
+        """Queue an email with a fresh link to the person an old one was for (once for each old link, however its
+        token is spelt: the key is the link's digest)."""
+        kind, member_id, object_id = found.kind, found.member_id, found.object_id
         address: list[str] = []
 
         def work(s: Session, outbox: Any) -> Reply:
             member = s.get(Member, member_id)
-            to = answer_pages.fresh_address(member, kind) if member is not None else None
+            to = answer_pages.fresh_address(member, found) if member is not None else None
             if member is None or to is None or runtime.mail is None:
                 raise NotFound("There is no confirmed email address to send a fresh link to.")
             link = runtime.links.answer(kind, member.id, object_id, runtime.clock.now,
                                         email=to if kind is Answer.CONFIRM else None)
             if not outbox.to_email(member.slack_user_id, "email/fresh_link",
                                    {"link": link, "what": _WHAT[kind], "days": ANSWER_DAYS},
-                                   key=f"fresh-link:{link_digest(token)}", unconfirmed_ok=kind is Answer.CONFIRM,
+                                   key=f"fresh-link:{found.digest}", unconfirmed_ok=kind is Answer.CONFIRM,
                                    subject="Your fresh link"):
                 raise NotFound("There is no confirmed email address to send a fresh link to.")
             address.append(to)
@@ -180,17 +181,17 @@ def register(app: Flask, runtime: Runtime) -> None:
         if not outcome.ok and outcome.error is None:
             return unavailable(outcome)
         if outcome.error is not None:
-            return show("answers/fresh.html.j2", 404, error=outcome.error.message, sent_to="")
+            return show("answers/fresh.html.j2", 404, problem=outcome.error.message, sent_to="")
         if outcome.queued:
             runtime.wake_sender()
-        return show("answers/fresh.html.j2", 200, error="", sent_to=masked(address[0]))
+        return show("answers/fresh.html.j2", 200, problem="", sent_to=masked(address[0]))
 
     @app.route("/a/<token>", methods=["GET"])
     def answer_link(token: str) -> Response:
         try:
             passed = runtime.links.read_answer(token, now)
         except LinkRefused as exc:
-            found = runtime.links.expired_answer(token) if exc.expired else None
+            found = runtime.links.expired_answer(token, now) if exc.expired else None
             if found is not None:
                 return expired(token, found)
             return invalid(str(exc))
@@ -202,20 +203,20 @@ def register(app: Flask, runtime: Runtime) -> None:
         try:
             passed = runtime.links.read_answer(token, now)
         except LinkRefused as exc:
-            found = runtime.links.expired_answer(token) if exc.expired else None
+            found = runtime.links.expired_answer(token, now) if exc.expired else None
             if found is None:
                 return invalid(str(exc))
-            if one_click and found[0] is Answer.UNSUBSCRIBE:
-                return unsubscribe_again(found[1], found[2])
-            if not csrf_ok(link_digest(token)):
+            if one_click and found.kind is Answer.UNSUBSCRIBE:
+                return unsubscribe_again(found.member_id, found.object_id)
+            if not csrf_ok(found.digest):
                 return refused_form()
-            return send_fresh(token, found)
+            return send_fresh(found)
         if one_click and passed.kind is Answer.UNSUBSCRIBE:
             return one_click_unsubscribe(passed)
         if not csrf_ok(passed.digest):
             return refused_form()
         if request.form.get("fresh"):
-            return send_fresh(token, (passed.kind, passed.member_id, passed.object_id))
+            return send_fresh(passed)
         sent = {k: v for k, v in request.form.items() if k not in _KEPT}
 
         def work(s: Session, outbox: Any) -> Reply:
