@@ -17,6 +17,7 @@ from handlers.base import Notifier
 from store import boards as board_store
 from store import mail as mail_store
 from store.models import Member
+from store.outbox_email import email_key
 
 TEMPLATE = "slack/dm_failed.json.j2"
 
@@ -66,12 +67,21 @@ def handle_dm_failed(*, session: Session, notify: Notifier, failed: FailedDm, no
     note = None
     if member.email_ready and member.email:
         key = mail_store.outbox_key(session=session, message_id=failed.outbox_id) or f"outbox:{failed.outbox_id}"
-        mail_store.queue_email(session=session, key=mail_store.email_key(key), address=member.email,
-                               payload=email_of(failed.payload, member), now=now, due=due)
-        note = f"sent by email to {member.email} instead"
+        if not _emailed_already(session, key, failed.payload):
+            mail_store.queue_email(session=session, key=email_key(key), address=member.email,
+                                   payload=email_of(failed.payload, member), now=now, due=due)
+        note = f"sent by email to {member.email} instead" if email_set_up else None
     if first:
         _tell_secretariat(session, notify, member, code, now, email_set_up=email_set_up)
     return note
+
+
+def _emailed_already(session: Session, key: str, payload: dict[str, Any]) -> bool:
+    """Whether the message went by email already: a document's file (`<key>:docx`, `<key>:md`) to someone who takes
+    documents by email as well went in one email with the document's other files (`<key>:email`)."""
+    if payload.get("_method") != "files.upload" or ":" not in key:
+        return False
+    return mail_store.has_message(session=session, key=email_key(key.rsplit(":", 1)[0]))
 
 
 def _tell_secretariat(session: Session, notify: Notifier, member: Member, code: str, now: dt.datetime, *,

@@ -160,7 +160,8 @@ def handle_me(req: Request) -> Reply:
              f"Messages reach you {DELIVERY_SAID[member.delivery]}"]
     if member.dm_failed_at is not None:
         items.append(f"Slack could not reach you on {member.dm_failed_at:%-d %B %Y}"
-                     + (f" ({member.dm_failed_reason})" if member.dm_failed_reason else ""))
+                     + (f" ({member.dm_failed_reason})" if member.dm_failed_reason else "")
+                     + ": `/lsp me delivery slack` (or your choice) has lspbot DM you again")
     return Reply(NOTE, {"text": f"How lspbot reaches {member.display_name}:", "items": items,
                         "hint": "`/lsp me email <address>` sets your address (a link confirms it); "
                                 "`/lsp me delivery slack|email|both|documents` chooses how you are reached."})
@@ -233,9 +234,15 @@ def handle_me_delivery(req: Request) -> Reply:
         raise Conflict("You have no email address on file, so email cannot reach you. Give one first with "
                        "`/lsp me email <address>`.", title="No address", examples=["/lsp me email jane@ealing.gov.uk"])
     before = member.delivery
+    # Choosing from Slack shows they are there again: a DM Slack once refused for good is tried again.
+    back = email_store.slack_reaches_again(session=req.session, member=member) if member.in_slack else None
+    if back is not None:
+        audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="member", entity_id=member.id,
+                     operation="dm_reset", before={"dm_failed_at": back.isoformat()}, after={"dm_failed_at": None})
     if not email_store.set_delivery(session=req.session, member=member, delivery=delivery):
-        return Reply(NOTE, {"text": f"Messages reach you {DELIVERY_SAID[delivery]} already: nothing has changed.",
-                            "items": [], "hint": ""})
+        again = [f"Slack DMs to you are tried again (Slack refused one on {back:%-d %B %Y})."] if back else []
+        return Reply(NOTE, {"text": f"Messages reach you {DELIVERY_SAID[delivery]} already: nothing has changed"
+                                    + (" in your choice." if back else "."), "items": again, "hint": ""})
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="member", entity_id=member.id,
                  operation="delivery", before={"delivery": before.value}, after={"delivery": delivery.value})
     waiting = delivery != Delivery.SLACK and member.email_confirmed_at is None

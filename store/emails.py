@@ -61,6 +61,16 @@ def set_delivery(*, session: Session, member: Member, delivery: Delivery) -> boo
     return True
 
 
+def slack_reaches_again(*, session: Session, member: Member) -> dt.datetime | None:
+    """Forget that Slack refused a DM to the member for good (they have shown they are in Slack again); when it had,
+    or None if it had not."""
+    failed = member.dm_failed_at
+    if failed is not None:
+        member.dm_failed_at, member.dm_failed_reason = None, None
+        session.flush()
+    return failed
+
+
 def confirm_email(*, session: Session, member_id: int, email: str, now: dt.datetime) -> bool:
     """Confirm a member's address from its confirmation link: True if `email` is their address (now confirmed, or
     confirmed already), False if they have another address now (or none, or no such member) — the link went to an

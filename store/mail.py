@@ -4,16 +4,15 @@ place."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from store import outbox as outbox_store
+
 from store.models import Board, Member, Membership, OutboxMessage, Role
 
-KEY_LENGTH = 200  # outbox.key
 
 
 def outbox_key(*, session: Session, message_id: int) -> str | None:
@@ -21,14 +20,9 @@ def outbox_key(*, session: Session, message_id: int) -> str | None:
     return session.scalar(select(OutboxMessage.key).where(OutboxMessage.id == message_id))
 
 
-def email_key(key: str) -> str:
-    """The outbox key of the email that carries the message keyed `key` (`<key>:email`, shortened by a hash when
-    that would not fit)."""
-    out = f"{key}:email"
-    if len(out) <= KEY_LENGTH:
-        return out
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return f"{key[:KEY_LENGTH - len(digest) - 8]}:{digest}:email"
+def has_message(*, session: Session, key: str) -> bool:
+    """Whether a message with this key is in the outbox."""
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None
 
 
 def mark_dm_failed(*, session: Session, member_id: int, reason: str, now: dt.datetime) -> bool:

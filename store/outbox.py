@@ -22,7 +22,7 @@ from sqlalchemy import CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store import reach
-from store.outbox_email import EMAIL, LARGE_FILE, EmailRouting
+from store.outbox_email import EMAIL, LARGE_FILE, EmailRouting, email_key
 from store.reach import EmailTo, Mail
 from store.db import upsert_insert
 from store.models import OutboxMessage, OutboxStatus
@@ -150,7 +150,7 @@ class Outbox(EmailRouting):
         if where.email:
             email = self._email(user_id, where.email, template, data, payload)
             if email is not None:
-                self._enqueue_payload(EMAIL, where.email, email, f"{key}:email")
+                self._enqueue_payload(EMAIL, where.email, email, email_key(key))
 
     def to_channel(self, channel_id: str, template: str, data: dict[str, Any], *, key: str | None = None,
                    thread_of: str | None = None) -> None:
@@ -275,7 +275,7 @@ class Outbox(EmailRouting):
             if where.slack:
                 rows.append(dict(key=key, target_kind=kind, target=target, payload=payload))
             if where.email and (email := self._email(target, where.email, template, data, payload)) is not None:
-                rows.append(dict(key=f"{key}:email", target_kind=EMAIL, target=where.email, payload=email))
+                rows.append(dict(key=email_key(key), target_kind=EMAIL, target=where.email, payload=email))
         keys = enqueue_many(session=self._session, rows=rows, now=self._now(), hold=self._hold,
                             due=self._due_now())
         self.queued += len(keys)

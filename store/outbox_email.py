@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +19,19 @@ from store.reach import EmailTo, Mail
 
 LARGE_FILE = 10 * 1024 * 1024  # a stored file over this goes by email as a link to the board's pages, not attached
 EMAIL = "email"  # the target kind of an email: its target is the address, its payload bot.email.compose's
+
+
+KEY_LENGTH = 200  # outbox.key
+
+
+def email_key(key: str) -> str:
+    """The outbox key of the email that carries the message keyed `key` (`<key>:email`, shortened by a hash when
+    that would not fit)."""
+    out = f"{key}:email"
+    if len(out) <= KEY_LENGTH:
+        return out
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return f"{key[:KEY_LENGTH - len(digest) - 8]}:{digest}:email"
 
 
 class EmailRouting:
@@ -64,7 +78,7 @@ class EmailRouting:
         with naming(self.names):
             email = self._render_message.email_files(files, self._email_to(user_id, address), title=title,
                                                      note=note, link=link)
-        self._enqueue_payload(EMAIL, address, email, f"{key}:email")
+        self._enqueue_payload(EMAIL, address, email, email_key(key))
 
     def to_email(self, user_id: str, template: str, data: dict[str, Any], *, key: str,
                  unconfirmed_ok: bool = False, subject: str = "") -> bool:
@@ -90,7 +104,7 @@ class EmailRouting:
                                                    links=self.links, now=self._now)
         if email is None:
             return False
-        self._enqueue_payload(EMAIL, recipient.email, email, f"{key}:email")
+        self._enqueue_payload(EMAIL, recipient.email, email, email_key(key))
         return True
 
     # A post to a board's channel reaches its members outside Slack (email-only, or whose DM Slack refused) the way

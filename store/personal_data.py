@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +94,8 @@ class Terms:
     folded: str | None  # a lower-case ASCII substring of the name (None: the name has none; every row is looked at)
 
     @classmethod
-    def of(cls, member: Member, key: str, name: str) -> Terms:
+    def of(cls, member: Member, key: str, name: str, addresses: Sequence[str] = ()) -> Terms:
+        """The terms that name `member`; `addresses`: every address they have had (addresses_of)."""
         rules: list[tuple[re.Pattern[str], str]] = []
         slack_id = member.slack_user_id
         rules.append((re.compile(r"<@" + re.escape(slack_id) + r"(\|[^>]*)?>"), name))  # a Slack mention, with its label
@@ -103,9 +104,10 @@ class Terms:
         if member.dm_channel_id:
             rules.append((re.compile(_bounded(member.dm_channel_id)), key))
             exact.append(member.dm_channel_id)
-        if member.email:  # their address, as stored (normalised) wherever it was copied: the audit, the outbox
-            rules.append((re.compile(r"(?<![\w.+-])" + re.escape(member.email) + r"(?![\w.-])", re.IGNORECASE), key))
-            exact.append(member.email)
+        for address in dict.fromkeys([*([member.email] if member.email else []), *addresses]):
+            # an address of theirs, as stored (normalised) wherever it was copied: the audit, the outbox
+            rules.append((re.compile(r"(?<![\w.+-])" + re.escape(address) + r"(?![\w.-])", re.IGNORECASE), key))
+            exact.append(address)
         display = member.display_name.strip()
         folded: str | None = None
         if display and display != slack_id and not display.startswith("Former member "):
@@ -260,7 +262,8 @@ def _scan(session: Session, terms: Terms, *, scope: dict[str, ColumnElement[bool
 def mentions(*, session: Session, member: Member) -> list[Mention]:
     """Every text and JSON value outside the member record that names the person (their Slack id, DM channel or
     name), for the export."""
-    terms = Terms.of(member, pseudonym_key(member.id), pseudonym_name(member.id))
+    terms = Terms.of(member, pseudonym_key(member.id), pseudonym_name(member.id),
+                     addresses_of(session=session, member=member))
     found = []
     for table, key, values in list(_scan(session, terms, scope=None)):
         for column in text_columns(table):
@@ -309,9 +312,10 @@ def erase(*, session: Session, member: Member, now: dt.datetime) -> Erasure:
     """Pseudonymise the person everywhere (see the module's description). The caller checks first that no board
     is left without its chair, and records the erasure in the audit trail."""
     key, name = pseudonym_key(member.id), pseudonym_name(member.id)
-    terms = Terms.of(member, key, name)
+    addresses = addresses_of(session=session, member=member)
+    terms = Terms.of(member, key, name, addresses)
     result = Erasure(name, key)
-    to_them = _messages_to(member)
+    to_them = _messages_to(member, addresses)
     # Messages not yet sent are cancelled rather than deleted: the row (and so its id and key) stays, failed and
     # emptied, never to be claimed or retried. A deleted row's id can be given to the next message on SQLite while
     # a sender still holds the deleted one in flight, which it would then mark sent in the new one's place.
@@ -333,13 +337,26 @@ def erase(*, session: Session, member: Member, now: dt.datetime) -> Erasure:
     return result
 
 
-def _messages_to(member: Member) -> ColumnElement[bool]:
-    """The outbox rows for the person: to their Slack DM, and the emails to their address (its confirmation too)."""
+def addresses_of(*, session: Session, member: Member) -> list[str]:
+    """Every address the person has had: the one they have, and those the audit of their address's changes and of
+    their joining by email records (an erasure forgets them all)."""
+    found = [member.email] if member.email else []
+    for before, after in session.execute(select(AuditRecord.before, AuditRecord.after).where(
+            AuditRecord.entity.in_(("member", "membership")), AuditRecord.entity_id == member.id)):
+        for values in (before, after):
+            if isinstance(values, dict) and isinstance(values.get("email"), str) and values["email"]:
+                found.append(values["email"])
+    return list(dict.fromkeys(a.lower() for a in found))
+
+
+def _messages_to(member: Member, addresses: Sequence[str] = ()) -> ColumnElement[bool]:
+    """The outbox rows for the person: to their Slack DM, and the emails to any address they have had (`addresses`,
+    with the one they have; its confirmation too)."""
     to_them = and_(OutboxMessage.target_kind == "user", OutboxMessage.target == member.slack_user_id)
-    if not member.email:
+    emails = list(dict.fromkeys(a.lower() for a in [*([member.email] if member.email else []), *addresses]))
+    if not emails:
         return to_them
-    return or_(to_them, and_(OutboxMessage.target_kind == EMAIL,
-                             func.lower(OutboxMessage.target) == member.email.lower()))
+    return or_(to_them, and_(OutboxMessage.target_kind == EMAIL, func.lower(OutboxMessage.target).in_(emails)))
 
 
 def leave_boards(*, session: Session, member: Member, now: dt.datetime, board: Board | None = None) -> list[str]:
@@ -398,7 +415,7 @@ def erase_from_board(*, session: Session, member: Member, board: Board, now: dt.
             AuditRecord.entity == "interests", AuditRecord.entity_id == member.id)):
         if isinstance(after, dict) and after.get("board_id") == board.id:  # their confirmations of this register
             session.execute(update(AuditRecord).where(AuditRecord.id == row_id).values(entity_id=stand_in.id))
-    terms = Terms.of(member, key, name)
+    terms = Terms.of(member, key, name, addresses_of(session=session, member=member))
     result = Erasure(name, key)
     scope = _board_scope(board, member)
     result.rows_rewritten = _rewrite(session, terms, scope=scope, keep_row=_membership_rows_of_other_boards(board))
@@ -465,7 +482,8 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
                                    .join(Meeting, Meeting.id == Declaration.meeting_id)
                                    .join(MeetingItem, MeetingItem.id == Declaration.item_id)
                                    .where(Declaration.member_id == mid).order_by(Declaration.id)).all()
-    terms = Terms.of(member, pseudonym_key(mid), pseudonym_name(mid))
+    addresses = addresses_of(session=session, member=member)
+    terms = Terms.of(member, pseudonym_key(mid), pseudonym_name(mid), addresses)
     naming = select(AuditRecord).where(or_(AuditRecord.actor == slack_id, terms.condition(AuditRecord.before),
                                            terms.condition(AuditRecord.after))).order_by(AuditRecord.id)
     if terms.looks_everywhere:
@@ -474,7 +492,8 @@ def export(*, session: Session, member: Member) -> dict[str, Any]:
              for a in session.scalars(naming)
              if a.actor == slack_id or any(terms.found(s) for s in _strings([a.before, a.after]))]
     messages = [_row(m, "id", "key", "status", "created_at", "sent_at", "purged_at", "payload")
-                for m in session.scalars(select(OutboxMessage).where(_messages_to(member)).order_by(OutboxMessage.id))]
+                for m in session.scalars(select(OutboxMessage).where(_messages_to(member, addresses))
+                                         .order_by(OutboxMessage.id))]
     return {
         "member": _row(member, "id", "slack_user_id", "display_name", "dm_channel_id", "timezone", "email",
                        "email_confirmed_at", "delivery", "dm_failed_at", "dm_failed_reason"),

@@ -393,7 +393,7 @@ def test_a_member_slack_cannot_dm_without_an_address_is_named_to_the_secretariat
     [told] = [c for c in fake_slack.messages() if c.params["channel"] == "D" + SECRETARY[1:]]
     said = blocks_text(told.params)
     assert "Bob Brown" in said and "deactivated" in said and "no email address" in said
-    assert "/lsp member email @Bob Brown their.name@example.org" in said
+    assert '/lsp member email @"Bob Brown" their.name@example.org' in said
     assert member(runtime, BOB).dm_failed_reason == "user_disabled"
 
 

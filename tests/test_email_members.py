@@ -368,3 +368,35 @@ def test_email_members_at_a_meeting(board: Board):
     with db.session_scope(board.runtime.sessions) as session:
         assert jane.id in {p.member_id for p in session.scalars(select(Attendance)) if p.presence == "present"}
         assert session.scalars(select(Declaration)).one().member_id == jane.id
+
+
+def test_a_member_whose_dm_failed_is_dmed_again_once_they_choose_from_slack(board: Board):
+    with db.session_scope(board.runtime.sessions) as session:  # as the sender leaves it when Slack refuses a DM
+        alice = boards.get_member(session=session, slack_user_id=ALICE)
+        assert alice is not None
+        alice.dm_failed_at, alice.dm_failed_reason = board.clock.now(), "user_disabled"
+    since = last_queued_id(board.runtime)
+    board.ok(BOB, "/action", f"add Send the figures <@{ALICE}|alice> by Friday")
+    assert not [m for m in queued_since(board.runtime, since) if m.target == ALICE]  # no DM, no address: nothing to send
+    assert "`/lsp me delivery slack`" in board.ok(ALICE, "/lsp", "me")
+    said = board.ok(ALICE, "/lsp", "me delivery slack")
+    assert "Slack DMs to you are tried again" in said
+    assert board.member(slack_user_id=ALICE).dm_failed_at is None
+    since = last_queued_id(board.runtime)
+    board.ok(BOB, "/action", f"add Send the other figures <@{ALICE}|alice> by Friday")
+    assert [m.target_kind for m in queued_since(board.runtime, since) if m.target == ALICE] == ["user"]
+    with db.session_scope(board.runtime.sessions) as session:
+        [reset] = session.scalars(select(AuditRecord).where(AuditRecord.operation == "dm_reset")).all()
+        assert reset.actor == ALICE and reset.after == {"dm_failed_at": None}
+
+
+def test_erasure_forgets_every_address_they_had(board: Board):
+    board.ok(SECRETARY, "/lsp", f"member add {JANE}")
+    board.ok(CHAIR, "/lsp", 'member email @"Jane Smith" jane.smith2@nhs.net')
+    board.ok(ADMIN, "/lsp", "member erase jane.smith2@nhs.net confirm:yes")
+    with db.session_scope(board.runtime.sessions) as session:
+        left = [str(r.before) + str(r.after) for r in session.scalars(select(AuditRecord))
+                if "jane.smith" in str(r.before) + str(r.after)]
+        targets = [m.target for m in session.scalars(select(OutboxMessage)) if "jane.smith" in m.target]
+        payloads = [m.key for m in session.scalars(select(OutboxMessage)) if "jane.smith" in str(m.payload)]
+    assert not left and not targets and not payloads
