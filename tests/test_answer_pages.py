@@ -48,7 +48,7 @@ from tests.support.answer_site import (BOB, CHANNEL, JANE_EMAIL, JANE_MAIL_ID, N
 
 
 from tests.support.bolt import Inline
-from tests.support.browser import assert_accessible, browser, no_sideways_scroll  # noqa: F401 - fixture
+from tests.support.browser import assert_accessible, browser, no_sideways_scroll, screenshot  # noqa: F401 - fixture
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_smtp import FakeSmtp
 from tests.support.settings import BOT_TOKEN
@@ -139,6 +139,7 @@ def test_an_action_marked_done_by_link(site: Site, context: Any, browser: Any) -
     assert "Draft the skills report" in main and "Jane Smith" in main
     assert page.get_by_role("button", name="Tell the secretariat it is not mine").count() == 1
     assert_accessible(page)
+    screenshot(page, "answer-action")
     page.reload()  # a mail scanner's fetches change nothing
     assert len(site.one(select(AuditRecord))) == before and not site.one(select(UsedLink))
     assert site.one(select(Action).where(Action.id == ids.jane_action))[0].status == ActionStatus.OPEN
