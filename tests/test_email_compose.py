@@ -201,3 +201,14 @@ def test_email_from_slack_keeps_its_signature_for_the_sender_fallback():
     assert "<strong>Hi</strong> &amp; bye" in email["html"] and "Hi* & bye" in email["text"]
     assert "https://lsp.example.org/x/meeting_apologies/9" in email["text"]
     assert set(email) == {"_method", "subject", "text", "html", "headers", "attachments", "to_name", "member"}
+
+
+def test_a_paper_chaser_by_email_asks_for_the_paper_by_reply():
+    item = {"id": 7, "ref": "P4", "title": "Annual report <draft>", "meeting": dt.date(2019, 10, 10),
+            "deadline": dt.date(2019, 9, 27), "state": "overdue", "days": 2, "author": "Jane Smith"}
+    email = email_of("slack/paper_chase.json.j2", {"board": "LSP Executive", "to": "author", "items": [item]})
+    assert_safe(email)
+    assert email["subject"] == "LSP Executive: Papers for the agenda pack"
+    assert "P4 Annual report <draft>" in email["text"] and "Annual report &lt;draft&gt;" in email["html"]
+    assert "overdue by 2 working days" in email["text"]
+    assert "reply to this email with the paper attached" in email["text"]

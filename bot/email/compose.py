@@ -44,6 +44,7 @@ SUBJECTS: dict[str, str] = {
     "minutes": "Minutes",
     "pack": "Agenda pack",
     "attendance_warning": "Who is coming to the meeting",
+    "paper_chase": "Papers for the agenda pack",
 }
 # Messages a member may stop by email (List-Unsubscribe): digests of what they can see elsewhere.
 OPTIONAL_DIGESTS = frozenset({"digest_escalated", "digest_quarterly_summary"})
