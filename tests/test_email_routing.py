@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 
 from bot.clock import FixedClock
-from bot.runtime import Runtime, run_command
+from bot.runtime import Runtime
 from bot.services.scheduler import run_job
 from handlers.links import Answer
 from jobs.registry import JOBS
@@ -20,6 +19,7 @@ from store import boards, db, files, meetings, packs
 from store.models import Delivery, OutboxMessage, Role
 from store.outbox import EMAIL, LARGE_FILE
 from tests.support.delivery import last_queued_id, queued_since
+from tests.support.board_commands import BoardCommands
 from tests.support.settings import ADMIN, LONDON
 from tests.support.slack_requests import blocks_text
 
@@ -34,16 +34,10 @@ def address(user_id: str) -> str:
     return f"{user_id.replace(':', '-').lower()}@partner.example.org"
 
 
-@dataclass
-class MailBoard:
-    runtime: Runtime
-    clock: FixedClock
-    board_id: int
+class MailBoard(BoardCommands):
+    """The board's commands (tests.support.board_commands), and the messages they queue."""
 
-    def command(self, user: str, command: str, text: str) -> str:
-        outcome = run_command(self.runtime, command, user_id=user, channel_id=CHANNEL, text=text)
-        assert outcome.ok, blocks_text(outcome.payload)
-        return blocks_text(outcome.payload)
+    command = BoardCommands.ok
 
     def since(self, last_id: int) -> list[OutboxMessage]:
         return queued_since(self.runtime, last_id)
@@ -72,7 +66,7 @@ def with_mail(runtime: Runtime) -> Runtime:
 @pytest.fixture
 def mail_board(runtime: Runtime, clock: FixedClock) -> MailBoard:
     clock.set(START)
-    board = MailBoard(with_mail(runtime), clock, 0)
+    board = MailBoard(with_mail(runtime), clock, CHANNEL)
     board.command(ADMIN, "/lsp", f'board create "Mail Board" chair:<@{CHAIR}|chair> org:"LB Ealing"')
     board.command(CHAIR, "/lsp", f'member add <@{SECRETARY}|secretary> org:"LB Ealing" role:secretariat')
     for user in (ON_EMAIL, ON_BOTH, ON_DOCS, FAILED, UNCONFIRMED):
