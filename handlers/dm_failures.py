@@ -17,7 +17,9 @@ from handlers.base import Notifier
 from store import boards as board_store
 from store import mail as mail_store
 from store.models import Member
-from store.outbox_email import email_key
+from store import reach
+from store.outbox import FILE_ID
+from store.outbox_email import LARGE_FILE, email_key
 
 TEMPLATE = "slack/dm_failed.json.j2"
 
@@ -33,7 +35,9 @@ DM_UNREACHABLE = {
 }
 
 # The same message as an email to the member, from its Slack payload (bot.email.compose)
-EmailOf = Callable[[dict[str, Any], Member], dict[str, Any]]
+# a DM's payload → the email carrying it to its member; the third argument: a link to the file in its place, for a
+# stored file too large to attach
+EmailOf = Callable[[dict[str, Any], Member, "str | None"], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,25 @@ def handle_dm_failed(*, session: Session, notify: Notifier, failed: FailedDm, no
         key = mail_store.outbox_key(session=session, message_id=failed.outbox_id) or f"outbox:{failed.outbox_id}"
         if not _emailed_already(session, key, failed.payload):
             mail_store.queue_email(session=session, key=email_key(key), address=member.email,
-                                   payload=email_of(failed.payload, member), now=now, due=due)
+                                   payload=email_of(failed.payload, member, _large_file_link(session, notify, failed.payload, member, now)),
+                                   now=now, due=due)
         note = f"sent by email to {member.email} instead" if email_set_up else None
     if first:
         _tell_secretariat(session, notify, member, code, now, email_set_up=email_set_up)
     return note
+
+
+def _large_file_link(session: Session, notify: Notifier, payload: dict[str, Any], member: Member,
+                     now: dt.datetime) -> str | None:
+    """For a stored file too large to attach (as routing decides it), the member's signed way to it on the board's
+    pages; else None."""
+    file_id = payload.get(FILE_ID)
+    if file_id is None or not getattr(notify.links, "secret", None):
+        return None
+    home = reach.file_home(session=session, file_id=int(file_id))
+    if home is None or home.size <= LARGE_FILE or home.board_id is None or not home.slug:
+        return None
+    return notify.links.member_entry(home.slug, home.board_id, member.id, lambda: now)
 
 
 def _emailed_already(session: Session, key: str, payload: dict[str, Any]) -> bool:

@@ -4,6 +4,7 @@ good reaching its person by email, with the secretariat told once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from collections import defaultdict
 from typing import Any
@@ -20,8 +21,11 @@ from handlers.ids import ActionId
 from handlers.links import Answer
 from store import db
 from store import files as files_store
+from store import meetings as meetings_store
+from store import packs as packs_store
 from store import outbox as outbox_store
-from store.models import Member, OutboxMessage, OutboxStatus
+from store.models import Board, Member, OutboxMessage, OutboxStatus
+from store.outbox import LARGE_FILE
 from tests.support.delivery import SimulatedTime, drain_with_time
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_smtp import FakeSmtp
@@ -421,6 +425,27 @@ def test_a_file_slack_cannot_put_in_a_dm_goes_as_an_attachment(board_runtime: Ru
     [email] = smtp.to("alice.ames@nhs.net")
     assert email.message["Subject"] == "Agenda pack, 15 July 2019"
     assert email.attachments == [("pack-2019-07-15.pdf", "application/pdf", b"%PDF-1.4 pack")]
+
+
+def test_a_pack_too_large_to_attach_goes_as_a_link_when_slack_cannot_put_it_in_a_dm(board_runtime: Runtime, clock,
+                                                                                  fake_slack: FakeSlack,
+                                                                                  smtp: FakeSmtp):
+    runtime = board_runtime
+    with db.session_scope(runtime.sessions) as session:
+        board = session.scalars(select(Board).where(Board.channel_id == CHANNEL)).one()
+        meeting = meetings_store.create(session=session, board_id=board.id, date=dt.date(2019, 7, 25),
+                                        starts_at=None, venue="Perceval House", now=clock.now())
+        stored = files_store.put(session=session, content=b"%PDF-1.7" + bytes(LARGE_FILE),
+                                 content_type="application/pdf", now=clock.now())
+        packs_store.save(session=session, board_id=board.id, meeting_id=meeting.id, number=0, audience="members",
+                         file=stored, filename="pack.pdf", pages=3, contents=[], separate=[], now=clock.now())
+        runtime.outbox(session).stored_file_to_user(ALICE, stored.id, "pack.pdf", title="Agenda pack",
+                                                    key="pack:alice")
+    fake_slack.fail_next("conversations.open", error="cannot_dm_bot")
+    drain_with_time(build_sender(runtime, pacer_interval=0.0), runtime, clock)
+    [email] = smtp.to("alice.ames@nhs.net")
+    assert email.attachments == [] and "too large to attach" in email.text
+    assert f"/b/{board.slug}/enter/" in email.text  # her signed way to it on the board's pages
 
 
 def test_a_failure_whose_consequences_break_is_still_recorded(runtime, clock, smtp: FakeSmtp):

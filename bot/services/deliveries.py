@@ -63,7 +63,7 @@ def dm_emails(runtime: Any) -> EmailOf:
     """How a DM's payload becomes the email carrying it to its member: a message converted (its buttons as their
     signed answer links, bound to them), or an upload's file attached with a covering note; from the same email
     templates as the rest (bot.render.emails)."""
-    def email_of(payload: dict[str, Any], member: Member) -> dict[str, Any]:
+    def email_of(payload: dict[str, Any], member: Member, link: str | None) -> dict[str, Any]:
         emails = runtime.renderer.emails()  # made on first use
         to = EmailTo(member.slack_user_id, member.id, member.display_name, member.email or "", member.email_digests)
         if payload.get("_method") == "files.upload":
@@ -71,7 +71,8 @@ def dm_emails(runtime: Any) -> EmailOf:
             file = {"filename": filename, **({FILE_ID: payload[FILE_ID]} if payload.get(FILE_ID) is not None
                                              else {"content_hex": str(payload.get("content_hex") or "")})}
             return emails.files([file], to, title=str(payload.get("title") or filename),
-                                note=str(payload.get("initial_comment") or ""))
+                                note=str(payload.get("initial_comment") or ""),
+                                link=link)
 
         def answer_link(action_id: str, value: str) -> str | None:
             target = answer_for_button(action_id, value)
