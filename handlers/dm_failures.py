@@ -72,9 +72,9 @@ def handle_dm_failed(*, session: Session, notify: Notifier, failed: FailedDm, no
     if member.email_ready and member.email:
         key = mail_store.outbox_key(session=session, message_id=failed.outbox_id) or f"outbox:{failed.outbox_id}"
         if not _emailed_already(session, key, failed.payload):
+            link = _large_file_link(session, notify, failed.payload, member, now)
             mail_store.queue_email(session=session, key=email_key(key), address=member.email,
-                                   payload=email_of(failed.payload, member, _large_file_link(session, notify, failed.payload, member, now)),
-                                   now=now, due=due)
+                                   payload=email_of(failed.payload, member, link), now=now, due=due)
         note = f"sent by email to {member.email} instead" if email_set_up else None
     if first:
         _tell_secretariat(session, notify, member, code, now, email_set_up=email_set_up)
