@@ -49,8 +49,7 @@ class EmailRenderer:
                             answer=self._answers(to, links, now), unsubscribe=unsubscribe)
 
     def message(self, template: str, data: Mapping[str, Any], message: dict[str, Any], to: EmailTo, *,
-                links: Any = None, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-                ) -> dict[str, Any] | None:
+                links: Any, now: Callable[[], dt.datetime]) -> dict[str, Any] | None:
         """The email of a Slack message (its template, data and rendered payload) to one person; None for an
         optional digest they have stopped by email."""
         if compose.stem(template) in compose.OPTIONAL_DIGESTS and not to.digests:
@@ -66,8 +65,8 @@ class EmailRenderer:
                                         env=self.env, name_of=self._name_of(), template=template, data=data,
                                         mail=mail, headers=compose.unsubscribe_headers(mail.unsubscribe))
 
-    def direct(self, template: str, data: Mapping[str, Any], to: EmailTo, *, subject: str, links: Any = None,
-               now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> dict[str, Any]:
+    def direct(self, template: str, data: Mapping[str, Any], to: EmailTo, *, subject: str, links: Any,
+               now: Callable[[], dt.datetime]) -> dict[str, Any]:
         """An email of its own (`email/<stem>`, no Slack message behind it: the address's confirmation)."""
         board = compose.board_of(data)
         mail = self._mail(to, board, links, now, None)
