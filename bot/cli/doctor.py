@@ -90,7 +90,8 @@ def _secret(settings: Settings) -> Finding:
         return Finding(OK, "links' key", "members' links are signed with a key derived from SLACK_SIGNING_SECRET "
                                          "(set LSPBOT_SECRET_KEY to rotate it on its own)")
     return Finding(WARN, "links' key", "neither LSPBOT_SECRET_KEY nor SLACK_SIGNING_SECRET is set: no member can be "
-                                       "sent a link to the board's private pages (/lsp web)")
+                                       "sent a link to the board's private pages (/lsp web), no email address can be "
+                                       "confirmed, and no email carries an answer link")
 
 
 def _papers(settings: Settings) -> Finding:
