@@ -50,7 +50,7 @@ class FailedDm:
     error: str  # as the delivery gave it: Slack's error first
 
 
-def unreachable_reason(error: str) -> str | None:
+def cannot_dm_code(error: str) -> str | None:
     """Slack's error code in a delivery error, when it says the person cannot be DMed; else None."""
     code = error.strip().split(" ", 1)[0].strip("():,")
     return code if code in DM_UNREACHABLE else None
@@ -61,7 +61,7 @@ def handle_dm_failed(*, session: Session, notify: Notifier, failed: FailedDm, no
     """Record the failure on the member, queue the message as email if they have a confirmed address, and tell the
     secretariat if this is the first such failure; a note for the failed message's error (where it went instead),
     or None."""
-    code = unreachable_reason(failed.error)
+    code = cannot_dm_code(failed.error)
     if code is None:
         return None
     member = board_store.get_member(session=session, slack_user_id=failed.user_id)

@@ -55,8 +55,8 @@ class Recipient(NamedTuple):
     email_digests: bool
 
     @property
-    def in_slack(self) -> bool:
-        """A Slack user whose DM has not failed for good."""
+    def dm_reaches(self) -> bool:
+        """A Slack user whose DM has not failed for good (Member.in_slack says only whether they are a Slack user)."""
         return not is_email_member_id(self.user_id) and self.dm_failed_at is None
 
     @property
@@ -93,7 +93,7 @@ def route(recipient: Recipient | None, user_id: str, *, document: bool, mail: bo
         return Route(not is_email_member_id(user_id), None, "" if not is_email_member_id(user_id) else "no member")
     can_email = mail and recipient.email_ready
     delivery = recipient.delivery
-    if not recipient.in_slack:
+    if not recipient.dm_reaches:
         if can_email:
             return Route(False, recipient.email)
         return Route(False, None, unreachable_reason(recipient, mail))

@@ -95,6 +95,7 @@ def _convert(text: str, name_of: NameOf | None, *, pre: Callable[[str], str], co
     """mrkdwn converted: its ```pre``` blocks, `code` spans and <entities> (links, people, channels, dates) each
     by its own function, set aside, and what remains by `rest`."""
     held = _Held()
+    text = str(text).replace("\x00", "")  # the marker of what is set aside: never in the text itself
     text = _PRE.sub(lambda m: held.hold(pre(unescape(m.group(1)))), str(text))
     text = _CODE.sub(lambda m: held.hold(code(unescape(m.group(1)))), text)
     text = _ENTITY.sub(lambda m: held.hold(entity(_Entity(m.group(1), name_of))), text)
