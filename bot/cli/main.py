@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import ctypes
 import importlib
 import logging
 import os
@@ -47,7 +48,26 @@ def _setup_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+MALLOC_ARENAS = 2  # glibc heaps the server's threads share (glibc's own limit is 8 per core)
+_M_ARENA_MAX = -8  # glibc's mallopt() parameter number for the limit that MALLOC_ARENA_MAX sets
+
+
+def _share_malloc_arenas() -> None:
+    """Let the server's threads share MALLOC_ARENAS of glibc's heaps, as MALLOC_ARENA_MAX=2 would (unless the
+    environment sets that itself). Left to glibc, each thread that allocates while another does gets a heap of its
+    own, which keeps the memory freed in it; once the seen-set's purge ran alongside requests, the resident set
+    crept up by about 2 MiB every few thousand requests. Must run before the threads start; nothing off glibc."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    _share_malloc_arenas()
     from bot.health import HealthProbe
     from bot.slack.app import create_app
     from bot.runtime import build_runtime
