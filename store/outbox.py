@@ -126,6 +126,7 @@ class Outbox(EmailRouting):
         self._render_message = render
         # Whom DMs go to, by lspbot id (None: no such member), read once per unit of work (store.reach).
         self._recipients: dict[str, reach.Recipient | None] = {}
+        self._outside: dict[int, list[str]] = {}  # each board's members outside Slack, read once (store.reach)
         names = session_names(session)
         # Members' names in what it renders and in emails (those looked up for routing are known already).
         self.names = lambda user_id: (r.name if (r := self._recipients.get(user_id)) else names(user_id))

@@ -39,6 +39,7 @@ class EmailRouting:
 
     _session: Session
     _recipients: dict[str, reach.Recipient | None]
+    _outside: dict[int, list[str]]
     names: NameOf
     _render_message: Any  # store.outbox.Render
     _now: Callable[[], dt.datetime]
@@ -111,21 +112,27 @@ class EmailRouting:
     # their DMs do, keyed `<key>:<their id>`: the published agenda and the agenda pack, which the members in Slack
     # read in the channel.
 
+    def _outside_slack(self, board_id: int) -> list[str]:
+        """The board's members outside Slack, read once per unit of work (a publication tells them several things)."""
+        if board_id not in self._outside:
+            self._outside[board_id] = reach.outside_slack(session=self._session, board_id=board_id)
+        return self._outside[board_id]
+
     def to_board_outside_slack(self, board_id: int, template: str, data: dict[str, Any], *, key: str) -> None:
         """What a post to the board's channel says, to each of its members outside Slack."""
-        for user_id in reach.outside_slack(session=self._session, board_id=board_id):
+        for user_id in self._outside_slack(board_id):
             self.to_user(user_id, template, data, key=f"{key}:{user_id}")
 
     def stored_file_to_board_outside_slack(self, board_id: int, file_id: int, filename: str, *, title: str = "",
                                            key: str) -> None:
         """A stored file posted to the board's channel (the public pack), to each of its members outside Slack."""
-        for user_id in reach.outside_slack(session=self._session, board_id=board_id):
+        for user_id in self._outside_slack(board_id):
             self.stored_file_to_user(user_id, file_id, filename, title=title, key=f"{key}:{user_id}")
 
     def document_to_board_outside_slack(self, board_id: int, document: Any, *, key: str) -> None:
         """A document posted to the board's channel (the published agenda's Word version), to each of its members
         outside Slack."""
-        people = reach.outside_slack(session=self._session, board_id=board_id)
+        people = self._outside_slack(board_id)
         if people:
             self.document_to_users([(user_id, f"{key}:{user_id}") for user_id in people], document)
 

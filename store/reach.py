@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import EMAIL_MEMBER_PREFIX, Delivery, Member, Membership, is_email_member_id
@@ -126,10 +126,7 @@ class Unreachable(NamedTuple):
 
 def unreachable_members(*, session: Session, board_id: int, mail: bool) -> list[Unreachable]:
     """The board's members no message can reach (email-only or with a failed DM, and no usable email), by name."""
-    rows = session.execute(
-        select(*_COLUMNS).join(Membership, Membership.member_id == Member.id)
-        .where(Membership.board_id == board_id, Membership.left_at.is_(None),
-               or_(Member.slack_user_id.startswith(EMAIL_MEMBER_PREFIX), Member.dm_failed_at.is_not(None))))
+    rows = session.execute(_outside_slack(board_id, *_COLUMNS))
     out = []
     for row in rows:
         recipient = Recipient(*row)
@@ -142,11 +139,14 @@ def unreachable_members(*, session: Session, board_id: int, mail: bool) -> list[
 def outside_slack(*, session: Session, board_id: int) -> list[str]:
     """The lspbot ids of the board's current members who are not in Slack (email-only, or Slack refused their DM
     for good): what the board's channel is told, they are told as their DMs go."""
-    return list(session.scalars(
-        select(Member.slack_user_id).join(Membership, Membership.member_id == Member.id)
-        .where(Membership.board_id == board_id, Membership.left_at.is_(None),
-               or_(Member.slack_user_id.startswith(EMAIL_MEMBER_PREFIX), Member.dm_failed_at.is_not(None)))
-        .order_by(Member.id)))
+    return list(session.scalars(_outside_slack(board_id, Member.slack_user_id).order_by(Member.id)))
+
+
+def _outside_slack(board_id: int, *columns: Any) -> Select[Any]:
+    """`columns` of the board's current members outside Slack: email-only, or with a DM Slack refused for good."""
+    return (select(*columns).join(Membership, Membership.member_id == Member.id)
+            .where(Membership.board_id == board_id, Membership.left_at.is_(None),
+                   or_(Member.slack_user_id.startswith(EMAIL_MEMBER_PREFIX), Member.dm_failed_at.is_not(None))))
 
 
 class FileHome(NamedTuple):
