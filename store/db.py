@@ -189,9 +189,11 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
             # BEGIN IMMEDIATE takes the write lock up front, so two writers queue
             # instead of failing with "database is locked" on upgrade from a read.
             # A unit of work that only reads (read_scope) takes no lock: in WAL mode it never waits.
+            # Sent on the driver's connection: every unit of work begins here, and SQLAlchemy's execution of a
+            # statement (its context, result and events) cost several times the BEGIN itself.
             options = conn.get_execution_options()
             if not options.get(AUTOCOMMIT):  # else pysqlite (isolation_level None) commits each statement itself
-                conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+                conn.connection.dbapi_connection.execute("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     timeouts = timeouts or Timeouts()

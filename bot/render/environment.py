@@ -206,9 +206,14 @@ def _unsplice(blocks: list[dict[str, Any]], found: list[list[dict[str, Any]]]) -
 
 
 def build_environment(template_dir: Path = TEMPLATE_DIR, *, loader: BaseLoader | None = None) -> Environment:
-    """The Jinja2 environment of every template: from `loader` if given (custom templates first), else the folder."""
+    """The Jinja2 environment of every template: from `loader` if given (custom templates first), else the folder.
+
+    A template is compiled once and kept (`auto_reload` off): each one is checked at start-up, and asking the
+    file's modification time again at every message cost more than rendering a short reply. A changed template
+    takes effect when the process restarts."""
     env = Environment(
         loader=loader or FileSystemLoader(str(template_dir)),
+        auto_reload=False,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         trim_blocks=True,
