@@ -58,6 +58,13 @@ class Runtime:
     outbox_clock_: Clock | None = None
     # A request's unit of work gives up after waiting this many seconds for the database (PostgreSQL)
     request_timeout: float | None = None
+    # The seen-set's own engine on PostgreSQL (db.make_seen_engine); None: `engine` serves it
+    seen_engine_: Engine | None = None
+
+    @property
+    def seen_engine(self) -> Engine:
+        """The engine of the HTTP gate's seen-set insert."""
+        return self.seen_engine_ or self.engine
 
     @property
     def outbox_clock(self) -> Clock:
@@ -86,6 +93,8 @@ class Runtime:
         return dt.timedelta(days=self.settings.outbox_retention_days)
 
     def close(self) -> None:
+        if self.seen_engine_ is not None:
+            self.seen_engine_.dispose()
         self.engine.dispose()
 
     def __enter__(self) -> Runtime:
@@ -125,6 +134,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
         clock=clock,
         request_timeout=settings.db_request_timeout,
         outbox_clock_=outbox_clock,
+        seen_engine_=db.make_seen_engine(settings.database_url, timeouts=settings.db_timeouts),
     )
 
 

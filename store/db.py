@@ -164,9 +164,10 @@ def _postgresql_connection_class(timeouts: Timeouts) -> Any:
     return DeadlineConnection
 
 
-def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engine:
+def make_engine(url: str, *, timeouts: Timeouts | None = None, flush_each_commit: bool = True, **kwargs) -> Engine:
     """Create an engine; SQLite files get WAL mode, foreign keys and a busy timeout; PostgreSQL connections get
-    `timeouts` (the defaults unless given)."""
+    `timeouts` (the defaults unless given). `flush_each_commit=False` (PostgreSQL): a COMMIT answers before the
+    server has flushed its write-ahead log to disk (synchronous_commit off); see `make_seen_engine`."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
@@ -206,6 +207,8 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
     # No JIT: past jit_above_cost (a report's queries over a long history) it spends hundreds of milliseconds
     # compiling a query that runs in tens.
     connect_args["options"] += " -c jit=off"
+    if not flush_each_commit:
+        connect_args["options"] += " -c synchronous_commit=off"
     if given := make_url(url).query.get("options"):  # the URL's own server options come after ours
         connect_args["options"] += f" {given if isinstance(given, str) else ' '.join(given)}"
     connect_args.update(kwargs.pop("connect_args", {}))
@@ -227,6 +230,22 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs) -> Engi
                 _spend(time.monotonic() - started)
 
     return engine
+
+
+SEEN_POOL_SIZE = 4  # connections the HTTP gate keeps for the seen-set's insert (each holds one for one statement)
+
+
+def make_seen_engine(url: str, *, timeouts: Timeouts | None = None) -> Engine | None:
+    """PostgreSQL: the engine of the seen-set's insert (one statement, committed on its own, at every request from
+    Slack), whose commits do not wait for the write-ahead log to reach the disk. That wait (an fdatasync) was most
+    of the insert's time, and the insert's durability does not need it: the log is one sequence, so the COMMIT of
+    any change the request then makes, which does wait, flushes the insert with it; the server writes the rest
+    within a fraction of a second. What a crash could lose in between is the record of a request that changed
+    nothing, whose replay would change nothing either. SQLite: None (its WAL is not synced at each commit; the
+    main engine serves)."""
+    if url.startswith("sqlite"):
+        return None
+    return make_engine(url, timeouts=timeouts, flush_each_commit=False, pool_size=SEEN_POOL_SIZE)
 
 
 def make_session_factory(engine: Engine, *, files_dir: Path | None = None) -> sessionmaker[Session]:
