@@ -24,6 +24,7 @@ from handlers.parsing import (
     tokenize,
 )
 from store import actions as action_store
+from store.actions import ActionLine
 from store import audit, boards, meetings
 from store import emails as email_store
 from store import reminder_log
@@ -36,15 +37,19 @@ _ITEM_OPTION = re.compile(r"^item:#?(\d{1,4})$", re.IGNORECASE)
 # ---------------------------------------------------------------- helpers
 
 
-def describe(action: Action, today: dt.date, last_note: str | None = None, *,
+def describe(action: Action | ActionLine, today: dt.date, last_note: str | None = None, *,
              board: Board | None = None) -> dict[str, Any]:
-    """Template data for one action. `board`: the action's board, when the caller has it (a list of one board's
-    actions), which spares each action the identity-map lookup of its own."""
+    """Template data for one action: an Action, or an ActionLine of a list (read as columns), which comes with its
+    `board` (the list's). An Action given its board spares it the identity-map lookup of its own."""
+    if board is None:
+        if not isinstance(action, Action):
+            raise TypeError("an action of a list is described with its board")
+        board = action.board
     overdue_days = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
     return {
         "id": action.id,
         "ref": action.ref,
-        "board": (board or action.board).name,
+        "board": board.name,
         "board_id": action.board_id,
         "text": action.text,
         "owner_id": action.owner.slack_user_id,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from store import boards, db
@@ -104,26 +105,63 @@ class ActionFilter:
     meeting_id: int | None = None
 
 
-def _filtered(stmt: Select, flt: ActionFilter) -> Select:
-    """The filter's conditions, written so that ix_actions_list_order can serve them: one board and one status as
-    equalities, and "due before" on the list's own order (an undated action sorts last, so is never before a
-    date), so overdue actions are one range of the index however many actions are undated or due later."""
+# Each condition a filter may set, with its values as bound parameters, so that the statements of a filter's shape
+# (which conditions it sets) are built once: building one cost more than the database running it. Written so that
+# ix_actions_list_order can serve them: one board and one status as equalities (`board`, `status`), and "due before"
+# on the list's own order (an undated action sorts last, so is never before a date), so overdue actions are one range
+# of the index however many actions are undated or due later.
+_CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "board": Action.board_id == bindparam("board"),
+    "boards": Action.board_id.in_(bindparam("boards", expanding=True)),
+    "owner": Action.owner_id == bindparam("owner"),
+    "status": Action.status == bindparam("status"),
+    "statuses": Action.status.in_(bindparam("statuses", expanding=True)),
+    "due_before": ACTION_LIST_DUE < bindparam("due_before"),
+    "meeting": Action.meeting_id == bindparam("meeting"),
+}
+
+
+def _filtered(flt: ActionFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The filter's shape (the names of the conditions it sets, in `_CONDITIONS`) and their values."""
+    values: dict[str, Any] = {}
     if flt.board_ids is not None:
-        stmt = stmt.where(_among(Action.board_id, flt.board_ids))
+        values.update([_among("board", "boards", flt.board_ids)])
     if flt.owner_id is not None:
-        stmt = stmt.where(Action.owner_id == flt.owner_id)
+        values["owner"] = flt.owner_id
     if flt.statuses:
-        stmt = stmt.where(_among(Action.status, flt.statuses))
+        values.update([_among("status", "statuses", flt.statuses)])
     if flt.due_before is not None:
-        stmt = stmt.where(ACTION_LIST_DUE < flt.due_before)
+        values["due_before"] = flt.due_before
     if flt.meeting_id is not None:
-        stmt = stmt.where(Action.meeting_id == flt.meeting_id)
-    return stmt
+        values["meeting"] = flt.meeting_id
+    return tuple(values), values
 
 
-def _among(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column = value` for one value (an equality the index serves, in order), else `column IN (…)`."""
-    return column == values[0] if len(values) == 1 else column.in_(list(values))
+def _among(one: str, many: str, values: Sequence[Any]) -> tuple[str, Any]:
+    """The condition `one` (`column = value`) for one value, an equality the index serves in order; else `many`
+    (`column IN (…)`)."""
+    return (one, values[0]) if len(values) == 1 else (many, list(values))
+
+
+class ActionOwner(NamedTuple):
+    """The owner of an action in a list: how the list names them."""
+
+    slack_user_id: str
+    display_name: str
+
+
+class ActionLine(NamedTuple):
+    """An action as a list shows it (handlers.actions.describe, with the list's board): the columns it prints, read
+    as plain rows rather than as ORM entities, whose loading cost more than the rest of a list's command."""
+
+    id: int
+    ref: int
+    board_id: int
+    text: str
+    due_date: dt.date | None
+    status: ActionStatus
+    source_permalink: str | None
+    owner: ActionOwner
 
 
 class ActionPage(NamedTuple):
@@ -136,37 +174,46 @@ class ActionPage(NamedTuple):
 class CountedPage(NamedTuple):
     """A page of actions and how many there are: `total`, or more than `total` when counting stopped there."""
 
-    actions: list[Action]
+    actions: list[ActionLine]
     total: int
     more: bool
 
 
-def _page(session: Session, flt: ActionFilter, limit: int, offset: int) -> list[Action]:
-    """Matching actions, soonest due first (undated last), from the `offset`th: one range of
-    ix_actions_list_order for one board."""
-    stmt = _filtered(select(Action), flt).order_by(ACTION_LIST_DUE, Action.board_id, Action.ref)
-    if flt.owner_id is None:
-        stmt = stmt.options(joinedload(Action.owner))  # one owner: already in the identity map
-    return list(session.scalars(stmt.offset(offset).limit(limit)))
+_LINE_COLUMNS = (Action.id, Action.ref, Action.board_id, Action.text, Action.due_date, Action.status,
+                 Action.source_permalink, Member.slack_user_id, Member.display_name)
 
 
-def search(*, session: Session, flt: ActionFilter, limit: int = 50, offset: int = 0) -> ActionPage:
-    """Matching actions, soonest due first (undated last), from the `offset`th, and the total count."""
-    found = _page(session, flt, limit, offset)
-    if not offset and len(found) < limit:
-        return ActionPage(found, len(found))
-    return ActionPage(found, session.scalar(_filtered(select(func.count(Action.id)), flt)) or 0)
+@functools.cache
+def _page_statement(shape: tuple[str, ...]) -> Select:
+    """The page of a filter's shape, soonest due first (undated last): one range of ix_actions_list_order for one
+    board. The owner's join is an outer one, as an ORM eager load's was, so the actions stay the rows the
+    database walks in the index's order."""
+    return (select(*_LINE_COLUMNS).outerjoin(Member, Member.id == Action.owner_id)
+            .where(*(_CONDITIONS[name] for name in shape))
+            .order_by(ACTION_LIST_DUE, Action.board_id, Action.ref)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@functools.cache
+def _count_statement(shape: tuple[str, ...]) -> Select:
+    """How many actions of a filter's shape there are, counting no further than `upto`."""
+    return select(func.count()).select_from(
+        select(Action.id).where(*(_CONDITIONS[name] for name in shape)).limit(bindparam("upto")).subquery())
 
 
 def counted_page(*, session: Session, flt: ActionFilter, limit: int, offset: int, count_cap: int) -> CountedPage:
-    """Like `search`, counting no further than `count_cap` or the page's end, so that a long list costs no more
-    than a short one: past that the page says "more than" (`CountedPage.more`)."""
-    found = _page(session, flt, limit, offset)
+    """Matching actions, soonest due first (undated last), from the `offset`th, and how many there are, counting
+    no further than `count_cap` or the page's end, so that a long list costs no more than a short one: past that
+    the page says "more than" (`CountedPage.more`). Core statements on the unit of work's connection: they read what
+    the database holds, so a unit of work that changed actions flushes them first (the store's writes do)."""
+    shape, values = _filtered(flt)
+    connection = session.connection()
+    found = [ActionLine._make((*row[:7], ActionOwner(row[7], row[8])))
+             for row in connection.execute(_page_statement(shape), {**values, "limit": limit, "offset": offset})]
     if not offset and len(found) < limit:
         return CountedPage(found, len(found), more=False)
     upto = max(count_cap, offset + limit)
-    counted = session.scalar(select(func.count()).select_from(
-        _filtered(select(Action.id), flt).limit(upto + 1).subquery())) or 0
+    counted = connection.execute(_count_statement(shape), {**values, "upto": upto + 1}).scalar() or 0
     return CountedPage(found, min(counted, upto), more=counted > upto)
 
 

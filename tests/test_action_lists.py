@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
@@ -112,6 +112,36 @@ def test_a_list_of_up_to_1000_says_how_many_exactly(as_chair: Caller):
 def test_a_page_past_the_end_says_how_many_there_are(as_chair: Caller):
     with pytest.raises(NotFound, match="There is no page 28: the list has 1041 actions, 27 pages of 40."):
         as_chair("/action", "list all page:28")
+
+
+@pytest.mark.parametrize("shape", ["board", "boards", "owner", "statuses", "overdue", "meeting", "no board"])
+def test_a_page_reads_as_columns_what_the_entities_hold(as_chair: Caller, shape: str):
+    """Each shape of filter (one value or several, each condition) reads the actions the ORM would, in the list's
+    order, with the columns a list prints and their owner's names."""
+    session = as_chair.session
+    first = session.scalars(select(Action).order_by(Action.ref)).first()
+    assert first is not None
+    session.execute(update(Action).where(Action.ref % 5 == 0).values(status=ActionStatus.DONE))
+    session.execute(update(Action).where(Action.ref % 7 == 0).values(source_permalink="https://example.org/p/1"))
+    flt = {"board": action_store.ActionFilter(board_ids=[first.board_id]),
+           "boards": action_store.ActionFilter(board_ids=[first.board_id, first.board_id + 1]),
+           "owner": action_store.ActionFilter(board_ids=[first.board_id], owner_id=first.owner_id),
+           "statuses": action_store.ActionFilter(board_ids=[first.board_id],
+                                                 statuses=(ActionStatus.OPEN, ActionStatus.DONE)),
+           "overdue": action_store.ActionFilter(board_ids=[first.board_id], due_before=TODAY),
+           "meeting": action_store.ActionFilter(board_ids=[first.board_id], meeting_id=first.meeting_id or 0),
+           "no board": action_store.ActionFilter(statuses=(ActionStatus.DONE,))}[shape]
+    entities = [a for a in session.scalars(select(Action)) if (
+        a.status in flt.statuses and (flt.owner_id is None or a.owner_id == flt.owner_id)
+        and (flt.due_before is None or (a.due_date is not None and a.due_date < flt.due_before))
+        and (flt.meeting_id is None or a.meeting_id == flt.meeting_id))]
+    entities.sort(key=lambda a: (a.due_date is None, a.due_date or TODAY, a.board_id, a.ref))
+    page = action_store.counted_page(session=session, flt=flt, limit=40, offset=40, count_cap=100)
+    assert page.actions == [
+        action_store.ActionLine(a.id, a.ref, a.board_id, a.text, a.due_date, a.status, a.source_permalink,
+                                action_store.ActionOwner(a.owner.slack_user_id, a.owner.display_name))
+        for a in entities[40:80]]
+    assert (page.total, page.more) == ((100, True) if len(entities) > 100 else (len(entities), False))
 
 
 def explained(session: Session, statement: str, parameters: Any) -> str:
