@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "lspbot_read_only"  # execution option: the transaction only reads
-AUTOCOMMIT = "lspbot_autocommit"  # execution option (SQLite): no BEGIN, each statement commits by itself
 
 
 def _lower(value: object) -> object:
@@ -192,9 +191,8 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, flush_each_commit
             # A unit of work that only reads (read_scope) takes no lock: in WAL mode it never waits.
             # Sent on the driver's connection: every unit of work begins here, and SQLAlchemy's execution of a
             # statement (its context, result and events) cost several times the BEGIN itself.
-            options = conn.get_execution_options()
-            if not options.get(AUTOCOMMIT):  # else pysqlite (isolation_level None) commits each statement itself
-                conn.connection.dbapi_connection.execute("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY)
+            conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     timeouts = timeouts or Timeouts()
@@ -245,7 +243,8 @@ def make_seen_engine(url: str, *, timeouts: Timeouts | None = None) -> Engine | 
     main engine serves)."""
     if url.startswith("sqlite"):
         return None
-    return make_engine(url, timeouts=timeouts, flush_each_commit=False, pool_size=SEEN_POOL_SIZE)
+    return make_engine(url, timeouts=timeouts, flush_each_commit=False, pool_size=SEEN_POOL_SIZE,
+                       isolation_level="AUTOCOMMIT")  # its one statement is a transaction of its own
 
 
 def make_session_factory(engine: Engine, *, files_dir: Path | None = None) -> sessionmaker[Session]:
@@ -282,19 +281,6 @@ def read_only(session: Session) -> None:
 def only_reads(session: Session) -> bool:
     """Whether the unit of work was marked as one that only reads."""
     return bool(session.connection().get_execution_options().get(READ_ONLY))
-
-
-@contextlib.contextmanager
-def autocommit(engine: Engine) -> Iterator[Connection]:
-    """A connection on which each statement is a transaction of its own: no BEGIN and no COMMIT are sent, so a
-    single statement that needs nothing around it (the seen-set's insert, at every request) costs one round trip."""
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execution_options(**{AUTOCOMMIT: True})
-        else:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-        yield conn
-        conn.commit()  # nothing to commit: each statement did; this only ends SQLAlchemy's record of a transaction
 
 
 @contextlib.contextmanager
@@ -336,7 +322,12 @@ def upsert_insert(session: Session | Connection, table: Any) -> Any:
     """An INSERT for the session's (or connection's) dialect that can take `on_conflict_do_nothing` /
     `on_conflict_do_update`."""
     bind = session.get_bind() if isinstance(session, Session) else session
-    return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
+    return dialect_insert(bind.dialect.name, table)
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """`upsert_insert` for a dialect named ("postgresql", "sqlite")."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def insert_rows(session: Session, table: FromClause, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,

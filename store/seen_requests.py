@@ -4,29 +4,81 @@ shared by every replica through the database), and the purge of those whose sign
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from store.db import upsert_insert
+from store.db import dialect_insert
 from store.models import SeenRequest
 
-_FIRST_SIGHT: dict[str, Any] = {}  # first_sight's INSERT by dialect, built once: building it cost a third of running it
+
+@dataclass(frozen=True)
+class _Insert:
+    """first_sight's INSERT for one dialect, compiled once: its SQL, the driver's parameter style, and the bind
+    processor of `expires_at` (the value stored exactly as SQLAlchemy would store it)."""
+
+    sql: str
+    positional: bool
+    expires_at: Callable[[Any], Any] | None
+
+    def params(self, key: str, expires_at: dt.datetime) -> tuple[Any, ...] | dict[str, Any]:
+        value = self.expires_at(expires_at) if self.expires_at is not None else expires_at
+        return (key, value) if self.positional else {"key": key, "expires_at": value}
 
 
-def first_sight(*, session: Session | Connection, key: str, expires_at: dt.datetime) -> bool:
+_INSERTS: dict[str, _Insert] = {}
+
+
+def _insert_for(dialect: Dialect) -> _Insert:
+    found = _INSERTS.get(dialect.name)
+    if found is None:
+        table = SeenRequest.__table__
+        stmt = (dialect_insert(dialect.name, table).on_conflict_do_nothing(index_elements=["key"])
+                .returning(table.c.key))
+        compiled = stmt.compile(dialect=dialect)
+        if compiled.positional and compiled.positiontup != ["key", "expires_at"]:
+            raise RuntimeError(f"the seen-set's insert binds {compiled.positiontup}")  # its SQL changed shape
+        found = _INSERTS[dialect.name] = _Insert(str(compiled), bool(compiled.positional),
+                                                 table.c.expires_at.type._cached_bind_processor(dialect))
+    return found
+
+
+def first_sight(engine: Engine, *, key: str, expires_at: dt.datetime) -> bool:
     """Record a request's key; True the first time, False if it was recorded before (by any replica).
 
-    One statement: INSERT … ON CONFLICT DO NOTHING (PostgreSQL) or INSERT OR IGNORE (SQLite) into the primary key,
-    returning the key only when the row was inserted. Every request runs it, so the HTTP gate runs it on a bare
-    connection, without an ORM session."""
-    dialect = (session.get_bind() if isinstance(session, Session) else session).dialect.name
-    stmt = _FIRST_SIGHT.get(dialect)
-    if stmt is None:
-        stmt = _FIRST_SIGHT[dialect] = upsert_insert(session, SeenRequest.__table__).on_conflict_do_nothing(
-            index_elements=["key"]).returning(SeenRequest.key)
-    return session.execute(stmt, {"key": key, "expires_at": expires_at}).first() is not None
+    One statement: INSERT … ON CONFLICT DO NOTHING into the primary key, returning the key only when the row was
+    inserted, committed on its own. Every request from Slack runs it, so it goes to the driver as it is: on a
+    connection of the pool that commits each statement (SQLite's, and db.make_seen_engine's on PostgreSQL),
+    compiled once, without SQLAlchemy's connection, execution context and result around it, which cost several
+    times the insert. A driver's error comes out as SQLAlchemy's (an OperationalError when the database cannot be
+    reached), and a connection found broken is not given out again."""
+    insert = _insert_for(engine.dialect)
+    params = insert.params(key, expires_at)
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        raw = engine.raw_connection()
+    except dbapi_error as exc:
+        raise DBAPIError.instance(None, None, exc, dbapi_error, dialect=engine.dialect) from exc
+    cursor = None
+    try:
+        cursor = raw.cursor()
+        cursor.execute(insert.sql, params)
+        return cursor.fetchone() is not None
+    except dbapi_error as exc:
+        broken = engine.dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
+        if broken:
+            raw.invalidate(exc)
+        raise DBAPIError.instance(insert.sql, params, exc, dbapi_error, connection_invalidated=broken,
+                                  dialect=engine.dialect) from exc
+    finally:
+        if cursor is not None and raw.is_valid:
+            cursor.close()
+        raw.close()
 
 
 def purge_expired(*, session: Session, now: dt.datetime, limit: int = 10_000) -> int:

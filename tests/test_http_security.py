@@ -10,6 +10,8 @@ acknowledged and dropped. The seen-set is a table (shared by replicas: on Postgr
 
 from __future__ import annotations
 
+import contextlib
+
 import datetime as dt
 import json
 import time
@@ -18,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from bench.bench_body_limit import send_oversized
 from bot.clock import FixedClock
@@ -30,6 +32,7 @@ from store import db
 from store.models import SeenRequest
 from tests.support.bolt import Inline, call_wsgi
 from tests.support.databases import db_rows
+from tests.support.driver_trace import DriverStatements
 from tests.support.fake_slack import FakeSlack
 from tests.support.fuzz_board import CHANNEL, MEMBER, ensure_board
 from tests.support.integrity import changed_tables, table_counts
@@ -429,23 +432,15 @@ def test_the_seen_sets_commit_does_not_wait_for_the_disk_and_a_changes_commit_do
 
 
 def test_a_request_costs_one_statement_on_the_seen_set(runtime: Runtime, gate):
-    """One INSERT … ON CONFLICT DO NOTHING into the primary key decides "first time?"; no read before it."""
+    """One INSERT … ON CONFLICT DO NOTHING into the primary key decides "first time?"; no read before it. Counted
+    as the driver sends statements (the insert goes to it on a raw connection)."""
     wsgi, wall = gate
     call_wsgi(wsgi, *_signed_command(wall, "list"))  # the first request of a process also purges: not counted
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "seen_requests" in statement:
-            statements.append(statement.split()[0].upper())
-
     engines = {runtime.engine, runtime.seen_engine}  # the seen-set's own on PostgreSQL
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
+    with contextlib.ExitStack() as stack:
+        traces = [stack.enter_context(DriverStatements(engine)) for engine in engines]
         body, headers = _signed_command(wall, "list")
         assert call_wsgi(wsgi, body, headers).status == 200
         assert call_wsgi(wsgi, body, headers).body == b""
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
+    statements = [s.split()[0].upper() for trace in traces for s in trace.sent if "seen_requests" in s]
     assert statements == ["INSERT", "INSERT"], statements

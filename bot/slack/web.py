@@ -104,8 +104,8 @@ class SeenSet:
             raise OperationalError("seen-set", {}, ConnectionError("the database is known to be unavailable"))
         expires_at = dt.datetime.fromtimestamp(timestamp + SIGNING_WINDOW, dt.UTC)
         try:
-            with db.deadline(self.runtime.request_timeout), db.autocommit(self.runtime.seen_engine) as conn:
-                first = seen_requests.first_sight(session=conn, key=key, expires_at=expires_at)
+            with db.deadline(self.runtime.request_timeout):
+                first = seen_requests.first_sight(self.runtime.seen_engine, key=key, expires_at=expires_at)
         except Exception as exc:
             if is_database_unavailable(exc):
                 self.runtime.health.failed("the seen-set", exc)  # logged once per outage, not per request
