@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
@@ -83,6 +84,9 @@ class Timeouts:
       times as long (tcp_user_timeout): a dead peer or a cut network is noticed by both ends.
     - `request`: what one Slack request's unit of work may spend waiting for the database in all (`deadline`),
       connecting and COMMIT included.
+    - `ping_after_idle`: a pooled connection that has been idle this long is pinged before it is given out, and
+      replaced if the server has gone from under it (a restart, a failover); one used more recently is given out
+      as it is (see `_ping_when_idle`).
     """
 
     connect: int = 2
@@ -90,6 +94,7 @@ class Timeouts:
     idle_in_transaction: float = 60.0
     keepalive: int = 10
     request: float = 2.0
+    ping_after_idle: float = 1.0
 
     GRACE = 5.0
 
@@ -196,8 +201,8 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, flush_each_commit
 
         return engine
     timeouts = timeouts or Timeouts()
-    if kwargs.get("poolclass") is None:
-        kwargs.setdefault("pool_pre_ping", True)
+    pooled = kwargs.get("poolclass") is None
+    if pooled:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_timeout", timeouts.request)  # a request does not queue for a connection longer
@@ -211,6 +216,8 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, flush_each_commit
         connect_args["options"] += f" {given if isinstance(given, str) else ' '.join(given)}"
     connect_args.update(kwargs.pop("connect_args", {}))
     engine = create_engine(url, connect_args=connect_args, **kwargs)
+    if pooled and not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, timeouts.ping_after_idle)
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         connection_class = _postgresql_connection_class(timeouts)
 
@@ -228,6 +235,33 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, flush_each_commit
                 _spend(time.monotonic() - started)
 
     return engine
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    """Ping a pooled connection before giving it out if it has been idle `after` seconds or more, as SQLAlchemy's
+    pool_pre_ping does before every checkout: a connection the server dropped while it sat in the pool (a restart,
+    a failover, an idle timeout on the way) is replaced (DisconnectionError makes the pool connect afresh) instead
+    of failing the request that gets it. A connection used within the last `after` seconds was answering then, so
+    it goes out as it is: under load each request checks out two connections, and a ping each was a round trip
+    and about a tenth of a command's CPU. A server that goes away in that moment fails the statement instead,
+    which the request answers as "temporarily unavailable", and SQLAlchemy replaces the connection."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_from = record.info.get("idle_from")
+        if idle_from is None or time.monotonic() - idle_from < after:  # new, or used a moment ago
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except dbapi_error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError("the connection was dropped while idle in the pool") from exc
+            raise
 
 
 SEEN_POOL_SIZE = 4  # connections the HTTP gate keeps for the seen-set's insert (each holds one for one statement)

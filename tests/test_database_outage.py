@@ -18,8 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from store import db
 from tests.support.databases import backends, db_rows, make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import changed_tables, consistency_problems, table_counts, wait_for_orphaned_writes
@@ -146,3 +149,38 @@ def test_a_database_that_stops_answering(backend: str, fake_slack: FakeSlack, tm
     assert len(errors) == 2, errors
     assert errors[0].startswith("database unavailable") and errors[1].startswith("database available again"), errors
     database.drop()
+
+
+@pytest.mark.parametrize("backend", [b for b in backends() if b == "postgresql"])
+def test_a_connection_dropped_while_idle_in_the_pool(backend: str, tmp_path: Path):
+    """The server drops a pooled connection while it sits idle (as a restart or a failover would). Once it has been
+    idle `ping_after_idle` seconds it is pinged at checkout and replaced, so the request that gets it never sees
+    the loss; one used more recently than that goes out unpinged, its statement fails as a lost connection (the
+    "temporarily unavailable" a request answers), and the next checkout has a new one."""
+    database = make_database(backend, tmp_path)
+    admin = create_engine(database.url, isolation_level="AUTOCOMMIT")
+    try:
+        for ping_after_idle, replaced_unseen in ((0.0, True), (3600.0, False)):
+            engine = db.make_engine(database.url, timeouts=db.Timeouts(ping_after_idle=ping_after_idle),
+                                    pool_size=1, max_overflow=0)
+            try:
+                with engine.connect() as conn:
+                    first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                with admin.connect() as conn:  # the server ends it while it is idle in the pool
+                    assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(first)})").scalar()
+                gone = f"SELECT 1 FROM pg_stat_activity WHERE pid = {int(first)}"
+                wait_until(lambda sql=gone: not db_rows(database.url, sql), what="the dropped connection gone")
+                if replaced_unseen:
+                    with engine.connect() as conn:
+                        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first
+                else:
+                    with pytest.raises(OperationalError) as lost, engine.connect() as conn:
+                        conn.exec_driver_sql("SELECT 1")
+                    assert lost.value.connection_invalidated
+                    with engine.connect() as conn:
+                        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first
+            finally:
+                engine.dispose()
+    finally:
+        admin.dispose()
+        database.drop()
