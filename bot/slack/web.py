@@ -21,9 +21,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot.clock import Clock, SystemClock
 from bot.runtime import Runtime, is_database_unavailable, unavailable_outcome
-from bot.slack.listeners.commands import ack_payload
+from bot.slack.listeners.commands import ack_payload, answer_command
 from bot.web.app import ANSWER_PREFIX, WEB_PREFIX, create_web_app
 from bot.slack.payloads import BadBody, Parsed, read_body
+from handlers.router import SLASH_COMMANDS
 from store import db, seen_requests
 
 log = logging.getLogger("lspbot.web")
@@ -135,9 +136,12 @@ def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Call
     A request to /slack/events passes one gate before Bolt sees it, in this order: the size (413), Slack's
     signature (401; the only check of it: Bolt's own is off), UTF-8 (400), the body's shape (400, see
     bot/slack/payloads.py), then the seen-set: an Events API retry (`X-Slack-Retry-Num`) or a request seen
-    before is acknowledged with an empty 200 and not run again. `clock` is the wall clock of the signing
-    window and the seen-set's expiry (the real one unless a test sets it)."""
+    before is acknowledged with an empty 200 and not run again. One of our slash commands is then answered by
+    the gate itself, with the function Bolt's command listener runs (Socket Mode's path); everything else goes on
+    to Bolt. `clock` is the wall clock of the signing window and the seen-set's expiry (the real one unless a
+    test sets it)."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
+    after_ack = app.listener_runner.listener_executor  # what the app's listeners run after their ack
     pages = create_web_app(runtime)
     clock = clock or SystemClock()
     verifier = make_verifier(runtime.settings.slack_signing_secret or "", clock)
@@ -195,6 +199,10 @@ def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Call
             if not first:
                 log.info("a %s seen before acknowledged and not run again", parsed.kind or "request")
                 return respond(start_response, "200 OK", None, (("X-Slack-No-Retry", "1"),))
+        if parsed.kind == "slash_command" and parsed.body["command"] in SLASH_COMMANDS and "ssl_check" not in parsed.body:
+            # Answered here, by the listener's own function: Bolt would only find that listener again (its
+            # middleware, its matching, a client and the listener's arguments built for this request).
+            return respond(start_response, "200 OK", answer_command(runtime, slack.app.client, after_ack, parsed.body))
         data = parsed.raw.encode()
         environ["wsgi.input"] = io.BytesIO(data)
         environ["CONTENT_LENGTH"] = str(len(data))

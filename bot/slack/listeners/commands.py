@@ -50,28 +50,36 @@ _ANY_OF_OURS = re.compile(r"\A(?:" + "|".join(re.escape(name) for name in SLASH_
 
 def _listener(runtime: Runtime, after_ack: Executor):
     def on_command(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = body.get("user_id", "")
-        outcome = run_command(
-            runtime,
-            body["command"],
-            user_id=user_id,
-            channel_id=body.get("channel_id"),
-            text=slack_unescape(body.get("text", "")),  # as typed: Slack escapes &, < and >
-            user_name=body.get("user_name"),
-        )
-        opened = outcome.ok and outcome.open_modal is not None and open_modal(
-            runtime, client, body.get("trigger_id"), outcome.open_modal) is not None
-        if opened:
+        payload = answer_command(runtime, client, after_ack, body)
+        if payload is None:
             ack()
         else:
-            ack(**ack_payload(outcome))
-        documents = outcome.documents if outcome.ok and not opened else []
-        later = outcome.later if outcome.ok and not opened else []
-        if documents or later or (user_id and known_timezone(runtime, user_id) is None):
-            after_ack.submit(_logged(_after_command), runtime, client, user_id, documents, later,
-                             body.get("channel_id"))
+            ack(**payload)
 
     return on_command
+
+
+def answer_command(runtime: Runtime, client: WebClient, after_ack: Executor,
+                   body: dict[str, Any]) -> dict[str, Any] | None:
+    """Run one of our slash commands from Slack's body: the ack's body (None for an empty ack: the command's form
+    was opened), with what follows the ack handed to `after_ack`. Bolt's listener runs it (Socket Mode), and so
+    does the HTTP gate in front of Bolt (bot/slack/web.py), which has checked the request already."""
+    user_id = body.get("user_id", "")
+    outcome = run_command(
+        runtime,
+        body["command"],
+        user_id=user_id,
+        channel_id=body.get("channel_id"),
+        text=slack_unescape(body.get("text", "")),  # as typed: Slack escapes &, < and >
+        user_name=body.get("user_name"),
+    )
+    opened = outcome.ok and outcome.open_modal is not None and open_modal(
+        runtime, client, body.get("trigger_id"), outcome.open_modal) is not None
+    documents = outcome.documents if outcome.ok and not opened else []
+    later = outcome.later if outcome.ok and not opened else []
+    if documents or later or (user_id and known_timezone(runtime, user_id) is None):
+        after_ack.submit(_logged(_after_command), runtime, client, user_id, documents, later, body.get("channel_id"))
+    return None if opened else ack_payload(outcome)
 
 
 def _after_command(runtime: Runtime, client: WebClient, user_id: str, documents: list[Document],
