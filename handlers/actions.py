@@ -25,7 +25,7 @@ from handlers.parsing import (
 )
 from store import actions as action_store
 from store.actions import ActionLine
-from store import audit, boards, meetings
+from store import audit, boards
 from store import emails as email_store
 from store import reminder_log
 from store.models import Action, ActionStatus, Board, Member
@@ -223,6 +223,9 @@ def handle_owner_chosen(req: Request) -> Reply:
     return create_action(req, actor, board, text=check_text(text, "action text"), owner=owner, due=due)
 
 
+RAISED_AT_MEETING_WITHIN = dt.timedelta(days=14)  # an action added this soon after a meeting arose from it
+
+
 def create_action(
     req: Request,
     actor: Actor,
@@ -236,17 +239,14 @@ def create_action(
     meeting_item_id: int | None = None,
 ) -> Reply:
     """Store an action, tell a different owner, and confirm back. Shared by the command and the modal. While the
-    board's meeting is open, an action with no meeting of its own arose from it (see `meeting_origin`)."""
+    board's meeting is open, an action with no meeting of its own arose from it (see `meeting_origin`); with none
+    open, from the meeting held in the last fortnight, if there was one (raised at it or straight after)."""
     creator = access.require_member(actor)
     today = _today(req, board)
     if meeting_id is None:
-        origin = meeting_origin(req.session, board)
+        origin = meeting_origin(req.session, board, recent=(today - RAISED_AT_MEETING_WITHIN, today))
         if origin is not None:
             meeting_id, meeting_item_id = origin
-    if meeting_id is None:
-        last = meetings.previous_meeting(session=req.session, board_id=board.id, before=today + dt.timedelta(days=1))
-        if last is not None and (today - last.date).days <= 14:
-            meeting_id = last.id  # raised at (or straight after) the last meeting
     action = action_store.create(
         session=req.session,
         board=board,
@@ -259,8 +259,6 @@ def create_action(
         source_permalink=permalink,
         meeting_item_id=meeting_item_id,
     )
-    action.owner = owner
-    action.board = board
     _audit(req, action, "create", None)
     _notify_owner(req, action, "slack/action_assigned.json.j2", {"reason": "assigned"})
     return Reply("slack/action_added.json.j2", {"action": describe(action, today), "by": req.user_id,
@@ -414,12 +412,9 @@ def handle_action_done(req: Request) -> Reply:
 
 def close_action(req: Request, actor: Actor, action: Action, status: ActionStatus, note: str) -> Reply:
     before = audit.snapshot(action, _SNAPSHOT)
-    action.status = status
-    action.closed_at = req.now()
     kind = "done" if status == ActionStatus.DONE else "dropped"
-    action_store.add_update(
-        session=req.session, action=action, author=_author(req, actor), note=note, kind=kind, now=req.now()
-    )
+    action_store.add_update(session=req.session, action=action, author=_author(req, actor), note=note, kind=kind,
+                            now=req.now(), changes={"status": status, "closed_at": req.now()})
     _audit(req, action, kind, before)
     _notify_owner(req, action, "slack/action_changed.json.j2", {"change": kind, "note": note})
     # The owner's reminders that list it lose its buttons now, not when someone next clicks one (a reminder's
@@ -450,11 +445,8 @@ def handle_action_reopen(req: Request) -> Reply:
         raise Conflict(f"#{action.ref} was reopened{who}{when}, so nothing has changed." if who
                        else f"#{action.ref} is already open.", title="Already open")
     before = audit.snapshot(action, _SNAPSHOT)
-    action.status = ActionStatus.OPEN
-    action.closed_at = None
-    action_store.add_update(
-        session=req.session, action=action, author=_author(req, actor), note=note, kind="reopened", now=req.now()
-    )
+    action_store.add_update(session=req.session, action=action, author=_author(req, actor), note=note,
+                            kind="reopened", now=req.now(), changes={"status": ActionStatus.OPEN, "closed_at": None})
     _audit(req, action, "reopen", before)
     return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
                                                       "change": "reopened", "note": note})
@@ -524,7 +516,6 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
                        title="Nothing to change")
     before = audit.snapshot(action, _SNAPSHOT)
     old = action.due_date
-    action.due_date = due
     action_store.add_update(
         session=req.session,
         action=action,
@@ -532,6 +523,7 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
         note=f"Due date changed from {old:%-d %b %Y} to {due:%-d %b %Y}" if old else f"Due date set to {due:%-d %b %Y}",
         kind="redated",
         now=req.now(),
+        changes={"due_date": due},
     )
     _audit(req, action, "redate", before)
     _notify_owner(req, action, "slack/action_changed.json.j2", {"change": "redated", "note": ""})

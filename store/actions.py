@@ -4,32 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from store import boards, db
+from store import boards, db, rows
 from store.models import ACTION_LIST_DUE, Action, ActionStatus, ActionUpdate, Board, Member, Membership, Organisation
 
 
+_LOADED = (joinedload(Action.owner), joinedload(Action.board))
+_BY_REF = (Action.board_id == bindparam("board"), Action.ref == bindparam("ref"))
+_BY_ID = (Action.id == bindparam("action"),)
+# Built once. To be changed, an action is locked as it is read, alone: on PostgreSQL a statement that waited for
+# the lock reads the row as the change before it left it (it re-reads the locked row, and would not re-read a row
+# of another table joined to it), and the identity map's object is overwritten with it. Its owner and board come
+# from the identity map, where the command's board and the sender usually are already (else one query each).
+_READ_BY_REF = db.fresh(select(Action).options(*_LOADED).where(*_BY_REF))
+_LOCK_BY_REF = db.fresh(select(Action).where(*_BY_REF).with_for_update())
+_LOCK_BY_ID = db.fresh(select(Action).where(*_BY_ID).with_for_update())
+
+
 def get_by_ref(*, session: Session, board_id: int, ref: int, for_update: bool = False) -> Action | None:
-    """The board's action #ref (owner and board loaded); `for_update`: locked until commit, to decide a change on
-    (see `db.lock_rows`)."""
-    where = (Action.board_id == board_id, Action.ref == ref)
-    if for_update:
-        db.lock_rows(session, Action, *where)
-    return session.scalar(db.fresh(select(Action).options(joinedload(Action.owner), joinedload(Action.board))
-                                   .where(*where)))
+    """The board's action #ref (owner and board loaded, or at hand); `for_update`: locked until commit, to decide a
+    change on."""
+    return session.scalar(_LOCK_BY_REF if for_update else _READ_BY_REF, {"board": board_id, "ref": ref})
 
 
 def get_for_update(*, session: Session, action_id: int) -> Action | None:
-    """An action (owner and board loaded), locked until commit to decide a change on (see `db.lock_rows`)."""
-    db.lock_rows(session, Action, Action.id == action_id)
-    return session.scalar(db.fresh(select(Action).options(joinedload(Action.owner), joinedload(Action.board))
-                                   .where(Action.id == action_id)))
+    """An action (owner and board at hand), locked until commit to decide a change on."""
+    return session.scalar(_LOCK_BY_ID, {"action": action_id})
 
 
 def last_change(*, session: Session, action_id: int, kinds: Sequence[str]) -> ActionUpdate | None:
@@ -54,34 +60,37 @@ def create(
     source_permalink: str | None = None,
     meeting_item_id: int | None = None,
 ) -> Action:
-    ref = boards.take_action_ref(session=session, board_id=board.id)
-    action = Action(
-        board_id=board.id,
-        ref=ref,
-        text=text,
-        owner_id=owner.id,
-        due_date=due_date,
-        status=ActionStatus.OPEN,
-        meeting_id=meeting_id,
-        meeting_item_id=meeting_item_id,
-        created_by_id=created_by.id,
-        created_at=now,
-        updated_at=now,
-        source_permalink=source_permalink,
-    )
-    session.add(action)
-    session.flush()
-    return action
+    """Record a new action with the board's next number; the action comes back in the session as loaded, its
+    board and owner with it (see `store.rows`)."""
+    ref = boards.take_action_ref(session=session, board=board)
+    return rows.insert_loaded(session, Action, {
+        "board_id": board.id,
+        "ref": ref,
+        "text": text,
+        "owner_id": owner.id,
+        "due_date": due_date,
+        "status": ActionStatus.OPEN,
+        "meeting_id": meeting_id,
+        "meeting_item_id": meeting_item_id,
+        "created_by_id": created_by.id,
+        "created_at": now,
+        "updated_at": now,
+        "closed_at": None,
+        "source_permalink": source_permalink,
+    }, related={"board": board, "owner": owner, "created_by": created_by})
 
 
-def add_update(
-    *, session: Session, action: Action, author: Member, note: str, kind: str, now: dt.datetime
-) -> ActionUpdate:
-    entry = ActionUpdate(action_id=action.id, author_id=author.id, note=note, kind=kind, created_at=now)
-    session.add(entry)
-    action.updated_at = now
-    session.flush()
-    return entry
+_ADD_UPDATE = insert(ActionUpdate)  # Core, built once: an entry is never read back where it is written
+
+
+def add_update(*, session: Session, action: Action, author: Member, note: str, kind: str, now: dt.datetime,
+               changes: Mapping[str, Any] | None = None) -> None:
+    """Write an entry in the action's history and the change it records: the action's `changes` (columns by name:
+    its status and closed date, or its due date) and its `updated_at`, in one UPDATE, and the entry in one INSERT, both Core; the
+    action's object is kept in step (see `store.rows`)."""
+    rows.update_loaded(session, action, {**(changes or {}), "updated_at": now})
+    session.connection().execute(_ADD_UPDATE, {"action_id": action.id, "author_id": author.id, "note": note,
+                                               "kind": kind, "created_at": now})
 
 
 def history(*, session: Session, action_id: int, limit: int = 20) -> list[ActionUpdate]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store.models import (
     AgendaProposal,
@@ -70,13 +71,19 @@ def create(*, session: Session, name: str, channel_id: str, timezone: str, now: 
     return board
 
 
+# Built once, and run on the unit of work's connection (as Core): through the session, the ORM's handling of an
+# UPDATE cost several times the statement.
 _TAKE_REF = (update(Board).where(Board.id == bindparam("board")).values(next_action_ref=Board.next_action_ref + 1)
              .returning(Board.next_action_ref))
 
 
-def take_action_ref(*, session: Session, board_id: int) -> int:
-    """Reserve the board's next action number atomically (safe across replicas)."""
-    return session.execute(_TAKE_REF, {"board": board_id}).scalar_one() - 1
+def take_action_ref(*, session: Session, board: Board) -> int:
+    """Reserve the board's next action number atomically (safe across replicas): one UPDATE … RETURNING, which on
+    PostgreSQL holds the board's row until the commit, so two replicas taking numbers at once get one each. The
+    board's object shows the new count, as the database has it."""
+    following = session.connection().execute(_TAKE_REF, {"board": board.id}).scalar_one()
+    set_committed_value(board, "next_action_ref", following)
+    return following - 1
 
 
 def get_or_create_organisation(*, session: Session, board_id: int, name: str) -> Organisation:

@@ -4,21 +4,57 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store import db, outbox
-from store.models import (Attendance, AttendanceReply, Declaration, MeetingItem, MeetingNote, MeetingRecord,
-                          PlanItem)
+from store.models import (Attendance, AttendanceReply, Declaration, Meeting, MeetingItem, MeetingNote,
+                          MeetingRecord, PlanItem)
 
 
 def open_record(*, session: Session, board_id: int) -> MeetingRecord | None:
     """The board's meeting open now, if one is (there is at most one)."""
     return session.scalar(select(MeetingRecord).where(MeetingRecord.board_id == board_id,
                                                       MeetingRecord.closed_at.is_(None)))
+
+
+class Origin(NamedTuple):
+    """What an action recorded now arose from (see `origin`)."""
+
+    open_meeting_id: int | None  # the board's meeting open now, if one is
+    item_id: int | None  # its item named, else the one last touched (none before any)
+    recent_meeting_id: int | None  # the latest meeting held in the days asked about, if asked and there was one
+
+
+_OPEN = (MeetingRecord.board_id == bindparam("board")) & MeetingRecord.closed_at.is_(None)
+_OPEN_MEETING = select(MeetingRecord.meeting_id).where(_OPEN).scalar_subquery()
+_OPEN_ITEM = (select(MeetingItem.id).join(MeetingRecord, MeetingRecord.meeting_id == MeetingItem.meeting_id)
+              .where(_OPEN, MeetingItem.number == func.coalesce(bindparam("number", type_=Integer),
+                                                                MeetingRecord.last_item))
+              .scalar_subquery())
+_RECENT = (select(Meeting.id).where(Meeting.board_id == bindparam("board"), Meeting.date >= bindparam("since"),
+                                    Meeting.date <= bindparam("until"))
+           .order_by(Meeting.date.desc()).limit(1).scalar_subquery())
+# Built once, and one statement whatever is asked: each lookup of its own cost a round trip, and building it more
+# than the database's work.
+_ORIGIN = select(_OPEN_MEETING, _OPEN_ITEM)
+_ORIGIN_OR_RECENT = select(_OPEN_MEETING, _OPEN_ITEM, _RECENT)
+
+
+def origin(*, session: Session, board_id: int, number: int | None = None,
+           recent: tuple[dt.date, dt.date] | None = None) -> Origin:
+    """The board's meeting open now and its item `number` (else the item last given an outcome, a note or a
+    declaration), and, with `recent` (first and last day), the latest meeting held on those days: in one
+    statement."""
+    params = {"board": board_id, "number": number}
+    if recent is None:
+        meeting_id, item_id = session.connection().execute(_ORIGIN, params).one()
+        return Origin(meeting_id, item_id, None)
+    since, until = recent
+    return Origin(*session.connection().execute(_ORIGIN_OR_RECENT, {**params, "since": since, "until": until}).one())
 
 
 def record_of(*, session: Session, meeting_id: int) -> MeetingRecord | None:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from store.db import insert_rows, upsert_insert
@@ -64,15 +64,19 @@ def log_reminder(*, session: Session, key: str, board_id: int, kind: str, occasi
     return session.execute(stmt.returning(ReminderLog.id)).first() is not None
 
 
+# Built once (closing an action by command runs it): building it cost more than the database running it.
+_DELIVERED = (select(OutboxMessage.key, OutboxMessage.slack_channel, OutboxMessage.slack_ts)
+              .join(ReminderAction, ReminderAction.message_key == OutboxMessage.key)
+              .where(ReminderAction.action_id == bindparam("action"), OutboxMessage.status == OutboxStatus.SENT,
+                     OutboxMessage.slack_channel.is_not(None), OutboxMessage.slack_ts.is_not(None))
+              .order_by(OutboxMessage.id.desc()).limit(bindparam("limit")))
+
+
 def delivered_reminders_of(*, session: Session, action_id: int, limit: int = 10) -> list[DeliveredReminder]:
     """The reminder DMs that listed the action and that Slack has taken, newest first (at most `limit`), so
     closing it by command can redraw them without its buttons."""
-    return [DeliveredReminder(key, cast(str, channel), cast(str, ts)) for key, channel, ts in session.execute(
-        select(OutboxMessage.key, OutboxMessage.slack_channel, OutboxMessage.slack_ts)
-        .join(ReminderAction, ReminderAction.message_key == OutboxMessage.key)
-        .where(ReminderAction.action_id == action_id, OutboxMessage.status == OutboxStatus.SENT,
-               OutboxMessage.slack_channel.is_not(None), OutboxMessage.slack_ts.is_not(None))
-        .order_by(OutboxMessage.id.desc()).limit(limit))]
+    return [DeliveredReminder(key, cast(str, channel), cast(str, ts)) for key, channel, ts in
+            session.connection().execute(_DELIVERED, {"action": action_id, "limit": limit})]
 
 
 def actions_in_message(*, session: Session, message_key: str) -> list[int]:

@@ -204,6 +204,22 @@ def test_actions_raised_at_the_meeting_know_their_item(secretary: Caller, sessio
     refused(secretary, "add Something item:42", InvalidInput, "There is no item 42", command="/action")
 
 
+def test_an_action_added_in_the_fortnight_after_a_meeting_arose_from_it(session: Session):
+    """With no meeting open, an action added on a meeting's day or in the 14 days after it arose from it; one added
+    before it, or from the 15th day on, from none."""
+    july = session.scalar(select(Meeting.id).where(Meeting.date == dt.date(2019, 7, 16)))
+
+    def added(day: dt.date, text: str) -> int | None:
+        at = FixedClock(dt.datetime.combine(day, dt.time(12), LONDON))
+        Caller(session, at, RecordingNotifier(), SECRETARY, CHANNEL)("/action", f"add {text}")
+        return session.scalar(select(Action.meeting_id).where(Action.text == text))
+
+    assert added(dt.date(2019, 7, 15), "The day before") is None
+    assert added(dt.date(2019, 7, 16), "On the day") == july
+    assert added(dt.date(2019, 7, 30), "Fourteen days after") == july
+    assert added(dt.date(2019, 7, 31), "Fifteen days after") is None
+
+
 def test_end_carries_deferred_and_unreached_items_to_the_next_meeting(secretary: Caller, session: Session):
     secretary("/meeting", "start")
     secretary("/meeting", "item 4 agreed")

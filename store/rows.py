@@ -1,0 +1,59 @@
+"""Rows written with Core on a unit of work's connection, their ORM objects kept in step with them.
+
+A flush costs several times the statement it sends (a command that adds one row and changes another spent more
+on its two flushes than on everything else it did in the database). Where a handler goes on to read what it
+wrote (an action it confirms, a history entry), the row is written with one Core statement and the object is
+put into the session as if it had been loaded: the identity map holds it, clean, with the values the database
+has, so nothing is flushed for it again and later reads in the unit of work see it as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Insert, Table, Update, bindparam, insert, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+Model = TypeVar("Model")
+
+TARGET = "row_id"  # the bound parameter naming the row `update_loaded` writes
+
+
+@functools.cache
+def _insert(table: Table) -> Insert:
+    """An INSERT returning every column (its id and any default the database filled in), built once a table."""
+    return insert(table).returning(*table.c)
+
+
+@functools.cache
+def _update(table: Table) -> Update:
+    """An UPDATE of one row by id, built once a table; its SET clause is the parameters given with it."""
+    return update(table).where(table.c.id == bindparam(TARGET))
+
+
+def insert_loaded(session: Session, model: type[Model], values: Mapping[str, Any],
+                  related: Mapping[str, Any] | None = None) -> Model:
+    """Insert a row of `model` (`values` by column) with one Core INSERT … RETURNING on the session's connection,
+    and the object for it into the session, persistent and clean, as a query would have loaded it. `related`:
+    many-to-one relationships to set on it as loaded (the board and owner of a new action, already in the
+    session), so reading them asks nothing of the database."""
+    table = model.__table__  # type: ignore[attr-defined]
+    row = session.connection().execute(_insert(table), dict(values)).one()
+    obj = model(**row._mapping)
+    make_transient_to_detached(obj)  # its values are now the loaded state, not changes to flush
+    session.add(obj)
+    for name, value in (related or {}).items():
+        set_committed_value(obj, name, value)
+    return obj
+
+
+def update_loaded(session: Session, obj: Any, values: Mapping[str, Any]) -> None:
+    """Write columns of an object's row (`values` by column) with one Core UPDATE on the session's connection, and
+    the same values into the object as loaded, so it is not flushed for them. A change already pending on another
+    of its columns is left to the flush."""
+    session.connection().execute(_update(obj.__table__), {TARGET: obj.id, **values})
+    for name, value in values.items():
+        set_committed_value(obj, name, value)

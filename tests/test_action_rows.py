@@ -1,0 +1,80 @@
+"""An action's rows written with Core (store.rows): a new action and a change to one come back in the session as a
+query would load them, clean, so nothing is flushed for them again and later reads see the database's values. On
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from store import actions as action_store
+from store import boards
+from store.models import Action, ActionStatus, ActionUpdate, Board
+from tests.support.databases import backends
+from tests.support.direct import Caller, seeded_sessions, unit_of_work
+from tests.support.settings import ADMIN
+
+CHANNEL = "CROWS01"
+CHAIR = "URCHAIR"
+NOW = dt.datetime(2019, 7, 16, 8, 30, tzinfo=dt.UTC)
+
+
+def _seed(caller: Caller) -> None:
+    caller.as_user(ADMIN, CHANNEL)("/lsp", f'board create "Rows Board" chair:<@{CHAIR}|chair> org:"LB Ealing"')
+
+
+@pytest.fixture(scope="module", params=backends())
+def sessions(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
+    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="rows")
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    yield from unit_of_work(sessions)
+
+
+def columns(obj: object) -> dict[str, object]:
+    return {c.key: getattr(obj, c.key) for c in Action.__table__.c}
+
+
+def loaded(session: Session, action_id: int) -> dict[str, object]:
+    """The action's columns as the database has them, read past the identity map."""
+    return dict(session.execute(select(*Action.__table__.c).where(Action.__table__.c.id == action_id)).one()._mapping)
+
+
+def test_a_new_action_is_in_the_session_as_loaded(session: Session):
+    board = session.scalars(select(Board)).one()
+    chair = boards.get_member(session=session, slack_user_id=CHAIR)
+    numbered = board.next_action_ref
+    action = action_store.create(session=session, board=board, text="Draft the protocol", owner=chair,
+                                 created_by=chair, due_date=dt.date(2019, 7, 19), now=NOW)
+    assert action.ref == numbered and board.next_action_ref == numbered + 1
+    assert session.get(Action, action.id) is action and not session.dirty and not session.new
+    assert columns(action) == loaded(session, action.id)
+    assert action.status == ActionStatus.OPEN and action.closed_at is None and action.created_at == NOW
+    assert (action.owner, action.board, action.created_by) == (chair, board, chair)
+    session.expire(board)
+    assert board.next_action_ref == numbered + 1  # as the database has it
+
+
+def test_a_change_is_written_and_the_action_kept_in_step(session: Session):
+    board = session.scalars(select(Board)).one()
+    chair = boards.get_member(session=session, slack_user_id=CHAIR)
+    action = action_store.create(session=session, board=board, text="Map the hubs", owner=chair, created_by=chair,
+                                 due_date=None, now=NOW)
+    action.text = "Map the community hubs"  # a change of its own, left to the flush
+    later = NOW + dt.timedelta(hours=2)
+    action_store.add_update(session=session, action=action, author=chair, note="Sent", kind="done", now=later,
+                            changes={"status": ActionStatus.DONE, "closed_at": later})
+    assert (action.status, action.closed_at, action.updated_at) == (ActionStatus.DONE, later, later)
+    assert list(session.dirty) == [action]  # for its text alone
+    session.flush()
+    assert columns(action) == loaded(session, action.id)
+    assert loaded(session, action.id)["text"] == "Map the community hubs"
+    entry = session.scalars(select(ActionUpdate).where(ActionUpdate.action_id == action.id)).one()
+    assert (entry.kind, entry.note, entry.author_id, entry.created_at) == ("done", "Sent", chair.id, later)
