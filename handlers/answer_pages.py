@@ -114,8 +114,9 @@ def action_page(req: Request, passed: AnswerPass, member: Member) -> AnswerPage:
 
 def update_page(req: Request, passed: AnswerPass, member: Member) -> AnswerPage:
     board = _board(req, passed)
-    member = access.require_member(access.actor_for(req, board))
-    form = updates.open_update_modal(req, board, member).data
+    actor = access.actor_for(req, board)
+    access.require_member(actor)
+    form = updates.open_update_modal(req, actor).data
     return AnswerPage("answers/update.html.j2", {
         "board_name": board.name, "meeting_date": form["meeting_date"], "organisation": form["organisation"],
         "text": form["initial"]}, board, form["meeting_date"])

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from handlers import access, forms, performance, mentions
-from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.base import Actor, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import next_meeting
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
@@ -17,7 +17,7 @@ from handlers.registry import Command, Who
 from handlers.parsing import parse_id, whole_quoted
 from store import audit, boards, meetings
 from store import updates as update_store
-from store.models import Board, Meeting, Member, Organisation
+from store.models import Board, Meeting, Organisation
 
 MODAL_TEXT = "update_text"  # block_id and action_id of the modal's text box
 
@@ -36,11 +36,12 @@ def _upcoming(req: Request, board: Board) -> Meeting:
     return meeting
 
 
-def _organisation_of(member: Member, board: Board) -> Organisation:
-    organisation = member.organisation_on(board.id)
+def _organisation_of(actor: Actor) -> Organisation:
+    """The organisation a member speaks for on the board: their membership's (which the board's lookup read)."""
+    organisation = actor.membership.organisation if actor.membership is not None else None
     if organisation is None:
         raise InvalidInput(
-            f"Your organisation is not recorded on {board.name}, so I can't tell whose update this is. "
+            f"Your organisation is not recorded on {actor.board.name}, so I can't tell whose update this is. "
             "Ask the chair or secretariat to set it with `/lsp member add @you org:\"Your organisation\"`."
         )
     return organisation
@@ -52,16 +53,17 @@ def _organisation_of(member: Member, board: Board) -> Organisation:
 def handle_update_submit(req: Request) -> Reply:
     """Store the sender's organisation's update for the next meeting; no text opens the form."""
     body, board = req.rest, req.board
-    member = access.require_member(req.actor)
+    access.require_member(req.actor)
     if not body:
-        return open_update_modal(req, board, member)
+        return open_update_modal(req, req.actor)
     body = mentions.typed_text(req.session, _strip_outer_quotes(body), "update")
-    return submit_update(req, board, member, _upcoming(req, board), body)
+    return submit_update(req, req.actor, _upcoming(req, board), body)
 
 
-def submit_update(req: Request, board: Board, member: Member, meeting: Meeting, text: str) -> Reply:
+def submit_update(req: Request, actor: Actor, meeting: Meeting, text: str) -> Reply:
     """Store an update (the command, the form and the scheduler's button all come here)."""
-    organisation = _organisation_of(member, board)
+    board, member = actor.board, access.require_member(actor)
+    organisation = _organisation_of(actor)
     published = update_store.agenda_published_at(session=req.session, meeting_id=meeting.id)
     late = published is not None and req.now() > published
     entry, previous = update_store.submit(session=req.session, meeting=meeting, organisation=organisation,
@@ -86,11 +88,12 @@ def submit_update(req: Request, board: Board, member: Member, meeting: Meeting, 
 # ---------------------------------------------------------------- the form
 
 
-def open_update_modal(req: Request, board: Board, member: Member, message: tuple[str, str] | None = None) -> Reply:
+def open_update_modal(req: Request, actor: Actor, message: tuple[str, str] | None = None) -> Reply:
     """The partner-update form for the next meeting, prefilled with the organisation's current update.
 
     `message` is the (channel, ts) of the request for updates whose button opened it: updated once it is sent."""
-    organisation = _organisation_of(member, board)
+    board = actor.board
+    organisation = _organisation_of(actor)
     meeting = _upcoming(req, board)
     existing = update_store.current(session=req.session, meeting_id=meeting.id, organisation_id=organisation.id)
     data = {
@@ -107,10 +110,10 @@ def open_update_modal(req: Request, board: Board, member: Member, message: tuple
 
 def handle_update_button(req: Request) -> Reply:
     """The "Send your update" button of a request for updates: its value is the board id."""
-    board = _board_from_value(req, req.values.get("value"))
-    member = access.require_member(access.actor_for(req, board))
+    actor = access.actor_for(req, _board_from_value(req, req.values.get("value")))
+    access.require_member(actor)
     channel, ts = req.values.get("channel_id"), req.values.get("message_ts")
-    return open_update_modal(req, board, member, (channel, ts) if channel and ts else None)
+    return open_update_modal(req, actor, (channel, ts) if channel and ts else None)
 
 
 def _board_from_value(req: Request, value: Any) -> Board:
@@ -125,7 +128,8 @@ def handle_update_modal_submit(req: Request) -> Reply:
     """The form's submission: the same checks as the command; the confirmation goes to the sender's DM."""
     meta = forms.metadata(req)
     board = _board_from_value(req, meta.get("board_id"))
-    member = access.require_member(access.actor_for(req, board))
+    actor = access.actor_for(req, board)
+    access.require_member(actor)
     text = req.values.get(MODAL_TEXT) or ""
     if not text.strip():
         raise InvalidInput("Write your organisation's update.", field=MODAL_TEXT)
@@ -133,7 +137,7 @@ def handle_update_modal_submit(req: Request) -> Reply:
     meeting = req.session.get(Meeting, meta["meeting_id"]) if isinstance(meta.get("meeting_id"), int) else None
     if meeting is None or meeting.board_id != board.id or meeting.date < req.today(board.timezone):
         meeting = _upcoming(req, board)
-    reply = submit_update(req, board, member, meeting, text)
+    reply = submit_update(req, actor, meeting, text)
     req.notify.to_user(req.user_id, reply.template, reply.data)
     if isinstance(meta.get("channel"), str) and isinstance(meta.get("ts"), str) and meta["channel"] and meta["ts"]:
         # The request for updates whose button opened the form now says the update is in.

@@ -86,9 +86,9 @@ def submit_return(
     """Store an item's return for a quarter; the latest wins and the earlier one stays in the history."""
     return store_version(
         session=session, model=QuarterlyReturn, scope={"item_id": item.id, "quarter": quarter}, now=now,
-        parent=(PerformanceItem, item.id), options=(joinedload(QuarterlyReturn.author),),
-        make=lambda _previous: QuarterlyReturn(item_id=item.id, quarter=quarter, rag=rag, commentary=commentary,
-                                               author_id=author.id, submitted_at=now))
+        parent=(PerformanceItem, item.id),
+        make=lambda _previous: {"item_id": item.id, "quarter": quarter, "rag": rag, "commentary": commentary,
+                                "author_id": author.id, "submitted_at": now})
 
 
 def returns_for(*, session: Session, board_id: int, quarters: Sequence[str]) -> dict[tuple[int, str], QuarterlyReturn]:
