@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import CursorResult, and_, case, func, or_, select, update
+from sqlalchemy import Connection, CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store import reach
@@ -316,9 +316,22 @@ def enqueue(
         created_at=now,
         claimed_until=(due or now) + hold if hold else None,
     )
-    stmt = upsert_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    # RETURNING, not rowcount: SQLAlchemy 2.1 reports no rowcount for an INSERT on PostgreSQL.
-    return session.execute(stmt.returning(OutboxMessage.id)).first() is not None
+    connection = session.connection()
+    return connection.execute(_enqueue_statement(connection), values).first() is not None
+
+
+_ENQUEUE: dict[str, Any] = {}  # by dialect
+
+
+def _enqueue_statement(connection: Connection) -> Any:
+    """The INSERT of one message that skips a key queued before, built once for the connection's dialect and run
+    on it as Core (building it, and the ORM's handling of it, cost several times the statement). RETURNING, not
+    rowcount, says whether it went in: SQLAlchemy 2.1 reports no rowcount for an INSERT on PostgreSQL."""
+    name = connection.dialect.name
+    if name not in _ENQUEUE:
+        _ENQUEUE[name] = (upsert_insert(connection, OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+                          .returning(OutboxMessage.id))
+    return _ENQUEUE[name]
 
 
 def enqueue_many(*, session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime,
