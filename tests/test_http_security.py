@@ -20,14 +20,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from bench.bench_body_limit import send_oversized
 from bot.clock import FixedClock
 from bot.runtime import Runtime
 from bot.slack.api import make_client
 from bot.slack.app import create_app
-from bot.slack.web import make_wsgi
+from bot.slack.web import PURGE_AT_MOST, PURGE_EVERY, SeenSet, make_wsgi
 from store import db
 from store.models import SeenRequest
 from tests.support.bolt import Inline, call_wsgi
@@ -444,3 +444,41 @@ def test_a_request_costs_one_statement_on_the_seen_set(runtime: Runtime, gate):
         assert call_wsgi(wsgi, body, headers).body == b""
     statements = [s.split()[0].upper() for trace in traces for s in trace.sent if "seen_requests" in s]
     assert statements == ["INSERT", "INSERT"], statements
+
+
+class CountingInline(Inline):
+    """Runs submitted work at once, counting it."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_busy_process_purges_as_fast_as_it_records(runtime: Runtime):
+    """A purge deletes PURGE_AT_MOST expired keys, or twice what the process recorded since its last purge if that
+    is more, so a process taking more than PURGE_AT_MOST / PURGE_EVERY requests a second does not leave the table
+    growing; it runs on the background executor it is given, not in the request."""
+    wall = FixedClock(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))
+    background = CountingInline()
+    seen = SeenSet(runtime, wall, background=background)
+    stamp = int(wall.now().timestamp())
+    assert seen.first_time("first", stamp) and background.submitted == 1  # a process's first request purges
+    expired = wall.now() - dt.timedelta(seconds=1)
+    with db.session_scope(runtime.sessions) as session:
+        session.execute(insert(SeenRequest), [{"key": f"old-{n}", "expires_at": expired} for n in range(6000)])
+    recorded = 2500
+    for n in range(recorded - 1):
+        assert seen.first_time(f"new-{n}", stamp)
+    assert background.submitted == 1, "purged again within PURGE_EVERY seconds"
+    wall.advance(dt.timedelta(seconds=PURGE_EVERY))
+    assert seen.first_time("the purging one", int(wall.now().timestamp()))
+    assert background.submitted == 2
+    with db.read_scope(runtime.sessions) as session:
+        left = session.scalar(select(func.count()).select_from(SeenRequest).where(SeenRequest.key.like("old-%")))
+        live = session.scalar(select(func.count()).select_from(SeenRequest).where(SeenRequest.key.notlike("old-%")))
+    assert 2 * recorded > PURGE_AT_MOST
+    assert left == 6000 - 2 * recorded, "the purge deleted PURGE_AT_MOST, not twice what was recorded"
+    assert live == recorded + 1, "a key whose signing window is open was deleted"
