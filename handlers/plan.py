@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from handlers.base import (
     InvalidInput,
@@ -29,7 +28,8 @@ from handlers.parsing import Parsed, refuse_stray
 from handlers.zones import time_label, viewer_zone
 from store import audit, meetings
 from store import plan as plan_store
-from store.models import Board, ItemKind, Meeting, Member, PlanItem
+from store.meetings import MeetingLine
+from store.models import Board, ItemKind, Meeting, PlanItem
 from store.quarters import is_year
 
 OPTIONS = ("board", "venue", "host", "theme", "time", "lead", "kind", "author", "every", "from", "duration")
@@ -151,7 +151,7 @@ def existing_meeting(req: Request, board: Board, day: dt.date, *, future: bool =
     return meeting
 
 
-def local_time(meeting: Meeting, tz: str) -> dt.time | None:
+def local_time(meeting: Meeting | MeetingLine, tz: str) -> dt.time | None:
     return meeting.starts_at.astimezone(ZoneInfo(tz)).time() if meeting.starts_at else None
 
 
@@ -173,7 +173,7 @@ def starts_at(day: dt.date, at: dt.time | None, tz: str) -> dt.datetime | None:
     return local
 
 
-def meeting_data(meeting: Meeting, board: Board) -> dict[str, Any]:
+def meeting_data(meeting: Meeting | MeetingLine, board: Board) -> dict[str, Any]:
     at = local_time(meeting, board.timezone)
     return {
         "id": meeting.id,
@@ -221,22 +221,19 @@ def carried_label(history: list[dict[str, Any]]) -> str:
     return f"deferred from {day:%-d %B %Y}" + (" (not reached)" if last.get("why") == "not reached" else "")
 
 
-def planned_items(req_session: Any, board: Board, meeting_list: list[Meeting]) -> dict[int, list[PlannedItem]]:
+def planned_items(req_session: Any, board: Board, meeting_list: Sequence[Meeting | MeetingLine]
+                  ) -> dict[int, list[PlannedItem]]:
     """Each meeting's items: its own first, then standing items not already there under the same title."""
     ids = [m.id for m in meeting_list]
-    own = plan_store.items_for_meetings(session=req_session, meeting_ids=ids)
+    own = plan_store.plan_lines(session=req_session, meeting_ids=ids)
     standing = plan_store.standing_for_meetings(session=req_session, board_id=board.id, meetings=meeting_list)
-    author_ids = {i.paper_author_id for rows in own.values() for i in rows if i.paper_author_id}
-    authors = {m.id: m.display_name for m in req_session.scalars(select(Member).where(Member.id.in_(author_ids)))} \
-        if author_ids else {}
     out: dict[int, list[PlannedItem]] = {}
     for mid in ids:
         rows = [PlannedItem(f"P{i.ref}", i.title, i.lead, i.kind, False, i.report_author, i.lead_links,
-                            i.history or [], paper=i.paper_required,
-                            paper_author=authors.get(i.paper_author_id) if i.paper_author_id else None,
+                            i.history or [], paper=i.paper_required, paper_author=i.paper_author,
                             private_reason=(i.private_reason or "confidential") if i.private else None,
                             urgent=i.urgent_reason)
-                for i in own.get(mid, [])]
+                for i in own[mid]]
         titles = {r.title.lower() for r in rows}
         rows += [PlannedItem(f"S{s.ref}", s.title, s.lead, s.kind, True, None, s.lead_links)
                  for s in standing.get(mid, []) if s.title.lower() not in titles]
@@ -293,12 +290,12 @@ def handle_plan_show(req: Request) -> Reply:
     today = req.today(board.timezone)
     scope = parsed.args[0].value.lower() if parsed.args else ""
     if is_year(scope):
-        found = meetings.list_between(session=req.session, board_id=board.id, start=dt.date(int(scope), 1, 1),
-                                      end=dt.date(int(scope), 12, 31))
+        found = meetings.lines_between(session=req.session, board_id=board.id, start=dt.date(int(scope), 1, 1),
+                                       end=dt.date(int(scope), 12, 31))
         title = f"Forward plan {scope}"
         total = len(found)
     elif scope in ("", "all"):
-        found = meetings.list_between(session=req.session, board_id=board.id, start=today)
+        found = meetings.lines_between(session=req.session, board_id=board.id, start=today)
         total = len(found)
         if scope == "":
             found = found[:VIEW_LIMIT]

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Action, AgendaProposal, AgendaPublication, AuditRecord, Meeting, PartnerUpdate, PlanItem
+from store.models import (
+    Action,
+    AgendaProposal,
+    AgendaPublication,
+    AuditRecord,
+    Meeting,
+    Organisation,
+    PartnerUpdate,
+    PlanItem,
+)
 
 GENERATED = "generate"  # the audit operation of a meeting laid out by `/plan generate`
 
@@ -44,6 +55,47 @@ def list_between(*, session: Session, board_id: int, start: dt.date, end: dt.dat
     if end is not None:
         stmt = stmt.where(Meeting.date <= end)
     return list(session.scalars(stmt.order_by(Meeting.date)))
+
+
+class MeetingHost(NamedTuple):
+    """A meeting's host organisation, as the plan names it."""
+
+    name: str
+
+
+class MeetingLine(NamedTuple):
+    """A meeting as the forward plan shows it (handlers.plan.meeting_data), read as a plain row rather than an ORM
+    entity."""
+
+    id: int
+    date: dt.date
+    starts_at: dt.datetime | None
+    venue: str
+    theme: str | None
+    host_organisation: MeetingHost | None
+
+
+# Built once (every `/plan` reads them): building a statement cost more than the database running it.
+_LINES_FROM = (select(Meeting.id, Meeting.date, Meeting.starts_at, Meeting.venue, Meeting.theme, Organisation.name)
+               .outerjoin(Organisation, Organisation.id == Meeting.host_organisation_id)
+               .where(Meeting.board_id == bindparam("board"), Meeting.date >= bindparam("start"))
+               .order_by(Meeting.date))
+_LINES_BETWEEN = _LINES_FROM.where(Meeting.date <= bindparam("end"))
+
+
+def read_rows(session: Session, stmt: Select, values: dict[str, Any]) -> Iterable[Sequence[Any]]:
+    """A Core statement's rows on the unit of work's connection, without the ORM's work per statement; flushed
+    first, as an ORM query is, so that they include what the unit of work has changed."""
+    session.flush()
+    return session.connection().execute(stmt, values)
+
+
+def lines_between(*, session: Session, board_id: int, start: dt.date, end: dt.date | None = None) -> list[MeetingLine]:
+    """The board's meetings from `start` (to `end`), by date, as the forward plan shows them."""
+    stmt, values = (_LINES_FROM, {}) if end is None else (_LINES_BETWEEN, {"end": end})
+    return [MeetingLine(mid, day, at, venue, theme, MeetingHost(host) if host is not None else None)
+            for mid, day, at, venue, theme, host in read_rows(session, stmt, {"board": board_id, "start": start,
+                                                                               **values})]
 
 
 def create(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from store.meetings import MeetingLine, read_rows
 from store.models import Board, Meeting, Member, Membership, Organisation, PlanItem, Role, StandingItem
 
 CADENCE_KEY = "plan"
@@ -42,6 +43,62 @@ def items_for_meetings(*, session: Session, meeting_ids: Sequence[int]) -> dict[
     )
     for item in rows:
         out[item.meeting_id].append(item)
+    return out
+
+
+class PlanLine(NamedTuple):
+    """A meeting's plan item as the plan and the agenda show it (handlers.plan.planned_items): its columns and
+    its paper's author's name, read as plain rows rather than ORM entities."""
+
+    meeting_id: int
+    ref: int
+    title: str
+    lead: str
+    kind: str
+    report_author: str | None
+    lead_links: list[dict[str, Any]]
+    history: list[dict[str, Any]] | None
+    paper_required: bool
+    paper_author: str | None  # the display name of the member who writes the paper
+    private: bool
+    private_reason: str | None
+    urgent_reason: str | None
+
+
+class StandingLine(NamedTuple):
+    """A standing item as the plan shows it, read as a plain row."""
+
+    ref: int
+    title: str
+    lead: str
+    kind: str
+    lead_links: list[dict[str, Any]]
+    every: int
+    starts_on: dt.date
+
+
+# Built once (every view of the plan reads them): building a statement cost more than the database running it.
+_PLAN_LINES = (select(PlanItem.meeting_id, PlanItem.ref, PlanItem.title, PlanItem.lead, PlanItem.kind,
+                      PlanItem.report_author, PlanItem.lead_links, PlanItem.history, PlanItem.paper_required,
+                      Member.display_name, PlanItem.private, PlanItem.private_reason, PlanItem.urgent_reason)
+               .outerjoin(Member, Member.id == PlanItem.paper_author_id)
+               .where(PlanItem.meeting_id.in_(bindparam("meetings", expanding=True)))
+               .order_by(PlanItem.position, PlanItem.id))
+_STANDING_LINES = (select(StandingItem.ref, StandingItem.title, StandingItem.lead, StandingItem.kind,
+                          StandingItem.lead_links, StandingItem.every, StandingItem.starts_on)
+                   .where(StandingItem.board_id == bindparam("board")).order_by(StandingItem.ref))
+_MEETING_DATES = (select(Meeting.id, Meeting.date)
+                  .where(Meeting.board_id == bindparam("board"), Meeting.date >= bindparam("first"),
+                         Meeting.date <= bindparam("last"))
+                  .order_by(Meeting.date))
+
+
+def plan_lines(*, session: Session, meeting_ids: Sequence[int]) -> dict[int, list[PlanLine]]:
+    """Plan items of each meeting, in their order, as the plan shows them."""
+    out: dict[int, list[PlanLine]] = {mid: [] for mid in meeting_ids}
+    if meeting_ids:
+        for row in read_rows(session, _PLAN_LINES, {"meetings": list(meeting_ids)}):
+            out[row[0]].append(PlanLine._make(row))
     return out
 
 
@@ -127,21 +184,19 @@ def drop_standing(*, session: Session, item: StandingItem) -> None:
 
 
 def standing_for_meetings(
-    *, session: Session, board_id: int, meetings: Sequence[Meeting]
-) -> dict[int, list[StandingItem]]:
+    *, session: Session, board_id: int, meetings: Sequence[Meeting | MeetingLine]
+) -> dict[int, list[StandingLine]]:
     """Which standing items fall at each of the given meetings (every Nth counts the board's meetings from its start)."""
-    out: dict[int, list[StandingItem]] = {m.id: [] for m in meetings}
-    declared = standing_items(session=session, board_id=board_id)
-    if not declared or not meetings:
+    out: dict[int, list[StandingLine]] = {m.id: [] for m in meetings}
+    if not meetings:
+        return out
+    declared = [StandingLine._make(row) for row in read_rows(session, _STANDING_LINES, {"board": board_id})]
+    if not declared:
         return out
     wanted = {m.id for m in meetings}
     first = min(s.starts_on for s in declared)
     last = max(m.date for m in meetings)
-    dates = list(session.execute(
-        select(Meeting.id, Meeting.date)
-        .where(Meeting.board_id == board_id, Meeting.date >= first, Meeting.date <= last)
-        .order_by(Meeting.date)
-    ))
+    dates = list(read_rows(session, _MEETING_DATES, {"board": board_id, "first": first, "last": last}))
     for item in declared:
         index = 0
         for meeting_id, day in dates:

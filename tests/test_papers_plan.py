@@ -18,7 +18,7 @@ from bot.render.documents import DocumentRenderer
 from handlers.base import Forbidden, InvalidInput, UsageError
 from handlers.minutes import draft_minutes
 from handlers.minutes_data import minutes_document
-from store import files, packs
+from store import files, meetings, packs
 from store import minutes as minutes_store
 from store import plan as plan_store
 from store.models import Board, Meeting, MeetingItem, PlanItem
@@ -130,6 +130,38 @@ def test_plan_shows_the_paper_its_author_and_a_lock_on_confidential_items(chair:
     shown = {i["title"]: i for m in reply.data["meetings"] for i in m["items"]}
     assert shown["Skills strategy"]["paper"] and shown["Skills strategy"]["paper_author"] == "alice"
     assert shown["Staffing"]["private_reason"] == "Information relating to an individual"
+
+
+def test_the_plan_reads_as_rows_what_its_entities_hold(chair: Caller) -> None:
+    """The forward plan's reads as plain rows (meetings with their host, items with their paper's author, standing
+    items) give what the ORM entities hold, including a change the unit of work has not flushed yet."""
+    _add(chair, f'"Skills strategy" lead:"LB Ealing" paper:yes author:<@{ALICE}|alice>')
+    _add(chair, '"Staffing" lead:"LB Ealing" private:yes reason:"Information relating to an individual"')
+    chair("/plan", 'standing add "Performance" lead:"LB Ealing"')
+    session = chair.session
+    board = session.query(Board).filter_by(name=BOARD).one()
+    meeting = session.scalars(select(Meeting).where(Meeting.board_id == board.id)).one()
+    meeting.theme = "Skills"  # not flushed: the rows see it all the same
+    start = dt.date(2019, 1, 1)
+    entities = meetings.list_between(session=session, board_id=board.id, start=start)
+    rows = meetings.lines_between(session=session, board_id=board.id, start=start)
+    assert [(m.id, m.date, m.starts_at, m.venue, m.theme, m.host_organisation.name if m.host_organisation else None)
+            for m in entities] == [(m.id, m.date, m.starts_at, m.venue, m.theme,
+                                    m.host_organisation.name if m.host_organisation else None) for m in rows]
+    assert rows[0].theme == "Skills"
+    assert rows == meetings.lines_between(session=session, board_id=board.id, start=start, end=dt.date(2019, 12, 31))
+    assert meetings.lines_between(session=session, board_id=board.id, start=start, end=dt.date(2019, 10, 9)) == []
+    items = plan_store.items_for_meetings(session=session, meeting_ids=[meeting.id])[meeting.id]
+    assert plan_store.plan_lines(session=session, meeting_ids=[meeting.id])[meeting.id] == [
+        plan_store.PlanLine(i.meeting_id, i.ref, i.title, i.lead, i.kind, i.report_author, i.lead_links, i.history,
+                            i.paper_required, i.paper_author.display_name if i.paper_author else None, i.private,
+                            i.private_reason, i.urgent_reason) for i in items]
+    standing = plan_store.standing_items(session=session, board_id=board.id)
+    assert [(s.ref, s.title) for s in standing] == [(1, "Performance")]
+    for given in (entities, rows):
+        falling = plan_store.standing_for_meetings(session=session, board_id=board.id, meetings=given)
+        assert {mid: [(s.ref, s.title, s.every, s.starts_on) for s in found] for mid, found in falling.items()} == {
+            meeting.id: [(s.ref, s.title, s.every, s.starts_on) for s in standing]}
 
 
 def _publish_pack(session: Session, item: PlanItem, now: dt.datetime) -> None:
