@@ -52,15 +52,15 @@ class ReminderAction(Base):
     """An action a reminder message listed (the chase job's DM to its owner), at its place in the message.
 
     A run of the chase job writes one of these for every action it reminds anyone of (about 115,000 on a board of
-    1,000,000 actions), so `action_id` is indexed but not a foreign key: on PostgreSQL the check of each row (a
-    lookup and a lock of the action's row) cost more than the rest of the row. Actions are never deleted but with
-    their board, whose reminder-log rows take these with them."""
+    1,000,000 actions), so neither column is a foreign key: on PostgreSQL the check of each row (a lookup and a
+    lock of the action's row, or of the reminder-log row) cost more than the rest of the row. `action_id` is
+    indexed. Nothing in lspbot deletes an action or a reminder-log row (an action is closed or dropped, a
+    reminder's row is kept), so none of these is left naming one that is gone."""
 
     __tablename__ = "reminder_actions"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    message_key: Mapped[str] = mapped_column(String(200), ForeignKey("reminder_log.key", ondelete="CASCADE"),
-                                             primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(200), primary_key=True)  # a reminder_log.key
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     action_id: Mapped[int] = mapped_column(Integer, index=True)
 
