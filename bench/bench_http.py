@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 
 from bench import reference_apps
 from bench.load_client import ERROR_MARKS, percentile, sign
@@ -101,6 +101,13 @@ def fill(url: str, actions: int = ACTIONS) -> list[Person]:
                 rows = []
         if rows:
             conn.execute(insert(Action), rows)
+    if engine.dialect.name == "postgresql":
+        # What autovacuum would do within a minute of so many rows (PostgreSQL 13 and later vacuum a table after
+        # inserts too): statistics for the planner, which without them took another index for the overdue list's
+        # count (4.4 ms instead of 0.3), and the visibility map for index-only scans. Before the timed runs, so it
+        # does not start in the middle of them. SQLite has no statistics unless asked, as lspbot never does.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return people
 
