@@ -238,15 +238,12 @@ def create_action(
     permalink: str | None = None,
     meeting_item_id: int | None = None,
 ) -> Reply:
-    """Store an action, tell a different owner, and confirm back. Shared by the command and the modal. While the
-    board's meeting is open, an action with no meeting of its own arose from it (see `meeting_origin`); with none
-    open, from the meeting held in the last fortnight, if there was one (raised at it or straight after)."""
+    """Store an action, tell a different owner, and confirm back. Shared by the command and the modal. An action
+    with no meeting of its own arose from the board's meeting while one is open (at the item last given an outcome,
+    a note or a declaration), else from the meeting held in the last fortnight, if there was one (raised at it or
+    straight after): the store finds which as it stores the action."""
     creator = access.require_member(actor)
     today = _today(req, board)
-    if meeting_id is None:
-        origin = meeting_origin(req.session, board, recent=(today - RAISED_AT_MEETING_WITHIN, today))
-        if origin is not None:
-            meeting_id, meeting_item_id = origin
     action = action_store.create(
         session=req.session,
         board=board,
@@ -258,6 +255,7 @@ def create_action(
         meeting_id=meeting_id,
         source_permalink=permalink,
         meeting_item_id=meeting_item_id,
+        arising=(today - RAISED_AT_MEETING_WITHIN, today),
     )
     _audit(req, action, "create", None)
     _notify_owner(req, action, "slack/action_assigned.json.j2", {"reason": "assigned"})

@@ -149,19 +149,15 @@ def show_meeting(session: Session, notify: Notifier, board: Board, meeting: Meet
                           of=record_store.message_key(record.meeting_id))
 
 
-def meeting_origin(session: Session, board: Board, number: int | None = None, *,
-                   recent: tuple[dt.date, dt.date] | None = None) -> tuple[int, int | None] | None:
-    """The meeting (and item) an action recorded now arose from, while the board's meeting is open: item `number`
-    if named (`item:4`), else the item last given an outcome, a note or a declaration (none before any). With no
-    meeting open: the latest meeting held on the days `recent` spans (first and last), if asked and there was one,
-    else None. Refused when the named item is not on the open meeting's agenda, or no meeting is open."""
-    found = record_store.origin(session=session, board_id=board.id, number=number, recent=recent)
-    if found.open_meeting_id is None:
-        if number is not None:
-            raise InvalidInput(f"`item:{number}` names an item of the meeting under way, and {board.name} has no "
-                               "meeting open.", field="text")
-        return (found.recent_meeting_id, None) if found.recent_meeting_id is not None else None
-    if number is not None and found.item_id is None:
+def meeting_origin(session: Session, board: Board, number: int) -> tuple[int, int]:
+    """The meeting under way on the board and its item `number` (`item:4`), which an action recorded now arose
+    from; refused when no meeting is open or the item is not on its agenda. (An action that names no item arose
+    from the item last given an outcome, a note or a declaration: see `store.actions.create`.)"""
+    meeting_id, item_id = record_store.open_origin(session=session, board_id=board.id, number=number)
+    if meeting_id is None:
+        raise InvalidInput(f"`item:{number}` names an item of the meeting under way, and {board.name} has no "
+                           "meeting open.", field="text")
+    if item_id is None:
         raise InvalidInput(f"There is no item {number} on the agenda of the meeting under way.", field="text",
                            title="No such item")
-    return found.open_meeting_id, found.item_id
+    return meeting_id, item_id

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, sel
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from store import boards, db, rows
+from store import meeting_record as record_store
 from store.models import ACTION_LIST_DUE, Action, ActionStatus, ActionUpdate, Board, Member, Membership, Organisation
 
 
@@ -47,6 +48,13 @@ def last_change(*, session: Session, action_id: int, kinds: Sequence[str]) -> Ac
         .order_by(ActionUpdate.id.desc()).limit(1))
 
 
+# A new action whose meeting is not given: the meeting (and item) it arose from is found by the INSERT itself
+# (store.meeting_record.ARISING_MEETING), not by a statement of its own.
+_INSERT_ARISING = (insert(Action).values(meeting_id=record_store.ARISING_MEETING,
+                                         meeting_item_id=record_store.ARISING_ITEM)
+                   .returning(*Action.__table__.c))
+
+
 def create(
     *,
     session: Session,
@@ -59,25 +67,33 @@ def create(
     meeting_id: int | None = None,
     source_permalink: str | None = None,
     meeting_item_id: int | None = None,
+    arising: tuple[dt.date, dt.date] | None = None,
 ) -> Action:
     """Record a new action with the board's next number; the action comes back in the session as loaded, its
-    board and owner with it (see `store.rows`)."""
+    board and owner with it (see `store.rows`). With no `meeting_id`, `arising` (first and last day) has it arise
+    from the board's meeting open now (at the item last given an outcome, a note or a declaration), or else from
+    the latest meeting held on those days, if there was one; without `arising`, from none."""
     ref = boards.take_action_ref(session=session, board=board)
-    return rows.insert_loaded(session, Action, {
+    values: dict[str, Any] = {
         "board_id": board.id,
         "ref": ref,
         "text": text,
         "owner_id": owner.id,
         "due_date": due_date,
         "status": ActionStatus.OPEN,
-        "meeting_id": meeting_id,
-        "meeting_item_id": meeting_item_id,
         "created_by_id": created_by.id,
         "created_at": now,
         "updated_at": now,
         "closed_at": None,
         "source_permalink": source_permalink,
-    }, related={"board": board, "owner": owner, "created_by": created_by})
+    }
+    related = {"board": board, "owner": owner, "created_by": created_by}
+    if meeting_id is None and arising is not None:
+        since, until = arising
+        return rows.insert_loaded(session, Action, {**values, "board": board.id, "number": None, "since": since,
+                                                    "until": until}, related, statement=_INSERT_ARISING)
+    return rows.insert_loaded(session, Action, {**values, "meeting_id": meeting_id,
+                                                "meeting_item_id": meeting_item_id}, related)
 
 
 _ADD_UPDATE = insert(ActionUpdate)  # Core, built once: an entry is never read back where it is written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,14 +21,6 @@ def open_record(*, session: Session, board_id: int) -> MeetingRecord | None:
                                                       MeetingRecord.closed_at.is_(None)))
 
 
-class Origin(NamedTuple):
-    """What an action recorded now arose from (see `origin`)."""
-
-    open_meeting_id: int | None  # the board's meeting open now, if one is
-    item_id: int | None  # its item named, else the one last touched (none before any)
-    recent_meeting_id: int | None  # the latest meeting held in the days asked about, if asked and there was one
-
-
 _OPEN = (MeetingRecord.board_id == bindparam("board")) & MeetingRecord.closed_at.is_(None)
 _OPEN_MEETING = select(MeetingRecord.meeting_id).where(_OPEN).scalar_subquery()
 _OPEN_ITEM = (select(MeetingItem.id).join(MeetingRecord, MeetingRecord.meeting_id == MeetingItem.meeting_id)
@@ -38,23 +30,20 @@ _OPEN_ITEM = (select(MeetingItem.id).join(MeetingRecord, MeetingRecord.meeting_i
 _RECENT = (select(Meeting.id).where(Meeting.board_id == bindparam("board"), Meeting.date >= bindparam("since"),
                                     Meeting.date <= bindparam("until"))
            .order_by(Meeting.date.desc()).limit(1).scalar_subquery())
-# Built once, and one statement whatever is asked: each lookup of its own cost a round trip, and building it more
-# than the database's work.
-_ORIGIN = select(_OPEN_MEETING, _OPEN_ITEM)
-_ORIGIN_OR_RECENT = select(_OPEN_MEETING, _OPEN_ITEM, _RECENT)
+# What an action recorded now arose from, as SQL for the statement that stores it (so finding it costs no
+# statement of its own), its parameters `board`, `number`, `since` and `until`: while the board's meeting is open,
+# that meeting and its item `number` (None: the item last given an outcome, a note or a declaration; none before
+# any); with none open, the latest meeting held from `since` to `until` (days), if there was one.
+ARISING_MEETING = func.coalesce(_OPEN_MEETING, _RECENT)
+ARISING_ITEM = _OPEN_ITEM
+_OPEN_ORIGIN = select(_OPEN_MEETING, _OPEN_ITEM)  # built once
 
 
-def origin(*, session: Session, board_id: int, number: int | None = None,
-           recent: tuple[dt.date, dt.date] | None = None) -> Origin:
-    """The board's meeting open now and its item `number` (else the item last given an outcome, a note or a
-    declaration), and, with `recent` (first and last day), the latest meeting held on those days: in one
+def open_origin(*, session: Session, board_id: int, number: int) -> tuple[int | None, int | None]:
+    """The board's meeting open now (None: none is) and its item `number` (None: not on its agenda), in one
     statement."""
-    params = {"board": board_id, "number": number}
-    if recent is None:
-        meeting_id, item_id = session.connection().execute(_ORIGIN, params).one()
-        return Origin(meeting_id, item_id, None)
-    since, until = recent
-    return Origin(*session.connection().execute(_ORIGIN_OR_RECENT, {**params, "since": since, "until": until}).one())
+    meeting_id, item_id = session.connection().execute(_OPEN_ORIGIN, {"board": board_id, "number": number}).one()
+    return meeting_id, item_id
 
 
 def record_of(*, session: Session, meeting_id: int) -> MeetingRecord | None:

@@ -35,13 +35,14 @@ def _update(table: Table) -> Update:
 
 
 def insert_loaded(session: Session, model: type[Model], values: Mapping[str, Any],
-                  related: Mapping[str, Any] | None = None) -> Model:
+                  related: Mapping[str, Any] | None = None, *, statement: Insert | None = None) -> Model:
     """Insert a row of `model` (`values` by column) with one Core INSERT … RETURNING on the session's connection,
     and the object for it into the session, persistent and clean, as a query would have loaded it. `related`:
     many-to-one relationships to set on it as loaded (the board and owner of a new action, already in the
-    session), so reading them asks nothing of the database."""
+    session), so reading them asks nothing of the database. `statement`: an INSERT of the model's table returning
+    every column, some of whose values it computes in SQL (`values` then holds the others and its parameters)."""
     table = model.__table__  # type: ignore[attr-defined]
-    row = session.connection().execute(_insert(table), dict(values)).one()
+    row = session.connection().execute(statement if statement is not None else _insert(table), dict(values)).one()
     obj = model(**row._mapping)
     make_transient_to_detached(obj)  # its values are now the loaded state, not changes to flush
     session.add(obj)
