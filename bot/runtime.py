@@ -208,7 +208,7 @@ def run_in_unit_of_work(
     queued: list[str] = []
     committing = False
     try:
-        with db.deadline(runtime.request_timeout), db.session_scope(runtime.sessions) as session:
+        with db.deadline(runtime.request_timeout), db.session_scope(runtime.sessions, one_request=True) as session:
             outbox = runtime.outbox(session)
             reply = work(session, outbox)
             with naming(outbox.names):  # members named on this unit of work's session (SQLite: no second one)

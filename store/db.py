@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "lspbot_read_only"  # execution option: the transaction only reads
+ONE_REQUEST = "lspbot_one_request"  # a session's info: its unit of work is one request's handler and ends with it
 
 
 def _lower(value: object) -> object:
@@ -307,9 +308,18 @@ def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 def read_only(session: Session) -> None:
     """Mark a unit of work that has not sent a statement yet as one that only reads: on SQLite it begins without
     the write lock, so it never queues behind a writer (a command that only lists, declared `read_only`). One
-    already begun is left as it is."""
+    already begun is left as it is.
+
+    On PostgreSQL, in a unit of work that is one request's alone (`session_scope(..., one_request=True)`), its
+    statements run in autocommit, each a transaction of its own: under READ COMMITTED each statement takes its own
+    snapshot anyway, so the BEGIN and COMMIT around them were two round trips that bought nothing. In a unit of
+    work that more may follow into (a test's, running several commands) it stays one transaction, so that what
+    comes later is not committed statement by statement."""
     if not session.in_transaction():
-        session.connection(execution_options={READ_ONLY: True})
+        options: dict[str, Any] = {READ_ONLY: True}
+        if session.info.get(ONE_REQUEST) and session.get_bind().dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        session.connection(execution_options=options)
 
 
 def only_reads(session: Session) -> bool:
@@ -318,9 +328,12 @@ def only_reads(session: Session) -> bool:
 
 
 @contextlib.contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+def session_scope(factory: sessionmaker[Session], *, one_request: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception. `one_request`: it runs one request's
+    handler and nothing after it (see `read_only`)."""
     session = factory()
+    if one_request:
+        session.info[ONE_REQUEST] = True
     try:
         yield session
         session.commit()

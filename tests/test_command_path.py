@@ -23,6 +23,7 @@ from handlers.catalogue import REGISTRY
 from store import db
 from store.models import Member
 from tests.support.bolt import Inline, call_wsgi
+from tests.support.driver_trace import DriverStatements
 from tests.support.fake_slack import FakeSlack
 from tests.support.fuzz_board import CHANNEL, MEMBER, setup_board
 from tests.support.settings import BOT_TOKEN
@@ -146,3 +147,26 @@ def test_commands_that_only_read_write_nothing_and_take_no_write_lock(runtime: R
         if writer is not None:
             writer.close()
         event.remove(runtime.engine, "before_cursor_execute", record)
+
+
+def test_a_command_that_only_reads_is_no_transaction_on_postgresql(runtime: Runtime):
+    """On PostgreSQL a read-only command's statements run each in a transaction of its own (no BEGIN or COMMIT
+    round trips: under READ COMMITTED each takes its own snapshot anyway), while a command that writes is one
+    transaction; on SQLite a read-only command is a deferred transaction (no write lock). Counted as the driver
+    sends them."""
+    setup_board(runtime)
+    postgresql = runtime.engine.dialect.name == "postgresql"
+
+    def sent_by(text: str) -> list[str]:
+        with DriverStatements(runtime.engine) as trace:
+            assert run_command(runtime, "/action", user_id=MEMBER, channel_id=CHANNEL, text=text, user_name="m").ok
+        return [s.split()[0].upper() for s in trace.sent]
+
+    reading = sent_by("list all")
+    assert "SELECT" in reading
+    if postgresql:
+        assert "BEGIN" not in reading and "COMMIT" not in reading, reading
+    else:
+        assert reading[0] == "BEGIN" and "IMMEDIATE" not in reading and reading[-1] == "COMMIT", reading
+    writing = sent_by("add Written")
+    assert writing[0] == "BEGIN" and writing[-1] == "COMMIT" and "INSERT" in writing, writing

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,7 +105,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             def ready(host: str, port: int) -> None:
                 print(f"lspbot listening on http://{host}:{port}", flush=True)
 
-            serve_http(make_wsgi(app, runtime), args.host, args.port, threads=args.threads, on_ready=ready)
+            purges = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lspbot-seen-purge")  # not in a request
+            serve_http(make_wsgi(app, runtime, purge_in=purges), args.host, args.port, threads=args.threads,
+                       on_ready=ready)
     finally:
         if handler:
             handler.close()

@@ -91,8 +91,8 @@ def replay_key(parsed: Parsed, timestamp: str, signature: str) -> str | None:
 class SeenSet:
     """The requests already run, in the database (so every replica shares it): one indexed insert per request, a
     transaction of its own (no BEGIN or COMMIT around it), decides whether it is new. Rows expire when their
-    signing window closes; each process deletes the expired ones every 10 seconds at most, on `background` (the
-    app's after-ack executor; without one, in the request that finds a purge due). A purge deletes at most
+    signing window closes; each process deletes the expired ones every 10 seconds at most, on `background` (in
+    `lspbot serve` a thread of their own; without one, in the request that finds a purge due). A purge deletes at most
     PURGE_AT_MOST, or twice what this process recorded since its last purge if that is more: at 2,000 every 10
     seconds a process taking more than 200 requests a second recorded faster than it deleted, and the table grew
     for as long as the load lasted."""
@@ -144,7 +144,8 @@ class SeenSet:
             log.warning("could not delete expired seen requests (%s)", exc.__class__.__name__)
 
 
-def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Callable[..., Iterable[bytes]]:
+def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None,
+              purge_in: Executor | None = None) -> Callable[..., Iterable[bytes]]:
     """Route /healthz, /slack/events, the boards' web pages (/b/…) and the answer links' pages (/a/…); everything
     else is 404.
 
@@ -154,13 +155,14 @@ def make_wsgi(app: App, runtime: Runtime, *, clock: Clock | None = None) -> Call
     before is acknowledged with an empty 200 and not run again. One of our slash commands is then answered by
     the gate itself, with the function Bolt's command listener runs (Socket Mode's path); everything else goes on
     to Bolt. `clock` is the wall clock of the signing window and the seen-set's expiry (the real one unless a
-    test sets it)."""
+    test sets it); `purge_in` runs the seen-set's purges (`lspbot serve`: a thread of their own; without one, the
+    request that finds a purge due runs it)."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
     after_ack = app.listener_runner.listener_executor  # what the app's listeners run after their ack
     pages = create_web_app(runtime)
     clock = clock or SystemClock()
     verifier = make_verifier(runtime.settings.slack_signing_secret or "", clock)
-    seen = SeenSet(runtime, clock, background=after_ack)
+    seen = SeenSet(runtime, clock, background=purge_in)
 
     def respond(start_response: Callable[..., Any], status: str, body: dict[str, Any] | None,
                 headers: tuple[tuple[str, str], ...] = ()) -> list[bytes]:

@@ -52,7 +52,7 @@ class DriverStatements:
         for line in trace:
             fields = line.rstrip("\n").split("\t")
             if len(fields) >= 4 and fields[0] == "F" and fields[2] in ("Parse", "Query"):
-                # Parse: ` "<name>" "<sql>" …`; Query: ` "<sql>"`
+                # Parse: ` "<name>" "<sql>" <parameters>…`; Query: ` "<sql>"`
                 quoted = fields[3].split('"', 3 if fields[2] == "Parse" else 1)[-1]
-                self.sent.append(quoted)
+                self.sent.append(quoted.rsplit('"', 1)[0])
         trace.close()
