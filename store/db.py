@@ -317,7 +317,8 @@ def read_only(session: Session) -> None:
     comes later is not committed statement by statement."""
     if not session.in_transaction():
         options: dict[str, Any] = {READ_ONLY: True}
-        if session.info.get(ONE_REQUEST) and session.get_bind().dialect.name == "postgresql":
+        bind = session.get_bind()  # a Connection when the session joins a transaction already begun (tests)
+        if session.info.get(ONE_REQUEST) and isinstance(bind, Engine) and bind.dialect.name == "postgresql":
             options["isolation_level"] = "AUTOCOMMIT"
         session.connection(execution_options=options)
 
