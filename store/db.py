@@ -345,20 +345,18 @@ def session_scope(factory: sessionmaker[Session], *, one_request: bool = False) 
         session.close()
 
 
-def lock_rows(session: Session, model: Any, *conditions: Any) -> list[int]:
+def lock_rows(session: Session, model: Any, *conditions: Any) -> None:
     """Lock the rows of `model` matching `conditions` until the unit of work ends, before reading the state a change
-    is decided on (is #12 still open? is the proposal still pending?), and return their ids. On PostgreSQL this is
-    `SELECT id … FOR UPDATE`: a concurrent change of the same rows waits here until the first commits. On SQLite a
-    writing unit of work already holds the database's write lock from its BEGIN IMMEDIATE, so it is serial there
-    as it is.
+    is decided on (is #12 still open? is the proposal still pending?). On PostgreSQL this is `SELECT id … FOR
+    UPDATE`: a concurrent change of the same rows waits here until the first commits. On SQLite a writing unit of
+    work already holds the database's write lock from its BEGIN IMMEDIATE, so it is serial there as it is, and
+    nothing is sent (a SELECT there locked nothing more and cost a statement).
 
     Read the rows after this, in a statement of its own with `fresh()`: a statement that waited for the lock sees
     the row the other change wrote, but not rows of other tables joined to it (PostgreSQL re-checks the locked
     row only), so the lock is taken alone."""
-    stmt = select(model.id).where(*conditions)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return list(session.scalars(stmt))
+        session.execute(select(model.id).where(*conditions).with_for_update())
 
 
 def fresh(stmt: Any) -> Any:

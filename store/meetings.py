@@ -23,18 +23,21 @@ from store.models import (
 GENERATED = "generate"  # the audit operation of a meeting laid out by `/plan generate`
 
 
+# The meetings of a board from a date on, soonest first, `limit` of them: built once (the partner update, the plan
+# and the agenda each ask for the next meeting, and building the statement cost more than running it).
+_FROM_DATE = (select(Meeting).where(Meeting.board_id == bindparam("board"), Meeting.date >= bindparam("after"))
+              .order_by(Meeting.date).limit(bindparam("limit")))
+
+
 def next_meeting(*, session: Session, board_id: int, after: dt.date) -> Meeting | None:
     """The first meeting on or after a date."""
-    return session.scalar(
-        select(Meeting).where(Meeting.board_id == board_id, Meeting.date >= after).order_by(Meeting.date).limit(1)
-    )
+    return session.scalar(_FROM_DATE, {"board": board_id, "after": after, "limit": 1})
 
 
 def first_not_started(*, session: Session, board_id: int, today: dt.date, now: dt.datetime) -> Meeting | None:
     """The first meeting from `today` on that has not started by `now`: one with a start time has started at
     that instant; one without a time is upcoming for the whole of its day."""
-    stmt = select(Meeting).where(Meeting.board_id == board_id, Meeting.date >= today).order_by(Meeting.date).limit(2)
-    for meeting in session.scalars(stmt):
+    for meeting in session.scalars(_FROM_DATE, {"board": board_id, "after": today, "limit": 2}):
         if meeting.date > today or meeting.starts_at is None or meeting.starts_at > now:
             return meeting
     return next_meeting(session=session, board_id=board_id, after=today + dt.timedelta(days=1))
