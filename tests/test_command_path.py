@@ -22,23 +22,12 @@ from bot.slack.web import make_wsgi
 from handlers.catalogue import REGISTRY
 from store import db
 from store.models import Member
-from tests.support.bolt import Inline, call_wsgi
+from tests.support.bolt import CountingInline, call_wsgi
 from tests.support.driver_trace import DriverStatements
 from tests.support.fake_slack import FakeSlack
 from tests.support.fuzz_board import CHANNEL, MEMBER, setup_board
 from tests.support.settings import BOT_TOKEN
 from tests.support.slack_requests import HttpResult, sign, trigger_id
-
-
-class CountingInline(Inline):
-    """Runs after-ack work at once, counting what it was given."""
-
-    def __init__(self) -> None:
-        self.submitted = 0
-
-    def submit(self, fn, /, *args, **kwargs):
-        self.submitted += 1
-        return super().submit(fn, *args, **kwargs)
 
 
 @pytest.fixture

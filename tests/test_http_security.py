@@ -30,7 +30,7 @@ from bot.slack.app import create_app
 from bot.slack.web import PURGE_AT_MOST, PURGE_EVERY, SeenSet, make_wsgi
 from store import db
 from store.models import SeenRequest
-from tests.support.bolt import Inline, call_wsgi
+from tests.support.bolt import CountingInline, Inline, call_wsgi
 from tests.support.databases import db_rows
 from tests.support.driver_trace import DriverStatements
 from tests.support.fake_slack import FakeSlack
@@ -444,17 +444,6 @@ def test_a_request_costs_one_statement_on_the_seen_set(runtime: Runtime, gate):
         assert call_wsgi(wsgi, body, headers).body == b""
     statements = [s.split()[0].upper() for trace in traces for s in trace.sent if "seen_requests" in s]
     assert statements == ["INSERT", "INSERT"], statements
-
-
-class CountingInline(Inline):
-    """Runs submitted work at once, counting it."""
-
-    def __init__(self) -> None:
-        self.submitted = 0
-
-    def submit(self, fn, /, *args, **kwargs):
-        self.submitted += 1
-        return super().submit(fn, *args, **kwargs)
 
 
 def test_a_busy_process_purges_as_fast_as_it_records(runtime: Runtime):

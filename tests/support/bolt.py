@@ -23,6 +23,17 @@ class Inline(Executor):
         return future
 
 
+class CountingInline(Inline):
+    """An `Inline` that counts what it was given (the after-ack work a command leaves, the seen-set's purges)."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
 def call_wsgi(wsgi: Callable[..., Iterable[bytes]], body: bytes, headers: dict[str, str], *,
               method: str = "POST", path: str = "/slack/events") -> HttpResult:
     """One request through the app's WSGI callable (bot/slack/web.py: the gate, then Bolt) in-process, as waitress
