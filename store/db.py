@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import itertools
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +31,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
@@ -197,8 +198,14 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, flush_each_commit
             # A unit of work that only reads (read_scope) takes no lock: in WAL mode it never waits.
             # Sent on the driver's connection: every unit of work begins here, and SQLAlchemy's execution of a
             # statement (its context, result and events) cost several times the BEGIN itself.
-            read_only = conn.get_execution_options().get(READ_ONLY)
-            conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # SQLAlchemy runs this outside its handling of the driver's errors, so a BEGIN that fails ("database
+            # is locked" past the busy timeout, a disk error) is made SQLAlchemy's OperationalError here, as a
+            # statement's would be: the request is told the database is unavailable.
+            begin = "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+            try:
+                conn.connection.dbapi_connection.execute(begin)
+            except sqlite3.Error as exc:
+                raise DBAPIError.instance(begin, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
 
         return engine
     timeouts = timeouts or Timeouts()
@@ -241,7 +248,8 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, flush_each_commit
 def _ping_when_idle(engine: Engine, after: float) -> None:
     """Ping a pooled connection before giving it out if it has been idle `after` seconds or more, as SQLAlchemy's
     pool_pre_ping does before every checkout: a connection the server dropped while it sat in the pool (a restart,
-    a failover, an idle timeout on the way) is replaced (DisconnectionError makes the pool connect afresh) instead
+    a failover, an idle timeout on the way) is replaced (InvalidatePoolError makes the pool connect afresh, and
+    replace every connection it kept from before) instead
     of failing the request that gets it. A connection used within the last `after` seconds was answering then, so
     it goes out as it is: under load each request checks out two connections, and a ping each was a round trip
     and about a tenth of a command's CPU. A server that goes away in that moment fails the statement instead,
@@ -261,7 +269,9 @@ def _ping_when_idle(engine: Engine, after: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except dbapi_error as exc:
             if engine.dialect.is_disconnect(exc, dbapi_connection, None):
-                raise DisconnectionError("the connection was dropped while idle in the pool") from exc
+                # The server went away (a restart, a failover): every connection kept from before it is gone too,
+                # so the pool replaces them all, as pool_pre_ping does.
+                raise InvalidatePoolError("the connection was dropped while idle in the pool") from exc
             raise
 
 
@@ -274,8 +284,8 @@ def make_seen_engine(url: str, *, timeouts: Timeouts | None = None) -> Engine | 
     of the insert's time, and the insert's durability does not need it: the log is one sequence, so the COMMIT of
     any change the request then makes, which does wait, flushes the insert with it; the server writes the rest
     within a fraction of a second. What a crash could lose in between is the record of a request that changed
-    nothing, whose replay would change nothing either. SQLite: None (its WAL is not synced at each commit; the
-    main engine serves)."""
+    nothing in the database, whose replay would change nothing there either (at most a form opened again).
+    SQLite: None (its WAL is not synced at each commit; the main engine serves)."""
     if url.startswith("sqlite"):
         return None
     return make_engine(url, timeouts=timeouts, flush_each_commit=False, pool_size=SEEN_POOL_SIZE,

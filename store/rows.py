@@ -4,7 +4,10 @@ A flush costs several times the statement it sends (a command that adds one row 
 on its two flushes than on everything else it did in the database). Where a handler goes on to read what it
 wrote (an action it confirms, a history entry), the row is written with one Core statement and the object is
 put into the session as if it had been loaded: the identity map holds it, clean, with the values the database
-has, so nothing is flushed for it again and later reads in the unit of work see it as it is.
+has, so nothing is flushed for it again and later reads in the unit of work see it as it is. Its many-to-one
+relations are set as loaded; collections on the other side (a board's actions, an action's history) already loaded
+in the session are not told of the new row (no backref fires), so a unit of work that reads one after writing
+through here reads it afresh.
 """
 
 from __future__ import annotations

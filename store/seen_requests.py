@@ -68,7 +68,9 @@ def first_sight(engine: Engine, *, key: str, expires_at: dt.datetime) -> bool:
     try:
         cursor = raw.cursor()
         cursor.execute(insert.sql, params)
-        return cursor.fetchone() is not None
+        first = cursor.fetchone() is not None
+        raw.commit()  # nothing to do on a connection in autocommit; the insert kept on any other
+        return first
     except dbapi_error as exc:
         broken = engine.dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
         if broken:

@@ -6,13 +6,18 @@ confirmed is in the database. No timing is asserted here; docs/benchmarks.md has
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bench import load_client
+from bot.runtime import is_database_unavailable
 from store import db
 from store.models import Board
+from tests.support.databases import make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import consistency_problems
 from tests.support.server import ServerProcess, start_server
@@ -65,4 +70,26 @@ def test_a_read_never_queues_behind_a_writer(database):
             thread.join(5)  # behind the writer it would wait for the busy timeout (30 s)
             assert got == [0], "the read waited for the writer"
     finally:
+        engine.dispose()
+
+
+def test_a_writer_that_cannot_have_the_lock_is_told_the_database_is_unavailable(tmp_path):
+    """A unit of work whose BEGIN IMMEDIATE finds SQLite's write lock held past the busy timeout fails with
+    SQLAlchemy's OperationalError, as a statement's failure would: the request is answered "temporarily
+    unavailable" (runtime.is_database_unavailable), not as an unexpected error. (SQLite only: its BEGIN is sent on
+    the driver's connection, outside SQLAlchemy's handling of the driver's errors.)"""
+    engine = db.make_engine(make_database("sqlite", tmp_path, migrated=True).url)
+    sessions = db.make_session_factory(engine)
+    holder = sqlite3.connect(engine.url.database or "", isolation_level=None)
+    try:
+        with engine.connect() as conn:  # the pool's one connection waits 50 ms for a lock, not 30 s
+            conn.exec_driver_sql("PRAGMA busy_timeout = 50")
+            conn.commit()
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError) as refused, db.session_scope(sessions) as session:
+            session.execute(select(func.count()).select_from(Board))
+        assert "locked" in str(refused.value.orig)
+        assert is_database_unavailable(refused.value)
+    finally:
+        holder.close()
         engine.dispose()

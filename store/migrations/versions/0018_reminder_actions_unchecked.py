@@ -43,6 +43,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Listed actions of reminder-log rows deleted meanwhile (by hand: lspbot deletes none) would fail the key.
+    op.execute("DELETE FROM reminder_actions WHERE message_key NOT IN (SELECT key FROM reminder_log)")
     if op.get_bind().dialect.name == "postgresql":
         op.create_foreign_key(POSTGRESQL_NAME, "reminder_actions", "reminder_log", ["message_key"], ["key"],
                               ondelete="CASCADE")
