@@ -27,11 +27,13 @@ PROBE_TIMEOUT = 1.0  # a probe's own deadline (a new connection may take the con
 class DatabaseHealth:
     """The database's state as last seen; logs the start and the end of an outage, once each."""
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic,
+                 on_outage: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._monotonic = monotonic
         self._down_since: float | None = None
         self.probing = False  # a probe keeps the state fresh: requests may trust it
+        self.on_outage = on_outage  # called once as an outage begins (Runtime.forget_connections)
 
     @property
     def up(self) -> bool:
@@ -52,6 +54,11 @@ class DatabaseHealth:
         if starts:
             log.error("database unavailable (first seen in %s: %s): commands answer \"temporarily unavailable\" "
                       "and /healthz 503 until it is back", where, _reason(exc))
+            if self.on_outage is not None:
+                try:
+                    self.on_outage()
+                except Exception as problem:  # the outage is logged and answered whatever this does
+                    log.debug("could not drop the pools' connections: %s", _reason(problem))
         else:
             log.debug("database still unavailable in %s: %s", where, _reason(exc))
 

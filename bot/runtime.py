@@ -92,6 +92,14 @@ class Runtime:
         """How long delivered messages' payloads are kept (LSPBOT_OUTBOX_RETENTION_DAYS)."""
         return dt.timedelta(days=self.settings.outbox_retention_days)
 
+    def forget_connections(self) -> None:
+        """PostgreSQL: drop every connection the pools keep, as an outage begins. A server that restarted or
+        failed over took them all with it, and a connection used within `Timeouts.ping_after_idle` of its going
+        would be given out unpinged when it is back, failing its request: the pools start afresh instead."""
+        for engine in {self.engine, self.seen_engine}:
+            if engine.dialect.name == "postgresql":
+                engine.dispose()
+
     def close(self) -> None:
         if self.seen_engine_ is not None:
             self.seen_engine_.dispose()
@@ -126,7 +134,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
     sessions = db.make_session_factory(engine, files_dir=settings.papers_dir)
     renderer = renderer_for(settings)
     renderer.names = names_in(sessions)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -136,6 +144,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
         outbox_clock_=outbox_clock,
         seen_engine_=db.make_seen_engine(settings.database_url, timeouts=settings.db_timeouts),
     )
+    runtime.health.on_outage = runtime.forget_connections
+    return runtime
 
 
 def names_in(sessions: sessionmaker[Session]) -> NameOf:

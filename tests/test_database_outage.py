@@ -12,6 +12,7 @@ forwards nothing, as a hung server or a silent network would: commands still ans
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -22,12 +23,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from store import db
+from bot.runtime import build_runtime
+from store import db, seen_requests
 from tests.support.databases import backends, db_rows, make_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.integrity import changed_tables, consistency_problems, table_counts, wait_for_orphaned_writes
 from tests.support.server import start_server
-from tests.support.settings import ADMIN
+from tests.support.settings import ADMIN, settings_for
 from tests.support.slack_requests import SlackUser, http
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import wait_until
@@ -182,5 +184,32 @@ def test_a_connection_dropped_while_idle_in_the_pool(backend: str, tmp_path: Pat
             finally:
                 engine.dispose()
     finally:
+        admin.dispose()
+        database.drop()
+
+
+@pytest.mark.parametrize("backend", [b for b in backends() if b == "postgresql"])
+def test_an_outage_drops_the_connections_the_pools_keep(backend: str, tmp_path: Path):
+    """Connections used a moment before the server went (too recently to be pinged when they are next taken) are
+    not given out after it: the first failure anything reports drops every connection the pools keep, the
+    seen-set's and the main one, so the first request after a short outage gets a new connection."""
+    database = make_database(backend, tmp_path, migrated=True)
+    runtime = build_runtime(settings_for(database.url))
+    admin = create_engine(database.url, isolation_level="AUTOCOMMIT")
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    try:
+        assert seen_requests.first_sight(runtime.seen_engine, key="before", expires_at=expires)
+        with runtime.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        with admin.connect() as conn:  # the server ends them, as a restart would (a pool keeps each one)
+            ended = conn.exec_driver_sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                         "WHERE datname = current_database() AND pid <> pg_backend_pid()").scalar()
+        assert ended == 2
+        runtime.health.failed("a test", OperationalError("SELECT 1", {}, ConnectionError("server closed")))
+        assert seen_requests.first_sight(runtime.seen_engine, key="after", expires_at=expires)
+        with runtime.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        runtime.close()
         admin.dispose()
         database.drop()
