@@ -229,17 +229,14 @@ def _count_statement(shape: tuple[str, ...]) -> Select:
 def counted_page(*, session: Session, flt: ActionFilter, limit: int, offset: int, count_cap: int) -> CountedPage:
     """Matching actions, soonest due first (undated last), from the `offset`th, and how many there are, counting
     no further than `count_cap` or the page's end, so that a long list costs no more than a short one: past that
-    the page says "more than" (`CountedPage.more`). Core statements on the unit of work's connection, after a flush
-    of what the unit of work changed (as an ORM query's autoflush)."""
+    the page says "more than" (`CountedPage.more`). Core statements (`rows.read_rows`)."""
     shape, values = _filtered(flt)
-    session.flush()  # what the unit of work changed, as an ORM query would autoflush it (nothing, in a list)
-    connection = session.connection()
     found = [ActionLine._make((*row[:7], ActionOwner(row[7], row[8])))
-             for row in connection.execute(_page_statement(shape), {**values, "limit": limit, "offset": offset})]
+             for row in rows.read_rows(session, _page_statement(shape), {**values, "limit": limit, "offset": offset})]
     if not offset and len(found) < limit:
         return CountedPage(found, len(found), more=False)
     upto = max(count_cap, offset + limit)
-    counted = connection.execute(_count_statement(shape), {**values, "upto": upto + 1}).scalar() or 0
+    counted = rows.read_rows(session, _count_statement(shape), {**values, "upto": upto + 1}).scalar() or 0
     return CountedPage(found, min(counted, upto), more=counted > upto)
 
 

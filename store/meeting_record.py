@@ -10,7 +10,7 @@ from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store import db, outbox
+from store import db, outbox, rows
 from store.models import (Attendance, AttendanceReply, Declaration, Meeting, MeetingItem, MeetingNote,
                           MeetingRecord, PlanItem)
 
@@ -42,7 +42,7 @@ _OPEN_ORIGIN = select(_OPEN_MEETING, _OPEN_ITEM)  # built once
 def open_origin(*, session: Session, board_id: int, number: int) -> tuple[int | None, int | None]:
     """The board's meeting open now (None: none is) and its item `number` (None: not on its agenda), in one
     statement."""
-    meeting_id, item_id = session.connection().execute(_OPEN_ORIGIN, {"board": board_id, "number": number}).one()
+    meeting_id, item_id = rows.read_rows(session, _OPEN_ORIGIN, {"board": board_id, "number": number}).one()
     return meeting_id, item_id
 
 
@@ -185,14 +185,6 @@ def declarations_of(*, session: Session, meeting_id: int) -> list[Declaration]:
 def touch(*, record: MeetingRecord, item: MeetingItem) -> None:
     """Note the item as the one the meeting is on (given an outcome, a note or a declaration)."""
     record.last_item = item.number
-
-
-def last_touched(*, session: Session, record: MeetingRecord) -> MeetingItem | None:
-    """The item last given an outcome, a note or a declaration at the meeting (an action raised without naming its
-    item arose from it); None before any."""
-    if record.last_item is None:
-        return None
-    return item_by_number(session=session, meeting_id=record.meeting_id, number=record.last_item)
 
 
 # ---------------------------------------------------------------- who was there

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from store.rows import read_rows
 from store.models import (
     Action,
     AgendaProposal,
@@ -84,13 +84,6 @@ _LINES_FROM = (select(Meeting.id, Meeting.date, Meeting.starts_at, Meeting.venue
                .where(Meeting.board_id == bindparam("board"), Meeting.date >= bindparam("start"))
                .order_by(Meeting.date))
 _LINES_BETWEEN = _LINES_FROM.where(Meeting.date <= bindparam("end"))
-
-
-def read_rows(session: Session, stmt: Select, values: dict[str, Any]) -> Iterable[Sequence[Any]]:
-    """A Core statement's rows on the unit of work's connection, without the ORM's work per statement; flushed
-    first, as an ORM query is, so that they include what the unit of work has changed."""
-    session.flush()
-    return session.connection().execute(stmt, values)
 
 
 def lines_between(*, session: Session, board_id: int, start: dt.date, end: dt.date | None = None) -> list[MeetingLine]:

@@ -10,7 +10,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.meetings import MeetingLine, read_rows
+from store.meetings import MeetingLine
+from store.rows import read_rows
 from store.models import Board, Meeting, Member, Membership, Organisation, PlanItem, Role, StandingItem
 
 CADENCE_KEY = "plan"

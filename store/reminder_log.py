@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from store.db import insert_rows, upsert_insert
+from store.rows import read_rows
 from store.models import OutboxMessage, OutboxStatus, ReminderAction, ReminderLog
 
 
@@ -76,7 +77,7 @@ def delivered_reminders_of(*, session: Session, action_id: int, limit: int = 10)
     """The reminder DMs that listed the action and that Slack has taken, newest first (at most `limit`), so
     closing it by command can redraw them without its buttons."""
     return [DeliveredReminder(key, cast(str, channel), cast(str, ts)) for key, channel, ts in
-            session.connection().execute(_DELIVERED, {"action": action_id, "limit": limit})]
+            read_rows(session, _DELIVERED, {"action": action_id, "limit": limit})]
 
 
 def actions_in_message(*, session: Session, message_key: str) -> list[int]:

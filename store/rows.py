@@ -1,4 +1,4 @@
-"""Rows written with Core on a unit of work's connection, their ORM objects kept in step with them.
+"""Rows read and written with Core on a unit of work's connection; the ORM objects of those written kept in step.
 
 A flush costs several times the statement it sends (a command that adds one row and changes another spent more
 on its two flushes than on everything else it did in the database). Where a handler goes on to read what it
@@ -16,7 +16,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table, Update, bindparam, insert, update
+from sqlalchemy import Executable, Insert, Result, Table, Update, bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -61,3 +61,10 @@ def update_loaded(session: Session, obj: Any, values: Mapping[str, Any]) -> None
     session.connection().execute(_update(obj.__table__), {TARGET: obj.id, **values})
     for name, value in values.items():
         set_committed_value(obj, name, value)
+
+
+def read_rows(session: Session, stmt: Executable, values: Mapping[str, Any]) -> Result[*tuple[Any, ...]]:
+    """A Core statement's rows on the unit of work's connection, without the ORM's work per statement; flushed
+    first, as an ORM query is, so that they include what the unit of work has changed."""
+    session.flush()
+    return session.connection().execute(stmt, dict(values))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from store.rows import read_rows
 from store.models import AgendaPublication, Meeting, Member, Membership, Organisation, PartnerUpdate
 from store.versions import NewVersion, current_version, is_current, store_version
 
@@ -152,4 +153,4 @@ _PUBLISHED_AT = select(func.min(AgendaPublication.published_at)).where(AgendaPub
 
 def agenda_published_at(*, session: Session, meeting_id: int) -> dt.datetime | None:
     """When the meeting's agenda was first published, if it was: updates after that are late."""
-    return session.connection().execute(_PUBLISHED_AT, {"meeting": meeting_id}).scalar()
+    return read_rows(session, _PUBLISHED_AT, {"meeting": meeting_id}).scalar()
