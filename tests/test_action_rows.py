@@ -5,17 +5,14 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from store import actions as action_store
 from store import boards
 from store.models import Action, ActionStatus, ActionUpdate, Board
-from tests.support.databases import backends
-from tests.support.direct import Caller, seeded_sessions, unit_of_work
+from tests.support.direct import Caller, seeded_fixtures
 from tests.support.settings import ADMIN
 
 CHANNEL = "CROWS01"
@@ -27,15 +24,7 @@ def _seed(caller: Caller) -> None:
     caller.as_user(ADMIN, CHANNEL)("/lsp", f'board create "Rows Board" chair:<@{CHAIR}|chair> org:"LB Ealing"')
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="rows")
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures(_seed, channel=CHANNEL, label="rows")
 
 
 def columns(obj: object) -> dict[str, object]:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.render.environment import Renderer
@@ -23,8 +22,7 @@ from handlers.record_settings import quorum_rule
 from handlers.quorum import quorum_check
 from store import boards, personal_data
 from store.models import Attendance, AuditRecord, Board, Meeting, MeetingRecord, Member
-from tests.support.databases import backends
-from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
+from tests.support.direct import Caller, RecordingNotifier, seeded_fixtures
 from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
 from tests.support.slack_requests import blocks_text
 
@@ -47,16 +45,7 @@ def _seed(caller: Caller) -> None:
     caller.as_user(CHAIR)("/plan", 'meeting add 2019-10-10 10:00 venue:"Perceval House"')
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    """A migrated database per module and backend, with what `_seed` does committed."""
-    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="attendance")
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures(_seed, channel=CHANNEL, label="attendance")
 
 
 @pytest.fixture

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator
 import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime, run_command
 from handlers import decisions
 from handlers.base import Forbidden, InvalidInput, NotFound
 from store import boards, db
 from store.models import Board, Meeting, MeetingItem, PlanItem
-from tests.support.databases import backends
 from tests.support.direct import Caller
 from tests.support.registers import (
     ALICE,
@@ -28,8 +26,7 @@ from tests.support.registers import (
     OUTSIDER,
     board_named,
     as_alice,
-    seeded_sessions,
-    unit_of_work,
+    seeded_fixtures,
 )
 from tests.support.server import run_lspbot
 from tests.support.settings import ADMIN, DEFAULT_NOW, lspbot_env
@@ -37,15 +34,7 @@ from tests.support.settings import ADMIN, DEFAULT_NOW, lspbot_env
 NOW = DEFAULT_NOW
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    yield from seeded_sessions(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures()
 
 
 @pytest.fixture

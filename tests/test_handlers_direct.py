@@ -9,17 +9,15 @@ The clock reads Tuesday 16 July 2019, 09:30 in London.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Parsed, Reply, Request, UsageError
 from handlers.catalogue import REGISTRY
 from handlers.registry import Command, Kind, Option, Registry, Who, dispatch, take_board_option
-from tests.support.databases import backends
-from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
+from tests.support.direct import Caller, RecordingNotifier, seeded_fixtures
 from tests.support.settings import ADMIN, LONDON
 
 CHANNEL, OTHER_CHANNEL, DM = "CDIRECT1", "CDIRECT2", "DDIRECT1"
@@ -47,16 +45,7 @@ def _seed(caller: Caller) -> None:
         caller.as_user(user, channel)(command, text)
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    """A migrated database per module and backend, with what `_seed` does committed."""
-    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="direct")
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures(_seed, channel=CHANNEL, label="direct")
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.runtime import Runtime, run_command
@@ -20,7 +19,6 @@ from jobs.registry import JOBS
 from store import boards, db, personal_data
 from store import interests as interest_store
 from store.models import AuditRecord, Interest, OutboxMessage
-from tests.support.databases import backends
 from tests.support.direct import Caller
 from tests.support.registers import (
     ALICE,
@@ -32,22 +30,13 @@ from tests.support.registers import (
     audit_count,
     board_named,
     as_alice,
-    seeded_sessions,
-    unit_of_work,
+    seeded_fixtures,
 )
 from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
 from tests.support.slack_requests import blocks_text
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    yield from seeded_sessions(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures()
 
 
 @pytest.fixture

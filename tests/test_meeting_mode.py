@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -24,8 +23,7 @@ from handlers.minutes_data import attendance_data
 from store.models import (
     Action, Attendance, AuditRecord, Board, Declaration, Meeting, MeetingItem, MeetingNote, MeetingRecord, PlanItem,
 )
-from tests.support.databases import backends
-from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
+from tests.support.direct import Caller, RecordingNotifier, seeded_fixtures
 from tests.support.settings import ADMIN, DEFAULT_NOW, LONDON
 
 CHANNEL = "CMEET01"
@@ -53,16 +51,7 @@ def _seed(caller: Caller) -> None:
         caller.as_user(user, CHANNEL)(command, text)
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    """A migrated database per module and backend, with what `_seed` does committed."""
-    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="meeting")
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures(_seed, channel=CHANNEL, label="meeting")
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterator
 
 import docx
 import pytest
 from pypdf import PdfWriter
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.render.pages import count_pages, docx_pages
@@ -22,8 +21,7 @@ from handlers.papers import DOC, DOCX, PDF, Submitted, check_content, submit_pap
 from store import boards, files, packs, papers
 from store import plan as plan_store
 from store.models import Board, PlanItem
-from tests.support.databases import backends
-from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
+from tests.support.direct import Caller, RecordingNotifier, seeded_fixtures
 from tests.support.settings import LONDON
 
 CHANNEL = "CPAPCHK"
@@ -95,15 +93,7 @@ def _seed(caller: Caller) -> None:
     chair("/plan", 'item add 2019-07-25 "Any other business" lead:"LB Ealing"')
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="paper_checks")
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures(_seed, channel=CHANNEL, label="paper_checks")
 
 
 def _board_and_item(session: Session, ref: int) -> tuple[Board, PlanItem]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 
 import docx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.render.documents import DocumentRenderer
@@ -22,8 +21,7 @@ from store import files, meetings, packs
 from store import minutes as minutes_store
 from store import plan as plan_store
 from store.models import Board, Meeting, MeetingItem, PlanItem
-from tests.support.databases import backends
-from tests.support.direct import Caller, RecordingNotifier, seeded_sessions, unit_of_work
+from tests.support.direct import Caller, RecordingNotifier, seeded_fixtures
 from tests.support.held_meeting import hold_meeting
 
 CHANNEL = "CPAPPLAN"
@@ -42,15 +40,7 @@ def _seed(caller: Caller) -> None:
     caller.as_user(CHAIR, CHANNEL)("/plan", "meeting add 2019-10-10 10:00")
 
 
-@pytest.fixture(scope="module", params=backends())
-def sessions(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    yield from seeded_sessions(request.param, tmp_path_factory, _seed, channel=CHANNEL, label="papers_plan")
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    yield from unit_of_work(sessions)
+sessions, session = seeded_fixtures(_seed, channel=CHANNEL, label="papers_plan")
 
 
 @pytest.fixture

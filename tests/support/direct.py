@@ -16,7 +16,7 @@ from handlers.links import Links
 from handlers.catalogue import REGISTRY
 from handlers.registry import dispatch
 from store import db
-from tests.support.databases import make_database
+from tests.support.databases import backends, make_database
 from tests.support.settings import ADMIN, DEFAULT_NOW
 
 
@@ -160,3 +160,20 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
     session.rollback()
     session.close()
     assert sessions.kw["bind"].pool.checkedout() == 0, "a database connection was leaked"
+
+
+def seeded_fixtures(seed: Callable[[Caller], None], *, channel: str, label: str) -> tuple[Any, Any]:
+    """A test module's `sessions` fixture (a migrated database per module and backend, with what `seed` does
+    committed: `seeded_sessions`) and its `session` fixture (one test's unit of work on it, rolled back after:
+    `unit_of_work`). The module assigns both: `sessions, session = seeded_fixtures(_seed, channel=…, label=…)`."""
+
+    @pytest.fixture(scope="module", params=backends(), name="sessions")
+    def sessions(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
+        yield from seeded_sessions(request.param, tmp_path_factory, seed, channel=channel, label=label)
+
+    @pytest.fixture(name="session")
+    def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+        yield from unit_of_work(sessions)
+
+    return sessions, session

@@ -3,17 +3,15 @@ people and organisations, on a database per module and backend; each test's unit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from store import boards
 from store.models import AuditRecord, Board
 from tests.support import direct
-from tests.support.direct import Caller, RecordingNotifier, unit_of_work  # noqa: F401 (the modules' fixture)
+from tests.support.direct import Caller, RecordingNotifier
 from tests.support.settings import ADMIN, DEFAULT_NOW
 
 CHANNEL, OTHER_CHANNEL = "CREGIST1", "CREGIST2"
@@ -36,9 +34,10 @@ def seed(caller: Caller) -> None:
         caller.as_user(user, channel)(command, text)
 
 
-def seeded_sessions(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    """A migrated database on `backend` with the boards of `seed` committed (a module's fixture yields from it)."""
-    yield from direct.seeded_sessions(backend, tmp_path_factory, seed, channel=CHANNEL, label="registers")
+def seeded_fixtures() -> tuple[object, object]:
+    """A register module's `sessions` and `session` fixtures, on the boards of `seed` (see
+    `direct.seeded_fixtures`)."""
+    return direct.seeded_fixtures(seed, channel=CHANNEL, label="registers")
 
 
 def as_alice(session: Session) -> Caller:
