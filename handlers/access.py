@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from handlers.base import MANAGING_ROLES, Actor, Forbidden, NotFound, Request, UsageError
 from store import boards, db
-from store.models import Board, Member
+from store.models.views import MemberView
+from store.models.views import BoardView
 
 __all__ = ["MANAGING_ROLES", "Actor", "actor_for", "board_and_actor", "require_manager", "require_member",
            "resolve_board"]
 
 
-def resolve_board(req: Request, board_name: str | None = None) -> Board:
+def resolve_board(req: Request, board_name: str | None = None) -> BoardView:
     """The board bound to the request's channel, a named board, or the sender's only board."""
     return _seat(req, board_name).board
 
 
-def board_and_actor(req: Request, board_name: str | None = None) -> tuple[Board, Actor]:
+def board_and_actor(req: Request, board_name: str | None = None) -> tuple[BoardView, Actor]:
     """The board `resolve_board` finds and the person as it sees them: one statement for a board named or bound to
     the channel (the dispatcher's every command)."""
     found = _seat(req, board_name)
     return found.board, _actor(req, found)
 
 
-def actor_for(req: Request, board: Board) -> Actor:
+def actor_for(req: Request, board: BoardView) -> Actor:
     found = boards.seat(session=req.session, slack_user_id=req.user_id, board_id=board.id)
     return _actor(req, found or boards.Seat(board, None, None))
 
@@ -60,11 +61,11 @@ def _actor(req: Request, found: boards.Seat) -> Actor:
         membership = None
     if (member is not None and membership is not None and req.user_name and member.display_name == member.slack_user_id
             and not db.only_reads(req.session)):  # a command that only reads writes nothing: the next one will
-        member.display_name = req.user_name
+        member = boards.name_member(session=req.session, member=member, display_name=req.user_name)
     return Actor(board=found.board, member=member, membership=membership, is_admin=req.is_admin, left=left)
 
 
-def require_member(actor: Actor) -> Member:
+def require_member(actor: Actor) -> MemberView:
     """The actor's member record, refusing anyone not on the board (admins get one made)."""
     if actor.member is not None and actor.membership is not None:
         return actor.member

@@ -19,6 +19,7 @@ from handlers.registry import Form, Shortcut, Who, help_reply
 from handlers.parsing import MAX_TEXT, parse_id, slack_unescape
 from store import boards
 from store.models import Board, MeetingItem
+from store.models.views import BoardView
 
 TEMPLATE = "slack/action_modal.json.j2"
 FIELD_TEXT, FIELD_OWNER, FIELD_DUE, FIELD_MEETING, FIELD_BOARD = "text", "owner", "due", "meeting", "board"
@@ -37,7 +38,7 @@ def open_action_modal(req: Request, *, text: str = "", owner_id: str | None = No
     return replace(help_reply(actions.TOPIC, actions.COMMANDS), open_modal={"template": TEMPLATE, "data": data})
 
 
-def form_data(req: Request, board: Board | None, choices: list[Board], *, text: str, owner_id: str,
+def form_data(req: Request, board: BoardView | None, choices: list[Board], *, text: str, owner_id: str,
               source: dict[str, Any] | None, permalink: str = "") -> dict[str, Any]:
     """Template data of the form: for one board, or with a board picker and each board's meetings grouped."""
     shown = [board] if board is not None else choices
@@ -79,7 +80,7 @@ def handle_action_modal_submit(req: Request) -> Reply:
     return reply
 
 
-def _meeting_item(req: Request, board: Board, meta: dict[str, Any]) -> MeetingItem | None:
+def _meeting_item(req: Request, board: BoardView, meta: dict[str, Any]) -> MeetingItem | None:
     """The meeting's item a form opened by its Add action button was for (one of the board's)."""
     item_id = parse_id(meta.get("meeting_item_id"))
     item = req.session.get(MeetingItem, item_id) if item_id else None
@@ -101,7 +102,7 @@ def handle_action_from_message(req: Request) -> Reply:
     return open_action_modal(req, text=message_to_text(req, message), owner_id=owner_id, source=source)
 
 
-def _on_board(req: Request, board: Board, user_id: str) -> bool:
+def _on_board(req: Request, board: BoardView, user_id: str) -> bool:
     member = boards.get_member(session=req.session, slack_user_id=user_id) if user_id else None
     return member is not None and boards.get_membership(session=req.session, board_id=board.id,
                                                         member_id=member.id) is not None

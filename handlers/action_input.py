@@ -15,14 +15,15 @@ from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, tokenize, whol
 from handlers.member_ref import ADDRESS_RE, NAME_MENTION_RE, is_member_reference, member_referred_to
 from store import boards
 from store import emails as email_store
-from store.models import Board, Member
+from store.models import Member
+from store.models.views import BoardView
 
 _DATE_LEAD_WORDS = {"by", "due", "before"}
 _IN_PHRASE = re.compile(r"^(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)$", re.I)
 _UNIT = re.compile(r"^(day|week|fortnight|month|year)s?$", re.I)
 
 
-def parse_due(req: Request, board: Board, phrase: str) -> dt.date:
+def parse_due(req: Request, board: BoardView, phrase: str) -> dt.date:
     """A due date from a phrase, in the board's zone; not in the past."""
     today = req.today(board.timezone)
 
@@ -50,7 +51,7 @@ def names_a_member(token: str) -> bool:
     return bool(mention_id(token) or PLAIN_MENTION_RE.match(token) or is_member_reference(token))
 
 
-def resolve_member(req: Request, board: Board, token: str, *, field: str = "owner") -> Member:
+def resolve_member(req: Request, board: BoardView, token: str, *, field: str = "owner") -> Member:
     """A member of the board from `<@U123|name>`, `<@U123>`, `@U123`, `@name`, `@"Full Name"` (members reached by
     email among them) or an email address."""
     user_id = mention_id(token)
@@ -75,7 +76,7 @@ def resolve_member(req: Request, board: Board, token: str, *, field: str = "owne
     return member
 
 
-def resolve_former_member(req: Request, board: Board, token: str) -> Member | None:
+def resolve_former_member(req: Request, board: BoardView, token: str) -> Member | None:
     """Someone taken off the board, from a mention, `@name`, `@"Full Name"` or an address (None when the token
     names no such person)."""
     user_id = mention_id(token)

@@ -28,7 +28,8 @@ from store.actions import ActionLine
 from store import audit, boards
 from store import emails as email_store
 from store import reminder_log
-from store.models import Action, ActionStatus, Board, Member
+from store.models import Action, ActionStatus, Member
+from store.models.views import BoardView, MemberView
 
 _SNAPSHOT = ("text", "owner_id", "due_date", "status")
 _ITEM_OPTION = re.compile(r"^item:#?(\d{1,4})$", re.IGNORECASE)
@@ -38,13 +39,18 @@ _ITEM_OPTION = re.compile(r"^item:#?(\d{1,4})$", re.IGNORECASE)
 
 
 def describe(action: Action | ActionLine, today: dt.date, last_note: str | None = None, *,
-             board: Board | None = None) -> dict[str, Any]:
+             board: BoardView | None = None, owner: MemberView | None = None) -> dict[str, Any]:
     """Template data for one action: an Action, or an ActionLine of a list (read as columns), which comes with its
-    `board` (the list's). An Action given its board spares it the identity-map lookup of its own."""
+    `board` (the list's). An Action given its board and its owner spares it reading its own (a command's board and
+    sender are rows of the command's first statement, which the action's relationships do not hold)."""
     if board is None:
         if not isinstance(action, Action):
             raise TypeError("an action of a list is described with its board")
         board = action.board
+    if isinstance(action, Action):
+        owner_id, owner_name = _owner(action, owner)
+    else:
+        owner_id, owner_name = action.owner.slack_user_id, action.owner.display_name
     overdue_days = (today - action.due_date).days if action.due_date and action.status == ActionStatus.OPEN else 0
     return {
         "id": action.id,
@@ -52,8 +58,8 @@ def describe(action: Action | ActionLine, today: dt.date, last_note: str | None 
         "board": board.name,
         "board_id": action.board_id,
         "text": action.text,
-        "owner_id": action.owner.slack_user_id,
-        "owner_name": action.owner.display_name,
+        "owner_id": owner_id,
+        "owner_name": owner_name,
         "due": action.due_date,
         "overdue_days": max(overdue_days, 0),
         "due_today": action.status == ActionStatus.OPEN and action.due_date == today,
@@ -63,11 +69,22 @@ def describe(action: Action | ActionLine, today: dt.date, last_note: str | None 
     }
 
 
-def _today(req: Request, board: Board) -> dt.date:
+def _owner(action: Action, owner: MemberView | None) -> tuple[str, str]:
+    """The Slack id and name of the action's owner: `owner` when it is theirs, else the action's own."""
+    found = owner if owner is not None and owner.id == action.owner_id else action.owner
+    return found.slack_user_id, found.display_name
+
+
+def _described(req: Request, actor: Actor, action: Action, note: str | None = None) -> dict[str, Any]:
+    """`describe` for an action of the actor's board, given the board and (if they own it) the sender."""
+    return describe(action, _today(req, actor.board), note, board=actor.board, owner=actor.member)
+
+
+def _today(req: Request, board: BoardView) -> dt.date:
     return req.today(board.timezone)
 
 
-def _author(req: Request, actor: Actor) -> Member:
+def _author(req: Request, actor: Actor) -> MemberView:
     """The member record to credit with a change (admins off the board get one)."""
     if actor.member is not None:
         return actor.member
@@ -139,13 +156,15 @@ def _on_board(req: Request, action: Action, member: Member) -> bool:
     return boards.get_membership(session=req.session, board_id=action.board_id, member_id=member.id) is not None
 
 
-def _notify_owner(req: Request, action: Action, template: str, data: dict[str, Any]) -> None:
+def _notify_owner(req: Request, actor: Actor, action: Action, template: str, data: dict[str, Any]) -> None:
     """DM the owner about a change someone else made (not an owner who has left the board)."""
+    if actor.member is not None and actor.member.id == action.owner_id:  # the sender: told by the reply
+        return
     if action.owner.slack_user_id != req.user_id and _on_board(req, action, action.owner):
         req.notify.to_user(
             action.owner.slack_user_id,
             template,
-            {"action": describe(action, _today(req, action.board)), "by": req.user_id, **data},
+            {"action": describe(action, _today(req, actor.board), board=actor.board), "by": req.user_id, **data},
         )
 
 
@@ -185,7 +204,7 @@ OWNER_CHOICES = 5  # buttons the question offers at most
 OWNER_VALUE_LIMIT = 2000  # Slack's limit on a button's value, which carries the action until an owner is chosen
 
 
-def ask_owner(req: Request, board: Board, text: str, people: list[Member], due: dt.date | None,
+def ask_owner(req: Request, board: BoardView, text: str, people: list[Member], due: dt.date | None,
               due_phrase: str | None) -> Reply:
     """Two or more people named: one action has one owner, so ask which (a button each), or say how to type it."""
     names = [p.display_name for p in people]
@@ -229,10 +248,10 @@ RAISED_AT_MEETING_WITHIN = dt.timedelta(days=14)  # an action added this soon af
 def create_action(
     req: Request,
     actor: Actor,
-    board: Board,
+    board: BoardView,
     *,
     text: str,
-    owner: Member,
+    owner: MemberView,
     due: dt.date | None,
     meeting_id: int | None = None,
     permalink: str | None = None,
@@ -258,8 +277,9 @@ def create_action(
         arising=(today - RAISED_AT_MEETING_WITHIN, today),
     )
     _audit(req, action, "create", None)
-    _notify_owner(req, action, "slack/action_assigned.json.j2", {"reason": "assigned"})
-    return Reply("slack/action_added.json.j2", {"action": describe(action, today), "by": req.user_id,
+    _notify_owner(req, actor, action, "slack/action_assigned.json.j2", {"reason": "assigned"})
+    return Reply("slack/action_added.json.j2", {"action": describe(action, today, board=board, owner=owner),
+                                                "by": req.user_id,
                                                 "due_note": non_working_due_note(board, due) if due else None})
 
 
@@ -297,7 +317,7 @@ def handle_action_list_more(req: Request) -> Reply:
     return action_list(req, board, actor, scope, page)
 
 
-def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int) -> Reply:
+def action_list(req: Request, board: BoardView, actor: Actor, scope: str, page: int) -> Reply:
     """One page of a list of a board's actions, with a way to the next when there are more."""
     today = _today(req, board)
     flt_kwargs: dict[str, Any] = {"board_ids": [board.id]}
@@ -360,12 +380,12 @@ def action_list(req: Request, board: Board, actor: Actor, scope: str, page: int)
 
 def handle_action_show(req: Request) -> Reply:
     actor, action, _ = _load(req, change=False)
-    today = _today(req, action.board)
+    today = _today(req, actor.board)
     entries = action_store.history(session=req.session, action_id=action.id)
     return Reply(
         "slack/action_show.json.j2",
         {
-            "action": describe(action, today),
+            "action": describe(action, today, board=actor.board, owner=actor.member),
             "created_by": action.created_by.slack_user_id,
             "created_at": action.created_at,
             "history": [
@@ -394,8 +414,8 @@ def record_progress(req: Request, actor: Actor, action: Action, note: str) -> Re
         session=req.session, action=action, author=_author(req, actor), note=note, kind="progress", now=req.now()
     )
     _audit(req, action, "progress", before)
-    _notify_owner(req, action, "slack/action_changed.json.j2", {"change": "progress", "note": note})
-    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board), note),
+    _notify_owner(req, actor, action, "slack/action_changed.json.j2", {"change": "progress", "note": note})
+    return Reply("slack/action_changed_ack.json.j2", {"action": _described(req, actor, action, note),
                                                       "change": "progress", "note": note})
 
 
@@ -414,14 +434,14 @@ def close_action(req: Request, actor: Actor, action: Action, status: ActionStatu
     action_store.add_update(session=req.session, action=action, author=_author(req, actor), note=note, kind=kind,
                             now=req.now(), changes={"status": status, "closed_at": req.now()})
     _audit(req, action, kind, before)
-    _notify_owner(req, action, "slack/action_changed.json.j2", {"change": kind, "note": note})
+    _notify_owner(req, actor, action, "slack/action_changed.json.j2", {"change": kind, "note": note})
     # The owner's reminders that list it lose its buttons now, not when someone next clicks one (a reminder's
     # own Done button redraws the message it is on: that one is left to it).
     clicked = req.values.get("message_ts")
     for sent in reminder_log.delivered_reminders_of(session=req.session, action_id=action.id):
         if sent.ts != clicked:
             refresh_reminder(req, sent.message_key, sent.channel, sent.ts)
-    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
+    return Reply("slack/action_changed_ack.json.j2", {"action": _described(req, actor, action),
                                                       "change": kind, "note": note})
 
 
@@ -446,7 +466,7 @@ def handle_action_reopen(req: Request) -> Reply:
     action_store.add_update(session=req.session, action=action, author=_author(req, actor), note=note,
                             kind="reopened", now=req.now(), changes={"status": ActionStatus.OPEN, "closed_at": None})
     _audit(req, action, "reopen", before)
-    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
+    return Reply("slack/action_changed_ack.json.j2", {"action": _described(req, actor, action),
                                                       "change": "reopened", "note": note})
 
 
@@ -524,8 +544,8 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
         changes={"due_date": due},
     )
     _audit(req, action, "redate", before)
-    _notify_owner(req, action, "slack/action_changed.json.j2", {"change": "redated", "note": ""})
-    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, _today(req, action.board)),
+    _notify_owner(req, actor, action, "slack/action_changed.json.j2", {"change": "redated", "note": ""})
+    return Reply("slack/action_changed_ack.json.j2", {"action": _described(req, actor, action),
                                                       "change": "redated", "note": "",
                                                       "due_note": non_working_due_note(action.board, due)})
 

@@ -41,7 +41,8 @@ from handlers.zones import time_label, viewer_zone
 from store import agenda as agenda_store
 from store import audit, boards
 from store import plan as plan_store
-from store.models import AgendaProposal, AgendaPublication, Board, Meeting, Member, ProposalStatus, Role
+from store.models import AgendaProposal, AgendaPublication, Meeting, Member, ProposalStatus, Role
+from store.models.views import BoardView, MemberView
 
 OPTIONS = ("board", "lead", "for")
 _PROPOSAL_REF = re.compile(r"^#?[Aa]?(\d{1,9})$")
@@ -58,7 +59,7 @@ USAGE = [
 # ---------------------------------------------------------------- proposals
 
 
-def proposal_data(p: AgendaProposal, board: Board | None = None) -> dict[str, Any]:
+def proposal_data(p: AgendaProposal, board: BoardView | None = None) -> dict[str, Any]:
     return {
         "id": p.id, "ref": p.ref, "title": p.title, "lead": p.lead, "status": p.status,
         "meeting": p.meeting.date, "proposer_id": p.proposer.slack_user_id, "proposer_name": p.proposer.display_name,
@@ -68,7 +69,7 @@ def proposal_data(p: AgendaProposal, board: Board | None = None) -> dict[str, An
     }
 
 
-def _upcoming_meeting(req: Request, board: Board, phrase: str | None, key: str | None = None) -> Meeting:
+def _upcoming_meeting(req: Request, board: BoardView, phrase: str | None, key: str | None = None) -> Meeting:
     if phrase:
         day = parse_option_date(req, board, key, phrase) if key else parse_meeting_date(req, board, phrase)
         return existing_meeting(req, board, day)
@@ -79,7 +80,7 @@ def _upcoming_meeting(req: Request, board: Board, phrase: str | None, key: str |
     return found
 
 
-def _deciders(req: Request, board: Board) -> list[Member]:
+def _deciders(req: Request, board: BoardView) -> list[Member]:
     """Who is asked to decide: the chair (or, without one, the vice-chair, then the secretariat)."""
     for role in (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT):
         found = boards.members_with_roles(session=req.session, board_id=board.id, roles=(role,))
@@ -100,7 +101,7 @@ def handle_agenda_add(req: Request) -> Reply:
     return propose(req, board, member, title, lead, meeting)
 
 
-def propose(req: Request, board: Board, member: Member, title: str, lead: str, meeting: Meeting) -> Reply:
+def propose(req: Request, board: BoardView, member: MemberView, title: str, lead: str, meeting: Meeting) -> Reply:
     """Record a proposal and ask the chair to decide (the command and the form both come here)."""
     title = mentions.typed_text(req.session, title, "title")
     if len(title) > 300:
@@ -134,7 +135,7 @@ def handle_agenda_proposals(req: Request) -> Reply:
         "board": board.name, "meetings": [{"date": d, "proposals": ps} for d, ps in grouped.items()]})
 
 
-def _proposal_by_ref(req: Request, verb: str) -> tuple[Board, Actor, AgendaProposal, str]:
+def _proposal_by_ref(req: Request, verb: str) -> tuple[BoardView, Actor, AgendaProposal, str]:
     parsed, board, actor = req.parsed, req.board, req.actor
     if not parsed.args:
         raise UsageError("Which proposal?", examples=[f"/agenda {verb} A3"])
@@ -149,7 +150,7 @@ def _proposal_by_ref(req: Request, verb: str) -> tuple[Board, Actor, AgendaPropo
     return board, actor, proposal, remainder
 
 
-def _require_decider(actor: Actor) -> Member:
+def _require_decider(actor: Actor) -> MemberView:
     if actor.left and not actor.manages_board:
         raise Forbidden(actor.not_on_board)
     if not actor.manages_board:
@@ -177,7 +178,7 @@ def handle_agenda_decline(req: Request) -> Reply:
 
 def decide_proposal(
     req: Request,
-    board: Board,
+    board: BoardView,
     actor: Actor,
     proposal: AgendaProposal,
     status: ProposalStatus,
@@ -200,7 +201,7 @@ def decide_proposal(
         return Reply("slack/agenda_note.json.j2", {"text": (
             f"Thanks — A{proposal.ref} “{proposal.title}” was {proposal.status} by {who}{when}, so nothing "
             "has changed.")})
-    agenda_store.decide(proposal=proposal, status=status, by=decider, now=req.now(), reason=reason)
+    agenda_store.decide(session=req.session, proposal=proposal, status=status, by=decider, now=req.now(), reason=reason)
     audit.record(session=req.session, at=req.now(), actor=req.user_id, entity="agenda_proposal", entity_id=proposal.id,
                  operation=status.value, before={"status": "pending"}, after={"status": status.value, "reason": reason})
     data = {"p": proposal_data(proposal), "board": board.name}
@@ -217,7 +218,7 @@ def decide_proposal(
     return Reply("slack/agenda_note.json.j2", {"text": f"{verb} A{proposal.ref} “{proposal.title}”: {where}."})
 
 
-def _button_proposal(req: Request) -> tuple[Board, Actor, AgendaProposal]:
+def _button_proposal(req: Request) -> tuple[BoardView, Actor, AgendaProposal]:
     proposal_id = parse_id(req.values.get("value") or req.values.get("proposal"))
     proposal = agenda_store.get_proposal(session=req.session, proposal_id=proposal_id, for_update=True) \
         if proposal_id else None
@@ -265,7 +266,7 @@ def handle_decline_submission(req: Request) -> Reply:
 # ---------------------------------------------------------------- draft and publish
 
 
-def _meeting_for(req: Request, board: Board, phrase: str) -> Meeting:
+def _meeting_for(req: Request, board: BoardView, phrase: str) -> Meeting:
     if phrase:
         day = parse_meeting_date(req, board, phrase)
         return existing_meeting(req, board, day, future=False)
@@ -292,11 +293,11 @@ def _stem(board: str, day: dt.date) -> str:
     return f"{slug}-agenda-{day.isoformat()}"
 
 
-def _taken_place(req: Request, board: Board, meeting: Meeting) -> bool:
+def _taken_place(req: Request, board: BoardView, meeting: Meeting) -> bool:
     return meeting.date < req.today(board.timezone)
 
 
-def record_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
+def record_reply(req: Request, board: BoardView, meeting: Meeting) -> Reply:
     """A meeting that has taken place: its agenda as last published (the record), never one compiled from today's
     data; its Word and Markdown versions go to the DM as a draft's do."""
     when = f"{meeting.date:%A %-d %B %Y}"
@@ -319,7 +320,7 @@ def record_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
                  documents=[document])
 
 
-def draft_reply(req: Request, board: Board, meeting: Meeting) -> Reply:
+def draft_reply(req: Request, board: BoardView, meeting: Meeting) -> Reply:
     """The draft as Block Kit; its Word and Markdown files are made by the transport after the ack. A meeting that
     has taken place shows its agenda as published instead."""
     if _taken_place(req, board, meeting):
@@ -339,7 +340,7 @@ def handle_agenda_draft(req: Request) -> Reply:
     return draft_reply(req, board, meeting)
 
 
-def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
+def publish(req: Request, board: BoardView, meeting: Meeting) -> Reply:
     """Post the agenda to the board's channel, its Word version with it, and record the version; refused if
     nothing changed."""
     if _taken_place(req, board, meeting):
@@ -352,7 +353,7 @@ def publish(req: Request, board: Board, meeting: Meeting) -> Reply:
         f"Published version {publication.version} of the agenda for {meeting.date:%A %-d %B %Y} in")})
 
 
-def publish_agenda(session: Session, notify: Notifier, board: Board, meeting: Meeting, *, by: str,
+def publish_agenda(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, *, by: str,
                    now: dt.datetime, today: dt.date) -> AgendaPublication:
     """Record a new version of the agenda, post it to the board's channel with its Word version, and audit it
     (`/agenda publish`, and the agenda pack's publication); Conflict if nothing changed since the last version."""
@@ -391,7 +392,7 @@ def handle_agenda_publish(req: Request) -> Reply:
     return publish(req, board, _meeting_for(req, board, " ".join(a.value for a in parsed.args)))
 
 
-def _button_meeting(req: Request, what: str) -> tuple[Board, Meeting]:
+def _button_meeting(req: Request, what: str) -> tuple[BoardView, Meeting]:
     meeting_id = parse_id(req.values.get("value"))
     meeting = req.session.get(Meeting, meeting_id) if meeting_id else None
     if meeting is None:

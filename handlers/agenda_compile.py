@@ -23,7 +23,8 @@ from store import meeting_record as record_store
 from store import minutes as minutes_store
 from store import boards, meetings
 from store.updates import updates_for_meeting
-from store.models import ActionStatus, Board, ItemKind, Meeting, Role
+from store.models import ActionStatus, ItemKind, Meeting, Role
+from store.models.views import BoardView
 
 
 @dataclass
@@ -134,7 +135,7 @@ class Agenda:
         }
 
 
-def compile_partner_updates(session: Session, board: Board, meeting: Meeting) -> PartnerUpdates:
+def compile_partner_updates(session: Session, board: BoardView, meeting: Meeting) -> PartnerUpdates:
     """Item 2, partner updates: each organisation's current update, attributed, in the order they first
     arrived ({"organisation", "author", "text", "late"}; late = sent after the agenda was published),
     and the organisations on the board with none."""
@@ -146,7 +147,7 @@ def compile_partner_updates(session: Session, board: Board, meeting: Meeting) ->
     )
 
 
-def compile_action_review(session: Session, board: Board, meeting: Meeting, today: dt.date) -> ActionReview:
+def compile_action_review(session: Session, board: BoardView, meeting: Meeting, today: dt.date) -> ActionReview:
     """Actions raised at the meeting before this one (whatever their state) and every other still-open action, read
     as plain rows with only what the agenda prints (the Word version lists every one)."""
     previous = meetings.previous_meeting(session=session, board_id=board.id, before=meeting.date)
@@ -195,7 +196,7 @@ def _minutes_status(session: Session, previous: Meeting | None) -> dict[str, Any
     return {"date": previous.date, "status": record.minutes_status}
 
 
-def compile_agenda(session: Session, board: Board, meeting: Meeting, today: dt.date) -> Agenda:
+def compile_agenda(session: Session, board: BoardView, meeting: Meeting, today: dt.date) -> Agenda:
     """The agenda of `meeting`, numbered in the board's agreed order."""
     following = meetings.next_meeting(session=session, board_id=board.id, after=meeting.date + dt.timedelta(days=1))
     items = planned_items(session, board, [meeting])[meeting.id]

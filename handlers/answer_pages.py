@@ -26,6 +26,7 @@ from store import attendance as attendance_store
 from store import audit, boards, emails
 from store import links as link_store
 from store.models import Action, ActionStatus, AttendanceReply, Board, Meeting, Member
+from store.models.views import BoardView
 
 ACTION_CHOICES = ("done", "progress", "snooze", "not_mine")  # the action page's four forms (`do`)
 REPLIES = {"attending": AttendanceReply.ATTENDING, "apologies": AttendanceReply.APOLOGIES,
@@ -39,7 +40,7 @@ class AnswerPage:
 
     template: str
     data: dict[str, Any]
-    board: Board | None = None
+    board: BoardView | None = None
     meeting_date: dt.date | None = None
     refusal: DomainError | None = None  # why the form is not there (the action closed, the meeting past)
     fields: dict[str, str] = field(default_factory=dict)  # the form's values as sent, to show again
@@ -90,7 +91,7 @@ def where_about(req: Request, passed: AnswerPass) -> tuple[Board | None, dt.date
     return None, None
 
 
-def _next_date(req: Request, board: Board) -> dt.date | None:
+def _next_date(req: Request, board: BoardView) -> dt.date | None:
     meeting = next_meeting(session=req.session, board=board, now=req.now())
     return meeting.date if meeting else None
 
@@ -125,8 +126,7 @@ def update_page(req: Request, passed: AnswerPass, member: Member) -> AnswerPage:
 def return_page(req: Request, passed: AnswerPass, member: Member) -> AnswerPage:
     board = _board(req, passed)
     actor = access.actor_for(req, board)
-    member = access.require_member(actor)
-    form = performance.open_return_modal(req, board, member, actor.manages_board).data
+    form = performance.open_return_modal(req, board, access.require_member(actor), actor.manages_board).data
     return AnswerPage("answers/return.html.j2", {"board_name": board.name, "quarter": form["quarter"],
                                                  "items": form["items"]}, board, _next_date(req, board))
 
@@ -164,7 +164,7 @@ PAGES: dict[Answer, Callable[[Request, AnswerPass, Member], AnswerPage]] = {
 }
 
 
-def _board(req: Request, passed: AnswerPass) -> Board:
+def _board(req: Request, passed: AnswerPass) -> BoardView:
     board = boards.get(session=req.session, board_id=passed.object_id)
     if board is None:
         raise NotFound("That board is no longer on lspbot.")

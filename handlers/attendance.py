@@ -28,7 +28,8 @@ from handlers.registry import Button, Command, Form, Option, Who
 from store import attendance as attendance_store
 from store import audit, boards
 from store.meeting_record import record_of
-from store.models import Attendance, AttendanceReply, Board, Meeting, Member, Membership, Role
+from store.models import Attendance, AttendanceReply, Meeting, Member, Membership, Role
+from store.models.views import BoardView, MembershipView, MemberView
 
 __all__ = ["QuorumResult", "expected_attendance", "quorum_check"]
 
@@ -49,7 +50,7 @@ WORDS = {AttendanceReply.ATTENDING.value: "attending", AttendanceReply.APOLOGIES
 class Expected:
     """A meeting's replies so far, every member's, and what they make of its quorum."""
 
-    board: Board
+    board: BoardView
     meeting: Meeting
     members: list[Membership]  # current members, the secretariat included
     rows: dict[int, Attendance]  # member id: their reply
@@ -58,7 +59,7 @@ class Expected:
     no_reply: list[Membership] = field(default_factory=list)
 
 
-def expected_attendance(session: Session, board: Board, meeting: Meeting) -> Expected:
+def expected_attendance(session: Session, board: BoardView, meeting: Meeting) -> Expected:
     """Who said they are coming, sent apologies or a substitute, and who has not replied; and the quorum they make."""
     members = boards.list_members(session=session, board_id=board.id)
     rows = {r.member_id: r for r in attendance_store.replies(session=session, meeting_id=meeting.id)
@@ -113,7 +114,7 @@ def view_data(session: Session, expected: Expected, today: dt.date) -> dict[str,
 # ---------------------------------------------------------------- /meeting attendance
 
 
-def meeting_named(req: Request, board: Board, phrase: str) -> Meeting:
+def meeting_named(req: Request, board: BoardView, phrase: str) -> Meeting:
     """The meeting on the date given (as `/agenda` and `/plan` read one), or the next meeting."""
     if phrase.strip():
         return existing_meeting(req, board, parse_meeting_date(req, board, phrase), future=False)
@@ -136,7 +137,7 @@ def handle_meeting_attendance(req: Request) -> Reply:
 # ---------------------------------------------------------------- replies
 
 
-def _clicked(req: Request, raw: Any) -> tuple[Board, Meeting, Member, Membership]:
+def _clicked(req: Request, raw: Any) -> tuple[BoardView, Meeting, MemberView, MembershipView]:
     """The meeting a button or form names, and the member replying: refused for anyone not on its board, or once
     the meeting has taken place, is under way or has ended."""
     meeting_id = parse_id(raw)
@@ -158,7 +159,7 @@ def _clicked(req: Request, raw: Any) -> tuple[Board, Meeting, Member, Membership
     return board, meeting, actor.member, actor.membership
 
 
-def record_reply(req: Request, board: Board, meeting: Meeting, member: Member, membership: Membership,
+def record_reply(req: Request, board: BoardView, meeting: Meeting, member: MemberView, membership: MembershipView,
                  reply: AttendanceReply, *, substitute: Member | None = None, name: str | None = None,
                  email: str | None = None) -> dict[str, Any]:
     """Record (or change) a member's reply, audited; the data of the answer that tells them."""
@@ -194,7 +195,7 @@ def handle_apologies_button(req: Request) -> Reply:
     return Reply(REPLY_TEMPLATE, record_reply(req, board, meeting, member, membership, AttendanceReply.APOLOGIES))
 
 
-def _colleagues(req: Request, board: Board, membership: Membership) -> list[Membership]:
+def _colleagues(req: Request, board: BoardView, membership: MembershipView) -> list[Membership]:
     """The other current members of the board from the member's organisation (whom they may send)."""
     if membership.organisation_id is None:
         return []
@@ -220,7 +221,7 @@ def handle_substitute_button(req: Request) -> Reply:
                  open_modal={"template": MODAL_TEMPLATE, "data": data})
 
 
-def choose_substitute(req: Request, board: Board, membership: Membership, *, colleague_id: int | None,
+def choose_substitute(req: Request, board: BoardView, membership: MembershipView, *, colleague_id: int | None,
                       name: str, email: str) -> tuple[Member | None, str | None, str | None]:
     """The substitute a member names (the form's or `/meeting reply substitute`'s): a colleague from their
     organisation on the board, or a name with a valid email address; (colleague, name, email)."""

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from handlers.links import Links
 from handlers.pack_spec import BuiltPack, PackSpec
-from store.models import Action, Board, Member, Membership, Role
+from store.models import Action, Role
+from store.models.views import BoardView, MembershipView, MemberView
 
 
 class Clock(Protocol):
@@ -92,9 +93,9 @@ MANAGING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
 class Actor:
     """The person behind a request, as seen from one board."""
 
-    board: Board
-    member: Member | None
-    membership: Membership | None
+    board: BoardView
+    member: MemberView | None
+    membership: MembershipView | None
     is_admin: bool
     left: bool = False  # was on the board and was taken off it
 
@@ -164,20 +165,20 @@ class Request:
     values: dict[str, Any] = field(default_factory=dict)  # form values from a modal, if any
     rest: str = ""  # a command's text after its subcommand words (and its `board:` option)
     parsed: Parsed = field(default_factory=Parsed)  # `rest` read for the command's declared options
-    _board: Board | None = None
+    _board: BoardView | None = None
     _actor: Actor | None = None
 
-    def on_board(self, board: Board, actor: Actor) -> None:
+    def on_board(self, board: BoardView, actor: Actor) -> None:
         """Set by the dispatcher: the board the command acts on, and the person as that board sees them."""
         self._board, self._actor = board, actor
 
     @property
-    def chosen_board(self) -> Board | None:
+    def chosen_board(self) -> BoardView | None:
         """The board the dispatcher resolved, if it did (a form opened for a `board:` named with the command)."""
         return self._board
 
     @property
-    def board(self) -> Board:
+    def board(self) -> BoardView:
         if self._board is None:
             raise RuntimeError("the command is not declared as acting on a board")
         return self._board

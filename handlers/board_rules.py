@@ -22,7 +22,8 @@ from handlers.base import InvalidInput
 from handlers.dates import WEEKDAYS
 from handlers.record_settings import QuorumRule, parse_day_of_year, parse_minute_format, parse_quorum, quorum_rule
 from store import meetings
-from store.models import Board, Meeting
+from store.models import Meeting
+from store.models.views import BoardView
 
 # ---------------------------------------------------------------- the working-day calendar
 
@@ -103,7 +104,7 @@ def at_local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
-def next_meeting(*, session: Any, board: Board, now: dt.datetime) -> Meeting | None:
+def next_meeting(*, session: Any, board: BoardView, now: dt.datetime) -> Meeting | None:
     """The board's "next meeting", the same in every command: once a meeting has started (its start time on the
     board's clock), the next meeting is the following one; a meeting without a time is next for all its day."""
     today = now.astimezone(ZoneInfo(board.timezone)).date()
@@ -314,7 +315,7 @@ class BoardConfig:
 
 
 
-def board_config(board: Board) -> BoardConfig:
+def board_config(board: BoardView) -> BoardConfig:
     """The board's settings over the defaults. A number stored when its range was wider is brought to the
     nearest allowed value (a grace of 24 hours is read as 12, not as the default 6); a weekday stored before
     weekends were refused is read as the Monday after; anything else malformed falls back to the default."""

@@ -8,9 +8,9 @@ from typing import Any
 
 from handlers.base import InvalidInput, Reply, Request, UsageError
 from handlers.board_rules import SETTINGS, board_config
-from store import audit
+from store import audit, boards
 from store import performance as perf_store
-from store.models import Board
+from store.models.views import BoardView
 
 
 def handle_board_set(req: Request) -> Reply:
@@ -28,6 +28,7 @@ def handle_board_set(req: Request) -> Reply:
     value = spec.default if raw.lower() == "default" else spec.parse(raw)
     if key == "year_start_month" and value != board_config(board).year_start_month:
         _refuse_year_change_with_returns(req, board, int(value))
+    board = boards.for_change(session=req.session, board=board)
     before = dict(board.settings or {})
     after = dict(before)
     if value == spec.default:
@@ -40,7 +41,7 @@ def handle_board_set(req: Request) -> Reply:
     return Reply("slack/reminder_settings.json.j2", dict(_page(req, board), changed=key, settings=_rows(board)))
 
 
-def _refuse_year_change_with_returns(req: Request, board: Board, month: int) -> None:
+def _refuse_year_change_with_returns(req: Request, board: BoardView, month: int) -> None:
     """A quarterly return is stored under its quarter's label (`2019-Q2`), read with the board's start month:
     moving the start month would move every stored return to three other months, so it is refused while
     the board has any."""
@@ -61,7 +62,7 @@ def handle_board_settings(req: Request) -> Reply:
     return Reply("slack/reminder_settings.json.j2", dict(_page(req, board), changed=None, settings=_rows(board)))
 
 
-def _page(req: Request, board: Board) -> dict[str, Any]:
+def _page(req: Request, board: BoardView) -> dict[str, Any]:
     """The board's name and its pages' address (on LSPBOT_PUBLIC_URL; `configured` False: on the default)."""
     links = req.notify.links
     return {"board": board.name, "page": links.board(board.slug), "calendar": links.public_calendar(board.slug),
@@ -69,7 +70,7 @@ def _page(req: Request, board: Board) -> dict[str, Any]:
             "configured": links.configured}
 
 
-def _rows(board: Board) -> list[dict[str, Any]]:
+def _rows(board: BoardView) -> list[dict[str, Any]]:
     config = board_config(board)
     return [{"key": key, "value": _shown(config.value_of(key)), "default": _shown(spec.default),
              "changed": config.value_of(key) != spec.default, "meaning": spec.meaning}

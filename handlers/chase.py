@@ -22,7 +22,8 @@ from handlers.base import Request
 from handlers.board_rules import WorkingCalendar, board_config
 from store import chase as chase_store
 from store import reminder_log
-from store.models import ActionChase, Board
+from store.models import ActionChase
+from store.models.views import BoardView
 
 CHASE_TEMPLATE = "slack/chase_actions.json.j2"
 MAX_WITH_BUTTONS = 20  # 2 blocks an action; Slack allows 50 blocks a message
@@ -50,7 +51,7 @@ def next_reminder_date(today: dt.date, due: dt.date, lead_days: int, every_days:
     return stage_date(max(stage + 1, 1 if lead_days else 2), due, lead_days, every_days)
 
 
-def non_working_due_note(board: Board, due: dt.date) -> str | None:
+def non_working_due_note(board: BoardView, due: dt.date) -> str | None:
     """What the reminders do with a due date on a weekend or bank holiday of the board's calendar, or None on a
     working day. The chase job runs on working days only and never moves a due date: nothing is sent on the day,
     and the first working day after it finds the action overdue."""

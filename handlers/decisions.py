@@ -19,7 +19,8 @@ from handlers.registry import Button, Command, Kind, Option, refusal
 from store import boards
 from store import decisions as decision_store
 from store.decisions import DecisionRow
-from store.models import Board, Organisation
+from store.models import Organisation
+from store.models.views import BoardView
 
 PAGE = 20  # decisions on one page of `/lsp decisions`
 MAX_FILTER = 200
@@ -39,7 +40,7 @@ def decision_data(row: DecisionRow) -> dict[str, Any]:
             "outcome": row.outcome, "decision": decision_text(row), "board": row.board}
 
 
-def decisions_between(session: Session, board: Board, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def decisions_between(session: Session, board: BoardView, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """The board's decisions at meetings from `start` to `end` (a report's period), oldest first."""
     rows = decision_store.decisions(session=session, board_id=board.id, start=start, end=end)
     return [decision_data(r) for r in reversed(rows)]
@@ -59,7 +60,7 @@ class _LeadMatcher:
     """Whether a decision's lead is an organisation: named in the lead (by name or abbreviation), linked by the
     plan item it came from, or a member (named, or linked) who represents it on the board."""
 
-    def __init__(self, session: Session, board: Board, org: Organisation) -> None:
+    def __init__(self, session: Session, board: BoardView, org: Organisation) -> None:
         self.org = org
         self.names = {org.name.casefold(), *_abbreviations(org)}
         self.member_orgs = decision_store.member_organisations(session=session, board_id=board.id)
@@ -77,7 +78,7 @@ class _LeadMatcher:
         return False
 
 
-def decision_list(session: Session, board: Board, wanted: str, page: int, links: Links | None = None) -> Reply:
+def decision_list(session: Session, board: BoardView, wanted: str, page: int, links: Links | None = None) -> Reply:
     """One page of the board's decisions, filtered by a year, an organisation of the board or free text."""
     wanted = " ".join(wanted.split())
     if len(wanted) > MAX_FILTER:

@@ -11,11 +11,12 @@ from handlers.base import InvalidInput, Request, UsageError
 from handlers.parsing import parse_id
 from store import boards, meetings
 from store.models import Board, Meeting
+from store.models.views import BoardView
 
 MAX_OPTION_TEXT = 75  # Slack's limit on an option's text
 
 
-def board_choices(req: Request) -> tuple[Board | None, list[Board]]:
+def board_choices(req: Request) -> tuple[BoardView | None, list[Board]]:
     """The board a form is for (the channel's, or the member's only one) and, when that is not clear
     (a DM, several boards), every board the member sits on to choose from. Refused, as the commands are, to
     anyone not on the board (or on none)."""
@@ -37,7 +38,7 @@ def meeting_option(meeting: Meeting, tag: str = "") -> dict[str, str]:
     return {"text": text[:MAX_OPTION_TEXT], "value": str(meeting.id)}
 
 
-def meeting_options(req: Request, board: Board, *, past: int = 0, future: int = 6) -> list[dict[str, str]]:
+def meeting_options(req: Request, board: BoardView, *, past: int = 0, future: int = 6) -> list[dict[str, str]]:
     """The board's last `past` meetings (up to a month back) and its next `future` ones, in date order."""
     today = req.today(board.timezone)
     options = []
@@ -59,7 +60,7 @@ def metadata(req: Request) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def chosen_board(req: Request, meta: dict[str, Any], field: str = "board") -> Board:
+def chosen_board(req: Request, meta: dict[str, Any], field: str = "board") -> BoardView:
     """The board a submitted form is for: the one it was opened for, else the one picked on it."""
     board_id = parse_id(meta.get("board_id") or req.values.get(field))
     board = boards.get(session=req.session, board_id=board_id) if board_id else None
@@ -68,7 +69,7 @@ def chosen_board(req: Request, meta: dict[str, Any], field: str = "board") -> Bo
     return board
 
 
-def chosen_meeting(req: Request, board: Board, raw: Any, field: str = "meeting", *,
+def chosen_meeting(req: Request, board: BoardView, raw: Any, field: str = "meeting", *,
                    future: bool = False) -> Meeting | None:
     """The meeting picked on a form (None if none was), refused unless it is one of the board's."""
     if not raw:

@@ -18,7 +18,8 @@ from handlers.parsing import parse_id
 from handlers.registry import Button, Command, Kind, Option, Who, refusal
 from store import audit, boards
 from store import interests as interest_store
-from store.models import Board, Interest, InterestKind, Member
+from store.models import Interest, InterestKind, Member
+from store.models.views import BoardView
 
 KINDS = tuple(k.value for k in InterestKind)
 MAX_INTEREST = 500  # characters of one entry
@@ -126,7 +127,7 @@ def handle_interests_remove(req: Request) -> Reply:
     return Reply("slack/interests.json.j2", data)
 
 
-def register_data(req: Request, board: Board) -> dict[str, Any]:
+def register_data(req: Request, board: BoardView) -> dict[str, Any]:
     """The board's register: every current member by organisation, with their entries (or none declared)."""
     entries: dict[int, list[Interest]] = {}
     for entry in interest_store.current_on_board(session=req.session, board_id=board.id):
@@ -153,7 +154,7 @@ def handle_interests_all(req: Request) -> Reply:
 # ---------------------------------------------------------------- the yearly ask and its button
 
 
-def ask_data(board: Board, member: Member, entries: list[Interest], year: int) -> dict[str, Any]:
+def ask_data(board: BoardView, member: Member, entries: list[Interest], year: int) -> dict[str, Any]:
     """The yearly ask's DM to one member: their entries, the Confirm button's value, how to change them."""
     return {"board": board.name, "board_id": board.id, "year": year, "name": member.display_name,
             "entries": [entry_data(e, board.timezone) for e in entries], "how": HOW}

@@ -18,7 +18,8 @@ from handlers.parsing import check_text, parse_id
 from handlers.registry import Button, Command, Form, Kind, Option, Who
 from store import audit, boards
 from store import meeting_record as record_store
-from store.models import Board, MeetingItem, MeetingRecord, Outcome
+from store.models import MeetingItem, MeetingRecord, Outcome
+from store.models.views import BoardView
 
 ITEM_EXAMPLE = '/meeting item 4 agreed "Partners sign the LSP commitment"'
 NOTE_EXAMPLE = "/meeting note 4 Partners asked for the figures by ward"
@@ -29,7 +30,7 @@ MAX_DECISION = 3000
 # ---------------------------------------------------------------- outcome
 
 
-def record_outcome(req: Request, board: Board, record: MeetingRecord, item: MeetingItem, outcome: str,
+def record_outcome(req: Request, board: BoardView, record: MeetingRecord, item: MeetingItem, outcome: str,
                    decision: str) -> Reply:
     """Give an item its outcome (and the decision's wording), and show it on the item's message."""
     if outcome not in OUTCOMES:
@@ -104,7 +105,7 @@ def handle_meeting_note(req: Request) -> Reply:
 # ---------------------------------------------------------------- declarations
 
 
-def declare(req: Request, board: Board, record: MeetingRecord, item: MeetingItem, who: str, interest: str,
+def declare(req: Request, board: BoardView, record: MeetingRecord, item: MeetingItem, who: str, interest: str,
             left_room: bool) -> Reply:
     """Record an interest declared against an item (by a member, or someone named who is not one)."""
     interest = check_text(mentions.typed_text(req.session, interest, "interest"), "interest")
@@ -140,7 +141,7 @@ def handle_meeting_declare(req: Request) -> Reply:
 # ---------------------------------------------------------------- the item's buttons and forms
 
 
-def _button_item(req: Request, raw: Any, doing: str) -> tuple[Board, MeetingRecord, MeetingItem]:
+def _button_item(req: Request, raw: Any, doing: str) -> tuple[BoardView, MeetingRecord, MeetingItem]:
     """The item a button or form names (`<meeting id>|<number>`), of a meeting still open, for a manager."""
     meeting_ref, _, number = str(raw or "").partition("|")
     meeting_id, item_no = parse_id(meeting_ref), parse_id(number)
@@ -159,7 +160,7 @@ def _button_item(req: Request, raw: Any, doing: str) -> tuple[Board, MeetingReco
     return board, record, item
 
 
-def _form(template: str, record: MeetingRecord, item: MeetingItem, board: Board, **extra: Any) -> Reply:
+def _form(template: str, record: MeetingRecord, item: MeetingItem, board: BoardView, **extra: Any) -> Reply:
     data = {"metadata": json.dumps({"item": f"{record.meeting_id}|{item.number}"}), "board": board.name,
             "item": {"number": item.number, "title": item_title(item), "outcome": item.outcome or "",
                      "decision": item.decision or ""}, "outcomes": OUTCOMES, **extra}

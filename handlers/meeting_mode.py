@@ -37,7 +37,8 @@ from store import agenda as agenda_store
 from store import audit, meetings
 from store import meeting_record as record_store
 from store import plan as plan_store
-from store.models import Board, Meeting, MeetingItem, MeetingRecord, Outcome, PlanItem
+from store.models import Meeting, MeetingItem, MeetingRecord, Outcome, PlanItem
+from store.models.views import BoardView
 
 TOPIC = Topic("meeting", "The meeting and its record", aliases=("meetings", "minutes", "attendance", "interests",
                                                                    "decisions"),
@@ -50,7 +51,7 @@ SCHEDULER = "lspbot"  # who closed a meeting the scheduler closed
 # ---------------------------------------------------------------- start
 
 
-def _meeting_to_start(req: Request, board: Board) -> Meeting:
+def _meeting_to_start(req: Request, board: BoardView) -> Meeting:
     phrase = " ".join(a.value for a in req.parsed.args)
     if phrase:
         return existing_meeting(req, board, parse_meeting_date(req, board, phrase), future=False)
@@ -64,7 +65,7 @@ def _meeting_to_start(req: Request, board: Board) -> Meeting:
     return found
 
 
-def agenda_items(req: Request, board: Board, meeting: Meeting) -> list[dict[str, Any]]:
+def agenda_items(req: Request, board: BoardView, meeting: Meeting) -> list[dict[str, Any]]:
     """The meeting's items in the order of its agenda as last published (the board saw that one), else as
     compiled now; each as a `meeting_items` row's values."""
     published = agenda_store.latest_publication(session=req.session, meeting_id=meeting.id)
@@ -133,7 +134,7 @@ class Closed:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def close_meeting(session: Session, notify: Notifier, board: Board, record: MeetingRecord, *, by: str,
+def close_meeting(session: Session, notify: Notifier, board: BoardView, record: MeetingRecord, *, by: str,
                   now: dt.datetime) -> Closed:
     """Close an open meeting (the command and the job): carry deferred and unreached items forward, take the
     buttons off its messages, and start its minutes."""
@@ -160,7 +161,7 @@ def close_meeting(session: Session, notify: Notifier, board: Board, record: Meet
     return closed
 
 
-def carry_forward(session: Session, notify: Notifier, board: Board, meeting: Meeting, item: MeetingItem, why: str,
+def carry_forward(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, item: MeetingItem, why: str,
                   to: Meeting, now: dt.datetime) -> PlanItem:
     """A new item on the next meeting's plan with the item's history ("deferred from 15 July 2019"); its lead is
     told when the lead names a member."""

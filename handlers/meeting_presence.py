@@ -16,14 +16,15 @@ from handlers.quorum import quorum_check
 from handlers.registry import Button, Command, Form, Who
 from store import audit, boards
 from store import meeting_record as record_store
-from store.models import AttendanceReply, Board, MeetingRecord, Presence
+from store.models import AttendanceReply, MeetingRecord, Presence
+from store.models.views import BoardView
 
 ATTEND_EXAMPLE = '/meeting attend @alice @bob "Dr Jane Smith (CCG)"'
 APOLOGIES_EXAMPLE = "/meeting apologies @carol"
 MAX_NAME = 200
 
 
-def record_people(req: Request, board: Board, record: MeetingRecord, members: list[str], guests: list[str],
+def record_people(req: Request, board: BoardView, record: MeetingRecord, members: list[str], guests: list[str],
                   presence: Presence) -> list[str]:
     """Record members (by mention or user id) and guests (by name, in attendance) as `presence`; their names."""
     names = []
@@ -57,7 +58,7 @@ def record_people(req: Request, board: Board, record: MeetingRecord, members: li
     return names
 
 
-def set_quorate(req: Request, board: Board, record: MeetingRecord) -> None:
+def set_quorate(req: Request, board: BoardView, record: MeetingRecord) -> None:
     """Whether the meeting is quorate with the members recorded present (and the substitutes named before it for
     members who are not there), by the board's quorum (`handlers.quorum`); left unset on a board without one."""
     rows = record_store.attendance_of(session=req.session, meeting_id=record.meeting_id)
@@ -108,7 +109,7 @@ def handle_meeting_apologies(req: Request) -> Reply:
 # ---------------------------------------------------------------- the button and its form
 
 
-def _button_record(req: Request, raw: Any) -> tuple[Board, MeetingRecord]:
+def _button_record(req: Request, raw: Any) -> tuple[BoardView, MeetingRecord]:
     meeting_id = parse_id(raw)
     record = record_store.record_of(session=req.session, meeting_id=meeting_id) if meeting_id else None
     if record is None:

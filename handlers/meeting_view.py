@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from handlers.base import InvalidInput, Notifier, NotFound, Request, UsageError
 from handlers.plan import carried_label
 from store import meeting_record as record_store
-from store.models import Attendance, Board, Declaration, Meeting, MeetingItem, MeetingRecord, Outcome, Presence
+from store.models import Attendance, Declaration, Meeting, MeetingItem, MeetingRecord, Outcome, Presence
+from store.models.views import BoardView
 
 MEETING_TEMPLATE = "slack/meeting_opened.json.j2"
 ITEM_TEMPLATE = "slack/meeting_item.json.j2"
@@ -34,7 +35,7 @@ def when(day: dt.date) -> str:
     return f"{day:%A %-d %B %Y}"
 
 
-def open_meeting(req: Request, board: Board) -> MeetingRecord:
+def open_meeting(req: Request, board: BoardView) -> MeetingRecord:
     """The board's meeting open now; refused when there is none."""
     record = record_store.open_record(session=req.session, board_id=board.id)
     if record is None:
@@ -96,7 +97,7 @@ def items_data(session: Session, record: MeetingRecord, items: Sequence[MeetingI
     return out
 
 
-def meeting_data(session: Session, board: Board, meeting: Meeting, record: MeetingRecord) -> dict[str, Any]:
+def meeting_data(session: Session, board: BoardView, meeting: Meeting, record: MeetingRecord) -> dict[str, Any]:
     """The data of the meeting's message: the board, the day, who was there once recorded, and (closed) how it
     ended."""
     rows = record_store.attendance_of(session=session, meeting_id=meeting.id)
@@ -141,7 +142,7 @@ def show_items(session: Session, notify: Notifier, record: MeetingRecord, items:
                               of=record_store.item_key(record.meeting_id, item.number))
 
 
-def show_meeting(session: Session, notify: Notifier, board: Board, meeting: Meeting, record: MeetingRecord) -> None:
+def show_meeting(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, record: MeetingRecord) -> None:
     """Update the meeting's message (who was there; closed, how it ended)."""
     record_store.record_posted(session=session, record=record, items=[])
     notify.update_message(record.channel_id, record.ts or "", MEETING_TEMPLATE,
@@ -149,7 +150,7 @@ def show_meeting(session: Session, notify: Notifier, board: Board, meeting: Meet
                           of=record_store.message_key(record.meeting_id))
 
 
-def meeting_origin(session: Session, board: Board, number: int) -> tuple[int, int]:
+def meeting_origin(session: Session, board: BoardView, number: int) -> tuple[int, int]:
     """The meeting under way on the board and its item `number` (`item:4`), which an action recorded now arose
     from; refused when no meeting is open or the item is not on its agenda. (An action that names no item arose
     from the item last given an outcome, a note or a declaration: see `store.actions.create`.)"""

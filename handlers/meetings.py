@@ -30,7 +30,8 @@ from handlers.plan import (
 from handlers.registry import Button, Kind, Option, Who, read_options, refusal
 from store import boards, meetings
 from store import plan as plan_store
-from store.models import Board, Meeting
+from store.models import Meeting
+from store.models.views import BoardView
 
 
 # ---------------------------------------------------------------- meetings
@@ -65,7 +66,7 @@ def handle_plan_cadence(req: Request) -> Reply:
     if not values:
         raise UsageError("Give a cadence, a time, a venue or a duration.", examples=USAGE[3:4])
     before = plan_store.cadence(board)
-    plan_store.set_cadence(session=req.session, board=board, values=values)
+    board = plan_store.set_cadence(session=req.session, board=board, values=values)
     record_change(req, "board", board.id, "cadence", before, plan_store.cadence(board))
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "cadence",
                                              "cadence": plan_store.cadence(board)})
@@ -132,7 +133,7 @@ def handle_meeting_add(req: Request) -> Reply:
 _CONFIRM_VALUE_LIMIT = 2000  # Slack's limit on a button's value
 
 
-def _confirm_non_working_day(req: Request, board: Board, day: dt.date, why: str) -> Reply:
+def _confirm_non_working_day(req: Request, board: BoardView, day: dt.date, why: str) -> Reply:
     """Ask before adding a meeting on a weekend or bank holiday: a button that adds it, or `force:yes`."""
     text = f"{req.rest.strip()} force:yes"
     value = f"{board.id}|{text}"
@@ -161,7 +162,7 @@ def handle_meeting_confirm_button(req: Request) -> Reply:
     return handle_meeting_add(req)
 
 
-def cadence_dates(board: Board, year: int) -> list[dt.date]:
+def cadence_dates(board: BoardView, year: int) -> list[dt.date]:
     """The dates the board's recurrence rule gives in a year."""
     rule = plan_store.cadence(board).get("rrule")
     if not rule:

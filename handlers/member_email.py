@@ -144,10 +144,11 @@ def handle_member_add_by_email(req: Request) -> Reply:
 
 
 def _me(req: Request) -> Member:
+    """The sender's member record, mapped: `/lsp me` changes it."""
     member = req.actor.member
     if member is None:  # the declarations let only the board's members in
         raise RuntimeError("/lsp me for someone with no member record")
-    return member
+    return boards.member_for_change(session=req.session, member=member)
 
 
 def handle_me(req: Request) -> Reply:

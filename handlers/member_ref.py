@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from store import boards
 from store import emails as email_store
-from store.models import Board, Member
+from store.models import Member
+from store.models.views import BoardView
 
 # `@"Jane Smith"` (or with curly quotes, as typed), which the tokenizer keeps as one token (handlers.parsing)
 NAME_MENTION_RE = re.compile(r'^@["\u201c\u201d](.+)["\u201d]$', re.DOTALL)
@@ -27,14 +28,14 @@ def is_member_reference(token: str) -> bool:
     return bool(NAME_MENTION_RE.match(token) or ADDRESS_RE.match(token) or ID_MENTION_RE.match(token))
 
 
-def members_named(session: Session, board: Board, name: str) -> list[Member]:
+def members_named(session: Session, board: BoardView, name: str) -> list[Member]:
     """The board's current members with this display name (case and spacing aside)."""
     wanted = " ".join(name.split()).casefold()
     return [m.member for m in boards.list_members(session=session, board_id=board.id)
             if " ".join(m.member.display_name.split()).casefold() == wanted]
 
 
-def member_referred_to(session: Session, board: Board, token: str, *, field: str = "owner") -> Member | None:
+def member_referred_to(session: Session, board: BoardView, token: str, *, field: str = "owner") -> Member | None:
     """The member a quoted name, an address or a form's id names (None for a token that is none of these). A name
     shared by two of the board's members is refused with both; a name or address no one has is refused."""
     token = token.strip()
@@ -74,7 +75,7 @@ def typed_reference(member: Member) -> str:
 SELECT_LIMIT = 100  # Slack's limit on a static select's options
 
 
-def member_select_options(session: Session, board: Board) -> list[dict[str, str]] | None:
+def member_select_options(session: Session, board: BoardView) -> list[dict[str, str]] | None:
     """A form's choice of the board's current members, `{"text": "Name — Organisation", "value": lspbot id}` by
     name, when the board has members reached by email alone (Slack's user picker cannot show them); None when it
     has none, so the form keeps Slack's user picker."""

@@ -13,12 +13,13 @@ from store import actions as action_store
 from store import agenda as agenda_store
 from store import audit, boards
 from store import performance as perf_store
-from store.models import Action, Board, Member, PerformanceItem, ProposalStatus, Role
+from store.models import Action, Member, PerformanceItem, ProposalStatus, Role
+from store.models.views import BoardView
 
 HANDOVER_HINT = "`/lsp member add @someone role:chair` makes them the chair and {name} a member"
 
 
-def refuse_losing_the_chair(req: Request, board: Board, member: Member, doing: str) -> None:
+def refuse_losing_the_chair(req: Request, board: BoardView, member: Member, doing: str) -> None:
     """Refuse to remove or demote the board's only chair, saying how to hand the chair over."""
     chairs = boards.members_with_roles(session=req.session, board_id=board.id, roles=(Role.CHAIR,))
     if [c.id for c in chairs] == [member.id]:
@@ -28,13 +29,13 @@ def refuse_losing_the_chair(req: Request, board: Board, member: Member, doing: s
             examples=["/lsp member add @someone role:chair"])
 
 
-def refuse_chair_appointment(req: Request, board: Board) -> None:
+def refuse_chair_appointment(req: Request, board: BoardView) -> None:
     """Only the current chair or an lspbot admin hands the chair over."""
     if not (req.is_admin or req.actor.role == Role.CHAIR):
         raise Forbidden(f"Only the chair of {board.name} (or an lspbot admin) can hand the chair over.")
 
 
-def refuse_too_many_vice_chairs(req: Request, board: Board, member: Member) -> None:
+def refuse_too_many_vice_chairs(req: Request, board: BoardView, member: Member) -> None:
     """At most the board's `vice_chairs_max` vice-chairs."""
     most = board_config(board).vice_chairs_max
     others = [m for m in boards.members_with_roles(session=req.session, board_id=board.id, roles=(Role.VICE_CHAIR,))
@@ -48,7 +49,7 @@ def refuse_too_many_vice_chairs(req: Request, board: Board, member: Member) -> N
             examples=["/lsp member add @name role:member", f"/lsp board set vice_chairs_max {most + 1}"])
 
 
-def hand_chair_to(req: Request, board: Board, new_chair: Member) -> list[Member]:
+def hand_chair_to(req: Request, board: BoardView, new_chair: Member) -> list[Member]:
     """Make every other chair a member (they are told by DM, and so is the new chair), and send the proposals
     waiting for a decision to the new chair. The previous chairs."""
     previous = [m for m in boards.members_with_roles(session=req.session, board_id=board.id, roles=(Role.CHAIR,))
@@ -105,14 +106,14 @@ class Holdings:
                    ", whose only member on the board they are" for o in self.outcomes])
 
 
-def holdings_of(req: Request, board: Board, member: Member) -> Holdings:
+def holdings_of(req: Request, board: BoardView, member: Member) -> Holdings:
     return Holdings(
         actions=action_store.open_actions_of(session=req.session, board_id=board.id, owner_id=member.id),
         projects=perf_store.projects_led_by(session=req.session, board_id=board.id, member_id=member.id),
         outcomes=perf_store.outcomes_only_member_leads(session=req.session, board_id=board.id, member=member))
 
 
-def hand_over(req: Request, board: Board, leaving: Member, successor: Member, held: Holdings) -> list[str]:
+def hand_over(req: Request, board: BoardView, leaving: Member, successor: Member, held: Holdings) -> list[str]:
     """Move everything `leaving` holds to `successor` in one step, telling the successor once. What moved."""
     author = boards.get_member(session=req.session, slack_user_id=req.user_id) or boards.upsert_member(
         session=req.session, slack_user_id=req.user_id, display_name=req.user_name)  # an admin off the board

@@ -16,7 +16,8 @@ from handlers.minutes_data import draft_content, item_in, minutes_document, revi
 from store import audit, boards
 from store import meeting_record as record_store
 from store import minutes as minutes_store
-from store.models import Board, Meeting, MeetingItem, MeetingRecord, MinutesStatus, MinutesVersion, Role
+from store.models import Meeting, MeetingItem, MeetingRecord, MinutesStatus, MinutesVersion, Role
+from store.models.views import BoardView
 
 TEMPLATE = "slack/minutes.json.j2"
 NOTE = "slack/minutes_note.json.j2"
@@ -59,7 +60,7 @@ def _send(notify: Notifier, members: list[Any], data: dict[str, Any], document: 
     notify.document_to_users([(m.slack_user_id, f"{key}:{m.id}:file") for m in members], document)
 
 
-def draft_minutes(session: Session, notify: Notifier, board: Board, meeting: Meeting, now: dt.datetime, *,
+def draft_minutes(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, now: dt.datetime, *,
                   by: str = SYSTEM) -> MinutesVersion:
     """Draft the minutes of a meeting just ended: number its items in the board's sequence, keep version 1 and send
     the secretariat and the chair the draft (Block Kit, Word, Markdown). Once only: a second call returns the
@@ -105,7 +106,7 @@ def refuse_if_confirmed(session: Session, record: MeetingRecord, meeting: Meetin
                        "record a correction at a later meeting.", examples=[example], title="Minutes confirmed")
 
 
-def confirm_minutes(session: Session, notify: Notifier, board: Board, record: MeetingRecord, meeting: Meeting,
+def confirm_minutes(session: Session, notify: Notifier, board: BoardView, record: MeetingRecord, meeting: Meeting,
                     by: str, now: dt.datetime, *, at_meeting: Meeting | None = None) -> MinutesVersion:
     """Confirm (and lock) a meeting's minutes: who and when, and the meeting at which, when there is one."""
     minutes_store.lock_record(session=session, record=record)
@@ -129,7 +130,7 @@ def confirm_minutes(session: Session, notify: Notifier, board: Board, record: Me
     return version
 
 
-def confirm_previous_minutes(session: Session, notify: Notifier, board: Board, meeting_open: Meeting, by: str,
+def confirm_previous_minutes(session: Session, notify: Notifier, board: BoardView, meeting_open: Meeting, by: str,
                              now: dt.datetime) -> MinutesVersion | None:
     """Meeting mode's "Minutes of the last meeting" agreed: confirm the previous meeting's minutes at this one.
     None when there are none to confirm (none drafted, or already confirmed)."""
@@ -140,7 +141,7 @@ def confirm_previous_minutes(session: Session, notify: Notifier, board: Board, m
     return confirm_minutes(session, notify, board, record, meeting, by, now, at_meeting=meeting_open)
 
 
-def circulate_minutes(session: Session, notify: Notifier, board: Board, record: MeetingRecord, meeting: Meeting,
+def circulate_minutes(session: Session, notify: Notifier, board: BoardView, record: MeetingRecord, meeting: Meeting,
                       by: str, now: dt.datetime) -> MinutesVersion:
     """Send the latest minutes to every member of the board, and keep them as the circulated version."""
     minutes_store.lock_record(session=session, record=record)

@@ -21,14 +21,15 @@ from handlers.registry import Command, Form, Kind, Option, Who
 from store import boards, meetings
 from store import meeting_record as record_store
 from store import minutes as minutes_store
-from store.models import Board, Meeting, MeetingItem, MeetingRecord
+from store.models import Meeting, MeetingItem, MeetingRecord
+from store.models.views import BoardView
 
 MAX_MINUTE = 3000
 _MINUTE = re.compile(r"^[A-Za-z0-9/\-._]{1,40}$")
 EDIT = '/meeting minutes edit LSP/19/23 "The board noted the report."'
 
 
-def _minuted(req: Request, board: Board, phrase: str) -> tuple[MeetingRecord, Meeting]:
+def _minuted(req: Request, board: BoardView, phrase: str) -> tuple[MeetingRecord, Meeting]:
     """The meeting a date names (by default the last one with minutes) and its record."""
     if not phrase.strip():
         today = req.today(board.timezone)
@@ -47,7 +48,7 @@ def _minuted(req: Request, board: Board, phrase: str) -> tuple[MeetingRecord, Me
     return record, meeting
 
 
-def _minute(req: Request, board: Board, token: str, verb: str) -> tuple[MeetingItem, MeetingRecord, Meeting]:
+def _minute(req: Request, board: BoardView, token: str, verb: str) -> tuple[MeetingItem, MeetingRecord, Meeting]:
     """The item a minute number names, on this board; another board's number or an unknown one is refused."""
     if not _MINUTE.match(token):
         tail = ' "<the correction>"' if verb == "correct" else ""

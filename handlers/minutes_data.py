@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from handlers.base import Document
 from handlers.plan import meeting_data
 from store import minutes as minutes_store
-from store.models import Board, Meeting, MeetingItem, MeetingRecord, Outcome, Presence
+from store.models import Meeting, MeetingItem, MeetingRecord, Outcome, Presence
+from store.models.views import BoardView
 
 SUMMARY_LIMIT = 1200  # characters of a minute's text drafted from the notes
 TITLES = {  # the agenda's own items, which have no title of their own in the record
@@ -85,7 +86,7 @@ def item_title(item: MeetingItem) -> str:
     return item.title or TITLES.get(item.key, item.key.replace("_", " ").capitalize())
 
 
-def draft_content(session: Session, board: Board, meeting: Meeting, record: MeetingRecord,
+def draft_content(session: Session, board: BoardView, meeting: Meeting, record: MeetingRecord,
                   items: list[MeetingItem]) -> dict[str, Any]:
     """The minutes of a held meeting as JSON-ready data, from its record, items (numbered), notes, attendance,
     declarations and the actions raised against its items."""

@@ -10,7 +10,8 @@ from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, Usag
 from handlers.parsing import check_text
 from handlers.registry import Command, Option, Who
 from store import audit, boards
-from store.models import Board, Organisation
+from store.models import Organisation
+from store.models.views import BoardView
 
 NEW_ORG = Option("new_org", choices=("yes",), help="add the organisation as typed even if a known one looks like it "
                                                    "(`new_org:yes`)")
@@ -44,7 +45,7 @@ def looks_like(typed: str, known: str) -> bool:
                           and (x.startswith(y) or y.startswith(x))) for x, y in zip(a, b, strict=True))
 
 
-def organisation_named(req: Request, name: str, *, board: Board | None = None, field: str = "org",
+def organisation_named(req: Request, name: str, *, board: BoardView | None = None, field: str = "org",
                        option: str = "org") -> Organisation:
     """The organisation a command names, from the board's own list: the known one of that name (case and spaces
     aside), else a new one, unless the name nearly matches a known one: then "Did you mean …?", and
@@ -67,7 +68,7 @@ def organisation_named(req: Request, name: str, *, board: Board | None = None, f
     return boards.get_or_create_organisation(session=req.session, board_id=board.id, name=name)
 
 
-def _near(req: Request, board: Board, name: str, *, leaving_out: int | None = None) -> list[str]:
+def _near(req: Request, board: BoardView, name: str, *, leaving_out: int | None = None) -> list[str]:
     """The board's organisations whose names nearly match `name`."""
     return [o.name for o, _ in boards.organisations(session=req.session, board_id=board.id)
             if o.id != leaving_out and looks_like(name, o.name)]

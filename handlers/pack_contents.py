@@ -19,7 +19,8 @@ from store import files as files_store
 from store import packs as pack_store
 from store import papers as paper_store
 from store import plan as plan_store
-from store.models import AgendaPack, Board, Meeting, Paper
+from store.models import AgendaPack, Meeting, Paper
+from store.models.views import BoardView
 
 MEMBERS_NOTE = ("Members' pack: it holds the confidential items (exempt information), which are left out of the "
                 "published pack. Not for publication.")
@@ -35,7 +36,7 @@ class Built:
     spec: PackSpec
 
 
-def pack_entries(session: Session, board: Board, meeting: Meeting, today: dt.date) -> list[PackEntry]:
+def pack_entries(session: Session, board: BoardView, meeting: Meeting, today: dt.date) -> list[PackEntry]:
     """The meeting's agenda as the pack lists it, every entry with its paper (the newest version) if it has one."""
     agenda = compile_agenda(session, board, meeting, today)
     items = {f"P{i.ref}": i for i in plan_store.items_for_meetings(session=session, meeting_ids=[meeting.id])[meeting.id]}
@@ -68,7 +69,7 @@ def pack_paper(session: Session, paper: Paper) -> PackPaper:
     return PackPaper(filename=paper.filename, content=content, content_type=paper.content_type, paper_id=paper.id)
 
 
-def spec_for(board: Board, meeting: Meeting, entries: list[PackEntry], *, title: str, published: dt.date,
+def spec_for(board: BoardView, meeting: Meeting, entries: list[PackEntry], *, title: str, published: dt.date,
              members: bool = False, late: bool = False) -> PackSpec:
     """The pack's description: the public one leaves the confidential entries out, title and paper."""
     when = meeting_data(meeting, board)
@@ -77,13 +78,13 @@ def spec_for(board: Board, meeting: Meeting, entries: list[PackEntry], *, title:
                     published=published, entries=shown, late=late, note=MEMBERS_NOTE if members else "")
 
 
-def file_name(board: Board, meeting: Meeting, number: int, audience: str) -> str:
+def file_name(board: BoardView, meeting: Meeting, number: int, audience: str) -> str:
     slug = board.slug or re.sub(r"[^A-Za-z0-9]+", "-", board.name).strip("-").lower()
     what = "agenda-pack" if number == 0 else f"supplementary-pack-{number}"
     return f"{slug}-{what}-{meeting.date.isoformat()}{'-members' if audience == pack_store.MEMBERS else ''}.pdf"
 
 
-def build_and_keep(session: Session, notify: Notifier, board: Board, meeting: Meeting, entries: list[PackEntry], *,
+def build_and_keep(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, entries: list[PackEntry], *,
                    number: int, title: str, published: dt.date, now: dt.datetime, late: bool = False,
                    audiences: tuple[str, ...] | None = None) -> list[Built]:
     """Build the pack (and, when it has confidential entries, the members' pack) and keep each (store.packs),
@@ -119,7 +120,7 @@ def _separate(built: BuiltPack) -> list[dict[str, Any]]:
              "filename": e.paper.filename} for e in built.separate if e.paper is not None]
 
 
-def pack_data(board: Board, meeting: Meeting, done: Built, publication: dt.date, link: str = "") -> dict[str, Any]:
+def pack_data(board: BoardView, meeting: Meeting, done: Built, publication: dt.date, link: str = "") -> dict[str, Any]:
     """The template's `pack`: what a message about it says."""
     broken = {e.number for e, _ in done.built.broken}
     separate = {e.number for e in done.built.separate}

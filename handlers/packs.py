@@ -49,7 +49,8 @@ from store import audit, boards, meetings
 from store import files as files_store
 from store import packs as pack_store
 from store import papers as paper_store
-from store.models import AgendaPack, Board, Meeting, Paper, PlanItem, Role
+from store.models import AgendaPack, Meeting, Paper, PlanItem, Role
+from store.models.views import BoardView
 
 __all__ = ["PDF", "WORD_TYPES", "BuiltPack", "PackEntry", "PackPaper", "PackSpec", "PaperPlace", "paper_arrived"]
 
@@ -61,24 +62,24 @@ PACK_TITLE = "Agenda pack"
 # ---------------------------------------------------------------- the clock
 
 
-def publication_day(board: Board, meeting: Meeting) -> dt.date:
+def publication_day(board: BoardView, meeting: Meeting) -> dt.date:
     return publication_date(meeting.date, board_config(board))
 
 
-def approval_day(board: Board, meeting: Meeting) -> dt.date:
+def approval_day(board: BoardView, meeting: Meeting) -> dt.date:
     """The working day before the publication date: the chair is asked then."""
     return WorkingCalendar(board_config(board).holidays).add_working_days(publication_day(board, meeting), -1)
 
 
-def _deciders(session: Session, board: Board) -> list[Any]:
+def _deciders(session: Session, board: BoardView) -> list[Any]:
     return boards.members_with_roles(session=session, board_id=board.id, roles=(Role.CHAIR, Role.VICE_CHAIR))
 
 
-def _secretariat(session: Session, board: Board) -> list[Any]:
+def _secretariat(session: Session, board: BoardView) -> list[Any]:
     return boards.members_with_roles(session=session, board_id=board.id, roles=(Role.SECRETARIAT,))
 
 
-def ask_approval(session: Session, notify: Notifier, board: Board, meeting: Meeting, now: dt.datetime) -> list[Built]:
+def ask_approval(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, now: dt.datetime) -> list[Built]:
     """Build the pack, keep it unpublished, and DM the chair and vice-chairs it with Approve: the PDF (the members'
     pack where there is one, so they see everything) follows the message."""
     today = now.astimezone(ZoneInfo(board.timezone)).date()
@@ -98,7 +99,7 @@ def ask_approval(session: Session, notify: Notifier, board: Board, meeting: Meet
     return done
 
 
-def remind_waiting(session: Session, notify: Notifier, board: Board, meeting: Meeting, today: dt.date) -> int:
+def remind_waiting(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, today: dt.date) -> int:
     """Tell the chair, vice-chairs and secretariat that the pack is due and not approved (the caller keeps it to
     once a day); how many were told."""
     people = {p.id: p for p in _deciders(session, board) + _secretariat(session, board)}
@@ -114,7 +115,7 @@ def remind_waiting(session: Session, notify: Notifier, board: Board, meeting: Me
     return len(people)
 
 
-def publish_pack(session: Session, notify: Notifier, board: Board, meeting: Meeting, *, now: dt.datetime,
+def publish_pack(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, *, now: dt.datetime,
                  by: str) -> list[Built]:
     """Publish the meeting's pack: build it afresh and keep it published, post the public pack to the channel (with
     the Word papers that could not go in, beside it), DM the members' pack to each member when there are
@@ -149,7 +150,7 @@ def pack_store_lock(session: Session, meeting: Meeting) -> None:
     agenda_store.lock_meeting(session=session, meeting_id=meeting.id)
 
 
-def _send_published(session: Session, notify: Notifier, board: Board, meeting: Meeting, done: list[Built],
+def _send_published(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, done: list[Built],
                     publication: dt.date, link: str, *, key: str, kind: str = "published") -> None:
     # the members' pack goes to every member (by email to those outside Slack); where there is none, those outside
     # Slack get the public pack the channel gets
@@ -188,7 +189,7 @@ def _send_published(session: Session, notify: Notifier, board: Board, meeting: M
                                                        key=f"{member_key}:paper:{paper.id}")
 
 
-def _warn_broken(session: Session, notify: Notifier, board: Board, meeting: Meeting, done: Built, *,
+def _warn_broken(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, done: Built, *,
                  key: str) -> None:
     """Tell the secretariat (else the chair) which papers could not be read and were left out of the pack."""
     if not done.built.broken:
@@ -204,7 +205,7 @@ def _warn_broken(session: Session, notify: Notifier, board: Board, meeting: Meet
 # ---------------------------------------------------------------- supplements
 
 
-def paper_arrived(session: Session, notify: Notifier, board: Board, item: PlanItem, paper: Paper,
+def paper_arrived(session: Session, notify: Notifier, board: BoardView, item: PlanItem, paper: Paper,
                   now: dt.datetime) -> str | None:
     """Called when a paper (a new version) is stored: once the meeting's pack is published, the paper goes out in
     a supplementary pack. Returns a sentence for the author's confirmation, or None."""
@@ -241,7 +242,7 @@ def paper_arrived(session: Session, notify: Notifier, board: Board, item: PlanIt
 # ---------------------------------------------------------------- commands and the button
 
 
-def _meeting_for(req: Request, board: Board, phrase: str) -> Meeting:
+def _meeting_for(req: Request, board: BoardView, phrase: str) -> Meeting:
     if phrase:
         return existing_meeting(req, board, parse_meeting_date(req, board, phrase), future=True)
     today = req.today(board.timezone)
@@ -283,7 +284,7 @@ def handle_pack_preview_later(req: Request) -> Reply:
     return Reply(NOTE, {"text": "Sent."})
 
 
-def _unsaved(board: Board, meeting: Meeting, file_id: int, built: BuiltPack) -> AgendaPack:
+def _unsaved(board: BoardView, meeting: Meeting, file_id: int, built: BuiltPack) -> AgendaPack:
     """A preview's record, never added to the session (a preview is not one of the meeting's packs)."""
     return AgendaPack(board_id=board.id, meeting_id=meeting.id, number=0, audience=pack_store.PUBLIC, file_id=file_id,
                       filename=file_name(board, meeting, 0, pack_store.PUBLIC).replace(".pdf", "-preview.pdf"),
@@ -318,7 +319,7 @@ def handle_publish_later(req: Request) -> Reply:
     return Reply(NOTE, {"text": "Published."})
 
 
-def _approve(req: Request, board: Board, meeting: Meeting) -> None:
+def _approve(req: Request, board: BoardView, meeting: Meeting) -> None:
     if meeting.date < req.today(board.timezone):
         raise InvalidInput(f"The meeting on {meeting.date:%A %-d %B %Y} has taken place; its pack can't be "
                           "published now.")

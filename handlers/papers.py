@@ -46,7 +46,8 @@ from handlers.publication import paper_deadline
 from handlers.registry import Button, Command, Form, Shortcut, Who
 from store import boards, files, meetings, packs, papers
 from store import plan as plan_store
-from store.models import Board, Member, Paper, PlanItem
+from store.models import Member, Paper, PlanItem
+from store.models.views import BoardView
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -123,7 +124,7 @@ def _is_docx(content: bytes) -> bool:
         return False
 
 
-def check_size(board: Board, filename: str, size: int, field: str | None = None) -> None:
+def check_size(board: BoardView, filename: str, size: int, field: str | None = None) -> None:
     limit = board_config(board).paper_max_mb
     if size > limit * MB:
         raise InvalidInput(f"“{filename[:MAX_NAME]}” is {size_label(size)}, larger than the {limit} MB {board.name} "
@@ -138,7 +139,7 @@ def may_submit(actor: Actor, item: PlanItem) -> bool:
     return actor.is_member and actor.member is not None and item.paper_author_id == actor.member.id
 
 
-def check_item(board: Board, item: PlanItem, now: dt.datetime, field: str | None = None) -> None:
+def check_item(board: BoardView, item: PlanItem, now: dt.datetime, field: str | None = None) -> None:
     """The item needs a paper, and its meeting has not taken place."""
     if not item.paper_required:
         raise InvalidInput(f"P{item.ref} “{item.title[:80]}” needs no paper. If it should have one, the chair or "
@@ -151,7 +152,7 @@ def check_item(board: Board, item: PlanItem, now: dt.datetime, field: str | None
                            "longer be sent.", field=field)
 
 
-def _zone(board: Board) -> Any:
+def _zone(board: BoardView) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(board.timezone)
@@ -175,7 +176,7 @@ class Submitted:
     data: dict[str, Any]
 
 
-def submit_paper(*, session: Session, notify: Notifier, board: Board, item: PlanItem, filename: str, content: bytes,
+def submit_paper(*, session: Session, notify: Notifier, board: BoardView, item: PlanItem, filename: str, content: bytes,
                  pages: int | None, submitted_by: str, submitter: Member | None, actor: Actor | None,
                  now: dt.datetime) -> Submitted:
     """Check a paper and store it as the item's next version (older versions are kept). `actor` None: from the
@@ -196,7 +197,7 @@ def submit_paper(*, session: Session, notify: Notifier, board: Board, item: Plan
     return Submitted(paper, confirmation(board, item, paper, note))
 
 
-def confirmation(board: Board, item: PlanItem, paper: Paper, note: str | None) -> dict[str, Any]:
+def confirmation(board: BoardView, item: PlanItem, paper: Paper, note: str | None) -> dict[str, Any]:
     return {"board": board.name, "ref": f"P{item.ref}", "title": item.title,
             "meeting": meeting_data(item.meeting, board), "filename": paper.filename, "size": size_label(paper.size),
             "pages": paper.pages, "pages_later": PAGES_LATER, "version": paper.version, "late": paper.late,
@@ -206,7 +207,7 @@ def confirmation(board: Board, item: PlanItem, paper: Paper, note: str | None) -
 # ---------------------------------------------------------------- which item
 
 
-def item_by_ref(session: Session, board: Board, text: str) -> PlanItem:
+def item_by_ref(session: Session, board: BoardView, text: str) -> PlanItem:
     ref = parse_plan_ref(text)
     item = plan_store.get_item(session=session, board_id=board.id, ref=ref)
     if item is None:
@@ -214,7 +215,7 @@ def item_by_ref(session: Session, board: Board, text: str) -> PlanItem:
     return item
 
 
-def _item_by_id(req: Request, raw: Any, field: str | None = None) -> tuple[Board, PlanItem]:
+def _item_by_id(req: Request, raw: Any, field: str | None = None) -> tuple[BoardView, PlanItem]:
     item_id = parse_id(raw)
     item = req.session.get(PlanItem, item_id) if item_id else None
     board = boards.get(session=req.session, board_id=item.board_id) if item else None
@@ -223,7 +224,7 @@ def _item_by_id(req: Request, raw: Any, field: str | None = None) -> tuple[Board
     return board, item
 
 
-def upcoming_items(req: Request, board: Board, actor: Actor) -> list[PlanItem]:
+def upcoming_items(req: Request, board: BoardView, actor: Actor) -> list[PlanItem]:
     """The board's items of meetings to come that need a paper the person may send (the shortcut's choice)."""
     today = req.today(board.timezone)
     found = meetings.list_between(session=req.session, board_id=board.id, start=today)[:12]
@@ -237,14 +238,14 @@ def upcoming_items(req: Request, board: Board, actor: Actor) -> list[PlanItem]:
     return out[:100]
 
 
-def _deadline(board: Board, item: PlanItem) -> dt.date:
+def _deadline(board: BoardView, item: PlanItem) -> dt.date:
     return paper_deadline(item.meeting.date, board_config(board))
 
 
 # ---------------------------------------------------------------- the form
 
 
-def _form(req: Request, board: Board, items: list[PlanItem], *, file: dict[str, Any] | None) -> Reply:
+def _form(req: Request, board: BoardView, items: list[PlanItem], *, file: dict[str, Any] | None) -> Reply:
     """The paper form: for one item with a file input, or (from the shortcut, the file known) a choice of items."""
     meta: dict[str, Any] = {"board": board.id}
     if len(items) == 1 and file is None:
@@ -266,7 +267,7 @@ def _form(req: Request, board: Board, items: list[PlanItem], *, file: dict[str, 
                  open_modal={"template": TEMPLATE, "data": data})
 
 
-def _open_for(req: Request, board: Board, item: PlanItem) -> Reply:
+def _open_for(req: Request, board: BoardView, item: PlanItem) -> Reply:
     check_item(board, item, req.now())
     check_actor(access.actor_for(req, board), item)
     return _form(req, board, [item], file=None)
@@ -308,7 +309,7 @@ def handle_paper_attach(req: Request) -> Reply:
     return _form(req, board, items, file={"id": str(file["id"]), "name": name, "size": size})
 
 
-def _submission(req: Request) -> tuple[Board, PlanItem, dict[str, Any]]:
+def _submission(req: Request) -> tuple[BoardView, PlanItem, dict[str, Any]]:
     """The item and the file (id, name, size) a submitted paper form names, checked as far as they go without the
     file's bytes."""
     meta = _metadata(req)

@@ -19,9 +19,10 @@ from handlers.parsing import check_text, opens_quote, parse_id, tokenize
 from handlers.organisations import NEW_ORG, organisation_named
 from store import audit, boards
 from store import performance as perf_store
-from store.models import Board, Member, PerformanceItem, PerformanceKind, Rag
+from store.models import PerformanceItem, PerformanceKind, Rag
 from store.quarters import EXAMPLES as QUARTER_EXAMPLES
 from store.quarters import Quarter, year_start_month
+from store.models.views import BoardView, MemberView
 
 RAG_NAMES = {"red": Rag.RED, "amber": Rag.AMBER, "green": Rag.GREEN}
 FIELD_ITEM, FIELD_RAG, FIELD_COMMENTARY = "return_item", "return_rag", "return_commentary"
@@ -38,18 +39,18 @@ def lsp_examples() -> list[str]:
     ]
 
 
-def current_quarter(req: Request, board: Board) -> Quarter:
+def current_quarter(req: Request, board: BoardView) -> Quarter:
     """The quarter in progress today (its returns are not due until it has ended)."""
     return Quarter.containing(req.today(board.timezone), year_start_month(board.settings))
 
 
-def reporting_quarter(req: Request, board: Board) -> Quarter:
+def reporting_quarter(req: Request, board: BoardView) -> Quarter:
     """The quarter a return, the report and the reminders mean by default: the last one complete
     (on 16 July 2019, Q1 2019/20, April-June)."""
     return Quarter.reported_on(req.today(board.timezone), year_start_month(board.settings))
 
 
-def parse_quarter(raw: str, board: Board, shown: Callable[[str], str] = str) -> Quarter:
+def parse_quarter(raw: str, board: BoardView, shown: Callable[[str], str] = str) -> Quarter:
     """A quarter of the board's reporting year; refused with examples, each written as `shown` makes it (a
     whole command, so that it works as shown)."""
     try:
@@ -80,7 +81,7 @@ def lead_fields(item: PerformanceItem) -> dict[str, Any]:
 # ---------------------------------------------------------------- outcomes and projects
 
 
-def _milestones(req: Request, board: Board, texts: list[str]) -> list[dict[str, Any]]:
+def _milestones(req: Request, board: BoardView, texts: list[str]) -> list[dict[str, Any]]:
     """Each milestone's text, and its date when it ends in `by <date>`."""
     today = req.today(board.timezone)
     out = []
@@ -288,7 +289,7 @@ def _quarter_words(value: str, following: list[Token]) -> int:
     return 0
 
 
-def find_item(req: Request, board: Board, name: str) -> PerformanceItem:
+def find_item(req: Request, board: BoardView, name: str) -> PerformanceItem:
     """The outcome or project a member named: exactly, or by a part of its name that fits only one."""
     found = perf_store.find_items(session=req.session, board_id=board.id, name=name)
     if len(found) == 1:
@@ -338,7 +339,7 @@ def handle_quarterly_return(req: Request) -> Reply:
     return submit_return(req, board, member, actor.manages_board, item, quarter, rag, commentary)
 
 
-def submit_return(req: Request, board: Board, member: Member, manages: bool, item: PerformanceItem,
+def submit_return(req: Request, board: BoardView, member: MemberView, manages: bool, item: PerformanceItem,
                   quarter: Quarter, rag: Rag, commentary: str) -> Reply:
     """Store a return (the command and the form both come here)."""
     if not manages and not perf_store.may_return(session=req.session, item=item, member=member):
@@ -362,7 +363,7 @@ def submit_return(req: Request, board: Board, member: Member, manages: bool, ite
 # ---------------------------------------------------------------- the quarterly-return form
 
 
-def open_return_modal(req: Request, board: Board, member: Member, manages: bool,
+def open_return_modal(req: Request, board: BoardView, member: MemberView, manages: bool,
                       message: tuple[str, str] | None = None) -> Reply:
     """The return form: the items the member answers for (all of them for the chair and secretariat), a RAG picker.
 
@@ -384,11 +385,10 @@ def open_return_modal(req: Request, board: Board, member: Member, manages: bool,
                  open_modal={"template": "slack/update_return_modal.json.j2", "data": data})
 
 
-def _board_and_member(req: Request, board_id: Any) -> tuple[Board, Member, bool]:
+def _board_and_member(req: Request, board_id: Any) -> tuple[BoardView, MemberView, bool]:
     board_id = parse_id(board_id)
-    board = boards.get(session=req.session, board_id=board_id) if board_id else None
-    if board is None:
-        board = access.resolve_board(req)
+    found = boards.get(session=req.session, board_id=board_id) if board_id else None
+    board = found if found is not None else access.resolve_board(req)
     actor = access.actor_for(req, board)
     return board, access.require_member(actor), actor.manages_board
 
@@ -423,7 +423,7 @@ def handle_return_modal_submit(req: Request) -> Reply:
     return reply
 
 
-def _show_returns_sent(req: Request, board: Board, member: Member, quarter: Quarter, message: tuple[str, str]) -> None:
+def _show_returns_sent(req: Request, board: BoardView, member: MemberView, quarter: Quarter, message: tuple[str, str]) -> None:
     """Redraw the member's quarterly reminder: each item they answer for, in or still to send."""
     returns = perf_store.returns_for(session=req.session, board_id=board.id, quarters=[quarter.label])
     items = [{"name": i.name, "rag": returns[(i.id, quarter.label)].rag.value if (i.id, quarter.label) in returns

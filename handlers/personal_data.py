@@ -13,7 +13,8 @@ from handlers.base import Forbidden, InvalidInput, NotFound
 from store import audit, boards
 from store import emails as email_store
 from store import personal_data as pd
-from store.models import Board, Member, Role
+from store.models import Member, Role
+from store.models.views import BoardView
 
 
 def find_person(session: Session, slack_user_id: str) -> Member:
@@ -26,7 +27,7 @@ def find_person(session: Session, slack_user_id: str) -> Member:
     return member
 
 
-def refuse_chairless(session: Session, member: Member, board: Board | None) -> None:
+def refuse_chairless(session: Session, member: Member, board: BoardView | None) -> None:
     """A board always has a chair: its only chair is handed over before they are erased from it."""
     for membership in boards.memberships_of(session=session, member_id=member.id):
         if board is not None and membership.board_id != board.id:
@@ -40,7 +41,7 @@ def refuse_chairless(session: Session, member: Member, board: Board | None) -> N
                             "erase them.", examples=["/lsp member add @someone role:chair"])
 
 
-def what_erasing_does(member: Member, board: Board | None) -> list[str]:
+def what_erasing_does(member: Member, board: BoardView | None) -> list[str]:
     """The lines the confirmation shows."""
     if board is None:
         return [f"Their name and Slack id are replaced by “{pd.pseudonym_name(member.id)}” everywhere: actions, "
@@ -57,7 +58,7 @@ def what_erasing_does(member: Member, board: Board | None) -> list[str]:
 
 
 def erase_person(session: Session, member: Member, *, now: dt.datetime, actor: str,
-                 board: Board | None = None) -> pd.Erasure:
+                 board: BoardView | None = None) -> pd.Erasure:
     """Erase the person (everywhere, or from one board's record), recording it in the audit trail."""
     if pd.is_erased(member):
         raise InvalidInput(f"{member.display_name} has already been erased.")
@@ -84,7 +85,7 @@ def erase_person(session: Session, member: Member, *, now: dt.datetime, actor: s
     return result
 
 
-def _has_record_on(session: Session, member: Member, board: Board) -> bool:
+def _has_record_on(session: Session, member: Member, board: BoardView) -> bool:
     export = pd.export(session=session, member=member)
     return any(row.get("board") == board.name for key in ("actions_owned", "actions_created", "action_updates",
                                                              "agenda_proposals", "partner_updates",

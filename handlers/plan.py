@@ -29,8 +29,9 @@ from handlers.zones import time_label, viewer_zone
 from store import audit, meetings
 from store import plan as plan_store
 from store.meetings import MeetingLine
-from store.models import Board, ItemKind, Meeting, PlanItem
+from store.models import ItemKind, Meeting, PlanItem
 from store.quarters import is_year
+from store.models.views import BoardView
 
 OPTIONS = ("board", "venue", "host", "theme", "time", "lead", "kind", "author", "every", "from", "duration")
 DATE_OPTIONS = ("from",)  # options whose value is a date, which may be several words unquoted
@@ -96,7 +97,7 @@ def parse_kind(text: str) -> ItemKind:
     return kind
 
 
-def parse_meeting_date(req: Request, board: Board, phrase: str) -> dt.date:
+def parse_meeting_date(req: Request, board: BoardView, phrase: str) -> dt.date:
     today = req.today(board.timezone)
 
     def upcoming() -> dt.date | None:
@@ -110,7 +111,7 @@ def parse_meeting_date(req: Request, board: Board, phrase: str) -> dt.date:
                            examples=exc.examples or DATE_EXAMPLES, field="date") from exc
 
 
-def parse_option_date(req: Request, board: Board, key: str, phrase: str) -> dt.date:
+def parse_option_date(req: Request, board: BoardView, key: str, phrase: str) -> dt.date:
     """A date given as an option (`for:9 January 2020`, `from:next meeting`): the words after the option up to
     the next option or quoted text. If they are not a date but their beginning is, which words were meant is
     not clear: refused, showing the option with the date in quotes."""
@@ -140,7 +141,7 @@ def quoted_title(parsed: Parsed, example: str) -> str | None:
     return None
 
 
-def existing_meeting(req: Request, board: Board, day: dt.date, *, future: bool = True) -> Meeting:
+def existing_meeting(req: Request, board: BoardView, day: dt.date, *, future: bool = True) -> Meeting:
     """The board's meeting on `day`; refused if there is none, or (by default) if it has passed."""
     meeting = meetings.get_by_date(session=req.session, board_id=board.id, date=day)
     if meeting is None:
@@ -173,7 +174,7 @@ def starts_at(day: dt.date, at: dt.time | None, tz: str) -> dt.datetime | None:
     return local
 
 
-def meeting_data(meeting: Meeting | MeetingLine, board: Board) -> dict[str, Any]:
+def meeting_data(meeting: Meeting | MeetingLine, board: BoardView) -> dict[str, Any]:
     at = local_time(meeting, board.timezone)
     return {
         "id": meeting.id,
@@ -221,7 +222,7 @@ def carried_label(history: list[dict[str, Any]]) -> str:
     return f"deferred from {day:%-d %B %Y}" + (" (not reached)" if last.get("why") == "not reached" else "")
 
 
-def planned_items(req_session: Any, board: Board, meeting_list: Sequence[Meeting | MeetingLine]
+def planned_items(req_session: Any, board: BoardView, meeting_list: Sequence[Meeting | MeetingLine]
                   ) -> dict[int, list[PlannedItem]]:
     """Each meeting's items: its own first, then standing items not already there under the same title."""
     ids = [m.id for m in meeting_list]

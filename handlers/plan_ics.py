@@ -20,10 +20,11 @@ from handlers.plan import DEFAULT_DURATION, USAGE, meeting_data, planned_items
 from handlers.registry import Command, Who
 from store import feeds, meetings
 from store import plan as plan_store
-from store.models import AuditRecord, Board, Meeting
+from store.models import AuditRecord, Meeting
+from store.models.views import BoardView
 
 
-def event_uid(board: Board, meeting_id: int) -> str:
+def event_uid(board: BoardView, meeting_id: int) -> str:
     """A UID that stays the same for a meeting however often the calendar is exported or the meeting changes,
     and differs between installations: the board's Slack channel id (fixed for the board's life) is in it."""
     return f"meeting-{meeting_id}.board-{board.id}.{board.channel_id}@lspbot"
@@ -70,7 +71,7 @@ def meeting_end(start: dt.datetime, duration: dt.timedelta, zone: ZoneInfo) -> d
     return end
 
 
-def plan_ics(session: Session, board: Board, now: dt.datetime, *, links: Links | None = None,
+def plan_ics(session: Session, board: BoardView, now: dt.datetime, *, links: Links | None = None,
              public: bool = False) -> tuple[bytes, int]:
     """Every meeting of the board as one VEVENT each, times in the board's zone with its VTIMEZONE.
 

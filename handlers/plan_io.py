@@ -24,7 +24,8 @@ from handlers.plan_csv import (
 )
 from store import audit, boards, meetings
 from store import plan as plan_store
-from store.models import Board, PlanItem
+from store.models import PlanItem
+from store.models.views import BoardView
 
 __all__ = ["CSV_COLUMNS", "ImportSummary", "PlanImportError", "csv_rows", "export_rows", "import_plan_csv"]
 
@@ -59,7 +60,7 @@ class ImportSummary:
 
 
 
-def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.datetime, actor: str,
+def import_plan_csv(*, session: Session, board: BoardView, text: str, now: dt.datetime, actor: str,
                     include_past: bool = False) -> ImportSummary:
     """Apply a forward-plan CSV to a board: all of it, or (on any bad cell) nothing.
 
@@ -152,7 +153,7 @@ def import_plan_csv(*, session: Session, board: Board, text: str, now: dt.dateti
     return summary
 
 
-def _host_problems(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
+def _host_problems(*, session: Session, board: BoardView, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
     """A `host` cell that nearly matches an organisation on the board's list without being it ("Did you mean
     …?", as `/plan meeting add host:` asks); a new name is added to the list on import."""
     known = [org.name for org, _ in boards.organisations(session=session, board_id=board.id)]
@@ -168,7 +169,7 @@ def _host_problems(*, session: Session, board: Board, plan: dict[dt.date, Planne
     return problems
 
 
-def _time_problems(*, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
+def _time_problems(*, board: BoardView, plan: dict[dt.date, PlannedMeeting]) -> list[RowError]:
     """A `time` cell the board's clock skips or passes twice that day, as `/plan meeting add` refuses it."""
     problems = []
     for day, entry in sorted(plan.items()):
@@ -179,7 +180,7 @@ def _time_problems(*, board: Board, plan: dict[dt.date, PlannedMeeting]) -> list
     return problems
 
 
-def _items_by_ref(*, session: Session, board: Board, plan: dict[dt.date, PlannedMeeting],
+def _items_by_ref(*, session: Session, board: BoardView, plan: dict[dt.date, PlannedMeeting],
                   problems: list[RowError]) -> dict[int, PlanItem]:
     """The board's items the file names by ref. A row that gives another title and another date than the item
     of its ref has (most likely a file from another board) is refused: change one at a time, or clear the ref."""
@@ -200,7 +201,7 @@ def _items_by_ref(*, session: Session, board: Board, plan: dict[dt.date, Planned
     return found
 
 
-def _import_standing(*, session: Session, board: Board, declared: list[StandingRow], now: dt.datetime, actor: str,
+def _import_standing(*, session: Session, board: BoardView, declared: list[StandingRow], now: dt.datetime, actor: str,
                      summary: ImportSummary) -> None:
     """Declare the file's standing items on the board, matched by ref (S3, when this board has it) or else by title;
     one already there takes the file's title, lead, kind, frequency and start (a blank date keeps its start)."""
@@ -249,7 +250,7 @@ def _standing_snapshot(item: Any) -> dict[str, Any]:
     return {"lead": item.lead, "kind": item.kind, "every": item.every, "starts_on": item.starts_on.isoformat()}
 
 
-def export_rows(*, session: Session, board: Board, since: dt.date | None = None) -> list[list[str]]:
+def export_rows(*, session: Session, board: BoardView, since: dt.date | None = None) -> list[list[str]]:
     """The plan as CSV rows (header first) in the import's columns: one row per item with its ref (P12), a bare row
     for an empty meeting, then one row per standing item (S3; kind `standing item, every 2nd meeting`, dated from
     its start)."""

@@ -35,7 +35,8 @@ from handlers.plan import (
 from handlers.registry import Option
 from store import boards, packs
 from store import plan as plan_store
-from store.models import Board, ItemKind, Meeting, Member, PlanItem, Role
+from store.models import ItemKind, Meeting, Member, PlanItem, Role
+from store.models.views import BoardView
 
 ITEM_OPTIONS = PLAIN_OPTIONS + (Option("paper"), Option("private"), Option("reason"), Option("urgent"))
 MOVE_OPTIONS = PLAIN_OPTIONS + (Option("urgent"),)
@@ -135,7 +136,7 @@ def _reason(text: str | None) -> str | None:
     return reason
 
 
-def _member_named(req: Request, board: Board, text: str) -> Member | None:
+def _member_named(req: Request, board: BoardView, text: str) -> Member | None:
     """The board member `text` mentions (`<@U123>`), or names as `@"Full Name"` or by address, if it names one."""
     found = mentions.mentioned_members(req.session, board.id, text)
     if not found and is_member_reference(text.strip()):
@@ -143,7 +144,7 @@ def _member_named(req: Request, board: Board, text: str) -> Member | None:
     return found[0] if found else None
 
 
-def _paper_author(req: Request, board: Board, author: str, lead: str) -> Member | None:
+def _paper_author(req: Request, board: BoardView, author: str, lead: str) -> Member | None:
     """Who writes an item's paper: the member `author:` mentions; else the lead, where the lead is a member (named
     by mention or as the plan links it)."""
     found = _member_named(req, board, author) or _member_named(req, board, lead)
@@ -183,7 +184,7 @@ def _urgent_reason(req: Request, meeting: Meeting, given: str | None) -> str | N
     return reason
 
 
-def _load_item(req: Request) -> tuple[Board, PlanItem, Parsed]:
+def _load_item(req: Request) -> tuple[BoardView, PlanItem, Parsed]:
     parsed, board = req.parsed, req.board
     if not parsed.args:
         raise UsageError("Which item? Give its reference.", examples=["P3"])
@@ -228,13 +229,13 @@ def handle_item_drop(req: Request) -> Reply:
                                              "item": data, "meeting": meeting})
 
 
-def _item_done(req: Request, board: Board, item: PlanItem, change: str) -> Reply:
+def _item_done(req: Request, board: BoardView, item: PlanItem, change: str) -> Reply:
     return Reply("slack/plan_done.json.j2", {"board": board.name, "what": "item", "change": change,
                                              "item": item_data(_planned(item)),
                                              "meeting": meeting_data(item.meeting, board)})
 
 
-def _not_past(req: Request, board: Board, item: PlanItem) -> None:
+def _not_past(req: Request, board: BoardView, item: PlanItem) -> None:
     if item.meeting.date < req.today(board.timezone):
         raise InvalidInput(f"P{item.ref} was on the agenda of a meeting that has taken place; it stays on record.")
 

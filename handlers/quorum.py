@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from handlers.board_rules import board_config
 from handlers.record_settings import QuorumRule
 from store import boards
-from store.models import Board, Membership, Role
+from store.models import Membership, Role
+from store.models.views import BoardView
 
 CHAIRING = (Role.CHAIR, Role.VICE_CHAIR)
 
@@ -46,7 +47,7 @@ def counted_members(memberships: Iterable[Membership]) -> list[Membership]:
     return [m for m in memberships if m.left_at is None and m.role != Role.SECRETARIAT]
 
 
-def quorum_check(board: Board, session: Session, present_member_ids: Iterable[int],
+def quorum_check(board: BoardView, session: Session, present_member_ids: Iterable[int],
                  substitute_for_ids: Iterable[int] = ()) -> QuorumResult:
     """Whether `board`'s meeting is quorate with these members there in person (`present_member_ids`, member ids)
     and substitutes there for these members (`substitute_for_ids`, the ids of the members they stand in for)."""

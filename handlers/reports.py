@@ -29,7 +29,7 @@ from store import agenda as agenda_store
 from store import meetings as meeting_store
 from store import performance as perf_store
 from store import reports as report_store
-from store.models import Board, ItemKind, PerformanceItem
+from store.models import ItemKind, PerformanceItem
 from store.quarters import (
     Quarter,
     is_year,
@@ -37,6 +37,7 @@ from store.quarters import (
     year_quarters,
     year_start_month,
 )
+from store.models.views import BoardView
 
 RAG_ORDER = ("green", "amber", "red")
 
@@ -49,7 +50,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "board"
 
 
-def _pick_board(req: Request) -> tuple[Board, list[str]]:
+def _pick_board(req: Request) -> tuple[BoardView, list[str]]:
     return req.board, [a.value for a in req.parsed.args]
 
 
@@ -100,13 +101,13 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def _actions(session: Session, board: Board, start: dt.date, end: dt.date, today: dt.date) -> dict[str, Any]:
+def _actions(session: Session, board: BoardView, start: dt.date, end: dt.date, today: dt.date) -> dict[str, Any]:
     totals = report_store.partner_actions(session=session, board_id=board.id, timezone=board.timezone, start=start,
                                           end=end, as_at=min(today, end))
     return {"partners": [p.as_dict() for p in totals.partners], "totals": totals.total.as_dict()}
 
 
-def quarter_report_data(*, session: Session, board: Board, quarter: Quarter, today: dt.date) -> dict[str, Any]:
+def quarter_report_data(*, session: Session, board: BoardView, quarter: Quarter, today: dt.date) -> dict[str, Any]:
     """Every item's RAG this quarter beside the previous three, its commentary and lead; actions by partner."""
     quarters = previous_quarters(quarter)
     items = perf_store.list_items(session=session, board_id=board.id)
@@ -147,7 +148,7 @@ def quarter_document(data: dict[str, Any]) -> Document:
                     charts=[_chart(data, title)], board=data["board"])
 
 
-def agenda_note(*, session: Session, board: Board, meeting_date: dt.date, title: str) -> str:
+def agenda_note(*, session: Session, board: BoardView, meeting_date: dt.date, title: str) -> str:
     """For an agenda's "Borough Plan Performance Update": the quarterly report it presents (the last quarter
     complete before the meeting) and how many returns are in; empty for any other item."""
     if "performance update" not in title.lower():
@@ -185,7 +186,7 @@ def _is_standing(item: PlannedItem) -> bool:
     return item.standing or item.kind == ItemKind.STANDING.value
 
 
-def annual_report_data(*, session: Session, board: Board, year: int, today: dt.date) -> dict[str, Any]:
+def annual_report_data(*, session: Session, board: BoardView, year: int, today: dt.date) -> dict[str, Any]:
     """Meetings held with themes, venues and items; actions by partner; the year's quarterly returns."""
     start_month = year_start_month(board.settings)
     start, end = year_bounds(year, start_month)

@@ -17,7 +17,8 @@ from handlers.registry import Command, Who
 from handlers.parsing import parse_id, whole_quoted
 from store import audit, boards, meetings
 from store import updates as update_store
-from store.models import Board, Meeting, Organisation
+from store.models import Meeting
+from store.models.views import BoardView, OrganisationView
 
 MODAL_TEXT = "update_text"  # block_id and action_id of the modal's text box
 
@@ -28,7 +29,7 @@ def _strip_outer_quotes(text: str) -> str:
     return inner.strip() if inner is not None else text
 
 
-def _upcoming(req: Request, board: Board) -> Meeting:
+def _upcoming(req: Request, board: BoardView) -> Meeting:
     meeting = next_meeting(session=req.session, board=board, now=req.now())
     if meeting is None:
         raise NotFound(f"{board.name} has no meeting coming up, so there is nothing to send an update for. "
@@ -36,7 +37,7 @@ def _upcoming(req: Request, board: Board) -> Meeting:
     return meeting
 
 
-def _organisation_of(actor: Actor) -> Organisation:
+def _organisation_of(actor: Actor) -> OrganisationView:
     """The organisation a member speaks for on the board: their membership's (which the board's lookup read)."""
     organisation = actor.membership.organisation if actor.membership is not None else None
     if organisation is None:
@@ -116,7 +117,7 @@ def handle_update_button(req: Request) -> Reply:
     return open_update_modal(req, actor, (channel, ts) if channel and ts else None)
 
 
-def _board_from_value(req: Request, value: Any) -> Board:
+def _board_from_value(req: Request, value: Any) -> BoardView:
     board_id = parse_id(value)
     board = boards.get(session=req.session, board_id=board_id) if board_id else None
     if board is None:
@@ -169,7 +170,7 @@ def handle_update_list(req: Request) -> Reply:
     })
 
 
-def _meeting_on(req: Request, board: Board, phrase: str) -> Meeting:
+def _meeting_on(req: Request, board: BoardView, phrase: str) -> Meeting:
     today = req.today(board.timezone)
 
     def next_date() -> dt.date | None:

@@ -31,8 +31,9 @@ from store import packs as pack_store
 from store import papers as paper_store
 from store import plan as plan_store
 from store import web as web_store
-from store.models import Board, Meeting, MinutesStatus, Paper, PlanItem, Role
+from store.models import Meeting, MinutesStatus, Paper, PlanItem, Role
 from store.quarters import Quarter, year_bounds, year_start_month
+from store.models.views import BoardView
 
 WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/msword")
 PDF = "application/pdf"
@@ -75,15 +76,15 @@ class StoredDownload:
 # ---------------------------------------------------------------- who may see the board
 
 
-def board_by_slug(session: Session, slug: str) -> Board | None:
+def board_by_slug(session: Session, slug: str) -> BoardView | None:
     return boards.by_slug(session=session, slug=slug)
 
 
-def is_public(board: Board) -> bool:
+def is_public(board: BoardView) -> bool:
     return board_config(board).public
 
 
-def member_viewer(session: Session, board: Board, member_id: int) -> Viewer | None:
+def member_viewer(session: Session, board: BoardView, member_id: int) -> Viewer | None:
     """The viewer for a member still on the board, or None (they have left, or never were)."""
     seat = boards.get_membership(session=session, board_id=board.id, member_id=member_id)
     if seat is None or not seat.current:
@@ -91,7 +92,7 @@ def member_viewer(session: Session, board: Board, member_id: int) -> Viewer | No
     return Viewer(member_id, seat.member.display_name)
 
 
-def visible(board: Board, viewer: Viewer) -> bool:
+def visible(board: BoardView, viewer: Viewer) -> bool:
     """Whether the board's pages answer this viewer at all (a private board's answer 404 to the public)."""
     return viewer.member or is_public(board)
 
@@ -99,16 +100,16 @@ def visible(board: Board, viewer: Viewer) -> bool:
 # ---------------------------------------------------------------- shared pieces
 
 
-def board_data(board: Board, viewer: Viewer) -> dict[str, Any]:
+def board_data(board: BoardView, viewer: Viewer) -> dict[str, Any]:
     return {"name": board.name, "slug": board.slug, "timezone": board.timezone, "public": is_public(board),
             "members_view": viewer.member, "viewer": viewer.name}
 
 
-def _today(board: Board, now: dt.datetime) -> dt.date:
+def _today(board: BoardView, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(board.timezone)).date()
 
 
-def _local_day(moment: dt.datetime | None, board: Board) -> dt.date | None:
+def _local_day(moment: dt.datetime | None, board: BoardView) -> dt.date | None:
     """The day of a moment on the board's clock (a pack published at 00:30 BST was published that day)."""
     return moment.astimezone(ZoneInfo(board.timezone)).date() if moment else None
 
@@ -125,7 +126,7 @@ def _paper_shown(item: PlanItem, paper: Paper | None, viewer: Viewer, published:
     return viewer.member or (published and not item.private)
 
 
-def _items_of(session: Session, board: Board, meeting_list: list[Meeting], viewer: Viewer,
+def _items_of(session: Session, board: BoardView, meeting_list: list[Meeting], viewer: Viewer,
               published: set[int], own: dict[int, list[PlanItem]] | None = None,
               newest: dict[int, Paper] | None = None) -> dict[int, list[dict[str, Any]]]:
     """Each meeting's planned items (its own, then the standing items that fall at it), as the viewer may see them;
@@ -158,7 +159,7 @@ def _items_of(session: Session, board: Board, meeting_list: list[Meeting], viewe
     return out
 
 
-def _meeting_summary(meeting: Meeting, board: Board) -> dict[str, Any]:
+def _meeting_summary(meeting: Meeting, board: BoardView) -> dict[str, Any]:
     data = meeting_data(meeting, board)
     return {"date": data["date"], "time": data["time"], "venue": data["venue"], "host": data["host"],
             "theme": data["theme"]}
@@ -175,7 +176,7 @@ def _decision(row: decision_store.DecisionRow) -> dict[str, Any]:
 # ---------------------------------------------------------------- the board's page: the forward plan
 
 
-def board_page(session: Session, board: Board, viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
+def board_page(session: Session, board: BoardView, viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
     """The forward plan (the coming meetings with their items and leads) and the meetings held lately."""
     today = _today(board, now)
     coming = meetings.list_between(session=session, board_id=board.id, start=today)[:UPCOMING_LIMIT]
@@ -194,7 +195,7 @@ def board_page(session: Session, board: Board, viewer: Viewer, now: dt.datetime)
 # ---------------------------------------------------------------- one meeting
 
 
-def _agenda(session: Session, board: Board, meeting: Meeting, viewer: Viewer, own_items: list[PlanItem],
+def _agenda(session: Session, board: BoardView, meeting: Meeting, viewer: Viewer, own_items: list[PlanItem],
             papers: dict[int, Paper], published_pack: bool) -> dict[str, Any]:
     """The agenda as published (its last version), or, before then, the items planned."""
     publication = web_store.published_agenda(session=session, meeting_id=meeting.id)
@@ -245,7 +246,7 @@ def _minutes(session: Session, meeting: Meeting, viewer: Viewer) -> dict[str, An
     return data
 
 
-def meeting_page(session: Session, board: Board, viewer: Viewer, day: dt.date, now: dt.datetime) -> dict[str, Any]:
+def meeting_page(session: Session, board: BoardView, viewer: Viewer, day: dt.date, now: dt.datetime) -> dict[str, Any]:
     """One meeting: when and where, its agenda, packs and papers, its confirmed minutes and its decisions."""
     meeting = meetings.get_by_date(session=session, board_id=board.id, date=day)
     if meeting is None:
@@ -285,7 +286,7 @@ def meeting_page(session: Session, board: Board, viewer: Viewer, day: dt.date, n
 # ---------------------------------------------------------------- the decisions register
 
 
-def decisions_page(session: Session, board: Board, viewer: Viewer, text: str, now: dt.datetime) -> dict[str, Any]:
+def decisions_page(session: Session, board: BoardView, viewer: Viewer, text: str, now: dt.datetime) -> dict[str, Any]:
     """The register, newest first, or those whose title or decision mentions `text` (as `/lsp decisions <text>`)."""
     wanted = " ".join(text.split())[:200]
     rows = decision_store.decisions(session=session, board_id=board.id, text=wanted or None,
@@ -297,7 +298,7 @@ def decisions_page(session: Session, board: Board, viewer: Viewer, text: str, no
 # ---------------------------------------------------------------- annual reports
 
 
-def report_years(session: Session, board: Board, now: dt.datetime) -> list[dict[str, Any]]:
+def report_years(session: Session, board: BoardView, now: dt.datetime) -> list[dict[str, Any]]:
     """Every reporting year of the board's record, from its first meeting to the current year, newest first."""
     today = _today(board, now)
     start_month = year_start_month(board.settings)
@@ -312,12 +313,12 @@ def report_years(session: Session, board: Board, now: dt.datetime) -> list[dict[
     return out
 
 
-def reports_page(session: Session, board: Board, viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
+def reports_page(session: Session, board: BoardView, viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
     return {"board": board_data(board, viewer), "today": _today(board, now),
             "years": report_years(session, board, now)}
 
 
-def annual_report(session: Session, board: Board, viewer: Viewer, year: int, now: dt.datetime) -> Document:
+def annual_report(session: Session, board: BoardView, viewer: Viewer, year: int, now: dt.datetime) -> Document:
     """The year's annual report as a document (rendered to Word or Markdown by the caller), without the
     confidential items publicly."""
     if year not in {y["year"] for y in report_years(session, board, now)}:
@@ -342,7 +343,7 @@ def annual_report(session: Session, board: Board, viewer: Viewer, year: int, now
 # ---------------------------------------------------------------- members
 
 
-def members_page(session: Session, board: Board, viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
+def members_page(session: Session, board: BoardView, viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
     """The board's current members by organisation: names and roles (no Slack ids)."""
     by_org: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for seat in boards.list_members(session=session, board_id=board.id):
@@ -366,7 +367,7 @@ def _file(session: Session, stored: Any, filename: str, content_type: str) -> St
                           inline=content_type == PDF)
 
 
-def paper_file(session: Session, board: Board, viewer: Viewer, paper_id: int, filename: str) -> StoredDownload:
+def paper_file(session: Session, board: BoardView, viewer: Viewer, paper_id: int, filename: str) -> StoredDownload:
     """A paper's file: publicly only the newest version of a non-confidential item's paper once the meeting's pack
     is published; members any version, by its id."""
     paper = paper_store.get(session=session, paper_id=paper_id)
@@ -381,7 +382,7 @@ def paper_file(session: Session, board: Board, viewer: Viewer, paper_id: int, fi
     return _file(session, paper.file, paper.filename, paper.content_type)
 
 
-def pack_file(session: Session, board: Board, viewer: Viewer, pack_id: int, filename: str) -> StoredDownload:
+def pack_file(session: Session, board: BoardView, viewer: Viewer, pack_id: int, filename: str) -> StoredDownload:
     """A pack's PDF: publicly the published public packs only; members any of the meeting's packs."""
     pack = pack_store.get(session=session, pack_id=pack_id)
     if pack is None or pack.board_id != board.id or pack.filename != filename:

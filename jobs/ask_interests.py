@@ -19,8 +19,9 @@ from handlers.interests import ask_data
 from jobs.base import BoardDay, JobReport
 from store import boards, reminder_log
 from store import interests as interest_store
-from store.models import Board, Interest
+from store.models import Interest
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 TEMPLATE = "slack/interests_ask.json.j2"
 CATCH_UP_WORKING_DAYS = 5  # how late an ask missed while the bot was down still goes
@@ -37,7 +38,7 @@ def ask_day(day: BoardDay, year: int) -> dt.date:
     return day.calendar.next_working_day(first)
 
 
-def ask_interests(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def ask_interests(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Ask each member to confirm their register of interests, once a year on the board's day."""
     day = BoardDay.of(board, clock)
     report = JobReport()

@@ -17,6 +17,7 @@ from handlers.board_rules import BoardConfig, EveryDay, WorkingCalendar, board_c
 from jobs.triggers import WorkingDayTrigger
 from store.models import Board
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Job:
     description: str
     every_day: bool = False  # weekends and holidays too (housekeeping that tells nobody anything)
 
-    def trigger(self, board: Board) -> WorkingDayTrigger:
+    def trigger(self, board: BoardView) -> WorkingDayTrigger:
         """Working days (or every day) at the board's configured time, in the board's zone."""
         config = board_config(board)
         calendar = EveryDay() if self.every_day else WorkingCalendar(config.holidays)
@@ -59,7 +60,7 @@ class BoardDay:
     calendar: WorkingCalendar
 
     @classmethod
-    def of(cls, board: Board, clock: Clock) -> BoardDay:
+    def of(cls, board: BoardView, clock: Clock) -> BoardDay:
         config = board_config(board)
         now = clock.now()
         return cls(now=now, today=now.astimezone(ZoneInfo(board.timezone)).date(), config=config,

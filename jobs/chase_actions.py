@@ -19,13 +19,14 @@ from jobs.base import BoardDay, JobReport, collector_paused
 from store import boards
 from store import chase as chase_store
 from store import reach, reminder_log
-from store.models import Board, Role
+from store.models import Role
 from store.outbox import Outbox, QueuedMessage
+from store.models.views import BoardView
 
 DIGEST_TEMPLATE = "slack/digest_escalated.json.j2"
 
 
-def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Remind owners of actions due soon, due today or overdue; escalate and digest the persistently overdue."""
     day = BoardDay.of(board, clock)
     report = JobReport()
@@ -38,7 +39,7 @@ def chase_actions(session: Session, clock: Clock, outbox: Outbox, board: Board) 
     return report
 
 
-def _chase(session: Session, outbox: Outbox, board: Board, day: BoardDay, report: JobReport) -> None:
+def _chase(session: Session, outbox: Outbox, board: BoardView, day: BoardDay, report: JobReport) -> None:
     """One direct message to each owner with actions that have reached a new stage of their cadence."""
     lead = day.config.chase_lead_days
     every = day.config.chase_overdue_every_days
@@ -105,7 +106,7 @@ def digest_day_due(today: dt.date, digest_weekday: int) -> dt.date:
     return today - dt.timedelta(days=(today.weekday() - digest_weekday) % 7)
 
 
-def _weekly_digest(session: Session, outbox: Outbox, board: Board, day: BoardDay, report: JobReport) -> None:
+def _weekly_digest(session: Session, outbox: Outbox, board: BoardView, day: BoardDay, report: JobReport) -> None:
     """Escalated actions to chair and secretariat on the digest day, or on the first working day after it
     when it is a holiday (even in the next week); on no other day."""
     digest_day = digest_day_due(day.today, day.config.digest_weekday)

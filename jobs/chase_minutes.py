@@ -10,13 +10,14 @@ from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
 from store import boards, reminder_log
 from store import minutes as minutes_store
-from store.models import Board, Role
+from store.models import Role
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 TEMPLATE = "slack/minutes_chase.json.j2"
 
 
-def chase_minutes(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def chase_minutes(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Remind the secretariat the working day before drafted minutes are due to be circulated; tell the chair
     when they are late."""
     day = BoardDay.of(board, clock)

@@ -18,8 +18,9 @@ from handlers.publication import paper_deadline
 from jobs.base import BoardDay, JobReport
 from store import boards, meetings, packs, papers, reminder_log
 from store import plan as plan_store
-from store.models import Board, Member, PlanItem, Role
+from store.models import Member, PlanItem, Role
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 TEMPLATE = "slack/paper_chase.json.j2"
 SOON, TODAY, OVERDUE = "soon", "today", "overdue"
@@ -34,7 +35,7 @@ def _working_days_between(day: BoardDay, start: dt.date, end: dt.date) -> int:
     return count
 
 
-def papers_due(session: Session, board: Board, day: BoardDay) -> list[tuple[PlanItem, dt.date, str]]:
+def papers_due(session: Session, board: BoardView, day: BoardDay) -> list[tuple[PlanItem, dt.date, str]]:
     """(item, deadline, state) of every paper still missing that is to be chased today: in the lead days before
     its deadline (`soon`), on it (`today`), after it (`overdue`); none once the meeting's pack is published."""
     upcoming = [m for m in meetings.list_between(session=session, board_id=board.id, start=day.today)
@@ -65,7 +66,7 @@ def _line(item: PlanItem, deadline: dt.date, state: str, day: BoardDay) -> dict[
             else _working_days_between(day, deadline, day.today)}
 
 
-def chase_papers(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def chase_papers(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Remind authors of papers due (before, on and after the deadline) and tell the secretariat of those overdue."""
     day = BoardDay.of(board, clock)
     report = JobReport()
@@ -101,14 +102,14 @@ def chase_papers(session: Session, clock: Clock, outbox: Outbox, board: Board) -
     return report
 
 
-def _first_ask(session: Session, board: Board, item: PlanItem, day: BoardDay) -> bool:
+def _first_ask(session: Session, board: BoardView, item: PlanItem, day: BoardDay) -> bool:
     """Whether this is the one reminder before an item's deadline (logged so it is not asked again)."""
     return reminder_log.log_reminder(session=session, key=f"paper-soon:{item.id}", board_id=board.id,
                                      kind="paper-soon", occasion=day.today, now=day.now,
                                      member_id=item.paper_author_id, detail=f"P{item.ref}")
 
 
-def _escalate(session: Session, outbox: Outbox, board: Board, day: BoardDay,
+def _escalate(session: Session, outbox: Outbox, board: BoardView, day: BoardDay,
               overdue: list[tuple[PlanItem, dt.date, str]], report: JobReport) -> None:
     people = boards.members_with_roles(session=session, board_id=board.id, roles=(Role.SECRETARIAT,)) or \
         boards.members_with_roles(session=session, board_id=board.id, roles=(Role.CHAIR,))

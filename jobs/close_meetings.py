@@ -17,11 +17,12 @@ from handlers.meeting_view import item_title
 from jobs.base import JobReport
 from store import boards
 from store import meeting_record as record_store
-from store.models import Board, Role
+from store.models import Role
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 
-def close_meetings(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def close_meetings(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Close the board's meeting left open at the end of its day, and tell the secretariat."""
     now = clock.now()
     zone = ZoneInfo(board.timezone)

@@ -26,14 +26,15 @@ from jobs.base import BoardDay, JobReport
 from store import boards, meetings
 from store import packs as pack_store
 from store import reminder_log
-from store.models import Board, Role
+from store.models import Role
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 TEMPLATE = "slack/agenda_draft.json.j2"
 PACK_HORIZON_DAYS = 45  # how far ahead the pack's clock looks (20 clear working days and the holidays between)
 
 
-def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Send the chair the agenda draft of each meeting that is now `agenda_draft_days` away."""
     day = BoardDay.of(board, clock)
     report = JobReport()
@@ -62,7 +63,7 @@ def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board
     return report
 
 
-def packs_due(session: Session, clock: Clock, outbox: Outbox, board: Board, day: BoardDay, report: JobReport) -> None:
+def packs_due(session: Session, clock: Clock, outbox: Outbox, board: BoardView, day: BoardDay, report: JobReport) -> None:
     """Ask for the pack's approval, publish it, or say it is waiting, for each meeting whose time has come."""
     upcoming = meetings.list_between(session=session, board_id=board.id, start=day.today + dt.timedelta(days=1),
                                      end=day.today + dt.timedelta(days=PACK_HORIZON_DAYS))

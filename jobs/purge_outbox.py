@@ -16,11 +16,11 @@ from handlers.base import Clock
 from jobs.base import JobReport
 from store import files as files_store
 from store import outbox as outbox_store
-from store.models import Board
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 
-def purge_outbox(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def purge_outbox(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Empty the payloads of messages delivered more than the retention ago."""
     now = clock.now()
     report = JobReport()

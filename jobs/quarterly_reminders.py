@@ -27,9 +27,10 @@ from jobs.base import BoardDay, JobReport
 from store import boards
 from store import performance as performance_store
 from store import reminder_log
-from store.models import Board, Member, Role
+from store.models import Member, Role
 from store.outbox import Outbox
 from store.quarters import Quarter
+from store.models.views import BoardView
 
 TEMPLATE = "slack/reminder_quarterly.json.j2"
 SUMMARY_TEMPLATE = "slack/digest_quarterly_summary.json.j2"
@@ -65,7 +66,7 @@ def _lead_name(item: Any) -> str:
     return item.lead_organisation.name if item.lead_organisation is not None else ""
 
 
-def quarterly_reminders(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def quarterly_reminders(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Announce, chase and summarise the quarter's performance returns."""
     day = BoardDay.of(board, clock)
     report = JobReport()

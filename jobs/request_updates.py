@@ -18,13 +18,13 @@ from jobs.base import BoardDay, JobReport
 from store import meetings
 from store import reminder_log
 from store import updates as update_store
-from store.models import Board
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 TEMPLATE = "slack/reminder_update_request.json.j2"
 
 
-def request_updates(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def request_updates(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Ask for partner updates for the meetings coming up."""
     day = BoardDay.of(board, clock)
     report = JobReport()

@@ -17,8 +17,9 @@ from handlers.attendance import expected_attendance
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
 from store import boards, meetings, reminder_log
-from store.models import Board, Role
+from store.models import Role
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 TEMPLATE = "slack/attendance_warning.json.j2"
 
@@ -28,7 +29,7 @@ def warning_key(meeting_id: int) -> str:
     return f"warn-inquorate:{meeting_id}"
 
 
-def warn_inquorate(session: Session, clock: Clock, outbox: Outbox, board: Board) -> JobReport:
+def warn_inquorate(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:
     """Warn the chair and secretariat of each meeting tomorrow (next working day) that looks inquorate."""
     day = BoardDay.of(board, clock)
     report = JobReport()

@@ -13,7 +13,18 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from store import boards, db, rows
 from store import meeting_record as record_store
-from store.models import ACTION_LIST_DUE, Action, ActionStatus, ActionUpdate, Board, Member, Membership, Organisation
+from store.models import (
+    ACTION_LIST_DUE,
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    Base,
+    Board,
+    Member,
+    Membership,
+    Organisation,
+)
+from store.models.views import BoardView, MemberView
 
 
 _LOADED = (joinedload(Action.owner), joinedload(Action.board))
@@ -58,10 +69,10 @@ _INSERT_ARISING = (insert(Action).values(meeting_id=record_store.ARISING_MEETING
 def create(
     *,
     session: Session,
-    board: Board,
+    board: BoardView,
     text: str,
-    owner: Member,
-    created_by: Member,
+    owner: MemberView,
+    created_by: MemberView,
     due_date: dt.date | None,
     now: dt.datetime,
     meeting_id: int | None = None,
@@ -73,7 +84,7 @@ def create(
     board and owner with it (see `store.rows`). With no `meeting_id`, `arising` (first and last day) has it arise
     from the board's meeting open now (at the item last given an outcome, a note or a declaration), or else from
     the latest meeting held on those days, if there was one; without `arising`, from none."""
-    ref = boards.take_action_ref(session=session, board=board)
+    ref = boards.take_action_ref(session=session, board_id=board.id)
     values: dict[str, Any] = {
         "board_id": board.id,
         "ref": ref,
@@ -87,7 +98,10 @@ def create(
         "closed_at": None,
         "source_permalink": source_permalink,
     }
-    related = {"board": board, "owner": owner, "created_by": created_by}
+    # set as loaded where they are mapped objects; a command's board and sender are rows (`boards.seat`), which
+    # the action's relationships do not hold: its reader is given them (`describe`'s board and owner)
+    related = {name: value for name, value in (("board", board), ("owner", owner), ("created_by", created_by))
+               if isinstance(value, Base)}
     if meeting_id is None and arising is not None:
         since, until = arising
         return rows.insert_loaded(session, Action, {**values, "board": board.id, "number": None, "since": since,
@@ -99,7 +113,7 @@ def create(
 _ADD_UPDATE = insert(ActionUpdate)  # Core, built once: an entry is never read back where it is written
 
 
-def add_update(*, session: Session, action: Action, author: Member, note: str, kind: str, now: dt.datetime,
+def add_update(*, session: Session, action: Action, author: MemberView, note: str, kind: str, now: dt.datetime,
                changes: Mapping[str, Any] | None = None) -> None:
     """Write an entry in the action's history and the change it records: the action's `changes` (columns by name:
     its status and closed date, or its due date) and its `updated_at`, in one UPDATE, and the entry in one INSERT, both Core; the

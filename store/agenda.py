@@ -11,6 +11,8 @@ from typing import Any, cast
 from sqlalchemy import CompoundSelect, Select, func, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from store import boards
+from store.models.views import MemberView
 from store.models import (
     Action, ActionStatus, ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, Membership, Organisation,
     OutboxMessage, OutboxStatus, ProposalStatus,
@@ -27,7 +29,7 @@ def create_proposal(
     title: str,
     lead: str,
     lead_links: list[dict[str, Any]],
-    proposer: Member,
+    proposer: MemberView,
     now: dt.datetime,
 ) -> AgendaProposal:
     ref = (session.scalar(select(func.max(AgendaProposal.ref)).where(AgendaProposal.board_id == board_id)) or 0) + 1
@@ -37,7 +39,7 @@ def create_proposal(
     session.add(proposal)
     session.flush()
     proposal.meeting = meeting
-    proposal.proposer = proposer
+    proposal.proposer = boards.member_for_change(session=session, member=proposer)
     return proposal
 
 
@@ -84,12 +86,11 @@ def approved_for(*, session: Session, meeting_id: int) -> list[AgendaProposal]:
     ))
 
 
-def decide(
-    *, proposal: AgendaProposal, status: ProposalStatus, by: Member, now: dt.datetime, reason: str | None = None
-) -> None:
+def decide(*, session: Session, proposal: AgendaProposal, status: ProposalStatus, by: MemberView, now: dt.datetime,
+           reason: str | None = None) -> None:
     proposal.status = status.value
     proposal.decided_by_id = by.id
-    proposal.decided_by = by
+    proposal.decided_by = boards.member_for_change(session=session, member=by)
     proposal.decided_at = now
     proposal.decline_reason = reason
 

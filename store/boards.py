@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import dataclasses
+import itertools
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 from store.models import (
@@ -24,7 +26,17 @@ from store.models import (
     Role,
     StandingItem,
 )
+from store import rows
 from store.models.core import slug_of
+from store.models.views import (
+    BoardRow,
+    BoardView,
+    MemberRow,
+    MembershipRow,
+    MembershipView,
+    MemberView,
+    OrganisationRow,
+)
 
 
 def get_by_channel(*, session: Session, channel_id: str) -> Board | None:
@@ -37,6 +49,12 @@ def get_by_name(*, session: Session, name: str) -> Board | None:
 
 def get(*, session: Session, board_id: int) -> Board | None:
     return session.get(Board, board_id)
+
+
+def for_change(*, session: Session, board: BoardView) -> Board:
+    """The board's mapped object, to change it through the ORM: a command's board is a row that only reads (see
+    `seat`), loaded here by its id (the same object if it is mapped already)."""
+    return board if isinstance(board, Board) else session.get_one(Board, board.id)
 
 
 def get_existing(*, session: Session, board_id: int) -> Board:
@@ -77,12 +95,13 @@ _TAKE_REF = (update(Board).where(Board.id == bindparam("board")).values(next_act
              .returning(Board.next_action_ref))
 
 
-def take_action_ref(*, session: Session, board: Board) -> int:
+def take_action_ref(*, session: Session, board_id: int) -> int:
     """Reserve the board's next action number atomically (safe across replicas): one UPDATE … RETURNING, which on
-    PostgreSQL holds the board's row until the commit, so two replicas taking numbers at once get one each. The
-    board's object shows the new count, as the database has it."""
-    following = session.connection().execute(_TAKE_REF, {"board": board.id}).scalar_one()
-    set_committed_value(board, "next_action_ref", following)
+    PostgreSQL holds the board's row until the commit, so two replicas taking numbers at once get one each. A
+    board's object loaded in the session shows the new count, as the database has it."""
+    following = session.connection().execute(_TAKE_REF, {"board": board_id}).scalar_one()
+    if (loaded := session.identity_map.get(identity_key(Board, board_id))) is not None:
+        set_committed_value(loaded, "next_action_ref", following)
     return following - 1
 
 
@@ -186,30 +205,40 @@ def upsert_member(*, session: Session, slack_user_id: str, display_name: str | N
     return member
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Seat:
     """A board, and a person as it sees them: their member record (None if they have none) and their membership
-    of it (None if they never sat on it; `left_at` set if they left)."""
+    of it (None if they never sat on it; `left_at` set if they left). Read-only views: plain rows from `seat`."""
 
-    board: Board
-    member: Member | None
-    membership: Membership | None
+    board: BoardView
+    member: MemberView | None
+    membership: MembershipView | None
 
 
-_SEAT = (select(Board, Member, Membership).select_from(Board)
-         .outerjoin(Member, Member.slack_user_id == bindparam("user"))
-         .outerjoin(Membership, (Membership.board_id == Board.id) & (Membership.member_id == Member.id))
-         .options(joinedload(Membership.organisation)).limit(1))
+_BOARD, _MEMBER = Board.__table__.c, Member.__table__.c
+_MEMBERSHIP, _ORGANISATION = Membership.__table__.c, Organisation.__table__.c
+_SEAT_COLUMNS = (tuple(_BOARD), tuple(_MEMBER), tuple(_MEMBERSHIP), tuple(_ORGANISATION))
+_SEAT = (select(*(column.label(f"{column.table.name}_{column.name}") for part in _SEAT_COLUMNS for column in part))
+         .select_from(Board.__table__)
+         .outerjoin(Member.__table__, _MEMBER.slack_user_id == bindparam("user"))
+         .outerjoin(Membership.__table__, (_MEMBERSHIP.board_id == _BOARD.id) & (_MEMBERSHIP.member_id == _MEMBER.id))
+         .outerjoin(Organisation.__table__, _ORGANISATION.id == _MEMBERSHIP.organisation_id)
+         .limit(1))
 # Built once (every command runs one): building the statement cost more than the database running it.
-_SEAT_BY = {"board_id": _SEAT.where(Board.id == bindparam("which")),
-            "channel_id": _SEAT.where(Board.channel_id == bindparam("which")),
-            "name": _SEAT.where(func.lower(Board.name) == bindparam("which"))}
+_SEAT_BY = {"board_id": _SEAT.where(_BOARD.id == bindparam("which")),
+            "channel_id": _SEAT.where(_BOARD.channel_id == bindparam("which")),
+            "name": _SEAT.where(func.lower(_BOARD.name) == bindparam("which"))}
+_SPLIT = tuple(itertools.accumulate(len(part) for part in _SEAT_COLUMNS))
+for _row, _columns in zip((BoardRow, MemberRow, MembershipRow, OrganisationRow), _SEAT_COLUMNS, strict=True):
+    if [f.name for f in dataclasses.fields(_row)][:len(_columns)] != [c.name for c in _columns]:
+        raise TypeError(f"{_row.__name__}'s fields must be its table's columns, in order")
 
 
 def seat(*, session: Session, slack_user_id: str, board_id: int | None = None, channel_id: str | None = None,
          name: str | None = None) -> Seat | None:
     """The board with this id, channel or name (case aside), with the person's member record and membership of
-    it, in one statement (every command starts here); None if there is no such board."""
+    it, in one Core statement (every command starts here) read into plain rows: ORM entities cost several times
+    the statement, and most commands only read them. None if there is no such board."""
     which: int | str
     if board_id is not None:
         by, which = "board_id", board_id
@@ -219,8 +248,15 @@ def seat(*, session: Session, slack_user_id: str, board_id: int | None = None, c
         by, which = "name", name.strip().lower()
     else:
         raise ValueError("a board id, channel or name is needed")
-    row = session.execute(_SEAT_BY[by], {"user": slack_user_id, "which": which}).first()
-    return Seat(*row) if row is not None else None
+    found = rows.read_rows(session, _SEAT_BY[by], {"user": slack_user_id, "which": which}).first()
+    if found is None:
+        return None
+    row = tuple(found)
+    b, m, ms, o = _SPLIT
+    member = MemberRow(*row[b:m]) if row[b] is not None else None
+    organisation = OrganisationRow(*row[ms:o]) if row[ms] is not None else None
+    membership = MembershipRow(*(*row[m:ms], organisation)) if row[m] is not None else None
+    return Seat(BoardRow(*row[:b]), member, membership)
 
 
 def get_membership(*, session: Session, board_id: int, member_id: int) -> Membership | None:
@@ -231,7 +267,7 @@ def get_membership(*, session: Session, board_id: int, member_id: int) -> Member
     )
 
 
-def set_role(*, session: Session, board: Board, member: Member, role: Role,
+def set_role(*, session: Session, board: BoardView, member: Member, role: Role,
              organisation: Organisation | None = None) -> Membership:
     """Put someone on the board with a role (and, if given, the organisation they represent there); someone who
     had left comes back on their old membership."""
@@ -281,6 +317,24 @@ def members_with_roles(*, session: Session, board_id: int, roles: tuple[Role, ..
             .order_by(Member.id)
         )
     )
+
+
+def member_for_change(*, session: Session, member: MemberView) -> Member:
+    """The member's mapped object, to change it (or relate a row to it) through the ORM: a command's actor is a row
+    that only reads (see `seat`), loaded here by its id (the same object if it is mapped already)."""
+    return member if isinstance(member, Member) else session.get_one(Member, member.id)
+
+
+def name_member(*, session: Session, member: MemberView, display_name: str) -> MemberView:
+    """Record the name someone goes by (their record had only their Slack id for one); the member as renamed."""
+    session.connection().execute(_NAME_MEMBER, {"member": member.id, "name": display_name})
+    if isinstance(member, MemberRow):
+        return dataclasses.replace(member, display_name=display_name)
+    set_committed_value(member, "display_name", display_name)
+    return member
+
+
+_NAME_MEMBER = update(Member).where(Member.id == bindparam("member")).values(display_name=bindparam("name"))
 
 
 def set_timezone(*, session: Session, slack_user_id: str, timezone: str) -> bool:

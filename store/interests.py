@@ -8,11 +8,13 @@ import datetime as dt
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from store import boards
 from store.db import fresh, lock_rows
-from store.models import AuditRecord, Board, Interest, Member, Membership
+from store.models.views import MemberView
+from store.models import AuditRecord, Board, Interest, Membership
 
 
-def declare(*, session: Session, board_id: int, member: Member, interest: str, kind: str,
+def declare(*, session: Session, board_id: int, member: MemberView, interest: str, kind: str,
             now: dt.datetime) -> Interest:
     """Add an entry under the board's next ref (I1, I2, …); the board is locked so two declarations at once
     take different refs."""
@@ -22,7 +24,7 @@ def declare(*, session: Session, board_id: int, member: Member, interest: str, k
                      declared_at=now)
     session.add(entry)
     session.flush()
-    entry.member = member
+    entry.member = boards.member_for_change(session=session, member=member)
     return entry
 
 

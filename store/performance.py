@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from store.models.views import MemberView
 from store.models import Member, Membership, Organisation, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag
 from store.versions import NewVersion, is_current, store_version
 
@@ -80,7 +81,7 @@ def submit_return(
     quarter: str,
     rag: Rag,
     commentary: str,
-    author: Member,
+    author: MemberView,
     now: dt.datetime,
 ) -> NewVersion[QuarterlyReturn]:
     """Store an item's return for a quarter; the latest wins and the earlier one stays in the history."""
@@ -131,7 +132,7 @@ def lead_members(*, session: Session, item: PerformanceItem) -> list[Member]:
     ))
 
 
-def may_return(*, session: Session, item: PerformanceItem, member: Member) -> bool:
+def may_return(*, session: Session, item: PerformanceItem, member: MemberView) -> bool:
     """Whether a member answers for the item (its lead, or one of its lead organisation's members)."""
     if item.lead_member_id is not None:
         return item.lead_member_id == member.id

@@ -53,6 +53,7 @@ from store.models import (
     StandingItem,
 )
 from store.outbox import EMAIL, PURGED
+from store.models.views import BoardView
 
 ERASED_PREFIX = "erased:"
 CANCELLED = "cancelled: the person it was for was erased"
@@ -171,7 +172,7 @@ def text_columns(table: Table) -> list[Any]:
             if isinstance(c.type, (String, Text, JSON)) and not isinstance(c.type, Enum) and not c.primary_key]
 
 
-def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]:
+def _board_scope(board: BoardView, member: Member) -> dict[str, ColumnElement[bool]]:
     """For each table holding a board's record, the condition that picks that board's rows."""
     actions = select(Action.id).where(Action.board_id == board.id)
     items = select(PerformanceItem.id).where(PerformanceItem.board_id == board.id)
@@ -211,7 +212,7 @@ def _board_scope(board: Board, member: Member) -> dict[str, ColumnElement[bool]]
     return scope
 
 
-def _membership_rows_of_other_boards(board: Board) -> Callable[[str, dict[str, Any]], bool]:
+def _membership_rows_of_other_boards(board: BoardView) -> Callable[[str, dict[str, Any]], bool]:
     """A membership audit row is about this board when its JSON names the board (by id or name)."""
     def about_board(table: str, row: dict[str, Any]) -> bool:
         if table != "audit_log" or row.get("entity") != "membership":
@@ -359,7 +360,7 @@ def _messages_to(member: Member, addresses: Sequence[str] = ()) -> ColumnElement
     return or_(to_them, and_(OutboxMessage.target_kind == EMAIL, func.lower(OutboxMessage.target).in_(emails)))
 
 
-def leave_boards(*, session: Session, member: Member, now: dt.datetime, board: Board | None = None) -> list[str]:
+def leave_boards(*, session: Session, member: Member, now: dt.datetime, board: BoardView | None = None) -> list[str]:
     """Take the person off every board they are on (or one); the boards' names. The memberships stay, marked as
     left, so each board's record still knows which organisation its former member represented."""
     stmt = select(Membership, Board.name).join(Board).where(Membership.member_id == member.id,
@@ -374,7 +375,7 @@ def leave_boards(*, session: Session, member: Member, now: dt.datetime, board: B
     return left
 
 
-def erase_from_board(*, session: Session, member: Member, board: Board, now: dt.datetime) -> tuple[Erasure, Member]:
+def erase_from_board(*, session: Session, member: Member, board: BoardView, now: dt.datetime) -> tuple[Erasure, Member]:
     """Take the person off one board and replace them in that board's record by a new "Former member N" record;
     their member record, and every other board's record, stay as they are. (The erasure and the new record.)"""
     stand_in = Member(slack_user_id=f"{ERASED_PREFIX}new", display_name="Former member")

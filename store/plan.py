@@ -10,23 +10,28 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from store import boards
 from store.meetings import MeetingLine
 from store.rows import read_rows
 from store.models import Board, Meeting, Member, Membership, Organisation, PlanItem, Role, StandingItem
+from store.models.views import BoardView
 
 CADENCE_KEY = "plan"
 
 
-def cadence(board: Board) -> dict[str, Any]:
+def cadence(board: BoardView) -> dict[str, Any]:
     """The board's meeting cadence: {"rrule", "time", "venue", "duration"} (missing keys unset)."""
     return dict((board.settings or {}).get(CADENCE_KEY) or {})
 
 
-def set_cadence(*, session: Session, board: Board, values: dict[str, Any]) -> None:
-    settings = dict(board.settings or {})
-    settings[CADENCE_KEY] = {**cadence(board), **values}
-    board.settings = settings  # a new dict, so the JSON column is seen as changed
+def set_cadence(*, session: Session, board: BoardView, values: dict[str, Any]) -> Board:
+    """Change the board's cadence; the board as changed."""
+    changed = boards.for_change(session=session, board=board)
+    settings = dict(changed.settings or {})
+    settings[CADENCE_KEY] = {**cadence(changed), **values}
+    changed.settings = settings  # a new dict, so the JSON column is seen as changed
     session.flush()
+    return changed
 
 
 def _next_ref(session: Session, model: type[PlanItem] | type[StandingItem], board_id: int) -> int:
@@ -216,7 +221,7 @@ _ROLE_WORDS = {"chair": Role.CHAIR, "vice-chair": Role.VICE_CHAIR, "vice chair":
                "secretariat": Role.SECRETARIAT}
 
 
-def link_lead(*, session: Session, board: Board, lead: str) -> list[dict[str, Any]]:
+def link_lead(*, session: Session, board: BoardView, lead: str) -> list[dict[str, Any]]:
     """The organisations, members and board roles a free-text lead names ("LB Ealing/DWP"); unknown parts are skipped.
 
     A part matches an organisation by its name or by the abbreviation in brackets in its name

@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.rows import read_rows
-from store.models import AgendaPublication, Meeting, Member, Membership, Organisation, PartnerUpdate
+from store.models.views import MemberView, OrganisationView
+from store.models import AgendaPublication, Meeting, Membership, Organisation, PartnerUpdate
 from store.versions import NewVersion, current_version, is_current, store_version
 
 
@@ -51,8 +52,8 @@ def submit(
     *,
     session: Session,
     meeting: Meeting,
-    organisation: Organisation,
-    author: Member,
+    organisation: OrganisationView,
+    author: MemberView,
     text: str,
     now: dt.datetime,
     late: bool,

@@ -34,6 +34,7 @@ from store import boards, db
 from store import job_runs
 from store.models import Board, OutboxMessage
 from store.outbox import Outbox
+from store.models.views import BoardView
 
 log = logging.getLogger("lspbot.scheduler")
 
@@ -107,7 +108,7 @@ CATCH_UP_UNTIL = dt.time(20, 0)
 ON_TIME = dt.timedelta(minutes=2)  # a run this soon after its occasion is on time (APScheduler's call, a sync)
 
 
-def due_occasion(job: Job, board: Board, now: dt.datetime) -> dt.datetime | None:
+def due_occasion(job: Job, board: BoardView, now: dt.datetime) -> dt.datetime | None:
     """The latest occasion of `job` for `board` at or before `now` within the board's grace (and not before
     the board existed), if any; a late one (a catch-up) only on its own day in the board's zone and before
     CATCH_UP_UNTIL there."""

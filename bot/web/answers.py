@@ -33,7 +33,8 @@ from handlers import answer_pages, web_pages
 from handlers.base import Conflict, DomainError, Forbidden, NotFound, Reply
 from handlers.links import ANSWER_DAYS, Answer, AnswerPass, LinkRefused
 from store import links as link_store
-from store.models import Board, Member
+from store.models import Member
+from store.models.views import BoardView
 
 _CSRF_SALT = b"lspbot.answer-form"
 _CODE = re.compile(r"`([^`<>]{1,200})`")
@@ -94,7 +95,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
-    def entry(s: Session, board: Board | None, member: Member, when: dt.date | None) -> str:
+    def entry(s: Session, board: BoardView | None, member: Member, when: dt.date | None) -> str:
         """The member's way into the board's pages (the pack, the minutes), when they are on it."""
         if board is None or web_pages.member_viewer(s, board, member.id) is None:
             return ""

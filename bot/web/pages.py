@@ -24,6 +24,7 @@ from bot.web.reading import DatabaseAway, reading
 from handlers import web_pages as pages
 from handlers.links import LINK_DAYS, LinkRefused
 from store.models import Board
+from store.models.views import BoardView
 
 log = logging.getLogger("lspbot.web")
 
@@ -85,7 +86,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     def links():
         return runtime.links
 
-    def signed_in(board: Board) -> int | None:
+    def signed_in(board: BoardView) -> int | None:
         """The member id the session cookie names for this board, while its link's time lasts."""
         entry = (session.get(SESSION_KEY) or {}).get(str(board.id))
         if not isinstance(entry, list) or len(entry) != 2:
@@ -107,7 +108,7 @@ def register(app: Flask, runtime: Runtime) -> None:
                           "The board's database could not be reached just now. Please try again in a minute.",
                           ) from None
 
-    def board_view(s: Any, slug: str) -> tuple[Board, pages.Viewer]:
+    def board_view(s: Any, slug: str) -> tuple[BoardView, pages.Viewer]:
         """The board at `slug` and who is looking; 404 if there is none, or it is private and they are not in."""
         board = pages.board_by_slug(s, slug)
         if board is None:
