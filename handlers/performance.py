@@ -356,7 +356,7 @@ def submit_return(req: Request, board: BoardView, member: MemberView, manages: b
     return Reply("slack/update_return_saved.json.j2", {
         "board": board.name, "item": item.name, "kind": item.kind.value, "quarter": quarter.title, "rag": rag.value,
         "commentary": commentary,
-        "replaced": {"rag": previous.rag.value, "author_id": previous.author.slack_user_id} if previous else None,
+        "replaced": {"rag": previous.rag.value, "author_id": previous.author_slack_id} if previous else None,
     })
 
 

@@ -82,7 +82,7 @@ def submit_update(req: Request, actor: Actor, meeting: Meeting, text: str) -> Re
         "text": text,
         "late": late,
         "published_at": published,
-        "replaced": {"author_id": previous.author.slack_user_id, "at": previous.submitted_at} if previous else None,
+        "replaced": {"author_id": previous.author_slack_id, "at": previous.submitted_at} if previous else None,
     })
 
 

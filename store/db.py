@@ -24,6 +24,7 @@ from sqlalchemy import (
     FromClause,
     MetaData,
     Table,
+    bindparam,
     create_engine,
     event,
     inspect,
@@ -367,6 +368,17 @@ def lock_rows(session: Session, model: Any, *conditions: Any) -> None:
     row only), so the lock is taken alone."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(model.id).where(*conditions).with_for_update())
+
+
+def lock_row(session: Session, model: Any, row_id: int) -> None:
+    """`lock_rows` of one row by its id, by a statement built once a model."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_lock_by_id(model.__table__), {"id": row_id})
+
+
+@functools.cache
+def _lock_by_id(table: Any) -> Any:
+    return select(table.c.id).where(table.c.id == bindparam("id")).with_for_update()
 
 
 def fresh(stmt: Any) -> Any:

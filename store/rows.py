@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Insert, Result, Table, Update, bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 Model = TypeVar("Model")
@@ -61,6 +62,15 @@ def update_loaded(session: Session, obj: Any, values: Mapping[str, Any]) -> None
     session.connection().execute(_update(obj.__table__), {TARGET: obj.id, **values})
     for name, value in values.items():
         set_committed_value(obj, name, value)
+
+
+def update_row(session: Session, model: type[Any], row_id: int, values: Mapping[str, Any]) -> None:
+    """`update_loaded` for a row read as columns: its object, if the session has one, kept in step."""
+    loaded = session.identity_map.get(identity_key(model, row_id))
+    if loaded is not None:
+        update_loaded(session, loaded, values)
+    else:
+        session.connection().execute(_update(model.__table__), {TARGET: row_id, **values})
 
 
 def read_rows(session: Session, stmt: Executable, values: Mapping[str, Any]) -> Result[*tuple[Any, ...]]:

@@ -10,20 +10,24 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from store import db, rows
-from store.models import PartnerUpdate, QuarterlyReturn
+from store.models import Member, PartnerUpdate, QuarterlyReturn
 
 Versioned = TypeVar("Versioned", PartnerUpdate, QuarterlyReturn)
+
+
+# The row a submission superseded, as it was: its columns by name, and its author's Slack id (`author_slack_id`).
+Superseded = Row[Any]
 
 
 class NewVersion(NamedTuple, Generic[Versioned]):
     """The row just stored and the one it superseded, if any."""
 
     current: Versioned
-    superseded: Versioned | None
+    superseded: Superseded | None
 
 
 def is_current(model: type[Versioned]) -> ColumnElement[bool]:
@@ -44,19 +48,31 @@ def current_version(*, session: Session, model: type[Versioned], scope: Mapping[
     return session.scalar(_current(model, tuple(scope)), dict(scope))
 
 
+@functools.cache
+def _superseded(model: type[Versioned], columns: tuple[str, ...]) -> Select[Any]:
+    """The current row of a scope of these columns, read as columns with its author's Slack id: built once a model
+    and scope."""
+    table = model.__table__
+    return (select(*table.c, Member.slack_user_id.label("author_slack_id"))
+            .join(Member.__table__, Member.id == table.c.author_id)
+            .where(*(table.c[column] == bindparam(column) for column in columns), table.c.replaced_at.is_(None)))
+
+
 def store_version(*, session: Session, model: type[Versioned], scope: Mapping[str, Any], now: dt.datetime,
-                  make: Callable[[Versioned | None], Mapping[str, Any]],
+                  make: Callable[[Superseded | None], Mapping[str, Any]],
                   parent: tuple[type[Any], int]) -> NewVersion[Versioned]:
-    """Supersede the scope's current row (kept, with `replaced_at` set to `now`; its author loaded) and add the
-    row whose columns `make` gives from it (None for the first).
+    """Supersede the scope's current row (kept, with `replaced_at` set to `now`) and add the row whose columns
+    `make` gives from the superseded one (None for the first).
 
     The scope's `parent` row (model, id: the meeting of an organisation's update, the item of a return) is locked
-    first (`db.lock_rows`), so submissions to one scope at the same moment are stored one after the other: each
+    first (`db.lock_row`), so submissions to one scope at the same moment are stored one after the other: each
     supersedes the one before and its sender is told whose it replaced, none fails on the unique index. The
-    superseding and the new row are one Core statement each, the objects kept in step (see `store.rows`)."""
+    superseded row is read with Core (its columns and its author's Slack id: what the sender is told), and the
+    superseding and the new row are one Core statement each, any object of them kept in step (see
+    `store.rows`)."""
     model_of_parent, parent_id = parent
-    db.lock_rows(session, model_of_parent, model_of_parent.id == parent_id)
-    previous = current_version(session=session, model=model, scope=scope)
+    db.lock_row(session, model_of_parent, parent_id)
+    previous = rows.read_rows(session, _superseded(model, tuple(scope)), scope).first()
     if previous is not None:
-        rows.update_loaded(session, previous, {"replaced_at": now})
+        rows.update_row(session, model, previous.id, {"replaced_at": now})
     return NewVersion(rows.insert_loaded(session, model, make(previous)), previous)
