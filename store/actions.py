@@ -158,6 +158,13 @@ _CONDITIONS: dict[str, ColumnElement[bool]] = {
     "due_before": ACTION_LIST_DUE < bindparam("due_before"),
     "meeting": Action.meeting_id == bindparam("meeting"),
 }
+# Counting needs no order, and reads the actions' columns rather than the list's: "due before" as the due date
+# itself, the same actions (an undated action sorts last, after any date), so that the count is a range of
+# ix_actions_board_status_due (or ix_actions_owner_status_due), read from the index alone. On the list's
+# expression PostgreSQL cannot read an index alone, and its generic plan scanned a board's open actions for the
+# overdue ones: 1.25 ms for a count of 949, against 0.2 ms.
+_COUNT_CONDITIONS: dict[str, ColumnElement[bool]] = {**_CONDITIONS,
+                                                     "due_before": Action.due_date < bindparam("due_before")}
 
 
 def _filtered(flt: ActionFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -237,7 +244,7 @@ def _page_statement(shape: tuple[str, ...]) -> Select:
 def _count_statement(shape: tuple[str, ...]) -> Select:
     """How many actions of a filter's shape there are, counting no further than `upto`."""
     return select(func.count()).select_from(
-        select(Action.id).where(*(_CONDITIONS[name] for name in shape)).limit(bindparam("upto")).subquery())
+        select(Action.id).where(*(_COUNT_CONDITIONS[name] for name in shape)).limit(bindparam("upto")).subquery())
 
 
 def counted_page(*, session: Session, flt: ActionFilter, limit: int, offset: int, count_cap: int) -> CountedPage:
