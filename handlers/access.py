@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from handlers.base import MANAGING_ROLES, Actor, Forbidden, NotFound, Request, UsageError
 from store import boards, db
-from store.models.views import MemberView
-from store.models.views import BoardView
+from store.models.views import BoardView, MemberView
 
 __all__ = ["MANAGING_ROLES", "Actor", "actor_for", "board_and_actor", "require_manager", "require_member",
            "resolve_board"]

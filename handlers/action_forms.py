@@ -6,8 +6,8 @@ on the board, the owner too, and the due date may not be in the past. A refusal 
 
 from __future__ import annotations
 
-from dataclasses import replace
 import re
+from dataclasses import replace
 from typing import Any
 
 from handlers import access, actions, forms, mentions
@@ -15,8 +15,8 @@ from handlers.action_input import parse_due, resolve_member
 from handlers.base import InvalidInput, Reply, Request
 from handlers.ids import CallbackId
 from handlers.member_ref import member_select_options
-from handlers.registry import Form, Shortcut, Who, help_reply
 from handlers.parsing import MAX_TEXT, parse_id, slack_unescape
+from handlers.registry import Form, Shortcut, Who, help_reply
 from store import boards
 from store.models import Board, MeetingItem
 from store.models.views import BoardView

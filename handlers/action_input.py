@@ -6,13 +6,13 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from handlers.base import InvalidInput, Request, UsageError
 from handlers.board_rules import board_config
 from handlers.board_rules import next_meeting as next_meeting_of
-from handlers.base import InvalidInput, Request, UsageError
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
-from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, tokenize, whole_quoted
 from handlers.member_ref import ADDRESS_RE, NAME_MENTION_RE, is_member_reference, member_referred_to
+from handlers.parsing import PLAIN_MENTION_RE, Token, mention_id, tokenize, whole_quoted
 from store import boards
 from store import emails as email_store
 from store.models import Member

@@ -8,14 +8,13 @@ from typing import Any
 
 from handlers import access, mentions
 from handlers.access import Actor
-from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.action_input import names_a_member, parse_due, resolve_former_member, resolve_member, split_add_text
-from handlers.member_ref import typed_reference
-from handlers.dates import ago
+from handlers.base import Conflict, Forbidden, NotFound, Reply, Request, UsageError
 from handlers.chase import non_working_due_note, refresh_reminder
+from handlers.dates import ago
 from handlers.ids import ActionId
 from handlers.meeting_view import meeting_origin
-from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
+from handlers.member_ref import typed_reference
 from handlers.parsing import (
     PLAIN_MENTION_RE,
     check_text,
@@ -23,11 +22,11 @@ from handlers.parsing import (
     parse_ref,
     tokenize,
 )
+from handlers.registry import Button, Command, Kind, Option, Topic, Who, refusal
 from store import actions as action_store
-from store.actions import ActionLine
-from store import audit, boards
+from store import audit, boards, reminder_log
 from store import emails as email_store
-from store import reminder_log
+from store.actions import ActionLine
 from store.models import Action, ActionStatus, Member
 from store.models.views import BoardView, MemberView
 

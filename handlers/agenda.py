@@ -13,23 +13,21 @@ from handlers import access, forms, mentions
 from handlers.access import Actor
 from handlers.agenda_compile import Agenda, agenda_data, compile_agenda
 from handlers.agenda_record import from_record, to_record
-from handlers.board_rules import next_meeting
-from handlers.dates import ago
 from handlers.base import (
     Attachment,
     Conflict,
     Document,
     Forbidden,
     InvalidInput,
-    Notifier,
     NotFound,
+    Notifier,
     Reply,
     Request,
     UsageError,
 )
+from handlers.board_rules import next_meeting
+from handlers.dates import ago
 from handlers.ids import ActionId, CallbackId
-from handlers.registry import Button, Form, Topic
-from handlers.registry import Command, Kind, Option, Who
 from handlers.parsing import check_text, parse_id
 from handlers.plan import (
     existing_meeting,
@@ -37,6 +35,7 @@ from handlers.plan import (
     parse_option_date,
     quoted_title,
 )
+from handlers.registry import Button, Command, Form, Kind, Option, Topic, Who
 from handlers.zones import time_label, viewer_zone
 from store import agenda as agenda_store
 from store import audit, boards

@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers import reports
-from handlers.plan import meeting_data, planned_items
 from handlers.minutes_data import item_title
+from handlers.plan import meeting_data, planned_items
 from store import agenda as agenda_store
+from store import boards, meetings
 from store import meeting_record as record_store
 from store import minutes as minutes_store
-from store import boards, meetings
-from store.updates import updates_for_meeting
 from store.models import ActionStatus, ItemKind, Meeting, Role
 from store.models.views import BoardView
+from store.updates import updates_for_meeting
 
 
 @dataclass

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers import access, forms, mentions
+from handlers.action_input import resolve_member
 from handlers.base import Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import board_config, next_meeting
 from handlers.ids import ActionId, CallbackId
-from handlers.action_input import resolve_member
 from handlers.member_ref import is_member_reference
 from handlers.parsing import mention_id, parse_id
 from handlers.plan import existing_meeting, parse_meeting_date

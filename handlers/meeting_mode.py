@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 
 from handlers.agenda_compile import compile_agenda
 from handlers.agenda_record import from_record
-from handlers.base import Conflict, Notifier, NotFound, Reply, Request
+from handlers.base import Conflict, NotFound, Notifier, Reply, Request
 from handlers.meeting_view import (
     FIXED_TITLES,
     ITEM_TEMPLATE,
     MEETING_TEMPLATE,
     NOTE_TEMPLATE,
-    items_data,
     item_title,
+    items_data,
     meeting_data,
     open_meeting,
     show_items,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from handlers.base import InvalidInput, Notifier, NotFound, Request, UsageError
+from handlers.base import InvalidInput, NotFound, Notifier, Request, UsageError
 from handlers.plan import carried_label
 from store import meeting_record as record_store
 from store.models import Attendance, Declaration, Meeting, MeetingItem, MeetingRecord, Outcome, Presence

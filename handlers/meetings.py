@@ -13,7 +13,7 @@ from handlers.base import Conflict, InvalidInput, NotFound, Reply, Request, Usag
 from handlers.board_rules import WorkingCalendar, board_config
 from handlers.ids import ActionId
 from handlers.organisations import NEW_ORG, organisation_named
-from handlers.parsing import parse_id, check_text
+from handlers.parsing import check_text, parse_id
 from handlers.plan import (
     CADENCE_PRESETS,
     PLAIN_OPTIONS,
@@ -32,7 +32,6 @@ from store import boards, meetings
 from store import plan as plan_store
 from store.models import Meeting
 from store.models.views import BoardView
-
 
 # ---------------------------------------------------------------- meetings
 

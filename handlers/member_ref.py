@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from handlers.base import InvalidInput
 from sqlalchemy.orm import Session
 
+from handlers.base import InvalidInput
 from store import boards
 from store import emails as email_store
 from store.models import Member

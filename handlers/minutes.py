@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handlers.base import Conflict, Document, Forbidden, InvalidInput, Notifier, NotFound, Request
+from handlers.base import Conflict, Document, Forbidden, InvalidInput, NotFound, Notifier, Request
 from handlers.board_rules import board_config
-from handlers.record_settings import minute_number
 from handlers.minutes_data import draft_content, item_in, minutes_document, revised, view_data
+from handlers.record_settings import minute_number
 from store import audit, boards
 from store import meeting_record as record_store
 from store import minutes as minutes_store

@@ -12,7 +12,15 @@ from handlers import access, forms, mentions
 from handlers.base import InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.ids import CallbackId
 from handlers.minutes import (
-    NOTE, TEMPLATE, circulate_minutes, confirm_minutes, correct_minute, edit_minute, may_circulate, meeting_page, name_of,
+    NOTE,
+    TEMPLATE,
+    circulate_minutes,
+    confirm_minutes,
+    correct_minute,
+    edit_minute,
+    may_circulate,
+    meeting_page,
+    name_of,
     refuse_if_confirmed,
 )
 from handlers.minutes_data import minutes_document, view_data

@@ -21,15 +21,16 @@ from handlers import access
 from handlers.agenda import publish_agenda
 from handlers.base import (
     Conflict,
-    InvalidInput,
     Forbidden,
+    InvalidInput,
     Later,
-    Notifier,
     NotFound,
+    Notifier,
     Reply,
     Request,
 )
 from handlers.board_rules import WorkingCalendar, board_config
+from handlers.ids import ActionId
 from handlers.pack_contents import (
     Built,
     build_and_keep,
@@ -39,7 +40,6 @@ from handlers.pack_contents import (
     pack_paper,
     spec_for,
 )
-from handlers.ids import ActionId
 from handlers.pack_spec import PDF, WORD_TYPES, BuiltPack, PackEntry, PackPaper, PackSpec, PaperPlace
 from handlers.parsing import parse_id
 from handlers.plan import existing_meeting, meeting_data, parse_meeting_date

@@ -10,19 +10,18 @@ from typing import Any
 
 from handlers import access, forms, mentions
 from handlers.actions import resolve_member
-from handlers.base import Token, Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, UsageError
+from handlers.base import Conflict, Forbidden, InvalidInput, NotFound, Reply, Request, Token, UsageError
 from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
-from handlers.registry import Button, Form, Topic
-from handlers.registry import Command, Option, Who
-from handlers.parsing import check_text, opens_quote, parse_id, tokenize
 from handlers.organisations import NEW_ORG, organisation_named
+from handlers.parsing import check_text, opens_quote, parse_id, tokenize
+from handlers.registry import Button, Command, Form, Option, Topic, Who
 from store import audit, boards
 from store import performance as perf_store
 from store.models import PerformanceItem, PerformanceKind, Rag
+from store.models.views import BoardView, MemberView
 from store.quarters import EXAMPLES as QUARTER_EXAMPLES
 from store.quarters import Quarter, year_start_month
-from store.models.views import BoardView, MemberView
 
 RAG_NAMES = {"red": Rag.RED, "amber": Rag.AMBER, "green": Rag.GREEN}
 FIELD_ITEM, FIELD_RAG, FIELD_COMMENTARY = "return_item", "return_rag", "return_commentary"

@@ -23,15 +23,15 @@ from handlers.base import (
 from handlers.board_rules import board_config, next_meeting
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
-from handlers.registry import Command, Handler, Kind, Option, Topic, Who
 from handlers.parsing import Parsed, refuse_stray
+from handlers.registry import Command, Handler, Kind, Option, Topic, Who
 from handlers.zones import time_label, viewer_zone
 from store import audit, meetings
 from store import plan as plan_store
 from store.meetings import MeetingLine
 from store.models import ItemKind, Meeting, PlanItem
-from store.quarters import is_year
 from store.models.views import BoardView
+from store.quarters import is_year
 
 OPTIONS = ("board", "venue", "host", "theme", "time", "lead", "kind", "author", "every", "from", "duration")
 DATE_OPTIONS = ("from",)  # options whose value is a date, which may be several words unquoted

@@ -17,7 +17,6 @@ from handlers.base import (
     Request,
 )
 from handlers.decisions import decisions_between
-from handlers.registry import Command, Who
 from handlers.performance import (
     lead_fields,
     lead_label,
@@ -25,11 +24,13 @@ from handlers.performance import (
     previous_quarters,
 )
 from handlers.plan import PlannedItem, planned_items
+from handlers.registry import Command, Who
 from store import agenda as agenda_store
 from store import meetings as meeting_store
 from store import performance as perf_store
 from store import reports as report_store
 from store.models import ItemKind, PerformanceItem
+from store.models.views import BoardView
 from store.quarters import (
     Quarter,
     is_year,
@@ -37,7 +38,6 @@ from store.quarters import (
     year_quarters,
     year_start_month,
 )
-from store.models.views import BoardView
 
 RAG_ORDER = ("green", "amber", "red")
 

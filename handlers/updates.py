@@ -6,15 +6,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from handlers import access, forms, performance, mentions
+from handlers import access, forms, mentions, performance
 from handlers.base import Actor, InvalidInput, NotFound, Reply, Request, UsageError
 from handlers.board_rules import next_meeting
 from handlers.dates import EXAMPLES as DATE_EXAMPLES
 from handlers.dates import DateParseError, parse_date
 from handlers.ids import ActionId, CallbackId
-from handlers.registry import Button, Form, Topic
-from handlers.registry import Command, Who
 from handlers.parsing import parse_id, whole_quoted
+from handlers.registry import Button, Command, Form, Topic, Who
 from store import audit, boards, meetings
 from store import updates as update_store
 from store.models import Meeting

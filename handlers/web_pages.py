@@ -32,8 +32,8 @@ from store import papers as paper_store
 from store import plan as plan_store
 from store import web as web_store
 from store.models import Meeting, MinutesStatus, Paper, PlanItem, Role
-from store.quarters import Quarter, year_bounds, year_start_month
 from store.models.views import BoardView
+from store.quarters import Quarter, year_bounds, year_start_month
 
 WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/msword")
 PDF = "application/pdf"

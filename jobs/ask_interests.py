@@ -20,8 +20,8 @@ from jobs.base import BoardDay, JobReport
 from store import boards, reminder_log
 from store import interests as interest_store
 from store.models import Interest
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 TEMPLATE = "slack/interests_ask.json.j2"
 CATCH_UP_WORKING_DAYS = 5  # how late an ask missed while the bot was down still goes

@@ -16,8 +16,8 @@ from handlers.base import Clock
 from handlers.board_rules import BoardConfig, EveryDay, WorkingCalendar, board_config
 from jobs.triggers import WorkingDayTrigger
 from store.models import Board
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 
 @dataclass

@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session
 from handlers.base import Clock
 from handlers.chase import CHASE_TEMPLATE, chase_item, chase_message, chase_stage, message_key
 from jobs.base import BoardDay, JobReport, collector_paused
-from store import boards
+from store import boards, reach, reminder_log
 from store import chase as chase_store
-from store import reach, reminder_log
 from store.models import Role
-from store.outbox import Outbox, QueuedMessage
 from store.models.views import BoardView
+from store.outbox import Outbox, QueuedMessage
 
 DIGEST_TEMPLATE = "slack/digest_escalated.json.j2"
 

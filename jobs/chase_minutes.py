@@ -11,8 +11,8 @@ from jobs.base import BoardDay, JobReport
 from store import boards, reminder_log
 from store import minutes as minutes_store
 from store.models import Role
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 TEMPLATE = "slack/minutes_chase.json.j2"
 

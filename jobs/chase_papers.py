@@ -19,8 +19,8 @@ from jobs.base import BoardDay, JobReport
 from store import boards, meetings, packs, papers, reminder_log
 from store import plan as plan_store
 from store.models import Member, PlanItem, Role
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 TEMPLATE = "slack/paper_chase.json.j2"
 SOON, TODAY, OVERDUE = "soon", "today", "overdue"

@@ -18,8 +18,8 @@ from jobs.base import JobReport
 from store import boards
 from store import meeting_record as record_store
 from store.models import Role
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 
 def close_meetings(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:

@@ -23,12 +23,11 @@ from handlers.agenda import agenda_document
 from handlers.agenda_compile import compile_agenda
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
-from store import boards, meetings
+from store import boards, meetings, reminder_log
 from store import packs as pack_store
-from store import reminder_log
 from store.models import Role
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 TEMPLATE = "slack/agenda_draft.json.j2"
 PACK_HORIZON_DAYS = 45  # how far ahead the pack's clock looks (20 clear working days and the holidays between)

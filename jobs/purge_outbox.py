@@ -16,8 +16,8 @@ from handlers.base import Clock
 from jobs.base import JobReport
 from store import files as files_store
 from store import outbox as outbox_store
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 
 def purge_outbox(session: Session, clock: Clock, outbox: Outbox, board: BoardView) -> JobReport:

@@ -24,13 +24,12 @@ from sqlalchemy.orm import Session
 
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
-from store import boards
+from store import boards, reminder_log
 from store import performance as performance_store
-from store import reminder_log
 from store.models import Member, Role
+from store.models.views import BoardView
 from store.outbox import Outbox
 from store.quarters import Quarter
-from store.models.views import BoardView
 
 TEMPLATE = "slack/reminder_quarterly.json.j2"
 SUMMARY_TEMPLATE = "slack/digest_quarterly_summary.json.j2"

@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 
 from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
-from store import meetings
-from store import reminder_log
+from store import meetings, reminder_log
 from store import updates as update_store
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 TEMPLATE = "slack/reminder_update_request.json.j2"
 

@@ -18,8 +18,8 @@ from handlers.base import Clock
 from jobs.base import BoardDay, JobReport
 from store import boards, meetings, reminder_log
 from store.models import Role
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 TEMPLATE = "slack/attendance_warning.json.j2"
 

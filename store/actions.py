@@ -26,7 +26,6 @@ from store.models import (
 )
 from store.models.views import BoardView, MemberView
 
-
 _LOADED = (joinedload(Action.owner), joinedload(Action.board))
 _BY_REF = (Action.board_id == bindparam("board"), Action.ref == bindparam("ref"))
 _BY_ID = (Action.id == bindparam("action"),)

@@ -11,13 +11,22 @@ from typing import Any, cast
 from sqlalchemy import CompoundSelect, Select, func, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from store import boards
-from store.models.views import MemberView
+from store import boards, db
 from store.models import (
-    Action, ActionStatus, ActionUpdate, AgendaProposal, AgendaPublication, Meeting, Member, Membership, Organisation,
-    OutboxMessage, OutboxStatus, ProposalStatus,
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    AgendaProposal,
+    AgendaPublication,
+    Meeting,
+    Member,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    OutboxStatus,
+    ProposalStatus,
 )
-from store import db
+from store.models.views import MemberView
 from store.outbox import PostedMessage
 
 

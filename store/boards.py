@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import dataclasses
+import datetime as dt
 import itertools
 import re
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from store import rows
 from store.models import (
     AgendaProposal,
     Board,
@@ -26,7 +27,6 @@ from store.models import (
     Role,
     StandingItem,
 )
-from store import rows
 from store.models.core import slug_of
 from store.models.views import (
     BoardRow,

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from store import boards
 from store.db import fresh, lock_rows
-from store.models.views import MemberView
 from store.models import AuditRecord, Board, Interest, Membership
+from store.models.views import MemberView
 
 
 def declare(*, session: Session, board_id: int, member: MemberView, interest: str, kind: str,

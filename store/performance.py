@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.models.views import MemberView
 from store.models import Member, Membership, Organisation, PerformanceItem, PerformanceKind, QuarterlyReturn, Rag
+from store.models.views import MemberView
 from store.versions import NewVersion, is_current, store_version
 
 

@@ -37,9 +37,9 @@ from store.models import (
     Delivery,
     Interest,
     Meeting,
-    Member,
     MeetingItem,
     MeetingNote,
+    Member,
     Membership,
     MinutesVersion,
     Organisation,
@@ -52,8 +52,8 @@ from store.models import (
     ReminderLog,
     StandingItem,
 )
-from store.outbox import EMAIL, PURGED
 from store.models.views import BoardView
+from store.outbox import EMAIL, PURGED
 
 ERASED_PREFIX = "erased:"
 CANCELLED = "cancelled: the person it was for was erased"

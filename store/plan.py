@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from store import boards
 from store.meetings import MeetingLine
-from store.rows import read_rows
 from store.models import Board, Meeting, Member, Membership, Organisation, PlanItem, Role, StandingItem
 from store.models.views import BoardView
+from store.rows import read_rows
 
 CADENCE_KEY = "plan"
 

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Insert, Result, Table, Update, bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 Model = TypeVar("Model")
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.rows import read_rows
-from store.models.views import MemberView, OrganisationView
 from store.models import AgendaPublication, Meeting, Membership, Organisation, PartnerUpdate
+from store.models.views import MemberView, OrganisationView
+from store.rows import read_rows
 from store.versions import NewVersion, current_version, is_current, store_version
 
 

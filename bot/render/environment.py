@@ -6,8 +6,8 @@ import datetime as dt
 import functools
 import json
 import re
-from pathlib import Path
 from collections.abc import Callable, MutableMapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 

@@ -25,16 +25,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from bot.clock import FixedClock
-from bot.services.leader import DEFAULT_POLL, LeaderElection
 from bot.runtime import Runtime, is_database_unavailable
+from bot.services.leader import DEFAULT_POLL, LeaderElection
 from handlers.board_rules import board_config
 from jobs.base import Job, JobReport
 from jobs.registry import JOBS
-from store import boards, db
-from store import job_runs
+from store import boards, db, job_runs
 from store.models import Board, OutboxMessage
-from store.outbox import Outbox
 from store.models.views import BoardView
+from store.outbox import Outbox
 
 log = logging.getLogger("lspbot.scheduler")
 
