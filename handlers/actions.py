@@ -474,7 +474,7 @@ def handle_action_reassign(req: Request) -> Reply:
     _require_edit(actor, action)
     if not target:
         raise UsageError("Reassign to whom?", examples=[f"/action reassign #{action.ref} @carol"])
-    new_owner = resolve_member(req, action.board, tokenize(target)[0].raw)
+    new_owner = resolve_member(req, actor.board, tokenize(target)[0].raw)
     _require_open(req, action)
     return reassign_action(req, actor, action, new_owner)
 
@@ -498,21 +498,22 @@ def reassign_action(req: Request, actor: Actor, action: Action, new_owner: Membe
         now=req.now(),
     )
     _audit(req, action, "reassign", before)
-    today = _today(req, action.board)
+    board = actor.board  # the action's: the command's own board
+    today = _today(req, board)
     if new_owner.slack_user_id != req.user_id:
         req.notify.to_user(
             new_owner.slack_user_id,
             "slack/action_assigned.json.j2",
-            {"action": describe(action, today), "by": req.user_id, "reason": "reassigned"},
+            {"action": describe(action, today, board=board), "by": req.user_id, "reason": "reassigned"},
         )
     if previous.slack_user_id != req.user_id and _on_board(req, action, previous):
         req.notify.to_user(
             previous.slack_user_id,
             "slack/action_changed.json.j2",
-            {"action": describe(action, today), "by": req.user_id, "change": "reassigned", "note": ""},
+            {"action": describe(action, today, board=board), "by": req.user_id, "change": "reassigned", "note": ""},
         )
-    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, today), "change": "reassigned",
-                                                      "note": ""})
+    return Reply("slack/action_changed_ack.json.j2", {"action": describe(action, today, board=board),
+                                                      "change": "reassigned", "note": ""})
 
 
 def handle_action_due(req: Request) -> Reply:
@@ -520,7 +521,7 @@ def handle_action_due(req: Request) -> Reply:
     _require_edit(actor, action)
     if not phrase:
         raise UsageError("What is the new due date?", examples=[f"/action due #{action.ref} next Friday"])
-    due = parse_due(req, action.board, phrase)
+    due = parse_due(req, actor.board, phrase)
     _require_open(req, action)
     return redate_action(req, actor, action, due)
 
@@ -546,7 +547,7 @@ def redate_action(req: Request, actor: Actor, action: Action, due: dt.date) -> R
     _notify_owner(req, actor, action, "slack/action_changed.json.j2", {"change": "redated", "note": ""})
     return Reply("slack/action_changed_ack.json.j2", {"action": _described(req, actor, action),
                                                       "change": "redated", "note": "",
-                                                      "due_note": non_working_due_note(action.board, due)})
+                                                      "due_note": non_working_due_note(actor.board, due)})
 
 
 # ---------------------------------------------------------------- declarations

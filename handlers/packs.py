@@ -79,7 +79,8 @@ def _secretariat(session: Session, board: BoardView) -> list[Any]:
     return boards.members_with_roles(session=session, board_id=board.id, roles=(Role.SECRETARIAT,))
 
 
-def ask_approval(session: Session, notify: Notifier, board: BoardView, meeting: Meeting, now: dt.datetime) -> list[Built]:
+def ask_approval(session: Session, notify: Notifier, board: BoardView, meeting: Meeting,
+                 now: dt.datetime) -> list[Built]:
     """Build the pack, keep it unpublished, and DM the chair and vice-chairs it with Approve: the PDF (the members'
     pack where there is one, so they see everything) follows the message."""
     today = now.astimezone(ZoneInfo(board.timezone)).date()

@@ -422,7 +422,8 @@ def handle_return_modal_submit(req: Request) -> Reply:
     return reply
 
 
-def _show_returns_sent(req: Request, board: BoardView, member: MemberView, quarter: Quarter, message: tuple[str, str]) -> None:
+def _show_returns_sent(req: Request, board: BoardView, member: MemberView, quarter: Quarter,
+                       message: tuple[str, str]) -> None:
     """Redraw the member's quarterly reminder: each item they answer for, in or still to send."""
     returns = perf_store.returns_for(session=req.session, board_id=board.id, quarters=[quarter.label])
     items = [{"name": i.name, "rag": returns[(i.id, quarter.label)].rag.value if (i.id, quarter.label) in returns

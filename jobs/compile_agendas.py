@@ -62,7 +62,8 @@ def compile_agendas(session: Session, clock: Clock, outbox: Outbox, board: Board
     return report
 
 
-def packs_due(session: Session, clock: Clock, outbox: Outbox, board: BoardView, day: BoardDay, report: JobReport) -> None:
+def packs_due(session: Session, clock: Clock, outbox: Outbox, board: BoardView, day: BoardDay,
+              report: JobReport) -> None:
     """Ask for the pack's approval, publish it, or say it is waiting, for each meeting whose time has come."""
     upcoming = meetings.list_between(session=session, board_id=board.id, start=day.today + dt.timedelta(days=1),
                                      end=day.today + dt.timedelta(days=PACK_HORIZON_DAYS))
