@@ -328,10 +328,9 @@ def member_for_change(*, session: Session, member: MemberView) -> Member:
 def name_member(*, session: Session, member: MemberView, display_name: str) -> MemberView:
     """Record the name someone goes by (their record had only their Slack id for one); the member as renamed."""
     session.connection().execute(_NAME_MEMBER, {"member": member.id, "name": display_name})
-    if isinstance(member, MemberRow):
-        return dataclasses.replace(member, display_name=display_name)
-    set_committed_value(member, "display_name", display_name)
-    return member
+    if (loaded := session.identity_map.get(identity_key(Member, member.id))) is not None:
+        set_committed_value(loaded, "display_name", display_name)  # a mapped copy in the session (an owner) too
+    return dataclasses.replace(member, display_name=display_name) if isinstance(member, MemberRow) else member
 
 
 _NAME_MEMBER = update(Member).where(Member.id == bindparam("member")).values(display_name=bindparam("name"))

@@ -370,8 +370,10 @@ def lock_rows(session: Session, model: Any, *conditions: Any) -> None:
 
 
 def lock_row(session: Session, model: Any, row_id: int) -> None:
-    """`lock_rows` of one row by its id, by a statement built once a model."""
+    """`lock_rows` of one row by its id, by a statement built once a model (changes pending in the unit of work
+    sent first, as `lock_rows`'s query sends them)."""
     if session.get_bind().dialect.name == "postgresql":
+        session.flush()
         session.connection().execute(_lock_by_id(model.__table__), {"id": row_id})
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from store import actions as action_store
 from store import boards
 from store.models import Action, ActionStatus, ActionUpdate, Board
+from store.models.views import BoardRow, MemberRow
 from tests.support.direct import Caller, seeded_fixtures
 from tests.support.settings import ADMIN
 
@@ -67,3 +68,24 @@ def test_a_change_is_written_and_the_action_kept_in_step(session: Session):
     assert loaded(session, action.id)["text"] == "Map the community hubs"
     entry = session.scalars(select(ActionUpdate).where(ActionUpdate.action_id == action.id)).one()
     assert (entry.kind, entry.note, entry.author_id, entry.created_at) == ("done", "Sent", chair.id, later)
+
+
+def test_the_seat_reads_plain_rows_and_a_named_member_is_renamed_in_the_session_too(session: Session):
+    """A command's board and sender are rows (store.boards.seat); naming a member whose record had only their
+    Slack id renames the row the command holds, the database, and a mapped copy the session holds."""
+    board = session.scalars(select(Board)).one()
+    chair = boards.get_member(session=session, slack_user_id=CHAIR)
+    chair.display_name = CHAIR  # as a record made from a Slack id alone
+    session.flush()
+    found = boards.seat(session=session, slack_user_id=CHAIR, channel_id=CHANNEL)
+    assert found is not None and found.member is not None and found.membership is not None
+    assert (type(found.board), type(found.member)) == (BoardRow, MemberRow)
+    assert (found.board.id, found.board.name, found.member.id) == (board.id, "Rows Board", chair.id)
+    assert found.membership.organisation is not None and found.membership.organisation.name == "LB Ealing"
+    renamed = boards.name_member(session=session, member=found.member, display_name="Chair Person")
+    assert renamed.display_name == "Chair Person" and found.member.display_name == CHAIR  # rows are frozen
+    assert chair.display_name == "Chair Person" and chair not in session.dirty  # the session's copy, as loaded
+    session.expire(chair)
+    assert chair.display_name == "Chair Person"  # as the database has it
+    assert boards.seat(session=session, slack_user_id="UNOBODY", channel_id=CHANNEL).member is None
+    assert boards.seat(session=session, slack_user_id=CHAIR, channel_id="CNOSUCH") is None

@@ -220,7 +220,8 @@ class SharedGlobals(Environment):
     Jinja2 gives each template a ChainMap over the environment's globals, and a template that imports macros
     (`{% from "slack/_macros.j2" import section %}`) compares its globals with theirs, key by key through the
     ChainMaps, at every render: 4% of a short reply's CPU. With one mapping the comparison is a set operation in C,
-    and the macros' module is still made once. A template given globals of its own still gets its ChainMap."""
+    and the macros' module is still made once. A template given globals of its own still gets its ChainMap; none
+    is (a template loaded without them and given some later would write them into the environment's globals)."""
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return super().make_globals(d) if d else self.globals
