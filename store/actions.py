@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Insert, Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from store import boards, db, rows
@@ -110,16 +110,39 @@ def create(
 
 
 _ADD_UPDATE = insert(ActionUpdate)  # Core, built once: an entry is never read back where it is written
+# The history entry's values, named apart from the action's columns (the UPDATE beside it must not take them).
+_ENTRY: dict[str, Any] = {"action_id": bindparam("row_id"), "author_id": bindparam("entry_author"),
+                          "note": bindparam("entry_note"), "kind": bindparam("entry_kind"),
+                          "created_at": bindparam("entry_at")}
+
+
+@functools.cache
+def _change_with_entry(columns: tuple[str, ...]) -> Insert:
+    """PostgreSQL: the action's UPDATE of these columns and its history entry's INSERT as one statement (the UPDATE
+    a data-modifying WITH, which runs to completion with it): one round trip where they were two. Built once a set
+    of columns."""
+    change = (update(Action).where(Action.id == bindparam("row_id"))
+              .values({name: bindparam(f"set_{name}") for name in columns}).cte("changed"))
+    return insert(ActionUpdate).values(_ENTRY).add_cte(change)
 
 
 def add_update(*, session: Session, action: Action, author: MemberView, note: str, kind: str, now: dt.datetime,
                changes: Mapping[str, Any] | None = None) -> None:
     """Write an entry in the action's history and the change it records: the action's `changes` (columns by name:
-    its status and closed date, or its due date) and its `updated_at`, in one UPDATE, and the entry in one INSERT, both Core; the
-    action's object is kept in step (see `store.rows`)."""
-    rows.update_loaded(session, action, {**(changes or {}), "updated_at": now})
-    session.connection().execute(_ADD_UPDATE, {"action_id": action.id, "author_id": author.id, "note": note,
-                                               "kind": kind, "created_at": now})
+    its status and closed date, or its due date) and its `updated_at`, in one UPDATE, and the entry in one INSERT,
+    both Core (on PostgreSQL one statement: `_change_with_entry`); the action's object is kept in step (see
+    `store.rows`)."""
+    values = {**(changes or {}), "updated_at": now}
+    entry = {"entry_author": author.id, "entry_note": note, "entry_kind": kind, "entry_at": now}
+    if session.get_bind().dialect.name != "postgresql":
+        rows.update_loaded(session, action, values)
+        session.connection().execute(_ADD_UPDATE, {"action_id": action.id, "author_id": author.id, "note": note,
+                                                   "kind": kind, "created_at": now})
+        return
+    session.connection().execute(_change_with_entry(tuple(values)),
+                                 {"row_id": action.id, **{f"set_{name}": value for name, value in values.items()},
+                                  **entry})
+    rows.keep_loaded(action, values)
 
 
 def history(*, session: Session, action_id: int, limit: int = 20) -> list[ActionUpdate]:

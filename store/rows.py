@@ -60,6 +60,11 @@ def update_loaded(session: Session, obj: Any, values: Mapping[str, Any]) -> None
     the same values into the object as loaded, so it is not flushed for them. A change already pending on another
     of its columns is left to the flush."""
     session.connection().execute(_update(obj.__table__), {TARGET: obj.id, **values})
+    keep_loaded(obj, values)
+
+
+def keep_loaded(obj: Any, values: Mapping[str, Any]) -> None:
+    """Columns of an object's row written already (by a statement of the caller's), set in it as loaded."""
     for name, value in values.items():
         set_committed_value(obj, name, value)
 

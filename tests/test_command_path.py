@@ -21,7 +21,7 @@ from bot.slack.app import create_app
 from bot.slack.web import make_wsgi
 from handlers.catalogue import REGISTRY
 from store import db
-from store.models import Member
+from store.models import Action, ActionUpdate, Member
 from tests.support.bolt import CountingInline, call_wsgi
 from tests.support.driver_trace import DriverStatements
 from tests.support.fake_slack import FakeSlack
@@ -159,3 +159,27 @@ def test_a_command_that_only_reads_is_no_transaction_on_postgresql(runtime: Runt
         assert reading[0] == "BEGIN" and "IMMEDIATE" not in reading and reading[-1] == "COMMIT", reading
     writing = sent_by("add Written")
     assert writing[0] == "BEGIN" and writing[-1] == "COMMIT" and "INSERT" in writing, writing
+
+
+def test_an_actions_change_and_its_history_entry_are_one_statement_on_postgresql(runtime: Runtime):
+    """Closing an action changes its row and adds its history entry: one statement on PostgreSQL (the UPDATE a
+    data-modifying WITH of the INSERT, one round trip), two on SQLite. Seen as the driver sends them (on
+    PostgreSQL the first line of each statement it parses)."""
+    setup_board(runtime)
+    added = run_command(runtime, "/action", user_id=MEMBER, channel_id=CHANNEL, text="add Close me by Friday")
+    assert added.ok
+    ref = json.dumps(added.payload).split("*#", 1)[1].split("*", 1)[0]
+    with DriverStatements(runtime.engine) as trace:
+        assert run_command(runtime, "/action", user_id=MEMBER, channel_id=CHANNEL, text=f"done #{ref}").ok
+    sent = [" ".join(s.split()) for s in trace.sent]
+    if runtime.engine.dialect.name == "postgresql":
+        assert any(s.startswith("WITH changed AS") for s in sent), sent
+        assert not any(s.startswith(("UPDATE actions", "INSERT INTO action_updates")) for s in sent), sent
+    else:
+        changes = [s for s in sent if s.startswith(("UPDATE actions", "INSERT INTO action_updates"))]
+        assert [s.split(" (")[0].split(" SET")[0] for s in changes] == ["UPDATE actions",
+                                                                        "INSERT INTO action_updates"], sent
+    with db.session_scope(runtime.sessions) as session:
+        kinds = session.scalars(select(ActionUpdate.kind).join(Action, Action.id == ActionUpdate.action_id)
+                                .where(Action.ref == int(ref)))
+        assert list(kinds) == ["done"]
