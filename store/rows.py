@@ -78,6 +78,14 @@ def update_row(session: Session, model: type[Any], row_id: int, values: Mapping[
         session.connection().execute(_update(model.__table__), {TARGET: row_id, **values})
 
 
+def update_row_loaded(session: Session, model: type[Any], row_id: int, values: Mapping[str, Any]) -> None:
+    """Columns of a row written already (by a statement of the caller's), set in its object as loaded if the session
+    has one."""
+    loaded = session.identity_map.get(identity_key(model, row_id))
+    if loaded is not None:
+        keep_loaded(loaded, values)
+
+
 def read_rows(session: Session, stmt: Executable, values: Mapping[str, Any]) -> Result[*tuple[Any, ...]]:
     """A Core statement's rows on the unit of work's connection, without the ORM's work per statement; flushed
     first, as an ORM query is, so that they include what the unit of work has changed."""

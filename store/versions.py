@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, select
+from sqlalchemy import ColumnElement, Insert, Row, Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from store import db, rows
@@ -73,6 +73,31 @@ def store_version(*, session: Session, model: type[Versioned], scope: Mapping[st
     model_of_parent, parent_id = parent
     db.lock_row(session, model_of_parent, parent_id)
     previous = rows.read_rows(session, _superseded(model, tuple(scope)), scope).first()
-    if previous is not None:
+    if previous is None:
+        return NewVersion(rows.insert_loaded(session, model, make(None)), None)
+    values = make(previous)
+    if session.get_bind().dialect.name != "postgresql":
         rows.update_row(session, model, previous.id, {"replaced_at": now})
-    return NewVersion(rows.insert_loaded(session, model, make(previous)), previous)
+        return NewVersion(rows.insert_loaded(session, model, values), previous)
+    current = rows.insert_loaded(session, model, {**{f"new_{name}": value for name, value in values.items()},
+                                                  SUPERSEDED: previous.id, "superseded_at": now},
+                                 statement=_superseding(model, tuple(values)))
+    rows.update_row_loaded(session, model, previous.id, {"replaced_at": now})
+    return NewVersion(current, previous)
+
+
+SUPERSEDED = "superseded_id"  # the bound parameter naming the row `_superseding` supersedes
+
+
+@functools.cache
+def _superseding(model: type[Versioned], columns: tuple[str, ...]) -> Insert:
+    """PostgreSQL: the superseding UPDATE and the new row's INSERT as one statement, one round trip where they were
+    two. The INSERT selects from the UPDATE (a data-modifying WITH), so the current row is superseded before the
+    new one goes into the partial unique index (one the INSERT did not read from would run after it, and the index
+    would refuse the new row). Its values are named apart from the table's columns; built once a model and set of
+    columns."""
+    table = cast(Table, model.__table__)
+    superseding = (update(table).where(table.c.id == bindparam(SUPERSEDED))
+                   .values(replaced_at=bindparam("superseded_at")).returning(table.c.id).cte("superseding"))
+    new = select(*(bindparam(f"new_{name}", type_=table.c[name].type) for name in columns)).select_from(superseding)
+    return insert(table).from_select(list(columns), new).returning(*table.c)

@@ -21,7 +21,7 @@ from bot.slack.app import create_app
 from bot.slack.web import make_wsgi
 from handlers.catalogue import REGISTRY
 from store import db
-from store.models import Action, ActionUpdate, Member
+from store.models import Action, ActionUpdate, Member, PartnerUpdate
 from tests.support.bolt import CountingInline, call_wsgi
 from tests.support.driver_trace import DriverStatements
 from tests.support.fake_slack import FakeSlack
@@ -183,3 +183,27 @@ def test_an_actions_change_and_its_history_entry_are_one_statement_on_postgresql
         kinds = session.scalars(select(ActionUpdate.kind).join(Action, Action.id == ActionUpdate.action_id)
                                 .where(Action.ref == int(ref)))
         assert list(kinds) == ["done"]
+
+
+def test_a_resubmitted_update_supersedes_and_replaces_in_one_statement_on_postgresql(runtime: Runtime):
+    """An organisation's update sent again marks the one before superseded and adds the new one: one statement on
+    PostgreSQL (the INSERT selects from the superseding UPDATE, a data-modifying WITH, so the partial unique
+    index sees the old row superseded first), two on SQLite. The sender is told whose update it replaced."""
+    setup_board(runtime)
+    first = run_command(runtime, "/update", user_id=MEMBER, channel_id=CHANNEL, text="Hubs mapped")
+    assert first.ok and "replaces" not in json.dumps(first.payload)
+    with DriverStatements(runtime.engine) as trace:
+        again = run_command(runtime, "/update", user_id=MEMBER, channel_id=CHANNEL, text="Hubs mapped and costed")
+    assert again.ok and f"<@{MEMBER}>" in json.dumps(again.payload) and "replaces" in json.dumps(again.payload)
+    sent = [" ".join(s.split()) for s in trace.sent]
+    if runtime.engine.dialect.name == "postgresql":
+        assert any(s.startswith("WITH superseding AS") for s in sent), sent
+        assert not any(s.startswith(("UPDATE partner_updates", "INSERT INTO partner_updates")) for s in sent), sent
+    else:
+        changes = [s.split(" (")[0].split(" SET")[0] for s in sent
+                   if s.startswith(("UPDATE partner_updates", "INSERT INTO partner_updates"))]
+        assert changes == ["UPDATE partner_updates", "INSERT INTO partner_updates"], sent
+    with db.session_scope(runtime.sessions) as session:
+        texts = session.execute(select(PartnerUpdate.text, PartnerUpdate.replaced_at.is_(None))
+                                .order_by(PartnerUpdate.id)).all()
+        assert [tuple(t) for t in texts] == [("Hubs mapped", False), ("Hubs mapped and costed", True)]
