@@ -120,6 +120,11 @@ class Delivery(str, enum.Enum):
 EMAIL_MEMBER_PREFIX = "mail:"
 
 
+def email_ready(email: str | None, confirmed_at: dt.datetime | None) -> bool:
+    """Whether email may go to a member: an address they have confirmed."""
+    return bool(email) and confirmed_at is not None
+
+
 def is_email_member_id(user_id: str) -> bool:
     """Whether an id is an email-only member's (`mail:…`) rather than a Slack user's."""
     return str(user_id).startswith(EMAIL_MEMBER_PREFIX)
@@ -154,8 +159,7 @@ class Member(Base):
 
     @property
     def email_ready(self) -> bool:
-        """Whether email may go to them: an address they have confirmed."""
-        return bool(self.email) and self.email_confirmed_at is not None
+        return email_ready(self.email, self.email_confirmed_at)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="member")
 

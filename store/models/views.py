@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from store.models.core import Delivery, Role, is_email_member_id
+from store.models.core import Delivery, Role, email_ready, is_email_member_id
 
 
 class BoardView(Protocol):
@@ -125,14 +125,12 @@ class MemberRow:
     dm_failed_reason: str | None
 
     @property
-    def in_slack(self) -> bool:
-        """Whether they are a Slack user (not an email-only member)."""
+    def in_slack(self) -> bool:  # as the mapped Member's
         return not is_email_member_id(self.slack_user_id)
 
     @property
     def email_ready(self) -> bool:
-        """Whether email may go to them: an address they have confirmed."""
-        return bool(self.email) and self.email_confirmed_at is not None
+        return email_ready(self.email, self.email_confirmed_at)
 
 
 @dataclass(frozen=True, slots=True)
