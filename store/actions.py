@@ -6,9 +6,9 @@ import datetime as dt
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Insert, Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Insert, Select, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from store import boards, db, rows
@@ -83,10 +83,8 @@ def create(
     board and owner with it (see `store.rows`). With no `meeting_id`, `arising` (first and last day) has it arise
     from the board's meeting open now (at the item last given an outcome, a note or a declaration), or else from
     the latest meeting held on those days, if there was one; without `arising`, from none."""
-    ref = boards.take_action_ref(session=session, board_id=board.id)
     values: dict[str, Any] = {
         "board_id": board.id,
-        "ref": ref,
         "text": text,
         "owner_id": owner.id,
         "due_date": due_date,
@@ -101,12 +99,41 @@ def create(
     # the action's relationships do not hold: its reader is given them (`describe`'s board and owner)
     related = {name: value for name, value in (("board", board), ("owner", owner), ("created_by", created_by))
                if isinstance(value, Base)}
+    origin: dict[str, Any] = {}  # the parameters of the meeting it arose from, when its INSERT finds it
     if meeting_id is None and arising is not None:
         since, until = arising
-        return rows.insert_loaded(session, Action, {**values, "board": board.id, "number": None, "since": since,
-                                                    "until": until}, related, statement=_INSERT_ARISING)
-    return rows.insert_loaded(session, Action, {**values, "meeting_id": meeting_id,
-                                                "meeting_item_id": meeting_item_id}, related)
+        origin = {"board": board.id, "number": None, "since": since, "until": until}
+    else:
+        values.update(meeting_id=meeting_id, meeting_item_id=meeting_item_id)
+    found_by_insert = bool(origin)
+    if session.get_bind().dialect.name == "postgresql":
+        action = rows.insert_loaded(session, Action, {**{f"new_{name}": value for name, value in values.items()},
+                                                      **origin, "board": board.id}, related,
+                                    statement=_numbered_insert(tuple(values), arising=found_by_insert))
+        boards.took_action_ref(session=session, board_id=board.id, ref=action.ref)
+        return action
+    values["ref"] = boards.take_action_ref(session=session, board_id=board.id)
+    return rows.insert_loaded(session, Action, {**values, **origin}, related,
+                              statement=_INSERT_ARISING if found_by_insert else None)
+
+
+@functools.cache
+def _numbered_insert(columns: tuple[str, ...], *, arising: bool) -> Insert:
+    """PostgreSQL: a new action with the board's next number, taken by the same statement (the UPDATE of the
+    board's count a data-modifying WITH the INSERT selects from: one round trip where there were two, the board's
+    row held until the commit as before). With `arising`, the meeting and item it arose from found by it too.
+    Its values are named apart from the board's and the action's columns (`new_…`); built once a set of
+    columns."""
+    table = cast(Table, Action.__table__)
+    numbered = (update(Board).where(Board.id == bindparam("board"))
+                .values(next_action_ref=Board.next_action_ref + 1)
+                .returning((Board.next_action_ref - 1).label("ref")).cte("numbered"))
+    names = [*columns, "ref"]
+    chosen: list[Any] = [*(bindparam(f"new_{name}", type_=table.c[name].type) for name in columns), numbered.c.ref]
+    if arising:
+        names += ["meeting_id", "meeting_item_id"]
+        chosen += [record_store.ARISING_MEETING, record_store.ARISING_ITEM]
+    return insert(table).from_select(names, select(*chosen).select_from(numbered)).returning(*table.c)
 
 
 _ADD_UPDATE = insert(ActionUpdate)  # Core, built once: an entry is never read back where it is written

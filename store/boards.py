@@ -105,6 +105,13 @@ def take_action_ref(*, session: Session, board_id: int) -> int:
     return following - 1
 
 
+def took_action_ref(*, session: Session, board_id: int, ref: int) -> None:
+    """A board's number `ref` taken by a statement of the caller's: a board's object loaded in the session shows
+    the new count, as `take_action_ref` leaves it."""
+    if (loaded := session.identity_map.get(identity_key(Board, board_id))) is not None:
+        set_committed_value(loaded, "next_action_ref", ref + 1)
+
+
 def get_or_create_organisation(*, session: Session, board_id: int, name: str) -> Organisation:
     """The board's organisation of that name (case and spaces aside), added to its list if it is new."""
     org = find_organisation(session=session, board_id=board_id, name=name)
