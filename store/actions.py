@@ -107,10 +107,9 @@ def create(
         values.update(meeting_id=meeting_id, meeting_item_id=meeting_item_id)
     found_by_insert = bool(origin)
     if session.get_bind().dialect.name == "postgresql":
-        action = rows.insert_loaded(session, Action, {**{f"new_{name}": value for name, value in values.items()},
-                                                      **origin, "board": board.id}, related,
-                                    statement=_numbered_insert(tuple(values), arising=found_by_insert))
-        boards.took_action_ref(session=session, board_id=board.id, ref=action.ref)
+        action = rows.insert_loaded(session, Action, {**rows.new_values(values), **origin, "board": board.id},
+                                    related, statement=_numbered_insert(tuple(values), arising=found_by_insert))
+        rows.keep_row_loaded(session, Board, board.id, {"next_action_ref": action.ref + 1})  # as take_action_ref
         return action
     values["ref"] = boards.take_action_ref(session=session, board_id=board.id)
     return rows.insert_loaded(session, Action, {**values, **origin}, related,
@@ -122,18 +121,13 @@ def _numbered_insert(columns: tuple[str, ...], *, arising: bool) -> Insert:
     """PostgreSQL: a new action with the board's next number, taken by the same statement (the UPDATE of the
     board's count a data-modifying WITH the INSERT selects from: one round trip where there were two, the board's
     row held until the commit as before). With `arising`, the meeting and item it arose from found by it too.
-    Its values are named apart from the board's and the action's columns (`new_…`); built once a set of
-    columns."""
+    Built once a set of columns."""
     table = cast(Table, Action.__table__)
     numbered = (update(Board).where(Board.id == bindparam("board"))
                 .values(next_action_ref=Board.next_action_ref + 1)
                 .returning((Board.next_action_ref - 1).label("ref")).cte("numbered"))
-    names = [*columns, "ref"]
-    chosen: list[Any] = [*(bindparam(f"new_{name}", type_=table.c[name].type) for name in columns), numbered.c.ref]
-    if arising:
-        names += ["meeting_id", "meeting_item_id"]
-        chosen += [record_store.ARISING_MEETING, record_store.ARISING_ITEM]
-    return insert(table).from_select(names, select(*chosen).select_from(numbered)).returning(*table.c)
+    arose = {"meeting_id": record_store.ARISING_MEETING, "meeting_item_id": record_store.ARISING_ITEM}
+    return rows.insert_from(table, columns, numbered, {"ref": numbered.c.ref, **(arose if arising else {})})
 
 
 _ADD_UPDATE = insert(ActionUpdate)  # Core, built once: an entry is never read back where it is written

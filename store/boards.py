@@ -10,8 +10,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from store import rows
 from store.models import (
@@ -100,16 +98,8 @@ def take_action_ref(*, session: Session, board_id: int) -> int:
     PostgreSQL holds the board's row until the commit, so two replicas taking numbers at once get one each. A
     board's object loaded in the session shows the new count, as the database has it."""
     following = session.connection().execute(_TAKE_REF, {"board": board_id}).scalar_one()
-    if (loaded := session.identity_map.get(identity_key(Board, board_id))) is not None:
-        set_committed_value(loaded, "next_action_ref", following)
+    rows.keep_row_loaded(session, Board, board_id, {"next_action_ref": following})
     return following - 1
-
-
-def took_action_ref(*, session: Session, board_id: int, ref: int) -> None:
-    """A board's number `ref` taken by a statement of the caller's: a board's object loaded in the session shows
-    the new count, as `take_action_ref` leaves it."""
-    if (loaded := session.identity_map.get(identity_key(Board, board_id))) is not None:
-        set_committed_value(loaded, "next_action_ref", ref + 1)
 
 
 def get_or_create_organisation(*, session: Session, board_id: int, name: str) -> Organisation:
@@ -335,8 +325,7 @@ def member_for_change(*, session: Session, member: MemberView) -> Member:
 def name_member(*, session: Session, member: MemberView, display_name: str) -> MemberView:
     """Record the name someone goes by (their record had only their Slack id for one); the member as renamed."""
     session.connection().execute(_NAME_MEMBER, {"member": member.id, "name": display_name})
-    if (loaded := session.identity_map.get(identity_key(Member, member.id))) is not None:
-        set_committed_value(loaded, "display_name", display_name)  # a mapped copy in the session (an owner) too
+    rows.keep_row_loaded(session, Member, member.id, {"display_name": display_name})  # a mapped copy (an owner) too
     return dataclasses.replace(member, display_name=display_name) if isinstance(member, MemberRow) else member
 
 

@@ -13,10 +13,10 @@ through here reads it afresh.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Insert, Result, Table, Update, bindparam, insert, update
+from sqlalchemy import Executable, FromClause, Insert, Result, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -71,19 +71,34 @@ def keep_loaded(obj: Any, values: Mapping[str, Any]) -> None:
 
 def update_row(session: Session, model: type[Any], row_id: int, values: Mapping[str, Any]) -> None:
     """`update_loaded` for a row read as columns: its object, if the session has one, kept in step."""
-    loaded = session.identity_map.get(identity_key(model, row_id))
-    if loaded is not None:
-        update_loaded(session, loaded, values)
-    else:
-        session.connection().execute(_update(model.__table__), {TARGET: row_id, **values})
+    session.connection().execute(_update(model.__table__), {TARGET: row_id, **values})
+    keep_row_loaded(session, model, row_id, values)
 
 
-def update_row_loaded(session: Session, model: type[Any], row_id: int, values: Mapping[str, Any]) -> None:
+def keep_row_loaded(session: Session, model: type[Any], row_id: int, values: Mapping[str, Any]) -> None:
     """Columns of a row written already (by a statement of the caller's), set in its object as loaded if the session
     has one."""
     loaded = session.identity_map.get(identity_key(model, row_id))
     if loaded is not None:
         keep_loaded(loaded, values)
+
+
+NEW = "new_"  # the prefix of a new row's values in `insert_from`'s statement
+
+
+def insert_from(table: Table, columns: Sequence[str], source: FromClause,
+                computed: Mapping[str, Any] | None = None) -> Insert:
+    """An INSERT … SELECT of one row from `source` (a data-modifying WITH that must run before the INSERT, which
+    reading from it ensures), returning every column: the `columns` as typed parameters named `new_<column>`
+    (`new_values`), apart from any column's name so that the statement in the WITH takes none of them, and
+    `computed` columns by their expressions."""
+    chosen = {name: bindparam(NEW + name, type_=table.c[name].type) for name in columns} | dict(computed or {})
+    return insert(table).from_select(list(chosen), select(*chosen.values()).select_from(source)).returning(*table.c)
+
+
+def new_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A new row's values as `insert_from`'s statement names them."""
+    return {NEW + name: value for name, value in values.items()}
 
 
 def read_rows(session: Session, stmt: Executable, values: Mapping[str, Any]) -> Result[*tuple[Any, ...]]:

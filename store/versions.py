@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Insert, Row, Select, Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Insert, Row, Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from store import db, rows
@@ -79,10 +79,9 @@ def store_version(*, session: Session, model: type[Versioned], scope: Mapping[st
     if session.get_bind().dialect.name != "postgresql":
         rows.update_row(session, model, previous.id, {"replaced_at": now})
         return NewVersion(rows.insert_loaded(session, model, values), previous)
-    current = rows.insert_loaded(session, model, {**{f"new_{name}": value for name, value in values.items()},
-                                                  SUPERSEDED: previous.id, "superseded_at": now},
-                                 statement=_superseding(model, tuple(values)))
-    rows.update_row_loaded(session, model, previous.id, {"replaced_at": now})
+    current = rows.insert_loaded(session, model, {**rows.new_values(values), SUPERSEDED: previous.id,
+                                                  "superseded_at": now}, statement=_superseding(model, tuple(values)))
+    rows.keep_row_loaded(session, model, previous.id, {"replaced_at": now})
     return NewVersion(current, previous)
 
 
@@ -99,5 +98,4 @@ def _superseding(model: type[Versioned], columns: tuple[str, ...]) -> Insert:
     table = cast(Table, model.__table__)
     superseding = (update(table).where(table.c.id == bindparam(SUPERSEDED))
                    .values(replaced_at=bindparam("superseded_at")).returning(table.c.id).cte("superseding"))
-    new = select(*(bindparam(f"new_{name}", type_=table.c[name].type) for name in columns)).select_from(superseding)
-    return insert(table).from_select(list(columns), new).returning(*table.c)
+    return rows.insert_from(table, columns, superseding)
