@@ -159,7 +159,7 @@ def _notify_owner(req: Request, actor: Actor, action: Action, template: str, dat
     """DM the owner about a change someone else made (not an owner who has left the board)."""
     if actor.member is not None and actor.member.id == action.owner_id:  # the sender: told by the reply
         return
-    if action.owner.slack_user_id != req.user_id and _on_board(req, action, action.owner):
+    if _on_board(req, action, action.owner):
         req.notify.to_user(
             action.owner.slack_user_id,
             template,
